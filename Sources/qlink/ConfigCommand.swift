@@ -1,0 +1,38 @@
+import ArgumentParser
+import LinkModel
+
+/// `qlink config`: work with link configuration files.
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Check and summarise link configuration files.",
+        subcommands: [Check.self]
+    )
+
+    /// `qlink config check FILE…`
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate configuration files and print what they describe.")
+
+        @Argument(help: "Configuration files (YAML).")
+        var files: [String]
+
+        func run() throws {
+            var failures = 0
+            for file in files {
+                do {
+                    let link = try LinkConfiguration.load(from: file)
+                    print("\(file): ok — link '\(link.name)', coordinator '\(link.coordinator.name)' at \(link.coordinator.controlEndpoint)")
+                    for lab in link.labs {
+                        let channels = lab.detectors.map { "\($0.channel)=\($0.name)" }.joined(separator: " ")
+                        print("  lab \(lab.name): node \(lab.node), channels \(channels)")
+                    }
+                } catch {
+                    failures += 1
+                    printError("\(error)")
+                }
+            }
+            if failures > 0 { throw ExitCode.failure }
+        }
+    }
+}
