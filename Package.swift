@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "qlink", targets: ["qlink"]),
         .library(name: "Messaging", targets: ["Messaging"]),
         .library(name: "LinkModel", targets: ["LinkModel"]),
+        .library(name: "TimeTags", targets: ["TimeTags"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,6 +27,7 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        .target(name: "TimeTags"),
         .target(
             name: "LinkModel",
             dependencies: [.product(name: "Yams", package: "Yams")]
@@ -57,6 +59,7 @@ let package = Package(
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
         .testTarget(name: "LinkModelTests", dependencies: ["LinkModel"]),
+        .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags"]),
     ],
     swiftLanguageModes: [.v6]
 )
