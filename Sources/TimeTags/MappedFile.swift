@@ -77,3 +77,18 @@ extension UnsafeRawBufferPointer {
         T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 }
+
+/// Writes all of `bytes` to `descriptor`, retrying short writes and interruptions.
+func writeFully(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    guard let base = bytes.baseAddress else { return }
+    var done = 0
+    while done < bytes.count {
+        let result = write(descriptor, base + done, bytes.count - done)
+        if result < 0 {
+            if errno == EINTR { continue }
+            throw TagFileError(.ioFailure, file: path, problem: "write failed: \(String(cString: strerror(errno)))",
+                               hint: "check free disk space")
+        }
+        done += result
+    }
+}

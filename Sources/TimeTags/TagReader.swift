@@ -44,13 +44,15 @@ public struct TagStreamHeader: Sendable, Equatable {
     public var clock: String?
     /// Free-form metadata (instrument header entries, user notes).
     public var metadata: [String: String]
+    /// For converted data: the format the tags originally came from.
+    public var sourceFormat: TagFileFormat?
 
     /// Creates a header; unspecified fields are empty.
     public init(
         format: TagFileFormat, device: String = "", mode: TagMeasurementMode = .unknown,
         resolutionPs: Double = 1, syncPeriodPs: Double? = nil, recordCount: Int64? = nil,
         channelNames: [TagChannel: String] = [:], node: String? = nil, clock: String? = nil,
-        metadata: [String: String] = [:]
+        metadata: [String: String] = [:], sourceFormat: TagFileFormat? = nil
     ) {
         self.format = format
         self.device = device
@@ -62,6 +64,7 @@ public struct TagStreamHeader: Sendable, Equatable {
         self.node = node
         self.clock = clock
         self.metadata = metadata
+        self.sourceFormat = sourceFormat
     }
 }
 
@@ -117,4 +120,12 @@ extension TagBatch {
         for gap in gaps { result = Swift.max(result ?? gap.endPs, gap.endPs) }
         return result
     }
+}
+
+/// A destination for tag batches (a file writer).
+public protocol TagSink {
+    /// Writes the events of `batch`.
+    mutating func write(_ batch: TagBatch) throws
+    /// Writes everything still buffered, makes it durable and closes the destination.
+    mutating func finish() throws
 }
