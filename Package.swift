@@ -50,6 +50,7 @@ let package = Package(
                 "Messaging",
                 "OpenSSLKit",
                 "LinkModel",
+                "TimeTags",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
