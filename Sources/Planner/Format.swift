@@ -57,21 +57,21 @@ public enum Format {
 
     /// Why constraint `kind` fails among `candidates`: its bound and the best value reached.
     static func shortfall(_ kind: PlanConstraints.Kind, among candidates: [Performance],
-                          constraints: PlanConstraints, currency: String) -> String {
+                          constraints: PlanConstraints, currency: String, knobName: String = "knob") -> String {
         let scope = candidates.count == 0 ? "" : " among the points that meet the other constraints"
         switch kind {
         case .fidelity:
             let best = candidates.max { $0.fidelity < $1.fidelity }
             return "fidelity ≥ \(number(constraints.minFidelity ?? 0, digits: 4)) binds: the highest fidelity\(scope) is "
-                + number(best?.fidelity ?? 0, digits: 4) + (best.map { " at " + point($0.point) } ?? "")
+                + number(best?.fidelity ?? 0, digits: 4) + (best.map { " at " + point($0.point, knobName: knobName) } ?? "")
         case .pairRate:
             let best = candidates.max { $0.pairRateHz < $1.pairRateHz }
             return "pair rate ≥ \(hertz(constraints.minPairRateHz ?? 0)) binds: the highest rate\(scope) is "
-                + hertz(best?.pairRateHz ?? 0) + (best.map { " at " + point($0.point) } ?? "")
+                + hertz(best?.pairRateHz ?? 0) + (best.map { " at " + point($0.point, knobName: knobName) } ?? "")
         case .budget:
             let best = candidates.min { $0.costPerHour < $1.costPerHour }
             return "budget ≤ \(number(constraints.maxCostPerHour ?? 0)) \(currency) per hour binds: the lowest running cost\(scope) is "
-                + number(best?.costPerHour ?? 0) + " \(currency) per hour" + (best.map { " at " + point($0.point) } ?? "")
+                + number(best?.costPerHour ?? 0) + " \(currency) per hour" + (best.map { " at " + point($0.point, knobName: knobName) } ?? "")
         }
     }
 }

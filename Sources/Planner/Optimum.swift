@@ -82,7 +82,7 @@ public struct PlanOptimum: Sendable, Equatable, Encodable {
 extension PlanOptimum {
     /// Finds the best point of `performances` under `constraints`, or explains which constraint binds.
     public static func search(_ performances: [Performance], constraints: PlanConstraints,
-                              objective: PlanObjective, currency: String = "") -> PlanOptimum {
+                              objective: PlanObjective, currency: String = "", knobName: String = "knob") -> PlanOptimum {
         let usable = performances.filter { $0.withinRateLimit && $0.pairRateHz > 0 }
         guard !usable.isEmpty else {
             return PlanOptimum(best: nil, binding: [], message:
@@ -102,7 +102,7 @@ extension PlanOptimum {
                 }
             }
             var message = "best operating point by \(objective.rawValue.replacingOccurrences(of: "_", with: " ")): "
-                + Format.point(best.point) + ", " + Format.summary(best, currency: currency)
+                + Format.point(best.point, knobName: knobName) + ", " + Format.summary(best, currency: currency)
             if !tight.isEmpty {
                 message += "; limited by the \(tight.map(Format.name).joined(separator: " and ")) constraint"
             }
@@ -115,13 +115,13 @@ extension PlanOptimum {
             let others = usable.filter { constraints.meetsAll($0, ignoring: [kind]) }
             guard !others.isEmpty else { continue }
             binding.append(kind)
-            reasons.append(Format.shortfall(kind, among: others, constraints: constraints, currency: currency))
+            reasons.append(Format.shortfall(kind, among: others, constraints: constraints, currency: currency, knobName: knobName))
         }
         if binding.isEmpty {
             // No single constraint is to blame: report each one's best alone.
             for kind in constraints.active {
                 binding.append(kind)
-                reasons.append(Format.shortfall(kind, among: usable, constraints: constraints, currency: currency))
+                reasons.append(Format.shortfall(kind, among: usable, constraints: constraints, currency: currency, knobName: knobName))
             }
         }
         return PlanOptimum(best: nil, binding: binding, message:

@@ -63,13 +63,23 @@ public enum Planner {
         }
     }
 
+    /// The knob's symbol in messages: α, μ, or "knob".
+    public static func symbol(_ protocol: EntanglementProtocol) -> String {
+        switch `protocol` {
+        case .singleClick: "α"
+        case .doubleClick: "knob"
+        case .pairSource: "μ"
+        }
+    }
+
     /// Runs the whole plan.
     public static func run(_ configuration: PlanConfiguration) -> PlanReport {
         let model = configuration.model
         let profile = LinkProfile(model)
         let points = profile.sweep(grid(for: configuration))
         let optimum = PlanOptimum.search(points, constraints: configuration.plan.constraints,
-                                         objective: configuration.plan.objective, currency: model.costs.currency)
+                                         objective: configuration.plan.objective, currency: model.costs.currency,
+                                         knobName: symbol(model.protocol))
         let fallback = points.filter { $0.withinRateLimit }.max { $0.pairRateHz < $1.pairRateHz }
         let at = optimum.best?.point ?? fallback?.point
         let sensitivities = at.map { SensitivityAnalysis(model).table(at: $0) } ?? []
