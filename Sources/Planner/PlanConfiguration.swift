@@ -132,6 +132,11 @@ public struct PlanConfiguration: Decodable, Sendable, Equatable {
         }
         model = try container.decode(LinkDescription.self, forKey: .model)
         plan = try container.decodeIfPresent(PlanSettings.self, forKey: .plan) ?? PlanSettings()
+        let knobPoints = (plan.alpha?.points ?? 1) * (plan.meanPairsPerAttempt?.points ?? 1)
+        let total = (plan.repetitionRateHz?.points ?? 60) * knobPoints
+        guard total <= 1_000_000 else {
+            throw container.invalid(.plan, "the sweep has \(total) operating points; keep rates × knob values at or below 1 000 000")
+        }
         switch model.protocol {
         case .singleClick:
             if plan.meanPairsPerAttempt != nil {

@@ -160,3 +160,56 @@ struct PlanTests {
         #expect(relativeError(arm.transmission, 0.5 * fibre) < 1e-12)
     }
 }
+
+@Suite("Plan files")
+struct PlanFileTests {
+    @Test("a sweep knob of the wrong protocol is rejected with what to use instead")
+    func wrongKnob() {
+        let text = delftYAML + "\nplan:\n  mean_pairs_per_attempt: { min: 0.01, max: 0.1 }\n"
+        #expect {
+            try PlanConfiguration.parse(text)
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.keyPath == "plan" && error.message.contains("sweep plan.alpha instead")
+        }
+    }
+
+    @Test("an oversized sweep is refused instead of running for hours")
+    func oversizedSweep() {
+        let text = delftYAML + "\nplan:\n  repetition_rate_hz: { min: 1, max: 1e5, points: 100000 }\n  alpha: { min: 0.01, max: 0.5, points: 1000 }\n"
+        #expect {
+            try PlanConfiguration.parse(text)
+        } throws: { error in
+            (error as? ConfigurationError)?.message.contains("operating points") == true
+        }
+    }
+
+    @Test("a misspelt constraint is an unknown key at its path")
+    func unknownConstraint() {
+        let text = delftYAML + "\nplan:\n  constraints: { min_fidelty: 0.9 }\n"
+        #expect {
+            try PlanConfiguration.parse(text)
+        } throws: { error in
+            (error as? ConfigurationError)?.keyPath == "plan.constraints.min_fidelty"
+        }
+    }
+}
+
+@Suite("Planning a link configuration")
+struct LinkConfigurationPlanTests {
+    @Test("a link configuration with a model section is planned with the defaults; without one the error says what to add")
+    func linkConfiguration() throws {
+        let loopback = try String(contentsOfFile: plannerProjectRoot.appendingPathComponent("configs/loopback.yaml").path,
+                                  encoding: .utf8)
+        let model = delftYAML.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
+        let plan = try PlanConfiguration.parse(loopback + "\n" + model)
+        #expect(plan.name == "loopback")
+        #expect(plan.model.protocol == .singleClick(alpha: 0.3))
+        #expect(plan.plan == PlanSettings())
+        #expect {
+            try PlanConfiguration.parse(loopback)
+        } throws: { error in
+            (error as? ConfigurationError)?.message.contains("has no 'model:' section") == true
+        }
+    }
+}
