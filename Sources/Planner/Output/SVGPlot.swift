@@ -66,12 +66,12 @@ public struct SVGPlot: Sendable {
         for tick in xAxis.ticks() {
             let x = xAxis.position(tick)
             svg += "<line x1=\"\(f(x))\" y1=\"\(Self.top)\" x2=\"\(f(x))\" y2=\"\(plotBottom)\" stroke=\"#ddd\"/>"
-            svg += "<text x=\"\(f(x))\" y=\"\(plotBottom + 16)\" text-anchor=\"middle\">\(Format.number(tick, digits: 2))</text>\n"
+            svg += "<text x=\"\(f(x))\" y=\"\(plotBottom + 16)\" text-anchor=\"middle\">\(String(format: "%g", tick))</text>\n"
         }
         for tick in yAxis.ticks() {
             let y = yAxis.position(tick)
             svg += "<line x1=\"\(Self.left)\" y1=\"\(f(y))\" x2=\"\(plotRight)\" y2=\"\(f(y))\" stroke=\"#ddd\"/>"
-            svg += "<text x=\"\(Self.left - 6)\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(Format.number(tick, digits: 2))</text>\n"
+            svg += "<text x=\"\(Self.left - 6)\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(String(format: "%g", tick))</text>\n"
         }
         svg += "<text x=\"\((Self.left + plotRight) / 2)\" y=\"\(Self.height - 18)\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
         svg += "<text transform=\"translate(18,\((Self.top + plotBottom) / 2)) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
