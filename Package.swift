@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Messaging", targets: ["Messaging"]),
         .library(name: "LinkModel", targets: ["LinkModel"]),
         .library(name: "TimeTags", targets: ["TimeTags"]),
+        .library(name: "Planner", targets: ["Planner"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,7 +34,8 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
 
-        // Floor 1: ZeroMQ and OpenSSL layers.
+        // Floor 1: ZeroMQ and OpenSSL layers; the link planner (pure physics and costs).
+        .target(name: "Planner", dependencies: ["LinkModel"]),
         .target(
             name: "Messaging",
             dependencies: ["CZeroMQ", .product(name: "Logging", package: "swift-log")]
@@ -51,6 +53,7 @@ let package = Package(
                 "OpenSSLKit",
                 "LinkModel",
                 "TimeTags",
+                "Planner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,6 +64,7 @@ let package = Package(
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
         .testTarget(name: "LinkModelTests", dependencies: ["LinkModel"]),
         .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags"]),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

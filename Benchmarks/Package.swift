@@ -18,6 +18,16 @@ let package = Package(
             path: "Benchmarks/TimeTagsBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "PlannerBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Planner", package: "QLink"),
+                .product(name: "LinkModel", package: "QLink"),
+            ],
+            path: "Benchmarks/PlannerBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
