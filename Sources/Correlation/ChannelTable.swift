@@ -4,8 +4,9 @@ import TimeTags
 struct ChannelTable: Sendable {
     /// The channels, in slot order.
     let channels: [TagChannel]
-    private let minChannel: Int64
-    private let lookup: [Int32]
+    let minChannel: Int64
+    /// Slot of channel `minChannel + k` at index k, or -1.
+    let lookup: [Int32]
 
     /// A table over `channels` (duplicates are merged, order of first appearance kept).
     init(_ requested: [TagChannel]) {

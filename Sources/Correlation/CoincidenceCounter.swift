@@ -87,14 +87,36 @@ struct SinglesCounter: Sendable {
     }
 
     mutating func add(_ batch: TagBatch) {
-        let table = self.table
-        slotCounts.withUnsafeMutableBufferPointer { out in
-            batch.channels.withUnsafeBufferPointer { channels in
-                for channel in channels {
-                    let slot = table.slot(channel)
-                    if slot >= 0 { out[slot] &+= 1 }
+        let slots = table.count
+        let low = table.minChannel
+        // Four interleaved lanes of counters break the dependency between consecutive increments;
+        // slot `slots` collects channels outside the table.
+        var lanes = [Int64](repeating: 0, count: 4 * (slots + 1))
+        lanes.withUnsafeMutableBufferPointer { out in
+            table.lookup.withUnsafeBufferPointer { lookup in
+                batch.channels.withUnsafeBufferPointer { channels in
+                    guard let counts = out.baseAddress, let c = channels.baseAddress, let map = lookup.baseAddress else { return }
+                    let size = UInt64(lookup.count)
+                    @inline(__always) func lane(_ k: Int, _ channel: TagChannel) -> Int {
+                        let offset = UInt64(bitPattern: Int64(channel) &- low)
+                        let slot = offset < size ? Int(map[Int(offset)]) : -1
+                        return (slot < 0 ? slots : slot) &* 4 &+ k
+                    }
+                    let n = channels.count
+                    var i = 0
+                    while i &+ 4 <= n {
+                        counts[lane(0, c[i])] &+= 1
+                        counts[lane(1, c[i &+ 1])] &+= 1
+                        counts[lane(2, c[i &+ 2])] &+= 1
+                        counts[lane(3, c[i &+ 3])] &+= 1
+                        i &+= 4
+                    }
+                    while i < n { counts[lane(0, c[i])] &+= 1; i &+= 1 }
                 }
             }
+        }
+        for slot in 0..<slots {
+            slotCounts[slot] &+= lanes[4 * slot] + lanes[4 * slot + 1] + lanes[4 * slot + 2] + lanes[4 * slot + 3]
         }
     }
 

@@ -14,8 +14,9 @@ protocol NeighborVisitor: Sendable {
 
 /// The hot loop of the engine: for each anchor in `anchors`, visit the later events within `spanPs`.
 ///
-/// The loop touches each event once and calls the visitor only for the (rare) close pairs, so its cost is
-/// one load and compare per event when the window is short against the mean spacing of events.
+/// A tight skip loop looks only at the gap to the next event; the (rare) anchors that have a neighbour
+/// within the span are handed to ``visitNeighbors``, kept out of line so the skip loop stays in registers.
+/// Cost is about one load and compare per event when the window is short against the mean spacing.
 @inline(__always)
 func scanNeighbors<V: NeighborVisitor>(
     times: UnsafeBufferPointer<Int64>, channels: UnsafeBufferPointer<TagChannel>,
@@ -24,16 +25,28 @@ func scanNeighbors<V: NeighborVisitor>(
     let count = min(times.count, channels.count)
     guard anchors.lowerBound >= 0, anchors.upperBound <= count, let t = times.baseAddress,
           let c = channels.baseAddress else { return }
+    // The last event of the buffer has no later neighbour.
+    let end = min(anchors.upperBound, count &- 1)
     var i = anchors.lowerBound
-    let end = anchors.upperBound
     while i < end {
-        let ti = t[i]
-        var j = i &+ 1
-        while j < count, t[j] &- ti <= spanPs {
-            visitor.visit(earlierChannel: c[i], laterChannel: c[j], earlierTimePs: ti, lagPs: t[j] &- ti)
-            j &+= 1
-        }
+        if t[i &+ 1] &- t[i] > spanPs { i &+= 1; continue }
+        visitNeighbors(t, c, count: count, anchor: i, spanPs: spanPs, visitor: &visitor)
         i &+= 1
+    }
+}
+
+/// Visits the later neighbours of one anchor (the rare path of ``scanNeighbors``).
+@inline(never)
+func visitNeighbors<V: NeighborVisitor>(
+    _ t: UnsafePointer<Int64>, _ c: UnsafePointer<TagChannel>, count: Int, anchor i: Int, spanPs: Int64,
+    visitor: inout V
+) {
+    let ti = t[i]
+    let ci = c[i]
+    var j = i &+ 1
+    while j < count, t[j] &- ti <= spanPs {
+        visitor.visit(earlierChannel: ci, laterChannel: c[j], earlierTimePs: ti, lagPs: t[j] &- ti)
+        j &+= 1
     }
 }
 
