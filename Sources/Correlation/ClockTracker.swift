@@ -143,7 +143,7 @@ public struct ClockTracker: Sendable, Codable {
         var best = 0
         for bin in 1..<bins where histogram[bin] > histogram[best] { best = bin }
         var center = -halfWidth + (Double(best) + 0.5) * width
-        var guardWidth = max(1.5 * width, finalHalfWidth)
+        var guardWidth = max(8 * width, finalHalfWidth)   // wide enough for a peak smeared by drift
         var spread = 0.0, count = 0
         for _ in 0..<4 {
             var sum = 0.0, sumSquares = 0.0
