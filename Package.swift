@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "LinkModel", targets: ["LinkModel"]),
         .library(name: "TimeTags", targets: ["TimeTags"]),
         .library(name: "Planner", targets: ["Planner"]),
+        .library(name: "Correlation", targets: ["Correlation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +30,7 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .target(name: "TimeTags"),
+        .target(name: "Correlation", dependencies: ["TimeTags"]),
         .target(
             name: "LinkModel",
             dependencies: [.product(name: "Yams", package: "Yams")]
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "LinkModelTests", dependencies: ["LinkModel"]),
         .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel"]),
+        .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags"]),
     ],
     swiftLanguageModes: [.v6]
 )
