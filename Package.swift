@@ -11,11 +11,16 @@ let package = Package(
         .library(name: "TimeTags", targets: ["TimeTags"]),
         .library(name: "Planner", targets: ["Planner"]),
         .library(name: "Correlation", targets: ["Correlation"]),
+        .library(name: "Protocol", targets: ["Protocol"]),
+        .library(name: "Journal", targets: ["Journal"]),
+        .library(name: "Services", targets: ["Services"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Floor 0: C shims and the shared link description.
@@ -47,6 +52,23 @@ let package = Package(
             dependencies: ["COpenSSL"]
         ),
 
+        // Floor 2: wire messages (pure).
+        .target(name: "Protocol", dependencies: ["TimeTags"]),
+
+        // Floor 3: durable journal and the node/coordinator services.
+        .target(
+            name: "Journal",
+            dependencies: ["Protocol", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "Services",
+            dependencies: [
+                "Protocol", "Journal", "Messaging", "TimeTags", "Correlation", "LinkModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // Floor 5: the command-line tool.
         .executableTarget(
             name: "qlink",
@@ -56,6 +78,7 @@ let package = Package(
                 "LinkModel",
                 "TimeTags",
                 "Planner",
+                "Services",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -68,6 +91,9 @@ let package = Package(
         .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags"]),
+        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "TimeTags", "Messaging"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "Protocol"]),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "Protocol", "Journal", "Messaging", "TimeTags"]),
     ],
     swiftLanguageModes: [.v6]
 )
