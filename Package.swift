@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Messaging", targets: ["Messaging"]),
         .library(name: "LinkModel", targets: ["LinkModel"]),
         .library(name: "TimeTags", targets: ["TimeTags"]),
+        .library(name: "Simulation", targets: ["Simulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +29,7 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .target(name: "TimeTags"),
+        .target(name: "Simulation", dependencies: ["TimeTags"]),
         .target(
             name: "LinkModel",
             dependencies: [.product(name: "Yams", package: "Yams")]
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
         .testTarget(name: "LinkModelTests", dependencies: ["LinkModel"]),
         .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags"]),
     ],
     swiftLanguageModes: [.v6]
 )
