@@ -50,73 +50,138 @@ struct DetectorStream: Sendable {
         pendingMarkers.append(MarkerEvent(timePs: clock.evaluate(truePs), marker: marker))
     }
 
-    @inline(__always)
-    private mutating func jitterPs() -> Int64 {
-        var jitter = 0.0
-        if jitterOn { jitter = min(10, max(-10, rng.standardNormal())) * model.jitterSigmaPs }
-        if tailOn && rng.uniform() < model.jitterTailFraction {
-            jitter += min(40, rng.standardExponential()) * model.jitterTailMeanPs
-        }
-        return roundHalfAway(jitter)
-    }
-
-    /// Registers one detector event at true time `t` (events come in time order).
-    @inline(__always)
-    private mutating func register(_ t: Int64, _ detector: Int32, dark: UInt64) {
-        let index = Int(detector)
-        if dark & (1 << UInt64(index)) != 0 { return }
-        if t &- lastRegisteredPs[index] < model.deadTimePs { return }
-        lastRegisteredPs[index] = t
-        if model.afterpulseProbability > 0 && rng.uniform() < model.afterpulseProbability {
-            let delay = model.deadTimePs + Int64(min(40, rng.standardExponential()) * model.afterpulseDelayMeanPs) + 1
-            afterpulses.push(RawEvent(timePs: t + delay, detector: detector))
-        }
-        let recorded = clock.map(t) &+ (jitterOn || tailOn ? jitterPs() : 0)
-        pending.append(PendingTag(recordedPs: recorded, truePs: t, detector: detector))
-    }
-
     /// Processes the arrivals `signal` (sorted, true time on this stream's axis) of the window
     /// whose arrival span is [`startPs`, `endPs`), with the detectors in bit mask `dark` off.
+    ///
+    /// Each event, in true-time order (signal, free-running dark counts and pending afterpulses
+    /// merged): dark detector → dropped; within the dead time of the detector's last registered
+    /// event → dropped; otherwise registered, possibly spawning an afterpulse, and queued with its
+    /// recorded time (clock + jitter).
     mutating func process(signal: [RawEvent], startPs: Int64, endPs: Int64, dark: UInt64) {
         let oldCount = pending.count
-        let detectorCount = channels.count
-        var darkNext = Int64.max
-        var darkDetector: Int32 = 0
-        var darkCursor = Double(startPs)
-        let darkRate = freeRunningDarkRateHz * Double(detectorCount)
-        let darkMeanGapPs = darkRate > 0 ? 1e12 / darkRate : 0
-        let endDouble = Double(endPs)
-        @inline(__always) func nextDark() {
-            darkCursor += rng.standardExponential() * darkMeanGapPs
-            if darkCursor < endDouble {
-                darkNext = Int64(darkCursor)
-                darkDetector = Int32(truncatingIfNeeded: Int(rng.bits() >> 33) % detectorCount)
+        // The pass owns the state while it runs, so the hot loop works on uniquely referenced
+        // arrays and values in registers.
+        var pass = DetectorPass(stream: &self, dark: dark, reserve: signal.count)
+        pass.startDarkCounts(startPs: startPs, endPs: endPs, rateHz: freeRunningDarkRateHz * 2)
+        var index = 0
+        let count = signal.count
+        while true {
+            let signalTime = index < count ? signal[index].timePs : Int64.max
+            let candidate = min(signalTime, pass.darkNextPs)
+            let heapTime = pass.heap.minimumTimePs
+            if heapTime <= candidate && (heapTime < endPs || candidate != Int64.max) {
+                if let event = pass.heap.popMinimum() { pass.register(event.timePs, event.detector) }
+            } else if candidate == Int64.max {
+                break
+            } else if signalTime <= pass.darkNextPs {
+                pass.register(signalTime, signal[index].detector)
+                index += 1
             } else {
-                darkNext = Int64.max
+                pass.register(pass.darkNextPs, pass.darkDetector)
+                pass.nextDark()
             }
         }
-        if darkRate > 0 { nextDark() }
-        signal.withUnsafeBufferPointer { events in
-            var index = 0
-            let count = events.count
-            while true {
-                let signalTime = index < count ? events[index].timePs : Int64.max
-                let candidate = min(signalTime, darkNext)
-                let heapTime = afterpulses.minimumTimePs
-                if heapTime <= candidate && (heapTime < endPs || candidate != Int64.max) {
-                    if let event = afterpulses.popMinimum() { register(event.timePs, event.detector, dark: dark) }
-                } else if candidate == Int64.max {
-                    break
-                } else if signalTime <= darkNext {
-                    register(signalTime, events[index].detector, dark: dark)
-                    index += 1
-                } else {
-                    register(darkNext, darkDetector, dark: dark)
-                    nextDark()
-                }
-            }
-        }
+        pass.finish(stream: &self)
         sortPending(from: oldCount)
+    }
+
+    /// State of one ``process`` pass, moved out of the stream and back.
+    private struct DetectorPass {
+        var out: [PendingTag]
+        var rng: DistributionSampler
+        var clock: ClockState
+        var heap: EventHeap
+        var last0: Int64
+        var last1: Int64
+        let dead0: Bool
+        let dead1: Bool
+        let deadTime: Int64
+        let afterpulseProbability: Double
+        let afterpulseMean: Double
+        let sigma: Double
+        let tailFraction: Double
+        let tailMean: Double
+        let jitterOn: Bool
+        let tailOn: Bool
+        var darkNextPs = Int64.max
+        var darkDetector: Int32 = 0
+        var darkCursor = 0.0
+        var darkMeanGapPs = 0.0
+        var darkEnd = 0.0
+
+        init(stream: inout DetectorStream, dark: UInt64, reserve: Int) {
+            out = stream.pending
+            stream.pending = []
+            out.reserveCapacity(out.count + reserve + 16)
+            rng = stream.rng
+            clock = stream.clock
+            heap = stream.afterpulses
+            stream.afterpulses = EventHeap()
+            last0 = stream.lastRegisteredPs[0]
+            last1 = stream.lastRegisteredPs[1]
+            dead0 = dark & 1 != 0
+            dead1 = dark & 2 != 0
+            let model = stream.model
+            deadTime = model.deadTimePs
+            afterpulseProbability = model.afterpulseProbability
+            afterpulseMean = model.afterpulseDelayMeanPs
+            sigma = model.jitterSigmaPs
+            tailFraction = model.jitterTailFraction
+            tailMean = model.jitterTailMeanPs
+            jitterOn = stream.jitterOn
+            tailOn = stream.tailOn
+        }
+
+        func finish(stream: inout DetectorStream) {
+            stream.pending = out
+            stream.rng = rng
+            stream.clock = clock
+            stream.afterpulses = heap
+            stream.lastRegisteredPs[0] = last0
+            stream.lastRegisteredPs[1] = last1
+        }
+
+        mutating func startDarkCounts(startPs: Int64, endPs: Int64, rateHz: Double) {
+            guard rateHz > 0 else { return }
+            darkCursor = Double(startPs)
+            darkEnd = Double(endPs)
+            darkMeanGapPs = 1e12 / rateHz
+            nextDark()
+        }
+
+        @inline(__always)
+        mutating func nextDark() {
+            darkCursor += rng.standardExponential() * darkMeanGapPs
+            if darkCursor < darkEnd {
+                darkNextPs = Int64(darkCursor)
+                darkDetector = Int32(truncatingIfNeeded: rng.bits() >> 63)
+            } else {
+                darkNextPs = Int64.max
+            }
+        }
+
+        @inline(__always)
+        mutating func register(_ t: Int64, _ detector: Int32) {
+            // Selects instead of branches: the detector of an event is random.
+            let isZero = detector == 0
+            let last = isZero ? last0 : last1
+            let dead = isZero ? dead0 : dead1
+            if dead || t &- last < deadTime { return }
+            last0 = isZero ? t : last0
+            last1 = isZero ? last1 : t
+            if afterpulseProbability > 0 && rng.uniform() < afterpulseProbability {
+                let delay = deadTime + Int64(min(40, rng.standardExponential()) * afterpulseMean) + 1
+                heap.push(RawEvent(timePs: t + delay, detector: detector))
+            }
+            var recorded = clock.map(t)
+            if jitterOn || tailOn {
+                var jitter = 0.0
+                if jitterOn { jitter = min(10, max(-10, rng.standardNormal())) * sigma }
+                if tailOn && rng.uniform() < tailFraction { jitter += min(40, rng.standardExponential()) * tailMean }
+                recorded &+= roundHalfAway(jitter)
+            }
+            out.append(PendingTag(recordedPs: recorded, truePs: t, detector: detector))
+        }
     }
 
     /// Insertion sort of the new tail of `pending` into the sorted head (jitter displaces
@@ -144,26 +209,40 @@ struct DetectorStream: Sendable {
         pending.withUnsafeBufferPointer { tags in
             while split < tags.count && tags[split].recordedPs < threshold { split += 1 }
         }
-        var batch = TagBatch(capacity: split)
+        var batch = TagBatch()
         var trueTimes: [Int64] = []
-        if recordTrueTimes { trueTimes.reserveCapacity(split) }
-        var lostCount: Int64 = 0
-        var lostStart = Int64.max
-        for i in 0..<split {
-            let tag = pending[i]
-            if tag.recordedPs < lastEmittedPs {
-                lostCount += 1
-                lostStart = min(lostStart, tag.recordedPs)
-                continue
+        let channel0 = channels[0], channel1 = channels[1]
+        let noneLost = split == 0 || pending[0].recordedPs >= lastEmittedPs
+        if noneLost {
+            // Sorted and not before the last emitted tag: copy the columns in bulk.
+            pending.withUnsafeBufferPointer { tags in
+                let head = UnsafeBufferPointer(rebasing: tags[0..<split])
+                batch.timesPs = head.map { $0.recordedPs }
+                batch.channels = head.map { $0.detector == 0 ? channel0 : channel1 }
+                if recordTrueTimes { trueTimes = head.map { $0.truePs } }
             }
-            lastEmittedPs = tag.recordedPs
-            batch.append(timePs: tag.recordedPs, channel: channels[Int(tag.detector)])
-            if recordTrueTimes { trueTimes.append(tag.truePs) }
+            if split > 0 { lastEmittedPs = pending[split - 1].recordedPs }
+        } else {
+            batch = TagBatch(capacity: split)
+            if recordTrueTimes { trueTimes.reserveCapacity(split) }
+            var lostCount: Int64 = 0
+            var lostStart = Int64.max
+            for i in 0..<split {
+                let tag = pending[i]
+                if tag.recordedPs < lastEmittedPs {
+                    lostCount += 1
+                    lostStart = min(lostStart, tag.recordedPs)
+                    continue
+                }
+                lastEmittedPs = tag.recordedPs
+                batch.append(timePs: tag.recordedPs, channel: tag.detector == 0 ? channel0 : channel1)
+                if recordTrueTimes { trueTimes.append(tag.truePs) }
+            }
+            if lostCount > 0 {
+                batch.gaps.append(StreamGap(startPs: lostStart, endPs: lastEmittedPs, lostEvents: lostCount))
+            }
         }
         pending.removeFirst(split)
-        if lostCount > 0 {
-            batch.gaps.append(StreamGap(startPs: lostStart, endPs: lastEmittedPs, lostEvents: lostCount))
-        }
         pendingMarkers.sort { $0.timePs < $1.timePs }
         var markerSplit = 0
         while markerSplit < pendingMarkers.count && pendingMarkers[markerSplit].timePs < threshold { markerSplit += 1 }

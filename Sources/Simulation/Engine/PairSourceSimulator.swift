@@ -141,24 +141,46 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
         let dA = scenario.labA.fibreDelayPs
         let dB = scenario.labB.fibreDelayPs
         let expected = Int(Double(endPs - startPs) * 1e-12 * rate * 1.1) + 16
-        signalA.reserveCapacity(expected)
-        signalB.reserveCapacity(expected)
-        var t = Double(startPs) + emission.standardExponential() * meanGapPs
+        // Work on local copies so that the hot loop keeps its state in registers and writes to
+        // uniquely referenced arrays. Every event is written to both arrays and the fill counts
+        // advance only for detected photons: no unpredictable branches on random outcomes.
+        var outA = signalA, outB = signalB
+        signalA = []
+        signalB = []
+        let filler = RawEvent(timePs: 0, detector: 0)
+        if outA.count < expected { outA.append(contentsOf: repeatElement(filler, count: expected - outA.count)) }
+        if outB.count < expected { outB.append(contentsOf: repeatElement(filler, count: expected - outB.count)) }
+        var countA = 0, countB = 0
+        var rng = emission
+        var cursorA = basisA, cursorB = basisB
+        var t = Double(startPs) + rng.standardExponential() * meanGapPs
         let end = Double(endPs)
-        table.withUnsafeBufferPointer { born in
-            while t < end {
-                let emitted = Int64(t)
-                let u = emission.uniform()
-                let tA = emitted + dA
-                let tB = emitted + dB
-                let row = (basisA.index(at: tA) * basesB + basisB.index(at: tB)) * 3
-                let v = emission.uniform()
-                let outcome = v < born[row] ? 0 : (v < born[row + 1] ? 1 : (v < born[row + 2] ? 2 : 3))
-                if u < thresholdAOnly { signalA.append(RawEvent(timePs: tA, detector: Int32(outcome >> 1))) }
-                if u < thresholdBoth || u >= thresholdAOnly { signalB.append(RawEvent(timePs: tB, detector: Int32(outcome & 1))) }
-                t += emission.standardExponential() * meanGapPs
+        let born = table
+        while t < end {
+            if countA >= outA.count || countB >= outB.count {
+                outA.append(contentsOf: repeatElement(filler, count: outA.count))
+                outB.append(contentsOf: repeatElement(filler, count: outB.count))
             }
+            let emitted = Int64(t)
+            let u = rng.uniform()
+            let tA = emitted &+ dA
+            let tB = emitted &+ dB
+            let row = (cursorA.index(at: tA) &* basesB &+ cursorB.index(at: tB)) &* 3
+            let v = rng.uniform()
+            let outcome = (v >= born[row] ? 1 : 0) &+ (v >= born[row + 1] ? 1 : 0) &+ (v >= born[row + 2] ? 1 : 0)
+            outA[countA] = RawEvent(timePs: tA, detector: Int32(truncatingIfNeeded: outcome >> 1))
+            outB[countB] = RawEvent(timePs: tB, detector: Int32(truncatingIfNeeded: outcome & 1))
+            countA &+= u < thresholdAOnly ? 1 : 0
+            countB &+= (u < thresholdBoth ? 1 : 0) | (u >= thresholdAOnly ? 1 : 0)
+            t += rng.standardExponential() * meanGapPs
         }
+        outA.removeLast(outA.count - countA)
+        outB.removeLast(outB.count - countB)
+        emission = rng
+        basisA = cursorA
+        basisB = cursorB
+        signalA = outA
+        signalB = outB
     }
 
     /// The ground truth (wander knots as far as the run has gone).

@@ -72,12 +72,12 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
     /// A uniform double in [0, 1) with 53 random bits.
     @inlinable @inline(__always)
     public mutating func nextUniform() -> Double {
-        Double(next() >> 11) * 0x1.0p-53
+        Double(Int64(bitPattern: next() >> 11)) * 0x1.0p-53
     }
 
     /// A uniform double in (0, 1] (never zero, safe for `log`).
     @inlinable @inline(__always)
     public mutating func nextUniformPositive() -> Double {
-        Double((next() >> 11) &+ 1) * 0x1.0p-53
+        Double(Int64(bitPattern: (next() >> 11) &+ 1)) * 0x1.0p-53
     }
 }

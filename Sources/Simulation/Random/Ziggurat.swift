@@ -75,19 +75,30 @@ public struct DistributionSampler: Sendable {
     public mutating func bits() -> UInt64 { generator.next() }
 
     /// A standard normal deviate (mean 0, standard deviation 1).
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func standardNormal() -> Double {
+        let word = generator.next()
+        let layer = Int(word & normalTable.mask)
+        // 53 high bits → u uniform in [−1, 1).
+        let u = Double(Int64(bitPattern: word >> 11)) * 0x1.0p-52 - 1.0
+        if abs(u) < normalTable.ratio[layer] { return u * normalTable.x[layer] }
+        return standardNormalSlow(layer: layer, u: u)
+    }
+
+    @usableFromInline @inline(never)
+    mutating func standardNormalSlow(layer firstLayer: Int, u firstU: Double) -> Double {
+        var layer = firstLayer
+        var u = firstU
         while true {
-            let word = generator.next()
-            let layer = Int(word & normalTable.mask)
-            // 53 high bits → u uniform in [−1, 1).
-            let u = Double(word >> 11) * 0x1.0p-52 - 1.0
             if abs(u) < normalTable.ratio[layer] { return u * normalTable.x[layer] }
             if layer == 0 { return normalTail(negative: u < 0) }
             let x = u * normalTable.x[layer]
             let lower = normalTable.density[layer]
             let upper = normalTable.density[layer + 1]
             if lower + generator.nextUniform() * (upper - lower) < exp(-0.5 * x * x) { return x }
+            let word = generator.next()
+            layer = Int(word & normalTable.mask)
+            u = Double(Int64(bitPattern: word >> 11)) * 0x1.0p-52 - 1.0
         }
     }
 
@@ -102,18 +113,29 @@ public struct DistributionSampler: Sendable {
     }
 
     /// A unit-mean exponential deviate.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func standardExponential() -> Double {
+        let word = generator.next()
+        let layer = Int(word & exponentialTable.mask)
+        let u = Double(Int64(bitPattern: word >> 11)) * 0x1.0p-53
+        if u < exponentialTable.ratio[layer] { return u * exponentialTable.x[layer] }
+        return standardExponentialSlow(layer: layer, u: u)
+    }
+
+    @usableFromInline @inline(never)
+    mutating func standardExponentialSlow(layer firstLayer: Int, u firstU: Double) -> Double {
+        var layer = firstLayer
+        var u = firstU
         while true {
-            let word = generator.next()
-            let layer = Int(word & exponentialTable.mask)
-            let u = Double(word >> 11) * 0x1.0p-53
             if u < exponentialTable.ratio[layer] { return u * exponentialTable.x[layer] }
             if layer == 0 { return exponentialTable.tailStart - log(generator.nextUniformPositive()) }
             let x = u * exponentialTable.x[layer]
             let lower = exponentialTable.density[layer]
             let upper = exponentialTable.density[layer + 1]
             if lower + generator.nextUniform() * (upper - lower) < exp(-x) { return x }
+            let word = generator.next()
+            layer = Int(word & exponentialTable.mask)
+            u = Double(Int64(bitPattern: word >> 11)) * 0x1.0p-53
         }
     }
 
