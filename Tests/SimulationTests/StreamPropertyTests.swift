@@ -89,6 +89,8 @@ struct StreamPropertyTests {
         #expect(parameter(.heraldedLink(HeraldedLinkScenario(attemptRateHz: 1e9, heraldingProtocol: .barrettKok(roundSeparationPs: 5_000)))) == "attemptRateHz")
         #expect(parameter(.heraldedLink(HeraldedLinkScenario(attemptRateHz: 1e6, heraldingProtocol: .singleClick(brightStatePopulation: 2)))) == "heraldingProtocol.brightStatePopulation")
         #expect(parameter(.pairSource(PairSourceScenario(pairRateHz: 1)), durationPs: 0) == "durationPs")
+        #expect(parameter(.heraldedLink(HeraldedLinkScenario(attemptRateHz: 1e-30, heraldingProtocol: .barrettKok(roundSeparationPs: 5))))
+                == "attemptRateHz")
         #expect(parameter(.pairSource(PairSourceScenario(pairRateHz: 1, labA: PairSourceLab(clock: ClockModel(wanderStepPs: 1e9)))))
                 == "labA.clock.wanderStepPs")
     }

@@ -57,6 +57,15 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.measurement(tagRate, Int(Double(tags) / seconds / 1e6))
     }
 
+    Benchmark("pair source, plain detectors, 20 MHz pairs, 0.5 s simulated", configuration: configuration) { benchmark in
+        let clock = ContinuousClock()
+        let start = clock.now
+        let tags = generate(.pairSource(plainPairScenario), durationPs: 500_000_000_000, seed: UInt64(benchmark.currentIteration))
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        benchmark.measurement(tagRate, Int(Double(tags) / seconds / 1e6))
+    }
+
     Benchmark("Barrett-Kok link, 10 MHz attempts, 2 s simulated", configuration: configuration) { benchmark in
         let clock = ContinuousClock()
         let start = clock.now
@@ -66,3 +75,12 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.measurement(tagRate, Int(Double(tags) / seconds / 1e6))
     }
 }
+
+/// A plain two-lab link: 20 MHz pairs, Gaussian jitter and dead time only, ideal clocks, one
+/// basis (the lower bound of the cost per tag).
+let plainPairScenario = PairSourceScenario(
+    pairRateHz: 20e6, state: .phiPlus, visibility: 0.95,
+    labA: PairSourceLab(armTransmission: 0.5, fibreDelayPs: 50_000_000,
+                        detector: DetectorModel(jitterSigmaPs: 50, deadTimePs: 25_000)),
+    labB: PairSourceLab(armTransmission: 0.5, fibreDelayPs: 80_000_000,
+                        detector: DetectorModel(jitterSigmaPs: 50, deadTimePs: 25_000)))

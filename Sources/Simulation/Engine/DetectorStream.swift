@@ -53,14 +53,11 @@ struct DetectorStream: Sendable {
     /// Processes the arrivals `signal` (sorted, true time on this stream's axis) of the window
     /// whose arrival span is [`startPs`, `endPs`), with the detectors in bit mask `dark` off.
     ///
-    /// Each event, in true-time order (signal, free-running dark counts and pending afterpulses
+    /// Stage 1, in true-time order (signal, free-running dark counts and pending afterpulses
     /// merged): dark detector → dropped; within the dead time of the detector's last registered
-    /// event → dropped; otherwise registered, possibly spawning an afterpulse, and queued with its
-    /// recorded time (clock + jitter).
+    /// event → dropped; otherwise registered, possibly spawning an afterpulse. Stage 2: the
+    /// registered events get their recorded times (clock + jitter) and join the pending tags.
     mutating func process(signal: [RawEvent], startPs: Int64, endPs: Int64, dark: UInt64) {
-        let oldCount = pending.count
-        // The pass owns the state while it runs, so the hot loop works on uniquely referenced
-        // arrays and values in registers.
         var pass = DetectorPass(stream: &self, dark: dark, reserve: signal.count)
         pass.startDarkCounts(startPs: startPs, endPs: endPs, rateHz: freeRunningDarkRateHz * 2)
         var index = 0
@@ -81,15 +78,52 @@ struct DetectorStream: Sendable {
                 pass.nextDark()
             }
         }
+        let registered = pass.registered
         pass.finish(stream: &self)
+        stampAndQueue(registered)
+    }
+
+    /// Stage 2: recorded time = clock(true time) + jitter for each registered event, appended
+    /// to the pending tags, which are then sorted again.
+    private mutating func stampAndQueue(_ registered: [RawEvent]) {
+        let oldCount = pending.count
+        guard !registered.isEmpty else { return }
+        var out = pending
+        pending = []
+        out.append(contentsOf: repeatElement(PendingTag(recordedPs: 0, truePs: 0, detector: 0), count: registered.count))
+        var rng = self.rng
+        var clock = self.clock
+        let sigma = model.jitterSigmaPs
+        let tailFraction = model.jitterTailFraction
+        let tailMean = model.jitterTailMeanPs
+        let jitterOn = self.jitterOn, tailOn = self.tailOn
+        registered.withUnsafeBufferPointer { events in
+            out.withUnsafeMutableBufferPointer { tags in
+                // Bounds: tags.count == oldCount + events.count by construction above.
+                guard tags.count == oldCount + events.count else { return }
+                for i in 0..<events.count {
+                    let t = events[i].timePs
+                    var recorded = clock.map(t)
+                    if jitterOn {
+                        recorded &+= roundHalfAway(min(10, max(-10, rng.standardNormal())) * sigma)
+                    }
+                    if tailOn && rng.uniform() < tailFraction {
+                        recorded &+= roundHalfAway(min(40, rng.standardExponential()) * tailMean)
+                    }
+                    tags[oldCount + i] = PendingTag(recordedPs: recorded, truePs: t, detector: events[i].detector)
+                }
+            }
+        }
+        self.rng = rng
+        self.clock = clock
+        pending = out
         sortPending(from: oldCount)
     }
 
-    /// State of one ``process`` pass, moved out of the stream and back.
+    /// State of stage 1 of ``process``, moved out of the stream and back.
     private struct DetectorPass {
-        var out: [PendingTag]
+        var registered: [RawEvent] = []
         var rng: DistributionSampler
-        var clock: ClockState
         var heap: EventHeap
         var last0: Int64
         var last1: Int64
@@ -98,11 +132,6 @@ struct DetectorStream: Sendable {
         let deadTime: Int64
         let afterpulseProbability: Double
         let afterpulseMean: Double
-        let sigma: Double
-        let tailFraction: Double
-        let tailMean: Double
-        let jitterOn: Bool
-        let tailOn: Bool
         var darkNextPs = Int64.max
         var darkDetector: Int32 = 0
         var darkCursor = 0.0
@@ -110,32 +139,21 @@ struct DetectorStream: Sendable {
         var darkEnd = 0.0
 
         init(stream: inout DetectorStream, dark: UInt64, reserve: Int) {
-            out = stream.pending
-            stream.pending = []
-            out.reserveCapacity(out.count + reserve + 16)
+            registered.reserveCapacity(reserve + 16)
             rng = stream.rng
-            clock = stream.clock
             heap = stream.afterpulses
             stream.afterpulses = EventHeap()
             last0 = stream.lastRegisteredPs[0]
             last1 = stream.lastRegisteredPs[1]
             dead0 = dark & 1 != 0
             dead1 = dark & 2 != 0
-            let model = stream.model
-            deadTime = model.deadTimePs
-            afterpulseProbability = model.afterpulseProbability
-            afterpulseMean = model.afterpulseDelayMeanPs
-            sigma = model.jitterSigmaPs
-            tailFraction = model.jitterTailFraction
-            tailMean = model.jitterTailMeanPs
-            jitterOn = stream.jitterOn
-            tailOn = stream.tailOn
+            deadTime = stream.model.deadTimePs
+            afterpulseProbability = stream.model.afterpulseProbability
+            afterpulseMean = stream.model.afterpulseDelayMeanPs
         }
 
         func finish(stream: inout DetectorStream) {
-            stream.pending = out
             stream.rng = rng
-            stream.clock = clock
             stream.afterpulses = heap
             stream.lastRegisteredPs[0] = last0
             stream.lastRegisteredPs[1] = last1
@@ -173,14 +191,7 @@ struct DetectorStream: Sendable {
                 let delay = deadTime + Int64(min(40, rng.standardExponential()) * afterpulseMean) + 1
                 heap.push(RawEvent(timePs: t + delay, detector: detector))
             }
-            var recorded = clock.map(t)
-            if jitterOn || tailOn {
-                var jitter = 0.0
-                if jitterOn { jitter = min(10, max(-10, rng.standardNormal())) * sigma }
-                if tailOn && rng.uniform() < tailFraction { jitter += min(40, rng.standardExponential()) * tailMean }
-                recorded &+= roundHalfAway(jitter)
-            }
-            out.append(PendingTag(recordedPs: recorded, truePs: t, detector: detector))
+            registered.append(RawEvent(timePs: t, detector: detector))
         }
     }
 

@@ -157,22 +157,29 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
         let end = Double(endPs)
         let born = table
         while t < end {
-            if countA >= outA.count || countB >= outB.count {
-                outA.append(contentsOf: repeatElement(filler, count: outA.count))
-                outB.append(contentsOf: repeatElement(filler, count: outB.count))
+            // Each iteration of the inner loop writes at most one event per lab.
+            if outA.count - countA < 1_024 { outA.append(contentsOf: repeatElement(filler, count: outA.count + 1_024)) }
+            if outB.count - countB < 1_024 { outB.append(contentsOf: repeatElement(filler, count: outB.count + 1_024)) }
+            let budget = Swift.min(outA.count - countA, outB.count - countB)
+            outA.withUnsafeMutableBufferPointer { bufferA in
+                outB.withUnsafeMutableBufferPointer { bufferB in
+                    var written = 0
+                    while t < end && written < budget {
+                        let emitted = Int64(t)
+                        let (u, v) = rng.uniformPair()
+                        let tA = emitted &+ dA
+                        let tB = emitted &+ dB
+                        let row = (cursorA.index(at: tA) &* basesB &+ cursorB.index(at: tB)) &* 3
+                        let outcome = (v >= born[row] ? 1 : 0) &+ (v >= born[row + 1] ? 1 : 0) &+ (v >= born[row + 2] ? 1 : 0)
+                        bufferA[countA] = RawEvent(timePs: tA, detector: Int32(truncatingIfNeeded: outcome >> 1))
+                        bufferB[countB] = RawEvent(timePs: tB, detector: Int32(truncatingIfNeeded: outcome & 1))
+                        countA &+= u < thresholdAOnly ? 1 : 0
+                        countB &+= (u < thresholdBoth ? 1 : 0) | (u >= thresholdAOnly ? 1 : 0)
+                        written &+= 1
+                        t += rng.standardExponential() * meanGapPs
+                    }
+                }
             }
-            let emitted = Int64(t)
-            let u = rng.uniform()
-            let tA = emitted &+ dA
-            let tB = emitted &+ dB
-            let row = (cursorA.index(at: tA) &* basesB &+ cursorB.index(at: tB)) &* 3
-            let v = rng.uniform()
-            let outcome = (v >= born[row] ? 1 : 0) &+ (v >= born[row + 1] ? 1 : 0) &+ (v >= born[row + 2] ? 1 : 0)
-            outA[countA] = RawEvent(timePs: tA, detector: Int32(truncatingIfNeeded: outcome >> 1))
-            outB[countB] = RawEvent(timePs: tB, detector: Int32(truncatingIfNeeded: outcome & 1))
-            countA &+= u < thresholdAOnly ? 1 : 0
-            countB &+= (u < thresholdBoth ? 1 : 0) | (u >= thresholdAOnly ? 1 : 0)
-            t += rng.standardExponential() * meanGapPs
         }
         outA.removeLast(outA.count - countA)
         outB.removeLast(outB.count - countB)

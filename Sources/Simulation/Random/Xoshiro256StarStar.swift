@@ -75,6 +75,15 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
         Double(Int64(bitPattern: next() >> 11)) * 0x1.0p-53
     }
 
+    /// Two independent uniform doubles in [0, 1) with 32 random bits each, from one output
+    /// (for comparisons against probabilities, where 2⁻³² resolution is ample).
+    @inlinable @inline(__always)
+    public mutating func nextUniformPair() -> (Double, Double) {
+        let word = next()
+        return (Double(Int64(bitPattern: word >> 32)) * 0x1.0p-32,
+                Double(Int64(bitPattern: word & 0xFFFF_FFFF)) * 0x1.0p-32)
+    }
+
     /// A uniform double in (0, 1] (never zero, safe for `log`).
     @inlinable @inline(__always)
     public mutating func nextUniformPositive() -> Double {

@@ -70,6 +70,10 @@ public struct DistributionSampler: Sendable {
     @inlinable @inline(__always)
     public mutating func uniform() -> Double { generator.nextUniform() }
 
+    /// Two uniform doubles in [0, 1) with 32 bits each, from one 64-bit output.
+    @inlinable @inline(__always)
+    public mutating func uniformPair() -> (Double, Double) { generator.nextUniformPair() }
+
     /// 64 uniform random bits.
     @inlinable @inline(__always)
     public mutating func bits() -> UInt64 { generator.next() }

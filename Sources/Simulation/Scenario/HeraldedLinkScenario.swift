@@ -139,9 +139,9 @@ public struct HeraldedLinkScenario: Sendable, Equatable, Codable {
 
     /// Throws a ``SimulationError`` for parameters outside their range.
     public func validate() throws {
-        guard attemptRateHz.isFinite, attemptRateHz > 0, attemptRateHz <= 1e10 else {
+        guard attemptRateHz.isFinite, attemptRateHz >= 1e-3, attemptRateHz <= 1e10 else {
             throw SimulationError(.invalidParameter, parameter: "attemptRateHz", message: "\(attemptRateHz) Hz",
-                                  hint: "use an attempt rate above 0 and up to 10 GHz")
+                                  hint: "use an attempt rate from 1 mHz to 10 GHz")
         }
         try Check.probability(visibility, "visibility")
         try nodeA.validate("nodeA")
