@@ -3,6 +3,7 @@
 struct ClockState: Sendable {
     let model: ClockModel
     let scale: Double
+    let hasDrift: Bool
     let wanderOn: Bool
     let intervalPs: Int64
     /// Wander at k · intervalPs, in ps; `knots[0] = 0`.
@@ -22,6 +23,7 @@ struct ClockState: Sendable {
     init(model: ClockModel, jumps: [ClockJump], rng: DistributionSampler) {
         self.model = model
         scale = model.frequencyErrorPpm * 1e-6
+        hasDrift = model.frequencyErrorPpm != 0
         wanderOn = model.wanderStepPs > 0
         intervalPs = model.wanderIntervalPs
         self.rng = rng
@@ -45,13 +47,23 @@ struct ClockState: Sendable {
     /// Recorded time of true time `truePs`; calls must come with non-decreasing `truePs`.
     @inline(__always)
     mutating func map(_ truePs: Int64) -> Int64 {
+        let (whole, fractional) = mapParts(truePs)
+        return whole &+ roundHalfAway(fractional)
+    }
+
+    /// The recorded time of `truePs` as an integer part (true time, offset, jumps) and the
+    /// part still to be rounded (drift and wander), so that a caller can add jitter before the
+    /// one rounding. Calls must come with non-decreasing `truePs`.
+    @inline(__always)
+    mutating func mapParts(_ truePs: Int64) -> (whole: Int64, fractional: Double) {
         if truePs >= nextJumpPs { advanceJumps(to: truePs) }
-        var fractional = Double(truePs) * scale
+        var fractional = 0.0
+        if hasDrift { fractional = Double(truePs) * scale }
         if wanderOn {
             if truePs >= segmentEndPs { advanceSegment(to: truePs) }
             fractional += segmentBase + Double(truePs - segmentStartPs) * segmentSlope
         }
-        return truePs &+ model.offsetPs &+ roundHalfAway(fractional) &+ jumpTotalPs
+        return (truePs &+ model.offsetPs &+ jumpTotalPs, fractional)
     }
 
     private mutating func advanceJumps(to truePs: Int64) {

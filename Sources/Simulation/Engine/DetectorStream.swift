@@ -103,14 +103,14 @@ struct DetectorStream: Sendable {
                 guard tags.count == oldCount + events.count else { return }
                 for i in 0..<events.count {
                     let t = events[i].timePs
-                    var recorded = clock.map(t)
-                    if jitterOn {
-                        recorded &+= roundHalfAway(min(10, max(-10, rng.standardNormal())) * sigma)
-                    }
+                    // One rounding of drift + wander + jitter (see ClockModel).
+                    var (whole, fractional) = clock.mapParts(t)
+                    if jitterOn { fractional += min(10, max(-10, rng.standardNormal())) * sigma }
                     if tailOn && rng.uniform() < tailFraction {
-                        recorded &+= roundHalfAway(min(40, rng.standardExponential()) * tailMean)
+                        fractional += min(40, rng.standardExponential()) * tailMean
                     }
-                    tags[oldCount + i] = PendingTag(recordedPs: recorded, truePs: t, detector: events[i].detector)
+                    tags[oldCount + i] = PendingTag(recordedPs: whole &+ roundHalfAway(fractional), truePs: t,
+                                                    detector: events[i].detector)
                 }
             }
         }

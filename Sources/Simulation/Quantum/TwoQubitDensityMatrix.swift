@@ -29,7 +29,8 @@ public struct TwoQubitDensityMatrix: Sendable, Equatable, Codable {
     /// The 16 entries, row-major: `entries[4 * row + column]`.
     public var entries: [Complex]
 
-    /// A matrix from 16 row-major entries (not checked for positivity).
+    /// A matrix from 16 row-major entries (not checked for positivity); any other number of
+    /// entries gives the zero matrix.
     public init(entries: [Complex]) {
         self.entries = entries.count == 16 ? entries : [Complex](repeating: .zero, count: 16)
     }

@@ -1,10 +1,11 @@
 /// The clock of one time tagger relative to true (reference) time.
 ///
 /// A detection at true time t is recorded at
-/// `t + offsetPs + round(t · frequencyErrorPpm · 10⁻⁶ + w(t)) + J(t) + jitter`,
+/// `t + offsetPs + J(t) + round(t · frequencyErrorPpm · 10⁻⁶ + w(t) + jitter)`,
 /// where `w` is a random walk with one Gaussian step of standard deviation ``wanderStepPs``
 /// every ``wanderIntervalPs`` (w(0) = 0, linear between steps), `J(t)` the sum of the clock
-/// jumps scheduled at or before t, and `round` rounds half away from zero.
+/// jumps scheduled at or before t, `jitter` the detector's timing jitter (zero for markers) and
+/// `round` rounds half away from zero.
 public struct ClockModel: Sendable, Equatable, Codable {
     /// Constant offset of the tagger clock from true time, in ps.
     public var offsetPs: Int64
