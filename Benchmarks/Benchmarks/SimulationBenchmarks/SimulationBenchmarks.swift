@@ -66,6 +66,31 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.measurement(tagRate, Int(Double(tags) / seconds / 1e6))
     }
 
+    let samplerConfiguration = Benchmark.Configuration(
+        metrics: [.wallClock, .throughput], timeUnits: .nanoseconds, warmupIterations: 1,
+        scalingFactor: .mega, maxDuration: .seconds(10), maxIterations: 20)
+
+    Benchmark("sampler: 10^6 standard normal draws", configuration: samplerConfiguration) { benchmark in
+        var sampler = DistributionSampler(seed: 1, stream: 1)
+        var sum = 0.0
+        for _ in benchmark.scaledIterations { sum += sampler.standardNormal() }
+        blackHole(sum)
+    }
+
+    Benchmark("sampler: 10^6 exponential draws", configuration: samplerConfiguration) { benchmark in
+        var sampler = DistributionSampler(seed: 1, stream: 1)
+        var sum = 0.0
+        for _ in benchmark.scaledIterations { sum += sampler.standardExponential() }
+        blackHole(sum)
+    }
+
+    Benchmark("sampler: 10^6 xoshiro256** words", configuration: samplerConfiguration) { benchmark in
+        var generator = Xoshiro256StarStar(seed: 1)
+        var sum: UInt64 = 0
+        for _ in benchmark.scaledIterations { sum &+= generator.next() }
+        blackHole(sum)
+    }
+
     Benchmark("Barrett-Kok link, 10 MHz attempts, 2 s simulated", configuration: configuration) { benchmark in
         let clock = ContinuousClock()
         let start = clock.now

@@ -71,8 +71,12 @@ struct DetectorStream: Sendable {
             } else if candidate == Int64.max {
                 break
             } else if signalTime <= pass.darkNextPs {
-                pass.register(signalTime, signal[index].detector)
-                index += 1
+                // A run of signal events before the next dark count or afterpulse.
+                let limit = min(pass.darkNextPs, heapTime)
+                repeat {
+                    pass.register(signal[index].timePs, signal[index].detector)
+                    index += 1
+                } while index < count && signal[index].timePs <= limit && pass.heap.minimumTimePs >= limit
             } else {
                 pass.register(pass.darkNextPs, pass.darkDetector)
                 pass.nextDark()
