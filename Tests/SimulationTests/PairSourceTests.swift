@@ -134,4 +134,23 @@ struct PairSourceTests {
         let noAfterpulseLimit: Double = withoutAfterpulses + 4 * withoutAfterpulses.squareRoot()
         #expect(count > noAfterpulseLimit)
     }
+
+    @Test("the jitter tail delays a fraction f of the tags by an exponential of the declared mean")
+    func jitterTail() throws {
+        let fraction = 0.2, meanPs = 1_000.0
+        let lab = PairSourceLab(detector: DetectorModel(jitterTailFraction: fraction, jitterTailMeanPs: meanPs))
+        let (streams, _) = try runSimulation(.pairSource(PairSourceScenario(pairRateHz: 500_000, labA: lab, labB: lab)),
+                                             durationPs: 100_000_000_000)
+        let a = try #require(streams[.labA])
+        let delays = zip(a.times, a.trueTimes).map { Double($0 - $1) }
+        let n = Double(delays.count)
+        let delayed = Double(delays.filter { $0 > 0 }.count)
+        // An exponential delay rounds to 0 ps with probability 1 − e^(−0.5/mean).
+        let pDelayed = fraction * exp(-0.5 / meanPs)
+        #expect(within(delayed, pDelayed * n, sigma: (n * pDelayed * (1 - pDelayed)).squareRoot()))
+        let meanDelay = delays.reduce(0, +) / n
+        let variance = fraction * 2 * meanPs * meanPs - fraction * fraction * meanPs * meanPs
+        #expect(within(meanDelay, fraction * meanPs, sigma: (variance / n).squareRoot()))
+        #expect(delays.allSatisfy { $0 >= 0 && $0 <= 40 * meanPs + 1 })
+    }
 }

@@ -23,6 +23,11 @@ struct DetectorStream: Sendable {
     private var afterpulses = EventHeap()
     private var pending: [PendingTag] = []
     private var pendingMarkers: [MarkerEvent] = []
+    /// Registered detections left before the next one that afterpulses (geometric gaps are
+    /// equivalent to an independent draw per detection, at a fraction of the cost).
+    private var afterpulseCountdown: Int64 = -1
+    /// Tags left before the next one with a jitter tail (same technique).
+    private var tailCountdown: Int64 = -1
     private var lastEmittedPs = Int64.min
     private var lastMarkerPs = Int64.min
     /// Lowest possible jitter, in ps (Gaussian clipped at −10σ).
@@ -101,6 +106,8 @@ struct DetectorStream: Sendable {
         let tailFraction = model.jitterTailFraction
         let tailMean = model.jitterTailMeanPs
         let jitterOn = self.jitterOn, tailOn = self.tailOn
+        var tailCountdown = self.tailCountdown
+        if tailCountdown < 0 { tailCountdown = rng.geometricFailures(successProbability: tailFraction) }
         registered.withUnsafeBufferPointer { events in
             out.withUnsafeMutableBufferPointer { tags in
                 // Bounds: tags.count == oldCount + events.count by construction above.
@@ -110,8 +117,13 @@ struct DetectorStream: Sendable {
                     // One rounding of drift + wander + jitter (see ClockModel).
                     var (whole, fractional) = clock.mapParts(t)
                     if jitterOn { fractional += min(10, max(-10, rng.standardNormal())) * sigma }
-                    if tailOn && rng.uniform() < tailFraction {
-                        fractional += min(40, rng.standardExponential()) * tailMean
+                    if tailOn {
+                        if tailCountdown == 0 {
+                            fractional += min(40, rng.standardExponential()) * tailMean
+                            tailCountdown = rng.geometricFailures(successProbability: tailFraction)
+                        } else {
+                            tailCountdown &-= 1
+                        }
                     }
                     tags[oldCount + i] = PendingTag(recordedPs: whole &+ roundHalfAway(fractional), truePs: t,
                                                     detector: events[i].detector)
@@ -120,6 +132,7 @@ struct DetectorStream: Sendable {
         }
         self.rng = rng
         self.clock = clock
+        self.tailCountdown = tailCountdown
         pending = out
         sortPending(from: oldCount)
     }
@@ -131,6 +144,7 @@ struct DetectorStream: Sendable {
         var heap: EventHeap
         var last0: Int64
         var last1: Int64
+        var afterpulseCountdown: Int64
         let dead0: Bool
         let dead1: Bool
         let deadTime: Int64
@@ -154,6 +168,10 @@ struct DetectorStream: Sendable {
             deadTime = stream.model.deadTimePs
             afterpulseProbability = stream.model.afterpulseProbability
             afterpulseMean = stream.model.afterpulseDelayMeanPs
+            afterpulseCountdown = stream.afterpulseCountdown
+            if afterpulseCountdown < 0 {
+                afterpulseCountdown = rng.geometricFailures(successProbability: afterpulseProbability)
+            }
         }
 
         func finish(stream: inout DetectorStream) {
@@ -161,6 +179,7 @@ struct DetectorStream: Sendable {
             stream.afterpulses = heap
             stream.lastRegisteredPs[0] = last0
             stream.lastRegisteredPs[1] = last1
+            stream.afterpulseCountdown = afterpulseCountdown
         }
 
         mutating func startDarkCounts(startPs: Int64, endPs: Int64, rateHz: Double) {
@@ -191,9 +210,12 @@ struct DetectorStream: Sendable {
             if dead || t &- last < deadTime { return }
             last0 = isZero ? t : last0
             last1 = isZero ? last1 : t
-            if afterpulseProbability > 0 && rng.uniform() < afterpulseProbability {
+            if afterpulseCountdown == 0 {
                 let delay = deadTime + Int64(min(40, rng.standardExponential()) * afterpulseMean) + 1
                 heap.push(RawEvent(timePs: t + delay, detector: detector))
+                afterpulseCountdown = rng.geometricFailures(successProbability: afterpulseProbability)
+            } else {
+                afterpulseCountdown &-= 1
             }
             registered.append(RawEvent(timePs: t, detector: detector))
         }
