@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "TimeTags", targets: ["TimeTags"]),
         .library(name: "Planner", targets: ["Planner"]),
         .library(name: "Correlation", targets: ["Correlation"]),
+        .library(name: "Simulation", targets: ["Simulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,6 +32,7 @@ let package = Package(
         ),
         .target(name: "TimeTags"),
         .target(name: "Correlation", dependencies: ["TimeTags"]),
+        .target(name: "Simulation", dependencies: ["TimeTags"]),
         .target(
             name: "LinkModel",
             dependencies: [.product(name: "Yams", package: "Yams")]
@@ -68,6 +70,7 @@ let package = Package(
         .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags"]),
     ],
     swiftLanguageModes: [.v6]
 )
