@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Messaging", targets: ["Messaging"]),
         .library(name: "LinkModel", targets: ["LinkModel"]),
         .library(name: "TimeTags", targets: ["TimeTags"]),
+        .library(name: "Security", targets: ["Security"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -43,12 +44,19 @@ let package = Package(
             dependencies: ["COpenSSL"]
         ),
 
+        // Floor 2: lab PKI and authenticated sockets.
+        .target(
+            name: "Security",
+            dependencies: ["OpenSSLKit", "COpenSSL", .product(name: "Logging", package: "swift-log")]
+        ),
+
         // Floor 5: the command-line tool.
         .executableTarget(
             name: "qlink",
             dependencies: [
                 "Messaging",
                 "OpenSSLKit",
+                "Security",
                 "LinkModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -60,6 +68,7 @@ let package = Package(
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
         .testTarget(name: "LinkModelTests", dependencies: ["LinkModel"]),
         .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags"]),
+        .testTarget(name: "SecurityTests", dependencies: ["Security", "OpenSSLKit", "CZeroMQ"]),
     ],
     swiftLanguageModes: [.v6]
 )
