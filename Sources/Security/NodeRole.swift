@@ -14,7 +14,7 @@ public enum NodeRole: String, Sendable, CaseIterable, Codable {
     var extendedKeyUsage: String { self == .node ? "clientAuth" : "serverAuth" }
 
     /// The role a certificate's extended key usage grants, or nil when it grants neither or both.
-    init?(certificate: X509Certificate) {
+    public init?(certificate: X509Certificate) {
         switch (certificate.allowsClientAuth, certificate.allowsServerAuth) {
         case (true, false): self = .node
         case (false, true): self = .coordinator
