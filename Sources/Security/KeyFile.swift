@@ -70,12 +70,12 @@ public enum KeyFile {
     }
 
     /// Loads a CURVE key pair (X25519 PKCS#8 PEM) from a 0600 file.
-    public static func loadCurveKeyPair(path: String) throws -> CurveKeyPair {
+    public static func loadCurveKeys(path: String) throws -> CurveKeys {
         let key = try loadKey(path: path)
         guard key.algorithm == .x25519 else {
             throw SecurityError(.invalidArgument, "\(path) is not an X25519 CURVE key")
         }
-        return try CurveKeyPair(key: key)
+        return try CurveKeys(key: key)
     }
 }
 

@@ -88,7 +88,7 @@ public struct LabAuthority: Sendable {
             throw SecurityError(.invalidArgument, "the validity period ends before it starts")
         }
         var database = try database()
-        let keyPair = try CurveKeyPair.generate()
+        let keyPair = try CurveKeys.generate()
         let publicKey = try wrap { try EVPKey(x25519PublicKey: keyPair.publicKey) }
         var serial = try SerialNumbers.random()
         while database.certificates.contains(where: { $0.serial == serial }) { serial = try SerialNumbers.random() }

@@ -24,7 +24,7 @@ extension CertsCommand {
                     print("private key  \(file) (mode 0600 ok)")
                     print("algorithm    \(key.algorithm?.rawValue ?? "other")")
                     if key.algorithm == .x25519 {
-                        print("CURVE public \(try CurveKeyPair(key: key).publicKeyZ85)")
+                        print("CURVE public \(try CurveKeys(key: key).publicKeyZ85)")
                     }
                     print("secret       <not shown>")
                 } else {

@@ -27,7 +27,7 @@ struct AuthorityTests {
         defer { pki.remove() }
         let node = try pki.issue("alice-node", role: .node)
         let coordinator = try pki.issue("coordinator", role: .coordinator)
-        let keyPair = try KeyFile.loadCurveKeyPair(path: node.keyPath)
+        let keyPair = try KeyFile.loadCurveKeys(path: node.keyPath)
         let certificate = try X509Certificate(pem: String(contentsOfFile: node.certificatePath, encoding: .utf8))
         #expect(try certificate.publicKey().rawPublicKey() == keyPair.publicKey)
         #expect(try certificate.publicKey().algorithm == .x25519)
@@ -90,21 +90,21 @@ struct AuthorityTests {
         let node = try pki.issue("alice-node")
         #expect(chmod(node.keyPath, 0o644) == 0)
         do {
-            _ = try KeyFile.loadCurveKeyPair(path: node.keyPath)
+            _ = try KeyFile.loadCurveKeys(path: node.keyPath)
             Issue.record("a 0644 key was accepted")
         } catch let error as SecurityError {
             #expect(error.kind == .insecureKeyFile)
             #expect(error.description.contains("chmod 600 \(node.keyPath)"))
         }
         #expect(chmod(node.keyPath, 0o600) == 0)
-        #expect(try KeyFile.loadCurveKeyPair(path: node.keyPath).publicKeyZ85 == node.publicKeyZ85)
+        #expect(try KeyFile.loadCurveKeys(path: node.keyPath).publicKeyZ85 == node.publicKeyZ85)
         #expect(chmod(pki.layout.caKey, 0o640) == 0)
         #expect(throws: SecurityError.self) { try LabAuthority.open(directory: pki.layout.directory) }
     }
 
     @Test("CURVE secret keys never appear in text forms")
     func secretRedacted() throws {
-        let pair = try CurveKeyPair.generate()
+        let pair = try CurveKeys.generate()
         let secretZ85 = try Z85.encode(pair.secretKey.bytes)
         for text in ["\(pair)", String(describing: pair.secretKey), String(reflecting: pair), String(reflecting: pair.secretKey)] {
             #expect(!text.contains(secretZ85))

@@ -60,7 +60,7 @@ struct InteropTests {
 
     @Test("libzmq derives the same CURVE public key from the secret key OpenSSL generated")
     func curveCompatible() throws {
-        let pair = try CurveKeyPair.generate()
+        let pair = try CurveKeys.generate()
         let secretZ85 = try Z85.encode(pair.secretKey.bytes)
         var derived = [CChar](repeating: 0, count: 41)
         #expect(zmq_curve_public(&derived, secretZ85) == 0)

@@ -18,8 +18,8 @@ public struct CurveSecretKey: Sendable, CustomStringConvertible, CustomDebugStri
     public var customMirror: Mirror { Mirror(self, children: []) }
 }
 
-/// A CurveZMQ key pair: an X25519 key whose public half is the subject key of the holder's certificate.
-public struct CurveKeyPair: Sendable, CustomStringConvertible {
+/// The CurveZMQ key pair of a certificate holder: an X25519 key whose public half is the subject key of the holder's certificate.
+public struct CurveKeys: Sendable, CustomStringConvertible {
     /// The public key, 32 bytes.
     public let publicKey: [UInt8]
     /// The secret key, redacted in all text output.
@@ -29,8 +29,8 @@ public struct CurveKeyPair: Sendable, CustomStringConvertible {
     public var publicKeyZ85: String { (try? Z85.encode(publicKey)) ?? "" }
 
     /// A fresh key pair from OpenSSL's random generator.
-    public static func generate() throws -> CurveKeyPair {
-        try CurveKeyPair(key: try wrap { try EVPKey.generate(.x25519) })
+    public static func generate() throws -> CurveKeys {
+        try CurveKeys(key: try wrap { try EVPKey.generate(.x25519) })
     }
 
     /// The key pair held by an X25519 `EVPKey`.
@@ -47,7 +47,7 @@ public struct CurveKeyPair: Sendable, CustomStringConvertible {
         try wrap { try EVPKey(x25519SecretKey: secretKey.bytes) }
     }
 
-    public var description: String { "CurveKeyPair(public: \(publicKeyZ85), secret: <redacted>)" }
+    public var description: String { "CurveKeys(public: \(publicKeyZ85), secret: <redacted>)" }
 }
 
 /// Runs an OpenSSLKit call and turns its errors into ``SecurityError``.
