@@ -97,6 +97,12 @@ public final class PeerAuthenticator: Sendable {
         return !policy.isRevoked(serial: serial)
     }
 
+    /// Whether the current CRL is past its next-update date (or no usable trust material is loaded).
+    public func crlHasExpired(at time: Date = Date()) -> Bool {
+        guard let policy = current().policy else { return true }
+        return policy.crlNextUpdate.map { $0 < time } ?? false
+    }
+
     /// Refusals so far, by reason.
     public func refusalCounts() -> [RefusalReason: Int] { counts.withLock { $0 } }
     /// Peers admitted so far.

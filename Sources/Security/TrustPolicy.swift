@@ -26,6 +26,9 @@ public enum RefusalReason: String, Sendable, CaseIterable, Codable {
     case wrongMechanism = "wrong-mechanism"
     /// The ZAP request named another domain.
     case wrongDomain = "wrong-domain"
+    /// The CURVE handshake failed before ZAP was asked (wrong secret key for the public key, or the client
+    /// pinned another server key).
+    case handshakeFailed = "handshake-failed"
 }
 
 /// A refusal: the reason and what was refused.
