@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "Messaging", targets: ["Messaging"]),
         .library(name: "LinkModel", targets: ["LinkModel"]),
         .library(name: "TimeTags", targets: ["TimeTags"]),
+        .library(name: "Planner", targets: ["Planner"]),
+        .library(name: "Correlation", targets: ["Correlation"]),
         .library(name: "Security", targets: ["Security"]),
     ],
     dependencies: [
@@ -29,12 +31,14 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .target(name: "TimeTags"),
+        .target(name: "Correlation", dependencies: ["TimeTags"]),
         .target(
             name: "LinkModel",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
 
-        // Floor 1: ZeroMQ and OpenSSL layers.
+        // Floor 1: ZeroMQ and OpenSSL layers; the link planner (pure physics and costs).
+        .target(name: "Planner", dependencies: ["LinkModel"]),
         .target(
             name: "Messaging",
             dependencies: ["CZeroMQ", .product(name: "Logging", package: "swift-log")]
@@ -47,7 +51,9 @@ let package = Package(
         // Floor 2: lab PKI and authenticated sockets.
         .target(
             name: "Security",
-            dependencies: ["OpenSSLKit", "COpenSSL", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "OpenSSLKit", "COpenSSL", "Messaging", "CZeroMQ", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         // Floor 5: the command-line tool.
@@ -58,6 +64,8 @@ let package = Package(
                 "OpenSSLKit",
                 "Security",
                 "LinkModel",
+                "TimeTags",
+                "Planner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -68,7 +76,9 @@ let package = Package(
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
         .testTarget(name: "LinkModelTests", dependencies: ["LinkModel"]),
         .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags"]),
-        .testTarget(name: "SecurityTests", dependencies: ["Security", "OpenSSLKit", "CZeroMQ"]),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel"]),
+        .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags"]),
+        .testTarget(name: "SecurityTests", dependencies: ["Security", "Messaging", "OpenSSLKit", "CZeroMQ"]),
     ],
     swiftLanguageModes: [.v6]
 )

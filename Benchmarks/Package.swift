@@ -1,26 +1,49 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-import class Foundation.ProcessInfo
-import struct Foundation.URL
-
-// The QLink package is the parent directory; SwiftPM names a path dependency after its directory.
-let qlinkPackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .lastPathComponent
-
 let package = Package(
     name: "QLinkBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
-        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(name: "QLink", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        .executableTarget(
+            name: "TimeTagsBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "TimeTags", package: "QLink"),
+            ],
+            path: "Benchmarks/TimeTagsBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "PlannerBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Planner", package: "QLink"),
+                .product(name: "LinkModel", package: "QLink"),
+            ],
+            path: "Benchmarks/PlannerBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "CorrelationBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Correlation", package: "QLink"),
+                .product(name: "TimeTags", package: "QLink"),
+            ],
+            path: "Benchmarks/CorrelationBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         .executableTarget(
             name: "SecurityBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "Security", package: qlinkPackage),
+                .product(name: "Security", package: "QLink"),
+                .product(name: "Messaging", package: "QLink"),
             ],
             path: "Benchmarks/SecurityBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

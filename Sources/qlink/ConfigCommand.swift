@@ -27,6 +27,10 @@ struct ConfigCommand: ParsableCommand {
                         let channels = lab.detectors.map { "\($0.channel)=\($0.name)" }.joined(separator: " ")
                         print("  lab \(lab.name): node \(lab.node), channels \(channels)")
                     }
+                    if let model = link.model {
+                        let arms = model.arms.map { "\($0.name) (\($0.stages.count) stages)" }.joined(separator: ", ")
+                        print("  model: \(model.protocol.kindName), arms \(arms)")
+                    }
                 } catch {
                     failures += 1
                     printError("\(error)")

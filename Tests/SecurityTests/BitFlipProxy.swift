@@ -58,6 +58,7 @@ final class BitFlipProxy: Sendable {
                 items.append(pollfd(fd: pair.server, events: Int16(POLLIN), revents: 0))
             }
             guard poll(&items, nfds_t(items.count), 10) > 0 else { continue }
+            let polledPairs = pairs.count
             if items[0].revents & Int16(POLLIN) != 0 {
                 let client = accept(listener, nil, nil)
                 if client >= 0, let server = Self.connect(port: targetPort) {
@@ -67,7 +68,7 @@ final class BitFlipProxy: Sendable {
                 }
             }
             var closed: Set<Int> = []
-            for (index, pair) in pairs.enumerated() {
+            for (index, pair) in pairs.prefix(polledPairs).enumerated() {
                 let clientEvents = items[1 + 2 * index].revents
                 let serverEvents = items[2 + 2 * index].revents
                 if clientEvents != 0, !relay(from: pair.client, to: pair.server, buffer: &buffer, mayFlip: true) { closed.insert(index) }

@@ -18,6 +18,7 @@ import subprocess
 import sys
 
 import zmq
+from zmq.utils import z85
 
 # DER prefixes of RFC 8410 X25519 structures; the 32 key bytes follow.
 X25519_PRIVATE_PREFIX = bytes.fromhex("302e020100300506032b656e04220420")
@@ -73,13 +74,13 @@ def main():
     verify_coordinator(args.certs, args.coordinator)
     server_key = certificate_curve_key(os.path.join(args.certs, args.coordinator + ".crt"))
     secret = load_secret_key(os.path.join(args.certs, "private", args.name + ".key"))
-    secret_z85 = zmq.utils.z85.encode(secret)
+    secret_z85 = z85.encode(secret)
 
     context = zmq.Context.instance()
     socket = context.socket(zmq.DEALER)
     socket.curve_secretkey = secret_z85
     socket.curve_publickey = zmq.curve_public(secret_z85)
-    socket.curve_serverkey = zmq.utils.z85.encode(server_key)
+    socket.curve_serverkey = z85.encode(server_key)
     socket.linger = 0
     socket.connect(args.endpoint)
     socket.send_string(args.message)

@@ -13,9 +13,12 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
     public var coordinator: CoordinatorConfiguration
     /// The labs, each with one node service.
     public var labs: [LabConfiguration]
+    /// The physical description of the link (arms, stages, protocol, clock, costs), if given.
+    /// The planner, the simulator and the coordinator read it.
+    public var model: LinkDescription?
 
     enum CodingKeys: String, CodingKey {
-        case name, security, coordinator, labs
+        case name, security, coordinator, labs, model
     }
 
     public init(from decoder: any Decoder) throws {
@@ -27,6 +30,7 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
         security = try container.decode(SecurityConfiguration.self, forKey: .security)
         coordinator = try container.decode(CoordinatorConfiguration.self, forKey: .coordinator)
         labs = try container.decode([LabConfiguration].self, forKey: .labs)
+        model = try container.decodeIfPresent(LinkDescription.self, forKey: .model)
         guard labs.count >= 2 else {
             throw container.invalid(.labs, "a link needs at least two labs, found \(labs.count)")
         }

@@ -1,0 +1,86 @@
+import TimeTags
+
+/// Everything a correlation run reports, ready to print or encode as JSON.
+public struct CorrelationSummary: Sendable, Codable, Equatable {
+    /// Singles of one channel.
+    public struct Singles: Sendable, Codable, Equatable {
+        public var channel: TagChannel
+        public var counts: Int64
+        public var rateHz: Double
+        public init(channel: TagChannel, counts: Int64, rateHz: Double) {
+            self.channel = channel; self.counts = counts; self.rateHz = rateHz
+        }
+    }
+
+    /// Coincidences of one channel pair, raw and accidental-subtracted.
+    public struct PairResult: Sendable, Codable, Equatable {
+        public var pair: ChannelPair
+        public var window: CoincidenceWindow
+        public var delayPs: Double?
+        public var rawCoincidences: Int64
+        public var accidentalsFromSingles: Estimate?
+        public var accidentalsFromSideWindows: Estimate?
+        /// Raw minus accidentals (side-window estimate when present, else from singles).
+        public var accidentalSubtracted: Estimate?
+        public var car: Estimate?
+        public init(pair: ChannelPair, window: CoincidenceWindow, rawCoincidences: Int64) {
+            self.pair = pair; self.window = window; self.rawCoincidences = rawCoincidences
+        }
+    }
+
+    /// A correlation in one basis.
+    public struct BasisResult: Sendable, Codable, Equatable {
+        public var basis: String
+        public var countBasis: CountBasis
+        public var correlation: Estimate
+        public var visibility: Estimate
+        public init(basis: String, countBasis: CountBasis, correlation: Estimate) {
+            self.basis = basis; self.countBasis = countBasis; self.correlation = correlation
+            visibility = Estimate(abs(correlation.value), standardError: correlation.standardError)
+        }
+    }
+
+    public var durationPs: Int64
+    public var singles: [Singles] = []
+    public var pairs: [PairResult] = []
+    /// Clock relation: offset, drift and jitter when recovered.
+    public var clockOffsetPs: Double?
+    public var clockDriftPpm: Double?
+    public var clockResidualJitterPs: Double?
+    public var sharedReference: Bool = false
+    public var bases: [BasisResult] = []
+    public var targetState: BellState?
+    public var fidelity: Estimate?
+    public var fidelityLowerBound: Estimate?
+    public var fidelityCountBasis: CountBasis?
+    public var chsh: Estimate?
+    public var chshCountBasis: CountBasis?
+
+    public init(durationPs: Int64) { self.durationPs = durationPs }
+
+    /// A readable multi-line report.
+    public func text() -> String {
+        var lines = ["Duration: \(Double(durationPs) * 1e-12) s"]
+        for s in singles { lines.append("Singles ch \(s.channel): \(s.counts) (\(Int(s.rateHz.rounded())) Hz)") }
+        for p in pairs {
+            var line = "Pair \(p.pair) window \(p.window): raw \(p.rawCoincidences)"
+            if let d = p.delayPs { line += ", delay \(Int(d.rounded())) ps" }
+            if let a = p.accidentalsFromSingles { line += ", accidentals (singles) \(a)" }
+            if let a = p.accidentalsFromSideWindows { line += ", accidentals (side windows) \(a)" }
+            if let s = p.accidentalSubtracted { line += ", accidental-subtracted \(s)" }
+            if let c = p.car { line += ", CAR \(c)" }
+            lines.append(line)
+        }
+        if sharedReference { lines.append("Clock: shared reference (no recovery)") }
+        if let o = clockOffsetPs { lines.append("Clock offset: \(Int(o.rounded())) ps") }
+        if let d = clockDriftPpm { lines.append("Clock drift: \(d) ppm") }
+        if let j = clockResidualJitterPs { lines.append("Residual jitter: \(Int(j.rounded())) ps RMS") }
+        for b in bases { lines.append("Basis \(b.basis) [\(b.countBasis.rawValue)]: E = \(b.correlation), visibility \(b.visibility)") }
+        if let f = fidelity, let state = targetState {
+            lines.append("Fidelity to \(state.rawValue) [\(fidelityCountBasis?.rawValue ?? "raw")]: \(f)")
+        }
+        if let f = fidelityLowerBound { lines.append("Fidelity lower bound (Z, X): \(f)") }
+        if let s = chsh { lines.append("CHSH S [\(chshCountBasis?.rawValue ?? "raw")]: \(s)") }
+        return lines.joined(separator: "\n")
+    }
+}

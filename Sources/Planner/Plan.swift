@@ -1,0 +1,94 @@
+import LinkModel
+
+/// Everything `qlink plan` reports for one link.
+public struct PlanReport: Sendable, Encodable {
+    /// The plan's name.
+    public var name: String
+    /// The protocol (`single_click`, `double_click`, `pair_source`).
+    public var `protocol`: String
+    /// What the knob is called (`alpha`, `mean_pairs_per_attempt`), nil for double-click.
+    public var knobName: String?
+    /// The currency of the costs.
+    public var currency: String
+    /// Highest attempt rate the link allows, in Hz.
+    public var maxRepetitionRateHz: Double
+    /// Arm transmissions (emitter to station, or source to memory).
+    public var armTransmissions: [Double]
+    /// Herald waiting time of each arm's qubit in picoseconds.
+    public var heraldWaitPs: [Int64]
+    /// Every evaluated point.
+    public var points: [Performance]
+    /// The constrained optimum, or the reason there is none.
+    public var optimum: PlanOptimum
+    /// The Pareto front of cost per pair against fidelity.
+    public var paretoFront: [Performance]
+    /// Where the sensitivities were taken: the optimum, or the highest-rate usable point.
+    public var sensitivityPoint: OperatingPoint?
+    /// The "improve this first" table.
+    public var sensitivities: [Sensitivity]
+}
+
+/// Runs a plan: sweep, optimum, Pareto front and sensitivities.
+public enum Planner {
+    /// The default α sweep for single-click.
+    public static let defaultAlpha = SweepRange(min: 0.02, max: 0.5, points: 25, logarithmic: false)
+    /// The default mean-pairs sweep for a pair source.
+    public static let defaultMeanPairs = SweepRange(min: 1e-4, max: 0.5, points: 25, logarithmic: true)
+
+    /// The grid a plan sweeps: the configured ranges or the defaults.
+    public static func grid(for configuration: PlanConfiguration) -> SweepGrid {
+        let model = configuration.model
+        let rates: [Double]
+        if let range = configuration.plan.repetitionRateHz {
+            rates = range.values
+        } else {
+            let top = model.maxRepetitionRateHz.isFinite ? model.maxRepetitionRateHz : (model.clock.repetitionRateHz ?? 1e6) * 10
+            rates = SweepGrid.spaced(from: top / 1000, to: top, count: 60)
+        }
+        let knobs: [Double?]
+        switch model.protocol {
+        case .singleClick: knobs = (configuration.plan.alpha ?? defaultAlpha).values
+        case .doubleClick: knobs = [nil]
+        case .pairSource: knobs = (configuration.plan.meanPairsPerAttempt ?? defaultMeanPairs).values
+        }
+        return SweepGrid(ratesHz: rates, knobs: knobs)
+    }
+
+    /// The knob's YAML name for `protocol`.
+    public static func knobName(_ protocol: EntanglementProtocol) -> String? {
+        switch `protocol` {
+        case .singleClick: "alpha"
+        case .doubleClick: nil
+        case .pairSource: "mean_pairs_per_attempt"
+        }
+    }
+
+    /// The knob's symbol in messages: α, μ, or "knob".
+    public static func symbol(_ protocol: EntanglementProtocol) -> String {
+        switch `protocol` {
+        case .singleClick: "α"
+        case .doubleClick: "knob"
+        case .pairSource: "μ"
+        }
+    }
+
+    /// Runs the whole plan.
+    public static func run(_ configuration: PlanConfiguration) -> PlanReport {
+        let model = configuration.model
+        let profile = LinkProfile(model)
+        let points = profile.sweep(grid(for: configuration))
+        let optimum = PlanOptimum.search(points, constraints: configuration.plan.constraints,
+                                         objective: configuration.plan.objective, currency: model.costs.currency,
+                                         knobName: symbol(model.protocol))
+        let fallback = points.filter { $0.withinRateLimit }.max { $0.pairRateHz < $1.pairRateHz }
+        let at = optimum.best?.point ?? fallback?.point
+        let sensitivities = at.map { SensitivityAnalysis(model).table(at: $0) } ?? []
+        return PlanReport(
+            name: configuration.name, protocol: model.protocol.kindName, knobName: knobName(model.protocol),
+            currency: model.costs.currency, maxRepetitionRateHz: model.maxRepetitionRateHz,
+            armTransmissions: [profile.armA.transmission, profile.armB.transmission],
+            heraldWaitPs: [model.heraldWaitPs(arm: 0), model.heraldWaitPs(arm: 1)],
+            points: points, optimum: optimum, paretoFront: ParetoFront.costAgainstFidelity(points),
+            sensitivityPoint: at, sensitivities: sensitivities)
+    }
+}

@@ -1,0 +1,100 @@
+import Correlation
+import Foundation
+import Testing
+import TimeTags
+
+@Suite("N-fold, gating, delays, rates and export")
+struct StreamingToolsTests {
+    static let batch = SyntheticStreams.random(seed: 31, events: 1500, channels: [0, 1, 2, 3], durationPs: 400_000,
+                                               pairs: 100, pair: ChannelPair(0, 1), delayPs: 300, duplicateTimes: true)
+
+    @Test("N-fold counts equal brute force for any chunking", arguments: [[1], [13, 2], [100_000]])
+    func multiFold(sizes: [Int]) throws {
+        let spec = MultiFoldSpec(reference: 0, requirements: [
+            .init(channel: 1, window: try CoincidenceWindow(lowerPs: -200, upperPs: 900)),
+            .init(channel: 2, window: try CoincidenceWindow(lowerPs: -1500, upperPs: 400)),
+        ])
+        var counter = try MultiFoldCounter(spec: spec)
+        for chunk in SyntheticStreams.chunks(Self.batch, sizes: sizes) { try counter.process(chunk) }
+        counter.finish()
+        var events: Int64 = 0, combinations: Int64 = 0
+        let b = Self.batch
+        for i in 0..<b.count where b.channels[i] == 0 {
+            var product: Int64 = 1
+            for r in spec.requirements {
+                product *= Int64((0..<b.count).filter { $0 != i && b.channels[$0] == r.channel && r.window.contains(b.timesPs[$0] - b.timesPs[i]) }.count)
+            }
+            if product > 0 { events += 1; combinations += product }
+        }
+        #expect(counter.counts.events == events && counter.counts.combinations == combinations)
+        #expect(events > 0)
+    }
+
+    @Test("gating keeps exactly the gated events inside gate windows, for any chunking", arguments: [[1], [7], [100_000]])
+    func gating(sizes: [Int]) throws {
+        var gate = try GateFilter(gateChannel: 3, gatedChannels: [0, 1], openDelayPs: 0, lengthPs: 2000)
+        var output = TagBatch()
+        for chunk in SyntheticStreams.chunks(Self.batch, sizes: sizes) {
+            let part = try gate.process(chunk)
+            output.timesPs += part.timesPs; output.channels += part.channels
+        }
+        let rest = gate.finish()
+        output.timesPs += rest.timesPs; output.channels += rest.channels
+        let b = Self.batch
+        let gates = (0..<b.count).filter { b.channels[$0] == 3 }.map { b.timesPs[$0] }
+        let expected = (0..<b.count).filter { i in
+            ![0, 1].contains(b.channels[i]) || gates.contains { b.timesPs[i] >= $0 && b.timesPs[i] < $0 + 2000 }
+        }
+        #expect(output.count == expected.count)
+        #expect(output.isSorted)
+        #expect(output.channels.filter { $0 == 0 }.count < b.channels.filter { $0 == 0 }.count)
+    }
+
+    @Test("delays move channels and keep the stream sorted across chunks", arguments: [[1], [9], [100_000]])
+    func delays(sizes: [Int]) throws {
+        var compensator = DelayCompensator(delays: ChannelDelays([1: -300, 2: 5000]))
+        var output = TagBatch()
+        for chunk in SyntheticStreams.chunks(Self.batch, sizes: sizes) {
+            let part = try compensator.process(chunk)
+            output.timesPs += part.timesPs; output.channels += part.channels
+        }
+        let rest = compensator.finish()
+        output.timesPs += rest.timesPs; output.channels += rest.channels
+        #expect(output.isSorted && output.count == Self.batch.count)
+        let shifted = zip(Self.batch.timesPs, Self.batch.channels).map { $0 + ($1 == 1 ? -300 : $1 == 2 ? 5000 : 0) }.sorted()
+        #expect(output.timesPs == shifted)
+        // After compensation the 0→1 peak sits at zero lag.
+        let counts = try CoincidenceCounter.count(output, specs: [CoincidenceSpec(ChannelPair(0, 1), window: try CoincidenceWindow(halfWidthPs: 200))])
+        #expect(counts[0] >= 90)
+    }
+
+    @Test("rates over time and rolling windows count what they were given")
+    func rates() throws {
+        var timeline = try SinglesTimeline(binWidthPs: 100_000)
+        timeline.add(Self.batch)
+        #expect(timeline.counts[2]?.reduce(0, +) == Int64(Self.batch.channels.filter { $0 == 2 }.count))
+        var rolling = try RollingCounter(windowPs: 10_000, binCount: 10)
+        for t in stride(from: Int64(0), to: 50_000, by: 100) { rolling.record("ch0", atPs: t) }
+        #expect(rolling.total("ch0") == 100)       // only the last 10 ns (100 events) remain
+        #expect(abs(rolling.rateHz("ch0") - 1e10) < 1)
+    }
+
+    @Test("histogram CSV and SVG are well formed; the summary round-trips through JSON")
+    func export() throws {
+        var histogram = try CorrelationHistogram(pair: ChannelPair(0, 1), rangePs: 30, binWidthPs: 10)
+        histogram.counts = [1, 5, 9, 4, 2, 0]
+        let csv = HistogramExport.csv(histogram)
+        #expect(csv.split(separator: "\n") == ["lag_ps,count", "-25,1", "-15,5", "-5,9", "5,4", "15,2", "25,0"])
+        let svg = HistogramExport.svg(histogram, title: "A<B & C")
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
+        #expect(svg.contains("A&lt;B &amp; C") && svg.contains("<polyline"))
+        var summary = CorrelationSummary(durationPs: 1_000_000)
+        summary.pairs = [.init(pair: ChannelPair(0, 1), window: try CoincidenceWindow(halfWidthPs: 500), rawCoincidences: 42)]
+        summary.fidelity = Estimate(0.9, standardError: 0.01)
+        summary.targetState = .psiMinus
+        summary.fidelityCountBasis = .accidentalSubtracted
+        let json = try JSONEncoder().encode(summary)
+        #expect(try JSONDecoder().decode(CorrelationSummary.self, from: json) == summary)
+        #expect(summary.text().contains("Fidelity to psiMinus [accidentalSubtracted]: 0.9 ± 0.01"))
+    }
+}
