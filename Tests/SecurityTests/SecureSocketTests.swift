@@ -259,3 +259,26 @@ struct SequenceTracker {
         }
     }
 }
+
+@Suite("Fail closed without a ZAP handler")
+struct FailClosedTests {
+    @Test("with ZAP_ENFORCE_DOMAIN, a server whose ZAP handler is gone admits no one, not even a valid node")
+    func noHandlerNoEntry() async throws {
+        let fixture = try SecureFixture()
+        defer { fixture.close() }
+        let node = try fixture.pki.issue("alice-node")
+        let outcome = try await onSocketThread { () -> (Bool, Bool) in
+            let server = try fixture.server()
+            fixture.zap.stop()
+            let client = try fixture.client(node)
+            try client.connect(server.endpoint)
+            _ = try client.socket.send(Message(strings: "seq-1"))
+            let authenticated = (try? client.checkHandshake(timeoutMs: 300)) ?? false
+            let delivered = try receive(server.socket, timeoutMs: 50) != nil
+            return (authenticated, delivered)
+        }
+        #expect(!outcome.0)
+        #expect(!outcome.1)
+        #expect(fixture.authenticator.admitted == 0)
+    }
+}
