@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Planner", targets: ["Planner"]),
         .library(name: "Correlation", targets: ["Correlation"]),
         .library(name: "Simulation", targets: ["Simulation"]),
+        .library(name: "Security", targets: ["Security"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -49,12 +50,21 @@ let package = Package(
             dependencies: ["COpenSSL"]
         ),
 
+        // Floor 2: lab PKI and authenticated sockets.
+        .target(
+            name: "Security",
+            dependencies: [
+                "OpenSSLKit", "COpenSSL", "Messaging", "CZeroMQ", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Floor 5: the command-line tool.
         .executableTarget(
             name: "qlink",
             dependencies: [
                 "Messaging",
                 "OpenSSLKit",
+                "Security",
                 "LinkModel",
                 "TimeTags",
                 "Planner",
@@ -71,6 +81,7 @@ let package = Package(
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags"]),
+        .testTarget(name: "SecurityTests", dependencies: ["Security", "Messaging", "OpenSSLKit", "CZeroMQ"]),
     ],
     swiftLanguageModes: [.v6]
 )
