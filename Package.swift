@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "Protocol", targets: ["Protocol"]),
         .library(name: "Journal", targets: ["Journal"]),
         .library(name: "Services", targets: ["Services"]),
+        .library(name: "Simulation", targets: ["Simulation"]),
+        .library(name: "Security", targets: ["Security"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,6 +38,7 @@ let package = Package(
         ),
         .target(name: "TimeTags"),
         .target(name: "Correlation", dependencies: ["TimeTags"]),
+        .target(name: "Simulation", dependencies: ["TimeTags"]),
         .target(
             name: "LinkModel",
             dependencies: [.product(name: "Yams", package: "Yams")]
@@ -52,6 +55,13 @@ let package = Package(
             dependencies: ["COpenSSL"]
         ),
 
+        // Floor 2: lab PKI and authenticated sockets.
+        .target(
+            name: "Security",
+            dependencies: [
+                "OpenSSLKit", "COpenSSL", "Messaging", "CZeroMQ", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Floor 2: wire messages (pure).
         .target(name: "Protocol", dependencies: ["TimeTags"]),
 
@@ -63,7 +73,7 @@ let package = Package(
         .target(
             name: "Services",
             dependencies: [
-                "Protocol", "Journal", "Messaging", "TimeTags", "Correlation", "LinkModel",
+                "Protocol", "Journal", "Messaging", "Security", "Simulation", "TimeTags", "Correlation", "LinkModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -75,6 +85,7 @@ let package = Package(
             dependencies: [
                 "Messaging",
                 "OpenSSLKit",
+                "Security",
                 "LinkModel",
                 "TimeTags",
                 "Planner",
@@ -93,7 +104,9 @@ let package = Package(
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags"]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "TimeTags", "Messaging"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Protocol"]),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "Protocol", "Journal", "Messaging", "TimeTags"]),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "Protocol", "Journal", "Messaging", "Security", "TimeTags"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags"]),
+        .testTarget(name: "SecurityTests", dependencies: ["Security", "Messaging", "OpenSSLKit", "CZeroMQ"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -175,6 +175,8 @@ public struct StatusReport: Sendable, Equatable, Codable {
     public var duplicates: Int64
     public var gaps: Int64
     public var malformed: Int64
+    /// Messages dropped because their sender's identity failed the per-message check (e.g. revoked).
+    public var unauthenticated: Int64
     public var heralds: Int64
     public var heraldSuccesses: Int64
     public var coincidences: Int64
@@ -191,6 +193,7 @@ public struct StatusReport: Sendable, Equatable, Codable {
         duplicates = 0
         gaps = 0
         malformed = 0
+        unauthenticated = 0
         heralds = 0
         heraldSuccesses = 0
         coincidences = 0

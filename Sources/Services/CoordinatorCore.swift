@@ -3,6 +3,7 @@ import Journal
 import Logging
 import Messaging
 import Protocol
+import Security
 import TimeTags
 
 /// What the coordinator sends in answer to a message or a timer.
@@ -27,7 +28,7 @@ final class CoordinatorCore {
     let settings: CoordinatorSettings
     let journal: CoordinatorJournal
     let logger: Logger
-    let authenticatedPeer: @Sendable (Frame) -> String?
+    let authenticatedSender: (Message) -> Result<String, VerificationFailure>
     let runId: UInt64
     let sessionId = UInt64.random(in: 1...UInt64.max)
     private let started = Date()
@@ -41,11 +42,11 @@ final class CoordinatorCore {
     private(set) var snapshot = AnalysisSnapshot()
 
     init(settings: CoordinatorSettings, journal: CoordinatorJournal, logger: Logger,
-         authenticatedPeer: @escaping @Sendable (Frame) -> String?) throws(JournalError) {
+         authenticatedSender: @escaping (Message) -> Result<String, VerificationFailure>) throws(JournalError) {
         self.settings = settings
         self.journal = journal
         self.logger = logger
-        self.authenticatedPeer = authenticatedPeer
+        self.authenticatedSender = authenticatedSender
         runId = try journal.runId()
         status = StatusReport(runId: runId)
         status.tagsByNode = try journal.tagTotals()
@@ -63,6 +64,16 @@ final class CoordinatorCore {
     /// Handles one message received on the ROUTER: `[routing id, header, payload]`.
     func handle(_ message: Message) -> [Outgoing] {
         guard let peer = message[safe: 0] else { return [] }
+        let sender: String
+        switch authenticatedSender(message) {
+        case .success(let name):
+            sender = name
+        case .failure(let failure):
+            // Revoked since the handshake or no identity: dropped, counted by the authenticator, logged.
+            status.unauthenticated += 1
+            logger.warning("coordinator.message.unauthenticated", metadata: ["qlink.reason": "\(failure)"])
+            return []
+        }
         guard message.count == 3 else {
             return reject(ProtocolError(.frameCount, "expected 3 frames (routing id, header, payload), got \(message.count)"), peer: peer)
         }
@@ -81,7 +92,7 @@ final class CoordinatorCore {
             return reject(error, peer: peer)
         }
         do {
-            return try dispatch(decoded, peer: peer)
+            return try dispatch(decoded, peer: peer, sender: sender)
         } catch {
             logger.error("coordinator.journal.failed", metadata: ["qlink.error": "\(error)"])
             try? journal.recordAlert(level: "error", message: "\(error)")
@@ -100,11 +111,11 @@ final class CoordinatorCore {
         WireMessage(sessionId: sessionId, sequence: sequence, eventTimePs: timePs, body: body)
     }
 
-    private func dispatch(_ message: WireMessage, peer: Frame) throws(JournalError) -> [Outgoing] {
+    private func dispatch(_ message: WireMessage, peer: Frame, sender: String) throws(JournalError) -> [Outgoing] {
         let key = peer.bytes
         switch message.body {
         case .hello(let hello):
-            return try introduce(hello, session: message.header.sessionId, peer: peer)
+            return try introduce(hello, session: message.header.sessionId, peer: peer, sender: sender)
         case .tagBatch(let batch):
             guard let known = peers[key] else {
                 return reject(ProtocolError(.notIntroduced, "a tag batch from a peer that has not said hello"), peer: peer)
@@ -132,12 +143,12 @@ final class CoordinatorCore {
         }
     }
 
-    private func introduce(_ hello: Hello, session: UInt64, peer: Frame) throws(JournalError) -> [Outgoing] {
+    private func introduce(_ hello: Hello, session: UInt64, peer: Frame, sender: String) throws(JournalError) -> [Outgoing] {
         guard hello.protocolVersion == Int(MessageHeader.currentVersion) else {
             return reject(ProtocolError(.versionMismatch, "node speaks version \(hello.protocolVersion)"), peer: peer)
         }
-        if let authenticated = authenticatedPeer(peer), authenticated != hello.node {
-            return reject(ProtocolError(.badPayload, "hello names node '\(hello.node)' but the certificate says '\(authenticated)'"), peer: peer)
+        guard sender == hello.node else {
+            return reject(ProtocolError(.badPayload, "hello names node '\(hello.node)' but the certificate says '\(sender)'"), peer: peer)
         }
         let labIndex = settings.labs.firstIndex(of: hello.lab)
         peers[peer.bytes] = Peer(node: hello.node, lab: hello.lab, labIndex: labIndex, session: session)

@@ -30,12 +30,12 @@ public final class CoordinatorMonitor: Sendable {
 /// ServiceGroup): publishes a last status, closes the sockets; every journal write is already durable.
 public final class CoordinatorService: Service, Sendable {
     public let settings: CoordinatorSettings
-    public let transport: Transport
+    public let transport: ServerTransport
     public let monitor = CoordinatorMonitor()
     private let logger: Logger
     private let rateRequests = Mutex<[Double]>([])
 
-    public init(settings: CoordinatorSettings, transport: Transport, logger: Logger) {
+    public init(settings: CoordinatorSettings, transport: ServerTransport, logger: Logger) {
         self.settings = settings
         self.transport = transport
         self.logger = logger
@@ -64,12 +64,12 @@ public final class CoordinatorService: Service, Sendable {
 
     private func loop(thread: SocketThread) throws {
         let journal = try CoordinatorJournal(path: settings.journalPath)
-        let core = try CoordinatorCore(settings: settings, journal: journal, logger: logger, authenticatedPeer: transport.authenticatedPeer)
-        let router = try Socket(.router, lingerMs: 200)
-        try transport.prepareServer(router)
+        let transport = transport
+        let core = try CoordinatorCore(settings: settings, journal: journal, logger: logger,
+                                       authenticatedSender: { transport.sender(of: $0) })
+        let router = try transport.socket(.router)
         try router.set(.maxMessageSize(Int64(settings.maxPayloadBytes) + 4096))
-        let publisher = try Socket(.publisher, lingerMs: 200)
-        try transport.prepareServer(publisher)
+        let publisher = try transport.socket(.publisher)
         let control = try router.bind(settings.controlEndpoint)
         let publish = try publisher.bind(settings.publishEndpoint)
         defer {
@@ -81,7 +81,7 @@ public final class CoordinatorService: Service, Sendable {
             $0.publishEndpoint = publish
         }
         logger.info("coordinator.started", metadata: ["qlink.control": "\(control)", "qlink.publish": "\(publish)",
-                                                      "qlink.journal": "\(settings.journalPath)", "qlink.transport": "\(transport.summary)",
+                                                      "qlink.journal": "\(settings.journalPath)", "qlink.zap_domain": "\(transport.zap.domain)",
                                                       "qlink.run_id": "\(core.runId)"])
         func send(_ outgoing: [Outgoing]) throws {
             for item in outgoing {

@@ -71,11 +71,11 @@ public final class NodeMonitor: Sendable {
 /// reconnection, and receives heralds (logged locally; gaps re-requested) and status.
 public final class NodeService: Service, Sendable {
     public let settings: NodeSettings
-    public let transport: Transport
+    public let transport: ClientTransport
     public let monitor = NodeMonitor()
     private let logger: Logger
 
-    public init(settings: NodeSettings, transport: Transport, logger: Logger) {
+    public init(settings: NodeSettings, transport: ClientTransport, logger: Logger) {
         self.settings = settings
         self.transport = transport
         self.logger = logger

@@ -3,6 +3,7 @@ import Journal
 import Logging
 import Messaging
 import Protocol
+import Security
 import TimeTags
 
 /// The node's state machine on its socket thread.
@@ -12,8 +13,10 @@ final class NodeSession {
     let monitor: NodeMonitor
     let spool: NodeSpool
     let source: TagSourceRunner
-    let dealer: Socket
-    let subscriber: Socket
+    let dealerClient: SecureClient
+    let subscriberClient: SecureClient
+    var dealer: Socket { dealerClient.socket }
+    var subscriber: Socket { subscriberClient.socket }
     let sessionId = UInt64.random(in: 1...UInt64.max)
     var nextSequence: UInt64 = 1
     var welcomed = false
@@ -28,20 +31,18 @@ final class NodeSession {
     var controlSequence: UInt64 = 0
     var sourceDrained = false
 
-    init(settings: NodeSettings, transport: Transport, logger: Logger, monitor: NodeMonitor) throws {
+    init(settings: NodeSettings, transport: ClientTransport, logger: Logger, monitor: NodeMonitor) throws {
         self.settings = settings
         self.logger = logger
         self.monitor = monitor
         spool = try NodeSpool(path: settings.spoolPath, maxBytes: settings.spoolMaxBytes)
-        dealer = try Socket(.dealer, lingerMs: 0)
-        try transport.prepareClient(dealer)
-        try dealer.set([.immediate(true), .reconnectInterval(milliseconds: 100)])
-        subscriber = try Socket(.subscriber, lingerMs: 0)
-        try transport.prepareClient(subscriber)
-        try subscriber.set([.subscribe(prefix: WireMessage.topic(for: .herald)), .subscribe(prefix: WireMessage.topic(for: .status)),
-                            .reconnectInterval(milliseconds: 100)])
-        try dealer.connect(settings.controlEndpoint)
-        try subscriber.connect(settings.publishEndpoint)
+        dealerClient = try transport.socket(.dealer, logger: logger)
+        try dealerClient.socket.set([.immediate(true), .reconnectInterval(milliseconds: 100)])
+        subscriberClient = try transport.socket(.subscriber, logger: logger)
+        try subscriberClient.socket.set([.subscribe(prefix: WireMessage.topic(for: .herald)), .subscribe(prefix: WireMessage.topic(for: .status)),
+                                         .reconnectInterval(milliseconds: 100)])
+        try dealerClient.connect(settings.controlEndpoint)
+        try subscriberClient.connect(settings.publishEndpoint)
         source = TagSourceRunner(spec: settings.source)
         let session = sessionId
         monitor.update { $0.sessionId = session }
@@ -208,6 +209,9 @@ final class NodeSession {
     }
 
     private func timers() throws {
+        // Notices a refusal by the coordinator's ZAP handler (a clear error, no endless retries).
+        try dealerClient.checkHandshake(timeoutMs: 0)
+        try subscriberClient.checkHandshake(timeoutMs: 0)
         let now = Date()
         if !welcomed, now >= nextHello {
             try send(.hello(Hello(node: settings.node, lab: settings.lab)))

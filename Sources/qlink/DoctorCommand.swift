@@ -39,6 +39,8 @@ struct DoctorCommand: ParsableCommand {
             let fileManager = FileManager.default
             if !fileManager.fileExists(atPath: link.security.caCertificate) {
                 print("            (no lab CA yet; create one with `qlink certs init`)")
+            } else {
+                problems.append(contentsOf: DoctorCertificates.check(link))
             }
         } catch {
             problems.append("\(error)")

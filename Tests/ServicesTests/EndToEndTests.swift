@@ -11,17 +11,18 @@ struct EndToEndTests {
     @Test func twoNodesBatchesAcknowledgedHeraldsAndFidelity() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let transport = try testTransport()
+        let security = try TestSecurity(directory: directory)
+        defer { security.stop() }
         let (parameters, durationPs) = testLink()
-        let coordinator = CoordinatorService(settings: coordinatorSettings(directory: directory), transport: transport, logger: quietLogger)
+        let coordinator = CoordinatorService(settings: coordinatorSettings(directory: directory), transport: security.server, logger: quietLogger)
         let coordinatorTask = Task { try await coordinator.run() }
         #expect(await eventually { coordinator.monitor.current.publishEndpoint != nil })
         let state = coordinator.monitor.current
         let control = try #require(state.controlEndpoint), publish = try #require(state.publishEndpoint)
-        let nodes = ["alice", "bob"].enumerated().map { index, lab in
+        let nodes = try ["alice", "bob"].enumerated().map { index, lab in
             NodeService(settings: nodeSettings(lab: lab, index: index, directory: directory, control: control, publish: publish,
                                                parameters: parameters, durationPs: durationPs),
-                        transport: transport, logger: quietLogger)
+                        transport: try security.client("\(lab)-node"), logger: quietLogger)
         }
         let nodeTasks = nodes.map { node in Task { try await node.run() } }
 

@@ -10,8 +10,20 @@ func temporaryDirectory() throws -> String {
     return path
 }
 
-func testTransport() throws -> Transport {
-    try Transport.curve(server: CurveKeyPair.generate(), client: CurveKeyPair.generate())
+/// A throwaway PKI and a ZeroMQ context of the test's own (the ZAP endpoint is per context).
+struct TestSecurity {
+    let context = ZMQContext()
+    let certificates: RunCertificates
+    let server: ServerTransport
+
+    init(directory: String) throws {
+        certificates = try RunCertificates.create(directory: directory + "/pki", nodes: ["alice-node", "bob-node", "mallory-node"])
+        server = try certificates.serverTransport(context: context, logger: quietLogger)
+    }
+
+    func client(_ node: String) throws -> ClientTransport { try certificates.clientTransport(node: node, context: context) }
+
+    func stop() { server.zap.stop() }
 }
 
 var quietLogger: Logger {

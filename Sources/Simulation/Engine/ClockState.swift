@@ -1,0 +1,103 @@
+/// The running state of one tagger clock: maps true detection times to recorded times as
+/// ``ClockModel`` documents, generating the wander random walk as time advances.
+struct ClockState: Sendable {
+    let model: ClockModel
+    let scale: Double
+    let hasDrift: Bool
+    let wanderOn: Bool
+    let intervalPs: Int64
+    /// Wander at k · intervalPs, in ps; `knots[0] = 0`.
+    private(set) var knots: [Double] = [0]
+    private var rng: DistributionSampler
+    let jumps: [ClockJump]
+
+    // Cursor for monotone `map` calls.
+    private var segmentEndPs: Int64
+    private var segmentStartPs: Int64 = 0
+    private var segmentBase: Double = 0
+    private var segmentSlope: Double = 0
+    private var jumpCursor = 0
+    private var jumpTotalPs: Int64 = 0
+    private var nextJumpPs: Int64
+
+    init(model: ClockModel, jumps: [ClockJump], rng: DistributionSampler) {
+        self.model = model
+        scale = model.frequencyErrorPpm * 1e-6
+        hasDrift = model.frequencyErrorPpm != 0
+        wanderOn = model.wanderStepPs > 0
+        intervalPs = model.wanderIntervalPs
+        self.rng = rng
+        self.jumps = jumps
+        nextJumpPs = jumps.first?.atPs ?? Int64.max
+        segmentEndPs = wanderOn ? model.wanderIntervalPs : Int64.max
+        if wanderOn {
+            ensureKnots(upTo: 1)
+            segmentSlope = (knots[1] - knots[0]) / Double(intervalPs)
+        }
+    }
+
+    /// Generates wander knots up to index `index`.
+    private mutating func ensureKnots(upTo index: Int) {
+        while knots.count <= index {
+            let step = min(10, max(-10, rng.standardNormal())) * model.wanderStepPs
+            knots.append(knots[knots.count - 1] + step)
+        }
+    }
+
+    /// Recorded time of true time `truePs`; calls must come with non-decreasing `truePs`.
+    @inline(__always)
+    mutating func map(_ truePs: Int64) -> Int64 {
+        let (whole, fractional) = mapParts(truePs)
+        return whole &+ roundHalfAway(fractional)
+    }
+
+    /// The recorded time of `truePs` as an integer part (true time, offset, jumps) and the
+    /// part still to be rounded (drift and wander), so that a caller can add jitter before the
+    /// one rounding. Calls must come with non-decreasing `truePs`.
+    @inline(__always)
+    mutating func mapParts(_ truePs: Int64) -> (whole: Int64, fractional: Double) {
+        if truePs >= nextJumpPs { advanceJumps(to: truePs) }
+        var fractional = 0.0
+        if hasDrift { fractional = Double(truePs) * scale }
+        if wanderOn {
+            if truePs >= segmentEndPs { advanceSegment(to: truePs) }
+            fractional += segmentBase + Double(truePs - segmentStartPs) * segmentSlope
+        }
+        return (truePs &+ model.offsetPs &+ jumpTotalPs, fractional)
+    }
+
+    private mutating func advanceJumps(to truePs: Int64) {
+        while jumpCursor < jumps.count && jumps[jumpCursor].atPs <= truePs {
+            jumpTotalPs &+= jumps[jumpCursor].jumpPs
+            jumpCursor += 1
+        }
+        nextJumpPs = jumpCursor < jumps.count ? jumps[jumpCursor].atPs : Int64.max
+    }
+
+    private mutating func advanceSegment(to truePs: Int64) {
+        let index = Int(truePs / intervalPs)
+        ensureKnots(upTo: index + 1)
+        segmentStartPs = Int64(index) * intervalPs
+        segmentEndPs = segmentStartPs + intervalPs
+        segmentBase = knots[index]
+        segmentSlope = (knots[index + 1] - knots[index]) / Double(intervalPs)
+    }
+
+    /// Recorded time of `truePs` without moving the cursor (any non-negative time).
+    mutating func evaluate(_ truePs: Int64) -> Int64 {
+        var jumpTotal: Int64 = 0
+        for jump in jumps where jump.atPs <= truePs { jumpTotal &+= jump.jumpPs }
+        var fractional = Double(truePs) * scale
+        if wanderOn && truePs >= 0 {
+            let index = Int(truePs / intervalPs)
+            ensureKnots(upTo: index + 1)
+            let start = Int64(index) * intervalPs
+            fractional += knots[index] + Double(truePs - start) * (knots[index + 1] - knots[index]) / Double(intervalPs)
+        }
+        return truePs &+ model.offsetPs &+ roundHalfAway(fractional) &+ jumpTotal
+    }
+}
+
+/// Rounds half away from zero to an integer.
+@inline(__always)
+func roundHalfAway(_ x: Double) -> Int64 { Int64(x + (x < 0 ? -0.5 : 0.5)) }

@@ -1,0 +1,205 @@
+/// Streams the tags of a ``PairSourceScenario``: lab A's and lab B's taggers, window by window.
+///
+/// ```swift
+/// var simulator = try PairSourceSimulator(scenario: scenario, options: SimulationOptions(durationPs: 1_000_000_000_000, seed: 7))
+/// while let step = simulator.next() { consume(step.chunk(.labA)!.batch, step.chunk(.labB)!.batch) }
+/// let truth = simulator.groundTruth()
+/// ```
+public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
+    /// The scenario being simulated.
+    public let scenario: PairSourceScenario
+    /// The run options.
+    public let options: SimulationOptions
+
+    private var planner: WindowPlanner
+    private var emission: DistributionSampler
+    private var streamA: DetectorStream
+    private var streamB: DetectorStream
+    private var basisA: BasisCursor
+    private var basisB: BasisCursor
+    private var signalA: [RawEvent] = []
+    private var signalB: [RawEvent] = []
+    private var finished = false
+    private let sortedFaults: [ScheduledFault]
+    private let segments: [PairSourceTruthSegment]
+
+    /// A simulator; throws ``SimulationError`` for an invalid scenario or options.
+    public init(scenario: PairSourceScenario, options: SimulationOptions) throws {
+        try scenario.validate()
+        try options.validate()
+        self.scenario = scenario
+        self.options = options
+        let seed = options.seed
+        sortedFaults = scenario.faults.faults.sorted { $0.atPs < $1.atPs }
+        emission = DistributionSampler(seed: seed, stream: RandomStream.emission.rawValue)
+        func stream(_ role: StreamRole, _ lab: PairSourceLab, detector: RandomStream, clock: RandomStream) -> DetectorStream {
+            DetectorStream(
+                role: role, channels: [lab.channels.plus, lab.channels.minus], model: lab.detector,
+                freeRunningDarkRateHz: lab.detector.darkCountRateHz, shiftPs: lab.fibreDelayPs,
+                clock: ClockState(model: lab.clock, jumps: scenario.faults.clockJumps(stream: role),
+                                  rng: DistributionSampler(seed: seed, stream: clock.rawValue)),
+                rng: DistributionSampler(seed: seed, stream: detector.rawValue))
+        }
+        streamA = stream(.labA, scenario.labA, detector: .detectorA, clock: .clockA)
+        streamB = stream(.labB, scenario.labB, detector: .detectorB, clock: .clockB)
+        basisA = BasisCursor(schedule: scenario.labA.bases, seed: SplitMix64.mix(seed ^ RandomStream.scheduleA.rawValue))
+        basisB = BasisCursor(schedule: scenario.labB.bases, seed: SplitMix64.mix(seed ^ RandomStream.scheduleB.rawValue))
+
+        var changePoints = scenario.faults.changeTimes(stream: nil)
+        changePoints += scenario.faults.changeTimes(stream: .labA).map { $0 - scenario.labA.fibreDelayPs }
+        changePoints += scenario.faults.changeTimes(stream: .labB).map { $0 - scenario.labB.fibreDelayPs }
+        let tagRate = scenario.pairRateHz * (scenario.labA.totalEfficiency + scenario.labB.totalEfficiency)
+            + 2 * (scenario.labA.detector.darkCountRateHz + scenario.labB.detector.darkCountRateHz)
+        planner = WindowPlanner(durationPs: options.durationPs, lengthPs: options.windowLengthPs(totalTagRateHz: tagRate),
+                                changePoints: changePoints)
+        let emissionBoundaries = WindowPlanner(durationPs: options.durationPs, lengthPs: 1,
+                                               changePoints: scenario.faults.changeTimes(stream: nil)).segmentBoundaries
+        segments = zip(emissionBoundaries, emissionBoundaries.dropFirst()).map { start, end in
+            Self.truthSegment(scenario: scenario, startPs: start, endPs: end)
+        }
+    }
+
+    /// Emission parameters in force at emission time `timePs`.
+    private static func parameters(_ scenario: PairSourceScenario, at timePs: Int64) -> (etaA: Double, etaB: Double, visibility: Double) {
+        (scenario.labA.totalEfficiency * scenario.faults.lossFactor(arm: .a, atTimePs: timePs),
+         scenario.labB.totalEfficiency * scenario.faults.lossFactor(arm: .b, atTimePs: timePs),
+         scenario.faults.visibility(initial: scenario.visibility, atTimePs: timePs))
+    }
+
+    private static func truthSegment(scenario: PairSourceScenario, startPs: Int64, endPs: Int64) -> PairSourceTruthSegment {
+        let (etaA, etaB, visibility) = parameters(scenario, at: startPs)
+        let rho = TwoQubitDensityMatrix.werner(scenario.state, visibility: visibility)
+        var correlations: [BasisPairTruth] = []
+        for (i, a) in scenario.labA.bases.bases.enumerated() {
+            for (j, b) in scenario.labB.bases.bases.enumerated() {
+                correlations.append(BasisPairTruth(basisA: i, basisB: j, correlation: rho.correlation(basisA: a, basisB: b)))
+            }
+        }
+        return PairSourceTruthSegment(
+            startPs: startPs, endPs: endPs, visibility: visibility, fidelity: rho.fidelity(with: scenario.state),
+            chshS: rho.chshValue(basesA: scenario.labA.bases.bases, basesB: scenario.labB.bases.bases),
+            correlations: correlations, detectionProbabilityA: etaA, detectionProbabilityB: etaB,
+            singlesRateAHz: scenario.pairRateHz * etaA + 2 * scenario.labA.detector.darkCountRateHz,
+            singlesRateBHz: scenario.pairRateHz * etaB + 2 * scenario.labB.detector.darkCountRateHz,
+            coincidenceRateHz: scenario.pairRateHz * etaA * etaB)
+    }
+
+    /// Cumulative Born-rule tables: for basis pair (i, j), three thresholds of outcomes 00, 01, 10.
+    private func bornTable(visibility: Double) -> [Double] {
+        let rho = TwoQubitDensityMatrix.werner(scenario.state, visibility: visibility)
+        var table: [Double] = []
+        for a in scenario.labA.bases.bases {
+            for b in scenario.labB.bases.bases {
+                let p = rho.outcomeProbabilities(basisA: a, basisB: b)
+                table += [p[0], p[0] + p[1], p[0] + p[1] + p[2]]
+            }
+        }
+        return table
+    }
+
+    private func darkMask(_ role: StreamRole, atTimePs timePs: Int64) -> UInt64 {
+        var mask: UInt64 = 0
+        for detector in 0..<2 where scenario.faults.isDark(stream: role, detector: detector, atTimePs: timePs) {
+            mask |= 1 << UInt64(detector)
+        }
+        return mask
+    }
+
+    /// The next step, or `nil` after the final one.
+    public mutating func next() -> SimulationStep? {
+        guard !finished, let (start, end) = planner.next() else { return nil }
+        generatePairs(startPs: start, endPs: end)
+        let dA = scenario.labA.fibreDelayPs
+        let dB = scenario.labB.fibreDelayPs
+        basisA.emitMarkers(startPs: start + dA, endPs: end + dA, into: &streamA)
+        basisB.emitMarkers(startPs: start + dB, endPs: end + dB, into: &streamB)
+        streamA.process(signal: signalA, startPs: start + dA, endPs: end + dA, dark: darkMask(.labA, atTimePs: start + dA))
+        streamB.process(signal: signalB, startPs: start + dB, endPs: end + dB, dark: darkMask(.labB, atTimePs: start + dB))
+        let isFinal = end >= options.durationPs
+        if isFinal { finished = true }
+        let chunks = [
+            streamA.emit(arrivalFloorPs: isFinal ? nil : end + dA, recordTrueTimes: options.recordTrueTimes),
+            streamB.emit(arrivalFloorPs: isFinal ? nil : end + dB, recordTrueTimes: options.recordTrueTimes),
+        ]
+        return SimulationStep(startPs: start, endPs: end, chunks: chunks, isFinal: isFinal)
+    }
+
+    /// Pair emissions in [start, end) with at least one detected photon (thinned Poisson process).
+    private mutating func generatePairs(startPs: Int64, endPs: Int64) {
+        signalA.removeAll(keepingCapacity: true)
+        signalB.removeAll(keepingCapacity: true)
+        let (etaA, etaB, visibility) = Self.parameters(scenario, at: startPs)
+        let pBoth = etaA * etaB
+        let pAny = etaA + etaB - pBoth
+        let rate = scenario.pairRateHz * pAny
+        guard rate > 0 else { return }
+        let thresholdBoth = pBoth / pAny
+        let thresholdAOnly = etaA / pAny  // both or A only
+        let meanGapPs = 1e12 / rate
+        let table = bornTable(visibility: visibility)
+        let basesB = scenario.labB.bases.bases.count
+        let dA = scenario.labA.fibreDelayPs
+        let dB = scenario.labB.fibreDelayPs
+        let expected = Int(Double(endPs - startPs) * 1e-12 * rate * 1.1) + 16
+        // Work on local copies so that the hot loop keeps its state in registers and writes to
+        // uniquely referenced arrays. Every event is written to both arrays and the fill counts
+        // advance only for detected photons: no unpredictable branches on random outcomes.
+        var outA = signalA, outB = signalB
+        signalA = []
+        signalB = []
+        let filler = RawEvent(timePs: 0, detector: 0)
+        if outA.count < expected { outA.append(contentsOf: repeatElement(filler, count: expected - outA.count)) }
+        if outB.count < expected { outB.append(contentsOf: repeatElement(filler, count: expected - outB.count)) }
+        var countA = 0, countB = 0
+        var rng = emission
+        var cursorA = basisA, cursorB = basisB
+        var t = Double(startPs) + rng.standardExponential() * meanGapPs
+        let end = Double(endPs)
+        let born = table
+        while t < end {
+            // Each iteration of the inner loop writes at most one event per lab.
+            if outA.count - countA < 1_024 { outA.append(contentsOf: repeatElement(filler, count: outA.count + 1_024)) }
+            if outB.count - countB < 1_024 { outB.append(contentsOf: repeatElement(filler, count: outB.count + 1_024)) }
+            let budget = Swift.min(outA.count - countA, outB.count - countB)
+            outA.withUnsafeMutableBufferPointer { bufferA in
+                outB.withUnsafeMutableBufferPointer { bufferB in
+                    var written = 0
+                    while t < end && written < budget {
+                        let emitted = Int64(t)
+                        let (u, v) = rng.uniformPair()
+                        let tA = emitted &+ dA
+                        let tB = emitted &+ dB
+                        let row = (cursorA.index(at: tA) &* basesB &+ cursorB.index(at: tB)) &* 3
+                        let outcome = (v >= born[row] ? 1 : 0) &+ (v >= born[row + 1] ? 1 : 0) &+ (v >= born[row + 2] ? 1 : 0)
+                        bufferA[countA] = RawEvent(timePs: tA, detector: Int32(truncatingIfNeeded: outcome >> 1))
+                        bufferB[countB] = RawEvent(timePs: tB, detector: Int32(truncatingIfNeeded: outcome & 1))
+                        countA &+= u < thresholdAOnly ? 1 : 0
+                        countB &+= (u < thresholdBoth ? 1 : 0) | (u >= thresholdAOnly ? 1 : 0)
+                        written &+= 1
+                        t += rng.standardExponential() * meanGapPs
+                    }
+                }
+            }
+        }
+        outA.removeLast(outA.count - countA)
+        outB.removeLast(outB.count - countB)
+        emission = rng
+        basisA = cursorA
+        basisB = cursorB
+        signalA = outA
+        signalB = outB
+    }
+
+    /// The ground truth (wander knots as far as the run has gone).
+    public func groundTruth() -> GroundTruth {
+        func truth(_ stream: DetectorStream, _ lab: PairSourceLab) -> StreamTruth {
+            StreamTruth(role: stream.role, channels: stream.channels, delayPs: lab.fibreDelayPs, clock: lab.clock,
+                        clockJumps: scenario.faults.clockJumps(stream: stream.role),
+                        wanderKnotsPs: stream.wanderKnotsPs, bases: lab.bases.bases)
+        }
+        return GroundTruth(kind: "pairSource", seed: options.seed, durationPs: options.durationPs,
+                           streams: [truth(streamA, scenario.labA), truth(streamB, scenario.labB)],
+                           faults: sortedFaults, pairSourceSegments: segments, heraldedSegments: nil,
+                           targetState: scenario.state, attemptPeriodPs: nil)
+    }
+}
