@@ -90,6 +90,9 @@ let package = Package(
                 "TimeTags",
                 "Planner",
                 "Services",
+                "Protocol",
+                "Journal",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import LinkModel
+import Logging
+import ServiceLifecycle
+import Protocol
+import Services
+
+/// Options that choose a node's tag source.
+struct SourceOptions: ParsableArguments {
+    @Option(name: .long, help: "Replay this tag file (any readable format) instead of the built-in synthetic link.")
+    var replay: String?
+
+    @Flag(name: .long, help: "Replay or generate as fast as possible instead of at real-time pace.")
+    var asFastAsPossible = false
+
+    @Option(name: .long, help: "Seconds of link time the synthetic source produces (default: until stopped).")
+    var seconds: Double?
+
+    @Option(name: .long, help: "Seed of the synthetic link (both labs must use the same).")
+    var seed: UInt64 = 1
+}
+
+/// `qlink node`: one lab's node service.
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run a lab's node service: stream tags to the coordinator over CURVE, receive heralds and status."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "The link configuration (YAML).") var config: String
+    @Option(name: .long, help: "The lab this node serves (a `labs:` entry of the configuration).") var lab: String
+    @Option(name: .long, help: "Folder for the node's spool and herald log.") var data: String?
+    @Option(name: .long, help: "Spool bound in MiB.") var spoolMiB: Int64 = 256
+    @OptionGroup var source: SourceOptions
+
+    func run() async throws {
+        let logger = global.makeLogger("qlink.node")
+        let configuration = try LinkConfiguration.load(from: config)
+        guard let labIndex = configuration.labs.firstIndex(where: { $0.name == lab }) else {
+            throw ValidationError("no lab named '\(lab)' in \(config) (labs: \(configuration.labs.map(\.name).joined(separator: ", ")))")
+        }
+        let spec: TagSourceSpec
+        if let replay = source.replay {
+            spec = .file(path: replay, realTime: !source.asFastAsPossible)
+        } else {
+            let parameters = ConfigurationMapping.syntheticLink(configuration, seed: source.seed)
+            spec = .synthetic(SyntheticLink(parameters: parameters, labIndex: labIndex), realTime: !source.asFastAsPossible,
+                              durationPs: source.seconds.map { Int64($0 * 1e12) })
+        }
+        let dataDirectory = data ?? URL(fileURLWithPath: configuration.coordinator.dataDirectory)
+            .deletingLastPathComponent().appendingPathComponent(lab).path
+        var settings = try ConfigurationMapping.node(configuration, lab: lab, dataDirectory: dataDirectory, source: spec)
+        settings.spoolMaxBytes = spoolMiB << 20
+        let transport = try ClientTransport.load(configuration, lab: lab)
+        let node = NodeService(settings: settings, transport: transport, logger: logger)
+        let group = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}
+
+/// `qlink coordinator`: the link coordinator.
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Run the link coordinator: authenticate nodes, journal batches, decide heralds, analyse live."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "The link configuration (YAML).") var config: String
+    @Option(name: .long, help: "Seed of the synthetic link whose station the heralds follow.") var seed: UInt64 = 1
+
+    func run() async throws {
+        let logger = global.makeLogger("qlink.coordinator")
+        let configuration = try LinkConfiguration.load(from: config)
+        let heralds = ConfigurationMapping.syntheticHeralds(ConfigurationMapping.syntheticLink(configuration, seed: seed))
+        let settings = ConfigurationMapping.coordinator(configuration, heralds: heralds)
+        let transport = try ServerTransport.load(configuration, logger: logger)
+        defer { transport.zap.stop() }
+        let coordinator = CoordinatorService(settings: settings, transport: transport, logger: logger)
+        let printer = StatusPrinter(monitor: coordinator.monitor)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: coordinator), .init(service: printer)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Prints the coordinator's rolling status once a second until shut down.
+struct StatusPrinter: Service {
+    let monitor: CoordinatorMonitor
+    var seconds: Double?
+
+    func run() async throws {
+        let start = ContinuousClock.now
+        while !Task.isCancelledOrShuttingDown {
+            try? await Task.sleep(for: .seconds(1))
+            if let status = monitor.current.status { print(StatusLine.format(status)) }
+            if let seconds, ContinuousClock.now - start >= .seconds(seconds) { return }
+        }
+    }
+}
+
+extension Task where Success == Never, Failure == Never {
+    static var isCancelledOrShuttingDown: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
+}
+
+/// One line of rolling results.
+enum StatusLine {
+    static func format(_ status: StatusReport) -> String {
+        let rates = status.rateHzByNode.sorted { $0.key < $1.key }
+            .map { "\($0.key) \(String(format: "%.0f", $0.value)) tags/s" }.joined(separator: ", ")
+        var fidelity = "fidelity —"
+        if let value = status.fidelity, let error = status.fidelityError {
+            fidelity = String(format: "fidelity ≥ %.3f ± %.3f", value, error)
+        }
+        let offset = status.clockOffsetPs.map { String(format: "clock offset %.0f ps", $0) } ?? "clock offset —"
+        return String(format: "[%5.1f s] ", status.elapsedSeconds) + "\(rates) | batches \(status.batchesAccepted) | "
+            + "heralds \(status.heralds) (\(status.heraldSuccesses) ok) | coincidences \(status.coincidences) | \(fidelity) | \(offset)"
+            + (status.malformed + status.gaps + status.duplicates > 0 ? " | malformed \(status.malformed) gaps \(status.gaps) duplicates \(status.duplicates)" : "")
+    }
+}
