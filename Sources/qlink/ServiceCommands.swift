@@ -37,7 +37,7 @@ struct NodeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.makeLogger("qlink.node")
-        let configuration = try LinkConfiguration.load(from: config)
+        let configuration = try LinkConfiguration.load(from: URL(fileURLWithPath: config).standardizedFileURL.path)
         guard let labIndex = configuration.labs.firstIndex(where: { $0.name == lab }) else {
             throw ValidationError("no lab named '\(lab)' in \(config) (labs: \(configuration.labs.map(\.name).joined(separator: ", ")))")
         }
@@ -73,7 +73,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.makeLogger("qlink.coordinator")
-        let configuration = try LinkConfiguration.load(from: config)
+        let configuration = try LinkConfiguration.load(from: URL(fileURLWithPath: config).standardizedFileURL.path)
         let heralds = ConfigurationMapping.syntheticHeralds(ConfigurationMapping.syntheticLink(configuration, seed: seed))
         let settings = ConfigurationMapping.coordinator(configuration, heralds: heralds)
         let transport = try ServerTransport.load(configuration, logger: logger)
