@@ -59,7 +59,8 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
                                      message: "cannot read the file (\(error.localizedDescription)); check the path and permissions")
         }
         var configuration = try StrictYAMLDecoder().decode(LinkConfiguration.self, from: text, file: path)
-        configuration.resolvePaths(relativeTo: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        configuration.resolvePaths(relativeTo: URL(fileURLWithPath: absolute).standardizedFileURL.deletingLastPathComponent().path)
         return configuration
     }
 
