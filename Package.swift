@@ -32,14 +32,14 @@ let package = Package(
         ),
         .target(name: "TimeTags"),
         .target(name: "Correlation", dependencies: ["TimeTags"]),
-        .target(name: "Simulation", dependencies: ["TimeTags"]),
         .target(
             name: "LinkModel",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
 
-        // Floor 1: ZeroMQ and OpenSSL layers; the link planner (pure physics and costs).
+        // Floor 1: ZeroMQ and OpenSSL layers; the link planner (pure physics and costs); the link simulator.
         .target(name: "Planner", dependencies: ["LinkModel"]),
+        .target(name: "Simulation", dependencies: ["TimeTags", "LinkModel"]),
         .target(
             name: "Messaging",
             dependencies: ["CZeroMQ", .product(name: "Logging", package: "swift-log")]
@@ -58,6 +58,7 @@ let package = Package(
                 "LinkModel",
                 "TimeTags",
                 "Planner",
+                "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -70,7 +71,8 @@ let package = Package(
         .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags", "LinkModel"]),
+        .testTarget(name: "CrossCheckTests", dependencies: ["Simulation", "Correlation", "Planner", "LinkModel", "TimeTags"]),
     ],
     swiftLanguageModes: [.v6]
 )
