@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LinkModel
 import Logging
+import Planner
 import Simulation
 import TimeTags
 
@@ -13,7 +14,8 @@ struct SimulateCommand: AsyncParsableCommand {
         discussion: """
         The link configuration needs a 'model:' section (the link model) and may have a 'simulation:' \
         section (seed, duration, channels, clocks, bases, faults); see docs/configuration.md and \
-        docs/simulator.md. Writes one .qtag file per lab (named after the lab), station.qtag for \
+        docs/simulator.md. A plan file (configs/plan-*.yaml) works too: its arms become lab A \
+        (channels 1, 2) and lab B (channels 3, 4), with default simulation settings. Writes one .qtag file per lab (named after the lab), station.qtag for \
         heralded links, and ground_truth.json into DIR. Progress goes to standard error.
         """)
 
@@ -31,6 +33,10 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seed (default: simulation.seed, else 1).")
     var seed: UInt64?
 
+    @Option(name: .customLong("repetition-rate-hz"),
+            help: "Attempt rate in Hz (default: simulation.repetition_rate_hz, else model.clock.repetition_rate_hz).")
+    var repetitionRateHz: Double?
+
     @Flag(name: .long, help: "Pace the output to real time instead of running as fast as possible.")
     var realtime = false
 
@@ -41,15 +47,45 @@ struct SimulateCommand: AsyncParsableCommand {
         if let seconds, !(seconds > 0 && seconds <= 86_400) {
             throw ValidationError("--seconds must be between 0 and 86400, found \(seconds)")
         }
+        if let rate = repetitionRateHz, !(rate >= 1e-3 && rate <= 1e10) {
+            throw ValidationError("--repetition-rate-hz must be between 1e-3 and 1e10, found \(rate)")
+        }
+    }
+
+    /// The link configuration's simulation, or a plan file's model with default settings.
+    private func loadSimulation() throws -> ConfiguredSimulation {
+        let durationPs = seconds.map { Int64(($0 * 1e12).rounded()) }
+        let text: String
+        do {
+            text = try String(contentsOfFile: config, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(kind: .unreadable, file: config, keyPath: "",
+                                     message: "cannot read the file (\(error.localizedDescription)); check the path and permissions")
+        }
+        let isLinkConfiguration = text.hasPrefix("labs:") || text.contains("\nlabs:")
+        if isLinkConfiguration {
+            var configuration = try LinkConfiguration.load(from: config)
+            if let repetitionRateHz {
+                var settings = configuration.simulation ?? SimulationSettings()
+                settings.repetitionRateHz = repetitionRateHz
+                configuration.simulation = settings
+            }
+            return try ConfiguredSimulation(configuration: configuration, durationPs: durationPs, seed: seed)
+        }
+        let plan = try PlanConfiguration.load(from: config)
+        return try ConfiguredSimulation(linkName: plan.name, model: plan.model,
+                                        settings: SimulationSettings(repetitionRateHz: repetitionRateHz),
+                                        durationPs: durationPs, seed: seed)
     }
 
     func run() async throws {
         let logger = global.makeLogger("qlink.simulate")
         let simulation: ConfiguredSimulation
         do {
-            let configuration = try LinkConfiguration.load(from: config)
-            simulation = try ConfiguredSimulation(configuration: configuration,
-                                                  durationPs: seconds.map { Int64(($0 * 1e12).rounded()) }, seed: seed)
+            simulation = try loadSimulation()
+        } catch let error as ConfigurationError {
+            printError("\(error)")
+            throw ExitCode.failure
         } catch {
             printError("\(config): \(error)")
             throw ExitCode.failure

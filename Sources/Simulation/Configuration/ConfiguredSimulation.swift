@@ -105,6 +105,44 @@ public struct ConfiguredSimulation: Sendable {
         }
     }
 
+    /// Resolves a bare link model (a plan file has no labs): lab A takes arm 0 on channels 1 and 2,
+    /// lab B arm 1 on channels 3 and 4, the station channels 5 and 6; streams are named after the arms.
+    /// `settings.labs` may still set each side's detector timing, clock, bases and readout (their
+    /// `lab` names are then the arm names).
+    public init(linkName: String, model: LinkDescription, settings: SimulationSettings = SimulationSettings(),
+                durationPs: Int64? = nil, seed: UInt64? = nil) throws {
+        guard model.arms.count == 2 else {
+            throw SimulationError(.invalidParameter, parameter: "model.arms", message: "\(model.arms.count) arms",
+                                  hint: "describe exactly two arms")
+        }
+        var sides: [SimulatedSide] = []
+        var streams: [ConfiguredStream] = []
+        for index in 0..<2 {
+            let arm = model.arms[index]
+            let lab = settings.labs.first { $0.lab == arm.name } ?? (settings.labs.count == 2 ? settings.labs[index] : SimulatedLab(lab: arm.name))
+            let channels = OutcomeChannels(plus: Int32(2 * index + 1), minus: Int32(2 * index + 2))
+            sides.append(SimulatedSide(armIndex: index, channels: channels, settings: lab))
+            streams.append(ConfiguredStream(role: index == 0 ? .labA : .labB, name: arm.name, node: nil,
+                                            channelNames: [channels.plus: "+", channels.minus: "-"]))
+        }
+        let stationChannels = OutcomeChannels(plus: 5, minus: 6)
+        scenario = try LinkModelMapping.scenario(model: model, settings: settings, sides: (sides[0], sides[1]),
+                                                 stationChannels: stationChannels,
+                                                 faultStreams: ([model.arms[0].name], [model.arms[1].name]))
+        if case .heraldedLink = scenario {
+            streams.append(ConfiguredStream(role: .station, name: "station", node: nil, channelNames: [5: "D0", 6: "D1"]))
+        }
+        self.streams = streams
+        self.linkName = linkName
+        options = SimulationOptions(durationPs: durationPs ?? Int64((settings.durationS * 1e12).rounded()),
+                                    seed: seed ?? settings.seed, targetTagsPerStep: settings.chunkTags)
+        try options.validate()
+        switch scenario {
+        case .pairSource(let s): try s.validate()
+        case .heraldedLink(let s): try s.validate()
+        }
+    }
+
     /// A simulator for the whole run.
     public func makeSimulator() throws -> LinkSimulator {
         try LinkSimulator(scenario: scenario, options: options)

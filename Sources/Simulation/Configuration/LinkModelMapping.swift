@@ -53,7 +53,7 @@ public enum LinkModelMapping {
         guard let rate = settings.repetitionRateHz ?? model.clock.repetitionRateHz else {
             throw SimulationError(.invalidParameter, parameter: "simulation.repetition_rate_hz",
                                   message: "no repetition rate is set",
-                                  hint: "set model.clock.repetition_rate_hz or simulation.repetition_rate_hz")
+                                  hint: "set model.clock.repetition_rate_hz or simulation.repetition_rate_hz (qlink simulate: --repetition-rate-hz)")
         }
         for (side, name) in [(sides.0, "lab A"), (sides.1, "lab B")] where !model.arms.indices.contains(side.armIndex) {
             throw SimulationError(.invalidParameter, parameter: "simulation.labs", message: "\(name) has no arm",
