@@ -255,3 +255,26 @@ struct LiveStreamTests {
         }
     }
 }
+
+@Suite("Two-thread detector chains")
+struct ParallelStreamTests {
+    @Test("running the labs' detector chains on two threads gives exactly the single-thread output")
+    func parallelEqualsSerial() throws {
+        let scenario = SimulationScenario.pairSource(PairSourceScenario(
+            pairRateHz: 5e6, visibility: 0.9,
+            labA: PairSourceLab(armTransmission: 0.6, detector: DetectorModel(darkCountRateHz: 1e4, jitterSigmaPs: 50, deadTimePs: 20_000,
+                                                                              afterpulseProbability: 0.01, afterpulseDelayMeanPs: 50_000)),
+            labB: PairSourceLab(armTransmission: 0.5, fibreDelayPs: 3_000_000, channels: OutcomeChannels(plus: 3, minus: 4),
+                                bases: BasisSchedule(bases: [.z, .x], periodPs: 1_000_000))))
+        func run(parallel: Bool) throws -> [SimulationStep] {
+            var simulator = try LinkSimulator(scenario: scenario, options: SimulationOptions(
+                durationPs: 20_000_000_000, seed: 5, targetTagsPerStep: 16_384, parallelStreams: parallel))
+            var steps: [SimulationStep] = []
+            while let step = simulator.next() { steps.append(step) }
+            return steps
+        }
+        let serial = try run(parallel: false)
+        #expect(serial.count > 3 && serial[0].chunk(.labA)!.batch.count > StreamWorkers.minimumEvents)
+        #expect(try run(parallel: true) == serial)
+    }
+}
