@@ -56,6 +56,7 @@ let package = Package(
                 "LinkModel",
                 "TimeTags",
                 "Planner",
+                "Correlation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

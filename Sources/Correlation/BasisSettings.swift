@@ -101,6 +101,9 @@ public struct BasisLabeler: Sendable {
     private var markerMaps: [[Int32: Int]]
     /// Outcome events dropped because their lab had no basis yet.
     public private(set) var unlabelledEvents: Int64 = 0
+    /// When true, each outcome event is kept on its own channel and the labelled copy added right after it
+    /// (same time), so that channel-pair counting and basis counting can share one stream.
+    public var keepsOriginalEvents = false
 
     /// A labeller for `roles`, with basis source `sourceA` for lab A and `sourceB` for lab B.
     public init(roles: [DetectorRole], sourceA: BasisSource, sourceB: BasisSource) throws(CorrelationError) {
@@ -154,6 +157,7 @@ public struct BasisLabeler: Sendable {
             while m < markers.count, markers[m].timePs <= t { apply(markers[m]); m += 1 }
             let channel = batch.channels[index]
             guard let role = roles[channel] else { output.append(timePs: t, channel: channel); continue }
+            if keepsOriginalEvents { output.append(timePs: t, channel: channel) }
             let side = role.side.rawValue
             var basisIndex: Int?
             switch sources[side] {
@@ -172,6 +176,15 @@ public struct BasisLabeler: Sendable {
         while m < markers.count { apply(markers[m]); m += 1 }
         output.markers = batch.markers
         return output
+    }
+
+    /// The virtual channels a physical channel can be labelled as (one per basis it may be measured in).
+    public func labelledChannels(of channel: TagChannel) -> [TagChannel] {
+        guard let role = roles[channel] else { return [] }
+        if case .detectors = sources[role.side.rawValue] {
+            return role.basis.flatMap { outcomeChannels.channel(side: role.side, basis: $0, outcome: role.outcome) }.map { [$0] } ?? []
+        }
+        return outcomeChannels.bases.indices.map { outcomeChannels.channel(side: role.side, basisIndex: $0, outcome: role.outcome) }
     }
 
     private mutating func apply(_ marker: MarkerEvent) {

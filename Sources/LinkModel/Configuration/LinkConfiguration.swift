@@ -16,9 +16,11 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
     /// The physical description of the link (arms, stages, protocol, clock, costs), if given.
     /// The planner, the simulator and the coordinator read it.
     public var model: LinkDescription?
+    /// How the labs' tag streams are correlated (clock reference, window, bases, CHSH, heralds), if given.
+    public var correlation: CorrelationConfiguration?
 
     enum CodingKeys: String, CodingKey {
-        case name, security, coordinator, labs, model
+        case name, security, coordinator, labs, model, correlation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -31,8 +33,12 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
         coordinator = try container.decode(CoordinatorConfiguration.self, forKey: .coordinator)
         labs = try container.decode([LabConfiguration].self, forKey: .labs)
         model = try container.decodeIfPresent(LinkDescription.self, forKey: .model)
+        correlation = try container.decodeIfPresent(CorrelationConfiguration.self, forKey: .correlation)
         guard labs.count >= 2 else {
             throw container.invalid(.labs, "a link needs at least two labs, found \(labs.count)")
+        }
+        for entry in correlation?.bases ?? [] where !labs.contains(where: { $0.name == entry.lab }) {
+            throw container.invalid(.correlation, "correlation.bases names lab '\(entry.lab)', which is not in labs")
         }
         var seenLabs = Set<String>()
         var seenChannels = Set<Int32>()
