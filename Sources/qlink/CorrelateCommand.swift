@@ -129,7 +129,7 @@ struct CorrelateCommand: ParsableCommand {
                 mapTime = { $0 &- offsetPs }
             case .independent(let maxOffsetPs):
                 let recovered = try recoverClock(open: openAll, channelsA: setup.trackingChannelsA, channelsB: setup.trackingChannelsB,
-                                                 maxOffsetPs: maxOffsetPs, blockPs: blockPs, progress: progress)
+                                                 delaysA: setup.rawDelays(.a), delaysB: setup.rawDelays(.b), maxOffsetPs: maxOffsetPs, blockPs: blockPs, progress: progress)
                 clock.offsetPs = Double(recovered.offsetPs)
                 if let track = recovered.track {
                     clock.offsetPs = track.samples.first?.offsetPs ?? clock.offsetPs

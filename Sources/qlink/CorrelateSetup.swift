@@ -133,6 +133,17 @@ struct CorrelationSetup {
         return (channel, nil)
     }
 
+    /// The delays of one file's channels by their numbers in the file.
+    func rawDelays(_ side: LabSide) -> ChannelDelays {
+        var result: [TagChannel: Int64] = [:]
+        for (channel, delay) in delaysPs {
+            let isB = twoFiles && channel >= bChannelOffset
+            if side == .b && isB { result[channel &- bChannelOffset] = delay }
+            if side == .a && !isB { result[channel] = delay }
+        }
+        return ChannelDelays(result)
+    }
+
     /// A basis labeller (template), when bases are known.
     func makeLabeler() throws -> BasisLabeler? {
         guard labelsBases else { return nil }

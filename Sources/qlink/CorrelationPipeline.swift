@@ -69,6 +69,7 @@ func streamMerged(readers: inout [any TagReader], chains: inout [FileChain], pro
 /// then Kalman tracking through the whole run (streamed). Returns the track, or a constant offset when
 /// the run is too short to track.
 func recoverClock(open: () throws -> [any TagReader], channelsA: Set<TagChannel>, channelsB: Set<TagChannel>,
+                  delaysA: ChannelDelays, delaysB: ChannelDelays,
                   maxOffsetPs: Int64, blockPs: Int64, progress: ProgressBar?) throws -> (offsetPs: Int64, track: ClockTrack?) {
     // 1. Offset search on the first 4·maxOffset (+ margin) of each file.
     var readers = try open()
@@ -99,10 +100,18 @@ func recoverClock(open: () throws -> [any TagReader], channelsA: Set<TagChannel>
     readers = try open()
     var done = [false, false]
     var last: [Int64] = [.min, .min]
+    // The detectors' delays are applied so that every pair of channels peaks at the same lag.
+    var compensators = [DelayCompensator(delays: delaysA), DelayCompensator(delays: delaysB)]
     while done.contains(false) {
         // Read the file that is behind (B compared on A's axis through the found offset).
         let index = done[0] ? 1 : done[1] ? 0 : (last[0] <= last[1] &- found.offsetPs ? 0 : 1)
-        guard let batch = try readers[index].next() else { done[index] = true; continue }
+        let batch: TagBatch
+        if let raw = try readers[index].next() {
+            batch = try compensators[index].process(raw)
+        } else {
+            done[index] = true
+            batch = compensators[index].finish()
+        }
         let keep = index == 0 ? channelsA : channelsB
         let times = zip(batch.timesPs, batch.channels).filter { keep.contains($0.1) }.map(\.0)
         if let t = batch.timesPs.last { last[index] = t }
