@@ -88,6 +88,7 @@ struct CorrelationEngine {
                 summary.singles[summary.singles.count - 1].lab = original.lab
             }
         }
+        summary.singles.sort { ($0.lab ?? "", $0.channel) < ($1.lab ?? "", $1.channel) }
         let counts = counter.counts
         let perPair = 1 + 2 * sideWindows
         let built = histograms.histograms
