@@ -167,7 +167,7 @@ public struct ClockTrackingStream: Sendable {
         let time = peak.meanTimePs
         let measured = filter.predictedOffsetPs(at: time) + peak.center
         let spreadSquared = max(peak.spread * peak.spread, 1)
-        let variance = spreadSquared / Double(peak.count)
+        let variance = peak.centerVariancePs2
         // The slope of the lags across the block measures the frequency error directly.
         let slopeVariance = peak.timeVariancePs2 > 0 ? spreadSquared / (Double(peak.count) * peak.timeVariancePs2) : .infinity
         // Pool the jitter of locked blocks (peak narrower than the final window), so the first blocks, smeared
@@ -258,8 +258,8 @@ struct OffsetFilter: Sendable {
     }
 }
 
-/// Locates a coincidence peak among lags: histogram mode, then a straight-line fit of lag against time
-/// (offset at the pairs' mean time and slope) in a guard band that narrows around the line.
+/// Locates a coincidence peak among lags: histogram mode, then a fit of lag against time (constant, line,
+/// then parabola; offset and slope at the pairs' mean time) in a guard band that narrows around the curve.
 enum ClockPeak {
     struct Peak {
         var center: Double
@@ -269,6 +269,8 @@ enum ClockPeak {
         var meanTimePs: Int64
         /// Variance of the pairs' A times about their mean, in ps².
         var timeVariancePs2: Double
+        /// Variance of `center` as a measurement, in ps².
+        var centerVariancePs2: Double
     }
 
     static func locate(_ lags: [Double], times: [Int64], halfWidth: Double, finalHalfWidth: Double) -> Peak? {
@@ -282,33 +284,59 @@ enum ClockPeak {
         }
         var best = 0
         for bin in 1..<bins where histogram[bin] > histogram[best] { best = bin }
-        var center = -halfWidth + (Double(best) + 0.5) * width
-        var slope = 0.0
+        // Model lag(u) = c0 + c1·u + c2·u², u = time − reference in seconds (scaled for conditioning).
+        var c0 = -halfWidth + (Double(best) + 0.5) * width, c1 = 0.0, c2 = 0.0
+        var reference = 0.0                      // ps after `origin`
         var guardWidth = max(2 * width, finalHalfWidth)
         let origin = Double(times[0])
-        var meanTime = 0.0
         var result: Peak?
+        var selected: [Int] = []
         for iteration in 0..<6 {
-            // Sums over pairs within the guard band around the current line (time relative to `origin`).
-            var n = 0.0, sumT = 0.0, sumL = 0.0, sumTT = 0.0, sumTL = 0.0, sumLL = 0.0
+            selected.removeAll(keepingCapacity: true)
+            var sumT = 0.0
             for index in lags.indices {
                 let t = Double(times[index]) - origin
-                let lag = lags[index]
-                guard abs(lag - center - slope * (t - meanTime)) <= guardWidth else { continue }
-                n += 1; sumT += t; sumL += lag; sumTT += t * t; sumTL += t * lag; sumLL += lag * lag
+                let u = (t - reference) * 1e-12
+                guard abs(lags[index] - c0 - c1 * u - c2 * u * u) <= guardWidth else { continue }
+                selected.append(index)
+                sumT += t
             }
+            let n = Double(selected.count)
             guard n > 0 else { return result }
-            meanTime = sumT / n
-            let meanLag = sumL / n
-            let varT = max(0, sumTT / n - meanTime * meanTime)
-            let covTL = sumTL / n - meanTime * meanLag
-            let varL = max(0, sumLL / n - meanLag * meanLag)
-            // Fit the slope only once the band is narrow and the pairs span enough time to pin it.
-            slope = (iteration >= 1 && n >= 8 && varT > 0) ? covTL / varT : 0
-            center = meanLag
-            let residual = max(0, varL - slope * covTL).squareRoot()
-            result = Peak(center: center, slope: slope, spread: residual, count: Int(n),
-                          meanTimePs: times[0] &+ Int64(meanTime.rounded()), timeVariancePs2: varT)
+            reference = sumT / n
+            var su2 = 0.0, su3 = 0.0, su4 = 0.0, sl = 0.0, sul = 0.0, su2l = 0.0
+            for index in selected {
+                let u = (Double(times[index]) - origin - reference) * 1e-12
+                let l = lags[index]
+                su2 += u * u; su3 += u * u * u; su4 += u * u * u * u
+                sl += l; sul += u * l; su2l += u * u * l
+            }
+            // Σu = 0 about the mean time. Fit a constant first, then a line, then (once the band is narrow and
+            // holds enough pairs) a parabola: its value at the mean time is unbiased by the offset's curvature
+            // within the block, which a straight line would average in.
+            var quadratic = false
+            c0 = sl / n; c1 = 0; c2 = 0
+            if iteration >= 1, n >= 8, su2 > 0 { c1 = sul / su2 }
+            if iteration >= 2, n >= 16, su2 > 0 {
+                let det = n * (su2 * su4 - su3 * su3) - su2 * su2 * su2
+                if abs(det) > 1e-12 * n * su2 * su4 {
+                    c0 = (sl * (su2 * su4 - su3 * su3) - sul * (-su2 * su3) + su2l * (-su2 * su2)) / det
+                    c1 = (n * (sul * su4 - su3 * su2l) - sl * (-su2 * su3) + su2 * (-su2 * sul)) / det
+                    c2 = (n * (su2 * su2l - su3 * sul) + su2 * (-su2 * sl)) / det
+                    quadratic = true
+                }
+            }
+            var squares = 0.0
+            for index in selected {
+                let u = (Double(times[index]) - origin - reference) * 1e-12
+                let r = lags[index] - c0 - c1 * u - c2 * u * u
+                squares += r * r
+            }
+            let residual = (squares / n).squareRoot()
+            let timeVariance = su2 / n * 1e24
+            result = Peak(center: c0, slope: c1 * 1e-12, spread: residual, count: selected.count,
+                          meanTimePs: times[0] &+ Int64(reference.rounded()), timeVariancePs2: timeVariance,
+                          centerVariancePs2: max(residual * residual, 1) / n * (quadratic ? 2.25 : 1))
             guardWidth = max(finalHalfWidth, min(guardWidth, 4 * residual))
         }
         return result
