@@ -153,7 +153,8 @@ struct CorrelateCommand: ParsableCommand {
         var readers = try openAll()
         var chains = try setup.chains(fileCount: files.count, mapTime: mapTime)
         var engine = try CorrelationEngine(setup: setup, rangePs: rangePs, binPs: binPs)
-        try streamMerged(readers: &readers, chains: &chains, progress: progress) { batch in try engine.process(batch) }
+        let maxHeld = try streamMerged(readers: &readers, chains: &chains, progress: progress) { batch in try engine.process(batch) }
+        logger.debug("correlate.streamed", metadata: ["correlate.max_merger_events": "\(maxHeld)"])
         return try engine.finish(clock: clock, logger: logger)
     }
 }

@@ -21,7 +21,10 @@ struct FileChain {
             batch.channels = batch.channels.map { $0 &+ bChannelOffset }
             batch.markers = batch.markers.map { MarkerEvent(timePs: $0.timePs, marker: $0.marker &+ bChannelOffset) }
         }
-        if labeler != nil { batch = labeler!.process(batch) }
+        if var active = labeler {
+            batch = active.process(batch)
+            labeler = active
+        }
         var delayed = try delays.process(batch)
         if isB { delayed.timesPs = delayed.timesPs.map(mapTime) }
         return delayed
@@ -36,19 +39,24 @@ struct FileChain {
 
 /// Reads one or two files in step, chunk by chunk, through their chains and a ``StreamMerger``, handing
 /// merged sorted chunks to `body`. The file whose mapped time is behind is read next, so the merger holds
-/// at most about one chunk per file.
+/// at most about one chunk per file. Returns the most events the merger held at once.
+@discardableResult
 func streamMerged(readers: inout [any TagReader], chains: inout [FileChain], progress: ProgressBar?,
-                  body: (TagBatch) throws -> Void) throws {
+                  body: (TagBatch) throws -> Void) throws -> Int {
+    var maxHeld = 0
     var merger = StreamMerger()
     var done = [Bool](repeating: false, count: readers.count)
     var lastMapped = [Int64](repeating: .min, count: readers.count)
     let totalBytes = readers.compactMap(\.totalBytes).reduce(0, +)
+    // With one file the second input is empty from the start, so events are released as they come.
+    if readers.count == 1 { _ = merger.end(input: 1) }
     while done.contains(false) {
         let index = (0..<readers.count).filter { !done[$0] }.min { lastMapped[$0] < lastMapped[$1] } ?? 0
         if let raw = try readers[index].next() {
             let processed = try chains[index].process(raw)
             if let last = processed.timesPs.last { lastMapped[index] = last }
             let output = try merger.add(processed, input: index)
+            maxHeld = max(maxHeld, merger.heldEvents)
             if !output.isEmpty || !output.markers.isEmpty { try body(output) }
             progress?.update(readers.map(\.bytesConsumed).reduce(0, +), totalBytes > 0 ? totalBytes : nil)
         } else {
@@ -59,10 +67,7 @@ func streamMerged(readers: inout [any TagReader], chains: inout [FileChain], pro
             if !output.isEmpty || !output.markers.isEmpty { try body(output) }
         }
     }
-    if readers.count == 1 {
-        let output = merger.end(input: 1)
-        if !output.isEmpty { try body(output) }
-    }
+    return maxHeld
 }
 
 /// Recovers lab B's clock against lab A's: FFT offset search on the start of both files (bounded read),
