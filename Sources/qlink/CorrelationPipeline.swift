@@ -109,7 +109,9 @@ func recoverClock(open: () throws -> [any TagReader], channelsA: Set<TagChannel>
     var compensators = [DelayCompensator(delays: delaysA), DelayCompensator(delays: delaysB)]
     while done.contains(false) {
         // Read the file that is behind (B compared on A's axis through the found offset).
-        let index = done[0] ? 1 : done[1] ? 0 : (last[0] <= last[1] &- found.offsetPs ? 0 : 1)
+        // (`.min` means nothing read yet: that file is read first; no wrap-around in the subtraction.)
+        let bOnA = last[1] == .min ? Int64.min : last[1].subtractingReportingOverflow(found.offsetPs).partialValue
+        let index = done[0] ? 1 : done[1] ? 0 : (last[0] <= bOnA ? 0 : 1)
         let batch: TagBatch
         if let raw = try readers[index].next() {
             batch = try compensators[index].process(raw)
