@@ -59,6 +59,9 @@ public struct CorrelationSummary: Sendable, Codable, Equatable {
     public var fidelityCountBasis: CountBasis?
     public var chsh: Estimate?
     public var chshCountBasis: CountBasis?
+    /// Fidelity and CHSH S with accidentals (from singles, per outcome cell) subtracted, when computed.
+    public var fidelityAccidentalSubtracted: Estimate?
+    public var chshAccidentalSubtracted: Estimate?
 
     /// Heralded-mode results, one per heralded state.
     public var heralded: [HeraldedResult] = []
@@ -104,8 +107,12 @@ public struct CorrelationSummary: Sendable, Codable, Equatable {
         if let f = fidelity, let state = targetState {
             lines.append("Fidelity to \(state.rawValue) [\(fidelityCountBasis?.rawValue ?? "raw")]: \(f)")
         }
-        if let f = fidelityLowerBound { lines.append("Fidelity lower bound (Z, X): \(f)") }
+        if let f = fidelityAccidentalSubtracted, let state = targetState {
+            lines.append("Fidelity to \(state.rawValue) [\(CountBasis.accidentalSubtracted.rawValue)]: \(f)")
+        }
+        if let f = fidelityLowerBound { lines.append("Fidelity lower bound (Z, X) [\(fidelityCountBasis?.rawValue ?? "raw")]: \(f)") }
         if let s = chsh { lines.append("CHSH S [\(chshCountBasis?.rawValue ?? "raw")]: \(s)") }
+        if let s = chshAccidentalSubtracted { lines.append("CHSH S [\(CountBasis.accidentalSubtracted.rawValue)]: \(s)") }
         for h in heralded {
             lines.append("Heralded \(h.state.rawValue): \(h.heralds) heralds, \(h.heraldsWithOutcomes) with one outcome in each lab")
             for b in h.bases { lines.append("  Basis \(b.basis) [\(b.countBasis.rawValue)]: E = \(b.correlation)") }

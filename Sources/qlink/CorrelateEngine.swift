@@ -124,9 +124,11 @@ struct CorrelationEngine {
             summary.fidelity = SettingEstimates.fidelity(settings, to: setup.target, .raw)
             summary.fidelityLowerBound = SettingEstimates.fidelityLowerBound(settings, to: setup.target, .raw)
             summary.fidelityCountBasis = .raw
+            summary.fidelityAccidentalSubtracted = SettingEstimates.fidelity(settings, to: setup.target, .accidentalSubtracted)
             if let chsh = setup.chsh, let s = SettingEstimates.chsh(settings, chsh, .raw) {
                 summary.chsh = s
                 summary.chshCountBasis = .raw
+                summary.chshAccidentalSubtracted = SettingEstimates.chsh(settings, chsh, .accidentalSubtracted)
             }
         }
         if let heralded {
@@ -177,7 +179,9 @@ enum CorrelateCSV {
         for b in s.bases { add("basis", "E_\(b.basis)", b.correlation, b.countBasis) }
         if let state = s.targetState { add("fidelity", state.rawValue, s.fidelity, s.fidelityCountBasis) }
         if let state = s.targetState { add("fidelity", "\(state.rawValue)_lower_bound_zx", s.fidelityLowerBound, s.fidelityCountBasis) }
+        if let state = s.targetState { add("fidelity", state.rawValue, s.fidelityAccidentalSubtracted, .accidentalSubtracted) }
         add("chsh", "S", s.chsh, s.chshCountBasis)
+        add("chsh", "S", s.chshAccidentalSubtracted, .accidentalSubtracted)
         for h in s.heralded {
             lines.append("heralded,\(h.state.rawValue)_heralds,\(h.heralds),,")
             for b in h.bases { add("heralded", "\(h.state.rawValue)_E_\(b.basis)", b.correlation, b.countBasis) }

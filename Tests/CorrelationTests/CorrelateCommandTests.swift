@@ -97,6 +97,10 @@ struct CorrelateCommandTests {
         let truth = (1 + 3 * visibility) / 4
         #expect(abs(fidelity.value - truth) < 3 * fidelity.standardError + 0.01, "F = \(fidelity), truth \(truth)")
         #expect(Set(summary.bases.map(\.basis)).isSuperset(of: ["ZZ", "XX", "YY"]))
+        // Background is low (CAR ≫ 1): subtracting accidentals moves the fidelity by well under its error bar.
+        let subtracted = try #require(summary.fidelityAccidentalSubtracted)
+        #expect(subtracted.value >= fidelity.value && subtracted.value - fidelity.value < fidelity.standardError)
+        #expect(abs((summary.clockResidualJitterPs ?? 0) - 40 * 2.squareRoot()) < 10)
         #expect(summary.pairs.count == 4)
         #expect(summary.pairs.allSatisfy { abs($0.delayPs ?? 1e9) < 100 })   // the declared delay lines the peaks up
         let svg = try String(contentsOf: directory.appendingPathComponent("h.svg"), encoding: .utf8)
