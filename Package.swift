@@ -94,6 +94,7 @@ let package = Package(
                 "Journal",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Simulation",
+                "Correlation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

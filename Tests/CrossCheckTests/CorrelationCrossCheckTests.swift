@@ -16,7 +16,7 @@ struct CorrelationCrossCheckTests {
 
     /// A Φ+ source at visibility 0.9 with each lab choosing its setting at random every 100 µs.
     static func scenario(basesA: [MeasurementBasis], basesB: [MeasurementBasis]) -> SimulationScenario {
-        func lab(_ transmission: Double, _ delay: Int64, _ offset: Int64, _ bases: [MeasurementBasis], _ channels: OutcomeChannels,
+        func lab(_ transmission: Double, _ delay: Int64, _ offset: Int64, _ bases: [MeasurementBasis], _ channels: Simulation.OutcomeChannels,
                  markerBase: Int32) -> PairSourceLab {
             PairSourceLab(armTransmission: transmission, fibreDelayPs: delay,
                           detector: DetectorModel(efficiency: 0.9, darkCountRateHz: 200, jitterSigmaPs: 40),

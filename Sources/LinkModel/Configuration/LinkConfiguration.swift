@@ -18,9 +18,11 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
     public var model: LinkDescription?
     /// How the simulator rehearses the link (seed, duration, channels, clocks, bases, faults), if given.
     public var simulation: SimulationSettings?
+    /// How the labs' tag streams are correlated (clock reference, window, bases, CHSH, heralds), if given.
+    public var correlation: CorrelationConfiguration?
 
     enum CodingKeys: String, CodingKey {
-        case name, security, coordinator, labs, model, simulation
+        case name, security, coordinator, labs, model, simulation, correlation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -34,8 +36,12 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
         labs = try container.decode([LabConfiguration].self, forKey: .labs)
         model = try container.decodeIfPresent(LinkDescription.self, forKey: .model)
         simulation = try container.decodeIfPresent(SimulationSettings.self, forKey: .simulation)
+        correlation = try container.decodeIfPresent(CorrelationConfiguration.self, forKey: .correlation)
         guard labs.count >= 2 else {
             throw container.invalid(.labs, "a link needs at least two labs, found \(labs.count)")
+        }
+        for entry in correlation?.bases ?? [] where !labs.contains(where: { $0.name == entry.lab }) {
+            throw container.invalid(.correlation, "correlation.bases names lab '\(entry.lab)', which is not in labs")
         }
         var seenLabs = Set<String>()
         var seenChannels = Set<Int32>()
