@@ -17,8 +17,12 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
     private var streamB: DetectorStream
     private var basisA: BasisCursor
     private var basisB: BasisCursor
+    /// This window's arrivals per lab: the first `signalCountA` / `signalCountB` elements (the
+    /// storage is kept across windows).
     private var signalA: [RawEvent] = []
     private var signalB: [RawEvent] = []
+    private var signalCountA = 0
+    private var signalCountB = 0
     private var finished = false
     private let sortedFaults: [ScheduledFault]
     private let segments: [PairSourceTruthSegment]
@@ -119,13 +123,13 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
         let record = options.recordTrueTimes
         // The two labs' detector chains are independent (own random streams): run them side by side.
         let (chunkA, chunkB) = StreamWorkers.run(
-            &streamA, &streamB, parallel: options.parallelStreams && signalA.count + signalB.count >= StreamWorkers.minimumEvents,
-            { stream in
-                stream.process(signal: signalA, startPs: start + dA, endPs: end + dA, dark: darkA)
+            &streamA, &streamB, parallel: options.parallelStreams && signalCountA + signalCountB >= StreamWorkers.minimumEvents,
+            { [signalA, signalCountA] stream in
+                stream.process(signal: signalA, count: signalCountA, startPs: start + dA, endPs: end + dA, dark: darkA)
                 return stream.emit(arrivalFloorPs: isFinal ? nil : end + dA, recordTrueTimes: record)
             },
-            { stream in
-                stream.process(signal: signalB, startPs: start + dB, endPs: end + dB, dark: darkB)
+            { [signalB, signalCountB] stream in
+                stream.process(signal: signalB, count: signalCountB, startPs: start + dB, endPs: end + dB, dark: darkB)
                 return stream.emit(arrivalFloorPs: isFinal ? nil : end + dB, recordTrueTimes: record)
             })
         return SimulationStep(startPs: start, endPs: end, chunks: [chunkA, chunkB], isFinal: isFinal)
@@ -133,8 +137,8 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
 
     /// Pair emissions in [start, end) with at least one detected photon (thinned Poisson process).
     private mutating func generatePairs(startPs: Int64, endPs: Int64) {
-        signalA.removeAll(keepingCapacity: true)
-        signalB.removeAll(keepingCapacity: true)
+        signalCountA = 0
+        signalCountB = 0
         let (etaA, etaB, visibility) = Self.parameters(scenario, at: startPs)
         let pBoth = etaA * etaB
         let pAny = etaA + etaB - pBoth
@@ -143,58 +147,59 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
         let thresholdBoth = pBoth / pAny
         let thresholdAOnly = etaA / pAny  // both or A only
         let meanGapPs = 1e12 / rate
-        let table = bornTable(visibility: visibility)
+        let born = bornTable(visibility: visibility)
         let basesB = scenario.labB.bases.bases.count
         let dA = scenario.labA.fibreDelayPs
         let dB = scenario.labB.fibreDelayPs
-        let expected = Int(Double(endPs - startPs) * 1e-12 * rate * 1.1) + 16
+        let expected = Int(Double(endPs - startPs) * 1e-12 * rate * 1.1) + 1_024
         // Work on local copies so that the hot loop keeps its state in registers and writes to
-        // uniquely referenced arrays. Every event is written to both arrays and the fill counts
-        // advance only for detected photons: no unpredictable branches on random outcomes.
+        // uniquely referenced arrays whose storage is reused window after window. Every pair is
+        // written to both arrays and the fill counts advance only for detected photons: no
+        // unpredictable branches on random outcomes.
         var outA = signalA, outB = signalB
         signalA = []
         signalB = []
-        let filler = RawEvent(timePs: 0, detector: 0)
-        if outA.count < expected { outA.append(contentsOf: repeatElement(filler, count: expected - outA.count)) }
-        if outB.count < expected { outB.append(contentsOf: repeatElement(filler, count: expected - outB.count)) }
         var countA = 0, countB = 0
         var rng = emission
         var cursorA = basisA, cursorB = basisB
         var t = Double(startPs) + rng.standardExponential() * meanGapPs
         let end = Double(endPs)
-        let born = table
         while t < end {
-            // Each iteration of the inner loop writes at most one event per lab.
-            if outA.count - countA < 1_024 { outA.append(contentsOf: repeatElement(filler, count: outA.count + 1_024)) }
-            if outB.count - countB < 1_024 { outB.append(contentsOf: repeatElement(filler, count: outB.count + 1_024)) }
+            // Each pair writes one slot per lab: room for `budget` pairs.
+            let filler = RawEvent(timePs: 0, detector: 0)
+            let wanted = Swift.max(expected, countA + 1_024, countB + 1_024)
+            if outA.count < wanted { outA.append(contentsOf: repeatElement(filler, count: Swift.max(wanted, 2 * outA.count) - outA.count)) }
+            if outB.count < wanted { outB.append(contentsOf: repeatElement(filler, count: Swift.max(wanted, 2 * outB.count) - outB.count)) }
             let budget = Swift.min(outA.count - countA, outB.count - countB)
-            outA.withUnsafeMutableBufferPointer { bufferA in
-                outB.withUnsafeMutableBufferPointer { bufferB in
-                    var written = 0
-                    while t < end && written < budget {
-                        let emitted = Int64(t)
-                        let (u, v) = rng.uniformPair()
-                        let tA = emitted &+ dA
-                        let tB = emitted &+ dB
-                        let row = (cursorA.index(at: tA) &* basesB &+ cursorB.index(at: tB)) &* 3
-                        let outcome = (v >= born[row] ? 1 : 0) &+ (v >= born[row + 1] ? 1 : 0) &+ (v >= born[row + 2] ? 1 : 0)
-                        bufferA[countA] = RawEvent(timePs: tA, detector: Int32(truncatingIfNeeded: outcome >> 1))
-                        bufferB[countB] = RawEvent(timePs: tB, detector: Int32(truncatingIfNeeded: outcome & 1))
-                        countA &+= u < thresholdAOnly ? 1 : 0
-                        countB &+= (u < thresholdBoth ? 1 : 0) | (u >= thresholdAOnly ? 1 : 0)
-                        written &+= 1
-                        t += rng.standardExponential() * meanGapPs
+            born.withUnsafeBufferPointer { table in
+                outA.withUnsafeMutableBufferPointer { bufferA in
+                    outB.withUnsafeMutableBufferPointer { bufferB in
+                        var written = 0
+                        while t < end && written < budget {
+                            let emitted = Int64(t)
+                            let (u, v) = rng.uniformPair()
+                            let tA = emitted &+ dA
+                            let tB = emitted &+ dB
+                            let row = (cursorA.index(at: tA) &* basesB &+ cursorB.index(at: tB)) &* 3
+                            let outcome = (v >= table[row] ? 1 : 0) &+ (v >= table[row + 1] ? 1 : 0) &+ (v >= table[row + 2] ? 1 : 0)
+                            bufferA[countA] = RawEvent(timePs: tA, detector: Int32(truncatingIfNeeded: outcome >> 1))
+                            bufferB[countB] = RawEvent(timePs: tB, detector: Int32(truncatingIfNeeded: outcome & 1))
+                            countA &+= u < thresholdAOnly ? 1 : 0
+                            countB &+= (u < thresholdBoth ? 1 : 0) | (u >= thresholdAOnly ? 1 : 0)
+                            written &+= 1
+                            t += rng.standardExponential() * meanGapPs
+                        }
                     }
                 }
             }
         }
-        outA.removeLast(outA.count - countA)
-        outB.removeLast(outB.count - countB)
         emission = rng
         basisA = cursorA
         basisB = cursorB
         signalA = outA
         signalB = outB
+        signalCountA = countA
+        signalCountB = countB
     }
 
     /// The ground truth (wander knots as far as the run has gone).
