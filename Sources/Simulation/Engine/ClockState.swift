@@ -70,6 +70,18 @@ struct ClockState: Sendable {
         return (truePs &+ offsetPs &+ jumpTotalPs, segmentBase + Double(truePs &- segmentStartPs) * segmentSlope)
     }
 
+    /// The affine piece of the map in force from the last mapped time on: for true times `t`
+    /// below `validUntilPs`, recorded = t + `shiftPs` + round(`base` + (t − `startPs`) · `slope` + jitter).
+    var affinePiece: (shiftPs: Int64, startPs: Int64, base: Double, slope: Double, validUntilPs: Int64) {
+        (offsetPs &+ jumpTotalPs, segmentStartPs, segmentBase, segmentSlope, min(segmentEndPs, nextJumpPs))
+    }
+
+    /// Moves the cursor to true time `truePs` (non-decreasing across calls).
+    mutating func advance(to truePs: Int64) {
+        if truePs >= nextJumpPs { advanceJumps(to: truePs) }
+        if truePs >= segmentEndPs { advanceSegment(to: truePs) }
+    }
+
     private mutating func advanceJumps(to truePs: Int64) {
         while jumpCursor < jumps.count && jumps[jumpCursor].atPs <= truePs {
             jumpTotalPs &+= jumps[jumpCursor].jumpPs

@@ -22,6 +22,8 @@ struct DetectorPass {
     let tailMeanPs: Double
     let jitterOn: Bool
     let tailOn: Bool
+    /// Latest recorded time among the tags written so far (they are kept sorted as they are written).
+    var lastRecordedPs: Int64
     /// Set when an afterpulse was queued (the caller re-checks the merge order and the room left).
     var pushed = false
     /// Next signal and dark-count indices.
@@ -29,7 +31,8 @@ struct DetectorPass {
     var darkIndex = 0
 
     init(rng: DistributionSampler, clock: ClockState, heap: EventHeap, last0: Int64, last1: Int64,
-         afterpulseCountdown: Int64, tailCountdown: Int64, dark: UInt64, model: DetectorModel) {
+         afterpulseCountdown: Int64, tailCountdown: Int64, dark: UInt64, model: DetectorModel, lastRecordedPs: Int64) {
+        self.lastRecordedPs = lastRecordedPs
         self.rng = rng
         self.clock = clock
         self.heap = heap
@@ -75,13 +78,7 @@ struct DetectorPass {
                 return true
             } else if signalTime <= darkTime {
                 // The hot loop: a run of signal arrivals before the next dark count or afterpulse.
-                let limit = min(darkTime, heapTime)
-                var i = signalIndex
-                repeat {
-                    register(signal[i].timePs, signal[i].detector, tags, &n)
-                    i &+= 1
-                } while i < signalCount && signal[i].timePs <= limit && !pushed
-                signalIndex = i
+                registerSignalRun(signal, limit: min(darkTime, heapTime), tags, &n)
             } else {
                 registerRare(darkTime, dark[darkIndex].detector, tags, &n)
                 darkIndex += 1
@@ -92,6 +89,91 @@ struct DetectorPass {
                 if tags.count - n < left { return false }
             }
         }
+    }
+
+    /// ``register(_:_:_:_:)`` for the signal arrivals from `signalIndex` on with true time at most
+    /// `limit` (at least one), stopping early after an afterpulse is queued. The state the loop
+    /// updates lives in locals (registers); the rare branches (ziggurat rejection, jitter tail,
+    /// afterpulse, clock segment change) go through the stored state and reload it.
+    @inline(__always)
+    private mutating func registerSignalRun(_ signal: UnsafeBufferPointer<RawEvent>, limit: Int64,
+                                            _ tags: UnsafeMutableBufferPointer<PendingTag>, _ n: inout Int) {
+        var generator = rng.generator
+        let normalTable = rng.normalTable, mask = normalTable.mask
+        // End of each detector's dead time (never, for a detector that is off).
+        let deadTimePs = self.deadTimePs
+        var liveFrom0 = off0 ? Int64.max : last0 &+ deadTimePs
+        var liveFrom1 = off1 ? Int64.max : last1 &+ deadTimePs
+        var afterpulseCountdown = self.afterpulseCountdown, tailCountdown = self.tailCountdown
+        var lastRecorded = lastRecordedPs
+        var piece = clock.affinePiece
+        let sigmaPs = self.sigmaPs
+        let jitterOn = self.jitterOn, tailOn = self.tailOn
+        let count = signal.count
+        var written = n
+        var i = signalIndex
+        repeat {
+            let t = signal[i].timePs
+            let detector = signal[i].detector
+            if t >= piece.validUntilPs {
+                clock.advance(to: t)
+                piece = clock.affinePiece
+            }
+            let isZero = detector == 0
+            let registered = t >= (isZero ? liveFrom0 : liveFrom1)
+            let liveFrom = t &+ deadTimePs
+            liveFrom0 = isZero && registered ? liveFrom : liveFrom0
+            liveFrom1 = !isZero && registered ? liveFrom : liveFrom1
+            if registered && afterpulseCountdown == 0 {
+                rng.generator = generator
+                self.afterpulseCountdown = 0
+                queueAfterpulse(t, detector)
+                afterpulseCountdown = self.afterpulseCountdown
+                generator = rng.generator
+            } else {
+                afterpulseCountdown &-= registered ? 1 : 0
+            }
+            var fractional = piece.base + Double(t &- piece.startPs) * piece.slope
+            if jitterOn {
+                // Ziggurat fast path inline (as DistributionSampler.standardNormal).
+                let word = generator.next()
+                let layer = Int(word & mask)
+                let u = Double(Int64(bitPattern: word >> 11)) * 0x1.0p-52 - 1.0
+                var z: Double
+                if let sample = normalTable.fastSample(layer: layer, u: u, magnitude: abs(u)) {
+                    z = sample
+                } else {
+                    rng.generator = generator
+                    z = rng.standardNormalSlow(layer: layer, u: u)
+                    generator = rng.generator
+                }
+                fractional += min(10, max(-10, z)) * sigmaPs
+            }
+            if tailOn {
+                if tailCountdown == 0 {
+                    rng.generator = generator
+                    fractional += min(40, rng.standardExponential()) * tailMeanPs
+                    tailCountdown = rng.geometricFailures(successProbability: tailFraction)
+                    generator = rng.generator
+                } else {
+                    tailCountdown &-= 1
+                }
+            }
+            let recorded = t &+ piece.shiftPs &+ roundHalfAway(fractional)
+            tags[written] = PendingTag(recordedPs: recorded, truePs: t, detector: detector)
+            if registered && recorded < lastRecorded { Self.moveIntoPlace(tags, from: written) }
+            lastRecorded = registered && recorded > lastRecorded ? recorded : lastRecorded
+            written &+= registered ? 1 : 0
+            i &+= 1
+        } while i < count && signal[i].timePs <= limit && !pushed
+        signalIndex = i
+        n = written
+        rng.generator = generator
+        if !off0 { last0 = liveFrom0 &- deadTimePs }
+        if !off1 { last1 = liveFrom1 &- deadTimePs }
+        self.afterpulseCountdown = afterpulseCountdown
+        self.tailCountdown = tailCountdown
+        lastRecordedPs = lastRecorded
     }
 
     /// ``register(_:_:_:_:)`` out of line, for the rare arrivals (dark counts, afterpulses), so
@@ -130,8 +212,26 @@ struct DetectorPass {
                 tailCountdown &-= 1
             }
         }
-        tags[n] = PendingTag(recordedPs: whole &+ roundHalfAway(fractional), truePs: t, detector: detector)
-        n &+= registered ? 1 : 0
+        let recorded = whole &+ roundHalfAway(fractional)
+        tags[n] = PendingTag(recordedPs: recorded, truePs: t, detector: detector)
+        guard registered else { return }
+        if recorded < lastRecordedPs { Self.moveIntoPlace(tags, from: n) }
+        lastRecordedPs = max(lastRecordedPs, recorded)
+        n &+= 1
+    }
+
+    /// Moves the tag at `index` back to its place among the sorted tags before it (insertion
+    /// sort, one element; jitter displaces tags only slightly, so this is rare and short).
+    @inline(never)
+    static func moveIntoPlace(_ tags: UnsafeMutableBufferPointer<PendingTag>, from index: Int) {
+        guard index < tags.count else { return }
+        let item = tags[index]
+        var j = index
+        while j > 0 && tags[j - 1].recordedPs > item.recordedPs {
+            tags[j] = tags[j - 1]
+            j -= 1
+        }
+        tags[j] = item
     }
 
     @inline(never)

@@ -68,11 +68,12 @@ struct DetectorStream: Sendable {
     /// merged, see ``DetectorPass``): dark detector → dropped; within the dead time of the
     /// detector's last registered event → dropped; otherwise registered (possibly spawning an
     /// afterpulse) and stamped with its recorded time (clock + jitter). The new tags join the
-    /// pending tags, which are then sorted again.
+    /// pending tags, each moved into its place by recorded time as it is written.
     mutating func process(signal: [RawEvent], count signalCount: Int, startPs: Int64, endPs: Int64, dark: UInt64) {
         let darkCount = generateDarkCounts(startPs: startPs, endPs: endPs)
         var pass = DetectorPass(rng: rng, clock: clock, heap: afterpulses, last0: lastRegistered0, last1: lastRegistered1,
-                                afterpulseCountdown: afterpulseCountdown, tailCountdown: tailCountdown, dark: dark, model: model)
+                                afterpulseCountdown: afterpulseCountdown, tailCountdown: tailCountdown, dark: dark, model: model,
+                                lastRecordedPs: pendingCount > 0 ? pendingStorage[pendingCount - 1].recordedPs : Int64.min)
         afterpulses = EventHeap()
         let oldCount = pendingCount
         var tags = pendingStorage
@@ -108,7 +109,6 @@ struct DetectorStream: Sendable {
         tailCountdown = pass.tailCountdown
         pendingStorage = consume tags
         pendingCount = written
-        sortPending(from: oldCount)
     }
 
     /// Free-running dark counts in [`startPs`, `endPs`) into `darkStorage`; returns their number.
@@ -126,24 +126,6 @@ struct DetectorStream: Sendable {
             cursor += rng.standardExponential() * meanGapPs
         }
         return count
-    }
-
-    /// Insertion sort of the new tail of the pending tags into the sorted head (jitter displaces
-    /// tags only slightly, so this is close to linear).
-    private mutating func sortPending(from start: Int) {
-        let count = pendingCount
-        pendingStorage.withUnsafeMutableBufferPointer { storage in
-            guard start < count, count <= storage.count else { return }
-            for i in max(1, start)..<count {
-                let item = storage[i]
-                var j = i
-                while j > 0 && storage[j - 1].recordedPs > item.recordedPs {
-                    storage[j] = storage[j - 1]
-                    j -= 1
-                }
-                if j != i { storage[j] = item }
-            }
-        }
     }
 
     /// Emits every pending tag and marker that no later arrival (at or after true time

@@ -171,24 +171,13 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
             if outA.count < wanted { outA.append(contentsOf: repeatElement(filler, count: Swift.max(wanted, 2 * outA.count) - outA.count)) }
             if outB.count < wanted { outB.append(contentsOf: repeatElement(filler, count: Swift.max(wanted, 2 * outB.count) - outB.count)) }
             let budget = Swift.min(outA.count - countA, outB.count - countB)
+            let loop = PairLoop(thresholdBoth: thresholdBoth, thresholdAOnly: thresholdAOnly, meanGapPs: meanGapPs,
+                                endPs: end, delayAPs: dA, delayBPs: dB, basesB: basesB)
             born.withUnsafeBufferPointer { table in
                 outA.withUnsafeMutableBufferPointer { bufferA in
                     outB.withUnsafeMutableBufferPointer { bufferB in
-                        var written = 0
-                        while t < end && written < budget {
-                            let emitted = Int64(t)
-                            let (u, v) = rng.uniformPair()
-                            let tA = emitted &+ dA
-                            let tB = emitted &+ dB
-                            let row = (cursorA.index(at: tA) &* basesB &+ cursorB.index(at: tB)) &* 3
-                            let outcome = (v >= table[row] ? 1 : 0) &+ (v >= table[row + 1] ? 1 : 0) &+ (v >= table[row + 2] ? 1 : 0)
-                            bufferA[countA] = RawEvent(timePs: tA, detector: Int32(truncatingIfNeeded: outcome >> 1))
-                            bufferB[countB] = RawEvent(timePs: tB, detector: Int32(truncatingIfNeeded: outcome & 1))
-                            countA &+= u < thresholdAOnly ? 1 : 0
-                            countB &+= (u < thresholdBoth ? 1 : 0) | (u >= thresholdAOnly ? 1 : 0)
-                            written &+= 1
-                            t += rng.standardExponential() * meanGapPs
-                        }
+                        (countA, countB) = loop.run(t: &t, rng: &rng, cursorA: &cursorA, cursorB: &cursorB, born: table,
+                                                    a: bufferA, countA: countA, b: bufferB, countB: countB, budget: budget)
                     }
                 }
             }
@@ -213,5 +202,58 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
                            streams: [truth(streamA, scenario.labA), truth(streamB, scenario.labB)],
                            faults: sortedFaults, pairSourceSegments: segments, heraldedSegments: nil,
                            targetState: scenario.state, attemptPeriodPs: nil)
+    }
+}
+
+/// The inner loop of pair generation, with its state in locals.
+private struct PairLoop {
+    let thresholdBoth: Double
+    let thresholdAOnly: Double
+    let meanGapPs: Double
+    let endPs: Double
+    let delayAPs: Int64
+    let delayBPs: Int64
+    let basesB: Int
+
+    /// Draws up to `budget` pairs from emission time `t` on (stopping at `endPs`); writes every
+    /// pair to both buffers and advances each lab's count only when its photon is detected.
+    /// Returns the new counts. Bounds: `budget` ≤ the room left in either buffer, and `born`
+    /// holds three thresholds per basis pair (rows come from the cursors' basis indices).
+    @inline(__always)
+    func run(t: inout Double, rng: inout DistributionSampler, cursorA: inout BasisCursor, cursorB: inout BasisCursor,
+             born: UnsafeBufferPointer<Double>, a: UnsafeMutableBufferPointer<RawEvent>, countA: Int,
+             b: UnsafeMutableBufferPointer<RawEvent>, countB: Int, budget: Int) -> (Int, Int) {
+        var time = t
+        var generator = rng
+        var nA = countA, nB = countB
+        var written = 0
+        guard budget <= a.count - countA, budget <= b.count - countB else { return (countA, countB) }
+        var indexA = cursorA.index, untilA = cursorA.validUntilPs
+        var indexB = cursorB.index, untilB = cursorB.validUntilPs
+        while time < endPs && written < budget {
+            let emitted = Int64(time)
+            let (u, v) = generator.uniformPair()
+            let tA = emitted &+ delayAPs
+            let tB = emitted &+ delayBPs
+            if tA >= untilA {
+                indexA = cursorA.index(at: tA)
+                untilA = cursorA.validUntilPs
+            }
+            if tB >= untilB {
+                indexB = cursorB.index(at: tB)
+                untilB = cursorB.validUntilPs
+            }
+            let row = (indexA &* basesB &+ indexB) &* 3
+            let outcome = (v >= born[row] ? 1 : 0) &+ (v >= born[row &+ 1] ? 1 : 0) &+ (v >= born[row &+ 2] ? 1 : 0)
+            a[nA] = RawEvent(timePs: tA, detector: Int32(truncatingIfNeeded: outcome >> 1))
+            b[nB] = RawEvent(timePs: tB, detector: Int32(truncatingIfNeeded: outcome & 1))
+            nA &+= u < thresholdAOnly ? 1 : 0
+            nB &+= (u < thresholdBoth ? 1 : 0) | (u >= thresholdAOnly ? 1 : 0)
+            written &+= 1
+            time += generator.standardExponential() * meanGapPs
+        }
+        t = time
+        rng = generator
+        return (nA, nB)
     }
 }
