@@ -106,6 +106,7 @@ struct DetectorPass {
         var liveFrom1 = off1 ? Int64.max : last1 &+ deadTimePs
         var afterpulseCountdown = self.afterpulseCountdown, tailCountdown = self.tailCountdown
         var lastRecorded = lastRecordedPs
+        var queued = false
         var piece = clock.affinePiece
         let sigmaPs = self.sigmaPs
         let jitterOn = self.jitterOn, tailOn = self.tailOn
@@ -125,6 +126,7 @@ struct DetectorPass {
             liveFrom0 = isZero && registered ? liveFrom : liveFrom0
             liveFrom1 = !isZero && registered ? liveFrom : liveFrom1
             if registered && afterpulseCountdown == 0 {
+                queued = true
                 rng.generator = generator
                 self.afterpulseCountdown = 0
                 queueAfterpulse(t, detector)
@@ -165,7 +167,7 @@ struct DetectorPass {
             lastRecorded = registered && recorded > lastRecorded ? recorded : lastRecorded
             written &+= registered ? 1 : 0
             i &+= 1
-        } while i < count && signal[i].timePs <= limit && !pushed
+        } while i < count && signal[i].timePs <= limit && !queued
         signalIndex = i
         n = written
         rng.generator = generator

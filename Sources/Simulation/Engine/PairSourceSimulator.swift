@@ -224,7 +224,10 @@ private struct PairLoop {
              born: UnsafeBufferPointer<Double>, a: UnsafeMutableBufferPointer<RawEvent>, countA: Int,
              b: UnsafeMutableBufferPointer<RawEvent>, countB: Int, budget: Int) -> (Int, Int) {
         var time = t
-        var generator = rng
+        // The generator words stay in registers: only the rare ziggurat rejection goes through
+        // `rng` (in memory).
+        var generator = rng.generator
+        let exponential = rng.exponentialTable
         var nA = countA, nB = countB
         var written = 0
         guard budget <= a.count - countA, budget <= b.count - countB else { return (countA, countB) }
@@ -232,7 +235,7 @@ private struct PairLoop {
         var indexB = cursorB.index, untilB = cursorB.validUntilPs
         while time < endPs && written < budget {
             let emitted = Int64(time)
-            let (u, v) = generator.uniformPair()
+            let (u, v) = generator.nextUniformPair()
             let tA = emitted &+ delayAPs
             let tB = emitted &+ delayBPs
             if tA >= untilA {
@@ -250,10 +253,22 @@ private struct PairLoop {
             nA &+= u < thresholdAOnly ? 1 : 0
             nB &+= (u < thresholdBoth ? 1 : 0) | (u >= thresholdAOnly ? 1 : 0)
             written &+= 1
-            time += generator.standardExponential() * meanGapPs
+            // Exponential gap (ziggurat fast path inline, as DistributionSampler.standardExponential).
+            let word = generator.next()
+            let layer = Int(word & exponential.mask)
+            let uniform = Double(Int64(bitPattern: word >> 11)) * 0x1.0p-53
+            var gap: Double
+            if let sample = exponential.fastSample(layer: layer, u: uniform, magnitude: uniform) {
+                gap = sample
+            } else {
+                rng.generator = generator
+                gap = rng.standardExponentialSlow(layer: layer, u: uniform)
+                generator = rng.generator
+            }
+            time += gap * meanGapPs
         }
         t = time
-        rng = generator
+        rng.generator = generator
         return (nA, nB)
     }
 }
