@@ -92,48 +92,66 @@ struct DetectorPass {
     }
 
     /// ``register(_:_:_:_:)`` for the signal arrivals from `signalIndex` on with true time at most
-    /// `limit` (at least one), stopping early after an afterpulse is queued. The state the loop
-    /// updates lives in locals (registers); the rare branches (ziggurat rejection, jitter tail,
-    /// afterpulse, clock segment change) go through the stored state and reload it.
+    /// `limit` (at least one), stopping early after an afterpulse is queued.
+    ///
+    /// Two tight passes with their state in locals (registers): the dead-time filter writes the
+    /// registered arrivals to `tags[n...]`, then the stamping pass gives them their recorded times
+    /// in place. The rare branches (afterpulse, ziggurat rejection, jitter tail, clock segment
+    /// change) go through the stored state and reload it.
     @inline(__always)
     private mutating func registerSignalRun(_ signal: UnsafeBufferPointer<RawEvent>, limit: Int64,
                                             _ tags: UnsafeMutableBufferPointer<PendingTag>, _ n: inout Int) {
+        let first = n
+        var written = n
+        do {
+            // Pass 1: dead time per detector (a detector that is off is never live again).
+            let deadTimePs = self.deadTimePs
+            var liveFrom0 = off0 ? Int64.max : last0 &+ deadTimePs
+            var liveFrom1 = off1 ? Int64.max : last1 &+ deadTimePs
+            var afterpulseCountdown = self.afterpulseCountdown
+            let count = signal.count
+            var i = signalIndex
+            var queued = false
+            repeat {
+                let t = signal[i].timePs
+                let detector = signal[i].detector
+                let isZero = detector == 0
+                let registered = t >= (isZero ? liveFrom0 : liveFrom1)
+                let liveFrom = t &+ deadTimePs
+                liveFrom0 = isZero && registered ? liveFrom : liveFrom0
+                liveFrom1 = !isZero && registered ? liveFrom : liveFrom1
+                if registered && afterpulseCountdown == 0 {
+                    queued = true
+                    self.afterpulseCountdown = 0
+                    queueAfterpulse(t, detector)
+                    afterpulseCountdown = self.afterpulseCountdown
+                } else {
+                    afterpulseCountdown &-= registered ? 1 : 0
+                }
+                tags[written] = PendingTag(recordedPs: 0, truePs: t, detector: detector)
+                written &+= registered ? 1 : 0
+                i &+= 1
+            } while i < count && signal[i].timePs <= limit && !queued
+            signalIndex = i
+            if !off0 { last0 = liveFrom0 &- deadTimePs }
+            if !off1 { last1 = liveFrom1 &- deadTimePs }
+            self.afterpulseCountdown = afterpulseCountdown
+        }
+        n = written
+        guard first < written else { return }
+        // Pass 2: one rounding of offset + drift + wander + jitter (see ClockModel), tags kept sorted.
         var generator = rng.generator
         let normalTable = rng.normalTable, mask = normalTable.mask
-        // End of each detector's dead time (never, for a detector that is off).
-        let deadTimePs = self.deadTimePs
-        var liveFrom0 = off0 ? Int64.max : last0 &+ deadTimePs
-        var liveFrom1 = off1 ? Int64.max : last1 &+ deadTimePs
-        var afterpulseCountdown = self.afterpulseCountdown, tailCountdown = self.tailCountdown
+        var tailCountdown = self.tailCountdown
         var lastRecorded = lastRecordedPs
-        var queued = false
         var piece = clock.affinePiece
         let sigmaPs = self.sigmaPs
         let jitterOn = self.jitterOn, tailOn = self.tailOn
-        let count = signal.count
-        var written = n
-        var i = signalIndex
-        repeat {
-            let t = signal[i].timePs
-            let detector = signal[i].detector
+        for k in first..<written {
+            let t = tags[k].truePs
             if t >= piece.validUntilPs {
                 clock.advance(to: t)
                 piece = clock.affinePiece
-            }
-            let isZero = detector == 0
-            let registered = t >= (isZero ? liveFrom0 : liveFrom1)
-            let liveFrom = t &+ deadTimePs
-            liveFrom0 = isZero && registered ? liveFrom : liveFrom0
-            liveFrom1 = !isZero && registered ? liveFrom : liveFrom1
-            if registered && afterpulseCountdown == 0 {
-                queued = true
-                rng.generator = generator
-                self.afterpulseCountdown = 0
-                queueAfterpulse(t, detector)
-                afterpulseCountdown = self.afterpulseCountdown
-                generator = rng.generator
-            } else {
-                afterpulseCountdown &-= registered ? 1 : 0
             }
             var fractional = piece.base + Double(t &- piece.startPs) * piece.slope
             if jitterOn {
@@ -162,18 +180,14 @@ struct DetectorPass {
                 }
             }
             let recorded = t &+ piece.shiftPs &+ roundHalfAway(fractional)
-            tags[written] = PendingTag(recordedPs: recorded, truePs: t, detector: detector)
-            if registered && recorded < lastRecorded { Self.moveIntoPlace(tags, from: written) }
-            lastRecorded = registered && recorded > lastRecorded ? recorded : lastRecorded
-            written &+= registered ? 1 : 0
-            i &+= 1
-        } while i < count && signal[i].timePs <= limit && !queued
-        signalIndex = i
-        n = written
+            tags[k].recordedPs = recorded
+            if recorded < lastRecorded {
+                Self.moveIntoPlace(tags, from: k)
+            } else {
+                lastRecorded = recorded
+            }
+        }
         rng.generator = generator
-        if !off0 { last0 = liveFrom0 &- deadTimePs }
-        if !off1 { last1 = liveFrom1 &- deadTimePs }
-        self.afterpulseCountdown = afterpulseCountdown
         self.tailCountdown = tailCountdown
         lastRecordedPs = lastRecorded
     }
