@@ -186,8 +186,9 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
         let shiftB = streamB.shiftPs
         let markers = scenario.station.heraldMarkers
         var attempt = (startPs + periodPs - 1) / periodPs
+        let logNoClick = log1p(-pAny)
         while true {
-            let skip = attempts.geometricFailures(successProbability: pAny)
+            let skip = pAny >= 1 ? 0 : attempts.geometricFailures(logFailureProbability: logNoClick)
             guard skip < (endPs / periodPs) + 2 - attempt else { break }
             attempt += skip
             let t = attempt * periodPs
