@@ -101,10 +101,11 @@ public final class CoordinatorService: Service, Sendable {
             let ready = try Poller.poll([(router, .readable)], timeoutMs: 2)
             if ready[0].contains(.readable) {
                 var handled = 0
-                while handled < 256, let message = try router.receive(options: .dontWait) {
-                    try send(core.handle(message))
+                while handled < 1024, let message = try router.receive(options: .dontWait) {
+                    core.receive(message)
                     handled += 1
                 }
+                try send(core.commit())
             }
             for rate in rateRequests.withLock({ requests in defer { requests.removeAll() }; return requests }) {
                 requestId += 1

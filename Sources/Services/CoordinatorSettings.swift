@@ -32,7 +32,7 @@ public struct CoordinatorSettings: Sendable {
     /// Lab names in order: the first is lab A of the analysis, the second lab B.
     public var labs: [String]
     /// Unacknowledged batches a node may have in flight.
-    public var credit: UInt32 = 8
+    public var credit: UInt32 = 64
     /// Larger payloads are rejected.
     public var maxPayloadBytes: Int = 64 << 20
     /// Channel layout of the live analysis (`nil`: no analysis).

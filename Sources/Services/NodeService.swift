@@ -23,6 +23,9 @@ public struct NodeSettings: Sendable {
     public var coordinatorTimeoutMs: Int = 3000
     /// Stop once the source has finished and every batch is acknowledged.
     public var stopWhenDone: Bool = false
+    /// On a graceful stop, how long to keep sending spooled batches and to catch up on heralds (a status
+    /// published after the node drained, and every herald it announces), ms. 0: stop at once.
+    public var drainOnStopMs: Int = 5000
 
     public init(node: String, lab: String, controlEndpoint: String, publishEndpoint: String, spoolPath: String, source: TagSourceSpec) {
         self.node = node
@@ -51,6 +54,12 @@ public final class NodeMonitor: Sendable {
         public var droppedTags: Int64 = 0
         public var heraldsReceived: Int64 = 0
         public var heraldGaps: Int64 = 0
+        /// Herald re-requests sent (after a gap or a status announcing heralds not received).
+        public var heraldsRequested: Int64 = 0
+        /// Heralds received again that were already held (answers to repeated requests).
+        public var heraldRepeats: Int64 = 0
+        /// Heralds known to be missing right now.
+        public var missingHeralds = 0
         public var lastHeraldSequence: UInt64 = 0
         public var repetitionRateHz: Double?
         public var lastStatus: StatusReport?

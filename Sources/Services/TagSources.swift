@@ -9,6 +9,9 @@ public enum TagSourceSpec: Sendable, Equatable {
     case synthetic(SyntheticLink, realTime: Bool, durationPs: Int64?)
     /// Replay of a tag file in any readable format, at real-time pace or as fast as possible.
     case file(path: String, realTime: Bool)
+    /// A load generator: `batch` (time-sorted) sent `repetitions` times as fast as possible, shifted by
+    /// `spanPs` more each time, so the stream stays in time order. For throughput tests and benchmarks.
+    case pattern(TagBatch, repetitions: Int, spanPs: Int64)
 }
 
 /// Runs a tag source on its own thread, feeding a ``BatchQueue``.
@@ -74,6 +77,12 @@ public final class TagSourceRunner: Sendable {
                 } else if !queue.push(batch) {
                     break
                 }
+            }
+        case .pattern(let batch, let repetitions, let spanPs):
+            for repetition in 0..<max(0, repetitions) where !queue.isCancelled {
+                let shift = Int64(repetition) * spanPs
+                let shifted = TagBatch(timesPs: batch.timesPs.map { $0 + shift }, channels: batch.channels)
+                if !queue.push(shifted) { break }
             }
         case .file(let path, let realTime):
             var reader = try TagFiles.openReader(path: path)

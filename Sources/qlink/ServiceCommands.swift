@@ -33,6 +33,14 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The lab this node serves (a `labs:` entry of the configuration).") var lab: String
     @Option(name: .long, help: "Folder for the node's spool and herald log.") var data: String?
     @Option(name: .long, help: "Spool bound in MiB.") var spoolMiB: Int64 = 256
+    @Option(name: .long, help: "The coordinator's control endpoint (overrides the configuration; e.g. an ephemeral port).")
+    var control: String?
+    @Option(name: .long, help: "The coordinator's publish endpoint (overrides the configuration).")
+    var publish: String?
+    @Option(name: .long, help: "Write the node's counters to this JSON file twice a second and at exit.")
+    var statusFile: String?
+    @Flag(name: .long, help: "Exit once the source has finished and every batch is acknowledged.")
+    var exitWhenDone = false
     @OptionGroup var source: SourceOptions
 
     func run() async throws {
@@ -53,9 +61,17 @@ struct NodeCommand: AsyncParsableCommand {
             .deletingLastPathComponent().appendingPathComponent(lab).path
         var settings = try ConfigurationMapping.node(configuration, lab: lab, dataDirectory: dataDirectory, source: spec)
         settings.spoolMaxBytes = spoolMiB << 20
+        settings.stopWhenDone = exitWhenDone
+        if let control { settings.controlEndpoint = control }
+        if let publish { settings.publishEndpoint = publish }
         let transport = try ClientTransport.load(configuration, lab: lab)
         let node = NodeService(settings: settings, transport: transport, logger: logger)
-        let group = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: node, successTerminationBehavior: .gracefullyShutdownGroup)]
+        let name = settings.node
+        let writer = statusFile.map { StatusFileService(path: $0) { NodeStatusFile(pid: getpid(), node: name, state: node.monitor.current) } }
+        if let writer { services.append(.init(service: writer)) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        defer { writer?.writeFinal() }
         try await group.run()
     }
 }
@@ -70,6 +86,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(name: .long, help: "The link configuration (YAML).") var config: String
     @Option(name: .long, help: "Seed of the synthetic link whose station the heralds follow.") var seed: UInt64 = 1
+    @Option(name: .long, help: "Write the bound endpoints and rolling status to this JSON file twice a second and at exit.")
+    var statusFile: String?
+    @Flag(name: .long, help: "Do not print the rolling status line every second.")
+    var quiet = false
 
     func run() async throws {
         let logger = global.makeLogger("qlink.coordinator")
@@ -79,27 +99,51 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let transport = try ServerTransport.load(configuration, logger: logger)
         defer { transport.zap.stop() }
         let coordinator = CoordinatorService(settings: settings, transport: transport, logger: logger)
-        let printer = StatusPrinter(monitor: coordinator.monitor)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: coordinator), .init(service: printer)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: coordinator)]
+        if !quiet { services.append(.init(service: StatusPrinter(monitor: coordinator.monitor))) }
+        let writer = statusFile.map { StatusFileService(path: $0) { CoordinatorStatusFile(pid: getpid(), state: coordinator.monitor.current) } }
+        if let writer { services.append(.init(service: writer)) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        defer { writer?.writeFinal() }
         try await group.run()
     }
 }
 
-/// Prints the coordinator's rolling status once a second until shut down.
+/// Prints the coordinator's rolling status once a second until shut down (each status once).
 struct StatusPrinter: Service {
     let monitor: CoordinatorMonitor
-    var seconds: Double?
 
     func run() async throws {
-        let start = ContinuousClock.now
+        var printed: Double?
         while !Task.isCancelledOrShuttingDown {
             try? await Task.sleep(for: .seconds(1))
-            if let status = monitor.current.status { print(StatusLine.format(status)) }
-            if let seconds, ContinuousClock.now - start >= .seconds(seconds) { return }
+            if let status = monitor.current.status, status.elapsedSeconds != printed {
+                print(StatusLine.format(status))
+                printed = status.elapsedSeconds
+            }
         }
     }
+}
+
+/// Rewrites a JSON status file twice a second until shutdown.
+struct StatusFileService<Value: Encodable & Sendable>: Service {
+    let path: String
+    let snapshot: @Sendable () -> Value
+
+    init(path: String, snapshot: @escaping @Sendable () -> Value) {
+        self.path = path
+        self.snapshot = snapshot
+    }
+
+    func run() async throws {
+        while !Task.isCancelledOrShuttingDown {
+            try? StatusFile.write(snapshot(), to: path)
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    /// Writes the final snapshot (call after the service group has returned).
+    func writeFinal() { try? StatusFile.write(snapshot(), to: path) }
 }
 
 extension Task where Success == Never, Failure == Never {
