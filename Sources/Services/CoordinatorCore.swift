@@ -62,6 +62,7 @@ final class CoordinatorCore {
         if let heralds = settings.heralds {
             decider = HeraldDecider(repetitionPeriodPs: heralds.repetitionPeriodPs, windowStartPs: heralds.windowStartPs,
                                     windowEndPs: heralds.windowEndPs, stationChannels: heralds.stationChannels,
+                                    heraldProtocol: heralds.heraldProtocol,
                                     nextSequence: last.sequence + 1, lastDecidedAttempt: last.attemptId)
         }
     }
@@ -233,10 +234,12 @@ final class CoordinatorCore {
             }
             if labIndex < 2 {
                 analysis?.add(lab: labIndex, batch: batch)
-                if let analysis, analysis.snapshot.clockOffsetPs != nil, snapshot.clockOffsetPs == nil,
-                   let offset = analysis.snapshot.clockOffsetPs {
-                    try journal.recordClockOffset(timePs: batch.timesPs.first ?? 0, offsetPs: Double(offset))
-                    logger.info("coordinator.clock.recovered", metadata: ["qlink.offset_ps": "\(offset)"])
+                if let analysis, let offset = analysis.snapshot.clockOffsetPs,
+                   snapshot.clockOffsetPs == nil || analysis.snapshot.clockUpdates != snapshot.clockUpdates {
+                    try journal.recordClockOffset(timePs: analysis.snapshot.clockOffsetTimePs ?? batch.timesPs.first ?? 0, offsetPs: Double(offset))
+                    if snapshot.clockOffsetPs == nil {
+                        logger.info("coordinator.clock.recovered", metadata: ["qlink.offset_ps": "\(offset)"])
+                    }
                 }
                 snapshot = analysis?.snapshot ?? snapshot
             }
@@ -252,6 +255,8 @@ final class CoordinatorCore {
         status.fidelity = snapshot.fidelity?.value
         status.fidelityError = snapshot.fidelity?.standardError
         status.clockOffsetPs = snapshot.clockOffsetPs.map(Double.init)
+        status.clockDriftPpm = snapshot.clockDriftPpm
+        status.clockUpdates = snapshot.clockOffsetPs == nil ? nil : snapshot.clockUpdates
         for (node, tags) in status.tagsByNode where status.elapsedSeconds > 0 {
             status.rateHzByNode[node] = Double(tags) / status.elapsedSeconds
         }

@@ -11,8 +11,12 @@ public struct HeraldSettings: Sendable, Equatable {
     public var stationChannels: [TagChannel]
     /// The lab whose tag stream carries the station detectors.
     public var stationLab: Int
+    /// Single-click (default) or Barrett–Kok with its second window.
+    public var heraldProtocol: HeraldProtocol = .singleClick
 
-    public init(repetitionPeriodPs: Int64, windowStartPs: Int64, windowEndPs: Int64, stationChannels: [TagChannel], stationLab: Int = 0) {
+    public init(repetitionPeriodPs: Int64, windowStartPs: Int64, windowEndPs: Int64, stationChannels: [TagChannel], stationLab: Int = 0,
+                heraldProtocol: HeraldProtocol = .singleClick) {
+        self.heraldProtocol = heraldProtocol
         self.repetitionPeriodPs = repetitionPeriodPs
         self.windowStartPs = windowStartPs
         self.windowEndPs = windowEndPs

@@ -50,6 +50,10 @@ public final class NodeMonitor: Sendable {
         public var tagsAcknowledged: Int64 = 0
         public var spoolBatches = 0
         public var spoolFullEvents: Int64 = 0
+        /// The most batches waiting in the spool at once.
+        public var spoolHighWater = 0
+        /// Times the node ran out of credit with batches waiting (a slow coordinator; the node backed off).
+        public var creditStalls: Int64 = 0
         public var droppedBatches: Int64 = 0
         public var droppedTags: Int64 = 0
         public var heraldsReceived: Int64 = 0

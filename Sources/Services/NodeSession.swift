@@ -32,6 +32,8 @@ final class NodeSession {
     var sourceDrained = false
     weak var thread: SocketThread?
     var statusesReceived: Int64 = 0
+    var creditStalled = false
+    var lastSentSequence: UInt64 = 0
     /// Herald sequence numbers known to be missing (requested, not yet received).
     var missingHeralds = Set<UInt64>()
     /// Acknowledged batches and received heralds of this round, written to the spool file together.
@@ -153,6 +155,8 @@ final class NodeSession {
         if !fromBroadcast { lastHeard = Date() }
         switch decoded.body {
         case .welcome(let welcome):
+            // Answers to repeated hellos while already introduced change nothing.
+            if welcomed { return }
             welcomed = true
             credit = max(1, welcome.credit)
             // The coordinator already holds these: the acknowledgements were lost.
@@ -233,6 +237,7 @@ final class NodeSession {
     private func restartSending() {
         inFlight.removeAll()
         lastSentPosition = 0
+        lastSentSequence = 0
     }
 
     private func lostConnection() {
@@ -268,7 +273,12 @@ final class NodeSession {
             let stored = try spool.append(Array(remaining))
             nextSequence += UInt64(stored)
             let count = Int64(stored)
-            monitor.update { $0.batchesSpooled += count }
+            let waiting = try spool.usage().batches
+            monitor.update {
+                $0.batchesSpooled += count
+                $0.spoolBatches = waiting
+                $0.spoolHighWater = max($0.spoolHighWater, waiting)
+            }
             remaining = remaining.dropFirst(stored)
             if remaining.isEmpty { break }
             monitor.update { $0.spoolFullEvents += 1 }
@@ -315,12 +325,22 @@ final class NodeSession {
     }
 
     private func sendWithinCredit() throws {
-        guard welcomed, inFlight.count < Int(credit) else { return }
+        guard welcomed else { return }
+        // Out of credit with batches waiting: the coordinator is slow; the node backs off (counted once per stall).
+        if inFlight.count >= Int(credit) {
+            if !creditStalled, nextSequence - 1 > lastSentSequence {
+                creditStalled = true
+                monitor.update { $0.creditStalls += 1 }
+            }
+            return
+        }
+        creditStalled = false
         let batches = try spool.batches(after: lastSentPosition, limit: Int(credit) - inFlight.count)
         for batch in batches {
             guard try dealer.send(Message([Frame(batch.header), Frame(batch.payload)]), options: .dontWait) else { return }
             inFlight.insert(key(batch.session, batch.sequence))
             lastSentPosition = batch.position
+            if batch.session == sessionId { lastSentSequence = max(lastSentSequence, batch.sequence) }
             monitor.update { $0.batchesSent += 1 }
         }
     }

@@ -10,10 +10,13 @@ public struct CoordinatorStatusFile: Codable, Sendable {
     public var status: StatusReport?
     /// Rejected messages by kind.
     public var rejected: [String: Int64]
+    /// Handshakes refused by the ZAP handler.
+    public var refusedHandshakes: Int
     public var stopped: Bool
     public var failure: String?
 
     public init(pid: Int32, state: CoordinatorMonitor.State) {
+        refusedHandshakes = state.refusedHandshakes
         self.pid = pid
         controlEndpoint = state.controlEndpoint
         publishEndpoint = state.publishEndpoint
@@ -37,6 +40,8 @@ public struct NodeStatusFile: Codable, Sendable {
     public var resendRequests: Int64
     public var spoolBatches: Int
     public var spoolFullEvents: Int64
+    public var spoolHighWater: Int
+    public var creditStalls: Int64
     public var droppedBatches: Int64
     public var droppedTags: Int64
     public var heraldsReceived: Int64
@@ -63,6 +68,8 @@ public struct NodeStatusFile: Codable, Sendable {
         resendRequests = state.resendRequests
         spoolBatches = state.spoolBatches
         spoolFullEvents = state.spoolFullEvents
+        spoolHighWater = state.spoolHighWater
+        creditStalls = state.creditStalls
         droppedBatches = state.droppedBatches
         droppedTags = state.droppedTags
         heraldsReceived = state.heraldsReceived

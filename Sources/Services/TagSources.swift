@@ -1,6 +1,9 @@
 import Synchronization
 import Foundation
 import TimeTags
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where a node's tags come from.
 public enum TagSourceSpec: Sendable, Equatable {
@@ -12,6 +15,9 @@ public enum TagSourceSpec: Sendable, Equatable {
     /// A load generator: `batch` (time-sorted) sent `repetitions` times as fast as possible, shifted by
     /// `spanPs` more each time, so the stream stays in time order. For throughput tests and benchmarks.
     case pattern(TagBatch, repetitions: Int, spanPs: Int64)
+    /// A pipe (standard input from a hardware bridge) in the native or CSV format: tags go out as they
+    /// arrive; a slow coordinator slows the reading, so the writer blocks instead of losing data.
+    case stream(fileDescriptor: Int32, format: TagStreamFormat)
 }
 
 /// Runs a tag source on its own thread, feeding a ``BatchQueue``.
@@ -22,7 +28,7 @@ public final class TagSourceRunner: Sendable {
     private let rate = Mutex<Double?>(nil)
 
     /// Starts `spec` on a new thread.
-    public init(spec: TagSourceSpec, queueCapacity: Int = 64) {
+    public init(spec: TagSourceSpec, queueCapacity: Int = 256) {
         let queue = BatchQueue(capacity: queueCapacity)
         self.queue = queue
         let thread = Thread { [self] in
@@ -83,6 +89,19 @@ public final class TagSourceRunner: Sendable {
                 let shift = Int64(repetition) * spanPs
                 let shifted = TagBatch(timesPs: batch.timesPs.map { $0 + shift }, channels: batch.channels)
                 if !queue.push(shifted) { break }
+            }
+        case .stream(let descriptor, let format):
+            var decoder = TagStreamDecoder(format: format)
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while !queue.isCancelled {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw ServiceFailure(what: "stream source", detail: "reading the pipe failed: \(String(cString: strerror(errno)))")
+                }
+                let batch = count == 0 ? try decoder.finish() : try decoder.feed(buffer[0..<count])
+                if !batch.isEmpty, !queue.push(batch) { break }
+                if count == 0 { break }
             }
         case .file(let path, let realTime):
             var reader = try TagFiles.openReader(path: path)

@@ -5,11 +5,20 @@ import Logging
 import ServiceLifecycle
 import Protocol
 import Services
+import TimeTags
+
+extension TagStreamFormat: ExpressibleByArgument {}
 
 /// Options that choose a node's tag source.
 struct SourceOptions: ParsableArguments {
     @Option(name: .long, help: "Replay this tag file (any readable format) instead of the built-in synthetic link.")
     var replay: String?
+
+    @Flag(name: .long, help: "Read tags from standard input (a hardware bridge's pipe) instead of the synthetic link.")
+    var stdin = false
+
+    @Option(name: .long, help: "Format of --stdin: native (.qtag stream) or csv (channel,time_ps lines).")
+    var format: TagStreamFormat = .native
 
     @Flag(name: .long, help: "Replay or generate as fast as possible instead of at real-time pace.")
     var asFastAsPossible = false
@@ -50,7 +59,12 @@ struct NodeCommand: AsyncParsableCommand {
             throw ValidationError("no lab named '\(lab)' in \(config) (labs: \(configuration.labs.map(\.name).joined(separator: ", ")))")
         }
         let spec: TagSourceSpec
-        if let replay = source.replay {
+        if source.stdin, source.replay != nil {
+            throw ValidationError("--stdin and --replay are alternatives; give one")
+        }
+        if source.stdin {
+            spec = .stream(fileDescriptor: 0, format: source.format)
+        } else if let replay = source.replay {
             spec = .file(path: replay, realTime: !source.asFastAsPossible)
         } else {
             let parameters = ConfigurationMapping.syntheticLink(configuration, seed: source.seed)
@@ -76,6 +90,12 @@ struct NodeCommand: AsyncParsableCommand {
     }
 }
 
+/// Heralding protocols by name on the command line.
+enum HeraldProtocolName: String, ExpressibleByArgument, CaseIterable {
+    case singleClick = "single-click"
+    case barrettKok = "barrett-kok"
+}
+
 /// `qlink coordinator`: the link coordinator.
 struct CoordinatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -90,12 +110,24 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var statusFile: String?
     @Flag(name: .long, help: "Do not print the rolling status line every second.")
     var quiet = false
+    @Option(name: .long, help: "Heralding protocol: single-click, or barrett-kok (second window half a period after the first).")
+    var heraldProtocol: HeraldProtocolName = .singleClick
+    @Option(name: .long, help: "Bind the control (ROUTER) socket here instead of the configuration's endpoint.")
+    var control: String?
+    @Option(name: .long, help: "Bind the publish (PUB) socket here instead of the configuration's endpoint.")
+    var publish: String?
 
     func run() async throws {
         let logger = global.makeLogger("qlink.coordinator")
         let configuration = try LinkConfiguration.load(from: URL(fileURLWithPath: config).standardizedFileURL.path)
-        let heralds = ConfigurationMapping.syntheticHeralds(ConfigurationMapping.syntheticLink(configuration, seed: seed))
-        let settings = ConfigurationMapping.coordinator(configuration, heralds: heralds)
+        var heralds = ConfigurationMapping.syntheticHeralds(ConfigurationMapping.syntheticLink(configuration, seed: seed))
+        if heraldProtocol == .barrettKok {
+            let half = heralds.repetitionPeriodPs / 2
+            heralds.heraldProtocol = .barrettKok(secondWindowStartPs: heralds.windowStartPs + half, secondWindowEndPs: heralds.windowEndPs + half)
+        }
+        var settings = ConfigurationMapping.coordinator(configuration, heralds: heralds)
+        if let control { settings.controlEndpoint = control }
+        if let publish { settings.publishEndpoint = publish }
         let transport = try ServerTransport.load(configuration, logger: logger)
         defer { transport.zap.stop() }
         let coordinator = CoordinatorService(settings: settings, transport: transport, logger: logger)
