@@ -38,14 +38,14 @@ let package = Package(
         ),
         .target(name: "TimeTags"),
         .target(name: "Correlation", dependencies: ["TimeTags"]),
-        .target(name: "Simulation", dependencies: ["TimeTags"]),
         .target(
             name: "LinkModel",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
 
-        // Floor 1: ZeroMQ and OpenSSL layers; the link planner (pure physics and costs).
+        // Floor 1: ZeroMQ and OpenSSL layers; the link planner (pure physics and costs); the link simulator.
         .target(name: "Planner", dependencies: ["LinkModel"]),
+        .target(name: "Simulation", dependencies: ["TimeTags", "LinkModel"]),
         .target(
             name: "Messaging",
             dependencies: ["CZeroMQ", .product(name: "Logging", package: "swift-log")]
@@ -93,6 +93,7 @@ let package = Package(
                 "Protocol",
                 "Journal",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -108,8 +109,9 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "TimeTags", "Messaging"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Protocol"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Protocol", "Journal", "Messaging", "Security", "TimeTags"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security", "Messaging", "OpenSSLKit", "CZeroMQ"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags", "LinkModel"]),
+        .testTarget(name: "CrossCheckTests", dependencies: ["Simulation", "Correlation", "Planner", "LinkModel", "TimeTags"]),
     ],
     swiftLanguageModes: [.v6]
 )

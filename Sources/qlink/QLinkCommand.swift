@@ -7,8 +7,8 @@ struct QLinkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qlink",
         abstract: "Coordinate entanglement links between quantum-network nodes in two labs.",
-        subcommands: [DoctorCommand.self, ConfigCommand.self, TagsCommand.self, PlanCommand.self, CertsCommand.self,
-                      NodeCommand.self, CoordinatorCommand.self, DemoCommand.self]
+        subcommands: [DoctorCommand.self, ConfigCommand.self, TagsCommand.self, PlanCommand.self, SimulateCommand.self,
+                      CertsCommand.self, NodeCommand.self, CoordinatorCommand.self, DemoCommand.self]
     )
 }
 

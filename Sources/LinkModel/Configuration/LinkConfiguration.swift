@@ -16,9 +16,11 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
     /// The physical description of the link (arms, stages, protocol, clock, costs), if given.
     /// The planner, the simulator and the coordinator read it.
     public var model: LinkDescription?
+    /// How the simulator rehearses the link (seed, duration, channels, clocks, bases, faults), if given.
+    public var simulation: SimulationSettings?
 
     enum CodingKeys: String, CodingKey {
-        case name, security, coordinator, labs, model
+        case name, security, coordinator, labs, model, simulation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -31,6 +33,7 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
         coordinator = try container.decode(CoordinatorConfiguration.self, forKey: .coordinator)
         labs = try container.decode([LabConfiguration].self, forKey: .labs)
         model = try container.decodeIfPresent(LinkDescription.self, forKey: .model)
+        simulation = try container.decodeIfPresent(SimulationSettings.self, forKey: .simulation)
         guard labs.count >= 2 else {
             throw container.invalid(.labs, "a link needs at least two labs, found \(labs.count)")
         }
@@ -44,6 +47,23 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
                 guard seenChannels.insert(detector.channel).inserted else {
                     throw container.invalid(.labs, "detector channel \(detector.channel) is used twice; channels are global across the link")
                 }
+            }
+        }
+        if let simulation {
+            for (index, simulated) in simulation.labs.enumerated() {
+                guard let lab = lab(named: simulated.lab) else {
+                    throw container.invalid(.simulation, "labs[\(index)]: '\(simulated.lab)' is not a lab of this link; expected one of \(labs.map(\.name).joined(separator: ", "))")
+                }
+                let known = Set(lab.detectors.map(\.channel))
+                for channel in simulated.channels ?? [] where !known.contains(channel) {
+                    throw container.invalid(.simulation, "labs[\(index)].channels: channel \(channel) is not a detector channel of lab '\(lab.name)'; expected one of \(known.sorted())")
+                }
+                if let arm = simulated.arm, let model, !model.arms.contains(where: { $0.name == arm }) {
+                    throw container.invalid(.simulation, "labs[\(index)].arm: '\(arm)' is not an arm of the model; expected one of \(model.arms.map(\.name).joined(separator: ", "))")
+                }
+            }
+            if let channels = simulation.station.channels, let clash = channels.first(where: { seenChannels.contains($0) }) {
+                throw container.invalid(.simulation, "station.channels: channel \(clash) belongs to a lab detector; channels are global across the link")
             }
         }
     }

@@ -87,7 +87,8 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
             etaA: s.nodeA.armEfficiency * detectorEfficiency * s.faults.lossFactor(arm: .a, atTimePs: timePs),
             etaB: s.nodeB.armEfficiency * detectorEfficiency * s.faults.lossFactor(arm: .b, atTimePs: timePs),
             visibility: s.faults.visibility(initial: s.visibility, atTimePs: timePs),
-            noiseClick: [-expm1(-noiseMean), -expm1(-noiseMean)], live: live)
+            noiseClick: [-expm1(-noiseMean), -expm1(-noiseMean)], live: live,
+            coherenceRetained: s.nodeA.coherenceRetained * s.nodeB.coherenceRetained)
     }
 
     private static func tables(_ s: HeraldedLinkScenario, _ p: HeraldParameters) -> HeraldTables {

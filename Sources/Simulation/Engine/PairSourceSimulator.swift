@@ -113,15 +113,22 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
         let dB = scenario.labB.fibreDelayPs
         basisA.emitMarkers(startPs: start + dA, endPs: end + dA, into: &streamA)
         basisB.emitMarkers(startPs: start + dB, endPs: end + dB, into: &streamB)
-        streamA.process(signal: signalA, startPs: start + dA, endPs: end + dA, dark: darkMask(.labA, atTimePs: start + dA))
-        streamB.process(signal: signalB, startPs: start + dB, endPs: end + dB, dark: darkMask(.labB, atTimePs: start + dB))
         let isFinal = end >= options.durationPs
         if isFinal { finished = true }
-        let chunks = [
-            streamA.emit(arrivalFloorPs: isFinal ? nil : end + dA, recordTrueTimes: options.recordTrueTimes),
-            streamB.emit(arrivalFloorPs: isFinal ? nil : end + dB, recordTrueTimes: options.recordTrueTimes),
-        ]
-        return SimulationStep(startPs: start, endPs: end, chunks: chunks, isFinal: isFinal)
+        let darkA = darkMask(.labA, atTimePs: start + dA), darkB = darkMask(.labB, atTimePs: start + dB)
+        let record = options.recordTrueTimes
+        // The two labs' detector chains are independent (own random streams): run them side by side.
+        let (chunkA, chunkB) = StreamWorkers.run(
+            &streamA, &streamB, parallel: options.parallelStreams && signalA.count + signalB.count >= StreamWorkers.minimumEvents,
+            { stream in
+                stream.process(signal: signalA, startPs: start + dA, endPs: end + dA, dark: darkA)
+                return stream.emit(arrivalFloorPs: isFinal ? nil : end + dA, recordTrueTimes: record)
+            },
+            { stream in
+                stream.process(signal: signalB, startPs: start + dB, endPs: end + dB, dark: darkB)
+                return stream.emit(arrivalFloorPs: isFinal ? nil : end + dB, recordTrueTimes: record)
+            })
+        return SimulationStep(startPs: start, endPs: end, chunks: [chunkA, chunkB], isFinal: isFinal)
     }
 
     /// Pair emissions in [start, end) with at least one detected photon (thinned Poisson process).
