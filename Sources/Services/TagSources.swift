@@ -1,12 +1,13 @@
 import Synchronization
 import Foundation
+import Simulation
 import TimeTags
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Where a node's tags come from.
-public enum TagSourceSpec: Sendable, Equatable {
+public enum TagSourceSpec: Sendable {
     /// The built-in synthetic link (one lab's half), `realTime` at wall-clock pace, for `durationPs`
     /// of link time (`nil`: until stopped).
     case synthetic(SyntheticLink, realTime: Bool, durationPs: Int64?)
@@ -18,6 +19,24 @@ public enum TagSourceSpec: Sendable, Equatable {
     /// A pipe (standard input from a hardware bridge) in the native or CSV format: tags go out as they
     /// arrive; a slow coordinator slows the reading, so the writer blocks instead of losing data.
     case stream(fileDescriptor: Int32, format: TagStreamFormat)
+    /// The link simulator (`Simulation`) run from a configuration's `model:` and `simulation:` sections:
+    /// this lab's stream, plus the midpoint station's stream for the lab whose tagger records it
+    /// (`withStation`), merged in time order. Every node runs the same seeded simulation and keeps its part.
+    case simulation(ConfiguredSimulation, role: StreamRole, withStation: Bool, realTime: Bool)
+}
+
+extension TagSourceSpec: Equatable {
+    public static func == (lhs: TagSourceSpec, rhs: TagSourceSpec) -> Bool {
+        switch (lhs, rhs) {
+        case let (.synthetic(a, ra, da), .synthetic(b, rb, db)): return a == b && ra == rb && da == db
+        case let (.file(a, ra), .file(b, rb)): return a == b && ra == rb
+        case let (.pattern(a, na, sa), .pattern(b, nb, sb)): return a == b && na == nb && sa == sb
+        case let (.stream(a, fa), .stream(b, fb)): return a == b && fa == fb
+        case let (.simulation(a, ra, wa, ta), .simulation(b, rb, wb, tb)):
+            return a.linkName == b.linkName && a.options == b.options && ra == rb && wa == wb && ta == tb
+        default: return false
+        }
+    }
 }
 
 /// Runs a tag source on its own thread, feeding a ``BatchQueue``.
@@ -90,6 +109,16 @@ public final class TagSourceRunner: Sendable {
                 let shifted = TagBatch(timesPs: batch.timesPs.map { $0 + shift }, channels: batch.channels)
                 if !queue.push(shifted) { break }
             }
+        case .simulation(let configured, let role, let withStation, let realTime):
+            var simulator = try configured.makeSimulator()
+            while !queue.isCancelled, let step = simulator.next() {
+                var batch = step.chunk(role)?.batch ?? TagBatch()
+                if withStation, let station = step.chunk(.station)?.batch, !station.isEmpty {
+                    batch = Self.merge(batch, station)
+                }
+                if realTime { waitUntil(linkTimePs: step.endPs) }
+                if !batch.isEmpty, !queue.push(batch) { break }
+            }
         case .stream(let descriptor, let format):
             var decoder = TagStreamDecoder(format: format)
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -115,6 +144,22 @@ public final class TagSourceRunner: Sendable {
                 if !queue.push(batch) { break }
             }
         }
+    }
+
+    /// Two time-sorted batches merged into one (tags only).
+    static func merge(_ a: TagBatch, _ b: TagBatch) -> TagBatch {
+        var merged = TagBatch(capacity: a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            if j >= b.count || (i < a.count && a.timesPs[i] <= b.timesPs[j]) {
+                merged.append(timePs: a.timesPs[i], channel: a.channels[i])
+                i += 1
+            } else {
+                merged.append(timePs: b.timesPs[j], channel: b.channels[j])
+                j += 1
+            }
+        }
+        return merged
     }
 
     /// Stops the source.

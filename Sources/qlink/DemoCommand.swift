@@ -54,7 +54,7 @@ struct DemoCommand: AsyncParsableCommand {
         for lab in run.configuration.labs.prefix(2) {
             let node = try children.start(name: lab.node, arguments: [
                 "node", "--config", run.configPath, "--lab", lab.name, "--control", endpoints.control, "--publish", endpoints.publish,
-                "--data", run.directory + "/\(lab.name)", "--seconds", "\(seconds)", "--seed", "\(seed)", "--log-level", logLevel,
+                "--data", run.directory + "/\(lab.name)", "--seconds", "\(seconds)", "--seed", "\(seed)", "--synthetic", "--log-level", logLevel,
                 "--status-file", run.nodeStatusPath(lab.name),
             ], logPath: run.logPath(lab.name))
             print("  \(lab.node) (pid \(node.pid)) for lab \(lab.name)")

@@ -34,6 +34,8 @@ struct DemoSummary: Codable {
         var measured: Double?
         var expected: Double
         var unit: String
+        /// The planner's prediction for the configuration's `model:`, where it predicts this quantity.
+        var planner: Double?
     }
     var runDirectory: String
     var linkSeconds: Double
@@ -66,8 +68,13 @@ struct DemoReport {
             rows.append(.init(quantity: "\(labs[1]) tag rate", measured: rate(status?.tagsByNode[labs[1]]), expected: expected.tagRateHzB, unit: "Hz"))
         }
         rows.append(.init(quantity: "herald rate", measured: rate(status?.heralds), expected: expected.heraldRateHz, unit: "Hz"))
-        rows.append(.init(quantity: "coincidence rate (ZZ, XX)", measured: rate(status?.coincidences), expected: expected.coincidenceRateHz, unit: "Hz"))
-        rows.append(.init(quantity: "fidelity lower bound", measured: status?.fidelity, expected: expected.parameters.visibility, unit: ""))
+        let prediction = run.configuration.model.flatMap { model in
+            model.clock.repetitionRateHz.map { LinkProfile(model).evaluate(OperatingPoint(repetitionRateHz: $0, knob: model.protocol.knob)) }
+        }
+        rows.append(.init(quantity: "coincidence rate (ZZ, XX)", measured: rate(status?.coincidences), expected: expected.coincidenceRateHz, unit: "Hz",
+                          planner: prediction.map { $0.pairRateHz / 2 }))
+        rows.append(.init(quantity: "fidelity (measured: Z/X bound)", measured: status?.fidelity, expected: expected.parameters.visibility, unit: "",
+                          planner: prediction?.fidelity))
         rows.append(.init(quantity: "clock offset of lab B", measured: status?.clockOffsetPs, expected: Double(expected.parameters.clockOffsetBPs), unit: "ps"))
 
         let heralds = status?.heralds ?? -1
@@ -84,11 +91,15 @@ struct DemoReport {
 
         print("\nSummary (\(String(format: "%.0f", seconds)) s of link time)")
         if let status { print("  final: " + StatusLine.format(status)) }
-        print("  " + "quantity".padding(toLength: 30, withPad: " ", startingAt: 0) + "measured".padding(toLength: 18, withPad: " ", startingAt: 0) + "expected (generator truth)")
+        func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+        print("  " + column("quantity", 32) + column("measured", 16) + column("generator truth", 18) + "planner (model:)")
         for row in rows {
             let measured = row.measured.map { Self.format($0, unit: row.unit) } ?? "—"
-            print("  " + row.quantity.padding(toLength: 30, withPad: " ", startingAt: 0) + measured.padding(toLength: 18, withPad: " ", startingAt: 0)
-                  + Self.format(row.expected, unit: row.unit))
+            print("  " + column(row.quantity, 32) + column(measured, 16) + column(Self.format(row.expected, unit: row.unit), 18)
+                  + (row.planner.map { Self.format($0, unit: row.unit) } ?? "—"))
+        }
+        if prediction != nil {
+            print("  (the planner predicts the pairs' fidelity; the live Z/X estimate is a lower bound on it)")
         }
         if let status, let error = status.fidelityError, let fidelity = status.fidelity {
             print(String(format: "  fidelity ± standard error: %.4f ± %.4f", fidelity, error))
@@ -124,7 +135,7 @@ struct DemoReport {
         var rows = ""
         for row in summary.rows {
             rows += "<tr><td>\(escape(row.quantity))</td><td>\(row.measured.map { Self.format($0, unit: row.unit) } ?? "—")</td>"
-                + "<td>\(Self.format(row.expected, unit: row.unit))</td></tr>\n"
+                + "<td>\(Self.format(row.expected, unit: row.unit))</td><td>\(row.planner.map { Self.format($0, unit: row.unit) } ?? "—")</td></tr>\n"
         }
         var checks = ""
         for (name, passed) in summary.checks.sorted(by: { $0.key < $1.key }) {
@@ -144,7 +155,7 @@ struct DemoReport {
         <p>Run folder <code>\(escape(summary.runDirectory))</code>, \(String(format: "%.0f", summary.linkSeconds)) s of link time,
         a coordinator and two nodes as separate processes over CURVE on 127.0.0.1.</p>
         <h2>Measured and expected</h2>
-        <table><tr><th>quantity</th><th>measured</th><th>expected (generator truth)</th></tr>
+        <table><tr><th>quantity</th><th>measured</th><th>generator truth</th><th>planner (model:)</th></tr>
         \(rows)</table>
         <h2>Checks</h2><ul>
         \(checks)</ul>

@@ -5,6 +5,7 @@ import Logging
 import ServiceLifecycle
 import Protocol
 import Services
+import Simulation
 import TimeTags
 
 extension TagStreamFormat: ExpressibleByArgument {}
@@ -14,7 +15,10 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .long, help: "Replay this tag file (any readable format) instead of the built-in synthetic link.")
     var replay: String?
 
-    @Flag(name: .long, help: "Read tags from standard input (a hardware bridge's pipe) instead of the synthetic link.")
+    @Flag(name: .long, help: "Use the built-in synthetic link even when the configuration has a model: section (which selects the simulator).")
+    var synthetic = false
+
+    @Flag(name: .long, help: "Read tags from standard input (a hardware bridge's pipe) instead of the simulator.")
     var stdin = false
 
     @Option(name: .long, help: "Format of --stdin: native (.qtag stream) or csv (channel,time_ps lines).")
@@ -26,8 +30,10 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds of link time the synthetic source produces (default: until stopped).")
     var seconds: Double?
 
-    @Option(name: .long, help: "Seed of the synthetic link (both labs must use the same).")
-    var seed: UInt64 = 1
+    @Option(name: .long, help: "Seed of the synthetic link or simulation (both labs must use the same; default: 1, or the simulation: section's seed).")
+    var seed: UInt64?
+
+    var seedOverride: UInt64? { seed }
 }
 
 /// `qlink node`: one lab's node service.
@@ -66,8 +72,17 @@ struct NodeCommand: AsyncParsableCommand {
             spec = .stream(fileDescriptor: 0, format: source.format)
         } else if let replay = source.replay {
             spec = .file(path: replay, realTime: !source.asFastAsPossible)
+        } else if configuration.model != nil, !source.synthetic {
+            // The link simulator, from the configuration's model: and simulation: sections; lab A's
+            // node also carries the midpoint station's stream.
+            let simulated = try ConfiguredSimulation(configuration: configuration, durationPs: source.seconds.map { Int64($0 * 1e12) },
+                                                     seed: source.seedOverride)
+            guard let stream = simulated.streams.first(where: { $0.name == lab }) ?? (labIndex < min(2, simulated.streams.count) ? simulated.streams[labIndex] : nil) else {
+                throw ValidationError("the simulation of \(config) has no stream for lab '\(lab)'")
+            }
+            spec = .simulation(simulated, role: stream.role, withStation: stream.role == .labA, realTime: !source.asFastAsPossible)
         } else {
-            let parameters = ConfigurationMapping.syntheticLink(configuration, seed: source.seed)
+            let parameters = ConfigurationMapping.syntheticLink(configuration, seed: source.seed ?? 1)
             spec = .synthetic(SyntheticLink(parameters: parameters, labIndex: labIndex), realTime: !source.asFastAsPossible,
                               durationPs: source.seconds.map { Int64($0 * 1e12) })
         }

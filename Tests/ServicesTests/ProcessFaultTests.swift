@@ -49,7 +49,7 @@ struct ProcessLink {
 
     func node(_ lab: String, endpoints: (String, String), seconds: Double) throws -> Process {
         try start(lab, ["node", "--config", config, "--lab", lab, "--control", endpoints.0, "--publish", endpoints.1,
-                        "--data", directory + "/\(lab)", "--seconds", "\(seconds)", "--exit-when-done",
+                        "--data", directory + "/\(lab)", "--seconds", "\(seconds)", "--synthetic", "--exit-when-done",
                         "--status-file", statusPath(lab)])
     }
 

@@ -3,6 +3,8 @@ import Journal
 import Services
 import Testing
 import TimeTags
+import LinkModel
+import Simulation
 
 @Suite("Pipe sources")
 struct StreamSourceTests {
@@ -60,6 +62,42 @@ struct StreamSourceTests {
         #expect(service.monitor.current.spoolBatches == 0)
         // The station clicks in the piped stream were heralded: one per 50 attempts (attempt 0 is never heralded).
         #expect(await eventually(5) { (try? journal.lastHerald().sequence) == 399 })
+        coordinatorTask.cancel()
+        try await coordinatorTask.value
+    }
+}
+
+@Suite("Simulator source")
+struct SimulationSourceTests {
+    @Test func aNodeStreamsTheConfiguredSimulationOfItsLab() async throws {
+        let loopback = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("configs/loopback.yaml").path
+        let configuration = try LinkConfiguration.load(from: loopback)
+        let simulated = try ConfiguredSimulation(configuration: configuration, durationPs: 30_000_000_000, seed: 3)
+        // Ground truth: the simulator's own lab A stream.
+        var simulator = try simulated.makeSimulator()
+        var expected = 0
+        while let step = simulator.next() { expected += step.chunk(.labA)?.batch.count ?? 0 }
+        #expect(expected > 1_000)
+
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let security = try TestSecurity(directory: directory)
+        defer { security.stop() }
+        var settings = coordinatorSettings(directory: directory)
+        settings.analysis = nil
+        let coordinator = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
+        let coordinatorTask = Task { try await coordinator.run() }
+        #expect(await eventually { coordinator.monitor.current.publishEndpoint != nil })
+        let control = try #require(coordinator.monitor.current.controlEndpoint), publish = try #require(coordinator.monitor.current.publishEndpoint)
+        var node = NodeSettings(node: "alice-node", lab: "alice", controlEndpoint: control, publishEndpoint: publish,
+                                spoolPath: directory + "/alice-spool.sqlite",
+                                source: .simulation(simulated, role: .labA, withStation: true, realTime: false))
+        node.stopWhenDone = true
+        let service = NodeService(settings: node, transport: try security.client("alice-node"), logger: quietLogger)
+        try await service.run()
+        let journal = try CoordinatorJournal(path: directory + "/journal.sqlite")
+        #expect(try journal.tagTotals()["alice-node"] == Int64(expected))
         coordinatorTask.cancel()
         try await coordinatorTask.value
     }
