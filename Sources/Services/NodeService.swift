@@ -69,6 +69,8 @@ public final class NodeMonitor: Sendable {
         public var lastStatus: StatusReport?
         public var rejected = ProtocolCounters()
         public var sourceFinished = false
+        /// Why the source stopped early (a corrupt pipe or file), if it did.
+        public var sourceFailure: String?
         public var failure: String?
         public var stopped = false
     }
@@ -108,6 +110,10 @@ public final class NodeService: Service, Sendable {
         }
         if let failure = monitor.current.failure {
             throw ServiceFailure(what: "node \(settings.node)", detail: failure)
+        }
+        // Everything read before the failure was sent and acknowledged; the failure still ends the node in error.
+        if let failure = monitor.current.sourceFailure {
+            throw ServiceFailure(what: "node \(settings.node)", detail: "its tag source failed: \(failure)")
         }
     }
 }

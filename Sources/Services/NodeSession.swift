@@ -256,7 +256,10 @@ final class NodeSession {
                 if source.queue.isDrained, !sourceDrained {
                     sourceDrained = true
                     let failure = source.failureDescription
-                    monitor.update { $0.sourceFinished = true }
+                    monitor.update {
+                        $0.sourceFinished = true
+                        $0.sourceFailure = failure
+                    }
                     if let failure { logger.error("node.source.failed", metadata: ["qlink.error": "\(failure)"]) }
                 }
                 break

@@ -51,6 +51,8 @@ public struct NodeStatusFile: Codable, Sendable {
     public var missingHeralds: Int
     public var rejected: [String: Int64]
     public var sourceFinished: Bool
+    /// Why the source stopped early, if it failed.
+    public var sourceFailure: String?
     /// The source finished and every batch is acknowledged.
     public var drained: Bool
     public var stopped: Bool
@@ -79,6 +81,7 @@ public struct NodeStatusFile: Codable, Sendable {
         missingHeralds = state.missingHeralds
         rejected = state.rejected.rejected
         sourceFinished = state.sourceFinished
+        sourceFailure = state.sourceFailure
         drained = state.sourceFinished && state.spoolBatches == 0
         stopped = state.stopped
         failure = state.failure

@@ -19,6 +19,8 @@ public struct TagStreamDecoder: Sendable {
     private var buffer: [UInt8] = []
     private var line = 0
     private let name: String
+    /// An error found after some complete tags: those are returned first, the error on the next call.
+    private var pendingError: TagFileError?
 
     /// - Parameter name: how errors name the stream (e.g. "standard input").
     public init(format: TagStreamFormat, name: String = "standard input") {
@@ -28,6 +30,7 @@ public struct TagStreamDecoder: Sendable {
 
     /// Adds `bytes` and returns the tags now complete (possibly empty).
     public mutating func feed(_ bytes: some Collection<UInt8>) throws(TagFileError) -> TagBatch {
+        if let pendingError { throw pendingError }
         buffer.append(contentsOf: bytes)
         var batch = TagBatch()
         var consumed = 0
@@ -36,10 +39,12 @@ public struct TagStreamDecoder: Sendable {
             case .native: consumed = try decodeNative(into: &batch)
             case .csv: consumed = try decodeCSV(into: &batch)
             }
-        } catch let error as TagFileError {
-            throw error
         } catch {
-            throw TagFileError(.invalidRecord, file: name, byteOffset: offset, problem: "\(error)")
+            let failure = (error as? TagFileError) ?? TagFileError(.invalidRecord, file: name, byteOffset: offset, problem: "\(error)")
+            // The complete tags before the bad record still count; the error follows on the next call.
+            guard !batch.isEmpty else { throw failure }
+            pendingError = failure
+            return batch
         }
         if consumed > 0 {
             buffer.removeFirst(consumed)
@@ -50,6 +55,7 @@ public struct TagStreamDecoder: Sendable {
 
     /// Checks the end of the stream: an incomplete chunk or line left over is an error.
     public mutating func finish() throws(TagFileError) -> TagBatch {
+        if let pendingError { throw pendingError }
         if format == .csv, !buffer.isEmpty, buffer.last != 0x0A {
             return try feed([0x0A])
         }

@@ -67,6 +67,35 @@ struct StreamSourceTests {
     }
 }
 
+@Suite("Corrupt pipe")
+struct CorruptPipeTests {
+    @Test func aCorruptPipeEndsTheNodeWithAClearErrorAfterSendingWhatCameBefore() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let security = try TestSecurity(directory: directory)
+        defer { security.stop() }
+        var settings = coordinatorSettings(directory: directory)
+        settings.analysis = nil
+        let coordinator = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
+        let coordinatorTask = Task { try await coordinator.run() }
+        #expect(await eventually { coordinator.monitor.current.publishEndpoint != nil })
+        let control = try #require(coordinator.monitor.current.controlEndpoint), publish = try #require(coordinator.monitor.current.publishEndpoint)
+        let pipe = Pipe()
+        var node = NodeSettings(node: "alice-node", lab: "alice", controlEndpoint: control, publishEndpoint: publish,
+                                spoolPath: directory + "/alice-spool.sqlite", source: .stream(fileDescriptor: pipe.fileHandleForReading.fileDescriptor, format: .csv))
+        node.stopWhenDone = true
+        let service = NodeService(settings: node, transport: try security.client("alice-node"), logger: quietLogger)
+        pipe.fileHandleForWriting.write(Data("1,100\n2,200\n3,300\nthis is not a tag\n4,400\n".utf8))
+        try pipe.fileHandleForWriting.close()
+        await #expect(throws: ServiceFailure.self) { try await service.run() }
+        #expect(service.monitor.current.sourceFailure?.contains("line 4") == true)
+        let journal = try CoordinatorJournal(path: directory + "/journal.sqlite")
+        #expect(try journal.tagTotals()["alice-node"] == nil || (try journal.tagTotals()["alice-node"]) == 3)
+        coordinatorTask.cancel()
+        try await coordinatorTask.value
+    }
+}
+
 @Suite("Simulator source")
 struct SimulationSourceTests {
     @Test func aNodeStreamsTheConfiguredSimulationOfItsLab() async throws {
