@@ -12,6 +12,15 @@ public struct SpooledBatch: Sendable, Equatable {
     public var header: [UInt8]
     public var payload: [UInt8]
     public var tags: Int
+
+    public init(position: Int64, session: UInt64, sequence: UInt64, header: [UInt8], payload: [UInt8], tags: Int) {
+        self.position = position
+        self.session = session
+        self.sequence = sequence
+        self.header = header
+        self.payload = payload
+        self.tags = tags
+    }
 }
 
 /// The node's durable outbox: every batch is written here before it is sent and deleted only when the
@@ -57,26 +66,42 @@ public final class NodeSpool: Sendable {
     /// Adds batches in order in one transaction (one fsync), stopping at the first that would exceed
     /// ``maxBytes``. - Returns: how many were stored (a prefix of `entries`).
     public func append(_ entries: [Entry]) throws(JournalError) -> Int {
-        guard !entries.isEmpty else { return 0 }
+        try appendReturningPositions(entries).count
+    }
+
+    /// Like ``append(_:)``, returning the spool position of each stored batch (`nil` for one already held).
+    public func appendReturningPositions(_ entries: [Entry]) throws(JournalError) -> [Int64?] {
+        guard !entries.isEmpty else { return [] }
         return try DurableDatabase.run(path, "spool batches") {
             var used = usedBytes.withLock { $0 }
-            let stored = try queue.write { db -> Int in
+            let positions = try queue.write { db -> [Int64?] in
                 let statement = try db.cachedStatement(sql: """
                     INSERT OR IGNORE INTO spool (session, seq, tags, bytes, header, payload) VALUES (?, ?, ?, ?, ?, ?)
                     """)
-                var stored = 0
+                var positions: [Int64?] = []
                 for entry in entries {
                     let size = Int64(entry.header.count + entry.payload.count)
                     if used > 0, used + size > maxBytes { break }
                     try statement.execute(arguments: [entry.session.sqlBits, entry.sequence.sqlBits, entry.tags, size,
                                                       Data(entry.header), Data(entry.payload)])
-                    if db.changesCount == 1 { used += size }
-                    stored += 1
+                    if db.changesCount == 1 {
+                        used += size
+                        positions.append(db.lastInsertedRowID)
+                    } else {
+                        positions.append(nil)
+                    }
                 }
-                return stored
+                return positions
             }
             usedBytes.withLock { $0 = used }
-            return stored
+            return positions
+        }
+    }
+
+    /// The highest spool position used so far (0: none).
+    public func lastPosition() throws(JournalError) -> Int64 {
+        try DurableDatabase.run(path, "read spool position") {
+            try queue.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(position), 0) FROM spool") ?? 0 }
         }
     }
 

@@ -34,6 +34,14 @@ final class NodeSession {
     var statusesReceived: Int64 = 0
     var creditStalled = false
     var lastSentSequence: UInt64 = 0
+    /// Batches just spooled and not yet sent, kept in memory so sending does not read them back from
+    /// SQLite. Used only while the node is caught up (everything before them sent); any resend or an
+    /// overflow clears it and sending falls back to the spool file.
+    var sendCache: [SpooledBatch] = []
+    var sendCacheHead = 0
+    var sendCacheBytes = 0
+    var lastAppendedPosition: Int64 = 0
+    static let sendCacheLimitBytes = 64 << 20
     /// Herald sequence numbers known to be missing (requested, not yet received).
     var missingHeralds = Set<UInt64>()
     /// Acknowledged batches and received heralds of this round, written to the spool file together.
@@ -54,6 +62,7 @@ final class NodeSession {
         try dealerClient.connect(settings.controlEndpoint)
         try subscriberClient.connect(settings.publishEndpoint)
         source = TagSourceRunner(spec: settings.source)
+        lastAppendedPosition = try spool.lastPosition()
         let session = sessionId
         monitor.update { $0.sessionId = session }
     }
@@ -233,8 +242,33 @@ final class NodeSession {
         }
     }
 
+    /// Keeps freshly spooled batches in memory for sending when everything before them has been sent.
+    private func cacheForSending(_ entries: [NodeSpool.Entry], _ positions: [Int64?]) {
+        // Cache only a contiguous run that starts right after the last batch sent.
+        var caching = sendCacheHead == sendCache.count ? lastSentPosition >= lastAppendedPosition : true
+        for (entry, position) in zip(entries, positions) {
+            guard let position else { continue }
+            defer { lastAppendedPosition = max(lastAppendedPosition, position) }
+            guard caching, sendCacheBytes + entry.payload.count <= Self.sendCacheLimitBytes else {
+                clearSendCache()
+                caching = false
+                continue
+            }
+            sendCache.append(SpooledBatch(position: position, session: entry.session, sequence: entry.sequence,
+                                          header: entry.header, payload: entry.payload, tags: entry.tags))
+            sendCacheBytes += entry.payload.count
+        }
+    }
+
+    private func clearSendCache() {
+        sendCache.removeAll(keepingCapacity: true)
+        sendCacheHead = 0
+        sendCacheBytes = 0
+    }
+
     /// Sends everything in the spool again from the oldest batch (the coordinator deduplicates).
     private func restartSending() {
+        clearSendCache()
         inFlight.removeAll()
         lastSentPosition = 0
         lastSentSequence = 0
@@ -273,7 +307,10 @@ final class NodeSession {
         var remaining = entries[...]
         while !remaining.isEmpty {
             // The spool is the outbox: a batch exists durably before it is sent.
-            let stored = try spool.append(Array(remaining))
+            let batch = Array(remaining)
+            let positions = try spool.appendReturningPositions(batch)
+            let stored = positions.count
+            cacheForSending(batch, positions)
             nextSequence += UInt64(stored)
             let count = Int64(stored)
             let waiting = try spool.usage().batches
@@ -338,9 +375,25 @@ final class NodeSession {
             return
         }
         creditStalled = false
-        let batches = try spool.batches(after: lastSentPosition, limit: Int(credit) - inFlight.count)
+        let room = Int(credit) - inFlight.count
+        let batches: [SpooledBatch]
+        if sendCacheHead < sendCache.count, sendCache[sendCacheHead].position > lastSentPosition {
+            let end = min(sendCache.count, sendCacheHead + room)
+            batches = Array(sendCache[sendCacheHead..<end])
+        } else {
+            if sendCacheHead < sendCache.count { clearSendCache() }
+            batches = try spool.batches(after: lastSentPosition, limit: room)
+        }
         for batch in batches {
             guard try dealer.send(Message([Frame(batch.header), Frame(batch.payload)]), options: .dontWait) else { return }
+            if sendCacheHead < sendCache.count, sendCache[sendCacheHead].position == batch.position {
+                sendCacheBytes -= batch.payload.count
+                sendCacheHead += 1
+                if sendCacheHead == sendCache.count { clearSendCache() } else if sendCacheHead > 1024 {
+                    sendCache.removeFirst(sendCacheHead)
+                    sendCacheHead = 0
+                }
+            }
             inFlight.insert(key(batch.session, batch.sequence))
             lastSentPosition = batch.position
             if batch.session == sessionId { lastSentSequence = max(lastSentSequence, batch.sequence) }
