@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags"]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "TimeTags", "Messaging"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Protocol"]),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "Protocol", "Journal", "Messaging", "Security", "TimeTags"]),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "Protocol", "Journal", "Messaging", "Security", "TimeTags", "LinkModel", "Simulation"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security", "Messaging", "OpenSSLKit", "CZeroMQ"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags", "LinkModel"]),
         .testTarget(name: "CrossCheckTests", dependencies: ["Simulation", "Correlation", "Planner", "LinkModel", "TimeTags"]),

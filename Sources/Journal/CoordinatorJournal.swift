@@ -86,6 +86,37 @@ public final class CoordinatorJournal: Sendable {
         }
     }
 
+    /// Records batches and heralds in one transaction (one fsync): the coordinator's group commit for
+    /// everything it received in one round. Batches already journaled and heralds already held are skipped.
+    /// - Returns: how many of `batches` were new.
+    @discardableResult
+    public func commit(batches: [BatchRecord], heralds: [Herald]) throws(JournalError) -> Int {
+        guard !batches.isEmpty || !heralds.isEmpty else { return 0 }
+        return try DurableDatabase.run(path, "commit batches and heralds") {
+            try queue.write { db in
+                let now = Date().timeIntervalSince1970
+                var inserted = 0
+                let batchStatement = try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO batch (node, session, seq, checksum, first_ps, last_ps, tags, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for record in batches {
+                    try batchStatement.execute(arguments: [record.node, record.session.sqlBits, record.sequence.sqlBits, Int64(record.checksum),
+                                                           record.firstPs, record.lastPs, record.tags, now])
+                    inserted += db.changesCount
+                }
+                let heraldStatement = try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO herald (seq, attempt, outcome, time_ps, detection_ps, decided_at) VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+                for herald in heralds {
+                    try heraldStatement.execute(arguments: [herald.sequence.sqlBits, herald.attemptId.sqlBits, Int(herald.outcome.rawValue),
+                                                            herald.timePs, herald.detectionPs, now])
+                }
+                return inserted
+            }
+        }
+    }
+
     /// The highest sequence journaled for (node, session), 0 if none.
     public func lastSequence(node: String, session: UInt64) throws(JournalError) -> UInt64 {
         try DurableDatabase.run(path, "read last sequence") {
@@ -181,6 +212,24 @@ public final class CoordinatorJournal: Sendable {
     /// Records a rolling result (JSON text).
     public func recordResult(json: String) throws(JournalError) {
         try insert("INSERT INTO result (json, at) VALUES (?, ?)", [json, Date().timeIntervalSince1970])
+    }
+
+    /// Rolling results journaled (JSON text), oldest first, with the wall-clock time they were written.
+    public func results() throws(JournalError) -> [(at: Double, json: String)] {
+        try DurableDatabase.run(path, "read results") {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT json, at FROM result ORDER BY id").map { (at: $0["at"], json: $0["json"]) }
+            }
+        }
+    }
+
+    /// Clock-offset samples, oldest first: link time (ps) and offset (ps).
+    public func clockOffsets() throws(JournalError) -> [(timePs: Int64, offsetPs: Double)] {
+        try DurableDatabase.run(path, "read clock offsets") {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT time_ps, offset_ps FROM clock_offset ORDER BY id").map { (timePs: $0["time_ps"], offsetPs: $0["offset_ps"]) }
+            }
+        }
     }
 
     /// Number of rows in a journal table (for reports and tests).

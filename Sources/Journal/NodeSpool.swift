@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Protocol
+import Synchronization
 
 /// One batch waiting in the spool, exactly as it goes on the wire.
 public struct SpooledBatch: Sendable, Equatable {
@@ -11,6 +12,15 @@ public struct SpooledBatch: Sendable, Equatable {
     public var header: [UInt8]
     public var payload: [UInt8]
     public var tags: Int
+
+    public init(position: Int64, session: UInt64, sequence: UInt64, header: [UInt8], payload: [UInt8], tags: Int) {
+        self.position = position
+        self.session = session
+        self.sequence = sequence
+        self.header = header
+        self.payload = payload
+        self.tags = tags
+    }
 }
 
 /// The node's durable outbox: every batch is written here before it is sent and deleted only when the
@@ -24,11 +34,115 @@ public final class NodeSpool: Sendable {
     /// The most payload bytes the spool holds.
     public let maxBytes: Int64
     private let queue: DatabaseQueue
+    /// Payload bytes held, kept in memory so an append needs no scan of the table.
+    private let usedBytes = Mutex<Int64>(0)
 
     public init(path: String, maxBytes: Int64) throws(JournalError) {
         self.path = path
         self.maxBytes = maxBytes
         queue = try DurableDatabase.open(path: path, migrations: [("v1", Self.schema)])
+        let used = try DurableDatabase.run(path, "read spool size") {
+            try queue.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM spool") ?? 0 }
+        }
+        usedBytes.withLock { $0 = used }
+    }
+
+    /// One batch to spool, exactly as it goes on the wire.
+    public struct Entry: Sendable {
+        public var header: [UInt8]
+        public var payload: [UInt8]
+        public var session: UInt64
+        public var sequence: UInt64
+        public var tags: Int
+        public init(header: [UInt8], payload: [UInt8], session: UInt64, sequence: UInt64, tags: Int) {
+            self.header = header
+            self.payload = payload
+            self.session = session
+            self.sequence = sequence
+            self.tags = tags
+        }
+    }
+
+    /// Adds batches in order in one transaction (one fsync), stopping at the first that would exceed
+    /// ``maxBytes``. - Returns: how many were stored (a prefix of `entries`).
+    public func append(_ entries: [Entry]) throws(JournalError) -> Int {
+        try appendReturningPositions(entries).count
+    }
+
+    /// Like ``append(_:)``, returning the spool position of each stored batch (`nil` for one already held).
+    public func appendReturningPositions(_ entries: [Entry]) throws(JournalError) -> [Int64?] {
+        guard !entries.isEmpty else { return [] }
+        return try DurableDatabase.run(path, "spool batches") {
+            var used = usedBytes.withLock { $0 }
+            let positions = try queue.write { db -> [Int64?] in
+                let statement = try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO spool (session, seq, tags, bytes, header, payload) VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+                var positions: [Int64?] = []
+                for entry in entries {
+                    let size = Int64(entry.header.count + entry.payload.count)
+                    if used > 0, used + size > maxBytes { break }
+                    try statement.execute(arguments: [entry.session.sqlBits, entry.sequence.sqlBits, entry.tags, size,
+                                                      Data(entry.header), Data(entry.payload)])
+                    if db.changesCount == 1 {
+                        used += size
+                        positions.append(db.lastInsertedRowID)
+                    } else {
+                        positions.append(nil)
+                    }
+                }
+                return positions
+            }
+            usedBytes.withLock { $0 = used }
+            return positions
+        }
+    }
+
+    /// The highest spool position used so far (0: none).
+    public func lastPosition() throws(JournalError) -> Int64 {
+        try DurableDatabase.run(path, "read spool position") {
+            try queue.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(position), 0) FROM spool") ?? 0 }
+        }
+    }
+
+    /// Deletes acknowledged batches in one transaction. - Returns: how many were there.
+    @discardableResult
+    public func remove(_ keys: [(session: UInt64, sequence: UInt64)]) throws(JournalError) -> Int {
+        guard !keys.isEmpty else { return 0 }
+        return try DurableDatabase.run(path, "remove spooled batches") {
+            let (removed, freed) = try queue.write { db -> (Int, Int64) in
+                let size = try db.cachedStatement(sql: "SELECT bytes FROM spool WHERE session = ? AND seq = ?")
+                let delete = try db.cachedStatement(sql: "DELETE FROM spool WHERE session = ? AND seq = ?")
+                var removed = 0, freed: Int64 = 0
+                for key in keys {
+                    let arguments: StatementArguments = [key.session.sqlBits, key.sequence.sqlBits]
+                    guard let bytes = try Int64.fetchOne(size, arguments: arguments) else { continue }
+                    try delete.execute(arguments: arguments)
+                    removed += 1
+                    freed += bytes
+                }
+                return (removed, freed)
+            }
+            usedBytes.withLock { $0 -= freed }
+            return removed
+        }
+    }
+
+    /// Logs heralds received from the coordinator in one transaction (idempotent by herald sequence).
+    public func logHeralds(_ heralds: [Herald]) throws(JournalError) {
+        guard !heralds.isEmpty else { return }
+        try DurableDatabase.run(path, "log heralds") {
+            try queue.write { db in
+                let statement = try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO herald_log (seq, attempt, outcome, time_ps, detection_ps, received_at) VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+                let now = Date().timeIntervalSince1970
+                for herald in heralds {
+                    try statement.execute(arguments: [herald.sequence.sqlBits, herald.attemptId.sqlBits, Int(herald.outcome.rawValue),
+                                                      herald.timePs, herald.detectionPs, now])
+                }
+            }
+        }
     }
 
     static let schema = """
@@ -43,16 +157,7 @@ public final class NodeSpool: Sendable {
 
     /// Adds a batch. - Returns: `false` (nothing stored) when it would exceed ``maxBytes``.
     public func append(header: [UInt8], payload: [UInt8], session: UInt64, sequence: UInt64, tags: Int) throws(JournalError) -> Bool {
-        try DurableDatabase.run(path, "spool batch") {
-            try queue.write { db in
-                let used = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM spool") ?? 0
-                let size = Int64(header.count + payload.count)
-                if used > 0, used + size > maxBytes { return false }
-                try db.execute(sql: "INSERT OR IGNORE INTO spool (session, seq, tags, bytes, header, payload) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [session.sqlBits, sequence.sqlBits, tags, size, Data(header), Data(payload)])
-                return true
-            }
-        }
+        try append([Entry(header: header, payload: payload, session: session, sequence: sequence, tags: tags)]) == 1
     }
 
     /// Up to `limit` batches after `position`, oldest first.
@@ -71,22 +176,21 @@ public final class NodeSpool: Sendable {
     /// Deletes an acknowledged batch. - Returns: whether it was there.
     @discardableResult
     public func remove(session: UInt64, sequence: UInt64) throws(JournalError) -> Bool {
-        try DurableDatabase.run(path, "remove spooled batch") {
-            try queue.write { db in
-                try db.execute(sql: "DELETE FROM spool WHERE session = ? AND seq = ?", arguments: [session.sqlBits, sequence.sqlBits])
-                return db.changesCount == 1
-            }
-        }
+        try remove([(session, sequence)]) == 1
     }
 
     /// Deletes every batch of `session` up to and including `sequence` (the coordinator already holds them).
     @discardableResult
     public func removeThrough(session: UInt64, sequence: UInt64) throws(JournalError) -> Int {
         try DurableDatabase.run(path, "trim spool") {
-            try queue.write { db in
+            let (removed, freed) = try queue.write { db -> (Int, Int64) in
+                let freed = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM spool WHERE session = ? AND seq <= ?",
+                                               arguments: [session.sqlBits, sequence.sqlBits]) ?? 0
                 try db.execute(sql: "DELETE FROM spool WHERE session = ? AND seq <= ?", arguments: [session.sqlBits, sequence.sqlBits])
-                return db.changesCount
+                return (db.changesCount, freed)
             }
+            usedBytes.withLock { $0 -= freed }
+            return removed
         }
     }
 
@@ -111,13 +215,7 @@ public final class NodeSpool: Sendable {
 
     /// Logs a herald received from the coordinator (idempotent by herald sequence).
     public func logHerald(_ herald: Herald) throws(JournalError) {
-        try DurableDatabase.run(path, "log herald") {
-            try queue.write { db in
-                try db.execute(sql: "INSERT OR IGNORE INTO herald_log (seq, attempt, outcome, time_ps, detection_ps, received_at) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [herald.sequence.sqlBits, herald.attemptId.sqlBits, Int(herald.outcome.rawValue),
-                                           herald.timePs, herald.detectionPs, Date().timeIntervalSince1970])
-            }
-        }
+        try logHeralds([herald])
     }
 
     /// Herald sequence numbers logged, in order.

@@ -183,6 +183,10 @@ public struct StatusReport: Sendable, Equatable, Codable {
     public var fidelity: Double?
     public var fidelityError: Double?
     public var clockOffsetPs: Double?
+    /// Lab B's clock rate difference from the live clock tracker, ppm (absent until tracked).
+    public var clockDriftPpm: Double?
+    /// Clock-offset updates by tracking since the offset was first recovered.
+    public var clockUpdates: Int?
 
     public init(runId: UInt64) {
         self.runId = runId

@@ -40,6 +40,11 @@ final class CoordinatorCore {
     private(set) var status: StatusReport
     private(set) var counters = ProtocolCounters()
     private(set) var snapshot = AnalysisSnapshot()
+    /// Group commit: batches and heralds decided in this receive round, journaled together by ``commit()``
+    /// before any acknowledgement or herald of the round leaves.
+    private var pendingBatches: [CoordinatorJournal.BatchRecord] = []
+    private var pendingHeralds: [Herald] = []
+    private var outbox: [Outgoing] = []
 
     init(settings: CoordinatorSettings, journal: CoordinatorJournal, logger: Logger,
          authenticatedSender: @escaping (Message) -> Result<String, VerificationFailure>) throws(JournalError) {
@@ -57,12 +62,31 @@ final class CoordinatorCore {
         if let heralds = settings.heralds {
             decider = HeraldDecider(repetitionPeriodPs: heralds.repetitionPeriodPs, windowStartPs: heralds.windowStartPs,
                                     windowEndPs: heralds.windowEndPs, stationChannels: heralds.stationChannels,
+                                    heraldProtocol: heralds.heraldProtocol,
                                     nextSequence: last.sequence + 1, lastDecidedAttempt: last.attemptId)
         }
     }
 
+    /// Takes one message received on the ROUTER; its answers wait in the outbox until ``commit()``.
+    func receive(_ message: Message) {
+        outbox += handle(message)
+    }
+
+    /// Journals everything received since the last commit in one transaction, then hands out the
+    /// answers (acknowledgements, heralds, errors) in order. A journal failure is thrown: nothing of the
+    /// round is acknowledged, and the nodes resend it to a restarted coordinator.
+    func commit() throws(JournalError) -> [Outgoing] {
+        if !pendingBatches.isEmpty || !pendingHeralds.isEmpty {
+            try journal.commit(batches: pendingBatches, heralds: pendingHeralds)
+            pendingBatches.removeAll(keepingCapacity: true)
+            pendingHeralds.removeAll(keepingCapacity: true)
+        }
+        defer { outbox.removeAll(keepingCapacity: true) }
+        return outbox
+    }
+
     /// Handles one message received on the ROUTER: `[routing id, header, payload]`.
-    func handle(_ message: Message) -> [Outgoing] {
+    private func handle(_ message: Message) -> [Outgoing] {
         guard let peer = message[safe: 0] else { return [] }
         let sender: String
         switch authenticatedSender(message) {
@@ -128,6 +152,12 @@ final class CoordinatorCore {
                 return reject(ProtocolError(.notIntroduced, "a herald request from a peer that has not said hello"), peer: peer)
             }
             let last = min(request.last, request.first + 10_000)
+            // Heralds of this round are not journaled yet: commit them first, keeping the outbox order.
+            if !pendingBatches.isEmpty || !pendingHeralds.isEmpty {
+                try journal.commit(batches: pendingBatches, heralds: pendingHeralds)
+                pendingBatches.removeAll(keepingCapacity: true)
+                pendingHeralds.removeAll(keepingCapacity: true)
+            }
             return try journal.heralds(in: request.first...last).map { herald in
                 .reply(peer: peer, envelope(.herald(herald), sequence: herald.sequence, timePs: herald.timePs))
             }
@@ -187,7 +217,7 @@ final class CoordinatorCore {
         let record = CoordinatorJournal.BatchRecord(node: peer.node, session: header.sessionId, sequence: header.sequence,
                                                     checksum: header.checksum, firstPs: batch.timesPs.first ?? 0,
                                                     lastPs: batch.timesPs.last ?? 0, tags: batch.count)
-        try journal.recordBatch(record)
+        pendingBatches.append(record)
         lastAccepted["\(peer.node)/\(header.sessionId)"] = header.sequence
         status.batchesAccepted += 1
         status.tagsByNode[peer.node, default: 0] += Int64(batch.count)
@@ -195,7 +225,7 @@ final class CoordinatorCore {
         if let labIndex = peer.labIndex {
             if var decider, let heralds = settings.heralds, heralds.stationLab == labIndex {
                 for herald in decider.process(batch) {
-                    try journal.recordHerald(herald)
+                    pendingHeralds.append(herald)
                     status.heralds += 1
                     if herald.outcome != .failure { status.heraldSuccesses += 1 }
                     out.append(.broadcast(envelope(.herald(herald), sequence: herald.sequence, timePs: herald.timePs)))
@@ -204,10 +234,12 @@ final class CoordinatorCore {
             }
             if labIndex < 2 {
                 analysis?.add(lab: labIndex, batch: batch)
-                if let analysis, analysis.snapshot.clockOffsetPs != nil, snapshot.clockOffsetPs == nil,
-                   let offset = analysis.snapshot.clockOffsetPs {
-                    try journal.recordClockOffset(timePs: batch.timesPs.first ?? 0, offsetPs: Double(offset))
-                    logger.info("coordinator.clock.recovered", metadata: ["qlink.offset_ps": "\(offset)"])
+                if let analysis, let offset = analysis.snapshot.clockOffsetPs,
+                   snapshot.clockOffsetPs == nil || analysis.snapshot.clockUpdates != snapshot.clockUpdates {
+                    try journal.recordClockOffset(timePs: analysis.snapshot.clockOffsetTimePs ?? batch.timesPs.first ?? 0, offsetPs: Double(offset))
+                    if snapshot.clockOffsetPs == nil {
+                        logger.info("coordinator.clock.recovered", metadata: ["qlink.offset_ps": "\(offset)"])
+                    }
                 }
                 snapshot = analysis?.snapshot ?? snapshot
             }
@@ -223,6 +255,8 @@ final class CoordinatorCore {
         status.fidelity = snapshot.fidelity?.value
         status.fidelityError = snapshot.fidelity?.standardError
         status.clockOffsetPs = snapshot.clockOffsetPs.map(Double.init)
+        status.clockDriftPpm = snapshot.clockDriftPpm
+        status.clockUpdates = snapshot.clockOffsetPs == nil ? nil : snapshot.clockUpdates
         for (node, tags) in status.tagsByNode where status.elapsedSeconds > 0 {
             status.rateHzByNode[node] = Double(tags) / status.elapsedSeconds
         }

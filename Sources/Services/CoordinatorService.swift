@@ -14,6 +14,8 @@ public final class CoordinatorMonitor: Sendable {
         public var publishEndpoint: String?
         public var status: StatusReport?
         public var rejected = ProtocolCounters()
+        /// Handshakes the ZAP handler refused (no certificate of the lab CA, revoked, wrong role).
+        public var refusedHandshakes = 0
         /// Why the coordinator stopped, if it failed.
         public var failure: String?
         public var stopped = false
@@ -70,8 +72,8 @@ public final class CoordinatorService: Service, Sendable {
         let router = try transport.socket(.router)
         try router.set(.maxMessageSize(Int64(settings.maxPayloadBytes) + 4096))
         let publisher = try transport.socket(.publisher)
-        let control = try router.bind(settings.controlEndpoint)
-        let publish = try publisher.bind(settings.publishEndpoint)
+        let control = try Self.bind(router, settings.controlEndpoint, logger: logger)
+        let publish = try Self.bind(publisher, settings.publishEndpoint, logger: logger)
         defer {
             router.close()
             publisher.close()
@@ -101,10 +103,11 @@ public final class CoordinatorService: Service, Sendable {
             let ready = try Poller.poll([(router, .readable)], timeoutMs: 2)
             if ready[0].contains(.readable) {
                 var handled = 0
-                while handled < 256, let message = try router.receive(options: .dontWait) {
-                    try send(core.handle(message))
+                while handled < 1024, let message = try router.receive(options: .dontWait) {
+                    core.receive(message)
                     handled += 1
                 }
+                try send(core.commit())
             }
             for rate in rateRequests.withLock({ requests in defer { requests.removeAll() }; return requests }) {
                 requestId += 1
@@ -112,9 +115,11 @@ public final class CoordinatorService: Service, Sendable {
             }
             if Date() >= nextStatus {
                 try send(core.tick())
+                let refused = transport.zap.authenticator.refusalCounts().values.reduce(0, +)
                 monitor.update {
                     $0.status = core.status
                     $0.rejected = core.counters
+                    $0.refusedHandshakes = refused
                 }
                 nextStatus = Date().addingTimeInterval(Double(settings.statusIntervalMs) / 1000)
             }
@@ -125,6 +130,24 @@ public final class CoordinatorService: Service, Sendable {
             $0.rejected = core.counters
         }
         logger.info("coordinator.stopped", metadata: ["qlink.batches": "\(core.status.batchesAccepted)", "qlink.heralds": "\(core.status.heralds)"])
+    }
+}
+
+extension CoordinatorService {
+    /// Binds, retrying for up to 2 s while the address is still in use (a coordinator restarted on the
+    /// same port right after the previous process or socket closed).
+    static func bind(_ socket: Socket, _ endpoint: String, logger: Logger) throws -> String {
+        var attempt = 0
+        while true {
+            do {
+                return try socket.bind(endpoint)
+            } catch {
+                guard error.code == EADDRINUSE, attempt < 40 else { throw error }
+                if attempt == 0 { logger.notice("coordinator.bind.retrying", metadata: ["qlink.endpoint": "\(endpoint)"]) }
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
     }
 }
 

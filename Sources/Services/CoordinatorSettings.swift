@@ -11,8 +11,12 @@ public struct HeraldSettings: Sendable, Equatable {
     public var stationChannels: [TagChannel]
     /// The lab whose tag stream carries the station detectors.
     public var stationLab: Int
+    /// Single-click (default) or Barrett–Kok with its second window.
+    public var heraldProtocol: HeraldProtocol = .singleClick
 
-    public init(repetitionPeriodPs: Int64, windowStartPs: Int64, windowEndPs: Int64, stationChannels: [TagChannel], stationLab: Int = 0) {
+    public init(repetitionPeriodPs: Int64, windowStartPs: Int64, windowEndPs: Int64, stationChannels: [TagChannel], stationLab: Int = 0,
+                heraldProtocol: HeraldProtocol = .singleClick) {
+        self.heraldProtocol = heraldProtocol
         self.repetitionPeriodPs = repetitionPeriodPs
         self.windowStartPs = windowStartPs
         self.windowEndPs = windowEndPs
@@ -32,7 +36,7 @@ public struct CoordinatorSettings: Sendable {
     /// Lab names in order: the first is lab A of the analysis, the second lab B.
     public var labs: [String]
     /// Unacknowledged batches a node may have in flight.
-    public var credit: UInt32 = 8
+    public var credit: UInt32 = 64
     /// Larger payloads are rejected.
     public var maxPayloadBytes: Int = 64 << 20
     /// Channel layout of the live analysis (`nil`: no analysis).

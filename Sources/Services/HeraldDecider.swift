@@ -1,19 +1,30 @@
 import Protocol
 import TimeTags
 
-/// Decides heralds from the station's detector tags, one attempt at a time (single-click protocol).
+/// The heralding protocol of the midpoint station.
+public enum HeraldProtocol: Sendable, Equatable {
+    /// One click per attempt inside the window heralds: ψ⁺ (first station detector) or ψ⁻ (second).
+    case singleClick
+    /// Barrett–Kok: two rounds per attempt, with the qubits flipped between them. Exactly one click in
+    /// each round's window heralds: the same detector twice ψ⁺, different detectors ψ⁻. The second
+    /// round's window is `[secondWindowStartPs, secondWindowEndPs)` from the attempt start.
+    case barrettKok(secondWindowStartPs: Int64, secondWindowEndPs: Int64)
+}
+
+/// Decides heralds from the station's detector tags, one attempt at a time.
 ///
 /// Attempt `k` spans `[k·T, (k+1)·T)` on the reference clock (T: the repetition period). A click counts
-/// only inside the attempt's acceptance window `[windowStartPs, windowEndPs)` measured from the attempt
-/// start. Exactly one click: ψ⁺ (first station detector) or ψ⁻ (second). More than one click in the same
-/// attempt: failure (multi-photon or dark count). Attempts without clicks are failures that are counted
-/// but not broadcast. Attempt ids never go backwards, so a restarted coordinator that resumes at its
-/// journal's last attempt never heralds the same attempt twice.
+/// only inside an acceptance window measured from the attempt start (single-click: one window;
+/// Barrett–Kok: one per round). Any other pattern of clicks in an attempt (two clicks in a window, a
+/// Barrett–Kok round without a click) is a failure, broadcast so the labs can reset; attempts without
+/// clicks are failures that are not broadcast. Attempt ids never go backwards, so a restarted coordinator
+/// that resumes at its journal's last attempt never heralds the same attempt twice.
 public struct HeraldDecider: Sendable {
     public var repetitionPeriodPs: Int64
     public var windowStartPs: Int64
     public var windowEndPs: Int64
-    /// Station detector channels: index 0 heralds ψ⁺, index 1 ψ⁻.
+    public var heraldProtocol: HeraldProtocol
+    /// Station detector channels: index 0 heralds ψ⁺, index 1 ψ⁻ (single-click).
     public var stationChannels: [TagChannel]
     /// The next herald sequence number.
     public private(set) var nextSequence: UInt64
@@ -21,16 +32,24 @@ public struct HeraldDecider: Sendable {
     public private(set) var lastDecidedAttempt: UInt64
     /// Clicks outside any acceptance window.
     public private(set) var clicksOutsideWindow: Int64 = 0
-    private var pending: (attempt: UInt64, clicks: [(Int64, Int)])?
+    private var pending: (attempt: UInt64, clicks: [(time: Int64, detector: Int, round: Int)])?
 
     public init(repetitionPeriodPs: Int64, windowStartPs: Int64, windowEndPs: Int64, stationChannels: [TagChannel],
-                nextSequence: UInt64 = 1, lastDecidedAttempt: UInt64 = 0) {
+                heraldProtocol: HeraldProtocol = .singleClick, nextSequence: UInt64 = 1, lastDecidedAttempt: UInt64 = 0) {
         self.repetitionPeriodPs = max(1, repetitionPeriodPs)
         self.windowStartPs = windowStartPs
         self.windowEndPs = windowEndPs
         self.stationChannels = stationChannels
+        self.heraldProtocol = heraldProtocol
         self.nextSequence = max(1, nextSequence)
         self.lastDecidedAttempt = lastDecidedAttempt
+    }
+
+    /// The round (0 or 1) whose window holds `phase`, or `nil` outside every window.
+    private func round(ofPhase phase: Int64) -> Int? {
+        if phase >= windowStartPs, phase < windowEndPs { return 0 }
+        if case .barrettKok(let start, let end) = heraldProtocol, phase >= start, phase < end { return 1 }
+        return nil
     }
 
     /// Feeds the station tags of a time-sorted batch. - Returns: heralds decided, in order.
@@ -43,30 +62,36 @@ public struct HeraldDecider: Sendable {
             guard time >= 0 else { continue }
             let attempt = UInt64(time / repetitionPeriodPs)
             let phase = time - Int64(attempt) * repetitionPeriodPs
-            guard phase >= windowStartPs, phase < windowEndPs else { clicksOutsideWindow += 1; continue }
+            guard let round = round(ofPhase: phase) else { clicksOutsideWindow += 1; continue }
             guard attempt > lastDecidedAttempt else { continue }
             if let current = pending, current.attempt != attempt {
                 heralds.append(decide(current))
             }
             if pending == nil { pending = (attempt, []) }
-            pending?.clicks.append((time, detector))
+            pending?.clicks.append((time, detector, round))
         }
         // A batch ends at a slice boundary: close the open attempt.
         if let current = pending { heralds.append(decide(current)) }
         return heralds
     }
 
-    private mutating func decide(_ current: (attempt: UInt64, clicks: [(Int64, Int)])) -> Herald {
+    private mutating func decide(_ current: (attempt: UInt64, clicks: [(time: Int64, detector: Int, round: Int)])) -> Herald {
         pending = nil
         lastDecidedAttempt = current.attempt
-        let outcome: HeraldOutcome
-        if current.clicks.count == 1 {
-            outcome = current.clicks[0].1 == 0 ? .psiPlus : .psiMinus
-        } else {
-            outcome = .failure
+        var outcome = HeraldOutcome.failure
+        var detection = current.clicks[0].time
+        switch heraldProtocol {
+        case .singleClick:
+            if current.clicks.count == 1 { outcome = current.clicks[0].detector == 0 ? .psiPlus : .psiMinus }
+        case .barrettKok:
+            let first = current.clicks.filter { $0.round == 0 }, second = current.clicks.filter { $0.round == 1 }
+            if first.count == 1, second.count == 1 {
+                outcome = first[0].detector == second[0].detector ? .psiPlus : .psiMinus
+                detection = second[0].time
+            }
         }
         let herald = Herald(sequence: nextSequence, attemptId: current.attempt, outcome: outcome,
-                            timePs: Int64(current.attempt) * repetitionPeriodPs, detectionPs: current.clicks[0].0)
+                            timePs: Int64(current.attempt) * repetitionPeriodPs, detectionPs: detection)
         nextSequence += 1
         return herald
     }

@@ -15,6 +15,9 @@ public struct AnalysisLayout: Sendable, Equatable {
     public var offsetSearchSpanPs: Int64 = 40_000_000_000
     /// The Bell state the link aims for.
     public var target: BellState = .psiMinus
+    /// Link time per clock-tracking update after the offset is found, ps (`ClockTracker` blocks of a
+    /// quarter of it).
+    public var trackingSpanPs: Int64 = 1_000_000_000_000
 
     public init(channelsA: [TagChannel], channelsB: [TagChannel]) {
         self.channelsA = channelsA
@@ -33,6 +36,12 @@ public struct AnalysisSnapshot: Sendable, Equatable {
     public var fidelity: Estimate?
     /// Tags that arrived behind the analysed time and were skipped.
     public var lateTags: Int64 = 0
+    /// Clock offset updates from tracking (0: only the initial recovery so far).
+    public var clockUpdates: Int = 0
+    /// Frequency difference of lab B's clock from the tracker, ppm.
+    public var clockDriftPpm: Double?
+    /// Link time (lab A) of the latest offset value, ps.
+    public var clockOffsetTimePs: Int64?
 }
 
 /// Merges two labs' tag streams onto one time base (lab B corrected by the recovered clock offset) and
@@ -42,6 +51,11 @@ public struct LiveAnalysis: Sendable {
     private var pendingA = TagBatch(), pendingB = TagBatch()
     private var counter: CoincidenceCounter?
     private var analysedThroughPs = Int64.min
+    /// Raw times since the last tracking update (lab A, lab B on its own clock).
+    private var trackA: [Int64] = [], trackB: [Int64] = []
+    private var driftPpm = 0.0
+    /// Lab A time reached at the last failed offset search: the next one waits for another span of data.
+    private var lastSearchPs = Int64.min
     public private(set) var snapshot = AnalysisSnapshot()
 
     public init(layout: AnalysisLayout) {
@@ -57,13 +71,41 @@ public struct LiveAnalysis: Sendable {
         }
         if lab == 0 { pendingA.append(contentsOf: kept) } else { pendingB.append(contentsOf: kept) }
         if snapshot.clockOffsetPs == nil { recoverOffset() }
-        if snapshot.clockOffsetPs != nil { analyse() }
+        if snapshot.clockOffsetPs != nil {
+            if lab == 0 { trackA.append(contentsOf: kept.timesPs) } else { trackB.append(contentsOf: kept.timesPs) }
+            trackClock()
+            analyse()
+        }
+    }
+
+    /// Follows the clock offset over time: once both labs cover `trackingSpanPs` since the last update,
+    /// Correlation's `ClockTracker` locks on from the current offset and its latest sample becomes the offset.
+    private mutating func trackClock() {
+        guard let offset = snapshot.clockOffsetPs, let firstA = trackA.first, let lastA = trackA.last, let lastB = trackB.last,
+              lastA - firstA >= layout.trackingSpanPs, lastB - offset - firstA >= layout.trackingSpanPs else { return }
+        var tracker = ClockTracker()
+        tracker.blockPs = max(1, layout.trackingSpanPs / 4)
+        tracker.initialHalfWidthPs = 4 * layout.windowHalfWidthPs
+        tracker.finalHalfWidthPs = max(50, layout.windowHalfWidthPs / 4)
+        let b = trackB.filter { $0 - offset <= lastA }
+        if let track = try? tracker.track(a: trackA, b: b, initialOffsetPs: offset, initialDriftPpm: driftPpm), let last = track.samples.last {
+            snapshot.clockOffsetPs = Int64(last.offsetPs.rounded())
+            snapshot.clockOffsetTimePs = last.timePs
+            snapshot.clockDriftPpm = last.driftPpm
+            snapshot.clockUpdates += 1
+            driftPpm = last.driftPpm
+        }
+        // Keep B's tags that lie beyond A's span for the next update.
+        trackB = trackB.filter { $0 - offset > lastA }
+        trackA.removeAll(keepingCapacity: true)
     }
 
     private mutating func recoverOffset() {
         guard let firstA = pendingA.timesPs.first, let lastA = pendingA.timesPs.last,
               let firstB = pendingB.timesPs.first, let lastB = pendingB.timesPs.last,
-              lastA - firstA >= layout.offsetSearchSpanPs, lastB - firstB >= layout.offsetSearchSpanPs else { return }
+              lastA - firstA >= layout.offsetSearchSpanPs, lastB - firstB >= layout.offsetSearchSpanPs,
+              lastSearchPs == Int64.min || lastA - lastSearchPs >= layout.offsetSearchSpanPs else { return }
+        lastSearchPs = lastA
         var search = OffsetSearch()
         search.maxOffsetPs = layout.maxOffsetPs
         guard let result = try? search.run(a: pendingA.timesPs, b: pendingB.timesPs), result.fineSignificance >= 5 else {

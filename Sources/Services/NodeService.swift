@@ -23,6 +23,9 @@ public struct NodeSettings: Sendable {
     public var coordinatorTimeoutMs: Int = 3000
     /// Stop once the source has finished and every batch is acknowledged.
     public var stopWhenDone: Bool = false
+    /// On a graceful stop, how long to keep sending spooled batches and to catch up on heralds (a status
+    /// published after the node drained, and every herald it announces), ms. 0: stop at once.
+    public var drainOnStopMs: Int = 5000
 
     public init(node: String, lab: String, controlEndpoint: String, publishEndpoint: String, spoolPath: String, source: TagSourceSpec) {
         self.node = node
@@ -47,15 +50,27 @@ public final class NodeMonitor: Sendable {
         public var tagsAcknowledged: Int64 = 0
         public var spoolBatches = 0
         public var spoolFullEvents: Int64 = 0
+        /// The most batches waiting in the spool at once.
+        public var spoolHighWater = 0
+        /// Times the node ran out of credit with batches waiting (a slow coordinator; the node backed off).
+        public var creditStalls: Int64 = 0
         public var droppedBatches: Int64 = 0
         public var droppedTags: Int64 = 0
         public var heraldsReceived: Int64 = 0
         public var heraldGaps: Int64 = 0
+        /// Herald re-requests sent (after a gap or a status announcing heralds not received).
+        public var heraldsRequested: Int64 = 0
+        /// Heralds received again that were already held (answers to repeated requests).
+        public var heraldRepeats: Int64 = 0
+        /// Heralds known to be missing right now.
+        public var missingHeralds = 0
         public var lastHeraldSequence: UInt64 = 0
         public var repetitionRateHz: Double?
         public var lastStatus: StatusReport?
         public var rejected = ProtocolCounters()
         public var sourceFinished = false
+        /// Why the source stopped early (a corrupt pipe or file), if it did.
+        public var sourceFailure: String?
         public var failure: String?
         public var stopped = false
     }
@@ -95,6 +110,10 @@ public final class NodeService: Service, Sendable {
         }
         if let failure = monitor.current.failure {
             throw ServiceFailure(what: "node \(settings.node)", detail: failure)
+        }
+        // Everything read before the failure was sent and acknowledged; the failure still ends the node in error.
+        if let failure = monitor.current.sourceFailure {
+            throw ServiceFailure(what: "node \(settings.node)", detail: "its tag source failed: \(failure)")
         }
     }
 }

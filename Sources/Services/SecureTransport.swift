@@ -78,7 +78,8 @@ public struct ClientTransport: Sendable {
         return ClientTransport(identity: identity, serverCertificate: server, policy: policy, context: context)
     }
 
-    func socket(_ type: SocketType, logger: Logger) throws -> SecureClient {
+    /// A CURVE client socket of `type` pinned to the coordinator (for tools and tests that speak the protocol directly).
+    public func socket(_ type: SocketType, logger: Logger) throws -> SecureClient {
         try SecureSockets.client(type, identity: identity, serverCertificate: serverCertificate, policy: policy,
                                  context: context, lingerMs: 0, logger: logger)
     }

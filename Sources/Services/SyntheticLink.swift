@@ -22,8 +22,10 @@ public struct SyntheticLink: Sendable, Equatable {
         public var visibility: Double = 0.9
         /// Dark count rate of every detector, Hz.
         public var darkCountRateHz: Double = 200
-        /// Lab B's clock reads this much later than lab A's, ps.
+        /// Lab B's clock reads this much later than lab A's, ps (at link time 0).
         public var clockOffsetBPs: Int64 = 37_000_123
+        /// Lab B's clock runs this much fast, ppm: its offset grows by `clockDriftPpm` µs per second.
+        public var clockDriftPpm: Double = 0
         /// Detector timing jitter (standard deviation), ps.
         public var jitterPs: Double = 40
         /// Attempt (repetition) period: pairs are emitted at whole multiples of it, ps.
@@ -82,7 +84,7 @@ public struct SyntheticLink: Sendable, Equatable {
                 if detectA { events.append((emission + Int64(jitterA), myChannels[basisA * 2 + bitA])) }
                 if herald, p.stationChannels.count == 2 { events.append((emission + p.stationDelayPs, p.stationChannels[1])) }
             } else if detectB {
-                events.append((emission + myOffset + Int64(jitterB), myChannels[basisB * 2 + bitB]))
+                events.append((emission + myOffset + drift(emission) + Int64(jitterB), myChannels[basisB * 2 + bitB]))
             }
         }
         // Dark counts on every detector of this lab (and the station's, in lab A), from a stream of this
@@ -100,6 +102,16 @@ public struct SyntheticLink: Sendable, Equatable {
         events.removeAll { $0.0 < start + myOffset || $0.0 >= end + myOffset }
         events.sort { $0.0 < $1.0 }
         return TagBatch(timesPs: events.map(\.0), channels: events.map(\.1))
+    }
+
+    /// Lab B's extra offset from its clock drift at lab A time `timePs`.
+    private func drift(_ timePs: Int64) -> Int64 {
+        labIndex == 0 ? 0 : Int64((Double(timePs) * parameters.clockDriftPpm * 1e-6).rounded())
+    }
+
+    /// Lab B's clock offset at lab A time `timePs` (ground truth).
+    public func trueClockOffsetPs(at timePs: Int64) -> Double {
+        Double(parameters.clockOffsetBPs) + Double(timePs) * parameters.clockDriftPpm * 1e-6
     }
 
     /// Lab B's recorded clock offset (ground truth).

@@ -63,10 +63,25 @@ struct FaultTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let security = try TestSecurity(directory: directory)
         defer { security.stop() }
-        let coordinator = CoordinatorService(settings: coordinatorSettings(directory: directory), transport: security.server, logger: quietLogger)
+        var settings = coordinatorSettings(directory: directory)
+        settings.maxPayloadBytes = 64 << 10
+        let coordinator = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
         let task = Task { try await coordinator.run() }
         #expect(await eventually { coordinator.monitor.current.controlEndpoint != nil })
         let control = try #require(coordinator.monitor.current.controlEndpoint)
+
+        // A peer whose key no lab CA certified: the ZAP handler refuses the handshake (counted, logged),
+        // nothing it sends reaches the service.
+        let stranger = try Socket(.dealer, context: security.context, lingerMs: 0)
+        let strangerKeys = try CurveKeyPair.generate()
+        try stranger.set([.curveServerKey(security.server.identity.keys.publicKey), .curvePublicKey(strangerKeys.publicKey),
+                          .curveSecretKey(strangerKeys.secretKey)])
+        try stranger.connect(control)
+        _ = try stranger.send(Message([Frame(WireMessage(sessionId: 9, sequence: 0, body: .hello(Hello(node: "eve", lab: "alice"))).encoded().header),
+                                       Frame([])]), options: .dontWait)
+        #expect(await eventually(5) { security.server.zap.authenticator.refusalCounts().values.reduce(0, +) >= 1 })
+        #expect(await eventually(5) { coordinator.monitor.current.refusedHandshakes >= 1 })
+        stranger.close()
 
         let transport = try security.client("mallory-node")
         let client = try SecureSockets.client(.dealer, identity: transport.identity, serverCertificate: transport.serverCertificate,
@@ -96,6 +111,12 @@ struct FaultTests {
         _ = try socket.send(Message([Frame([UInt8](repeating: 7, count: 48)), Frame([])]))
         guard case .error(let badHeader)? = try receive() else { Issue.record("no error reply"); return }
         #expect(ProtocolError.kind(forCode: badHeader.code) == .badHeader)
+        // Another major protocol version is refused.
+        var (futureHeader, futurePayload) = WireMessage(sessionId: 5, sequence: 0, body: .hello(Hello(node: "mallory-node", lab: "alice"))).encoded()
+        futureHeader[2] = 2
+        _ = try socket.send(Message([Frame(futureHeader), Frame(futurePayload)]))
+        guard case .error(let version)? = try receive() else { Issue.record("no error reply"); return }
+        #expect(ProtocolError.kind(forCode: version.code) == .versionMismatch)
         // A batch before hello is refused.
         try send(.tagBatch(batch), sequence: 1)
         guard case .error(let notIntroduced)? = try receive() else { Issue.record("no error reply"); return }
@@ -123,19 +144,28 @@ struct FaultTests {
         #expect(try ackStatus()?.0 == .accepted)
         try send(.tagBatch(batch), sequence: 2)
         #expect(try ackStatus()?.0 == .duplicate)
+        // An oversized batch (over the coordinator's payload limit) is refused; the next one is fine.
+        let big = TagBatch(timesPs: (0..<5_500).map { Int64($0) }, channels: [TagChannel](repeating: 1, count: 5_500))
+        try send(.tagBatch(big), sequence: 4)
+        guard case .error(let oversized)? = try receive() else { Issue.record("no error reply"); return }
+        #expect(ProtocolError.kind(forCode: oversized.code) == .oversized)
+        try send(.tagBatch(batch), sequence: 4)
+        #expect(try ackStatus()?.0 == .accepted)
 
-        #expect(await eventually { coordinator.monitor.current.status?.batchesAccepted == 3 })
+        #expect(await eventually { coordinator.monitor.current.status?.batchesAccepted == 4 })
         let state = coordinator.monitor.current
         #expect(state.rejected[.frameCount] == 1)
         #expect(state.rejected[.badHeader] == 1)
         #expect(state.rejected[.notIntroduced] == 1)
         #expect(state.rejected[.checksumMismatch] == 1)
+        #expect(state.rejected[.versionMismatch] == 1)
+        #expect(state.rejected[.oversized] == 1)
         #expect(state.status?.gaps == 1)
         #expect(state.status?.duplicates == 1)
         socket.close()
         task.cancel()
         try await task.value
         let journal = try CoordinatorJournal(path: directory + "/journal.sqlite")
-        #expect(try journal.batches().map(\.sequence) == [1, 2, 3])
+        #expect(try journal.batches().map(\.sequence) == [1, 2, 3, 4])
     }
 }

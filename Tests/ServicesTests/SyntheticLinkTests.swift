@@ -54,4 +54,28 @@ struct SyntheticLinkTests {
         #expect(abs(fidelity.value - parameters.visibility) < 4 * fidelity.standardError + 0.005, "\(fidelity)")
         #expect(snapshot.lateTags == 0)
     }
+
+    @Test func liveAnalysisTracksADriftingClock() throws {
+        var parameters = SyntheticLink.Parameters()
+        parameters.seed = 12
+        parameters.pairRateHz = 50_000
+        parameters.clockDriftPpm = 0.0001  // lab B's offset grows 100 ps per second
+        var layout = AnalysisLayout(channelsA: parameters.channelsA, channelsB: parameters.channelsB)
+        layout.trackingSpanPs = 1_000_000_000_000
+        var analysis = LiveAnalysis(layout: layout)
+        let a = SyntheticLink(parameters: parameters, labIndex: 0), b = SyntheticLink(parameters: parameters, labIndex: 1)
+        for index in 0..<Int64(600) {
+            analysis.add(lab: 0, batch: a.slice(index))
+            analysis.add(lab: 1, batch: b.slice(index))
+        }
+        let snapshot = analysis.snapshot
+        #expect(snapshot.clockUpdates >= 4, "updates \(snapshot.clockUpdates)")
+        let offset = Double(try #require(snapshot.clockOffsetPs))
+        let at = try #require(snapshot.clockOffsetTimePs)
+        #expect(at > 4_000_000_000_000)
+        // The offset followed the drift (400+ ps since the start) to within a few tens of ps.
+        #expect(abs(offset - b.trueClockOffsetPs(at: at)) < 40, "offset \(offset) vs \(b.trueClockOffsetPs(at: at)) at \(at)")
+        let drift = try #require(snapshot.clockDriftPpm)
+        #expect(abs(drift - 0.0001) < 0.00005, "drift \(drift) ppm")
+    }
 }

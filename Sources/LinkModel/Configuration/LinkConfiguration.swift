@@ -106,6 +106,7 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
         resolve(&security.certificateStore)
         resolve(&coordinator.certificate)
         resolve(&coordinator.privateKey)
+        resolve(&coordinator.dataDirectory)
         for index in labs.indices {
             resolve(&labs[index].certificate)
             resolve(&labs[index].privateKey)
