@@ -1,17 +1,19 @@
 import TimeTags
 
 /// The bulk frame of a tag batch: packed little-endian records of 12 bytes,
-/// `time_ps` (Int64) then `channel` (Int32), with no padding.
+/// `time_ps` (Int64) then `channel` (Int32), with no padding. The header's item count gives the number of
+/// tag records; records after them are the batch's marker events (`time_ps`, then the marker number), e.g.
+/// the basis announcements of a lab whose measurement basis switches.
 ///
 /// numpy reads it without copying: `np.frombuffer(frame, dtype=[("time_ps", "<i8"), ("channel", "<i4")])`.
 public enum TagPayload {
     /// Bytes per tag record.
     public static let recordSize = 12
 
-    /// Encodes the tags of `batch` (markers and gaps are not carried on the wire).
+    /// Encodes the tags of `batch`, then its markers (gaps are not carried on the wire).
     public static func encode(_ batch: TagBatch) -> [UInt8] {
         let count = batch.count
-        var bytes = [UInt8](repeating: 0, count: count * recordSize)
+        var bytes = [UInt8](repeating: 0, count: (count + batch.markers.count) * recordSize)
         bytes.withUnsafeMutableBytes { out in
             batch.timesPs.withUnsafeBufferPointer { times in
                 batch.channels.withUnsafeBufferPointer { channels in
@@ -22,19 +24,27 @@ public enum TagPayload {
                     }
                 }
             }
+            for (index, marker) in batch.markers.enumerated() {
+                let offset = (count + index) * recordSize
+                out.storeBytes(of: marker.timePs.littleEndian, toByteOffset: offset, as: Int64.self)
+                out.storeBytes(of: marker.marker.littleEndian, toByteOffset: offset + 8, as: Int32.self)
+            }
         }
         return bytes
     }
 
-    /// Decodes a packed tag frame (any alignment).
-    /// - Throws: ``ProtocolError`` when the length is not a whole number of records or differs from `expectedCount`.
+    /// Decodes a packed tag frame (any alignment): `expectedCount` tag records (all records when nil), then
+    /// marker records.
+    /// - Throws: ``ProtocolError`` when the length is not a whole number of records or holds fewer than
+    ///   `expectedCount` records.
     public static func decode(_ bytes: UnsafeRawBufferPointer, expectedCount: Int? = nil) throws(ProtocolError) -> TagBatch {
         guard bytes.count % recordSize == 0 else {
             throw ProtocolError(.badLength, "tag frame of \(bytes.count) bytes is not a multiple of \(recordSize)")
         }
-        let count = bytes.count / recordSize
-        if let expectedCount, expectedCount != count {
-            throw ProtocolError(.badLength, "header announces \(expectedCount) tags, frame holds \(count)")
+        let records = bytes.count / recordSize
+        let count = expectedCount ?? records
+        guard count >= 0, count <= records else {
+            throw ProtocolError(.badLength, "header announces \(count) tags, frame holds \(records) records")
         }
         var times = [Int64](repeating: 0, count: count)
         var channels = [TagChannel](repeating: 0, count: count)
@@ -46,6 +56,12 @@ public enum TagPayload {
                 }
             }
         }
-        return TagBatch(timesPs: times, channels: channels)
+        var markers: [MarkerEvent] = []
+        markers.reserveCapacity(records - count)
+        for index in count..<records {
+            markers.append(MarkerEvent(timePs: Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: index * recordSize, as: Int64.self)),
+                                       marker: Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: index * recordSize + 8, as: Int32.self))))
+        }
+        return TagBatch(timesPs: times, channels: channels, markers: markers)
     }
 }

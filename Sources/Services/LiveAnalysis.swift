@@ -1,12 +1,19 @@
 import Correlation
 import TimeTags
 
-/// Which channels mean what for the live analysis of a two-lab link.
+/// Which channels mean what for the live analysis of a two-lab link: each lab's outcome detectors and where
+/// its measurement basis comes from (the detectors themselves, a fixed basis, time segments or markers).
 public struct AnalysisLayout: Sendable, Equatable {
-    /// Lab A's detectors H, V, D, A (Z basis: H/V, X basis: D/A).
-    public var channelsA: [TagChannel]
-    /// Lab B's detectors H, V, D, A.
-    public var channelsB: [TagChannel]
+    /// The outcome detectors of both labs (side, outcome and, for passive basis choice, basis).
+    public var roles: [DetectorRole]
+    /// Where lab A's basis comes from.
+    public var sourceA: BasisSource
+    /// Where lab B's basis comes from.
+    public var sourceB: BasisSource
+    /// Lab A's outcome channels.
+    public var channelsA: [TagChannel] { roles.filter { $0.side == .a }.map(\.channel) }
+    /// Lab B's outcome channels.
+    public var channelsB: [TagChannel] { roles.filter { $0.side == .b }.map(\.channel) }
     /// Half width of the coincidence window after clock correction, ps.
     public var windowHalfWidthPs: Int64 = 1_000
     /// Largest clock offset searched, ps.
@@ -19,9 +26,23 @@ public struct AnalysisLayout: Sendable, Equatable {
     /// quarter of it).
     public var trackingSpanPs: Int64 = 1_000_000_000_000
 
+    /// Passive basis choice: lab A's and lab B's detectors H, V, D, A in that order (Z basis: H/V, X basis: D/A).
     public init(channelsA: [TagChannel], channelsB: [TagChannel]) {
-        self.channelsA = channelsA
-        self.channelsB = channelsB
+        var roles: [DetectorRole] = []
+        for (side, channels) in [(LabSide.a, channelsA), (.b, channelsB)] {
+            for (channel, name) in zip(channels, ["H", "V", "D", "A"]) {
+                if let role = DetectorRole.fromName(name, channel: channel, side: side) { roles.append(role) }
+            }
+        }
+        self.init(roles: roles, sourceA: .detectors, sourceB: .detectors)
+    }
+
+    /// Outcome detectors `roles` with the labs' basis sources (e.g. `.markers` for a simulator whose labs
+    /// announce each basis period with a marker).
+    public init(roles: [DetectorRole], sourceA: BasisSource, sourceB: BasisSource) {
+        self.roles = roles
+        self.sourceA = sourceA
+        self.sourceB = sourceB
     }
 }
 
@@ -32,8 +53,15 @@ public struct AnalysisSnapshot: Sendable, Equatable {
     public var coincidences: Int64 = 0
     public var correlationZ: Estimate?
     public var correlationX: Estimate?
-    /// Fidelity lower bound to the target state from the Z and X correlations.
+    /// ⟨YY⟩, when both labs measured in Y.
+    public var correlationY: Estimate?
+    /// Fidelity to the target state from ZZ, XX and YY when all three were measured, else the lower bound
+    /// from ZZ and XX.
     public var fidelity: Estimate?
+    /// Whether ``fidelity`` is the Z/X lower bound (false: the full fidelity from Z, X and Y).
+    public var fidelityIsLowerBound = true
+    /// Outcome tags dropped because their lab had no basis yet (before the first basis marker or segment).
+    public var unlabelledTags: Int64 = 0
     /// Tags that arrived behind the analysed time and were skipped.
     public var lateTags: Int64 = 0
     /// Clock offset updates from tracking (0: only the initial recovery so far).
@@ -44,12 +72,16 @@ public struct AnalysisSnapshot: Sendable, Equatable {
     public var clockOffsetTimePs: Int64?
 }
 
-/// Merges two labs' tag streams onto one time base (lab B corrected by the recovered clock offset) and
-/// counts coincidences in the Z and X bases with the streaming ``CoincidenceCounter``.
+/// Labels each lab's outcome tags with its basis (Correlation's ``BasisLabeler``: passive detectors, fixed,
+/// segments or markers carried in the batches), merges the two labs onto one time base (lab B corrected by the
+/// recovered clock offset) and counts coincidences per basis combination with ``BasisCorrelationCounter``.
 public struct LiveAnalysis: Sendable {
     public let layout: AnalysisLayout
     private var pendingA = TagBatch(), pendingB = TagBatch()
-    private var counter: CoincidenceCounter?
+    /// One labeller per lab stream (same labels; each sees only its lab's tags and markers).
+    private var labelers: [BasisLabeler]
+    private var counter: BasisCorrelationCounter?
+    private var firstAnalysedPs: Int64?
     private var analysedThroughPs = Int64.min
     /// Raw times since the last tracking update (lab A, lab B on its own clock).
     private var trackA: [Int64] = [], trackB: [Int64] = []
@@ -60,15 +92,26 @@ public struct LiveAnalysis: Sendable {
 
     public init(layout: AnalysisLayout) {
         self.layout = layout
+        if let labeler = try? BasisLabeler(roles: layout.roles, sourceA: layout.sourceA, sourceB: layout.sourceB) {
+            labelers = [labeler, labeler]
+        } else {
+            labelers = []
+        }
     }
 
     /// Adds a batch from lab 0 (A) or 1 (B) and analyses what both labs now cover.
     public mutating func add(lab: Int, batch: TagBatch) {
-        let channels = lab == 0 ? layout.channelsA : layout.channelsB
-        var kept = TagBatch(capacity: batch.count)
+        guard lab == 0 || lab == 1, labelers.count == 2 else { return }
+        let channels = Set(lab == 0 ? layout.channelsA : layout.channelsB)
+        var outcomes = TagBatch(capacity: batch.count)
         for index in 0..<batch.count where channels.contains(batch.channels[index]) {
-            kept.append(timePs: batch.timesPs[index], channel: batch.channels[index])
+            outcomes.append(timePs: batch.timesPs[index], channel: batch.channels[index])
         }
+        outcomes.markers = batch.markers
+        let before = labelers[lab].unlabelledEvents
+        var kept = labelers[lab].process(outcomes)
+        snapshot.unlabelledTags += labelers[lab].unlabelledEvents - before
+        kept.markers = []
         if lab == 0 { pendingA.append(contentsOf: kept) } else { pendingB.append(contentsOf: kept) }
         if snapshot.clockOffsetPs == nil { recoverOffset() }
         if snapshot.clockOffsetPs != nil {
@@ -117,15 +160,8 @@ public struct LiveAnalysis: Sendable {
         }
         snapshot.clockOffsetPs = result.offsetPs
         snapshot.offsetSignificance = result.fineSignificance
-        let a = layout.channelsA, b = layout.channelsB
-        guard a.count == 4, b.count == 4, let window = try? CoincidenceWindow(halfWidthPs: layout.windowHalfWidthPs) else { return }
-        // Z: HH, HV, VH, VV; X: DD, DA, AD, AA.
-        var specs: [CoincidenceSpec] = []
-        for (first, second) in [(0, 0), (0, 1), (1, 0), (1, 1), (2, 2), (2, 3), (3, 2), (3, 3)] {
-            specs.append(CoincidenceSpec(ChannelPair(a[first], b[second]), window: window))
-        }
-        counter = try? CoincidenceCounter(specs: specs)
-        counter?.threads = 1
+        guard let labeler = labelers.first, let window = try? CoincidenceWindow(halfWidthPs: layout.windowHalfWidthPs) else { return }
+        counter = try? BasisCorrelationCounter(outcomeChannels: labeler.outcomeChannels, window: window)
     }
 
     static func suffix(_ batch: TagBatch, from timePs: Int64) -> TagBatch {
@@ -154,19 +190,25 @@ public struct LiveAnalysis: Sendable {
         let merged = events.dropFirst(late)
         guard !merged.isEmpty else { return }
         analysedThroughPs = watermark
+        if firstAnalysedPs == nil { firstAnalysedPs = merged.first?.0 }
         try? counter?.process(TagBatch(timesPs: merged.map(\.0), channels: merged.map(\.1)))
         updateEstimates()
     }
 
     private mutating func updateEstimates() {
-        guard let counts = counter?.counts, counts.count == 8 else { return }
-        snapshot.coincidences = counts.reduce(0, +)
-        let z = JointCounts(cells: counts[0..<4].map(Double.init))
-        let x = JointCounts(cells: counts[4..<8].map(Double.init))
-        snapshot.correlationZ = try? BellEstimators.correlation(raw: z)
-        snapshot.correlationX = try? BellEstimators.correlation(raw: x)
-        if let ez = snapshot.correlationZ, let ex = snapshot.correlationX {
-            snapshot.fidelity = BellEstimators.fidelityLowerBound(to: layout.target, z: ez, x: ex)
+        guard let counter else { return }
+        let durationPs = max(1, analysedThroughPs - (firstAnalysedPs ?? analysedThroughPs))
+        let settings = counter.results(durationPs: durationPs)
+        snapshot.coincidences = Int64(settings.map { $0.counts.cells.reduce(0, +) }.reduce(0, +))
+        snapshot.correlationZ = SettingEstimates.correlation(settings, "Z", "Z", .raw)
+        snapshot.correlationX = SettingEstimates.correlation(settings, "X", "X", .raw)
+        snapshot.correlationY = SettingEstimates.correlation(settings, "Y", "Y", .raw)
+        if let full = SettingEstimates.fidelity(settings, to: layout.target, .raw) {
+            snapshot.fidelity = full
+            snapshot.fidelityIsLowerBound = false
+        } else if let bound = SettingEstimates.fidelityLowerBound(settings, to: layout.target, .raw) {
+            snapshot.fidelity = bound
+            snapshot.fidelityIsLowerBound = true
         }
     }
 }

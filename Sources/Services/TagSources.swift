@@ -117,7 +117,7 @@ public final class TagSourceRunner: Sendable {
                     batch = Self.merge(batch, station)
                 }
                 if realTime { waitUntil(linkTimePs: step.endPs) }
-                if !batch.isEmpty, !queue.push(batch) { break }
+                if !batch.isEmpty || !batch.markers.isEmpty, !queue.push(batch) { break }
             }
         case .stream(let descriptor, let format):
             var decoder = TagStreamDecoder(format: format)
@@ -146,9 +146,11 @@ public final class TagSourceRunner: Sendable {
         }
     }
 
-    /// Two time-sorted batches merged into one (tags only).
+    /// Two time-sorted batches merged into one: the tags of both, the markers of `a` (the lab's own, e.g. its
+    /// basis announcements; the station's herald markers would collide with their numbers).
     static func merge(_ a: TagBatch, _ b: TagBatch) -> TagBatch {
         var merged = TagBatch(capacity: a.count + b.count)
+        merged.markers = a.markers
         var i = 0, j = 0
         while i < a.count || j < b.count {
             if j >= b.count || (i < a.count && a.timesPs[i] <= b.timesPs[j]) {

@@ -15,7 +15,8 @@ struct DemoCommand: AsyncParsableCommand {
         Starts `qlink coordinator` and one `qlink node` per lab (this same executable) on ephemeral 127.0.0.1 ports,
         prints progress once a second, lets the nodes drain (every batch acknowledged, every herald received),
         stops the coordinator and writes a run folder: demo.yaml, pki/, coordinator/journal.sqlite, node spools,
-        logs/, summary.json, SVG plots and report.html.
+        logs/, summary.json, SVG plots and report.html. The nodes stream the link simulator run from the configuration's
+        model: and simulation: sections.
         """
     )
 
@@ -24,7 +25,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The demo link configuration (copied into the run folder; paths in it are relative to the run folder).")
     var config: String = "configs/demo.yaml"
     @Option(name: .long, help: "Run folder. Default: a new folder under ./run.") var runDirectory: String?
-    @Option(name: .long, help: "Seed of the synthetic link.") var seed: UInt64 = 1
+    @Option(name: .long, help: "Seed of the simulation (both nodes run the same seeded simulation).") var seed: UInt64 = 1
 
     func validate() throws {
         guard seconds > 0, seconds <= 86_400 else { throw ValidationError("--seconds must be between 0 and 86400") }
@@ -36,9 +37,10 @@ struct DemoCommand: AsyncParsableCommand {
         print("QLink demo: two labs and a coordinator as separate processes on 127.0.0.1 — run folder \(run.directory)")
         print("  lab CA and certificates: \(run.directory)/pki (\(run.configuration.coordinator.name), "
               + run.configuration.labs.map(\.node).joined(separator: ", ") + ")")
-        let expected = DemoExpectation(configuration: run.configuration, seed: seed, seconds: seconds)
-        print(String(format: "  synthetic link: %.0f pairs/s, visibility %.2f, lab B clock offset %d ps, %.0f s of link time\n",
-                     expected.parameters.pairRateHz, expected.parameters.visibility, expected.parameters.clockOffsetBPs, seconds))
+        let expected = try DemoExpectation(configuration: run.configuration, seed: seed, seconds: seconds)
+        print(String(format: "  simulated link (model: and simulation: of the configuration): %.0f coincidences/s, visibility %.3f, "
+                     + "lab B clock offset %lld ps, %.0f s of link time\n",
+                     expected.coincidenceRateHz, expected.visibility, expected.clockOffsetBPs, seconds))
 
         let children = DemoChildren()
         let interrupt = InterruptForwarder(children: children)
@@ -54,7 +56,7 @@ struct DemoCommand: AsyncParsableCommand {
         for lab in run.configuration.labs.prefix(2) {
             let node = try children.start(name: lab.node, arguments: [
                 "node", "--config", run.configPath, "--lab", lab.name, "--control", endpoints.control, "--publish", endpoints.publish,
-                "--data", run.directory + "/\(lab.name)", "--seconds", "\(seconds)", "--seed", "\(seed)", "--synthetic", "--log-level", logLevel,
+                "--data", run.directory + "/\(lab.name)", "--seconds", "\(seconds)", "--seed", "\(seed)", "--log-level", logLevel,
                 "--status-file", run.nodeStatusPath(lab.name),
             ], logPath: run.logPath(lab.name))
             print("  \(lab.node) (pid \(node.pid)) for lab \(lab.name)")

@@ -4,27 +4,41 @@ import LinkModel
 import Planner
 import Protocol
 import Services
+import Simulation
 
-/// What the demo's link should show: the synthetic link's ground truth, in the numbers the coordinator measures.
+/// What the demo's link should show: the simulator's ground truth for the configuration, in the numbers the
+/// coordinator measures.
 struct DemoExpectation {
-    let parameters: SyntheticLink.Parameters
     let seconds: Double
+    /// Tags per second of each lab's node (lab A also carries the station's stream of a heralded link).
+    let tagRateHzA: Double
+    let tagRateHzB: Double
+    /// Heralds per second (0 for a pair source).
+    let heraldRateHz: Double
+    /// True two-lab coincidences per second, all basis combinations.
+    let coincidenceRateHz: Double
+    /// Visibility V of the pairs: the truth of the live Z/X fidelity bound for a Werner state.
+    let visibility: Double
+    /// Fidelity (1 + 3V)/4 of the pairs with the target state.
+    let fidelity: Double
+    /// Lab B's time minus lab A's for the same pair (clock offsets and fibre delays), ps.
+    let clockOffsetBPs: Int64
 
-    init(configuration: LinkConfiguration, seed: UInt64, seconds: Double) {
-        parameters = ConfigurationMapping.syntheticLink(configuration, seed: seed)
+    init(configuration: LinkConfiguration, seed: UInt64, seconds: Double) throws {
         self.seconds = seconds
+        let simulation = try ConfiguredSimulation(configuration: configuration, durationPs: Int64(seconds * 1e12), seed: seed)
+        guard case .pairSource(let scenario) = simulation.scenario,
+              let segment = try simulation.makeSimulator().groundTruth().pairSourceSegments?.first else {
+            throw DemoFailure("the demo runs a pair-source link; \(configuration.name) describes another protocol under model:")
+        }
+        tagRateHzA = segment.singlesRateAHz
+        tagRateHzB = segment.singlesRateBHz
+        heraldRateHz = 0
+        coincidenceRateHz = segment.coincidenceRateHz
+        visibility = segment.visibility
+        fidelity = segment.fidelity
+        clockOffsetBPs = (scenario.labB.clock.offsetPs + scenario.labB.fibreDelayPs) - (scenario.labA.clock.offsetPs + scenario.labA.fibreDelayPs)
     }
-
-    /// Tags per second of each lab's node (lab A also carries the station's clicks and dark counts).
-    var tagRateHzA: Double {
-        let p = parameters
-        return p.pairRateHz * p.efficiencyA + p.pairRateHz * p.heraldProbability
-            + p.darkCountRateHz * Double(p.channelsA.count + p.stationChannels.count)
-    }
-    var tagRateHzB: Double { parameters.pairRateHz * parameters.efficiencyB + parameters.darkCountRateHz * Double(parameters.channelsB.count) }
-    var heraldRateHz: Double { parameters.pairRateHz * parameters.heraldProbability }
-    /// Coincidences in matched bases (Z–Z or X–X): half the detected pairs with passive basis choice.
-    var coincidenceRateHz: Double { parameters.pairRateHz * parameters.efficiencyA * parameters.efficiencyB / 2 }
 }
 
 /// Measured against expected, as written to summary.json.
@@ -71,11 +85,11 @@ struct DemoReport {
         let prediction = run.configuration.model.flatMap { model in
             model.clock.repetitionRateHz.map { LinkProfile(model).evaluate(OperatingPoint(repetitionRateHz: $0, knob: model.protocol.knob)) }
         }
-        rows.append(.init(quantity: "coincidence rate (ZZ, XX)", measured: rate(status?.coincidences), expected: expected.coincidenceRateHz, unit: "Hz",
-                          planner: prediction.map { $0.pairRateHz / 2 }))
-        rows.append(.init(quantity: "fidelity (measured: Z/X bound)", measured: status?.fidelity, expected: expected.parameters.visibility, unit: "",
-                          planner: prediction?.fidelity))
-        rows.append(.init(quantity: "clock offset of lab B", measured: status?.clockOffsetPs, expected: Double(expected.parameters.clockOffsetBPs), unit: "ps"))
+        rows.append(.init(quantity: "coincidence rate (all bases)", measured: rate(status?.coincidences), expected: expected.coincidenceRateHz, unit: "Hz",
+                          planner: prediction?.pairRateHz))
+        rows.append(.init(quantity: "Z/X fidelity bound (truth: V)", measured: status?.fidelity, expected: expected.visibility, unit: ""))
+        rows.append(.init(quantity: "fidelity (truth: (1+3V)/4)", measured: nil, expected: expected.fidelity, unit: "", planner: prediction?.fidelity))
+        rows.append(.init(quantity: "clock offset of lab B", measured: status?.clockOffsetPs, expected: Double(expected.clockOffsetBPs), unit: "ps"))
 
         let heralds = status?.heralds ?? -1
         var checks: [String: Bool] = [
@@ -86,13 +100,13 @@ struct DemoReport {
             "no gaps or malformed messages": (status?.gaps ?? 1) == 0 && (status?.malformed ?? 1) == 0,
         ]
         if let fidelity = status?.fidelity, let error = status?.fidelityError {
-            checks["fidelity within 3 standard errors of the truth"] = abs(fidelity - expected.parameters.visibility) <= 3 * error + 0.01
+            checks["Z/X fidelity bound within 3 standard errors of the truth"] = abs(fidelity - expected.visibility) <= 3 * error + 0.01
         }
 
         print("\nSummary (\(String(format: "%.0f", seconds)) s of link time)")
         if let status { print("  final: " + StatusLine.format(status)) }
         func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
-        print("  " + column("quantity", 32) + column("measured", 16) + column("generator truth", 18) + "planner (model:)")
+        print("  " + column("quantity", 32) + column("measured", 16) + column("simulation truth", 18) + "planner (model:)")
         for row in rows {
             let measured = row.measured.map { Self.format($0, unit: row.unit) } ?? "—"
             print("  " + column(row.quantity, 32) + column(measured, 16) + column(Self.format(row.expected, unit: row.unit), 18)
@@ -155,7 +169,7 @@ struct DemoReport {
         <p>Run folder <code>\(escape(summary.runDirectory))</code>, \(String(format: "%.0f", summary.linkSeconds)) s of link time,
         a coordinator and two nodes as separate processes over CURVE on 127.0.0.1.</p>
         <h2>Measured and expected</h2>
-        <table><tr><th>quantity</th><th>measured</th><th>generator truth</th><th>planner (model:)</th></tr>
+        <table><tr><th>quantity</th><th>measured</th><th>simulation truth</th><th>planner (model:)</th></tr>
         \(rows)</table>
         <h2>Checks</h2><ul>
         \(checks)</ul>
@@ -197,8 +211,8 @@ struct DemoPlots {
         let fidelity = statuses.compactMap { s in s.fidelity.map { (x: s.elapsedSeconds, y: $0) } }
         let upper = statuses.compactMap { s in s.fidelity.flatMap { f in s.fidelityError.map { (x: s.elapsedSeconds, y: f + $0) } } }
         let lower = statuses.compactMap { s in s.fidelity.flatMap { f in s.fidelityError.map { (x: s.elapsedSeconds, y: f - $0) } } }
-        let truth = fidelity.isEmpty ? [] : [(x: fidelity[0].x, y: expected.parameters.visibility), (x: fidelity[fidelity.count - 1].x, y: expected.parameters.visibility)]
-        let offsetError = statuses.compactMap { s in s.clockOffsetPs.map { (x: s.elapsedSeconds, y: $0 - Double(expected.parameters.clockOffsetBPs)) } }
+        let truth = fidelity.isEmpty ? [] : [(x: fidelity[0].x, y: expected.visibility), (x: fidelity[fidelity.count - 1].x, y: expected.visibility)]
+        let offsetError = statuses.compactMap { s in s.clockOffsetPs.map { (x: s.elapsedSeconds, y: $0 - Double(expected.clockOffsetBPs)) } }
         return [
             ("rates", SVGPlot(title: "Tag rate per node (coordinator's view)", xLabel: "run time (s)", yLabel: "tags/s", series: rateSeries).render()),
             ("heralds", SVGPlot(title: "Heralds per second", xLabel: "run time (s)", yLabel: "heralds/s",

@@ -120,7 +120,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(name: .long, help: "The link configuration (YAML).") var config: String
-    @Option(name: .long, help: "Seed of the synthetic link whose station the heralds follow.") var seed: UInt64 = 1
+    @Option(name: .long, help: "Seed of the synthetic link whose station the heralds follow (configurations without a model: section).") var seed: UInt64 = 1
     @Option(name: .long, help: "Write the bound endpoints and rolling status to this JSON file twice a second and at exit.")
     var statusFile: String?
     @Flag(name: .long, help: "Do not print the rolling status line every second.")
@@ -135,10 +135,17 @@ struct CoordinatorCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger("qlink.coordinator")
         let configuration = try LinkConfiguration.load(from: URL(fileURLWithPath: config).standardizedFileURL.path)
-        var heralds = ConfigurationMapping.syntheticHeralds(ConfigurationMapping.syntheticLink(configuration, seed: seed))
-        if heraldProtocol == .barrettKok {
-            let half = heralds.repetitionPeriodPs / 2
-            heralds.heraldProtocol = .barrettKok(secondWindowStartPs: heralds.windowStartPs + half, secondWindowEndPs: heralds.windowEndPs + half)
+        var heralds: HeraldSettings?
+        if configuration.model != nil {
+            // The configured link (the simulator's station and protocol): heralds for a heralded link only.
+            heralds = try ConfigurationMapping.heralds(configuration)
+        } else {
+            var synthetic = ConfigurationMapping.syntheticHeralds(ConfigurationMapping.syntheticLink(configuration, seed: seed))
+            if heraldProtocol == .barrettKok {
+                let half = synthetic.repetitionPeriodPs / 2
+                synthetic.heraldProtocol = .barrettKok(secondWindowStartPs: synthetic.windowStartPs + half, secondWindowEndPs: synthetic.windowEndPs + half)
+            }
+            heralds = synthetic
         }
         var settings = ConfigurationMapping.coordinator(configuration, heralds: heralds)
         if let control { settings.controlEndpoint = control }
