@@ -79,3 +79,66 @@ struct SimulatedLiveAnalysisTests {
                 "coincidences \(snapshot.coincidences) vs \(expected)")
     }
 }
+
+/// Herald settings taken from a configured heralded link: the coordinator's decisions on the simulated
+/// station stream agree with the simulator's own heralds (its herald markers).
+@Suite("Herald settings from the configured link")
+struct ConfiguredHeraldTests {
+    static let heraldedModel = """
+    model:
+      protocol: { kind: single_click, alpha: 0.2 }
+      clock: { repetition_rate_hz: 1_000_000 }
+      midpoint:
+        visibility: 0.9
+        detectors: { efficiency: 0.8, dark_count_rate_hz: 1000, window_ps: 20_000, dead_time_ps: 0 }
+      arms:
+        - name: alice
+          stages:
+            - { kind: emitter, collection_efficiency: 0.5 }
+            - { kind: fibre, length_km: 1, loss_db_per_km: 0.5 }
+        - name: bob
+          stages:
+            - { kind: emitter, collection_efficiency: 0.5 }
+            - { kind: fibre, length_km: 1, loss_db_per_km: 0.5 }
+    simulation:
+      seed: 3
+    """
+
+    func configuration(_ model: String) throws -> LinkConfiguration {
+        let text = try String(contentsOfFile: SimulatedLiveAnalysisTests.demoPath, encoding: .utf8)
+        let labs = text.range(of: "\nmodel:").map { String(text[..<$0.lowerBound]) } ?? text
+        return try LinkConfiguration.parse(labs + "\n" + model)
+    }
+
+    @Test func singleClickHeraldsMatchTheSimulatedStation() throws {
+        let configuration = try configuration(Self.heraldedModel)
+        let settings = try #require(try ConfigurationMapping.heralds(configuration))
+        #expect(settings.repetitionPeriodPs == 1_000_000)
+        #expect(settings.heraldProtocol == .singleClick)
+        #expect(settings.stationLab == 0)
+        var decider = HeraldDecider(repetitionPeriodPs: settings.repetitionPeriodPs, windowStartPs: settings.windowStartPs,
+                                    windowEndPs: settings.windowEndPs, stationChannels: settings.stationChannels,
+                                    heraldProtocol: settings.heraldProtocol)
+        let simulation = try ConfiguredSimulation(configuration: configuration, durationPs: 100_000_000_000)
+        var simulator = try simulation.makeSimulator()
+        var decided: [Herald] = []
+        var truth: [Int32: Int] = [:]
+        while let step = simulator.next() {
+            guard let station = step.chunk(.station)?.batch else { continue }
+            decided += decider.process(station)
+            for marker in station.markers { truth[marker.marker, default: 0] += 1 }
+        }
+        let plus = decided.filter { $0.outcome == .psiPlus }.count, minus = decided.filter { $0.outcome == .psiMinus }.count
+        let truePlus = truth[1] ?? 0, trueMinus = truth[2] ?? 0
+        #expect(truePlus + trueMinus > 1_000, "simulated heralds \(truePlus) + \(trueMinus)")
+        // Clicks pushed out of the acceptance window by detector jitter may differ; nothing else.
+        #expect(abs(plus - truePlus) <= max(3, truePlus / 100), "ψ+ decided \(plus), simulated \(truePlus)")
+        #expect(abs(minus - trueMinus) <= max(3, trueMinus / 100), "ψ− decided \(minus), simulated \(trueMinus)")
+    }
+
+    @Test func barrettKokGetsItsSecondWindow() throws {
+        let model = Self.heraldedModel.replacingOccurrences(of: "kind: single_click, alpha: 0.2", with: "kind: double_click")
+        let settings = try #require(try ConfigurationMapping.heralds(try configuration(model)))
+        #expect(settings.heraldProtocol == .barrettKok(secondWindowStartPs: 500_000, secondWindowEndPs: 520_000))
+    }
+}
