@@ -35,6 +35,8 @@ struct CorrelateCommand: ParsableCommand {
     var blockPs: Int64 = 100_000_000_000
     @Option(help: "Events per chunk read from each file.") var chunkSize: Int = 1 << 16
     @Flag(help: "No progress bar.") var quiet = false
+    @Option(help: "Add a Poisson-bootstrap 95 % interval with this many replicates to the raw fidelity and CHSH S (0: none).")
+    var bootstrap: Int = 0
 
     func validate() throws {
         guard (1...2).contains(files.count) else { throw ValidationError("give one file (both labs) or two files (lab A, lab B)") }
@@ -62,8 +64,12 @@ struct CorrelateCommand: ParsableCommand {
         let logger = global.makeLogger("qlink.correlate")
         do {
             let configuration = try config.map { path throws(ConfigurationError) in try LinkConfiguration.load(from: path) }
-            let setup = try CorrelationSetup(configuration: configuration, twoFiles: files.count == 2,
+            guard (0...1_000_000).contains(bootstrap) else {
+                throw ValidationError("--bootstrap \(bootstrap) is out of range; use 0 (none) to 1000000 replicates")
+            }
+            var setup = try CorrelationSetup(configuration: configuration, twoFiles: files.count == 2,
                                              pairsText: pairs, windowPs: windowPs)
+            setup.bootstrapReplicates = bootstrap
             let summary = try execute(setup, logger: logger)
             if json {
                 let encoder = JSONEncoder()

@@ -125,7 +125,27 @@ struct CorrelationEngine {
             summary.fidelityLowerBound = SettingEstimates.fidelityLowerBound(settings, to: setup.target, .raw)
             summary.fidelityCountBasis = .raw
             summary.fidelityAccidentalSubtracted = SettingEstimates.fidelity(settings, to: setup.target, .accidentalSubtracted)
-            if let chsh = setup.chsh, let s = SettingEstimates.chsh(settings, chsh, .raw) {
+            if setup.bootstrapReplicates > 0 {
+                let target = setup.target
+                let cells = settings.flatMap(\.counts.cells)
+                if let fidelity = summary.fidelity {
+                    summary.fidelity = Bootstrap.interval(for: fidelity, counts: cells, replicates: setup.bootstrapReplicates) { sample in
+                        SettingEstimates.fidelity(BootstrapReplicate.resampled(settings, sample), to: target, .raw)?.value
+                    }
+                }
+                if let bound = summary.fidelityLowerBound {
+                    summary.fidelityLowerBound = Bootstrap.interval(for: bound, counts: cells, replicates: setup.bootstrapReplicates) { sample in
+                        SettingEstimates.fidelityLowerBound(BootstrapReplicate.resampled(settings, sample), to: target, .raw)?.value
+                    }
+                }
+            }
+            if let chsh = setup.chsh, var s = SettingEstimates.chsh(settings, chsh, .raw) {
+                if setup.bootstrapReplicates > 0 {
+                    s = Bootstrap.interval(for: s, counts: settings.flatMap(\.counts.cells),
+                                           replicates: setup.bootstrapReplicates) { sample in
+                        SettingEstimates.chsh(BootstrapReplicate.resampled(settings, sample), chsh, .raw)?.value
+                    }
+                }
                 summary.chsh = s
                 summary.chshCountBasis = .raw
                 summary.chshAccidentalSubtracted = SettingEstimates.chsh(settings, chsh, .accidentalSubtracted)
@@ -188,5 +208,18 @@ enum CorrelateCSV {
             add("heralded", "\(h.state.rawValue)_fidelity", h.fidelity, .raw)
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Rebuilds per-setting counts from one Poisson-bootstrap replicate of their cells.
+enum BootstrapReplicate {
+    /// `settings` with their four raw cells replaced, in order, by `cells` (a bootstrap replicate).
+    static func resampled(_ settings: [SettingCounts], _ cells: [Double]) -> [SettingCounts] {
+        var result = settings
+        for index in result.indices where cells.count >= 4 * (index + 1) {
+            let c = cells[(4 * index)..<(4 * index + 4)].map { $0 }
+            result[index].counts = JointCounts(plusPlus: c[0], plusMinus: c[1], minusPlus: c[2], minusMinus: c[3])
+        }
+        return result
     }
 }

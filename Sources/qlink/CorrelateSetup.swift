@@ -22,6 +22,8 @@ struct CorrelationSetup {
     let target: BellState
     let chsh: CHSHSettings?
     let labNames: (String, String)
+    /// Poisson-bootstrap replicates for the raw fidelity and CHSH S intervals (0: none).
+    var bootstrapReplicates = 0
 
     init(configuration: LinkConfiguration?, twoFiles: Bool, pairsText: String?, windowPs: Int64?) throws {
         self.twoFiles = twoFiles

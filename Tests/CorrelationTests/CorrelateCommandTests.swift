@@ -106,6 +106,17 @@ struct CorrelateCommandTests {
         let svg = try String(contentsOf: directory.appendingPathComponent("h.svg"), encoding: .utf8)
         #expect(svg.hasPrefix("<svg"))
 
+        // A Poisson bootstrap gives a 95 % interval around the estimate whose width matches ±1.96 standard errors.
+        let booted = try runQLink(["correlate", alice, bob, "--config", config, "--json", "--log-level", "error", "--bootstrap", "400"])
+        #expect(booted.status == 0, "\(booted.error)")
+        let bootSummary = try JSONDecoder().decode(CorrelationSummary.self, from: Data(booted.output.utf8))
+        let booted95 = try #require(bootSummary.fidelity)
+        let low = try #require(booted95.bootstrapLow), high = try #require(booted95.bootstrapHigh)
+        #expect(low < booted95.value && booted95.value < high)
+        let width = (high - low) / (2 * 1.96 * booted95.standardError)
+        #expect(width > 0.7 && width < 1.4, "bootstrap width / Poisson width = \(width)")
+        #expect(summary.fidelity?.bootstrapLow == nil)
+
         let missing = try runQLink(["correlate", alice, directory.appendingPathComponent("nope.csv").path, "--pairs", "1:3"])
         #expect(missing.status == 1 && missing.error.contains("not found"))
         let badPairs = try runQLink(["correlate", alice, bob, "--pairs", "1-3"])
