@@ -37,14 +37,15 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .target(name: "TimeTags"),
-        .target(name: "Correlation", dependencies: ["TimeTags"]),
+        .target(name: "Plotting"),
+        .target(name: "Correlation", dependencies: ["TimeTags", "Plotting"]),
         .target(
             name: "LinkModel",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
 
         // Floor 1: ZeroMQ and OpenSSL layers; the link planner (pure physics and costs); the link simulator.
-        .target(name: "Planner", dependencies: ["LinkModel"]),
+        .target(name: "Planner", dependencies: ["LinkModel", "Plotting"]),
         .target(name: "Simulation", dependencies: ["TimeTags", "LinkModel"]),
         .target(
             name: "Messaging",
@@ -89,6 +90,7 @@ let package = Package(
                 "LinkModel",
                 "TimeTags",
                 "Planner",
+                "Plotting",
                 "Services",
                 "Protocol",
                 "Journal",
@@ -105,7 +107,8 @@ let package = Package(
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
         .testTarget(name: "LinkModelTests", dependencies: ["LinkModel"]),
         .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags"]),
-        .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel"]),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel", "Plotting"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags"]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "TimeTags", "Messaging"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Protocol"]),

@@ -1,3 +1,4 @@
+import Plotting
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML

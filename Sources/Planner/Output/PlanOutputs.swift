@@ -1,3 +1,4 @@
+import Plotting
 import Foundation
 
 /// The ways a ``PlanReport`` is written out: a terminal table, JSON, CSV and SVG plots.
