@@ -103,6 +103,7 @@ let package = Package(
         ),
 
         // Tests mirror modules.
+        .target(name: "QLinkTestSupport", path: "Tests/QLinkTestSupport"),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
         .testTarget(name: "LinkModelTests", dependencies: ["LinkModel"]),
@@ -110,10 +111,10 @@ let package = Package(
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel", "Plotting"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags"]),
-        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "TimeTags", "Messaging"]),
+        .testTarget(name: "ProtocolTests", dependencies: ["QLinkTestSupport", "Protocol", "TimeTags", "Messaging"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Protocol"]),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "Protocol", "Journal", "Messaging", "Security", "TimeTags", "LinkModel", "Simulation"]),
-        .testTarget(name: "SecurityTests", dependencies: ["Security", "Messaging", "OpenSSLKit", "CZeroMQ"]),
+        .testTarget(name: "ServicesTests", dependencies: ["QLinkTestSupport", "Services", "Protocol", "Journal", "Messaging", "Security", "TimeTags", "LinkModel", "Simulation"]),
+        .testTarget(name: "SecurityTests", dependencies: ["QLinkTestSupport", "Security", "Messaging", "OpenSSLKit", "CZeroMQ"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags", "LinkModel"]),
         .testTarget(name: "CrossCheckTests", dependencies: ["Simulation", "Correlation", "Planner", "LinkModel", "TimeTags"]),
     ],

@@ -159,13 +159,7 @@ public struct PlanConfiguration: Decodable, Sendable, Equatable {
     /// default sweep and no constraints.
     /// - Throws: ``ConfigurationError`` naming the file, key path and problem.
     public static func load(from path: String) throws(ConfigurationError) -> PlanConfiguration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(kind: .unreadable, file: path, keyPath: "",
-                                     message: "cannot read the file (\(error.localizedDescription)); check the path and permissions")
-        }
+        let text = try ConfigurationError.readFile(path)
         return try parse(text, file: path)
     }
 

@@ -55,13 +55,7 @@ struct SimulateCommand: AsyncParsableCommand {
     /// The link configuration's simulation, or a plan file's model with default settings.
     private func loadSimulation() throws -> ConfiguredSimulation {
         let durationPs = seconds.map { Int64(($0 * 1e12).rounded()) }
-        let text: String
-        do {
-            text = try String(contentsOfFile: config, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(kind: .unreadable, file: config, keyPath: "",
-                                     message: "cannot read the file (\(error.localizedDescription)); check the path and permissions")
-        }
+        let text = try ConfigurationError.readFile(config)
         let isLinkConfiguration = text.hasPrefix("labs:") || text.contains("\nlabs:")
         if isLinkConfiguration {
             var configuration = try LinkConfiguration.load(from: config)

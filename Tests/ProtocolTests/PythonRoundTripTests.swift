@@ -1,4 +1,5 @@
 import Foundation
+import QLinkTestSupport
 import Messaging
 import Protocol
 import Testing
@@ -11,18 +12,7 @@ struct PythonRoundTripTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("clients/python")
 
-    static let pythonWithZMQ: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import zmq"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }()
-
-    @Test(.enabled(if: pythonWithZMQ, "python3 with pyzmq is not installed (pip install pyzmq)"))
+    @Test(.enabled(if: TestEnvironment.pythonWithZMQ, "python3 with pyzmq is not installed (pip install pyzmq)"))
     func pythonDealerTalksToSwiftRouter() throws {
         let router = try Socket(.router)
         try router.set(.receiveTimeout(milliseconds: 15_000))

@@ -1,19 +1,9 @@
 import Foundation
 import Messaging
+import QLinkTestSupport
 import Testing
 @testable import Security
 
-/// Whether `python3` with pyzmq is installed (the example test skips otherwise).
-let pythonWithZMQ: Bool = {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import zmq"]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return false }
-    process.waitUntilExit()
-    return process.terminationStatus == 0
-}()
 
 /// `examples/python/qlink_client.py` in this package.
 let pythonExample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -22,7 +12,7 @@ let pythonExample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
 @Suite("pyzmq example")
 struct PythonClientTests {
     @Test("the pyzmq example authenticates with a QLink-issued certificate and gets its User-Id back",
-          .enabled(if: pythonWithZMQ && openSSLProgramAvailable, "python3 with pyzmq (pip install pyzmq) or openssl is missing"))
+          .enabled(if: TestEnvironment.pythonWithZMQ && openSSLProgramAvailable, "python3 with pyzmq (pip install pyzmq) or openssl is missing"))
     func pythonClient() async throws {
         let fixture = try SecureFixture()
         defer { fixture.close() }

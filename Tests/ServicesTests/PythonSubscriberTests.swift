@@ -1,25 +1,15 @@
 import Foundation
+import QLinkTestSupport
 import Services
 import Testing
 
-/// Whether `python3` with pyzmq is installed (the test skips otherwise).
-let pythonHasZMQ: Bool = {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import zmq"]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return false }
-    process.waitUntilExit()
-    return process.terminationStatus == 0
-}()
 
 let pythonSubscriber = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("clients/python/qlink_subscribe.py").path
 
 @Suite("pyzmq herald and status subscriber")
 struct PythonSubscriberTests {
-    @Test(.enabled(if: pythonHasZMQ, "python3 with pyzmq is missing (pip install pyzmq)"))
+    @Test(.enabled(if: TestEnvironment.pythonWithZMQ, "python3 with pyzmq is missing (pip install pyzmq)"))
     func pythonSubscriberReceivesHeraldsAndStatusOverCurve() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A configuration file that QLink cannot use, with where and why.
 ///
 /// The description names the file, the key path inside it (for example
@@ -44,5 +46,18 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible, Sen
         if let line { location += ":\(line)" }
         let key = keyPath.isEmpty ? "" : " \(keyPath):"
         return "\(location):\(key) \(message)"
+    }
+}
+
+extension ConfigurationError {
+    /// Reads a configuration file as UTF-8 text.
+    /// - Throws: an ``Kind/unreadable`` error naming the file and what to check.
+    public static func readFile(_ path: String) throws(ConfigurationError) -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(kind: .unreadable, file: path, keyPath: "",
+                                     message: "cannot read the file (\(error.localizedDescription)); check the path and permissions")
+        }
     }
 }

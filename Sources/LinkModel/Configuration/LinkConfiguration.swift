@@ -77,13 +77,7 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
     /// Loads and validates a configuration file.
     /// - Throws: ``ConfigurationError`` naming the file, key path and problem.
     public static func load(from path: String) throws(ConfigurationError) -> LinkConfiguration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(kind: .unreadable, file: path, keyPath: "",
-                                     message: "cannot read the file (\(error.localizedDescription)); check the path and permissions")
-        }
+        let text = try ConfigurationError.readFile(path)
         var configuration = try StrictYAMLDecoder().decode(LinkConfiguration.self, from: text, file: path)
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         configuration.resolvePaths(relativeTo: URL(fileURLWithPath: absolute).standardizedFileURL.deletingLastPathComponent().path)
