@@ -13,11 +13,15 @@ let package = Package(
         .library(name: "Correlation", targets: ["Correlation"]),
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "Security", targets: ["Security"]),
+        .library(name: "Monitoring", targets: ["Monitoring"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // Floor 0: C shims and the shared link description.
@@ -58,6 +62,18 @@ let package = Package(
             ]
         ),
 
+        // Floor 4: link health monitoring, alerting, live re-tuning and the status server.
+        .target(
+            name: "Monitoring",
+            dependencies: [
+                "LinkModel", "Planner",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+
         // Floor 5: the command-line tool.
         .executableTarget(
             name: "qlink",
@@ -68,6 +84,7 @@ let package = Package(
                 "LinkModel",
                 "TimeTags",
                 "Planner",
+                "Monitoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -81,6 +98,10 @@ let package = Package(
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags"]),
+        .testTarget(
+            name: "MonitoringTests",
+            dependencies: ["Monitoring", "LinkModel", "Planner", "Simulation", "Correlation", "TimeTags"]
+        ),
         .testTarget(name: "SecurityTests", dependencies: ["Security", "Messaging", "OpenSSLKit", "CZeroMQ"]),
     ],
     swiftLanguageModes: [.v6]

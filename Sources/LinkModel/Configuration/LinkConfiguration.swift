@@ -16,9 +16,11 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
     /// The physical description of the link (arms, stages, protocol, clock, costs), if given.
     /// The planner, the simulator and the coordinator read it.
     public var model: LinkDescription?
+    /// How the link is watched (alert rules, status server, live re-tuning), if given.
+    public var monitoring: MonitoringConfiguration?
 
     enum CodingKeys: String, CodingKey {
-        case name, security, coordinator, labs, model
+        case name, security, coordinator, labs, model, monitoring
     }
 
     public init(from decoder: any Decoder) throws {
@@ -31,6 +33,7 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
         coordinator = try container.decode(CoordinatorConfiguration.self, forKey: .coordinator)
         labs = try container.decode([LabConfiguration].self, forKey: .labs)
         model = try container.decodeIfPresent(LinkDescription.self, forKey: .model)
+        monitoring = try container.decodeIfPresent(MonitoringConfiguration.self, forKey: .monitoring)
         guard labs.count >= 2 else {
             throw container.invalid(.labs, "a link needs at least two labs, found \(labs.count)")
         }
