@@ -93,7 +93,8 @@ public struct ThresholdRule: Decodable, Sendable, Equatable {
             }
         }
         guard warning != nil || critical != nil else {
-            throw container.invalid(.warning, "a rule needs a warning level, a critical level or both (or enabled: false)")
+            throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath,
+                debugDescription: "a rule needs a warning level, a critical level or both"))
         }
         forSeconds = try container.decode(Double.self, forKey: .forSeconds, in: 0...86_400, default: 0,
                                           what: "a duration in seconds")

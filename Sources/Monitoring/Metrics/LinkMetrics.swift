@@ -23,6 +23,8 @@ public final class LinkMetrics: Sendable {
         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(10),
     ]
 
+    /// Series appear when first set; a value that was never measured is absent rather than NaN, and
+    /// non-finite values are not written (the previous value stays).
     /// Metrics for the link `link` (shown in `qlink_link_info`) played by `role` (`coordinator` or `node`).
     public init(link: String, role: String, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -32,8 +34,6 @@ public final class LinkMetrics: Sendable {
                                                        buckets: Self.latencyBuckets)
         batchLatency = registry.makeDurationHistogram(descriptor: MetricFamily.batchLatency.descriptor,
                                                       buckets: Self.latencyBuckets)
-        for family in MetricFamily.unlabelledGauges { gauge(family).set(Double.nan) }
-        for family in MetricFamily.unlabelledCounters { _ = counter(family) }
     }
 
     // MARK: Setting values
@@ -97,7 +97,7 @@ public final class LinkMetrics: Sendable {
     /// Sets the repetition rate in force and the planner's recommendation.
     public func setRepetitionRate(currentHz: Double, recommendedHz: Double?) {
         gauge(.repetitionRate).set(currentHz)
-        gauge(.recommendedRate).set(recommendedHz ?? .nan)
+        if let recommendedHz { gauge(.recommendedRate).set(recommendedHz) }
     }
 
     /// Sets the alert gauges: one series per rule and subject with the severity as 0, 1 or 2.
@@ -122,8 +122,8 @@ public final class LinkMetrics: Sendable {
 
     // MARK: Registration
 
-    private func gauge(_ family: MetricFamily, _ labels: [(String, String)] = []) -> Prometheus.Gauge {
-        registry.makeGauge(descriptor: family.descriptor, labels: labels)
+    private func gauge(_ family: MetricFamily, _ labels: [(String, String)] = []) -> FiniteGauge {
+        FiniteGauge(gauge: registry.makeGauge(descriptor: family.descriptor, labels: labels))
     }
 
     private func counter(_ family: MetricFamily, _ labels: [(String, String)] = []) -> Prometheus.Counter {
@@ -139,5 +139,15 @@ extension Severity {
         case .warning: 1
         case .critical: 2
         }
+    }
+}
+
+/// A gauge that ignores non-finite values, so the exposition never carries NaN or ±Inf samples.
+private struct FiniteGauge {
+    let gauge: Prometheus.Gauge
+
+    func set(_ value: Double) {
+        guard value.isFinite else { return }
+        gauge.set(to: value)
     }
 }

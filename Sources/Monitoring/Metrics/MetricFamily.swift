@@ -68,13 +68,4 @@ public enum MetricFamily: String, CaseIterable, Sendable {
     var descriptor: MetricNameDescriptor {
         MetricNameDescriptor(metricName: rawValue, unitName: "", helpText: help)
     }
-
-    /// Gauges without labels, registered (as NaN) when the metrics are created.
-    static let unlabelledGauges: [MetricFamily] = [
-        .coincidenceRate, .accidentalRate, .car, .fidelity, .fidelityError, .heraldRate, .clockOffset, .clockDrift,
-        .clockResidual, .repetitionRate, .recommendedRate,
-    ]
-
-    /// Counters without labels registered at creation (none today; labelled counters appear on first use).
-    static let unlabelledCounters: [MetricFamily] = []
 }
