@@ -263,9 +263,12 @@ public struct RetuneConfiguration: Decodable, Sendable, Equatable {
     public var minImprovement: Double
     /// Number of repetition rates the planner evaluates between the bounds.
     public var ratePoints: Int
+    /// True lets the planner change the protocol's knob (α, mean pairs per attempt) too; false keeps it.
+    public var tuneKnob: Bool
 
     public init(autoTune: Bool = false, minFidelity: Double = 0.8, minRateHz: Double? = nil, maxRateHz: Double? = nil,
-                minDwellSeconds: Double = 300, minImprovement: Double = 0.05, ratePoints: Int = 80) {
+                minDwellSeconds: Double = 300, minImprovement: Double = 0.05, ratePoints: Int = 80, tuneKnob: Bool = true) {
+        self.tuneKnob = tuneKnob
         self.autoTune = autoTune
         self.minFidelity = minFidelity
         self.minRateHz = minRateHz
@@ -276,7 +279,7 @@ public struct RetuneConfiguration: Decodable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case autoTune, minFidelity, minRateHz, maxRateHz, minDwellSeconds = "minDwellS", minImprovement, ratePoints
+        case autoTune, minFidelity, minRateHz, maxRateHz, minDwellSeconds = "minDwellS", minImprovement, ratePoints, tuneKnob
     }
 
     public init(from decoder: any Decoder) throws {
@@ -298,6 +301,7 @@ public struct RetuneConfiguration: Decodable, Sendable, Equatable {
         minImprovement = try container.decode(Double.self, forKey: .minImprovement, in: 0...1, default: 0.05,
                                               what: "a relative improvement")
         ratePoints = try container.decode(Int.self, forKey: .ratePoints, in: 3...2000, default: 80, what: "a number of rates")
+        tuneKnob = try container.decodeIfPresent(Bool.self, forKey: .tuneKnob) ?? true
     }
 
     /// `minDwellSeconds` in picoseconds.

@@ -147,3 +147,17 @@ public struct AlertEvaluator: Sendable {
         return "\(rule.quantity)\(about) is \(shown)\(rule.unit)\(level)"
     }
 }
+
+import Planner
+
+extension PlannedPrediction {
+    /// The prediction of the planner's `performance` at the operating point in force.
+    public init(_ performance: Performance) {
+        self.init(pairRateHz: performance.pairRateHz, fidelity: performance.fidelity)
+    }
+
+    /// The planner's prediction for `model` at `point` (the configured link at the rate in force).
+    public init(model: LinkDescription, point: OperatingPoint) {
+        self.init(LinkProfile(model).evaluate(point))
+    }
+}

@@ -126,18 +126,25 @@ public enum ArmEstimator {
         }
     }
 
-    /// `model` with each arm corrected to its estimate: a final `measured-correction` stage whose transmission
-    /// is the measured-over-planned factor and whose noise is the extra noise measured.
+    /// `model` with each arm corrected to its estimate.
+    ///
+    /// The change of transmission is placed at the start of the arm's signal path (right after the
+    /// emitter, or first for a pair source), so that the noise the stages add keeps its planned level: a
+    /// loss that appears upstream of the noise sources, the case that hurts the fidelity most. Extra noise
+    /// measured at the detectors is added as a final stage.
     public static func adjustedModel(_ model: LinkDescription, estimates: [ArmEstimate]) -> LinkDescription {
         var adjusted = model
         for (index, estimate) in estimates.enumerated() where index < adjusted.arms.count {
-            let factor = estimate.transmissionFactor
-            guard abs(factor - 1) > 1e-12 || estimate.extraNoisePhotonsPerAttempt > 0 else { continue }
-            let correction = Stage(name: "measured-correction", kind: .optics(efficiency: factor),
-                                   noisePhotonsPerAttempt: estimate.extraNoisePhotonsPerAttempt)
-            // The memory (pair source) stays last so that its waiting time and coherence are still found.
             var stages = adjusted.arms[index].stages
-            stages.append(correction)
+            let factor = estimate.transmissionFactor
+            if abs(factor - 1) > 1e-12 {
+                let position = stages.first.map { if case .emitter = $0.kind { 1 } else { 0 } } ?? 0
+                stages.insert(Stage(name: "measured-transmission", kind: .optics(efficiency: factor)), at: position)
+            }
+            if estimate.extraNoisePhotonsPerAttempt > 0 {
+                stages.append(Stage(name: "measured-noise", kind: .optics(efficiency: 1),
+                                    noisePhotonsPerAttempt: estimate.extraNoisePhotonsPerAttempt))
+            }
             adjusted.arms[index].stages = stages
         }
         return adjusted

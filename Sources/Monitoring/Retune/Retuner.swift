@@ -37,19 +37,25 @@ public struct Retuner: Sendable {
         return SweepGrid.spaced(from: low, to: high, count: configuration.ratePoints)
     }
 
-    /// The knob values searched for `protocol`.
-    public func knobGrid(for protocol: EntanglementProtocol) -> [Double?] {
+    /// The knob values searched for `protocol`: the planner's default range, or only `current` when the
+    /// configuration keeps the knob.
+    public func knobGrid(for protocol: EntanglementProtocol, current: Double? = nil) -> [Double?] {
+        if !configuration.tuneKnob {
+            let kept: Double? = current ?? `protocol`.knob
+            return [kept]
+        }
         switch `protocol` {
-        case .singleClick: Planner.defaultAlpha.values
-        case .doubleClick: [nil]
-        case .pairSource: Planner.defaultMeanPairs.values
+        case .singleClick: return Planner.defaultAlpha.values
+        case .doubleClick: return [nil]
+        case .pairSource: return Planner.defaultMeanPairs.values
         }
     }
 
     /// The planner's best point for `link` (the configured model, or one corrected by measurements).
-    public func optimum(for link: LinkDescription) -> PlanOptimum {
+    /// With `tune_knob: false` the knob stays at `knob` (or the model's).
+    public func optimum(for link: LinkDescription, knob: Double? = nil) -> PlanOptimum {
         let profile = LinkProfile(link)
-        let points = profile.sweep(SweepGrid(ratesHz: rateGrid(for: link), knobs: knobGrid(for: link.protocol)))
+        let points = profile.sweep(SweepGrid(ratesHz: rateGrid(for: link), knobs: knobGrid(for: link.protocol, current: knob)))
         return PlanOptimum.search(points, constraints: PlanConstraints(minFidelity: configuration.minFidelity),
                                   objective: .costPerPair, currency: link.costs.currency, knobName: Planner.symbol(link.protocol))
     }
@@ -60,7 +66,7 @@ public struct Retuner: Sendable {
         let measured = ArmEstimator.adjustedModel(model, estimates: arms)
         let point = OperatingPoint(repetitionRateHz: measurement.repetitionRateHz, knob: measurement.knob ?? model.protocol.knob)
         let current = LinkProfile(measured).evaluate(point)
-        let optimum = optimum(for: measured)
+        let optimum = optimum(for: measured, knob: point.knob)
         let improvement: Double
         if let best = optimum.best, current.costPerPair.isFinite, current.costPerPair > 0 {
             improvement = 1 - best.costPerPair / current.costPerPair
