@@ -7,7 +7,7 @@ struct QLinkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qlink",
         abstract: "Coordinate entanglement links between quantum-network nodes in two labs.",
-        subcommands: [DoctorCommand.self, ConfigCommand.self, TagsCommand.self, PlanCommand.self, CertsCommand.self]
+        subcommands: [DoctorCommand.self, ConfigCommand.self, TagsCommand.self, PlanCommand.self, CertsCommand.self, StatusCommand.self]
     )
 }
 
