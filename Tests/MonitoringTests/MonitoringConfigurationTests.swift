@@ -7,12 +7,22 @@ let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 
 /// The shipped loopback configuration with `section` appended.
 func loopbackYAML(appending section: String) throws -> String {
-    let text = try String(contentsOfFile: projectRoot.appendingPathComponent("configs/loopback.yaml").path, encoding: .utf8)
+    var text = try String(contentsOfFile: projectRoot.appendingPathComponent("configs/loopback.yaml").path, encoding: .utf8)
+    if let start = text.range(of: "\nmonitoring:") { text = String(text[..<start.lowerBound]) }   // the shipped example's own section
     return text + "\n" + section
 }
 
 @Suite("The monitoring section of the link configuration")
 struct MonitoringConfigurationTests {
+    @Test("the shipped example's monitoring section loads")
+    func shippedExample() throws {
+        let link = try LinkConfiguration.load(from: projectRoot.appendingPathComponent("configs/loopback.yaml").path)
+        let monitoring = try #require(link.monitoring)
+        #expect(monitoring.statusEndpoint?.port == 9460)
+        #expect(monitoring.alerts.nodeSilentS.critical == 30)
+        #expect(monitoring.alerts.carBelow == AlertRulesConfiguration().carBelow)
+    }
+
     @Test("absent section: nil; empty section: every default")
     func defaults() throws {
         #expect(try LinkConfiguration.parse(loopbackYAML(appending: "")).monitoring == nil)
