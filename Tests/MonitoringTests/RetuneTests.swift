@@ -109,7 +109,8 @@ struct RetuneTests {
         let retuner = Retuner(model: Self.model(), configuration: Self.configuration)
         let best = try #require(retuner.optimum(for: Self.model(extraLossOnA: 3)).best)
         let current = LinkProfile(Self.model(extraLossOnA: 3)).evaluate(OperatingPoint(repetitionRateHz: 2e6, knob: 0.01))
-        let recommendation = Recommendation(arms: [], current: current, best: best, improvement: 0.3, message: "")
+        let recommendation = Recommendation(arms: [], current: current, best: best, improvement: 0.3,
+                                            currentMeetsTarget: true, message: "")
         var tuner = AutoTuner(configuration: Self.configuration)
         #expect(tuner.decide(recommendation, atPs: 1000 * Self.s) == .change(best.point, reason: tuner.decideReasonProbe(recommendation)))
         if case .keep = tuner.decide(recommendation, atPs: 1100 * Self.s) {} else { Issue.record("a change inside the dwell time") }
@@ -121,6 +122,16 @@ struct RetuneTests {
         bounded.maxRateHz = best.point.repetitionRateHz / 2
         var boundedTuner = AutoTuner(configuration: bounded)
         if case .keep = boundedTuner.decide(recommendation, atPs: 0) {} else { Issue.record("a change outside the bounds") }
+        // A point in force that misses the fidelity target justifies a change even when it is cheaper per pair.
+        var missing = small
+        missing.currentMeetsTarget = false
+        var fresh = AutoTuner(configuration: Self.configuration)
+        if case .change(let point, let reason) = fresh.decide(missing, atPs: 0) {
+            #expect(point == best.point)
+            #expect(reason.contains("below the target"))
+        } else {
+            Issue.record("no change although the point in force misses the target")
+        }
         var manual = Self.configuration
         manual.autoTune = false
         var manualTuner = AutoTuner(configuration: manual)

@@ -12,6 +12,8 @@ public struct Recommendation: Sendable, Encodable, Equatable {
     public var best: Performance?
     /// Relative improvement of the cost per pair at `best` over `current` (0.2 = 20 % cheaper).
     public var improvement: Double
+    /// True when the point in force still meets the fidelity target on the link as measured.
+    public var currentMeetsTarget: Bool
     /// A sentence for people.
     public var message: String
 }
@@ -77,7 +79,9 @@ public struct Retuner: Sendable {
         }
         let lossText = arms.map { "\($0.arm) \(String(format: "%+.2f", $0.extraLossDb)) dB" }.joined(separator: ", ")
         let message = "measured arm loss against the model: \(lossText); " + optimum.message
-        return Recommendation(arms: arms, current: current, best: optimum.best, improvement: improvement, message: message)
+        return Recommendation(arms: arms, current: current, best: optimum.best, improvement: improvement,
+                              currentMeetsTarget: current.fidelity >= configuration.minFidelity && current.withinRateLimit,
+                              message: message)
     }
 }
 
@@ -98,8 +102,9 @@ public enum TuningDecision: Sendable, Equatable {
     }
 }
 
-/// Turns recommendations into changes: with auto-tune on, a change needs a point within the bounds, an
-/// improvement of at least `minImprovement` and `minDwellSeconds` since the last change.
+/// Turns recommendations into changes: with auto-tune on, a change needs a point within the bounds, a
+/// reason (the point in force misses the fidelity target, or the best point is at least `minImprovement`
+/// cheaper per pair) and `minDwellSeconds` since the last change.
 public struct AutoTuner: Sendable {
     /// The rules.
     public let configuration: RetuneConfiguration
@@ -123,11 +128,18 @@ public struct AutoTuner: Sendable {
         if let high = configuration.maxRateHz, rate > high * (1 + 1e-9) {
             return .keep(reason: "the best rate \(Int(rate)) Hz is above max_rate_hz")
         }
-        guard recommendation.improvement >= configuration.minImprovement else {
+        let setting = String(format: "%.4g Hz", rate) + (best.point.knob.map { String(format: ", knob %.4g", $0) } ?? "")
+        let why: String
+        if !recommendation.currentMeetsTarget {
+            if best.point == recommendation.current.point { return .keep(reason: "the point in force is already the best one") }
+            why = String(format: ": the point in force gives fidelity %.4f, below the target %.4g", recommendation.current.fidelity,
+                         configuration.minFidelity)
+        } else if recommendation.improvement >= configuration.minImprovement {
+            why = String(format: ": %.1f %% cheaper per pair", recommendation.improvement * 100)
+        } else {
             return .keep(reason: String(format: "the best point is only %.1f %% cheaper per pair", recommendation.improvement * 100))
         }
-        let summary = String(format: "%.4g Hz", rate) + (best.point.knob.map { String(format: ", knob %.4g", $0) } ?? "")
-            + String(format: ": %.1f %% cheaper per pair", recommendation.improvement * 100)
+        let summary = setting + why
         guard configuration.autoTune else { return .recommend(best.point, reason: "recommended " + summary) }
         if let last = lastChangePs, timePs - last < configuration.minDwellPs {
             return .keep(reason: "the last change was less than \(configuration.minDwellSeconds) s ago (recommended \(summary))")
