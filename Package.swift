@@ -11,6 +11,9 @@ let package = Package(
         .library(name: "TimeTags", targets: ["TimeTags"]),
         .library(name: "Planner", targets: ["Planner"]),
         .library(name: "Correlation", targets: ["Correlation"]),
+        .library(name: "Protocol", targets: ["Protocol"]),
+        .library(name: "Journal", targets: ["Journal"]),
+        .library(name: "Services", targets: ["Services"]),
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "Security", targets: ["Security"]),
         .library(name: "Monitoring", targets: ["Monitoring"]),
@@ -19,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
@@ -37,14 +42,14 @@ let package = Package(
         ),
         .target(name: "TimeTags"),
         .target(name: "Correlation", dependencies: ["TimeTags"]),
-        .target(name: "Simulation", dependencies: ["TimeTags"]),
         .target(
             name: "LinkModel",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
 
-        // Floor 1: ZeroMQ and OpenSSL layers; the link planner (pure physics and costs).
+        // Floor 1: ZeroMQ and OpenSSL layers; the link planner (pure physics and costs); the link simulator.
         .target(name: "Planner", dependencies: ["LinkModel"]),
+        .target(name: "Simulation", dependencies: ["TimeTags", "LinkModel"]),
         .target(
             name: "Messaging",
             dependencies: ["CZeroMQ", .product(name: "Logging", package: "swift-log")]
@@ -59,6 +64,22 @@ let package = Package(
             name: "Security",
             dependencies: [
                 "OpenSSLKit", "COpenSSL", "Messaging", "CZeroMQ", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Floor 2: wire messages (pure).
+        .target(name: "Protocol", dependencies: ["TimeTags"]),
+
+        // Floor 3: durable journal and the node/coordinator services.
+        .target(
+            name: "Journal",
+            dependencies: ["Protocol", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "Services",
+            dependencies: [
+                "Protocol", "Journal", "Messaging", "Security", "Simulation", "TimeTags", "Correlation", "LinkModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -84,6 +105,12 @@ let package = Package(
                 "LinkModel",
                 "TimeTags",
                 "Planner",
+                "Services",
+                "Protocol",
+                "Journal",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "Simulation",
+                "Correlation",
                 "Monitoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,12 +124,16 @@ let package = Package(
         .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags"]),
+        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "TimeTags", "Messaging"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "Protocol"]),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "Protocol", "Journal", "Messaging", "Security", "TimeTags", "LinkModel", "Simulation"]),
         .testTarget(
             name: "MonitoringTests",
             dependencies: ["Monitoring", "LinkModel", "Planner", "Simulation", "Correlation", "TimeTags"]
         ),
         .testTarget(name: "SecurityTests", dependencies: ["Security", "Messaging", "OpenSSLKit", "CZeroMQ"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags", "LinkModel"]),
+        .testTarget(name: "CrossCheckTests", dependencies: ["Simulation", "Correlation", "Planner", "LinkModel", "TimeTags"]),
     ],
     swiftLanguageModes: [.v6]
 )

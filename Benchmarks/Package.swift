@@ -58,6 +58,19 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "ServicesBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Services", package: "QLink"),
+                .product(name: "Protocol", package: "QLink"),
+                .product(name: "Security", package: "QLink"),
+                .product(name: "Messaging", package: "QLink"),
+                .product(name: "TimeTags", package: "QLink"),
+            ],
+            path: "Benchmarks/ServicesBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "MonitoringBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),

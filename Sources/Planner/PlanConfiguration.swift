@@ -176,7 +176,7 @@ public struct PlanConfiguration: Decodable, Sendable, Equatable {
         } catch let planError {
             // A link configuration has `labs:`; fall back to it when that is what the file is.
             let looksLikeLink = yaml.hasPrefix("labs:") || yaml.contains("\nlabs:")
-            let linkKeys = ["labs", "security", "coordinator", "model"]
+            let linkKeys = ["labs", "security", "coordinator", "model", "simulation"]
             guard looksLikeLink, planError.kind == .unknownKey || planError.kind == .missingKey,
                   linkKeys.contains(planError.keyPath) else { throw planError }
             let link = try StrictYAMLDecoder().decode(LinkConfiguration.self, from: yaml, file: file)

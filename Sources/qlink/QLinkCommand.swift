@@ -7,7 +7,9 @@ struct QLinkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qlink",
         abstract: "Coordinate entanglement links between quantum-network nodes in two labs.",
-        subcommands: [DoctorCommand.self, ConfigCommand.self, TagsCommand.self, PlanCommand.self, CertsCommand.self, StatusCommand.self]
+        subcommands: [DoctorCommand.self, ConfigCommand.self, TagsCommand.self, PlanCommand.self, SimulateCommand.self,
+                      CorrelateCommand.self, CertsCommand.self, NodeCommand.self, CoordinatorCommand.self, DemoCommand.self,
+                      StatusCommand.self]
     )
 }
 

@@ -115,6 +115,16 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("a configuration named by a relative path resolves its paths against its own folder")
+    func relativeConfigPath() throws {
+        // A relative path from the current directory up to "/" and back down to the example.
+        let depth = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.pathComponents.count - 1
+        let relative = String(repeating: "../", count: depth) + String(exampleConfigPath.dropFirst())
+        #expect(!relative.hasPrefix("/"))
+        let link = try LinkConfiguration.load(from: relative)
+        #expect(link.security.caCertificate == projectRoot.standardizedFileURL.path + "/certs/loopback/ca.crt")
+    }
+
     @Test("snake-case keys map to Swift names and back")
     func keySpelling() {
         #expect(yamlKey("lossDbPerKm") == "loss_db_per_km")

@@ -132,7 +132,10 @@ struct LinkDescriptionTests {
     @Test("a link configuration may carry the model; without it the model is nil")
     func linkConfigurationModel() throws {
         let path = projectRoot.appendingPathComponent("configs/loopback.yaml").path
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let shipped = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(try LinkConfiguration.parse(shipped).model?.protocol == .pairSource(meanPairsPerAttempt: 0.05))
+        // The shipped example without its model and simulation sections.
+        let text = try #require(shipped.components(separatedBy: "\nmodel:").first)
         #expect(try LinkConfiguration.parse(text).model == nil)
         let withModel = try LinkConfiguration.parse(text + "\n" + modelSection)
         #expect(withModel.model?.arms.map(\.name) == ["alice", "bob"])

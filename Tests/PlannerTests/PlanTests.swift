@@ -199,8 +199,11 @@ struct PlanFileTests {
 struct LinkConfigurationPlanTests {
     @Test("a link configuration with a model section is planned with the defaults; without one the error says what to add")
     func linkConfiguration() throws {
-        let loopback = try String(contentsOfFile: plannerProjectRoot.appendingPathComponent("configs/loopback.yaml").path,
-                                  encoding: .utf8)
+        let shipped = try String(contentsOfFile: plannerProjectRoot.appendingPathComponent("configs/loopback.yaml").path,
+                                 encoding: .utf8)
+        // The shipped example carries a pair-source model; plan it as it is, then without it.
+        #expect(try PlanConfiguration.parse(shipped).model.protocol == .pairSource(meanPairsPerAttempt: 0.05))
+        let loopback = try #require(shipped.components(separatedBy: "\nmodel:").first)
         let model = delftYAML.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
         let plan = try PlanConfiguration.parse(loopback + "\n" + model)
         #expect(plan.name == "loopback")

@@ -34,15 +34,20 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 20
     )
     // Each iteration processes the whole 10 M-tag stream: tags/s = 10 M / wall-clock time per iteration.
-    _ = stream.count
+    // (The stream is built on first use, so the streaming benchmarks below, each run in its own process,
+    // never hold it and their peak memory shows only what streaming keeps.)
 
     for threads in [1, 2] {
         Benchmark("Coincidences 10M tags ±500 ps, \(threads) thread(s)") { benchmark in
+            _ = stream.count
+            benchmark.startMeasurement()
             for _ in 0..<1 {
                 blackHole(try CoincidenceCounter.count(stream, specs: specs, threads: threads))
             }
         }
         Benchmark("Histogram 2000 bins ±10 ns 10M tags, \(threads) thread(s)") { benchmark in
+            _ = stream.count
+            benchmark.startMeasurement()
             for _ in 0..<1 {
                 blackHole(try HistogramBuilder.build(stream, histograms: [emptyHistogram], threads: threads))
             }
@@ -59,6 +64,70 @@ let benchmarks: @Sendable () -> Void = {
             counter.finish()
             blackHole(counter.counts)
         }
+    }
+
+    streamingBenchmarks()
+}
+
+/// Streaming memory: the same kind of stream generated 64 k tags at a time and dropped after use, through
+/// coincidences (with side windows), a 2000-bin histogram and the heralded counter. Peak resident memory
+/// should not depend on the stream length (1 M vs 10 M tags): what is carried is the events in the window
+/// reach plus one chunk.
+let streamingBenchmarks: @Sendable () -> Void = {
+    for totalTags in [1_000_000, 10_000_000] {
+        Benchmark("Streaming \(totalTags / 1_000_000)M generated tags in 64k chunks: coincidences + histogram + heralds",
+                  configuration: .init(metrics: [.wallClock, .peakMemoryResident], maxDuration: .seconds(10), maxIterations: 3)) { benchmark in
+            var counter = try CoincidenceCounter(specs: specs + Accidentals.sideWindows(of: specs[0], count: 2, spacingPs: 5000))
+            counter.threads = 1
+            var builder = try HistogramBuilder(histograms: [emptyHistogram])
+            builder.threads = 1
+            var heralded = try HeraldedCounter(patterns: [HeraldPattern(state: .psiMinus, reference: 0)], windowA: window, windowB: window,
+                                               outcomeChannels: OutcomeChannels(bases: ["Z"]))
+            var generator = ChunkGenerator(seed: 7, chunkTags: 65_536, rateHz: 1_000_000)
+            var maxCarried = 0
+            for _ in 0..<(totalTags / 65_536) {
+                let chunk = generator.next()
+                try counter.process(chunk)
+                try builder.process(chunk)
+                try heralded.process(chunk)
+                maxCarried = max(maxCarried, counter.carriedEvents + heralded.bufferedEvents)
+            }
+            counter.finish(); builder.finish(); heralded.finish()
+            blackHole(counter.counts); blackHole(builder.histograms); blackHole(heralded.results); blackHole(maxCarried)
+        }
+    }
+}
+
+/// Two channels at `rateHz` each, 10 % of events in pairs with 50 ps jitter, made one chunk at a time.
+struct ChunkGenerator {
+    var rng: SeededGenerator
+    let chunkTags: Int
+    let spacingPs: Double
+    var clock = 0.0
+
+    init(seed: UInt64, chunkTags: Int, rateHz: Double) {
+        rng = SeededGenerator(seed: seed)
+        self.chunkTags = chunkTags
+        spacingPs = 1e12 / (2 * rateHz)
+    }
+
+    mutating func next() -> TagBatch {
+        var times = [Int64](), channels = [TagChannel]()
+        times.reserveCapacity(chunkTags + 1); channels.reserveCapacity(chunkTags + 1)
+        var pending: (Int64, TagChannel)?
+        while times.count < chunkTags {
+            clock += rng.nextExponential(mean: spacingPs)
+            let t = Int64(clock)
+            if let (pt, pc) = pending, pt <= t { times.append(pt); channels.append(pc); pending = nil }
+            if pending == nil, rng.nextUnit() < 0.05 {
+                times.append(t); channels.append(0)
+                pending = (t + Swift.max(0, Int64((rng.nextGaussian() * 50).rounded()) + 200), 1)
+            } else {
+                times.append(t); channels.append(TagChannel(rng.next() & 1))
+            }
+        }
+        if let (pt, pc) = pending { clock = Swift.max(clock, Double(pt)); times.append(pt); channels.append(pc) }
+        return TagBatch(timesPs: times, channels: channels)
     }
 }
 

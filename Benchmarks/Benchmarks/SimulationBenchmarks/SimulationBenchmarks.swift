@@ -29,8 +29,9 @@ let heraldedScenario = HeraldedLinkScenario(
     station: HeraldingStation(detector: DetectorModel(efficiency: 0.9, darkCountRateHz: 100, jitterSigmaPs: 30, deadTimePs: 20_000)))
 
 /// Runs a scenario for `durationPs` and returns the number of tags generated.
-func generate(_ scenario: SimulationScenario, durationPs: Int64, seed: UInt64) -> Int {
-    guard var simulator = try? LinkSimulator(scenario: scenario, options: SimulationOptions(durationPs: durationPs, seed: seed)) else {
+func generate(_ scenario: SimulationScenario, durationPs: Int64, seed: UInt64, parallel: Bool = false) -> Int {
+    let options = SimulationOptions(durationPs: durationPs, seed: seed, parallelStreams: parallel)
+    guard var simulator = try? LinkSimulator(scenario: scenario, options: options) else {
         return 0
     }
     var tags = 0
@@ -52,6 +53,16 @@ let benchmarks: @Sendable () -> Void = {
         let clock = ContinuousClock()
         let start = clock.now
         let tags = generate(.pairSource(pairScenario), durationPs: 500_000_000_000, seed: UInt64(benchmark.currentIteration))
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        benchmark.measurement(tagRate, Int(Double(tags) / seconds / 1e6))
+    }
+
+    Benchmark("pair source, 20 MHz pairs, 0.5 s simulated, labs on two threads", configuration: configuration) { benchmark in
+        let clock = ContinuousClock()
+        let start = clock.now
+        let tags = generate(.pairSource(pairScenario), durationPs: 500_000_000_000, seed: UInt64(benchmark.currentIteration),
+                            parallel: true)
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         benchmark.measurement(tagRate, Int(Double(tags) / seconds / 1e6))

@@ -16,11 +16,15 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
     /// The physical description of the link (arms, stages, protocol, clock, costs), if given.
     /// The planner, the simulator and the coordinator read it.
     public var model: LinkDescription?
+    /// How the simulator rehearses the link (seed, duration, channels, clocks, bases, faults), if given.
+    public var simulation: SimulationSettings?
+    /// How the labs' tag streams are correlated (clock reference, window, bases, CHSH, heralds), if given.
+    public var correlation: CorrelationConfiguration?
     /// How the link is watched (alert rules, status server, live re-tuning), if given.
     public var monitoring: MonitoringConfiguration?
 
     enum CodingKeys: String, CodingKey {
-        case name, security, coordinator, labs, model, monitoring
+        case name, security, coordinator, labs, model, simulation, correlation, monitoring
     }
 
     public init(from decoder: any Decoder) throws {
@@ -33,9 +37,14 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
         coordinator = try container.decode(CoordinatorConfiguration.self, forKey: .coordinator)
         labs = try container.decode([LabConfiguration].self, forKey: .labs)
         model = try container.decodeIfPresent(LinkDescription.self, forKey: .model)
+        simulation = try container.decodeIfPresent(SimulationSettings.self, forKey: .simulation)
+        correlation = try container.decodeIfPresent(CorrelationConfiguration.self, forKey: .correlation)
         monitoring = try container.decodeIfPresent(MonitoringConfiguration.self, forKey: .monitoring)
         guard labs.count >= 2 else {
             throw container.invalid(.labs, "a link needs at least two labs, found \(labs.count)")
+        }
+        for entry in correlation?.bases ?? [] where !labs.contains(where: { $0.name == entry.lab }) {
+            throw container.invalid(.correlation, "correlation.bases names lab '\(entry.lab)', which is not in labs")
         }
         var seenLabs = Set<String>()
         var seenChannels = Set<Int32>()
@@ -47,6 +56,23 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
                 guard seenChannels.insert(detector.channel).inserted else {
                     throw container.invalid(.labs, "detector channel \(detector.channel) is used twice; channels are global across the link")
                 }
+            }
+        }
+        if let simulation {
+            for (index, simulated) in simulation.labs.enumerated() {
+                guard let lab = lab(named: simulated.lab) else {
+                    throw container.invalid(.simulation, "labs[\(index)]: '\(simulated.lab)' is not a lab of this link; expected one of \(labs.map(\.name).joined(separator: ", "))")
+                }
+                let known = Set(lab.detectors.map(\.channel))
+                for channel in simulated.channels ?? [] where !known.contains(channel) {
+                    throw container.invalid(.simulation, "labs[\(index)].channels: channel \(channel) is not a detector channel of lab '\(lab.name)'; expected one of \(known.sorted())")
+                }
+                if let arm = simulated.arm, let model, !model.arms.contains(where: { $0.name == arm }) {
+                    throw container.invalid(.simulation, "labs[\(index)].arm: '\(arm)' is not an arm of the model; expected one of \(model.arms.map(\.name).joined(separator: ", "))")
+                }
+            }
+            if let channels = simulation.station.channels, let clash = channels.first(where: { seenChannels.contains($0) }) {
+                throw container.invalid(.simulation, "station.channels: channel \(clash) belongs to a lab detector; channels are global across the link")
             }
         }
     }
@@ -62,7 +88,8 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
                                      message: "cannot read the file (\(error.localizedDescription)); check the path and permissions")
         }
         var configuration = try StrictYAMLDecoder().decode(LinkConfiguration.self, from: text, file: path)
-        configuration.resolvePaths(relativeTo: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        configuration.resolvePaths(relativeTo: URL(fileURLWithPath: absolute).standardizedFileURL.deletingLastPathComponent().path)
         return configuration
     }
 
@@ -82,6 +109,7 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
         resolve(&security.certificateStore)
         resolve(&coordinator.certificate)
         resolve(&coordinator.privateKey)
+        resolve(&coordinator.dataDirectory)
         for index in labs.indices {
             resolve(&labs[index].certificate)
             resolve(&labs[index].privateKey)

@@ -75,8 +75,8 @@ public struct LinkDescription: Decodable, Sendable, Equatable {
                 if arm.stages.contains(where: { if case .emitter = $0.kind { true } else { false } }) {
                     return (.arms, "arm '\(arm.name)': with a pair source the arms hold no emitter; list the stages from the source to the memory")
                 }
-                guard arm.memory != nil else {
-                    return (.arms, "arm '\(arm.name)': with a pair source each arm ends in a memory stage that stores the photon")
+                guard arm.memory != nil || !arm.detectors.isEmpty else {
+                    return (.arms, "arm '\(arm.name)': with a pair source each arm ends in a memory stage that stores the photon or in the lab's detectors")
                 }
             }
         }

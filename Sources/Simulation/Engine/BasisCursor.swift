@@ -15,6 +15,9 @@ struct BasisCursor: Sendable {
         nextBoundaryPs = schedule.periodPs
     }
 
+    /// The current ``index`` holds for times before this (from the last time asked on).
+    var validUntilPs: Int64 { nextBoundaryPs }
+
     /// Basis index at time `timePs` (non-decreasing across calls, not negative).
     @inline(__always)
     mutating func index(at timePs: Int64) -> Int {

@@ -6,6 +6,7 @@ struct ClockState: Sendable {
     let hasDrift: Bool
     let wanderOn: Bool
     let intervalPs: Int64
+    let offsetPs: Int64
     /// Wander at k · intervalPs, in ps; `knots[0] = 0`.
     private(set) var knots: [Double] = [0]
     private var rng: DistributionSampler
@@ -26,14 +27,21 @@ struct ClockState: Sendable {
         hasDrift = model.frequencyErrorPpm != 0
         wanderOn = model.wanderStepPs > 0
         intervalPs = model.wanderIntervalPs
+        offsetPs = model.offsetPs
         self.rng = rng
         self.jumps = jumps
         nextJumpPs = jumps.first?.atPs ?? Int64.max
         segmentEndPs = wanderOn ? model.wanderIntervalPs : Int64.max
-        if wanderOn {
-            ensureKnots(upTo: 1)
-            segmentSlope = (knots[1] - knots[0]) / Double(intervalPs)
-        }
+        segmentSlope = scale
+        if wanderOn { advanceSegment(to: 0) }
+    }
+
+    /// Drift plus wander on wander interval `index` as `base + (t − start) · slope`, the one
+    /// formula both ``mapParts(_:)`` and ``evaluate(_:)`` use (drift only: start 0, slope = drift).
+    @inline(__always)
+    private func segment(_ index: Int) -> (startPs: Int64, base: Double, slope: Double) {
+        let start = Int64(index) * intervalPs
+        return (start, Double(start) * scale + knots[index], scale + (knots[index + 1] - knots[index]) / Double(intervalPs))
     }
 
     /// Generates wander knots up to index `index`.
@@ -57,13 +65,21 @@ struct ClockState: Sendable {
     @inline(__always)
     mutating func mapParts(_ truePs: Int64) -> (whole: Int64, fractional: Double) {
         if truePs >= nextJumpPs { advanceJumps(to: truePs) }
-        var fractional = 0.0
-        if hasDrift { fractional = Double(truePs) * scale }
-        if wanderOn {
-            if truePs >= segmentEndPs { advanceSegment(to: truePs) }
-            fractional += segmentBase + Double(truePs - segmentStartPs) * segmentSlope
-        }
-        return (truePs &+ model.offsetPs &+ jumpTotalPs, fractional)
+        if truePs >= segmentEndPs { advanceSegment(to: truePs) }
+        // Drift and wander fused into one affine map per wander interval.
+        return (truePs &+ offsetPs &+ jumpTotalPs, segmentBase + Double(truePs &- segmentStartPs) * segmentSlope)
+    }
+
+    /// The affine piece of the map in force from the last mapped time on: for true times `t`
+    /// below `validUntilPs`, recorded = t + `shiftPs` + round(`base` + (t − `startPs`) · `slope` + jitter).
+    var affinePiece: (shiftPs: Int64, startPs: Int64, base: Double, slope: Double, validUntilPs: Int64) {
+        (offsetPs &+ jumpTotalPs, segmentStartPs, segmentBase, segmentSlope, min(segmentEndPs, nextJumpPs))
+    }
+
+    /// Moves the cursor to true time `truePs` (non-decreasing across calls).
+    mutating func advance(to truePs: Int64) {
+        if truePs >= nextJumpPs { advanceJumps(to: truePs) }
+        if truePs >= segmentEndPs { advanceSegment(to: truePs) }
     }
 
     private mutating func advanceJumps(to truePs: Int64) {
@@ -77,10 +93,8 @@ struct ClockState: Sendable {
     private mutating func advanceSegment(to truePs: Int64) {
         let index = Int(truePs / intervalPs)
         ensureKnots(upTo: index + 1)
-        segmentStartPs = Int64(index) * intervalPs
+        (segmentStartPs, segmentBase, segmentSlope) = segment(index)
         segmentEndPs = segmentStartPs + intervalPs
-        segmentBase = knots[index]
-        segmentSlope = (knots[index + 1] - knots[index]) / Double(intervalPs)
     }
 
     /// Recorded time of `truePs` without moving the cursor (any non-negative time).
@@ -91,8 +105,8 @@ struct ClockState: Sendable {
         if wanderOn && truePs >= 0 {
             let index = Int(truePs / intervalPs)
             ensureKnots(upTo: index + 1)
-            let start = Int64(index) * intervalPs
-            fractional += knots[index] + Double(truePs - start) * (knots[index + 1] - knots[index]) / Double(intervalPs)
+            let (start, base, slope) = segment(index)
+            fractional = base + Double(truePs &- start) * slope
         }
         return truePs &+ model.offsetPs &+ roundHalfAway(fractional) &+ jumpTotal
     }

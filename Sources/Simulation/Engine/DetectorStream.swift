@@ -19,21 +19,25 @@ struct DetectorStream: Sendable {
     let shiftPs: Int64
     private(set) var clock: ClockState
     private var rng: DistributionSampler
-    private var lastRegisteredPs: [Int64]
+    private var lastRegistered0 = Int64.min / 4
+    private var lastRegistered1 = Int64.min / 4
     private var afterpulses = EventHeap()
-    private var pending: [PendingTag] = []
+    /// Tags waiting to be emitted: the first `pendingCount` elements, sorted by recorded time
+    /// (the storage is kept across windows).
+    private var pendingStorage: [PendingTag] = []
+    private var pendingCount = 0
+    /// This window's free-running dark counts (storage kept across windows).
+    private var darkStorage: [RawEvent] = []
     private var pendingMarkers: [MarkerEvent] = []
     /// Registered detections left before the next one that afterpulses (geometric gaps are
     /// equivalent to an independent draw per detection, at a fraction of the cost).
     private var afterpulseCountdown: Int64 = -1
-    /// Tags left before the next one with a jitter tail (same technique).
+    /// Arrivals left before the next one with a jitter tail (same technique).
     private var tailCountdown: Int64 = -1
     private var lastEmittedPs = Int64.min
     private var lastMarkerPs = Int64.min
     /// Lowest possible jitter, in ps (Gaussian clipped at −10σ).
     let minJitterPs: Int64
-    private let jitterOn: Bool
-    private let tailOn: Bool
 
     init(role: StreamRole, channels: [TagChannel], model: DetectorModel, freeRunningDarkRateHz: Double,
          shiftPs: Int64, clock: ClockState, rng: DistributionSampler) {
@@ -44,10 +48,7 @@ struct DetectorStream: Sendable {
         self.shiftPs = shiftPs
         self.clock = clock
         self.rng = rng
-        lastRegisteredPs = [Int64](repeating: Int64.min / 4, count: channels.count)
         minJitterPs = -Int64((10 * model.jitterSigmaPs).rounded(.up)) - 1
-        jitterOn = model.jitterSigmaPs > 0
-        tailOn = model.jitterTailFraction > 0 && model.jitterTailMeanPs > 0
     }
 
     /// Records a marker at true time `truePs` (calls in time order).
@@ -57,229 +58,128 @@ struct DetectorStream: Sendable {
 
     /// Processes the arrivals `signal` (sorted, true time on this stream's axis) of the window
     /// whose arrival span is [`startPs`, `endPs`), with the detectors in bit mask `dark` off.
-    ///
-    /// Stage 1, in true-time order (signal, free-running dark counts and pending afterpulses
-    /// merged): dark detector → dropped; within the dead time of the detector's last registered
-    /// event → dropped; otherwise registered, possibly spawning an afterpulse. Stage 2: the
-    /// registered events get their recorded times (clock + jitter) and join the pending tags.
     mutating func process(signal: [RawEvent], startPs: Int64, endPs: Int64, dark: UInt64) {
-        var pass = DetectorPass(stream: &self, dark: dark, reserve: signal.count)
-        pass.startDarkCounts(startPs: startPs, endPs: endPs, rateHz: freeRunningDarkRateHz * 2)
-        var index = 0
-        let count = signal.count
-        while true {
-            let signalTime = index < count ? signal[index].timePs : Int64.max
-            let candidate = min(signalTime, pass.darkNextPs)
-            let heapTime = pass.heap.minimumTimePs
-            if heapTime <= candidate && (heapTime < endPs || candidate != Int64.max) {
-                if let event = pass.heap.popMinimum() { pass.register(event.timePs, event.detector) }
-            } else if candidate == Int64.max {
-                break
-            } else if signalTime <= pass.darkNextPs {
-                // A run of signal events before the next dark count or afterpulse.
-                let limit = min(pass.darkNextPs, heapTime)
-                repeat {
-                    pass.register(signal[index].timePs, signal[index].detector)
-                    index += 1
-                } while index < count && signal[index].timePs <= limit && pass.heap.minimumTimePs >= limit
-            } else {
-                pass.register(pass.darkNextPs, pass.darkDetector)
-                pass.nextDark()
-            }
-        }
-        let registered = pass.registered
-        pass.finish(stream: &self)
-        stampAndQueue(registered)
+        process(signal: signal, count: signal.count, startPs: startPs, endPs: endPs, dark: dark)
     }
 
-    /// Stage 2: recorded time = clock(true time) + jitter for each registered event, appended
-    /// to the pending tags, which are then sorted again.
-    private mutating func stampAndQueue(_ registered: [RawEvent]) {
-        let oldCount = pending.count
-        guard !registered.isEmpty else { return }
-        var out = pending
-        pending = []
-        out.append(contentsOf: repeatElement(PendingTag(recordedPs: 0, truePs: 0, detector: 0), count: registered.count))
-        var rng = self.rng
-        var clock = self.clock
-        let sigma = model.jitterSigmaPs
-        let tailFraction = model.jitterTailFraction
-        let tailMean = model.jitterTailMeanPs
-        let jitterOn = self.jitterOn, tailOn = self.tailOn
-        var tailCountdown = self.tailCountdown
-        if tailCountdown < 0 { tailCountdown = rng.geometricFailures(successProbability: tailFraction) }
-        registered.withUnsafeBufferPointer { events in
-            out.withUnsafeMutableBufferPointer { tags in
-                // Bounds: tags.count == oldCount + events.count by construction above.
-                guard tags.count == oldCount + events.count else { return }
-                for i in 0..<events.count {
-                    let t = events[i].timePs
-                    // One rounding of drift + wander + jitter (see ClockModel).
-                    var (whole, fractional) = clock.mapParts(t)
-                    if jitterOn { fractional += min(10, max(-10, rng.standardNormal())) * sigma }
-                    if tailOn {
-                        if tailCountdown == 0 {
-                            fractional += min(40, rng.standardExponential()) * tailMean
-                            tailCountdown = rng.geometricFailures(successProbability: tailFraction)
-                        } else {
-                            tailCountdown &-= 1
-                        }
+    /// As ``process(signal:startPs:endPs:dark:)`` for the first `count` arrivals of `signal`.
+    ///
+    /// One pass in true-time order (signal, free-running dark counts and pending afterpulses
+    /// merged, see ``DetectorPass``): dark detector → dropped; within the dead time of the
+    /// detector's last registered event → dropped; otherwise registered (possibly spawning an
+    /// afterpulse) and stamped with its recorded time (clock + jitter). The new tags join the
+    /// pending tags, each moved into its place by recorded time as it is written.
+    mutating func process(signal: [RawEvent], count signalCount: Int, startPs: Int64, endPs: Int64, dark: UInt64) {
+        let darkCount = generateDarkCounts(startPs: startPs, endPs: endPs)
+        var pass = DetectorPass(rng: rng, clock: clock, heap: afterpulses, last0: lastRegistered0, last1: lastRegistered1,
+                                afterpulseCountdown: afterpulseCountdown, tailCountdown: tailCountdown, dark: dark, model: model,
+                                lastRecordedPs: pendingCount > 0 ? pendingStorage[pendingCount - 1].recordedPs : Int64.min)
+        afterpulses = EventHeap()
+        let oldCount = pendingCount
+        var tags = pendingStorage
+        pendingStorage = []
+        let signalUsed = max(0, min(signalCount, signal.count))
+        let darkUsed = min(darkCount, darkStorage.count)
+        var written = oldCount
+        var finished = false
+        while !finished {
+            // Room for every arrival left (each writes at most one tag), see DetectorPass.run.
+            let left = (signalUsed - pass.signalIndex) + (darkUsed - pass.darkIndex) + pass.heap.count
+            let needed = written + left + 1
+            if tags.count < needed {
+                tags.append(contentsOf: repeatElement(PendingTag(recordedPs: 0, truePs: 0, detector: 0),
+                                                      count: max(needed, 2 * tags.count) - tags.count))
+            }
+            finished = signal.withUnsafeBufferPointer { signalAll in
+                darkStorage.withUnsafeBufferPointer { darkAll in
+                    tags.withUnsafeMutableBufferPointer { buffer in
+                        pass.run(signal: UnsafeBufferPointer(rebasing: signalAll[0..<signalUsed]),
+                                 dark: UnsafeBufferPointer(rebasing: darkAll[0..<darkUsed]),
+                                 endPs: endPs, tags: buffer, count: &written)
                     }
-                    tags[oldCount + i] = PendingTag(recordedPs: whole &+ roundHalfAway(fractional), truePs: t,
-                                                    detector: events[i].detector)
                 }
             }
         }
-        self.rng = rng
-        self.clock = clock
-        self.tailCountdown = tailCountdown
-        pending = out
-        sortPending(from: oldCount)
+        rng = pass.rng
+        clock = pass.clock
+        afterpulses = pass.heap
+        lastRegistered0 = pass.last0
+        lastRegistered1 = pass.last1
+        afterpulseCountdown = pass.afterpulseCountdown
+        tailCountdown = pass.tailCountdown
+        pendingStorage = consume tags
+        pendingCount = written
     }
 
-    /// State of stage 1 of ``process``, moved out of the stream and back.
-    private struct DetectorPass {
-        var registered: [RawEvent] = []
-        var rng: DistributionSampler
-        var heap: EventHeap
-        var last0: Int64
-        var last1: Int64
-        var afterpulseCountdown: Int64
-        let dead0: Bool
-        let dead1: Bool
-        let deadTime: Int64
-        let afterpulseProbability: Double
-        let afterpulseMean: Double
-        var darkNextPs = Int64.max
-        var darkDetector: Int32 = 0
-        var darkCursor = 0.0
-        var darkMeanGapPs = 0.0
-        var darkEnd = 0.0
-
-        init(stream: inout DetectorStream, dark: UInt64, reserve: Int) {
-            registered.reserveCapacity(reserve + 16)
-            rng = stream.rng
-            heap = stream.afterpulses
-            stream.afterpulses = EventHeap()
-            last0 = stream.lastRegisteredPs[0]
-            last1 = stream.lastRegisteredPs[1]
-            dead0 = dark & 1 != 0
-            dead1 = dark & 2 != 0
-            deadTime = stream.model.deadTimePs
-            afterpulseProbability = stream.model.afterpulseProbability
-            afterpulseMean = stream.model.afterpulseDelayMeanPs
-            afterpulseCountdown = stream.afterpulseCountdown
-            if afterpulseCountdown < 0 {
-                afterpulseCountdown = rng.geometricFailures(successProbability: afterpulseProbability)
-            }
+    /// Free-running dark counts in [`startPs`, `endPs`) into `darkStorage`; returns their number.
+    private mutating func generateDarkCounts(startPs: Int64, endPs: Int64) -> Int {
+        let rateHz = freeRunningDarkRateHz * 2
+        guard rateHz > 0 else { return 0 }
+        let meanGapPs = 1e12 / rateHz
+        let end = Double(endPs)
+        var cursor = Double(startPs) + rng.standardExponential() * meanGapPs
+        var count = 0
+        while cursor < end {
+            let event = RawEvent(timePs: Int64(cursor), detector: Int32(truncatingIfNeeded: rng.bits() >> 63))
+            if count < darkStorage.count { darkStorage[count] = event } else { darkStorage.append(event) }
+            count += 1
+            cursor += rng.standardExponential() * meanGapPs
         }
-
-        func finish(stream: inout DetectorStream) {
-            stream.rng = rng
-            stream.afterpulses = heap
-            stream.lastRegisteredPs[0] = last0
-            stream.lastRegisteredPs[1] = last1
-            stream.afterpulseCountdown = afterpulseCountdown
-        }
-
-        mutating func startDarkCounts(startPs: Int64, endPs: Int64, rateHz: Double) {
-            guard rateHz > 0 else { return }
-            darkCursor = Double(startPs)
-            darkEnd = Double(endPs)
-            darkMeanGapPs = 1e12 / rateHz
-            nextDark()
-        }
-
-        @inline(__always)
-        mutating func nextDark() {
-            darkCursor += rng.standardExponential() * darkMeanGapPs
-            if darkCursor < darkEnd {
-                darkNextPs = Int64(darkCursor)
-                darkDetector = Int32(truncatingIfNeeded: rng.bits() >> 63)
-            } else {
-                darkNextPs = Int64.max
-            }
-        }
-
-        @inline(__always)
-        mutating func register(_ t: Int64, _ detector: Int32) {
-            // Selects instead of branches: the detector of an event is random.
-            let isZero = detector == 0
-            let last = isZero ? last0 : last1
-            let dead = isZero ? dead0 : dead1
-            if dead || t &- last < deadTime { return }
-            last0 = isZero ? t : last0
-            last1 = isZero ? last1 : t
-            if afterpulseCountdown == 0 {
-                let delay = deadTime + Int64(min(40, rng.standardExponential()) * afterpulseMean) + 1
-                heap.push(RawEvent(timePs: t + delay, detector: detector))
-                afterpulseCountdown = rng.geometricFailures(successProbability: afterpulseProbability)
-            } else {
-                afterpulseCountdown &-= 1
-            }
-            registered.append(RawEvent(timePs: t, detector: detector))
-        }
-    }
-
-    /// Insertion sort of the new tail of `pending` into the sorted head (jitter displaces
-    /// tags only slightly, so this is close to linear).
-    private mutating func sortPending(from start: Int) {
-        pending.withUnsafeMutableBufferPointer { tags in
-            guard start < tags.count else { return }
-            for i in max(1, start)..<tags.count {
-                let item = tags[i]
-                var j = i
-                while j > 0 && tags[j - 1].recordedPs > item.recordedPs {
-                    tags[j] = tags[j - 1]
-                    j -= 1
-                }
-                if j != i { tags[j] = item }
-            }
-        }
+        return count
     }
 
     /// Emits every pending tag and marker that no later arrival (at or after true time
     /// `arrivalFloorPs`, or none when `nil`) can precede.
     mutating func emit(arrivalFloorPs: Int64?, recordTrueTimes: Bool) -> StreamChunk {
         let threshold = arrivalFloorPs.map { clock.evaluate($0) &+ minJitterPs } ?? Int64.max
-        var split = 0
-        pending.withUnsafeBufferPointer { tags in
-            while split < tags.count && tags[split].recordedPs < threshold { split += 1 }
-        }
+        let channel0 = channels[0], channel1 = channels[1]
+        let count = pendingCount
         var batch = TagBatch()
         var trueTimes: [Int64] = []
-        let channel0 = channels[0], channel1 = channels[1]
-        let noneLost = split == 0 || pending[0].recordedPs >= lastEmittedPs
-        if noneLost {
-            // Sorted and not before the last emitted tag: copy the columns in bulk.
-            pending.withUnsafeBufferPointer { tags in
-                let head = UnsafeBufferPointer(rebasing: tags[0..<split])
-                batch.timesPs = head.map { $0.recordedPs }
-                batch.channels = head.map { $0.detector == 0 ? channel0 : channel1 }
-                if recordTrueTimes { trueTimes = head.map { $0.truePs } }
-            }
-            if split > 0 { lastEmittedPs = pending[split - 1].recordedPs }
-        } else {
-            batch = TagBatch(capacity: split)
-            if recordTrueTimes { trueTimes.reserveCapacity(split) }
-            var lostCount: Int64 = 0
-            var lostStart = Int64.max
-            for i in 0..<split {
-                let tag = pending[i]
-                if tag.recordedPs < lastEmittedPs {
-                    lostCount += 1
-                    lostStart = min(lostStart, tag.recordedPs)
-                    continue
+        var lastEmitted = lastEmittedPs
+        var split = 0
+        pendingStorage.withUnsafeBufferPointer { storage in
+            let tags = UnsafeBufferPointer(rebasing: storage[0..<min(count, storage.count)])
+            while split < tags.count && tags[split].recordedPs < threshold { split += 1 }
+            if split == 0 || tags[0].recordedPs >= lastEmitted {
+                // Sorted and not before the last emitted tag: fill the columns in one pass.
+                var channelColumn: [TagChannel] = []
+                let times = [Int64](unsafeUninitializedCapacity: split) { times, initialized in
+                    channelColumn = [TagChannel](unsafeUninitializedCapacity: split) { channelSlots, channelsInitialized in
+                        for i in 0..<split {
+                            times[i] = tags[i].recordedPs
+                            channelSlots[i] = tags[i].detector == 0 ? channel0 : channel1
+                        }
+                        channelsInitialized = split
+                    }
+                    initialized = split
                 }
-                lastEmittedPs = tag.recordedPs
-                batch.append(timePs: tag.recordedPs, channel: tag.detector == 0 ? channel0 : channel1)
-                if recordTrueTimes { trueTimes.append(tag.truePs) }
-            }
-            if lostCount > 0 {
-                batch.gaps.append(StreamGap(startPs: lostStart, endPs: lastEmittedPs, lostEvents: lostCount))
+                batch.timesPs = times
+                batch.channels = channelColumn
+                if recordTrueTimes { trueTimes = tags[0..<split].map { $0.truePs } }
+                if split > 0 { lastEmitted = tags[split - 1].recordedPs }
+            } else {
+                batch = TagBatch(capacity: split)
+                if recordTrueTimes { trueTimes.reserveCapacity(split) }
+                var lostCount: Int64 = 0
+                var lostStart = Int64.max
+                for tag in tags[0..<split] {
+                    if tag.recordedPs < lastEmitted {
+                        lostCount += 1
+                        lostStart = min(lostStart, tag.recordedPs)
+                        continue
+                    }
+                    lastEmitted = tag.recordedPs
+                    batch.append(timePs: tag.recordedPs, channel: tag.detector == 0 ? channel0 : channel1)
+                    if recordTrueTimes { trueTimes.append(tag.truePs) }
+                }
+                if lostCount > 0 {
+                    batch.gaps.append(StreamGap(startPs: lostStart, endPs: lastEmitted, lostEvents: lostCount))
+                }
             }
         }
-        pending.removeFirst(split)
+        lastEmittedPs = lastEmitted
+        dropFirstPending(split)
         pendingMarkers.sort { $0.timePs < $1.timePs }
         var markerSplit = 0
         while markerSplit < pendingMarkers.count && pendingMarkers[markerSplit].timePs < threshold { markerSplit += 1 }
@@ -289,6 +189,17 @@ struct DetectorStream: Sendable {
         }
         pendingMarkers.removeFirst(markerSplit)
         return StreamChunk(role: role, batch: batch, trueTimesPs: recordTrueTimes ? trueTimes : nil)
+    }
+
+    /// Removes the first `k` pending tags, keeping the storage.
+    private mutating func dropFirstPending(_ k: Int) {
+        let count = pendingCount
+        guard k > 0, k <= count else { return }
+        pendingStorage.withUnsafeMutableBufferPointer { storage in
+            guard count <= storage.count, let base = storage.baseAddress else { return }
+            (base).update(from: base + k, count: count - k)
+        }
+        pendingCount = count - k
     }
 
     /// Wander knots generated so far.

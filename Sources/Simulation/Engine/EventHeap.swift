@@ -10,6 +10,9 @@ struct EventHeap: Sendable {
 
     var isEmpty: Bool { items.isEmpty }
 
+    /// Number of queued events.
+    var count: Int { items.count }
+
     /// Time of the earliest event, or `Int64.max` when empty.
     var minimumTimePs: Int64 { items.first?.timePs ?? Int64.max }
 

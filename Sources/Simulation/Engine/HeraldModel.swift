@@ -14,6 +14,8 @@ struct HeraldParameters: Sendable, Equatable {
     var visibility: Double
     var noiseClick: [Double]
     var live: [Bool]
+    /// Product of both nodes' retained coherence (memory decoherence until readout).
+    var coherenceRetained: Double = 1
 }
 
 struct HeraldTables: Sendable {
@@ -85,6 +87,7 @@ enum HeraldModel {
         // Coherence between |01⟩ and |10⟩ from the branch where the one photon reached the
         // clicking detector: overlap √V, amplitude product α(1−α)√(η_A η_B)/2.
         let coherence = alpha * (1 - alpha) * (p.etaA * p.etaB).squareRoot() / 2 * p.visibility.squareRoot()
+            * p.coherenceRetained
         let plusCoherence = p.live[0] ? coherence * quiet(0, p) : 0
         let minusCoherence = p.live[1] ? -coherence * quiet(1, p) : 0
         plus[1, 2] = Complex(plusCoherence); plus[2, 1] = Complex(plusCoherence)
@@ -122,7 +125,7 @@ enum HeraldModel {
         }
         // Coherence of |01⟩, |10⟩: both photons detected, one per round, overlap V; per detector
         // pair (x, y) the amplitude product is η_A η_B / 16 with the other detector quiet.
-        let base = p.etaA * p.etaB / 16 * p.visibility
+        let base = p.etaA * p.etaB / 16 * p.visibility * p.coherenceRetained
         var sameCoherence = 0.0
         var differentCoherence = 0.0
         for x in 0..<2 where p.live[x] {

@@ -87,7 +87,8 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
             etaA: s.nodeA.armEfficiency * detectorEfficiency * s.faults.lossFactor(arm: .a, atTimePs: timePs),
             etaB: s.nodeB.armEfficiency * detectorEfficiency * s.faults.lossFactor(arm: .b, atTimePs: timePs),
             visibility: s.faults.visibility(initial: s.visibility, atTimePs: timePs),
-            noiseClick: [-expm1(-noiseMean), -expm1(-noiseMean)], live: live)
+            noiseClick: [-expm1(-noiseMean), -expm1(-noiseMean)], live: live,
+            coherenceRetained: s.nodeA.coherenceRetained * s.nodeB.coherenceRetained)
     }
 
     private static func tables(_ s: HeraldedLinkScenario, _ p: HeraldParameters) -> HeraldTables {
@@ -185,8 +186,9 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
         let shiftB = streamB.shiftPs
         let markers = scenario.station.heraldMarkers
         var attempt = (startPs + periodPs - 1) / periodPs
+        let logNoClick = log1p(-pAny)
         while true {
-            let skip = attempts.geometricFailures(successProbability: pAny)
+            let skip = pAny >= 1 ? 0 : attempts.geometricFailures(logFailureProbability: logNoClick)
             guard skip < (endPs / periodPs) + 2 - attempt else { break }
             attempt += skip
             let t = attempt * periodPs

@@ -17,8 +17,12 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
     private var streamB: DetectorStream
     private var basisA: BasisCursor
     private var basisB: BasisCursor
+    /// This window's arrivals per lab: the first `signalCountA` / `signalCountB` elements (the
+    /// storage is kept across windows).
     private var signalA: [RawEvent] = []
     private var signalB: [RawEvent] = []
+    private var signalCountA = 0
+    private var signalCountB = 0
     private var finished = false
     private let sortedFaults: [ScheduledFault]
     private let segments: [PairSourceTruthSegment]
@@ -113,21 +117,28 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
         let dB = scenario.labB.fibreDelayPs
         basisA.emitMarkers(startPs: start + dA, endPs: end + dA, into: &streamA)
         basisB.emitMarkers(startPs: start + dB, endPs: end + dB, into: &streamB)
-        streamA.process(signal: signalA, startPs: start + dA, endPs: end + dA, dark: darkMask(.labA, atTimePs: start + dA))
-        streamB.process(signal: signalB, startPs: start + dB, endPs: end + dB, dark: darkMask(.labB, atTimePs: start + dB))
         let isFinal = end >= options.durationPs
         if isFinal { finished = true }
-        let chunks = [
-            streamA.emit(arrivalFloorPs: isFinal ? nil : end + dA, recordTrueTimes: options.recordTrueTimes),
-            streamB.emit(arrivalFloorPs: isFinal ? nil : end + dB, recordTrueTimes: options.recordTrueTimes),
-        ]
-        return SimulationStep(startPs: start, endPs: end, chunks: chunks, isFinal: isFinal)
+        let darkA = darkMask(.labA, atTimePs: start + dA), darkB = darkMask(.labB, atTimePs: start + dB)
+        let record = options.recordTrueTimes
+        // The two labs' detector chains are independent (own random streams): run them side by side.
+        let (chunkA, chunkB) = StreamWorkers.run(
+            &streamA, &streamB, parallel: options.parallelStreams && signalCountA + signalCountB >= StreamWorkers.minimumEvents,
+            { [signalA, signalCountA] stream in
+                stream.process(signal: signalA, count: signalCountA, startPs: start + dA, endPs: end + dA, dark: darkA)
+                return stream.emit(arrivalFloorPs: isFinal ? nil : end + dA, recordTrueTimes: record)
+            },
+            { [signalB, signalCountB] stream in
+                stream.process(signal: signalB, count: signalCountB, startPs: start + dB, endPs: end + dB, dark: darkB)
+                return stream.emit(arrivalFloorPs: isFinal ? nil : end + dB, recordTrueTimes: record)
+            })
+        return SimulationStep(startPs: start, endPs: end, chunks: [chunkA, chunkB], isFinal: isFinal)
     }
 
     /// Pair emissions in [start, end) with at least one detected photon (thinned Poisson process).
     private mutating func generatePairs(startPs: Int64, endPs: Int64) {
-        signalA.removeAll(keepingCapacity: true)
-        signalB.removeAll(keepingCapacity: true)
+        signalCountA = 0
+        signalCountB = 0
         let (etaA, etaB, visibility) = Self.parameters(scenario, at: startPs)
         let pBoth = etaA * etaB
         let pAny = etaA + etaB - pBoth
@@ -136,58 +147,48 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
         let thresholdBoth = pBoth / pAny
         let thresholdAOnly = etaA / pAny  // both or A only
         let meanGapPs = 1e12 / rate
-        let table = bornTable(visibility: visibility)
+        let born = bornTable(visibility: visibility)
         let basesB = scenario.labB.bases.bases.count
         let dA = scenario.labA.fibreDelayPs
         let dB = scenario.labB.fibreDelayPs
-        let expected = Int(Double(endPs - startPs) * 1e-12 * rate * 1.1) + 16
+        let expected = Int(Double(endPs - startPs) * 1e-12 * rate * 1.1) + 1_024
         // Work on local copies so that the hot loop keeps its state in registers and writes to
-        // uniquely referenced arrays. Every event is written to both arrays and the fill counts
-        // advance only for detected photons: no unpredictable branches on random outcomes.
+        // uniquely referenced arrays whose storage is reused window after window. Every pair is
+        // written to both arrays and the fill counts advance only for detected photons: no
+        // unpredictable branches on random outcomes.
         var outA = signalA, outB = signalB
         signalA = []
         signalB = []
-        let filler = RawEvent(timePs: 0, detector: 0)
-        if outA.count < expected { outA.append(contentsOf: repeatElement(filler, count: expected - outA.count)) }
-        if outB.count < expected { outB.append(contentsOf: repeatElement(filler, count: expected - outB.count)) }
         var countA = 0, countB = 0
         var rng = emission
         var cursorA = basisA, cursorB = basisB
         var t = Double(startPs) + rng.standardExponential() * meanGapPs
         let end = Double(endPs)
-        let born = table
         while t < end {
-            // Each iteration of the inner loop writes at most one event per lab.
-            if outA.count - countA < 1_024 { outA.append(contentsOf: repeatElement(filler, count: outA.count + 1_024)) }
-            if outB.count - countB < 1_024 { outB.append(contentsOf: repeatElement(filler, count: outB.count + 1_024)) }
+            // Each pair writes one slot per lab: room for `budget` pairs.
+            let filler = RawEvent(timePs: 0, detector: 0)
+            let wanted = Swift.max(expected, countA + 1_024, countB + 1_024)
+            if outA.count < wanted { outA.append(contentsOf: repeatElement(filler, count: Swift.max(wanted, 2 * outA.count) - outA.count)) }
+            if outB.count < wanted { outB.append(contentsOf: repeatElement(filler, count: Swift.max(wanted, 2 * outB.count) - outB.count)) }
             let budget = Swift.min(outA.count - countA, outB.count - countB)
-            outA.withUnsafeMutableBufferPointer { bufferA in
-                outB.withUnsafeMutableBufferPointer { bufferB in
-                    var written = 0
-                    while t < end && written < budget {
-                        let emitted = Int64(t)
-                        let (u, v) = rng.uniformPair()
-                        let tA = emitted &+ dA
-                        let tB = emitted &+ dB
-                        let row = (cursorA.index(at: tA) &* basesB &+ cursorB.index(at: tB)) &* 3
-                        let outcome = (v >= born[row] ? 1 : 0) &+ (v >= born[row + 1] ? 1 : 0) &+ (v >= born[row + 2] ? 1 : 0)
-                        bufferA[countA] = RawEvent(timePs: tA, detector: Int32(truncatingIfNeeded: outcome >> 1))
-                        bufferB[countB] = RawEvent(timePs: tB, detector: Int32(truncatingIfNeeded: outcome & 1))
-                        countA &+= u < thresholdAOnly ? 1 : 0
-                        countB &+= (u < thresholdBoth ? 1 : 0) | (u >= thresholdAOnly ? 1 : 0)
-                        written &+= 1
-                        t += rng.standardExponential() * meanGapPs
+            let loop = PairLoop(thresholdBoth: thresholdBoth, thresholdAOnly: thresholdAOnly, meanGapPs: meanGapPs,
+                                endPs: end, delayAPs: dA, delayBPs: dB, basesB: basesB)
+            born.withUnsafeBufferPointer { table in
+                outA.withUnsafeMutableBufferPointer { bufferA in
+                    outB.withUnsafeMutableBufferPointer { bufferB in
+                        (countA, countB) = loop.run(t: &t, rng: &rng, cursorA: &cursorA, cursorB: &cursorB, born: table,
+                                                    a: bufferA, countA: countA, b: bufferB, countB: countB, budget: budget)
                     }
                 }
             }
         }
-        outA.removeLast(outA.count - countA)
-        outB.removeLast(outB.count - countB)
         emission = rng
         basisA = cursorA
         basisB = cursorB
         signalA = outA
         signalB = outB
+        signalCountA = countA
+        signalCountB = countB
     }
 
     /// The ground truth (wander knots as far as the run has gone).
@@ -201,5 +202,73 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
                            streams: [truth(streamA, scenario.labA), truth(streamB, scenario.labB)],
                            faults: sortedFaults, pairSourceSegments: segments, heraldedSegments: nil,
                            targetState: scenario.state, attemptPeriodPs: nil)
+    }
+}
+
+/// The inner loop of pair generation, with its state in locals.
+private struct PairLoop {
+    let thresholdBoth: Double
+    let thresholdAOnly: Double
+    let meanGapPs: Double
+    let endPs: Double
+    let delayAPs: Int64
+    let delayBPs: Int64
+    let basesB: Int
+
+    /// Draws up to `budget` pairs from emission time `t` on (stopping at `endPs`); writes every
+    /// pair to both buffers and advances each lab's count only when its photon is detected.
+    /// Returns the new counts. Bounds: `budget` ≤ the room left in either buffer, and `born`
+    /// holds three thresholds per basis pair (rows come from the cursors' basis indices).
+    @inline(__always)
+    func run(t: inout Double, rng: inout DistributionSampler, cursorA: inout BasisCursor, cursorB: inout BasisCursor,
+             born: UnsafeBufferPointer<Double>, a: UnsafeMutableBufferPointer<RawEvent>, countA: Int,
+             b: UnsafeMutableBufferPointer<RawEvent>, countB: Int, budget: Int) -> (Int, Int) {
+        var time = t
+        // The generator words stay in registers: only the rare ziggurat rejection goes through
+        // `rng` (in memory).
+        var generator = rng.generator
+        let exponential = rng.exponentialTable
+        var nA = countA, nB = countB
+        var written = 0
+        guard budget <= a.count - countA, budget <= b.count - countB else { return (countA, countB) }
+        var indexA = cursorA.index, untilA = cursorA.validUntilPs
+        var indexB = cursorB.index, untilB = cursorB.validUntilPs
+        while time < endPs && written < budget {
+            let emitted = Int64(time)
+            let (u, v) = generator.nextUniformPair()
+            let tA = emitted &+ delayAPs
+            let tB = emitted &+ delayBPs
+            if tA >= untilA {
+                indexA = cursorA.index(at: tA)
+                untilA = cursorA.validUntilPs
+            }
+            if tB >= untilB {
+                indexB = cursorB.index(at: tB)
+                untilB = cursorB.validUntilPs
+            }
+            let row = (indexA &* basesB &+ indexB) &* 3
+            let outcome = (v >= born[row] ? 1 : 0) &+ (v >= born[row &+ 1] ? 1 : 0) &+ (v >= born[row &+ 2] ? 1 : 0)
+            a[nA] = RawEvent(timePs: tA, detector: Int32(truncatingIfNeeded: outcome >> 1))
+            b[nB] = RawEvent(timePs: tB, detector: Int32(truncatingIfNeeded: outcome & 1))
+            nA &+= u < thresholdAOnly ? 1 : 0
+            nB &+= (u < thresholdBoth ? 1 : 0) | (u >= thresholdAOnly ? 1 : 0)
+            written &+= 1
+            // Exponential gap (ziggurat fast path inline, as DistributionSampler.standardExponential).
+            let word = generator.next()
+            let layer = Int(word & exponential.mask)
+            let uniform = Double(Int64(bitPattern: word >> 11)) * 0x1.0p-53
+            var gap: Double
+            if let sample = exponential.fastSample(layer: layer, u: uniform, magnitude: uniform) {
+                gap = sample
+            } else {
+                rng.generator = generator
+                gap = rng.standardExponentialSlow(layer: layer, u: uniform)
+                generator = rng.generator
+            }
+            time += gap * meanGapPs
+        }
+        t = time
+        rng.generator = generator
+        return (nA, nB)
     }
 }

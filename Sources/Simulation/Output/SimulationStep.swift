@@ -41,13 +41,17 @@ public struct SimulationOptions: Sendable, Equatable {
     public var targetTagsPerStep: Int
     /// Whether chunks carry each tag's true detection time (for tests of estimators).
     public var recordTrueTimes: Bool
+    /// Whether the two labs' detector chains run on two threads (the output is the same either way).
+    public var parallelStreams: Bool
 
     /// Options for a run of `durationPs` with `seed`.
-    public init(durationPs: Int64, seed: UInt64, targetTagsPerStep: Int = 1 << 16, recordTrueTimes: Bool = false) {
+    public init(durationPs: Int64, seed: UInt64, targetTagsPerStep: Int = 1 << 16, recordTrueTimes: Bool = false,
+                parallelStreams: Bool = true) {
         self.durationPs = durationPs
         self.seed = seed
         self.targetTagsPerStep = targetTagsPerStep
         self.recordTrueTimes = recordTrueTimes
+        self.parallelStreams = parallelStreams
     }
 
     func validate() throws {

@@ -6,13 +6,20 @@ import Foundation
 /// Layer `i` of a ziggurat is a horizontal strip; `x[i]` is its right edge and `f[i]` the density
 /// there. A sample first picks a layer with 7 or 8 random bits; most samples fall inside the
 /// rectangle under the curve and cost one multiplication.
+///
+/// The fast path reads `fast`, the pairs (ratio[i], x[i]) side by side in one allocation made
+/// once per table (the tables are process-wide constants and never freed). Its index is a layer
+/// number masked with `mask` = layers − 1, so it is in bounds by construction; that is why the
+/// table is `@unchecked Sendable` (immutable after `init`).
 @usableFromInline
-struct ZigguratTable: Sendable {
+struct ZigguratTable: @unchecked Sendable {
     @usableFromInline let x: [Double]
     @usableFromInline let ratio: [Double]
     @usableFromInline let density: [Double]
     @usableFromInline let tailStart: Double
     @usableFromInline let mask: UInt64
+    /// 2 · layers values: ratio[i] at 2i, x[i] at 2i + 1.
+    @usableFromInline let fast: UnsafePointer<Double>
 
     /// Builds the table for a decreasing density `f` with inverse `inverse`, `layers` layers,
     /// tail start `r` and common layer area `v`.
@@ -31,6 +38,21 @@ struct ZigguratTable: Sendable {
         self.density = x.map(f)
         self.tailStart = r
         self.mask = UInt64(layers - 1)
+        precondition(layers > 0 && layers & (layers - 1) == 0, "the layer count must be a power of two")
+        let fast = UnsafeMutablePointer<Double>.allocate(capacity: 2 * layers)
+        for i in 0..<layers {
+            fast[2 * i] = ratio[i]
+            fast[2 * i + 1] = x[i]
+        }
+        self.fast = UnsafePointer(fast)
+    }
+
+    /// The fast-path test of layer `layer` (a masked layer number): the sample `u · x[layer]`
+    /// when `|u| < ratio[layer]`, else `nil`.
+    @inlinable @inline(__always)
+    func fastSample(layer: Int, u: Double, magnitude: Double) -> Double? {
+        let pair = fast + 2 &* layer
+        return magnitude < pair[0] ? u * pair[1] : nil
     }
 
     /// The 128-layer table of the standard normal density exp(−x²/2) (unnormalised).
@@ -85,7 +107,7 @@ public struct DistributionSampler: Sendable {
         let layer = Int(word & normalTable.mask)
         // 53 high bits → u uniform in [−1, 1).
         let u = Double(Int64(bitPattern: word >> 11)) * 0x1.0p-52 - 1.0
-        if abs(u) < normalTable.ratio[layer] { return u * normalTable.x[layer] }
+        if let sample = normalTable.fastSample(layer: layer, u: u, magnitude: abs(u)) { return sample }
         return standardNormalSlow(layer: layer, u: u)
     }
 
@@ -122,7 +144,7 @@ public struct DistributionSampler: Sendable {
         let word = generator.next()
         let layer = Int(word & exponentialTable.mask)
         let u = Double(Int64(bitPattern: word >> 11)) * 0x1.0p-53
-        if u < exponentialTable.ratio[layer] { return u * exponentialTable.x[layer] }
+        if let sample = exponentialTable.fastSample(layer: layer, u: u, magnitude: u) { return sample }
         return standardExponentialSlow(layer: layer, u: u)
     }
 
@@ -148,7 +170,14 @@ public struct DistributionSampler: Sendable {
     public mutating func geometricFailures(successProbability p: Double) -> Int64 {
         guard p > 0 else { return Int64.max }
         if p >= 1 { return 0 }
-        let value = log(generator.nextUniformPositive()) / log1p(-p)
+        return geometricFailures(logFailureProbability: log1p(-p))
+    }
+
+    /// ``geometricFailures(successProbability:)`` with `log1p(−p)` computed once by the caller
+    /// (0 < p < 1, so the argument is finite and negative).
+    @inlinable
+    mutating func geometricFailures(logFailureProbability logQ: Double) -> Int64 {
+        let value = log(generator.nextUniformPositive()) / logQ
         return value >= 9.0e18 ? Int64.max : Int64(value)
     }
 }

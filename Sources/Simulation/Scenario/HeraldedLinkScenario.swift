@@ -31,12 +31,17 @@ public struct HeraldedNode: Sendable, Equatable, Codable {
     public var bases: BasisSchedule
     /// The node tagger's clock.
     public var clock: ClockModel
+    /// Fraction of the qubit's coherence left when it is read out (memory decoherence while the
+    /// herald travels), 0…1: the heralded state's |01⟩⟨10| coherence is multiplied by the product
+    /// of both nodes' factors.
+    public var coherenceRetained: Double
 
-    /// A node; defaults: lossless arm, no noise, perfect readout in Z, ideal clock.
+    /// A node; defaults: lossless arm, no noise, perfect readout in Z, ideal clock, no decoherence.
     public init(armEfficiency: Double = 1, noisePhotonsPerAttempt: Double = 0, fibreDelayPs: Int64 = 0,
                 readoutDelayPs: Int64 = 0, readoutFidelity: Double = 1,
                 readoutChannels: OutcomeChannels = OutcomeChannels(plus: 1, minus: 2),
-                bases: BasisSchedule = .fixed(.z), clock: ClockModel = .ideal) {
+                bases: BasisSchedule = .fixed(.z), clock: ClockModel = .ideal, coherenceRetained: Double = 1) {
+        self.coherenceRetained = coherenceRetained
         self.armEfficiency = armEfficiency
         self.noisePhotonsPerAttempt = noisePhotonsPerAttempt
         self.fibreDelayPs = fibreDelayPs
@@ -53,6 +58,7 @@ public struct HeraldedNode: Sendable, Equatable, Codable {
         try Check.time(fibreDelayPs, path + ".fibreDelayPs")
         try Check.time(readoutDelayPs, path + ".readoutDelayPs")
         try Check.probability(readoutFidelity, path + ".readoutFidelity")
+        try Check.probability(coherenceRetained, path + ".coherenceRetained")
         try readoutChannels.validate(path + ".readoutChannels")
         try bases.validate(path + ".bases")
         try clock.validate(path + ".clock")

@@ -1,0 +1,171 @@
+import Benchmark
+import Foundation
+import Logging
+import Messaging
+import Protocol
+import Security
+import Services
+import TimeTags
+
+// Node services → coordinator over CURVE+ZAP on loopback, as the services run them: every batch spooled
+// durably by the node, journaled by the coordinator (group commit) and acknowledged within the credit.
+
+var quietLogger: Logger {
+    var logger = Logger(label: "qlink.bench")
+    logger.logLevel = .critical
+    return logger
+}
+
+func temporaryDirectory() -> String {
+    let path = NSTemporaryDirectory() + "qlink-services-bench-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// A coordinator on 127.0.0.1 with a throwaway lab CA, running until `stop()`.
+final class RunningCoordinator: @unchecked Sendable {
+    let directory = temporaryDirectory()
+    let context = ZMQContext()
+    let certificates: RunCertificates
+    let server: ServerTransport
+    let service: CoordinatorService
+    let task: Task<Void, any Error>
+    let control: String
+    let publish: String
+
+    init(heralds: HeraldSettings?) async throws {
+        certificates = try RunCertificates.create(directory: directory + "/pki", nodes: ["alice-node", "bob-node"])
+        server = try certificates.serverTransport(context: context, logger: quietLogger)
+        var settings = CoordinatorSettings(controlEndpoint: "tcp://127.0.0.1:0", publishEndpoint: "tcp://127.0.0.1:0",
+                                           journalPath: directory + "/journal.sqlite", labs: ["alice", "bob"])
+        settings.heralds = heralds
+        settings.statusIntervalMs = 50
+        let service = CoordinatorService(settings: settings, transport: server, logger: quietLogger)
+        self.service = service
+        task = Task { try await service.run() }
+        while service.monitor.current.publishEndpoint == nil, service.monitor.current.failure == nil {
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        guard let control = service.monitor.current.controlEndpoint, let publish = service.monitor.current.publishEndpoint else {
+            throw ServiceFailure(what: "coordinator", detail: service.monitor.current.failure ?? "did not bind")
+        }
+        self.control = control
+        self.publish = publish
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = try? await task.value
+        server.zap.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// Two nodes each send `batches` × `tagsPerBatch` tags as fast as they can; returns the wall time until
+/// every batch of both is acknowledged, after checking that the coordinator journaled every tag.
+func twoNodeRun(tagsPerBatch: Int, batches: Int) async throws -> Double {
+    let coordinator = try await RunningCoordinator(heralds: nil)
+    let spacingPs: Int64 = 200
+    let pattern = TagBatch(timesPs: (0..<tagsPerBatch).map { Int64($0) * spacingPs },
+                           channels: (0..<tagsPerBatch).map { TagChannel(1 + $0 % 4) })
+    let nodes = try ["alice", "bob"].map { lab in
+        var settings = NodeSettings(node: "\(lab)-node", lab: lab, controlEndpoint: coordinator.control, publishEndpoint: coordinator.publish,
+                                    spoolPath: coordinator.directory + "/\(lab)-spool.sqlite",
+                                    source: .pattern(pattern, repetitions: batches, spanPs: Int64(tagsPerBatch) * spacingPs))
+        settings.stopWhenDone = true
+        return NodeService(settings: settings, transport: try coordinator.certificates.clientTransport(node: "\(lab)-node", context: coordinator.context),
+                           logger: quietLogger)
+    }
+    let start = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for node in nodes { group.addTask { try await node.run() } }
+        try await group.waitForAll()
+    }
+    let elapsed = ContinuousClock.now - start
+    let expected = Int64(tagsPerBatch * batches)
+    var tags: [String: Int64] = [:]
+    for _ in 0..<200 {
+        tags = coordinator.service.monitor.current.status?.tagsByNode ?? [:]
+        if tags["alice-node"] == expected, tags["bob-node"] == expected { break }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    let lost = nodes.map { $0.monitor.current.droppedTags }.reduce(0, +)
+    await coordinator.stop()
+    guard tags["alice-node"] == expected, tags["bob-node"] == expected, lost == 0 else {
+        throw ServiceFailure(what: "benchmark", detail: "loss: journaled \(tags), expected \(expected) per node, dropped \(lost)")
+    }
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    return seconds
+}
+
+/// One station click sent by lab A's node; the time until its herald arrives on the node's SUB socket.
+final class HeraldProbe: @unchecked Sendable {
+    static let periodPs: Int64 = 100_000
+    let coordinator: RunningCoordinator
+    let dealer: SecureClient
+    let subscriber: SecureClient
+    let session = UInt64.random(in: 1...UInt64.max)
+    var sequence: UInt64 = 0
+
+    init() async throws {
+        coordinator = try await RunningCoordinator(heralds: HeraldSettings(repetitionPeriodPs: Self.periodPs, windowStartPs: 40_000,
+                                                                            windowEndPs: 60_000, stationChannels: [21, 22], stationLab: 0))
+        let transport = try coordinator.certificates.clientTransport(node: "alice-node", context: coordinator.context)
+        dealer = try transport.socket(.dealer, logger: quietLogger)
+        subscriber = try transport.socket(.subscriber, logger: quietLogger)
+        try subscriber.socket.set(.subscribe(prefix: WireMessage.topic(for: .herald)))
+        try dealer.connect(coordinator.control)
+        try subscriber.connect(coordinator.publish)
+        try dealer.socket.set(.receiveTimeout(milliseconds: 5000))
+        try subscriber.socket.set(.receiveTimeout(milliseconds: 5000))
+        try send(.hello(Hello(node: "alice-node", lab: "alice")), sequence: 0)
+        guard let welcome = try dealer.socket.receive(), welcome.count == 2 else { throw ServiceFailure(what: "probe", detail: "no welcome") }
+        // The SUB connection needs a moment before the PUB delivers to it: wait for the first status.
+        try subscriber.socket.set(.subscribe(prefix: WireMessage.topic(for: .status)))
+        _ = try subscriber.socket.receive()
+        try subscriber.socket.set(.unsubscribe(prefix: WireMessage.topic(for: .status)))
+        while try subscriber.socket.receive(options: .dontWait) != nil {}
+    }
+
+    func send(_ body: WireMessage.Body, sequence: UInt64, timePs: Int64 = 0) throws {
+        let (header, payload) = WireMessage(sessionId: session, sequence: sequence, eventTimePs: timePs, body: body).encoded()
+        _ = try dealer.socket.send(Message([Frame(header), Frame(payload)]))
+    }
+
+    /// Sends one batch with a click in the next attempt's window and waits for the herald.
+    func roundTrip() throws {
+        sequence += 1
+        let time = Int64(sequence) * Self.periodPs + 50_000
+        try send(.tagBatch(TagBatch(timesPs: [time], channels: [22])), sequence: sequence, timePs: time)
+        while true {
+            guard let message = try subscriber.socket.receive(), message.count == 3 else {
+                throw ServiceFailure(what: "probe", detail: "no herald within 5 s")
+            }
+            let decoded = try WireMessage.decode(header: message.frames[1].bytes, payload: message.frames[2].bytes)
+            if case .herald(let herald) = decoded.body, herald.attemptId == UInt64(sequence) { break }
+        }
+        while try dealer.socket.receive(options: .dontWait) != nil {}
+    }
+}
+
+let benchmarks: @Sendable () -> Void = {
+    let tagsPerBatch = 65_536, batches = 160
+    Benchmark("Two nodes → coordinator over CURVE, \(batches) × \(tagsPerBatch) tags each, spooled, journaled, acknowledged",
+              configuration: .init(metrics: [.wallClock, .custom("tags/s per node", polarity: .prefersLarger, useScalingFactor: false)],
+                                   warmupIterations: 0, maxDuration: .seconds(60), maxIterations: 3)) { benchmark in
+        let seconds = try await twoNodeRun(tagsPerBatch: tagsPerBatch, batches: batches)
+        let rate = Double(tagsPerBatch * batches) / seconds
+        benchmark.measurement(.custom("tags/s per node", polarity: .prefersLarger, useScalingFactor: false), Int(rate))
+        print(String(format: "two nodes: %.2f s for %d tags each: %.2f M tags/s per node, zero loss", seconds, tagsPerBatch * batches, rate / 1e6))
+    }
+
+    nonisolated(unsafe) var probe: HeraldProbe?
+    Benchmark("Herald latency: station click sent by a node → herald received by the node (CURVE, journaled)",
+              configuration: .init(metrics: [.wallClock], warmupIterations: 20, maxDuration: .seconds(10), maxIterations: 3000),
+              closure: { _ in try probe?.roundTrip() },
+              setup: { probe = try await HeraldProbe() },
+              teardown: {
+                  await probe?.coordinator.stop()
+                  probe = nil
+              })
+}

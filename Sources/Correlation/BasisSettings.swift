@@ -1,0 +1,195 @@
+import TimeTags
+
+/// One of the two labs of a link: `a` is the reference lab, `b` the other.
+public enum LabSide: Int, Sendable, Codable, CaseIterable {
+    case a = 0, b = 1
+}
+
+/// The two outcomes of a two-outcome measurement.
+public enum Outcome: Int, Sendable, Codable {
+    case plus = 0, minus = 1
+}
+
+/// What a detector channel measures: its lab, its outcome and, for passive basis choice, its basis.
+public struct DetectorRole: Sendable, Codable, Equatable {
+    public var channel: TagChannel
+    public var side: LabSide
+    public var outcome: Outcome
+    /// The basis this detector always measures in (passive choice: H/V detectors measure Z, D/A measure X,
+    /// R/L measure Y); nil when the lab's ``BasisSource`` sets the basis.
+    public var basis: String?
+
+    public init(channel: TagChannel, side: LabSide, outcome: Outcome, basis: String? = nil) {
+        self.channel = channel; self.side = side; self.outcome = outcome; self.basis = basis
+    }
+
+    /// The role implied by a detector name: H/V → Z ±, D/A → X ±, R/L → Y ±, `+`/`plus`, `-`/`minus` → ±
+    /// with the basis set elsewhere. Nil for other names (heralds, monitors).
+    public static func fromName(_ name: String, channel: TagChannel, side: LabSide) -> DetectorRole? {
+        switch name.lowercased() {
+        case "h": DetectorRole(channel: channel, side: side, outcome: .plus, basis: "Z")
+        case "v": DetectorRole(channel: channel, side: side, outcome: .minus, basis: "Z")
+        case "d": DetectorRole(channel: channel, side: side, outcome: .plus, basis: "X")
+        case "a": DetectorRole(channel: channel, side: side, outcome: .minus, basis: "X")
+        case "r": DetectorRole(channel: channel, side: side, outcome: .plus, basis: "Y")
+        case "l": DetectorRole(channel: channel, side: side, outcome: .minus, basis: "Y")
+        case "+", "plus", "0": DetectorRole(channel: channel, side: side, outcome: .plus)
+        case "-", "−", "minus", "1": DetectorRole(channel: channel, side: side, outcome: .minus)
+        default: nil
+        }
+    }
+}
+
+/// A basis in force from a time on.
+public struct BasisSegment: Sendable, Codable, Equatable {
+    /// Start of the segment on the lab's own clock, in picoseconds.
+    public var startPs: Int64
+    public var basis: String
+    public init(startPs: Int64, basis: String) { self.startPs = startPs; self.basis = basis }
+}
+
+/// Where a lab's measurement basis comes from.
+public enum BasisSource: Sendable, Codable, Equatable {
+    /// Each detector's own basis (passive choice; see ``DetectorRole/basis``).
+    case detectors
+    /// One basis for the whole file.
+    case fixed(String)
+    /// Bases by time segment (sorted by start; events before the first segment have no basis).
+    case segments([BasisSegment])
+    /// Marker events announce a basis change: marker number → basis from that marker on.
+    case markers([Int32: String])
+}
+
+/// Virtual channels that carry (lab, basis, outcome) after labelling: `base + side·1000 + 2·basis + outcome`.
+public struct OutcomeChannels: Sendable, Equatable {
+    /// The basis labels in index order.
+    public let bases: [String]
+    public static let base: TagChannel = 100_000
+
+    public init(bases: [String]) { self.bases = bases }
+
+    /// The virtual channel of an outcome in basis `basisIndex` on `side`.
+    public func channel(side: LabSide, basisIndex: Int, outcome: Outcome) -> TagChannel {
+        Self.base + TagChannel(side.rawValue * 1000 + 2 * basisIndex + outcome.rawValue)
+    }
+
+    public func channel(side: LabSide, basis: String, outcome: Outcome) -> TagChannel? {
+        bases.firstIndex(of: basis).map { channel(side: side, basisIndex: $0, outcome: outcome) }
+    }
+
+    /// Decodes a virtual channel.
+    public func decode(_ channel: TagChannel) -> (side: LabSide, basisIndex: Int, outcome: Outcome)? {
+        let offset = Int(channel) - Int(Self.base)
+        guard offset >= 0, offset < 2000 else { return nil }
+        let side: LabSide = offset >= 1000 ? .b : .a
+        let rest = offset % 1000
+        guard rest / 2 < bases.count else { return nil }
+        return (side, rest / 2, rest % 2 == 0 ? .plus : .minus)
+    }
+}
+
+/// Replaces outcome-detector events by virtual channels naming lab, basis and outcome, with the basis taken
+/// from each lab's ``BasisSource`` as the stream goes by (markers are consumed in time order). Events of
+/// other channels pass unchanged; outcome events with no basis yet (before the first marker or segment)
+/// are dropped and counted in ``unlabelledEvents``. Memory: the current basis per lab.
+public struct BasisLabeler: Sendable {
+    public let outcomeChannels: OutcomeChannels
+    private let roles: [TagChannel: DetectorRole]
+    private let sources: [BasisSource]
+    private var current: [Int?]
+    private var segmentIndex: [Int]
+    private var markerMaps: [[Int32: Int]]
+    /// Outcome events dropped because their lab had no basis yet.
+    public private(set) var unlabelledEvents: Int64 = 0
+    /// When true, each outcome event is kept on its own channel and the labelled copy added right after it
+    /// (same time), so that channel-pair counting and basis counting can share one stream.
+    public var keepsOriginalEvents = false
+
+    /// A labeller for `roles`, with basis source `sourceA` for lab A and `sourceB` for lab B.
+    public init(roles: [DetectorRole], sourceA: BasisSource, sourceB: BasisSource) throws(CorrelationError) {
+        var labels: [String] = []
+        func add(_ label: String) { if !labels.contains(label) { labels.append(label) } }
+        var table: [TagChannel: DetectorRole] = [:]
+        for role in roles {
+            guard table[role.channel] == nil else {
+                throw CorrelationError(.invalidParameter, "channel \(role.channel) has two detector roles", context: "basis labelling")
+            }
+            table[role.channel] = role
+            if let basis = role.basis { add(basis) }
+        }
+        for source in [sourceA, sourceB] {
+            switch source {
+            case .detectors: break
+            case .fixed(let basis): add(basis)
+            case .segments(let segments):
+                guard zip(segments, segments.dropFirst()).allSatisfy({ $0.startPs <= $1.startPs }) else {
+                    throw CorrelationError(.invalidParameter, "basis segments must be sorted by start time", context: "basis labelling")
+                }
+                segments.forEach { add($0.basis) }
+            case .markers(let map): map.keys.sorted().forEach { add(map[$0] ?? "") }
+            }
+        }
+        guard labels.count <= 500 else {
+            throw CorrelationError(.invalidParameter, "more than 500 basis labels", context: "basis labelling")
+        }
+        outcomeChannels = OutcomeChannels(bases: labels)
+        self.roles = table
+        sources = [sourceA, sourceB]
+        current = [nil, nil]
+        segmentIndex = [0, 0]
+        markerMaps = [sourceA, sourceB].map { source in
+            guard case .markers(let map) = source else { return [:] }
+            return map.compactMapValues { labels.firstIndex(of: $0) }
+        }
+        for side in 0..<2 {
+            if case .fixed(let basis) = sources[side] { current[side] = labels.firstIndex(of: basis) }
+        }
+    }
+
+    /// Labels one sorted chunk (markers in the chunk apply from their time on).
+    public mutating func process(_ batch: TagBatch) -> TagBatch {
+        var output = TagBatch(capacity: batch.count)
+        output.gaps = batch.gaps
+        let markers = batch.markers.sorted { $0.timePs < $1.timePs }
+        var m = 0
+        for index in 0..<batch.count {
+            let t = batch.timesPs[index]
+            while m < markers.count, markers[m].timePs <= t { apply(markers[m]); m += 1 }
+            let channel = batch.channels[index]
+            guard let role = roles[channel] else { output.append(timePs: t, channel: channel); continue }
+            if keepsOriginalEvents { output.append(timePs: t, channel: channel) }
+            let side = role.side.rawValue
+            var basisIndex: Int?
+            switch sources[side] {
+            case .detectors: basisIndex = role.basis.flatMap { outcomeChannels.bases.firstIndex(of: $0) }
+            case .segments(let segments):
+                while segmentIndex[side] < segments.count, segments[segmentIndex[side]].startPs <= t {
+                    current[side] = outcomeChannels.bases.firstIndex(of: segments[segmentIndex[side]].basis)
+                    segmentIndex[side] += 1
+                }
+                basisIndex = current[side]
+            case .fixed, .markers: basisIndex = current[side]
+            }
+            guard let basisIndex else { unlabelledEvents += 1; continue }
+            output.append(timePs: t, channel: outcomeChannels.channel(side: role.side, basisIndex: basisIndex, outcome: role.outcome))
+        }
+        while m < markers.count { apply(markers[m]); m += 1 }
+        output.markers = batch.markers
+        return output
+    }
+
+    /// The virtual channels a physical channel can be labelled as (one per basis it may be measured in).
+    public func labelledChannels(of channel: TagChannel) -> [TagChannel] {
+        guard let role = roles[channel] else { return [] }
+        if case .detectors = sources[role.side.rawValue] {
+            return role.basis.flatMap { outcomeChannels.channel(side: role.side, basis: $0, outcome: role.outcome) }.map { [$0] } ?? []
+        }
+        return outcomeChannels.bases.indices.map { outcomeChannels.channel(side: role.side, basisIndex: $0, outcome: role.outcome) }
+    }
+
+    private mutating func apply(_ marker: MarkerEvent) {
+        for side in 0..<2 {
+            if let index = markerMaps[side][marker.marker] { current[side] = index }
+        }
+    }
+}

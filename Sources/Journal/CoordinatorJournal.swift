@@ -1,0 +1,252 @@
+import Foundation
+import GRDB
+import Protocol
+
+/// The coordinator's durable record: received batch metadata, heralds, acknowledgements, alerts,
+/// configuration changes, clock-offset samples and rolling results, in one SQLite file (WAL, fsync on commit).
+///
+/// Writes are append-only. Batch identity (node, session, sequence) is a unique key, so the journal is
+/// also what deduplicates resent batches across coordinator restarts.
+public final class CoordinatorJournal: Sendable {
+    /// The file path.
+    public let path: String
+    private let queue: DatabaseQueue
+
+    /// Opens or creates the journal at `path`.
+    public init(path: String) throws(JournalError) {
+        self.path = path
+        queue = try DurableDatabase.open(path: path, migrations: [("v1", Self.schema)])
+    }
+
+    static let schema = """
+    CREATE TABLE run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE batch (
+        node TEXT NOT NULL, session INTEGER NOT NULL, seq INTEGER NOT NULL,
+        checksum INTEGER NOT NULL, first_ps INTEGER NOT NULL, last_ps INTEGER NOT NULL, tags INTEGER NOT NULL,
+        received_at REAL NOT NULL, PRIMARY KEY (node, session, seq));
+    CREATE TABLE herald (
+        seq INTEGER PRIMARY KEY, attempt INTEGER NOT NULL, outcome INTEGER NOT NULL,
+        time_ps INTEGER NOT NULL, detection_ps INTEGER NOT NULL, decided_at REAL NOT NULL);
+    CREATE TABLE acknowledgement (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, node TEXT NOT NULL, session INTEGER NOT NULL,
+        seq INTEGER NOT NULL, status INTEGER NOT NULL, sent_at REAL NOT NULL);
+    CREATE TABLE alert (id INTEGER PRIMARY KEY AUTOINCREMENT, level TEXT NOT NULL, message TEXT NOT NULL, at REAL NOT NULL);
+    CREATE TABLE configuration_change (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, value TEXT NOT NULL, at REAL NOT NULL);
+    CREATE TABLE clock_offset (id INTEGER PRIMARY KEY AUTOINCREMENT, time_ps INTEGER NOT NULL, offset_ps REAL NOT NULL, at REAL NOT NULL);
+    CREATE TABLE result (id INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT NOT NULL, at REAL NOT NULL);
+    """
+
+    /// Metadata of one received batch.
+    public struct BatchRecord: Sendable, Equatable {
+        public var node: String
+        public var session: UInt64
+        public var sequence: UInt64
+        public var checksum: UInt32
+        public var firstPs: Int64
+        public var lastPs: Int64
+        public var tags: Int
+        public init(node: String, session: UInt64, sequence: UInt64, checksum: UInt32, firstPs: Int64, lastPs: Int64, tags: Int) {
+            self.node = node
+            self.session = session
+            self.sequence = sequence
+            self.checksum = checksum
+            self.firstPs = firstPs
+            self.lastPs = lastPs
+            self.tags = tags
+        }
+    }
+
+    /// The run id: created on first open, the same after every restart of the same journal.
+    public func runId() throws(JournalError) -> UInt64 {
+        try DurableDatabase.run(path, "read run id") {
+            try queue.write { db in
+                if let text = try String.fetchOne(db, sql: "SELECT value FROM run WHERE key = 'run_id'"), let id = UInt64(text) {
+                    return id
+                }
+                let id = UInt64.random(in: 1...UInt64.max)
+                try db.execute(sql: "INSERT INTO run (key, value) VALUES ('run_id', ?)", arguments: [String(id)])
+                return id
+            }
+        }
+    }
+
+    /// Records a batch once. - Returns: `false` if (node, session, sequence) was already journaled.
+    @discardableResult
+    public func recordBatch(_ record: BatchRecord) throws(JournalError) -> Bool {
+        try DurableDatabase.run(path, "record batch") {
+            try queue.write { db in
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO batch (node, session, seq, checksum, first_ps, last_ps, tags, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [record.node, record.session.sqlBits, record.sequence.sqlBits, Int64(record.checksum),
+                                     record.firstPs, record.lastPs, record.tags, Date().timeIntervalSince1970])
+                return db.changesCount == 1
+            }
+        }
+    }
+
+    /// Records batches and heralds in one transaction (one fsync): the coordinator's group commit for
+    /// everything it received in one round. Batches already journaled and heralds already held are skipped.
+    /// - Returns: how many of `batches` were new.
+    @discardableResult
+    public func commit(batches: [BatchRecord], heralds: [Herald]) throws(JournalError) -> Int {
+        guard !batches.isEmpty || !heralds.isEmpty else { return 0 }
+        return try DurableDatabase.run(path, "commit batches and heralds") {
+            try queue.write { db in
+                let now = Date().timeIntervalSince1970
+                var inserted = 0
+                let batchStatement = try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO batch (node, session, seq, checksum, first_ps, last_ps, tags, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for record in batches {
+                    try batchStatement.execute(arguments: [record.node, record.session.sqlBits, record.sequence.sqlBits, Int64(record.checksum),
+                                                           record.firstPs, record.lastPs, record.tags, now])
+                    inserted += db.changesCount
+                }
+                let heraldStatement = try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO herald (seq, attempt, outcome, time_ps, detection_ps, decided_at) VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+                for herald in heralds {
+                    try heraldStatement.execute(arguments: [herald.sequence.sqlBits, herald.attemptId.sqlBits, Int(herald.outcome.rawValue),
+                                                            herald.timePs, herald.detectionPs, now])
+                }
+                return inserted
+            }
+        }
+    }
+
+    /// The highest sequence journaled for (node, session), 0 if none.
+    public func lastSequence(node: String, session: UInt64) throws(JournalError) -> UInt64 {
+        try DurableDatabase.run(path, "read last sequence") {
+            try queue.read { db in
+                UInt64(sqlBits: try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM batch WHERE node = ? AND session = ?",
+                                                   arguments: [node, session.sqlBits]) ?? 0)
+            }
+        }
+    }
+
+    /// All batch records, in journal order.
+    public func batches() throws(JournalError) -> [BatchRecord] {
+        try DurableDatabase.run(path, "read batches") {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM batch ORDER BY rowid").map { row in
+                    BatchRecord(node: row["node"], session: UInt64(sqlBits: row["session"]), sequence: UInt64(sqlBits: row["seq"]),
+                                checksum: UInt32(truncatingIfNeeded: row["checksum"] as Int64), firstPs: row["first_ps"],
+                                lastPs: row["last_ps"], tags: row["tags"])
+                }
+            }
+        }
+    }
+
+    /// Total tags journaled per node.
+    public func tagTotals() throws(JournalError) -> [String: Int64] {
+        try DurableDatabase.run(path, "read totals") {
+            try queue.read { db in
+                var totals: [String: Int64] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT node, SUM(tags) AS total FROM batch GROUP BY node") {
+                    totals[row["node"]] = row["total"]
+                }
+                return totals
+            }
+        }
+    }
+
+    /// Records a herald (its sequence is unique).
+    public func recordHerald(_ herald: Herald) throws(JournalError) {
+        try DurableDatabase.run(path, "record herald") {
+            try queue.write { db in
+                try db.execute(sql: "INSERT OR IGNORE INTO herald (seq, attempt, outcome, time_ps, detection_ps, decided_at) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [herald.sequence.sqlBits, herald.attemptId.sqlBits, Int(herald.outcome.rawValue),
+                                           herald.timePs, herald.detectionPs, Date().timeIntervalSince1970])
+            }
+        }
+    }
+
+    /// Heralds with sequence numbers in `range`, in order.
+    public func heralds(in range: ClosedRange<UInt64>) throws(JournalError) -> [Herald] {
+        try DurableDatabase.run(path, "read heralds") {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM herald WHERE seq BETWEEN ? AND ? ORDER BY seq",
+                                 arguments: [range.lowerBound.sqlBits, range.upperBound.sqlBits]).map { row in
+                    Herald(sequence: UInt64(sqlBits: row["seq"]), attemptId: UInt64(sqlBits: row["attempt"]),
+                           outcome: HeraldOutcome(rawValue: UInt8(truncatingIfNeeded: row["outcome"] as Int64)) ?? .failure,
+                           timePs: row["time_ps"], detectionPs: row["detection_ps"])
+                }
+            }
+        }
+    }
+
+    /// The highest herald sequence journaled (0: none) and the latest attempt id decided.
+    public func lastHerald() throws(JournalError) -> (sequence: UInt64, attemptId: UInt64) {
+        try DurableDatabase.run(path, "read last herald") {
+            try queue.read { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT seq, attempt FROM herald ORDER BY seq DESC LIMIT 1") else { return (0, 0) }
+                return (UInt64(sqlBits: row["seq"]), UInt64(sqlBits: row["attempt"]))
+            }
+        }
+    }
+
+    /// Records an acknowledgement sent to a node.
+    public func recordAcknowledgement(node: String, session: UInt64, sequence: UInt64, status: AcknowledgementStatus) throws(JournalError) {
+        try insert("INSERT INTO acknowledgement (node, session, seq, status, sent_at) VALUES (?, ?, ?, ?, ?)",
+                   [node, session.sqlBits, sequence.sqlBits, Int(status.rawValue), Date().timeIntervalSince1970])
+    }
+
+    /// Records an alert.
+    public func recordAlert(level: String, message: String) throws(JournalError) {
+        try insert("INSERT INTO alert (level, message, at) VALUES (?, ?, ?)", [level, message, Date().timeIntervalSince1970])
+    }
+
+    /// Records a configuration change (e.g. a new repetition rate).
+    public func recordConfigurationChange(key: String, value: String) throws(JournalError) {
+        try insert("INSERT INTO configuration_change (key, value, at) VALUES (?, ?, ?)", [key, value, Date().timeIntervalSince1970])
+    }
+
+    /// Records a clock-offset sample.
+    public func recordClockOffset(timePs: Int64, offsetPs: Double) throws(JournalError) {
+        try insert("INSERT INTO clock_offset (time_ps, offset_ps, at) VALUES (?, ?, ?)", [timePs, offsetPs, Date().timeIntervalSince1970])
+    }
+
+    /// Records a rolling result (JSON text).
+    public func recordResult(json: String) throws(JournalError) {
+        try insert("INSERT INTO result (json, at) VALUES (?, ?)", [json, Date().timeIntervalSince1970])
+    }
+
+    /// Rolling results journaled (JSON text), oldest first, with the wall-clock time they were written.
+    public func results() throws(JournalError) -> [(at: Double, json: String)] {
+        try DurableDatabase.run(path, "read results") {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT json, at FROM result ORDER BY id").map { (at: $0["at"], json: $0["json"]) }
+            }
+        }
+    }
+
+    /// Clock-offset samples, oldest first: link time (ps) and offset (ps).
+    public func clockOffsets() throws(JournalError) -> [(timePs: Int64, offsetPs: Double)] {
+        try DurableDatabase.run(path, "read clock offsets") {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT time_ps, offset_ps FROM clock_offset ORDER BY id").map { (timePs: $0["time_ps"], offsetPs: $0["offset_ps"]) }
+            }
+        }
+    }
+
+    /// Number of rows in a journal table (for reports and tests).
+    public func count(_ table: Table) throws(JournalError) -> Int {
+        try DurableDatabase.run(path, "count \(table.rawValue)") {
+            try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table.rawValue)") ?? 0 }
+        }
+    }
+
+    /// The journal's tables.
+    public enum Table: String, Sendable, CaseIterable {
+        case batch, herald, acknowledgement, alert, configurationChange = "configuration_change", clockOffset = "clock_offset", result
+    }
+
+    private func insert(_ sql: String, _ arguments: StatementArguments) throws(JournalError) {
+        try DurableDatabase.run(path, "append") {
+            try queue.write { db in try db.execute(sql: sql, arguments: arguments) }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+import Foundation
+import TimeTags
+
+/// A decoded QLink message: the header plus its typed body.
+///
+/// On the wire every message is exactly two frames, the header (``MessageHeader``) and the payload
+/// (possibly empty). A ROUTER adds the peer's routing id in front; a PUB message adds a topic frame
+/// (``WireMessage/topic``) in front.
+public struct WireMessage: Sendable, Equatable {
+    /// The typed body of a message.
+    public enum Body: Sendable, Equatable {
+        case hello(Hello)
+        case welcome(Welcome)
+        case tagBatch(TagBatch)
+        case acknowledgement(Acknowledgement)
+        case heartbeat
+        case herald(Herald)
+        case status(StatusReport)
+        case error(ErrorReport)
+        case setRepetitionRate(SetRepetitionRate)
+        case controlAck(ControlAck)
+        case heraldRequest(HeraldRequest)
+
+        var type: MessageType {
+            switch self {
+            case .hello: return .hello
+            case .welcome: return .welcome
+            case .tagBatch: return .tagBatch
+            case .acknowledgement: return .acknowledgement
+            case .heartbeat: return .heartbeat
+            case .herald: return .herald
+            case .status: return .status
+            case .error: return .error
+            case .setRepetitionRate: return .setRepetitionRate
+            case .controlAck: return .controlAck
+            case .heraldRequest: return .heraldRequest
+            }
+        }
+    }
+
+    public var header: MessageHeader
+    public var body: Body
+
+    /// Builds a message; the header's type, payload length, checksum and item count are filled in by ``encoded()``.
+    public init(sessionId: UInt64, sequence: UInt64, eventTimePs: Int64 = 0, body: Body) {
+        header = MessageHeader(type: body.type, sessionId: sessionId, sequence: sequence, eventTimePs: eventTimePs)
+        self.body = body
+        header.itemCount = body.itemCount
+        header.payloadLength = 0
+    }
+
+    init(header: MessageHeader, body: Body) {
+        self.header = header
+        self.body = body
+    }
+
+    /// The PUB topic frame for broadcasts: `herald` or `status`.
+    public static func topic(for type: MessageType) -> [UInt8] { Array(type.description.utf8) }
+
+    /// The two frames: header and payload. The header carries the payload's length and CRC32C.
+    public func encoded() -> (header: [UInt8], payload: [UInt8]) {
+        let payload = body.payloadBytes()
+        var header = self.header
+        header.type = body.type
+        header.payloadLength = UInt32(truncatingIfNeeded: payload.count)
+        header.checksum = CRC32C.checksum(payload)
+        header.itemCount = body.itemCount
+        return (header.encoded(), payload)
+    }
+
+    /// Decodes a header frame and a payload frame (any alignment).
+    /// - Parameter maxPayloadBytes: larger payloads are rejected as ``ProtocolError/Kind/oversized``.
+    public static func decode(header headerBytes: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer,
+                              maxPayloadBytes: Int = 64 << 20) throws(ProtocolError) -> WireMessage {
+        let header = try MessageHeader.decode(headerBytes)
+        guard payload.count <= maxPayloadBytes else {
+            throw ProtocolError(.oversized, "payload of \(payload.count) bytes exceeds the limit of \(maxPayloadBytes)")
+        }
+        guard Int(header.payloadLength) == payload.count else {
+            throw ProtocolError(.badLength, "header announces \(header.payloadLength) payload bytes, frame has \(payload.count)")
+        }
+        let computed = CRC32C.checksum(payload)
+        guard computed == header.checksum else {
+            throw ProtocolError(.checksumMismatch, "\(header.type) \(header.sequence): CRC32C \(hex(computed)) differs from header \(hex(header.checksum))")
+        }
+        return WireMessage(header: header, body: try Body.decode(header: header, payload: payload))
+    }
+
+    /// Decodes from two byte arrays (convenience for tests and small messages).
+    public static func decode(header: [UInt8], payload: [UInt8], maxPayloadBytes: Int = 64 << 20) throws(ProtocolError) -> WireMessage {
+        do {
+            return try header.withUnsafeBytes { h in
+                try payload.withUnsafeBytes { p in try decode(header: h, payload: p, maxPayloadBytes: maxPayloadBytes) }
+            }
+        } catch let error as ProtocolError {
+            throw error
+        } catch {
+            throw ProtocolError(.badPayload, "\(error)")
+        }
+    }
+}
+
+func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
+
+extension WireMessage.Body {
+    var itemCount: UInt32 {
+        if case .tagBatch(let batch) = self { return UInt32(truncatingIfNeeded: batch.count) }
+        return 0
+    }
+
+    func payloadBytes() -> [UInt8] {
+        var writer = ByteWriter()
+        switch self {
+        case .hello(let hello):
+            return Self.json(hello)
+        case .status(let status):
+            return Self.json(status)
+        case .welcome(let welcome):
+            writer.put(welcome.lastAcceptedSequence)
+            writer.put(welcome.credit)
+            writer.put(UInt32(0))
+            writer.put(welcome.nextHeraldSequence)
+            writer.put(welcome.runId)
+        case .tagBatch(let batch):
+            return TagPayload.encode(batch)
+        case .acknowledgement(let ack):
+            writer.put(ack.session)
+            writer.put(ack.sequence)
+            writer.put(ack.status.rawValue)
+            writer.put(UInt8(0)); writer.put(UInt16(0))
+            writer.put(ack.credit)
+            writer.put(ack.resendFrom)
+        case .heartbeat:
+            break
+        case .herald(let herald):
+            writer.put(herald.attemptId)
+            writer.put(herald.outcome.rawValue)
+            writer.put(bytes: [UInt8](repeating: 0, count: 7))
+            writer.put(herald.detectionPs)
+        case .error(let report):
+            writer.put(report.code)
+            writer.put(bytes: Array(report.text.utf8))
+        case .setRepetitionRate(let request):
+            writer.put(request.requestId)
+            writer.put(request.rateHz)
+        case .controlAck(let ack):
+            writer.put(ack.requestId)
+            writer.put(UInt64(ack.applied ? 1 : 0))
+            writer.put(ack.valueInForce)
+        case .heraldRequest(let request):
+            writer.put(request.first)
+            writer.put(request.last)
+        }
+        return writer.bytes
+    }
+
+    static func json<T: Encodable>(_ value: T) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
+    }
+
+    static func parseJSON<T: Decodable>(_ type: T.Type, _ payload: UnsafeRawBufferPointer) throws(ProtocolError) -> T {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(T.self, from: Data(payload))
+        } catch {
+            throw ProtocolError(.badPayload, "JSON payload is not a valid \(T.self): \(error)")
+        }
+    }
+
+    static func requireSize(_ payload: UnsafeRawBufferPointer, _ size: Int, _ type: MessageType) throws(ProtocolError) {
+        guard payload.count == size else {
+            throw ProtocolError(.badLength, "\(type) payload has \(payload.count) bytes, the layout needs \(size)")
+        }
+    }
+
+    static func decode(header: MessageHeader, payload: UnsafeRawBufferPointer) throws(ProtocolError) -> WireMessage.Body {
+        var reader = ByteReader(payload)
+        switch header.type {
+        case .hello:
+            return .hello(try parseJSON(Hello.self, payload))
+        case .status:
+            return .status(try parseJSON(StatusReport.self, payload))
+        case .welcome:
+            try requireSize(payload, Welcome.size, header.type)
+            let last: UInt64 = try reader.read()
+            let credit: UInt32 = try reader.read()
+            _ = try reader.read(UInt32.self)
+            let nextHerald: UInt64 = try reader.read()
+            let runId: UInt64 = try reader.read()
+            return .welcome(Welcome(lastAcceptedSequence: last, credit: credit, nextHeraldSequence: nextHerald, runId: runId))
+        case .tagBatch:
+            return .tagBatch(try TagPayload.decode(payload, expectedCount: Int(header.itemCount)))
+        case .acknowledgement:
+            try requireSize(payload, Acknowledgement.size, header.type)
+            let session: UInt64 = try reader.read()
+            let sequence: UInt64 = try reader.read()
+            let rawStatus: UInt8 = try reader.read()
+            _ = try reader.read(UInt8.self); _ = try reader.read(UInt16.self)
+            let credit: UInt32 = try reader.read()
+            let resendFrom: UInt64 = try reader.read()
+            guard let status = AcknowledgementStatus(rawValue: rawStatus) else {
+                throw ProtocolError(.badPayload, "acknowledgement status \(rawStatus) is unknown")
+            }
+            return .acknowledgement(Acknowledgement(session: session, sequence: sequence, status: status, credit: credit, resendFrom: resendFrom))
+        case .heartbeat:
+            try requireSize(payload, 0, header.type)
+            return .heartbeat
+        case .herald:
+            try requireSize(payload, Herald.size, header.type)
+            let attempt: UInt64 = try reader.read()
+            let rawOutcome: UInt8 = try reader.read()
+            _ = try reader.readBytes(7)
+            let detection: Int64 = try reader.read()
+            guard let outcome = HeraldOutcome(rawValue: rawOutcome) else {
+                throw ProtocolError(.badPayload, "herald outcome \(rawOutcome) is unknown")
+            }
+            return .herald(Herald(sequence: header.sequence, attemptId: attempt, outcome: outcome, timePs: header.eventTimePs, detectionPs: detection))
+        case .error:
+            guard payload.count >= 2 else { throw ProtocolError(.badLength, "error payload shorter than its 2-byte code") }
+            let code: UInt16 = try reader.read()
+            let text = String(decoding: try reader.readBytes(reader.remaining), as: UTF8.self)
+            return .error(ErrorReport(code: code, text: text))
+        case .setRepetitionRate:
+            try requireSize(payload, SetRepetitionRate.size, header.type)
+            let id: UInt64 = try reader.read()
+            let rate = try reader.readDouble()
+            guard rate.isFinite, rate > 0 else { throw ProtocolError(.badPayload, "repetition rate \(rate) Hz is not a positive number") }
+            return .setRepetitionRate(SetRepetitionRate(requestId: id, rateHz: rate))
+        case .controlAck:
+            try requireSize(payload, ControlAck.size, header.type)
+            let id: UInt64 = try reader.read()
+            let applied: UInt64 = try reader.read()
+            let value = try reader.readDouble()
+            return .controlAck(ControlAck(requestId: id, applied: applied != 0, valueInForce: value))
+        case .heraldRequest:
+            try requireSize(payload, HeraldRequest.size, header.type)
+            let first: UInt64 = try reader.read()
+            let last: UInt64 = try reader.read()
+            guard first <= last else { throw ProtocolError(.badPayload, "herald request range \(first)…\(last) is empty") }
+            return .heraldRequest(HeraldRequest(first: first, last: last))
+        }
+    }
+}

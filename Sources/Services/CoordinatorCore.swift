@@ -1,0 +1,277 @@
+import Foundation
+import Journal
+import Logging
+import Messaging
+import Protocol
+import Security
+import TimeTags
+
+/// What the coordinator sends in answer to a message or a timer.
+enum Outgoing {
+    /// To one node, through the ROUTER.
+    case reply(peer: Frame, WireMessage)
+    /// To everyone, through the PUB.
+    case broadcast(WireMessage)
+}
+
+/// The coordinator's protocol logic, run on its socket thread: introductions, batch acceptance with
+/// deduplication and gap handling against the journal, acknowledgements with credit, heralds, the live
+/// analysis and status. Never crashes on bad input: it counts, logs and answers with an error.
+final class CoordinatorCore {
+    struct Peer {
+        var node: String
+        var lab: String
+        var labIndex: Int?
+        var session: UInt64
+    }
+
+    let settings: CoordinatorSettings
+    let journal: CoordinatorJournal
+    let logger: Logger
+    let authenticatedSender: (Message) -> Result<String, VerificationFailure>
+    let runId: UInt64
+    let sessionId = UInt64.random(in: 1...UInt64.max)
+    private let started = Date()
+    private var peers: [[UInt8]: Peer] = [:]
+    private var lastAccepted: [String: UInt64] = [:]
+    private var analysis: LiveAnalysis?
+    private var decider: HeraldDecider?
+    private var publishSequence: UInt64 = 0
+    private(set) var status: StatusReport
+    private(set) var counters = ProtocolCounters()
+    private(set) var snapshot = AnalysisSnapshot()
+    /// Group commit: batches and heralds decided in this receive round, journaled together by ``commit()``
+    /// before any acknowledgement or herald of the round leaves.
+    private var pendingBatches: [CoordinatorJournal.BatchRecord] = []
+    private var pendingHeralds: [Herald] = []
+    private var outbox: [Outgoing] = []
+
+    init(settings: CoordinatorSettings, journal: CoordinatorJournal, logger: Logger,
+         authenticatedSender: @escaping (Message) -> Result<String, VerificationFailure>) throws(JournalError) {
+        self.settings = settings
+        self.journal = journal
+        self.logger = logger
+        self.authenticatedSender = authenticatedSender
+        runId = try journal.runId()
+        status = StatusReport(runId: runId)
+        status.tagsByNode = try journal.tagTotals()
+        status.batchesAccepted = Int64(try journal.count(.batch))
+        let last = try journal.lastHerald()
+        status.heralds = Int64(last.sequence)
+        analysis = settings.analysis.map(LiveAnalysis.init(layout:))
+        if let heralds = settings.heralds {
+            decider = HeraldDecider(repetitionPeriodPs: heralds.repetitionPeriodPs, windowStartPs: heralds.windowStartPs,
+                                    windowEndPs: heralds.windowEndPs, stationChannels: heralds.stationChannels,
+                                    heraldProtocol: heralds.heraldProtocol,
+                                    nextSequence: last.sequence + 1, lastDecidedAttempt: last.attemptId)
+        }
+    }
+
+    /// Takes one message received on the ROUTER; its answers wait in the outbox until ``commit()``.
+    func receive(_ message: Message) {
+        outbox += handle(message)
+    }
+
+    /// Journals everything received since the last commit in one transaction, then hands out the
+    /// answers (acknowledgements, heralds, errors) in order. A journal failure is thrown: nothing of the
+    /// round is acknowledged, and the nodes resend it to a restarted coordinator.
+    func commit() throws(JournalError) -> [Outgoing] {
+        if !pendingBatches.isEmpty || !pendingHeralds.isEmpty {
+            try journal.commit(batches: pendingBatches, heralds: pendingHeralds)
+            pendingBatches.removeAll(keepingCapacity: true)
+            pendingHeralds.removeAll(keepingCapacity: true)
+        }
+        defer { outbox.removeAll(keepingCapacity: true) }
+        return outbox
+    }
+
+    /// Handles one message received on the ROUTER: `[routing id, header, payload]`.
+    private func handle(_ message: Message) -> [Outgoing] {
+        guard let peer = message[safe: 0] else { return [] }
+        let sender: String
+        switch authenticatedSender(message) {
+        case .success(let name):
+            sender = name
+        case .failure(let failure):
+            // Revoked since the handshake or no identity: dropped, counted by the authenticator, logged.
+            status.unauthenticated += 1
+            logger.warning("coordinator.message.unauthenticated", metadata: ["qlink.reason": "\(failure)"])
+            return []
+        }
+        guard message.count == 3 else {
+            return reject(ProtocolError(.frameCount, "expected 3 frames (routing id, header, payload), got \(message.count)"), peer: peer)
+        }
+        let decoded: WireMessage
+        switch FrameCodec.decode(header: message.frames[1], payload: message.frames[2], maxPayloadBytes: settings.maxPayloadBytes) {
+        case .success(let value):
+            decoded = value
+        case .failure(let error):
+            if error.kind == .checksumMismatch, let header = FrameCodec.header(message.frames[1]), header.type == .tagBatch {
+                counters.count(error)
+                status.malformed = counters.total
+                logger.warning("coordinator.batch.corrupt", metadata: ["qlink.sequence": "\(header.sequence)"])
+                return [.reply(peer: peer, envelope(.acknowledgement(Acknowledgement(session: header.sessionId, sequence: header.sequence,
+                                                                                   status: .corrupt, credit: settings.credit))))]
+            }
+            return reject(error, peer: peer)
+        }
+        do {
+            return try dispatch(decoded, peer: peer, sender: sender)
+        } catch {
+            logger.error("coordinator.journal.failed", metadata: ["qlink.error": "\(error)"])
+            try? journal.recordAlert(level: "error", message: "\(error)")
+            return [.reply(peer: peer, envelope(.error(ErrorReport(code: 0, text: "coordinator journal failure: \(error)"))))]
+        }
+    }
+
+    private func reject(_ error: ProtocolError, peer: Frame) -> [Outgoing] {
+        counters.count(error)
+        status.malformed = counters.total
+        logger.warning("coordinator.message.rejected", metadata: ["qlink.kind": "\(error.kind.rawValue)", "qlink.detail": "\(error.detail)"])
+        return [.reply(peer: peer, envelope(.error(ErrorReport(error))))]
+    }
+
+    private func envelope(_ body: WireMessage.Body, sequence: UInt64 = 0, timePs: Int64 = 0) -> WireMessage {
+        WireMessage(sessionId: sessionId, sequence: sequence, eventTimePs: timePs, body: body)
+    }
+
+    private func dispatch(_ message: WireMessage, peer: Frame, sender: String) throws(JournalError) -> [Outgoing] {
+        let key = peer.bytes
+        switch message.body {
+        case .hello(let hello):
+            return try introduce(hello, session: message.header.sessionId, peer: peer, sender: sender)
+        case .tagBatch(let batch):
+            guard let known = peers[key] else {
+                return reject(ProtocolError(.notIntroduced, "a tag batch from a peer that has not said hello"), peer: peer)
+            }
+            return try accept(batch, header: message.header, from: known, peer: peer)
+        case .heartbeat:
+            return []
+        case .heraldRequest(let request):
+            guard peers[key] != nil else {
+                return reject(ProtocolError(.notIntroduced, "a herald request from a peer that has not said hello"), peer: peer)
+            }
+            let last = min(request.last, request.first + 10_000)
+            // Heralds of this round are not journaled yet: commit them first, keeping the outbox order.
+            if !pendingBatches.isEmpty || !pendingHeralds.isEmpty {
+                try journal.commit(batches: pendingBatches, heralds: pendingHeralds)
+                pendingBatches.removeAll(keepingCapacity: true)
+                pendingHeralds.removeAll(keepingCapacity: true)
+            }
+            return try journal.heralds(in: request.first...last).map { herald in
+                .reply(peer: peer, envelope(.herald(herald), sequence: herald.sequence, timePs: herald.timePs))
+            }
+        case .controlAck(let ack):
+            try journal.recordConfigurationChange(key: "repetition_rate_hz.\(peers[key]?.node ?? "?")",
+                                                  value: "\(ack.valueInForce) (request \(ack.requestId), applied \(ack.applied))")
+            return []
+        case .error(let report):
+            logger.warning("coordinator.peer.error", metadata: ["qlink.code": "\(report.code)", "qlink.text": "\(report.text)"])
+            return []
+        case .welcome, .acknowledgement, .herald, .status, .setRepetitionRate:
+            return reject(ProtocolError(.unknownType, "\(message.header.type) is not sent to the coordinator"), peer: peer)
+        }
+    }
+
+    private func introduce(_ hello: Hello, session: UInt64, peer: Frame, sender: String) throws(JournalError) -> [Outgoing] {
+        guard hello.protocolVersion == Int(MessageHeader.currentVersion) else {
+            return reject(ProtocolError(.versionMismatch, "node speaks version \(hello.protocolVersion)"), peer: peer)
+        }
+        guard sender == hello.node else {
+            return reject(ProtocolError(.badPayload, "hello names node '\(hello.node)' but the certificate says '\(sender)'"), peer: peer)
+        }
+        let labIndex = settings.labs.firstIndex(of: hello.lab)
+        peers[peer.bytes] = Peer(node: hello.node, lab: hello.lab, labIndex: labIndex, session: session)
+        let last = try lastSequence(node: hello.node, session: session)
+        logger.info("coordinator.node.welcomed", metadata: ["qlink.node": "\(hello.node)", "qlink.lab": "\(hello.lab)",
+                                                            "qlink.last_sequence": "\(last)"])
+        let welcome = Welcome(lastAcceptedSequence: last, credit: settings.credit,
+                              nextHeraldSequence: decider?.nextSequence ?? UInt64(status.heralds + 1), runId: runId)
+        return [.reply(peer: peer, envelope(.welcome(welcome)))]
+    }
+
+    private func lastSequence(node: String, session: UInt64) throws(JournalError) -> UInt64 {
+        let key = "\(node)/\(session)"
+        if let cached = lastAccepted[key] { return cached }
+        let value = try journal.lastSequence(node: node, session: session)
+        lastAccepted[key] = value
+        return value
+    }
+
+    private func accept(_ batch: TagBatch, header: MessageHeader, from peer: Peer, peer frame: Frame) throws(JournalError) -> [Outgoing] {
+        let last = try lastSequence(node: peer.node, session: header.sessionId)
+        func ack(_ status: AcknowledgementStatus, resendFrom: UInt64 = 0) -> Outgoing {
+            .reply(peer: frame, envelope(.acknowledgement(Acknowledgement(session: header.sessionId, sequence: header.sequence,
+                                                                         status: status, credit: settings.credit, resendFrom: resendFrom))))
+        }
+        if header.sequence <= last {
+            status.duplicates += 1
+            return [ack(.duplicate)]
+        }
+        if header.sequence > last + 1 {
+            status.gaps += 1
+            logger.warning("coordinator.batch.gap", metadata: ["qlink.node": "\(peer.node)", "qlink.expected": "\(last + 1)",
+                                                               "qlink.received": "\(header.sequence)"])
+            return [ack(.resendFrom, resendFrom: last + 1)]
+        }
+        let record = CoordinatorJournal.BatchRecord(node: peer.node, session: header.sessionId, sequence: header.sequence,
+                                                    checksum: header.checksum, firstPs: batch.timesPs.first ?? 0,
+                                                    lastPs: batch.timesPs.last ?? 0, tags: batch.count)
+        pendingBatches.append(record)
+        lastAccepted["\(peer.node)/\(header.sessionId)"] = header.sequence
+        status.batchesAccepted += 1
+        status.tagsByNode[peer.node, default: 0] += Int64(batch.count)
+        var out: [Outgoing] = [ack(.accepted)]
+        if let labIndex = peer.labIndex {
+            if var decider, let heralds = settings.heralds, heralds.stationLab == labIndex {
+                for herald in decider.process(batch) {
+                    pendingHeralds.append(herald)
+                    status.heralds += 1
+                    if herald.outcome != .failure { status.heraldSuccesses += 1 }
+                    out.append(.broadcast(envelope(.herald(herald), sequence: herald.sequence, timePs: herald.timePs)))
+                }
+                self.decider = decider
+            }
+            if labIndex < 2 {
+                analysis?.add(lab: labIndex, batch: batch)
+                if let analysis, let offset = analysis.snapshot.clockOffsetPs,
+                   snapshot.clockOffsetPs == nil || analysis.snapshot.clockUpdates != snapshot.clockUpdates {
+                    try journal.recordClockOffset(timePs: analysis.snapshot.clockOffsetTimePs ?? batch.timesPs.first ?? 0, offsetPs: Double(offset))
+                    if snapshot.clockOffsetPs == nil {
+                        logger.info("coordinator.clock.recovered", metadata: ["qlink.offset_ps": "\(offset)"])
+                    }
+                }
+                snapshot = analysis?.snapshot ?? snapshot
+            }
+        }
+        return out
+    }
+
+    /// The periodic status broadcast (also journaled).
+    func tick() -> [Outgoing] {
+        status.elapsedSeconds = Date().timeIntervalSince(started)
+        status.malformed = counters.total
+        status.coincidences = snapshot.coincidences
+        status.fidelity = snapshot.fidelity?.value
+        status.fidelityError = snapshot.fidelity?.standardError
+        status.clockOffsetPs = snapshot.clockOffsetPs.map(Double.init)
+        status.clockDriftPpm = snapshot.clockDriftPpm
+        status.clockUpdates = snapshot.clockOffsetPs == nil ? nil : snapshot.clockUpdates
+        for (node, tags) in status.tagsByNode where status.elapsedSeconds > 0 {
+            status.rateHzByNode[node] = Double(tags) / status.elapsedSeconds
+        }
+        if let json = String(data: (try? JSONEncoder().encode(status)) ?? Data(), encoding: .utf8) {
+            try? journal.recordResult(json: json)
+        }
+        publishSequence += 1
+        return [.broadcast(envelope(.status(status), sequence: publishSequence))]
+    }
+
+    /// A repetition-rate request to every introduced node.
+    func setRepetitionRate(_ rateHz: Double, requestId: UInt64) -> [Outgoing] {
+        try? journal.recordConfigurationChange(key: "repetition_rate_hz", value: "\(rateHz)")
+        return peers.keys.map { key in
+            .reply(peer: Frame(key), envelope(.setRepetitionRate(SetRepetitionRate(requestId: requestId, rateHz: rateHz))))
+        }
+    }
+}

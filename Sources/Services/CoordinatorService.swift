@@ -1,0 +1,163 @@
+import Foundation
+import Journal
+import Logging
+import Messaging
+import Protocol
+import ServiceLifecycle
+import Synchronization
+
+/// What the running coordinator shows to the outside (CLI, tests): endpoints, status, counters.
+public final class CoordinatorMonitor: Sendable {
+    public struct State: Sendable {
+        /// Endpoints actually bound (with real ports), once bound.
+        public var controlEndpoint: String?
+        public var publishEndpoint: String?
+        public var status: StatusReport?
+        public var rejected = ProtocolCounters()
+        /// Handshakes the ZAP handler refused (no certificate of the lab CA, revoked, wrong role).
+        public var refusedHandshakes = 0
+        /// Why the coordinator stopped, if it failed.
+        public var failure: String?
+        public var stopped = false
+    }
+
+    private let state = Mutex(State())
+    public init() {}
+    public var current: State { state.withLock { $0 } }
+    func update(_ body: (inout State) -> Void) { state.withLock { body(&$0) } }
+}
+
+/// The link coordinator as a ServiceLifecycle service: a ROUTER for node traffic and a PUB for heralds
+/// and status, on a dedicated thread; journal on SQLite. Stops on graceful shutdown (SIGTERM/SIGINT via
+/// ServiceGroup): publishes a last status, closes the sockets; every journal write is already durable.
+public final class CoordinatorService: Service, Sendable {
+    public let settings: CoordinatorSettings
+    public let transport: ServerTransport
+    public let monitor = CoordinatorMonitor()
+    private let logger: Logger
+    private let rateRequests = Mutex<[Double]>([])
+
+    public init(settings: CoordinatorSettings, transport: ServerTransport, logger: Logger) {
+        self.settings = settings
+        self.transport = transport
+        self.logger = logger
+    }
+
+    /// Asks every connected node to change its repetition rate.
+    public func requestRepetitionRate(_ rateHz: Double) {
+        rateRequests.withLock { $0.append(rateHz) }
+    }
+
+    public func run() async throws {
+        let logger = logger, monitor = monitor
+        await DedicatedThread.run(name: "qlink.coordinator") { [self] thread in
+            do {
+                try loop(thread: thread)
+            } catch {
+                logger.error("coordinator.failed", metadata: ["qlink.error": "\(error)"])
+                monitor.update { $0.failure = "\(error)" }
+            }
+            monitor.update { $0.stopped = true }
+        }
+        if let failure = monitor.current.failure {
+            throw ServiceFailure(what: "coordinator", detail: failure)
+        }
+    }
+
+    private func loop(thread: SocketThread) throws {
+        let journal = try CoordinatorJournal(path: settings.journalPath)
+        let transport = transport
+        let core = try CoordinatorCore(settings: settings, journal: journal, logger: logger,
+                                       authenticatedSender: { transport.sender(of: $0) })
+        let router = try transport.socket(.router)
+        try router.set(.maxMessageSize(Int64(settings.maxPayloadBytes) + 4096))
+        let publisher = try transport.socket(.publisher)
+        let control = try Self.bind(router, settings.controlEndpoint, logger: logger)
+        let publish = try Self.bind(publisher, settings.publishEndpoint, logger: logger)
+        defer {
+            router.close()
+            publisher.close()
+        }
+        monitor.update {
+            $0.controlEndpoint = control
+            $0.publishEndpoint = publish
+        }
+        logger.info("coordinator.started", metadata: ["qlink.control": "\(control)", "qlink.publish": "\(publish)",
+                                                      "qlink.journal": "\(settings.journalPath)", "qlink.zap_domain": "\(transport.zap.domain)",
+                                                      "qlink.run_id": "\(core.runId)"])
+        func send(_ outgoing: [Outgoing]) throws {
+            for item in outgoing {
+                switch item {
+                case .reply(let peer, let message):
+                    // A peer that vanished is not an error for the coordinator; dropped replies are resent by protocol.
+                    _ = try router.send(Message([peer] + FrameCodec.frames(message)), options: .dontWait)
+                case .broadcast(let message):
+                    let topic = Frame(WireMessage.topic(for: message.header.type))
+                    _ = try publisher.send(Message([topic] + FrameCodec.frames(message)), options: .dontWait)
+                }
+            }
+        }
+        var nextStatus = Date()
+        var requestId: UInt64 = 0
+        while !thread.isStopRequested {
+            let ready = try Poller.poll([(router, .readable)], timeoutMs: 2)
+            if ready[0].contains(.readable) {
+                var handled = 0
+                while handled < 1024, let message = try router.receive(options: .dontWait) {
+                    core.receive(message)
+                    handled += 1
+                }
+                try send(core.commit())
+            }
+            for rate in rateRequests.withLock({ requests in defer { requests.removeAll() }; return requests }) {
+                requestId += 1
+                try send(core.setRepetitionRate(rate, requestId: requestId))
+            }
+            if Date() >= nextStatus {
+                try send(core.tick())
+                let refused = transport.zap.authenticator.refusalCounts().values.reduce(0, +)
+                monitor.update {
+                    $0.status = core.status
+                    $0.rejected = core.counters
+                    $0.refusedHandshakes = refused
+                }
+                nextStatus = Date().addingTimeInterval(Double(settings.statusIntervalMs) / 1000)
+            }
+        }
+        try send(core.tick())
+        monitor.update {
+            $0.status = core.status
+            $0.rejected = core.counters
+        }
+        logger.info("coordinator.stopped", metadata: ["qlink.batches": "\(core.status.batchesAccepted)", "qlink.heralds": "\(core.status.heralds)"])
+    }
+}
+
+extension CoordinatorService {
+    /// Binds, retrying for up to 2 s while the address is still in use (a coordinator restarted on the
+    /// same port right after the previous process or socket closed).
+    static func bind(_ socket: Socket, _ endpoint: String, logger: Logger) throws -> String {
+        var attempt = 0
+        while true {
+            do {
+                return try socket.bind(endpoint)
+            } catch {
+                guard error.code == EADDRINUSE, attempt < 40 else { throw error }
+                if attempt == 0 { logger.notice("coordinator.bind.retrying", metadata: ["qlink.endpoint": "\(endpoint)"]) }
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+    }
+}
+
+/// A service that stopped because of an error: which service and why.
+public struct ServiceFailure: Error, Sendable, CustomStringConvertible {
+    public var what: String
+    public var detail: String
+    public init(what: String, detail: String) {
+        self.what = what
+        self.detail = detail
+    }
+    public var description: String { "\(what) stopped: \(detail)" }
+}

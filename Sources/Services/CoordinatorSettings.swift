@@ -1,0 +1,55 @@
+import Correlation
+import TimeTags
+
+/// How the coordinator decides heralds.
+public struct HeraldSettings: Sendable, Equatable {
+    public var repetitionPeriodPs: Int64
+    /// Acceptance window of a station click, from the attempt start, ps.
+    public var windowStartPs: Int64
+    public var windowEndPs: Int64
+    /// Station detectors (ψ⁺, ψ⁻).
+    public var stationChannels: [TagChannel]
+    /// The lab whose tag stream carries the station detectors.
+    public var stationLab: Int
+    /// Single-click (default) or Barrett–Kok with its second window.
+    public var heraldProtocol: HeraldProtocol = .singleClick
+
+    public init(repetitionPeriodPs: Int64, windowStartPs: Int64, windowEndPs: Int64, stationChannels: [TagChannel], stationLab: Int = 0,
+                heraldProtocol: HeraldProtocol = .singleClick) {
+        self.heraldProtocol = heraldProtocol
+        self.repetitionPeriodPs = repetitionPeriodPs
+        self.windowStartPs = windowStartPs
+        self.windowEndPs = windowEndPs
+        self.stationChannels = stationChannels
+        self.stationLab = stationLab
+    }
+}
+
+/// Everything the coordinator needs to run.
+public struct CoordinatorSettings: Sendable {
+    /// ROUTER endpoint (`tcp://127.0.0.1:0` picks a free port).
+    public var controlEndpoint: String
+    /// PUB endpoint.
+    public var publishEndpoint: String
+    /// The SQLite journal file.
+    public var journalPath: String
+    /// Lab names in order: the first is lab A of the analysis, the second lab B.
+    public var labs: [String]
+    /// Unacknowledged batches a node may have in flight.
+    public var credit: UInt32 = 64
+    /// Larger payloads are rejected.
+    public var maxPayloadBytes: Int = 64 << 20
+    /// Channel layout of the live analysis (`nil`: no analysis).
+    public var analysis: AnalysisLayout?
+    /// Herald decision (`nil`: no heralds).
+    public var heralds: HeraldSettings?
+    /// How often status is published and journaled, ms.
+    public var statusIntervalMs: Int = 1000
+
+    public init(controlEndpoint: String, publishEndpoint: String, journalPath: String, labs: [String]) {
+        self.controlEndpoint = controlEndpoint
+        self.publishEndpoint = publishEndpoint
+        self.journalPath = journalPath
+        self.labs = labs
+    }
+}

@@ -1,0 +1,403 @@
+import Foundation
+import Journal
+import Logging
+import Messaging
+import Protocol
+import Security
+import TimeTags
+
+/// The node's state machine on its socket thread.
+final class NodeSession {
+    let settings: NodeSettings
+    let logger: Logger
+    let monitor: NodeMonitor
+    let spool: NodeSpool
+    let source: TagSourceRunner
+    let dealerClient: SecureClient
+    let subscriberClient: SecureClient
+    var dealer: Socket { dealerClient.socket }
+    var subscriber: Socket { subscriberClient.socket }
+    let sessionId = UInt64.random(in: 1...UInt64.max)
+    var nextSequence: UInt64 = 1
+    var welcomed = false
+    var credit: UInt32 = 1
+    var inFlight: Set<String> = []
+    var lastSentPosition: Int64 = 0
+    var lastHeard = Date.distantPast
+    var nextHello = Date.distantPast
+    var nextHeartbeat = Date()
+    var lastHeraldSequence: UInt64 = 0
+    var heraldsSynced = false
+    var controlSequence: UInt64 = 0
+    var sourceDrained = false
+    weak var thread: SocketThread?
+    var statusesReceived: Int64 = 0
+    var creditStalled = false
+    var lastSentSequence: UInt64 = 0
+    /// Batches just spooled and not yet sent, kept in memory so sending does not read them back from
+    /// SQLite. Used only while the node is caught up (everything before them sent); any resend or an
+    /// overflow clears it and sending falls back to the spool file.
+    var sendCache: [SpooledBatch] = []
+    var sendCacheHead = 0
+    var sendCacheBytes = 0
+    var lastAppendedPosition: Int64 = 0
+    static let sendCacheLimitBytes = 64 << 20
+    /// Herald sequence numbers known to be missing (requested, not yet received).
+    var missingHeralds = Set<UInt64>()
+    /// Acknowledged batches and received heralds of this round, written to the spool file together.
+    var acknowledged: [(session: UInt64, sequence: UInt64)] = []
+    var acknowledgedTags: Int64 = 0
+    var heraldsToLog: [Herald] = []
+
+    init(settings: NodeSettings, transport: ClientTransport, logger: Logger, monitor: NodeMonitor) throws {
+        self.settings = settings
+        self.logger = logger
+        self.monitor = monitor
+        spool = try NodeSpool(path: settings.spoolPath, maxBytes: settings.spoolMaxBytes)
+        dealerClient = try transport.socket(.dealer, logger: logger)
+        try dealerClient.socket.set([.immediate(true), .reconnectInterval(milliseconds: 100)])
+        subscriberClient = try transport.socket(.subscriber, logger: logger)
+        try subscriberClient.socket.set([.subscribe(prefix: WireMessage.topic(for: .herald)), .subscribe(prefix: WireMessage.topic(for: .status)),
+                                         .reconnectInterval(milliseconds: 100)])
+        try dealerClient.connect(settings.controlEndpoint)
+        try subscriberClient.connect(settings.publishEndpoint)
+        source = TagSourceRunner(spec: settings.source)
+        lastAppendedPosition = try spool.lastPosition()
+        let session = sessionId
+        monitor.update { $0.sessionId = session }
+    }
+
+    deinit {
+        source.stop()
+        dealer.close()
+        subscriber.close()
+    }
+
+    func run(thread: SocketThread) throws {
+        self.thread = thread
+        logger.info("node.started", metadata: ["qlink.node": "\(settings.node)", "qlink.lab": "\(settings.lab)",
+                                               "qlink.session": "\(sessionId)", "qlink.control": "\(settings.controlEndpoint)"])
+        while !thread.isStopRequested {
+            let ready = try Poller.poll([(dealer, .readable), (subscriber, .readable)], timeoutMs: 2)
+            try drainSockets(dealerReadable: ready[0].contains(.readable), subscriberReadable: ready[1].contains(.readable))
+            try pullFromSource()
+            try timers()
+            try sendWithinCredit()
+            if settings.stopWhenDone, sourceDrained, try spool.usage().batches == 0 { break }
+        }
+        if settings.drainOnStopMs > 0 { try drainBeforeStopping() }
+        let waiting = try spool.usage().batches
+        monitor.update { $0.spoolBatches = waiting }
+        logger.info("node.stopped", metadata: ["qlink.node": "\(settings.node)", "qlink.spooled_unacknowledged": "\(waiting)"])
+    }
+
+    /// A graceful stop: the source stops; spooled batches keep going out until all are acknowledged;
+    /// then the node waits for a status published after that and fetches every herald it announces.
+    private func drainBeforeStopping() throws {
+        source.stop()
+        let deadline = Date().addingTimeInterval(Double(settings.drainOnStopMs) / 1000)
+        var statusesAtDrain: Int64?
+        while Date() < deadline {
+            let ready = try Poller.poll([(dealer, .readable), (subscriber, .readable)], timeoutMs: 5)
+            try drainSockets(dealerReadable: ready[0].contains(.readable), subscriberReadable: ready[1].contains(.readable))
+            try pullFromSource()
+            try timers()
+            try sendWithinCredit()
+            if statusesAtDrain == nil, source.queue.isDrained, try spool.usage().batches == 0 {
+                statusesAtDrain = statusesReceived
+            }
+            if let mark = statusesAtDrain, statusesReceived > mark, let status = monitor.current.lastStatus,
+               UInt64(max(0, status.heralds)) <= lastHeraldSequence, missingHeralds.isEmpty {
+                logger.info("node.drained", metadata: ["qlink.node": "\(settings.node)", "qlink.last_herald": "\(lastHeraldSequence)"])
+                return
+            }
+        }
+        logger.warning("node.drain.incomplete", metadata: ["qlink.node": "\(settings.node)", "qlink.timeout_ms": "\(settings.drainOnStopMs)"])
+    }
+
+    /// Handles everything waiting on the sockets, then writes the round's acknowledgements and heralds
+    /// to the spool file in one transaction each.
+    private func drainSockets(dealerReadable: Bool, subscriberReadable: Bool) throws {
+        if dealerReadable {
+            while let message = try dealer.receive(options: .dontWait) { try handle(message, fromBroadcast: false) }
+        }
+        if subscriberReadable {
+            while let message = try subscriber.receive(options: .dontWait) { try handle(message, fromBroadcast: true) }
+        }
+        try flushRound()
+    }
+
+    private func flushRound() throws {
+        if !acknowledged.isEmpty {
+            try spool.remove(acknowledged)
+            acknowledged.removeAll(keepingCapacity: true)
+            let waiting = try spool.usage().batches
+            monitor.update { $0.spoolBatches = waiting }
+        }
+        if !heraldsToLog.isEmpty {
+            try spool.logHeralds(heraldsToLog)
+            heraldsToLog.removeAll(keepingCapacity: true)
+        }
+    }
+
+    private func key(_ session: UInt64, _ sequence: UInt64) -> String { "\(session)/\(sequence)" }
+
+    private func send(_ body: WireMessage.Body, sequence: UInt64 = 0) throws {
+        let message = WireMessage(sessionId: sessionId, sequence: sequence, body: body)
+        _ = try dealer.send(Message(FrameCodec.frames(message)), options: .dontWait)
+    }
+
+    private func handle(_ message: Message, fromBroadcast: Bool) throws {
+        let frames = fromBroadcast ? Array(message.frames.dropFirst()) : message.frames
+        guard frames.count == 2 else {
+            monitor.update { $0.rejected.count(ProtocolError(.frameCount, "\(message.count) frames")) }
+            return
+        }
+        let decoded: WireMessage
+        switch FrameCodec.decode(header: frames[0], payload: frames[1], maxPayloadBytes: 64 << 20) {
+        case .success(let value): decoded = value
+        case .failure(let error):
+            logger.warning("node.message.rejected", metadata: ["qlink.kind": "\(error.kind.rawValue)", "qlink.detail": "\(error.detail)"])
+            monitor.update { $0.rejected.count(error) }
+            return
+        }
+        if !fromBroadcast { lastHeard = Date() }
+        switch decoded.body {
+        case .welcome(let welcome):
+            // Answers to repeated hellos while already introduced change nothing.
+            if welcomed { return }
+            welcomed = true
+            credit = max(1, welcome.credit)
+            // The coordinator already holds these: the acknowledgements were lost.
+            try flushRound()
+            try spool.removeThrough(session: sessionId, sequence: welcome.lastAcceptedSequence)
+            restartSending()
+            if !heraldsSynced {
+                // Heralds before this node first joined are not its business; it follows from here.
+                lastHeraldSequence = max(lastHeraldSequence, welcome.nextHeraldSequence &- 1)
+                heraldsSynced = true
+            }
+            monitor.update { $0.connected = true }
+            logger.info("node.welcomed", metadata: ["qlink.node": "\(settings.node)", "qlink.last_accepted": "\(welcome.lastAcceptedSequence)"])
+        case .acknowledgement(let ack):
+            credit = max(1, ack.credit)
+            inFlight.remove(key(ack.session, ack.sequence))
+            switch ack.status {
+            case .accepted, .duplicate:
+                acknowledged.append((ack.session, ack.sequence))
+                monitor.update {
+                    if ack.status == .accepted { $0.batchesAcknowledged += 1 } else { $0.duplicatesAcknowledged += 1 }
+                }
+            case .resendFrom, .corrupt:
+                monitor.update { $0.resendRequests += 1 }
+                try flushRound()
+                restartSending()
+            }
+        case .herald(let herald):
+            heraldsToLog.append(herald)
+            if heraldsSynced, herald.sequence > lastHeraldSequence + 1 {
+                let first = lastHeraldSequence + 1, last = herald.sequence - 1
+                if last - first < 100_000 { missingHeralds.formUnion(first...last) }
+                monitor.update {
+                    $0.heraldGaps += 1
+                    $0.heraldsRequested += 1
+                }
+                try send(.heraldRequest(HeraldRequest(first: first, last: last)))
+            }
+            // Count each herald once: new ones, and re-sent ones that fill a gap; others are repeats.
+            let isNew = herald.sequence > lastHeraldSequence || missingHeralds.remove(herald.sequence) != nil
+            lastHeraldSequence = max(lastHeraldSequence, herald.sequence)
+            let last = lastHeraldSequence
+            monitor.update {
+                if isNew { $0.heraldsReceived += 1 } else { $0.heraldRepeats += 1 }
+                $0.lastHeraldSequence = last
+                $0.missingHeralds = self.missingHeralds.count
+            }
+        case .status(let status):
+            statusesReceived += 1
+            monitor.update { $0.lastStatus = status }
+            // Heralds lost at the tail (the PUB drops for slow or reconnecting subscribers).
+            if heraldsSynced, welcomed, status.heralds > 0, UInt64(status.heralds) > lastHeraldSequence {
+                let first = lastHeraldSequence + 1, last = UInt64(status.heralds)
+                if last - first < 100_000 { missingHeralds.formUnion(first...last) }
+                monitor.update { $0.heraldsRequested += 1 }
+                try send(.heraldRequest(HeraldRequest(first: first, last: last)))
+            } else if let lowest = missingHeralds.min() {
+                // Ask again for heralds still missing (the first answer may have been lost).
+                monitor.update { $0.heraldsRequested += 1 }
+                try send(.heraldRequest(HeraldRequest(first: lowest, last: missingHeralds.max() ?? lowest)))
+            }
+        case .setRepetitionRate(let request):
+            let inForce = source.setRepetitionRate(request.rateHz)
+            monitor.update { $0.repetitionRateHz = inForce }
+            controlSequence += 1
+            try send(.controlAck(ControlAck(requestId: request.requestId, applied: true, valueInForce: inForce)), sequence: controlSequence)
+        case .error(let report):
+            logger.warning("node.coordinator.error", metadata: ["qlink.code": "\(report.code)", "qlink.text": "\(report.text)"])
+            if ProtocolError.kind(forCode: report.code) == .notIntroduced { lostConnection() }
+        case .heartbeat:
+            break
+        case .hello, .tagBatch, .controlAck, .heraldRequest:
+            monitor.update { $0.rejected.count(ProtocolError(.unknownType, "\(decoded.header.type) is not sent to nodes")) }
+        }
+    }
+
+    /// Keeps freshly spooled batches in memory for sending when everything before them has been sent.
+    private func cacheForSending(_ entries: [NodeSpool.Entry], _ positions: [Int64?]) {
+        // Cache only a contiguous run that starts right after the last batch sent.
+        var caching = sendCacheHead == sendCache.count ? lastSentPosition >= lastAppendedPosition : true
+        for (entry, position) in zip(entries, positions) {
+            guard let position else { continue }
+            defer { lastAppendedPosition = max(lastAppendedPosition, position) }
+            guard caching, sendCacheBytes + entry.payload.count <= Self.sendCacheLimitBytes else {
+                clearSendCache()
+                caching = false
+                continue
+            }
+            sendCache.append(SpooledBatch(position: position, session: entry.session, sequence: entry.sequence,
+                                          header: entry.header, payload: entry.payload, tags: entry.tags))
+            sendCacheBytes += entry.payload.count
+        }
+    }
+
+    private func clearSendCache() {
+        sendCache.removeAll(keepingCapacity: true)
+        sendCacheHead = 0
+        sendCacheBytes = 0
+    }
+
+    /// Sends everything in the spool again from the oldest batch (the coordinator deduplicates).
+    private func restartSending() {
+        clearSendCache()
+        inFlight.removeAll()
+        lastSentPosition = 0
+        lastSentSequence = 0
+    }
+
+    private func lostConnection() {
+        if welcomed { logger.warning("node.coordinator.lost", metadata: ["qlink.node": "\(settings.node)"]) }
+        welcomed = false
+        nextHello = Date()
+        restartSending()
+        monitor.update { $0.connected = false }
+    }
+
+    private func pullFromSource() throws {
+        var entries: [NodeSpool.Entry] = []
+        // Everything the source has ready (up to 64 batches) goes into the spool in one transaction.
+        while entries.count < 64 {
+            guard let batch = source.queue.pop() else {
+                if source.queue.isDrained, !sourceDrained {
+                    sourceDrained = true
+                    let failure = source.failureDescription
+                    monitor.update {
+                        $0.sourceFinished = true
+                        $0.sourceFailure = failure
+                    }
+                    if let failure { logger.error("node.source.failed", metadata: ["qlink.error": "\(failure)"]) }
+                }
+                break
+            }
+            if batch.isEmpty { continue }
+            let sequence = nextSequence + UInt64(entries.count)
+            let message = WireMessage(sessionId: sessionId, sequence: sequence, eventTimePs: batch.timesPs.first ?? 0, body: .tagBatch(batch))
+            let (header, payload) = message.encoded()
+            entries.append(NodeSpool.Entry(header: header, payload: payload, session: sessionId, sequence: sequence, tags: batch.count))
+        }
+        var remaining = entries[...]
+        while !remaining.isEmpty {
+            // The spool is the outbox: a batch exists durably before it is sent.
+            let batch = Array(remaining)
+            let positions = try spool.appendReturningPositions(batch)
+            let stored = positions.count
+            cacheForSending(batch, positions)
+            nextSequence += UInt64(stored)
+            let count = Int64(stored)
+            let waiting = try spool.usage().batches
+            monitor.update {
+                $0.batchesSpooled += count
+                $0.spoolBatches = waiting
+                $0.spoolHighWater = max($0.spoolHighWater, waiting)
+            }
+            remaining = remaining.dropFirst(stored)
+            if remaining.isEmpty { break }
+            monitor.update { $0.spoolFullEvents += 1 }
+            logger.warning("node.spool.full", metadata: ["qlink.bytes": "\(settings.spoolMaxBytes)"])
+            // Hold the source back until acknowledgements make room.
+            try waitForRoom()
+            if thread?.isStopRequested == true {
+                logger.warning("node.stopped.unspooled", metadata: ["qlink.batches": "\(remaining.count)"])
+                break
+            }
+        }
+    }
+
+    private func waitForRoom() throws {
+        let ready = try Poller.poll([(dealer, .readable)], timeoutMs: 20)
+        try drainSockets(dealerReadable: ready[0].contains(.readable), subscriberReadable: false)
+        try timers()
+        try sendWithinCredit()
+    }
+
+    private func timers() throws {
+        // Notices a refusal by the coordinator's ZAP handler (a clear error, no endless retries).
+        try dealerClient.checkHandshake(timeoutMs: 0)
+        try subscriberClient.checkHandshake(timeoutMs: 0)
+        let now = Date()
+        if !welcomed, now >= nextHello {
+            try send(.hello(Hello(node: settings.node, lab: settings.lab)))
+            nextHello = now.addingTimeInterval(1)
+        }
+        if welcomed, now.timeIntervalSince(lastHeard) * 1000 > Double(settings.coordinatorTimeoutMs) {
+            lostConnection()
+        }
+        if now >= nextHeartbeat {
+            try send(.heartbeat, sequence: nextSequence - 1)
+            nextHeartbeat = now.addingTimeInterval(Double(settings.heartbeatIntervalMs) / 1000)
+            let dropped = source.queue.dropped
+            let usage = try spool.usage()
+            monitor.update {
+                $0.droppedBatches = dropped.batches
+                $0.droppedTags = dropped.tags
+                $0.spoolBatches = usage.batches
+            }
+        }
+    }
+
+    private func sendWithinCredit() throws {
+        guard welcomed else { return }
+        // Out of credit with batches waiting: the coordinator is slow; the node backs off (counted once per stall).
+        if inFlight.count >= Int(credit) {
+            if !creditStalled, nextSequence - 1 > lastSentSequence {
+                creditStalled = true
+                monitor.update { $0.creditStalls += 1 }
+            }
+            return
+        }
+        creditStalled = false
+        let room = Int(credit) - inFlight.count
+        let batches: [SpooledBatch]
+        if sendCacheHead < sendCache.count, sendCache[sendCacheHead].position > lastSentPosition {
+            let end = min(sendCache.count, sendCacheHead + room)
+            batches = Array(sendCache[sendCacheHead..<end])
+        } else {
+            if sendCacheHead < sendCache.count { clearSendCache() }
+            batches = try spool.batches(after: lastSentPosition, limit: room)
+        }
+        for batch in batches {
+            guard try dealer.send(Message([Frame(batch.header), Frame(batch.payload)]), options: .dontWait) else { return }
+            if sendCacheHead < sendCache.count, sendCache[sendCacheHead].position == batch.position {
+                sendCacheBytes -= batch.payload.count
+                sendCacheHead += 1
+                if sendCacheHead == sendCache.count { clearSendCache() } else if sendCacheHead > 1024 {
+                    sendCache.removeFirst(sendCacheHead)
+                    sendCacheHead = 0
+                }
+            }
+            inFlight.insert(key(batch.session, batch.sequence))
+            lastSentPosition = batch.position
+            if batch.session == sessionId { lastSentSequence = max(lastSentSequence, batch.sequence) }
+            monitor.update { $0.batchesSent += 1 }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Protocol
+
+/// What a running coordinator reports in its status file (JSON, rewritten atomically): where it listens
+/// (the real ports when the configuration asks for port 0) and its latest rolling status.
+public struct CoordinatorStatusFile: Codable, Sendable {
+    public var pid: Int32
+    public var controlEndpoint: String?
+    public var publishEndpoint: String?
+    public var status: StatusReport?
+    /// Rejected messages by kind.
+    public var rejected: [String: Int64]
+    /// Handshakes refused by the ZAP handler.
+    public var refusedHandshakes: Int
+    public var stopped: Bool
+    public var failure: String?
+
+    public init(pid: Int32, state: CoordinatorMonitor.State) {
+        refusedHandshakes = state.refusedHandshakes
+        self.pid = pid
+        controlEndpoint = state.controlEndpoint
+        publishEndpoint = state.publishEndpoint
+        status = state.status
+        rejected = state.rejected.rejected
+        stopped = state.stopped
+        failure = state.failure
+    }
+}
+
+/// What a running node reports in its status file (JSON, rewritten atomically).
+public struct NodeStatusFile: Codable, Sendable {
+    public var pid: Int32
+    public var node: String
+    public var sessionId: UInt64
+    public var connected: Bool
+    public var batchesSpooled: Int64
+    public var batchesSent: Int64
+    public var batchesAcknowledged: Int64
+    public var duplicatesAcknowledged: Int64
+    public var resendRequests: Int64
+    public var spoolBatches: Int
+    public var spoolFullEvents: Int64
+    public var spoolHighWater: Int
+    public var creditStalls: Int64
+    public var droppedBatches: Int64
+    public var droppedTags: Int64
+    public var heraldsReceived: Int64
+    public var heraldGaps: Int64
+    public var heraldsRequested: Int64
+    public var lastHeraldSequence: UInt64
+    public var missingHeralds: Int
+    public var rejected: [String: Int64]
+    public var sourceFinished: Bool
+    /// Why the source stopped early, if it failed.
+    public var sourceFailure: String?
+    /// The source finished and every batch is acknowledged.
+    public var drained: Bool
+    public var stopped: Bool
+    public var failure: String?
+
+    public init(pid: Int32, node: String, state: NodeMonitor.State) {
+        self.pid = pid
+        self.node = node
+        sessionId = state.sessionId
+        connected = state.connected
+        batchesSpooled = state.batchesSpooled
+        batchesSent = state.batchesSent
+        batchesAcknowledged = state.batchesAcknowledged
+        duplicatesAcknowledged = state.duplicatesAcknowledged
+        resendRequests = state.resendRequests
+        spoolBatches = state.spoolBatches
+        spoolFullEvents = state.spoolFullEvents
+        spoolHighWater = state.spoolHighWater
+        creditStalls = state.creditStalls
+        droppedBatches = state.droppedBatches
+        droppedTags = state.droppedTags
+        heraldsReceived = state.heraldsReceived
+        heraldGaps = state.heraldGaps
+        heraldsRequested = state.heraldsRequested
+        lastHeraldSequence = state.lastHeraldSequence
+        missingHeralds = state.missingHeralds
+        rejected = state.rejected.rejected
+        sourceFinished = state.sourceFinished
+        sourceFailure = state.sourceFailure
+        drained = state.sourceFinished && state.spoolBatches == 0
+        stopped = state.stopped
+        failure = state.failure
+    }
+}
+
+/// Writes and reads small JSON status files atomically (write to a temporary file, then rename).
+public enum StatusFile {
+    /// Writes `value` as JSON to `path`.
+    public static func write<T: Encodable>(_ value: T, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(value).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// Reads a status file; `nil` if it does not exist yet or is unreadable.
+    public static func read<T: Decodable>(_ type: T.Type, from path: String) -> T? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONDecoder().decode(type, from: data)
+    }
+}

@@ -1,0 +1,153 @@
+import LinkModel
+import TimeTags
+
+/// One output stream of a configured simulation, with the names a tag file header needs.
+public struct ConfiguredStream: Sendable, Equatable {
+    /// The simulator's stream.
+    public var role: StreamRole
+    /// The lab's name (`station` for the midpoint station), used as the file name stem.
+    public var name: String
+    /// The node that records the stream (the lab's node service), if any.
+    public var node: String?
+    /// Human names of the stream's channels.
+    public var channelNames: [TagChannel: String]
+}
+
+/// A link configuration (`model:` and `simulation:` sections) resolved into a scenario and run
+/// options, ready for ``LinkSimulator``, ``SimulatedTagStream`` or `qlink simulate`.
+///
+/// Lab A is the first lab of `simulation.labs` (or of the configuration's `labs:`), matched to
+/// the arm of the same name or, failing that, the arm at the same position.
+public struct ConfiguredSimulation: Sendable {
+    /// The configuration's name.
+    public var linkName: String
+    /// The scenario to run.
+    public var scenario: SimulationScenario
+    /// Seed, duration and chunk size.
+    public var options: SimulationOptions
+    /// The streams, in the order the simulator's steps hold them.
+    public var streams: [ConfiguredStream]
+
+    /// Resolves `configuration`; `durationPs` and `seed` override the `simulation:` section.
+    /// - Throws: ``SimulationError`` naming the key to add or fix.
+    public init(configuration: LinkConfiguration, durationPs: Int64? = nil, seed: UInt64? = nil) throws {
+        guard let model = configuration.model else {
+            throw SimulationError(.invalidParameter, parameter: "model", message: "the configuration has no 'model:' section",
+                                  hint: "describe the link's arms, midpoint and protocol under model: (docs/configuration.md)")
+        }
+        let settings = configuration.simulation ?? SimulationSettings()
+        let labSettings = settings.labs.isEmpty
+            ? configuration.labs.prefix(2).map { SimulatedLab(lab: $0.name) }
+            : settings.labs
+        var usedChannels = Set(configuration.labs.flatMap { $0.detectors.map(\.channel) })
+        var sides: [SimulatedSide] = []
+        var streams: [ConfiguredStream] = []
+        for (position, simulated) in labSettings.enumerated() {
+            guard let lab = configuration.lab(named: simulated.lab) else {
+                throw SimulationError(.invalidParameter, parameter: "simulation.labs[\(position)].lab",
+                                      message: "'\(simulated.lab)' is not a lab of this link", hint: "use a name from labs:")
+            }
+            let armIndex: Int
+            if let name = simulated.arm ?? (model.arms.contains { $0.name == lab.name } ? lab.name : nil) {
+                guard let index = model.arms.firstIndex(where: { $0.name == name }) else {
+                    throw SimulationError(.invalidParameter, parameter: "simulation.labs[\(position)].arm",
+                                          message: "'\(name)' is not an arm of the model", hint: "use a name from model.arms")
+                }
+                armIndex = index
+            } else {
+                armIndex = position
+            }
+            let detectors: [DetectorConfiguration]
+            if let channels = simulated.channels {
+                detectors = channels.compactMap { channel in lab.detectors.first { $0.channel == channel } }
+            } else {
+                detectors = Array(lab.detectors.prefix(2))
+            }
+            guard detectors.count == 2 else {
+                throw SimulationError(.invalidParameter, parameter: "simulation.labs[\(position)].channels",
+                                      message: "lab '\(lab.name)' needs two detector channels (outcome +1 and −1)",
+                                      hint: "list two detectors for the lab or give simulation.labs[\(position)].channels")
+            }
+            let fallback = (efficiency: (detectors[0].efficiency + detectors[1].efficiency) / 2,
+                            darkCountRateHz: (detectors[0].darkCountRateHz + detectors[1].darkCountRateHz) / 2)
+            sides.append(SimulatedSide(armIndex: armIndex,
+                                       channels: OutcomeChannels(plus: detectors[0].channel, minus: detectors[1].channel),
+                                       settings: simulated, fallbackDetector: fallback))
+            streams.append(ConfiguredStream(role: position == 0 ? .labA : .labB, name: lab.name, node: lab.node,
+                                            channelNames: [detectors[0].channel: detectors[0].name,
+                                                           detectors[1].channel: detectors[1].name]))
+            usedChannels.formUnion(detectors.map(\.channel))
+        }
+        guard sides.count == 2, sides[0].armIndex != sides[1].armIndex else {
+            throw SimulationError(.inconsistentParameters, parameter: "simulation.labs",
+                                  message: "the two labs must use the two different arms of the model",
+                                  hint: "set simulation.labs[].arm to each arm's name")
+        }
+        let highest = usedChannels.max() ?? 0
+        let stationPair = settings.station.channels ?? [highest &+ 1, highest &+ 2]
+        let stationChannels = OutcomeChannels(plus: stationPair[0], minus: stationPair[1])
+        let names = (a: [streams[0].name, model.arms[sides[0].armIndex].name],
+                     b: [streams[1].name, model.arms[sides[1].armIndex].name])
+        scenario = try LinkModelMapping.scenario(model: model, settings: settings, sides: (sides[0], sides[1]),
+                                                 stationChannels: stationChannels, faultStreams: names)
+        if case .heraldedLink = scenario {
+            streams.append(ConfiguredStream(role: .station, name: "station", node: nil,
+                                            channelNames: [stationChannels.plus: "D0", stationChannels.minus: "D1"]))
+        }
+        self.streams = streams
+        linkName = configuration.name
+        let duration = durationPs ?? Int64((settings.durationS * 1e12).rounded())
+        options = SimulationOptions(durationPs: duration, seed: seed ?? settings.seed, targetTagsPerStep: settings.chunkTags)
+        try options.validate()
+        switch scenario {
+        case .pairSource(let s): try s.validate()
+        case .heraldedLink(let s): try s.validate()
+        }
+    }
+
+    /// Resolves a bare link model (a plan file has no labs): lab A takes arm 0 on channels 1 and 2,
+    /// lab B arm 1 on channels 3 and 4, the station channels 5 and 6; streams are named after the arms.
+    /// `settings.labs` may still set each side's detector timing, clock, bases and readout (their
+    /// `lab` names are then the arm names).
+    public init(linkName: String, model: LinkDescription, settings: SimulationSettings = SimulationSettings(),
+                durationPs: Int64? = nil, seed: UInt64? = nil) throws {
+        guard model.arms.count == 2 else {
+            throw SimulationError(.invalidParameter, parameter: "model.arms", message: "\(model.arms.count) arms",
+                                  hint: "describe exactly two arms")
+        }
+        var sides: [SimulatedSide] = []
+        var streams: [ConfiguredStream] = []
+        for index in 0..<2 {
+            let arm = model.arms[index]
+            let lab = settings.labs.first { $0.lab == arm.name } ?? (settings.labs.count == 2 ? settings.labs[index] : SimulatedLab(lab: arm.name))
+            let channels = OutcomeChannels(plus: Int32(2 * index + 1), minus: Int32(2 * index + 2))
+            sides.append(SimulatedSide(armIndex: index, channels: channels, settings: lab))
+            streams.append(ConfiguredStream(role: index == 0 ? .labA : .labB, name: arm.name, node: nil,
+                                            channelNames: [channels.plus: "+", channels.minus: "-"]))
+        }
+        let stationChannels = OutcomeChannels(plus: 5, minus: 6)
+        scenario = try LinkModelMapping.scenario(model: model, settings: settings, sides: (sides[0], sides[1]),
+                                                 stationChannels: stationChannels,
+                                                 faultStreams: ([model.arms[0].name], [model.arms[1].name]))
+        if case .heraldedLink = scenario {
+            streams.append(ConfiguredStream(role: .station, name: "station", node: nil, channelNames: [5: "D0", 6: "D1"]))
+        }
+        self.streams = streams
+        self.linkName = linkName
+        options = SimulationOptions(durationPs: durationPs ?? Int64((settings.durationS * 1e12).rounded()),
+                                    seed: seed ?? settings.seed, targetTagsPerStep: settings.chunkTags)
+        try options.validate()
+        switch scenario {
+        case .pairSource(let s): try s.validate()
+        case .heraldedLink(let s): try s.validate()
+        }
+    }
+
+    /// A simulator for the whole run.
+    public func makeSimulator() throws -> LinkSimulator {
+        try LinkSimulator(scenario: scenario, options: options)
+    }
+
+    /// The stream description of `role`.
+    public func stream(_ role: StreamRole) -> ConfiguredStream? { streams.first { $0.role == role } }
+}

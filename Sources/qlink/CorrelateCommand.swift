@@ -1,0 +1,160 @@
+import ArgumentParser
+import Correlation
+import Foundation
+import LinkModel
+import Logging
+import TimeTags
+
+/// `qlink correlate`: coincidences, clock recovery and Bell-state estimators from one or two tag files.
+struct CorrelateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "correlate",
+        abstract: "Correlate two labs' tag files (or one file holding both): coincidences, delays, clock offset and drift, CAR, visibility, fidelity and CHSH S.",
+        discussion: """
+        With two files, channel pairs name a channel of file A then a channel of file B; lab B's clock is \
+        recovered from the data (FFT offset search, then drift tracking) unless the configuration declares a \
+        shared reference. With one file, both channels of each pair are in that file. Files are streamed \
+        chunk by chunk; memory does not grow with their length.
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var input: TagInputOptions
+    @Argument(help: "Lab A's tag file, and lab B's (omit when one file holds both labs' channels).") var files: [String]
+    @Option(help: "Link configuration (detectors, delays, bases, heralds, clock reference).") var config: String?
+    @Option(help: "Coincidence window half-width in picoseconds (default: configuration, else 500).") var windowPs: Int64?
+    @Option(help: "Channel pairs, e.g. 1:3,2:4 (A channel:B channel). Default: every lab A × lab B outcome detector of the configuration.")
+    var pairs: String?
+    @Flag(help: "Print the summary as JSON.") var json = false
+    @Flag(help: "Print the results as CSV (section,name,value,standard_error,count_basis).") var csv = false
+    @Option(help: "Write the pairs' cross-correlation histograms as CSV to this file.") var histogramCsv: String?
+    @Option(help: "Write an SVG plot of the first pair's histogram to this file.") var svg: String?
+    @Option(help: "Histogram bin width in picoseconds.") var binPs: Int64 = 50
+    @Option(help: "Histogram range ±RANGE in picoseconds.") var rangePs: Int64 = 50_000
+    @Option(help: "Clock-tracking block length in picoseconds (blocks grow when they hold too few pairs).")
+    var blockPs: Int64 = 100_000_000_000
+    @Option(help: "Events per chunk read from each file.") var chunkSize: Int = 1 << 16
+    @Flag(help: "No progress bar.") var quiet = false
+
+    func validate() throws {
+        guard (1...2).contains(files.count) else { throw ValidationError("give one file (both labs) or two files (lab A, lab B)") }
+        if let windowPs, windowPs < 0 { throw ValidationError("--window-ps must be zero or more") }
+        guard binPs > 0, rangePs > 0, rangePs / binPs <= 1 << 22 else {
+            throw ValidationError("--bin-ps and --range-ps must be positive, with at most 4 million bins")
+        }
+        guard blockPs > 0, chunkSize > 0 else { throw ValidationError("--block-ps and --chunk-size must be positive") }
+        if let pairs { _ = try Self.parsePairs(pairs) }
+    }
+
+    /// Parses `1:3,2:4`.
+    static func parsePairs(_ text: String) throws -> [(TagChannel, TagChannel)] {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false)
+        return try items.map { item in
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let a = TagChannel(parts[0]), let b = TagChannel(parts[1]) else {
+                throw ValidationError("bad pair '\(item)' in --pairs '\(text)': expected CHANNEL:CHANNEL, e.g. --pairs 1:3,2:4")
+            }
+            return (a, b)
+        }
+    }
+
+    func run() throws {
+        let logger = global.makeLogger("qlink.correlate")
+        do {
+            let configuration = try config.map { path throws(ConfigurationError) in try LinkConfiguration.load(from: path) }
+            let setup = try CorrelationSetup(configuration: configuration, twoFiles: files.count == 2,
+                                             pairsText: pairs, windowPs: windowPs)
+            let summary = try execute(setup, logger: logger)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(summary.summary), as: UTF8.self))
+            } else if csv {
+                print(CorrelateCSV.text(summary.summary), terminator: "")
+            } else {
+                print(summary.summary.text())
+            }
+            if let histogramCsv {
+                let text = summary.histograms.map { "# pair \(setup.display($0.pair))\n" + HistogramExport.csv($0) }.joined(separator: "\n")
+                try write(text, to: histogramCsv)
+            }
+            if let svg, let first = summary.histograms.first {
+                try write(HistogramExport.svg(first, title: "Correlation \(setup.display(first.pair))"), to: svg)
+            }
+        } catch let error as TagFileError {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        } catch let error as ConfigurationError {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        } catch let error as CorrelationError {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        } catch let error as CorrelateFailure {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    private func write(_ text: String, to path: String) throws {
+        do {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw CorrelateFailure("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    private func openAll() throws -> [any TagReader] {
+        var options = TagFiles.ReadOptions()
+        options.chunkSize = chunkSize
+        options.quTAGTimeBasePs = input.qutagTimeBasePs
+        options.resortWindowPs = input.resortWindowPs
+        return try files.map { try TagFiles.openReader(path: $0, format: input.format, options: options) }
+    }
+
+    private func execute(_ setup: CorrelationSetup, logger: Logger) throws -> CorrelationOutcome {
+        for file in files where !FileManager.default.fileExists(atPath: file) {
+            throw CorrelateFailure("file not found: \(file)")
+        }
+        let totalBytes = try openAll().compactMap(\.totalBytes).reduce(0, +)
+        let progress = quiet || totalBytes < 32 << 20 ? nil : ProgressBar(enabled: true)
+        defer { progress?.finish() }
+        var mapTime: @Sendable (Int64) -> Int64 = { $0 }
+        var clock = ClockOutcome()
+        if files.count == 2 {
+            switch setup.clock {
+            case .shared(let offsetPs):
+                clock.shared = true
+                clock.offsetPs = Double(offsetPs)
+                mapTime = { $0 &- offsetPs }
+            case .independent(let maxOffsetPs):
+                let recovered = try recoverClock(open: openAll, channelsA: setup.trackingChannelsA, channelsB: setup.trackingChannelsB,
+                                                 delaysA: setup.rawDelays(.a), delaysB: setup.rawDelays(.b), maxOffsetPs: maxOffsetPs, blockPs: blockPs, progress: progress)
+                clock.offsetPs = Double(recovered.offsetPs)
+                if let track = recovered.track {
+                    clock.offsetPs = track.samples.first?.offsetPs ?? clock.offsetPs
+                    clock.driftPpm = track.meanDriftPpm
+                    clock.jitterPs = track.residualJitterPs
+                    clock.samples = track.samples.count
+                    mapTime = { t in
+                        // t_B = t_A + offset(t_A): solve for t_A by two fixed-point steps.
+                        let first = Double(t) - track.offsetPs(at: t)
+                        return Int64((Double(t) - track.offsetPs(at: Int64(first))).rounded())
+                    }
+                } else {
+                    logger.warning("correlate.tracking_skipped", metadata: ["correlate.reason": "too few blocks with a peak; using the constant offset"])
+                    let offset = recovered.offsetPs
+                    mapTime = { $0 &- offset }
+                }
+                logger.info("correlate.clock", metadata: ["correlate.offset_ps": "\(clock.offsetPs ?? 0)",
+                                                          "correlate.drift_ppm": "\(clock.driftPpm ?? 0)"])
+            }
+        }
+        var readers = try openAll()
+        var chains = try setup.chains(fileCount: files.count, mapTime: mapTime)
+        var engine = try CorrelationEngine(setup: setup, rangePs: rangePs, binPs: binPs)
+        let maxHeld = try streamMerged(readers: &readers, chains: &chains, progress: progress) { batch in try engine.process(batch) }
+        logger.debug("correlate.streamed", metadata: ["correlate.max_merger_events": "\(maxHeld)"])
+        return try engine.finish(clock: clock, logger: logger)
+    }
+}

@@ -1,0 +1,168 @@
+import Correlation
+import LinkModel
+import TimeTags
+
+/// What `qlink correlate` does, resolved from the configuration and the options: pairs and window, detector
+/// roles, bases, delays, heralds and the clock relation. Channels are internal numbers (file B shifted by
+/// ``bChannelOffset`` when there are two files).
+struct CorrelationSetup {
+    enum Clock { case shared(Int64), independent(maxOffsetPs: Int64) }
+
+    let twoFiles: Bool
+    let windowPs: Int64
+    let clock: Clock
+    let pairs: [ChannelPair]
+    let roles: [DetectorRole]
+    let sourceA: BasisSource
+    let sourceB: BasisSource
+    let delaysPs: [TagChannel: Int64]
+    let heraldPatterns: [HeraldPattern]
+    let heraldWindowA: CoincidenceWindow?
+    let heraldWindowB: CoincidenceWindow?
+    let target: BellState
+    let chsh: CHSHSettings?
+    let labNames: (String, String)
+
+    init(configuration: LinkConfiguration?, twoFiles: Bool, pairsText: String?, windowPs: Int64?) throws {
+        self.twoFiles = twoFiles
+        let correlation = configuration?.correlation ?? CorrelationConfiguration()
+        self.windowPs = windowPs ?? correlation.windowPs
+        clock = correlation.clockReference == .shared ? .shared(correlation.sharedOffsetPs)
+            : .independent(maxOffsetPs: correlation.maxOffsetPs)
+        let labs = configuration.map { Array($0.labs.prefix(2)) } ?? []
+        labNames = labs.count == 2 ? (labs[0].name, labs[1].name) : ("A", "B")
+        let shift: (LabSide, TagChannel) -> TagChannel = { side, channel in
+            twoFiles && side == .b ? channel &+ bChannelOffset : channel
+        }
+        // Detector roles, delays and which lab each configured channel belongs to.
+        var roles: [DetectorRole] = []
+        var delays: [TagChannel: Int64] = [:]
+        var sideOf: [TagChannel: LabSide] = [:]
+        for (index, lab) in labs.enumerated() {
+            let side: LabSide = index == 0 ? .a : .b
+            for detector in lab.detectors {
+                let channel = shift(side, detector.channel)
+                sideOf[detector.channel] = side
+                if detector.delayPs != 0 { delays[channel] = -detector.delayPs }
+                if let role = DetectorRole.fromName(detector.name, channel: channel, side: side) { roles.append(role) }
+            }
+        }
+        self.roles = roles
+        // Pairs: given, or every lab A × lab B outcome detector.
+        if let pairsText {
+            var parsed: [ChannelPair] = []
+            for (a, b) in try CorrelateCommand.parsePairs(pairsText) {
+                if configuration != nil {
+                    if twoFiles {
+                        guard sideOf[a] == .a else { throw CorrelateFailure("channel \(a) is not a detector of lab '\(labNames.0)' (file A) in the configuration") }
+                        guard sideOf[b] == .b else { throw CorrelateFailure("channel \(b) is not a detector of lab '\(labNames.1)' (file B) in the configuration") }
+                    } else {
+                        for channel in [a, b] where sideOf[channel] == nil {
+                            throw CorrelateFailure("channel \(channel) is not a detector in the configuration")
+                        }
+                    }
+                }
+                parsed.append(ChannelPair(a, shift(.b, b)))
+            }
+            pairs = parsed
+        } else {
+            let a = roles.filter { $0.side == .a }.map(\.channel), b = roles.filter { $0.side == .b }.map(\.channel)
+            pairs = a.flatMap { first in b.map { ChannelPair(first, $0) } }
+            guard !pairs.isEmpty else {
+                throw CorrelateFailure("no channel pairs: give --pairs (e.g. --pairs 1:3,2:4) or a configuration whose labs have outcome detectors (H/V/D/A/R/L/+/-)")
+            }
+        }
+        // Basis sources.
+        func source(_ lab: String, _ side: LabSide) -> BasisSource {
+            guard let entry = correlation.bases.first(where: { $0.lab == lab }) else { return .detectors }
+            if let basis = entry.basis { return .fixed(basis) }
+            if !entry.segments.isEmpty { return .segments(entry.segments.map { BasisSegment(startPs: $0.startPs, basis: $0.basis) }) }
+            var map: [Int32: String] = [:]
+            for marker in entry.markers { map[shift(side, marker.marker)] = marker.basis }
+            return .markers(map)
+        }
+        sourceA = labs.count == 2 ? source(labs[0].name, .a) : .detectors
+        sourceB = labs.count == 2 ? source(labs[1].name, .b) : .detectors
+        // Heralds: channels of lab B's detectors live in file B; others in file A.
+        if let heralds = correlation.heralds {
+            func internalChannel(_ channel: Int32) -> TagChannel { shift(sideOf[channel] ?? .a, channel) }
+            heraldPatterns = try heralds.patterns.map { pattern in
+                HeraldPattern(state: try Self.state(pattern.state), reference: internalChannel(pattern.channel),
+                              requirements: try pattern.requires.map {
+                                  .init(channel: internalChannel($0.channel), window: try CoincidenceWindow(lowerPs: $0.lowerPs, upperPs: $0.upperPs))
+                              })
+            }
+            heraldWindowA = try CoincidenceWindow(lowerPs: heralds.windowA.lowerPs, upperPs: heralds.windowA.upperPs)
+            heraldWindowB = try CoincidenceWindow(lowerPs: heralds.windowB.lowerPs, upperPs: heralds.windowB.upperPs)
+        } else {
+            heraldPatterns = []; heraldWindowA = nil; heraldWindowB = nil
+        }
+        target = try Self.state(correlation.targetState)
+        chsh = correlation.chsh.map { CHSHSettings(a: $0.a, aPrime: $0.aPrime, b: $0.b, bPrime: $0.bPrime) }
+        delaysPs = delays
+    }
+
+    static func state(_ name: String) throws -> BellState {
+        switch name {
+        case "phi_plus": .phiPlus
+        case "phi_minus": .phiMinus
+        case "psi_plus": .psiPlus
+        case "psi_minus": .psiMinus
+        default: throw CorrelateFailure("unknown Bell state '\(name)'")
+        }
+    }
+
+    /// Whether outcomes can be labelled with bases (some detector has an outcome role and a basis is known).
+    var labelsBases: Bool {
+        guard !roles.isEmpty else { return false }
+        if sourceA != .detectors || sourceB != .detectors { return true }
+        return roles.contains { $0.basis != nil }
+    }
+
+    /// Raw (file) channels of the pairs' A and B sides, used to track the clock.
+    var trackingChannelsA: Set<TagChannel> { Set(pairs.map(\.first)) }
+    var trackingChannelsB: Set<TagChannel> { Set(pairs.map { $0.second &- (twoFiles ? bChannelOffset : 0) }) }
+
+    /// The original channel numbers of an internal channel, with its file when there are two.
+    func display(_ pair: ChannelPair) -> String {
+        twoFiles ? "A ch \(pair.first) → B ch \(pair.second &- bChannelOffset)" : "ch \(pair.first) → ch \(pair.second)"
+    }
+
+    func original(_ channel: TagChannel) -> (channel: TagChannel, lab: String?) {
+        if twoFiles { return channel >= bChannelOffset ? (channel &- bChannelOffset, labNames.1) : (channel, labNames.0) }
+        return (channel, nil)
+    }
+
+    /// The delays of one file's channels by their numbers in the file.
+    func rawDelays(_ side: LabSide) -> ChannelDelays {
+        var result: [TagChannel: Int64] = [:]
+        for (channel, delay) in delaysPs {
+            let isB = twoFiles && channel >= bChannelOffset
+            if side == .b && isB { result[channel &- bChannelOffset] = delay }
+            if side == .a && !isB { result[channel] = delay }
+        }
+        return ChannelDelays(result)
+    }
+
+    /// A basis labeller (template), when bases are known.
+    func makeLabeler() throws -> BasisLabeler? {
+        guard labelsBases else { return nil }
+        var labeler = try BasisLabeler(roles: roles, sourceA: sourceA, sourceB: sourceB)
+        labeler.keepsOriginalEvents = true
+        return labeler
+    }
+
+    /// The processing chain of each file.
+    func chains(fileCount: Int, mapTime: @escaping @Sendable (Int64) -> Int64) throws -> [FileChain] {
+        let labeler = try makeLabeler()
+        var delays = delaysPs
+        if let labeler {
+            for (channel, delay) in delaysPs {
+                for labelled in labeler.labelledChannels(of: channel) { delays[labelled] = delay }
+            }
+        }
+        return (0..<fileCount).map { index in
+            FileChain(isB: index == 1, labeler: labeler, delays: DelayCompensator(delays: ChannelDelays(delays)), mapTime: mapTime)
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import ArgumentParser
+import Foundation
+import LinkModel
+import Logging
+import Protocol
+import Services
+
+/// `qlink demo`: a whole two-lab link on 127.0.0.1 — a coordinator and two nodes as separate `qlink`
+/// processes over CURVE+ZAP with a lab CA created for the run, live progress, a drained end and a run folder.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run a two-lab link on loopback: lab CA, coordinator and two node processes over CURVE+ZAP, live results, report.",
+        discussion: """
+        Starts `qlink coordinator` and one `qlink node` per lab (this same executable) on ephemeral 127.0.0.1 ports,
+        prints progress once a second, lets the nodes drain (every batch acknowledged, every herald received),
+        stops the coordinator and writes a run folder: demo.yaml, pki/, coordinator/journal.sqlite, node spools,
+        logs/, summary.json, SVG plots and report.html.
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "Seconds of link time the nodes stream.") var seconds: Double = 20
+    @Option(name: .long, help: "The demo link configuration (copied into the run folder; paths in it are relative to the run folder).")
+    var config: String = "configs/demo.yaml"
+    @Option(name: .long, help: "Run folder. Default: a new folder under ./run.") var runDirectory: String?
+    @Option(name: .long, help: "Seed of the synthetic link.") var seed: UInt64 = 1
+
+    func validate() throws {
+        guard seconds > 0, seconds <= 86_400 else { throw ValidationError("--seconds must be between 0 and 86400") }
+    }
+
+    func run() async throws {
+        _ = global.makeLogger("qlink.demo")
+        let run = try DemoRun.prepare(configPath: config, runDirectory: runDirectory)
+        print("QLink demo: two labs and a coordinator as separate processes on 127.0.0.1 — run folder \(run.directory)")
+        print("  lab CA and certificates: \(run.directory)/pki (\(run.configuration.coordinator.name), "
+              + run.configuration.labs.map(\.node).joined(separator: ", ") + ")")
+        let expected = DemoExpectation(configuration: run.configuration, seed: seed, seconds: seconds)
+        print(String(format: "  synthetic link: %.0f pairs/s, visibility %.2f, lab B clock offset %d ps, %.0f s of link time\n",
+                     expected.parameters.pairRateHz, expected.parameters.visibility, expected.parameters.clockOffsetBPs, seconds))
+
+        let children = DemoChildren()
+        let interrupt = InterruptForwarder(children: children)
+        defer { interrupt.cancel() }
+        let coordinator = try children.start(name: "coordinator", arguments: [
+            "coordinator", "--config", run.configPath, "--seed", "\(seed)", "--quiet", "--log-level", logLevel,
+            "--status-file", run.coordinatorStatusPath,
+        ], logPath: run.logPath("coordinator"))
+        let endpoints = try await waitForEndpoints(run: run, coordinator: coordinator)
+        print("  coordinator (pid \(coordinator.pid)): control \(endpoints.control), publish \(endpoints.publish)")
+
+        var nodes: [ChildProcess] = []
+        for lab in run.configuration.labs.prefix(2) {
+            let node = try children.start(name: lab.node, arguments: [
+                "node", "--config", run.configPath, "--lab", lab.name, "--control", endpoints.control, "--publish", endpoints.publish,
+                "--data", run.directory + "/\(lab.name)", "--seconds", "\(seconds)", "--seed", "\(seed)", "--synthetic", "--log-level", logLevel,
+                "--status-file", run.nodeStatusPath(lab.name),
+            ], logPath: run.logPath(lab.name))
+            print("  \(lab.node) (pid \(node.pid)) for lab \(lab.name)")
+            nodes.append(node)
+        }
+        print("")
+
+        let progress = DemoProgress(run: run)
+        // Stream until every node's source has finished and its spool is empty (or a process fails).
+        let deadline = Date().addingTimeInterval(seconds + 60)
+        while Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(250))
+            progress.printIfNew()
+            if let failed = (nodes + [coordinator]).first(where: { !$0.isRunning }) {
+                children.terminateAll()
+                throw DemoFailure("\(failed.name) exited early (status \(failed.exitStatus ?? -1)); its log ends:\n\(failed.logTail())")
+            }
+            let states = run.configuration.labs.prefix(2).map { StatusFile.read(NodeStatusFile.self, from: run.nodeStatusPath($0.name)) }
+            if states.allSatisfy({ $0?.drained == true }) { break }
+        }
+        // Nodes stop gracefully: they catch up on heralds before exiting; then the coordinator stops.
+        for node in nodes { node.terminate() }
+        for node in nodes where !(await node.wait(seconds: 15)) {
+            print("  \(node.name) did not stop within 15 s; killed")
+            node.killNow()
+        }
+        coordinator.terminate()
+        if !(await coordinator.wait(seconds: 15)) {
+            print("  coordinator did not stop within 15 s; killed")
+            coordinator.killNow()
+        }
+        progress.printIfNew()
+        try DemoReport(run: run, expected: expected).write()
+    }
+
+    private var logLevel: String { global.logLevel == .info ? "notice" : global.logLevel.rawValue }
+
+    private func waitForEndpoints(run: DemoRun, coordinator: ChildProcess) async throws -> (control: String, publish: String) {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let state = StatusFile.read(CoordinatorStatusFile.self, from: run.coordinatorStatusPath),
+               let control = state.controlEndpoint, let publish = state.publishEndpoint {
+                return (control, publish)
+            }
+            guard coordinator.isRunning else {
+                throw DemoFailure("the coordinator exited (status \(coordinator.exitStatus ?? -1)); its log ends:\n\(coordinator.logTail())")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        coordinator.killNow()
+        throw DemoFailure("the coordinator did not report its endpoints within 30 s; see \(coordinator.logPath)")
+    }
+}
+
+/// The run folder and its files.
+struct DemoRun {
+    let directory: String
+    let configPath: String
+    let configuration: LinkConfiguration
+
+    var coordinatorStatusPath: String { directory + "/coordinator-status.json" }
+    var journalPath: String { URL(fileURLWithPath: configuration.coordinator.dataDirectory).appendingPathComponent("journal.sqlite").path }
+    func nodeStatusPath(_ lab: String) -> String { directory + "/\(lab)-status.json" }
+    func logPath(_ name: String) -> String { directory + "/logs/\(name).log" }
+
+    /// Creates the run folder, copies the configuration into it and creates the run's lab CA.
+    static func prepare(configPath: String, runDirectory: String?) throws -> DemoRun {
+        let source = URL(fileURLWithPath: configPath).standardizedFileURL.path
+        guard FileManager.default.fileExists(atPath: source) else {
+            throw DemoFailure("no demo configuration at \(source); run qlink demo from the QLink folder or pass --config FILE")
+        }
+        let original = try LinkConfiguration.load(from: source)
+        guard original.labs.count >= 2 else {
+            throw DemoFailure("\(source) has \(original.labs.count) lab(s); the demo needs two")
+        }
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let directory = URL(fileURLWithPath: runDirectory ?? FileManager.default.currentDirectoryPath + "/run/demo-\(stamp)").standardizedFileURL.path
+        try FileManager.default.createDirectory(atPath: directory + "/logs", withIntermediateDirectories: true)
+        let copy = directory + "/demo.yaml"
+        if FileManager.default.fileExists(atPath: copy) { try FileManager.default.removeItem(atPath: copy) }
+        try FileManager.default.copyItem(atPath: source, toPath: copy)
+        if !FileManager.default.fileExists(atPath: directory + "/pki/ca.crt") {
+            _ = try RunCertificates.create(directory: directory + "/pki", coordinator: original.coordinator.name,
+                                           nodes: original.labs.map(\.node))
+        }
+        return DemoRun(directory: directory, configPath: copy, configuration: try LinkConfiguration.load(from: copy))
+    }
+}
+
+/// Prints one progress line per new coordinator status, with the nodes' spools.
+final class DemoProgress {
+    let run: DemoRun
+    private var printed: Double?
+
+    init(run: DemoRun) { self.run = run }
+
+    func printIfNew() {
+        guard let status = StatusFile.read(CoordinatorStatusFile.self, from: run.coordinatorStatusPath)?.status,
+              status.elapsedSeconds != printed else { return }
+        printed = status.elapsedSeconds
+        let spools = run.configuration.labs.prefix(2).compactMap { lab -> String? in
+            guard let node = StatusFile.read(NodeStatusFile.self, from: run.nodeStatusPath(lab.name)) else { return nil }
+            return "\(lab.name) spool \(node.spoolBatches)"
+        }
+        print(StatusLine.format(status) + (spools.isEmpty ? "" : " | " + spools.joined(separator: ", ")))
+    }
+}
+
+/// The child processes, so an interrupt can stop them all.
+final class DemoChildren: @unchecked Sendable {
+    // @unchecked: `list` is guarded by `lock`.
+    private let lock = NSLock()
+    private var list: [ChildProcess] = []
+
+    func start(name: String, arguments: [String], logPath: String) throws -> ChildProcess {
+        let child = try ChildProcess(name: name, arguments: arguments, logPath: logPath)
+        lock.withLock { list.append(child) }
+        return child
+    }
+
+    func terminateAll() {
+        for child in lock.withLock({ list }) { child.terminate() }
+    }
+}
+
+/// Forwards SIGINT/SIGTERM to the children (graceful stop) and then ends the demo.
+final class InterruptForwarder: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(children: DemoChildren) {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                children.terminateAll()
+                printError("qlink demo: interrupted; the coordinator and nodes were asked to stop")
+                exit(130)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+    }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import Journal
+import LinkModel
+import Planner
+import Protocol
+import Services
+
+/// What the demo's link should show: the synthetic link's ground truth, in the numbers the coordinator measures.
+struct DemoExpectation {
+    let parameters: SyntheticLink.Parameters
+    let seconds: Double
+
+    init(configuration: LinkConfiguration, seed: UInt64, seconds: Double) {
+        parameters = ConfigurationMapping.syntheticLink(configuration, seed: seed)
+        self.seconds = seconds
+    }
+
+    /// Tags per second of each lab's node (lab A also carries the station's clicks and dark counts).
+    var tagRateHzA: Double {
+        let p = parameters
+        return p.pairRateHz * p.efficiencyA + p.pairRateHz * p.heraldProbability
+            + p.darkCountRateHz * Double(p.channelsA.count + p.stationChannels.count)
+    }
+    var tagRateHzB: Double { parameters.pairRateHz * parameters.efficiencyB + parameters.darkCountRateHz * Double(parameters.channelsB.count) }
+    var heraldRateHz: Double { parameters.pairRateHz * parameters.heraldProbability }
+    /// Coincidences in matched bases (Z–Z or X–X): half the detected pairs with passive basis choice.
+    var coincidenceRateHz: Double { parameters.pairRateHz * parameters.efficiencyA * parameters.efficiencyB / 2 }
+}
+
+/// Measured against expected, as written to summary.json.
+struct DemoSummary: Codable {
+    struct Row: Codable {
+        var quantity: String
+        var measured: Double?
+        var expected: Double
+        var unit: String
+        /// The planner's prediction for the configuration's `model:`, where it predicts this quantity.
+        var planner: Double?
+    }
+    var runDirectory: String
+    var linkSeconds: Double
+    var rows: [Row]
+    var checks: [String: Bool]
+    var coordinator: StatusReport?
+    var nodes: [NodeStatusFile]
+    var journal: [String: Int]
+}
+
+/// The end of a demo: the summary on screen, summary.json, SVG plots and report.html in the run folder.
+struct DemoReport {
+    let run: DemoRun
+    let expected: DemoExpectation
+
+    func write() throws {
+        let coordinatorFile = StatusFile.read(CoordinatorStatusFile.self, from: run.coordinatorStatusPath)
+        let status = coordinatorFile?.status
+        let nodes = run.configuration.labs.prefix(2).compactMap { StatusFile.read(NodeStatusFile.self, from: run.nodeStatusPath($0.name)) }
+        let journal = try CoordinatorJournal(path: run.journalPath)
+        var counts: [String: Int] = [:]
+        for table in CoordinatorJournal.Table.allCases { counts[table.rawValue] = try journal.count(table) }
+
+        let seconds = expected.seconds
+        let labs = run.configuration.labs.prefix(2).map(\.node)
+        func rate(_ count: Int64?) -> Double? { count.map { Double($0) / seconds } }
+        var rows: [DemoSummary.Row] = []
+        if labs.count == 2 {
+            rows.append(.init(quantity: "\(labs[0]) tag rate", measured: rate(status?.tagsByNode[labs[0]]), expected: expected.tagRateHzA, unit: "Hz"))
+            rows.append(.init(quantity: "\(labs[1]) tag rate", measured: rate(status?.tagsByNode[labs[1]]), expected: expected.tagRateHzB, unit: "Hz"))
+        }
+        rows.append(.init(quantity: "herald rate", measured: rate(status?.heralds), expected: expected.heraldRateHz, unit: "Hz"))
+        let prediction = run.configuration.model.flatMap { model in
+            model.clock.repetitionRateHz.map { LinkProfile(model).evaluate(OperatingPoint(repetitionRateHz: $0, knob: model.protocol.knob)) }
+        }
+        rows.append(.init(quantity: "coincidence rate (ZZ, XX)", measured: rate(status?.coincidences), expected: expected.coincidenceRateHz, unit: "Hz",
+                          planner: prediction.map { $0.pairRateHz / 2 }))
+        rows.append(.init(quantity: "fidelity (measured: Z/X bound)", measured: status?.fidelity, expected: expected.parameters.visibility, unit: "",
+                          planner: prediction?.fidelity))
+        rows.append(.init(quantity: "clock offset of lab B", measured: status?.clockOffsetPs, expected: Double(expected.parameters.clockOffsetBPs), unit: "ps"))
+
+        let heralds = status?.heralds ?? -1
+        var checks: [String: Bool] = [
+            "every batch acknowledged (nothing still spooled)": !nodes.isEmpty && nodes.allSatisfy { $0.spoolBatches == 0 },
+            "nothing dropped": nodes.allSatisfy { $0.droppedTags == 0 },
+            "every herald received by every node": nodes.count == 2 && nodes.allSatisfy { Int64($0.lastHeraldSequence) == heralds && $0.missingHeralds == 0 },
+            "journal holds every herald": counts["herald"] == Int(heralds),
+            "no gaps or malformed messages": (status?.gaps ?? 1) == 0 && (status?.malformed ?? 1) == 0,
+        ]
+        if let fidelity = status?.fidelity, let error = status?.fidelityError {
+            checks["fidelity within 3 standard errors of the truth"] = abs(fidelity - expected.parameters.visibility) <= 3 * error + 0.01
+        }
+
+        print("\nSummary (\(String(format: "%.0f", seconds)) s of link time)")
+        if let status { print("  final: " + StatusLine.format(status)) }
+        func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+        print("  " + column("quantity", 32) + column("measured", 16) + column("generator truth", 18) + "planner (model:)")
+        for row in rows {
+            let measured = row.measured.map { Self.format($0, unit: row.unit) } ?? "—"
+            print("  " + column(row.quantity, 32) + column(measured, 16) + column(Self.format(row.expected, unit: row.unit), 18)
+                  + (row.planner.map { Self.format($0, unit: row.unit) } ?? "—"))
+        }
+        if prediction != nil {
+            print("  (the planner predicts the pairs' fidelity; the live Z/X estimate is a lower bound on it)")
+        }
+        if let status, let error = status.fidelityError, let fidelity = status.fidelity {
+            print(String(format: "  fidelity ± standard error: %.4f ± %.4f", fidelity, error))
+        }
+        for node in nodes {
+            print("  \(node.node): batches spooled \(node.batchesSpooled), acknowledged \(node.batchesAcknowledged), still spooled \(node.spoolBatches), "
+                  + "dropped \(node.droppedBatches), heralds received \(node.heraldsReceived) (last #\(node.lastHeraldSequence), re-requested \(node.heraldsRequested))")
+        }
+        print("  journal: \(counts["batch"] ?? 0) batches, \(counts["herald"] ?? 0) heralds, \(counts["result"] ?? 0) status records")
+        for (name, passed) in checks.sorted(by: { $0.key < $1.key }) { print("  [\(passed ? "ok" : "FAILED")] \(name)") }
+
+        let summary = DemoSummary(runDirectory: run.directory, linkSeconds: seconds, rows: rows, checks: checks,
+                                  coordinator: status, nodes: nodes, journal: counts)
+        try StatusFile.write(summary, to: run.directory + "/summary.json")
+        let plots = try DemoPlots(journal: journal, expected: expected).render()
+        for (name, svg) in plots { try svg.write(toFile: run.directory + "/\(name).svg", atomically: true, encoding: .utf8) }
+        try html(summary: summary, plots: plots.map(\.name)).write(toFile: run.directory + "/report.html", atomically: true, encoding: .utf8)
+        print("  run folder: \(run.directory) (summary.json, report.html, \(plots.map { $0.name + ".svg" }.joined(separator: ", ")), journal, logs)")
+    }
+
+    static func format(_ value: Double, unit: String) -> String {
+        switch unit {
+        case "Hz": return String(format: "%.0f /s", value)
+        case "ps": return String(format: "%.0f ps", value)
+        default: return String(format: "%.4f", value)
+        }
+    }
+
+    private func html(summary: DemoSummary, plots: [String]) -> String {
+        func escape(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+        var rows = ""
+        for row in summary.rows {
+            rows += "<tr><td>\(escape(row.quantity))</td><td>\(row.measured.map { Self.format($0, unit: row.unit) } ?? "—")</td>"
+                + "<td>\(Self.format(row.expected, unit: row.unit))</td><td>\(row.planner.map { Self.format($0, unit: row.unit) } ?? "—")</td></tr>\n"
+        }
+        var checks = ""
+        for (name, passed) in summary.checks.sorted(by: { $0.key < $1.key }) {
+            checks += "<li>\(passed ? "✔" : "✘ FAILED") \(escape(name))</li>\n"
+        }
+        var nodes = ""
+        for node in summary.nodes {
+            nodes += "<tr><td>\(escape(node.node))</td><td>\(node.batchesSpooled)</td><td>\(node.batchesAcknowledged)</td><td>\(node.spoolBatches)</td>"
+                + "<td>\(node.droppedTags)</td><td>\(node.heraldsReceived)</td><td>\(node.lastHeraldSequence)</td></tr>\n"
+        }
+        return """
+        <!DOCTYPE html>
+        <html><head><meta charset="utf-8"><title>QLink demo report</title>
+        <style>body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}</style>
+        </head><body>
+        <h1>QLink demo</h1>
+        <p>Run folder <code>\(escape(summary.runDirectory))</code>, \(String(format: "%.0f", summary.linkSeconds)) s of link time,
+        a coordinator and two nodes as separate processes over CURVE on 127.0.0.1.</p>
+        <h2>Measured and expected</h2>
+        <table><tr><th>quantity</th><th>measured</th><th>generator truth</th><th>planner (model:)</th></tr>
+        \(rows)</table>
+        <h2>Checks</h2><ul>
+        \(checks)</ul>
+        <h2>Nodes</h2>
+        <table><tr><th>node</th><th>spooled</th><th>acknowledged</th><th>still spooled</th><th>dropped tags</th><th>heralds received</th><th>last herald</th></tr>
+        \(nodes)</table>
+        <h2>Over time</h2>
+        \(plots.map { "<p><img src=\"\($0).svg\" alt=\"\($0)\"></p>" }.joined(separator: "\n"))
+        </body></html>
+
+        """
+    }
+}
+
+/// Time series from the journal's rolling results, as SVG line charts.
+struct DemoPlots {
+    let journal: CoordinatorJournal
+    let expected: DemoExpectation
+
+    func render() throws -> [(name: String, svg: String)] {
+        let decoder = JSONDecoder()
+        let statuses = try journal.results().compactMap { try? decoder.decode(StatusReport.self, from: Data($0.json.utf8)) }
+            .filter { $0.elapsedSeconds > 0 }
+        let palette = SVGPlot.palette
+        var rateSeries: [SVGPlot.Series] = []
+        let nodes = Set(statuses.flatMap { $0.tagsByNode.keys }).sorted()
+        for (index, node) in nodes.enumerated() {
+            var points: [(x: Double, y: Double)] = []
+            for (previous, next) in zip(statuses, statuses.dropFirst()) where next.elapsedSeconds > previous.elapsedSeconds {
+                let delta = Double((next.tagsByNode[node] ?? 0) - (previous.tagsByNode[node] ?? 0))
+                points.append((next.elapsedSeconds, delta / (next.elapsedSeconds - previous.elapsedSeconds)))
+            }
+            rateSeries.append(.init(name: node, points: points, colour: palette[index % palette.count]))
+        }
+        var heraldPoints: [(x: Double, y: Double)] = []
+        for (previous, next) in zip(statuses, statuses.dropFirst()) where next.elapsedSeconds > previous.elapsedSeconds {
+            heraldPoints.append((next.elapsedSeconds, Double(next.heralds - previous.heralds) / (next.elapsedSeconds - previous.elapsedSeconds)))
+        }
+        let fidelity = statuses.compactMap { s in s.fidelity.map { (x: s.elapsedSeconds, y: $0) } }
+        let upper = statuses.compactMap { s in s.fidelity.flatMap { f in s.fidelityError.map { (x: s.elapsedSeconds, y: f + $0) } } }
+        let lower = statuses.compactMap { s in s.fidelity.flatMap { f in s.fidelityError.map { (x: s.elapsedSeconds, y: f - $0) } } }
+        let truth = fidelity.isEmpty ? [] : [(x: fidelity[0].x, y: expected.parameters.visibility), (x: fidelity[fidelity.count - 1].x, y: expected.parameters.visibility)]
+        let offsetError = statuses.compactMap { s in s.clockOffsetPs.map { (x: s.elapsedSeconds, y: $0 - Double(expected.parameters.clockOffsetBPs)) } }
+        return [
+            ("rates", SVGPlot(title: "Tag rate per node (coordinator's view)", xLabel: "run time (s)", yLabel: "tags/s", series: rateSeries).render()),
+            ("heralds", SVGPlot(title: "Heralds per second", xLabel: "run time (s)", yLabel: "heralds/s",
+                                series: [.init(name: "heralds", points: heraldPoints, colour: palette[0])]).render()),
+            ("fidelity", SVGPlot(title: "Fidelity lower bound (Z, X) ± standard error", xLabel: "run time (s)", yLabel: "fidelity",
+                                 series: [.init(name: "measured", points: fidelity, colour: palette[0]),
+                                          .init(name: "+1 s.e.", points: upper, colour: palette[5]),
+                                          .init(name: "−1 s.e.", points: lower, colour: palette[5]),
+                                          .init(name: "truth", points: truth, colour: palette[1])]).render()),
+            ("clock-offset", SVGPlot(title: "Recovered clock offset minus truth", xLabel: "run time (s)", yLabel: "ps",
+                                     series: [.init(name: "offset error", points: offsetError, colour: palette[2])]).render()),
+        ]
+    }
+}

@@ -1,0 +1,214 @@
+import ArgumentParser
+import Foundation
+import LinkModel
+import Logging
+import ServiceLifecycle
+import Protocol
+import Services
+import Simulation
+import TimeTags
+
+extension TagStreamFormat: ExpressibleByArgument {}
+
+/// Options that choose a node's tag source.
+struct SourceOptions: ParsableArguments {
+    @Option(name: .long, help: "Replay this tag file (any readable format) instead of the built-in synthetic link.")
+    var replay: String?
+
+    @Flag(name: .long, help: "Use the built-in synthetic link even when the configuration has a model: section (which selects the simulator).")
+    var synthetic = false
+
+    @Flag(name: .long, help: "Read tags from standard input (a hardware bridge's pipe) instead of the simulator.")
+    var stdin = false
+
+    @Option(name: .long, help: "Format of --stdin: native (.qtag stream) or csv (channel,time_ps lines).")
+    var format: TagStreamFormat = .native
+
+    @Flag(name: .long, help: "Replay or generate as fast as possible instead of at real-time pace.")
+    var asFastAsPossible = false
+
+    @Option(name: .long, help: "Seconds of link time the synthetic source produces (default: until stopped).")
+    var seconds: Double?
+
+    @Option(name: .long, help: "Seed of the synthetic link or simulation (both labs must use the same; default: 1, or the simulation: section's seed).")
+    var seed: UInt64?
+
+    var seedOverride: UInt64? { seed }
+}
+
+/// `qlink node`: one lab's node service.
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run a lab's node service: stream tags to the coordinator over CURVE, receive heralds and status."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "The link configuration (YAML).") var config: String
+    @Option(name: .long, help: "The lab this node serves (a `labs:` entry of the configuration).") var lab: String
+    @Option(name: .long, help: "Folder for the node's spool and herald log.") var data: String?
+    @Option(name: .long, help: "Spool bound in MiB.") var spoolMiB: Int64 = 256
+    @Option(name: .long, help: "The coordinator's control endpoint (overrides the configuration; e.g. an ephemeral port).")
+    var control: String?
+    @Option(name: .long, help: "The coordinator's publish endpoint (overrides the configuration).")
+    var publish: String?
+    @Option(name: .long, help: "Write the node's counters to this JSON file twice a second and at exit.")
+    var statusFile: String?
+    @Flag(name: .long, help: "Exit once the source has finished and every batch is acknowledged.")
+    var exitWhenDone = false
+    @OptionGroup var source: SourceOptions
+
+    func run() async throws {
+        let logger = global.makeLogger("qlink.node")
+        let configuration = try LinkConfiguration.load(from: URL(fileURLWithPath: config).standardizedFileURL.path)
+        guard let labIndex = configuration.labs.firstIndex(where: { $0.name == lab }) else {
+            throw ValidationError("no lab named '\(lab)' in \(config) (labs: \(configuration.labs.map(\.name).joined(separator: ", ")))")
+        }
+        let spec: TagSourceSpec
+        if source.stdin, source.replay != nil {
+            throw ValidationError("--stdin and --replay are alternatives; give one")
+        }
+        if source.stdin {
+            spec = .stream(fileDescriptor: 0, format: source.format)
+        } else if let replay = source.replay {
+            spec = .file(path: replay, realTime: !source.asFastAsPossible)
+        } else if configuration.model != nil, !source.synthetic {
+            // The link simulator, from the configuration's model: and simulation: sections; lab A's
+            // node also carries the midpoint station's stream.
+            let simulated = try ConfiguredSimulation(configuration: configuration, durationPs: source.seconds.map { Int64($0 * 1e12) },
+                                                     seed: source.seedOverride)
+            guard let stream = simulated.streams.first(where: { $0.name == lab }) ?? (labIndex < min(2, simulated.streams.count) ? simulated.streams[labIndex] : nil) else {
+                throw ValidationError("the simulation of \(config) has no stream for lab '\(lab)'")
+            }
+            spec = .simulation(simulated, role: stream.role, withStation: stream.role == .labA, realTime: !source.asFastAsPossible)
+        } else {
+            let parameters = ConfigurationMapping.syntheticLink(configuration, seed: source.seed ?? 1)
+            spec = .synthetic(SyntheticLink(parameters: parameters, labIndex: labIndex), realTime: !source.asFastAsPossible,
+                              durationPs: source.seconds.map { Int64($0 * 1e12) })
+        }
+        let dataDirectory = data ?? URL(fileURLWithPath: configuration.coordinator.dataDirectory)
+            .deletingLastPathComponent().appendingPathComponent(lab).path
+        var settings = try ConfigurationMapping.node(configuration, lab: lab, dataDirectory: dataDirectory, source: spec)
+        settings.spoolMaxBytes = spoolMiB << 20
+        settings.stopWhenDone = exitWhenDone
+        if let control { settings.controlEndpoint = control }
+        if let publish { settings.publishEndpoint = publish }
+        let transport = try ClientTransport.load(configuration, lab: lab)
+        let node = NodeService(settings: settings, transport: transport, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: node, successTerminationBehavior: .gracefullyShutdownGroup)]
+        let name = settings.node
+        let writer = statusFile.map { StatusFileService(path: $0) { NodeStatusFile(pid: getpid(), node: name, state: node.monitor.current) } }
+        if let writer { services.append(.init(service: writer)) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        defer { writer?.writeFinal() }
+        try await group.run()
+    }
+}
+
+/// Heralding protocols by name on the command line.
+enum HeraldProtocolName: String, ExpressibleByArgument, CaseIterable {
+    case singleClick = "single-click"
+    case barrettKok = "barrett-kok"
+}
+
+/// `qlink coordinator`: the link coordinator.
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Run the link coordinator: authenticate nodes, journal batches, decide heralds, analyse live."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "The link configuration (YAML).") var config: String
+    @Option(name: .long, help: "Seed of the synthetic link whose station the heralds follow.") var seed: UInt64 = 1
+    @Option(name: .long, help: "Write the bound endpoints and rolling status to this JSON file twice a second and at exit.")
+    var statusFile: String?
+    @Flag(name: .long, help: "Do not print the rolling status line every second.")
+    var quiet = false
+    @Option(name: .long, help: "Heralding protocol: single-click, or barrett-kok (second window half a period after the first).")
+    var heraldProtocol: HeraldProtocolName = .singleClick
+    @Option(name: .long, help: "Bind the control (ROUTER) socket here instead of the configuration's endpoint.")
+    var control: String?
+    @Option(name: .long, help: "Bind the publish (PUB) socket here instead of the configuration's endpoint.")
+    var publish: String?
+
+    func run() async throws {
+        let logger = global.makeLogger("qlink.coordinator")
+        let configuration = try LinkConfiguration.load(from: URL(fileURLWithPath: config).standardizedFileURL.path)
+        var heralds = ConfigurationMapping.syntheticHeralds(ConfigurationMapping.syntheticLink(configuration, seed: seed))
+        if heraldProtocol == .barrettKok {
+            let half = heralds.repetitionPeriodPs / 2
+            heralds.heraldProtocol = .barrettKok(secondWindowStartPs: heralds.windowStartPs + half, secondWindowEndPs: heralds.windowEndPs + half)
+        }
+        var settings = ConfigurationMapping.coordinator(configuration, heralds: heralds)
+        if let control { settings.controlEndpoint = control }
+        if let publish { settings.publishEndpoint = publish }
+        let transport = try ServerTransport.load(configuration, logger: logger)
+        defer { transport.zap.stop() }
+        let coordinator = CoordinatorService(settings: settings, transport: transport, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: coordinator)]
+        if !quiet { services.append(.init(service: StatusPrinter(monitor: coordinator.monitor))) }
+        let writer = statusFile.map { StatusFileService(path: $0) { CoordinatorStatusFile(pid: getpid(), state: coordinator.monitor.current) } }
+        if let writer { services.append(.init(service: writer)) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        defer { writer?.writeFinal() }
+        try await group.run()
+    }
+}
+
+/// Prints the coordinator's rolling status once a second until shut down (each status once).
+struct StatusPrinter: Service {
+    let monitor: CoordinatorMonitor
+
+    func run() async throws {
+        var printed: Double?
+        while !Task.isCancelledOrShuttingDown {
+            try? await Task.sleep(for: .seconds(1))
+            if let status = monitor.current.status, status.elapsedSeconds != printed {
+                print(StatusLine.format(status))
+                printed = status.elapsedSeconds
+            }
+        }
+    }
+}
+
+/// Rewrites a JSON status file twice a second until shutdown.
+struct StatusFileService<Value: Encodable & Sendable>: Service {
+    let path: String
+    let snapshot: @Sendable () -> Value
+
+    init(path: String, snapshot: @escaping @Sendable () -> Value) {
+        self.path = path
+        self.snapshot = snapshot
+    }
+
+    func run() async throws {
+        while !Task.isCancelledOrShuttingDown {
+            try? StatusFile.write(snapshot(), to: path)
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    /// Writes the final snapshot (call after the service group has returned).
+    func writeFinal() { try? StatusFile.write(snapshot(), to: path) }
+}
+
+extension Task where Success == Never, Failure == Never {
+    static var isCancelledOrShuttingDown: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
+}
+
+/// One line of rolling results.
+enum StatusLine {
+    static func format(_ status: StatusReport) -> String {
+        let rates = status.rateHzByNode.sorted { $0.key < $1.key }
+            .map { "\($0.key) \(String(format: "%.0f", $0.value)) tags/s" }.joined(separator: ", ")
+        var fidelity = "fidelity —"
+        if let value = status.fidelity, let error = status.fidelityError {
+            fidelity = String(format: "fidelity ≥ %.3f ± %.3f", value, error)
+        }
+        let offset = status.clockOffsetPs.map { String(format: "clock offset %.0f ps", $0) } ?? "clock offset —"
+        return String(format: "[%5.1f s] ", status.elapsedSeconds) + "\(rates) | batches \(status.batchesAccepted) | "
+            + "heralds \(status.heralds) (\(status.heraldSuccesses) ok) | coincidences \(status.coincidences) | \(fidelity) | \(offset)"
+            + (status.malformed + status.gaps + status.duplicates > 0 ? " | malformed \(status.malformed) gaps \(status.gaps) duplicates \(status.duplicates)" : "")
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Messaging
+import Protocol
+import Testing
+import TimeTags
+
+/// The Python client in clients/python speaks the protocol with pyzmq against a Swift ROUTER.
+@Suite("Python (pyzmq) round trip")
+struct PythonRoundTripTests {
+    static let clientDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("clients/python")
+
+    static let pythonWithZMQ: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import zmq"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+
+    @Test(.enabled(if: pythonWithZMQ, "python3 with pyzmq is not installed (pip install pyzmq)"))
+    func pythonDealerTalksToSwiftRouter() throws {
+        let router = try Socket(.router)
+        try router.set(.receiveTimeout(milliseconds: 15_000))
+        let endpoint = try router.bind("tcp://127.0.0.1:0")
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.clientDirectory.appendingPathComponent("roundtrip_peer.py").path, endpoint]
+        process.currentDirectoryURL = Self.clientDirectory
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+
+        let helloMessage = try #require(try router.receive())
+        #expect(helloMessage.count == 3)
+        let hello = try WireMessage.decode(header: helloMessage.frames[1].bytes, payload: helloMessage.frames[2].bytes)
+        #expect(hello.body == .hello(Hello(node: "py-node", lab: "python", capabilities: ["tags"], software: "pyzmq")))
+        let batchMessage = try #require(try router.receive())
+        let batch = try WireMessage.decode(header: batchMessage.frames[1].bytes, payload: batchMessage.frames[2].bytes)
+        #expect(batch.header.sessionId == 77)
+        #expect(batch.header.sequence == 2)
+        #expect(batch.body == .tagBatch(TagBatch(timesPs: [1000, 2500, 2600, 9_000_000_000_000], channels: [1, 2, 3, -4])))
+
+        let peer = helloMessage.frames[0]
+        for body: WireMessage.Body in [
+            .acknowledgement(Acknowledgement(session: 77, sequence: 2, status: .accepted, credit: 16)),
+            .herald(Herald(sequence: 3, attemptId: 11, outcome: .psiPlus, timePs: 123_456, detectionPs: 123_999)),
+        ] {
+            let (header, payload) = WireMessage(sessionId: 1, sequence: 3, eventTimePs: 123_456, body: body).encoded()
+            #expect(try router.send(Message([peer, Frame(header), Frame(payload)])))
+        }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let replies = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
+        #expect(replies.count == 2)
+        let ack = try #require(replies.first?["body"] as? [String: Any])
+        #expect(ack["status"] as? String == "accepted")
+        #expect(ack["credit"] as? Int == 16)
+        let herald = try #require(replies.last?["body"] as? [String: Any])
+        #expect(herald["outcome"] as? String == "psi+")
+        #expect(herald["attempt"] as? Int == 11)
+        #expect(replies.last?["time_ps"] as? Int == 123_456)
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Journal
+import Messaging
+import Protocol
+import Security
+import Services
+import Testing
+import TimeTags
+
+@Suite("Faults on loopback", .serialized)
+struct FaultTests {
+    @Test func coordinatorRestartLosesAndDuplicatesNothing() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let security = try TestSecurity(directory: directory)
+        defer { security.stop() }
+        var settings = coordinatorSettings(directory: directory)
+        settings.credit = 2
+        let first = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
+        let firstTask = Task { try await first.run() }
+        #expect(await eventually { first.monitor.current.publishEndpoint != nil })
+        let control = try #require(first.monitor.current.controlEndpoint), publish = try #require(first.monitor.current.publishEndpoint)
+        let (parameters, durationPs) = testLink(durationPs: 300_000_000_000)
+        var aliceSettings = nodeSettings(lab: "alice", index: 0, directory: directory, control: control, publish: publish,
+                                         parameters: parameters, durationPs: durationPs)
+        aliceSettings.coordinatorTimeoutMs = 300
+        let node = NodeService(settings: aliceSettings, transport: try security.client("alice-node"), logger: quietLogger)
+        let nodeTask = Task { try await node.run() }
+
+        let journal = try CoordinatorJournal(path: settings.journalPath)
+        #expect(try await eventually { try journal.count(.batch) >= 5 })
+        // Stop the coordinator mid-run; the node keeps spooling.
+        firstTask.cancel()
+        try await firstTask.value
+        let accepted = try journal.count(.batch)
+        #expect(accepted < 30)
+
+        settings.controlEndpoint = control
+        settings.publishEndpoint = publish
+        let second = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
+        let secondTask = Task { try await second.run() }
+        let expected = (0..<(durationPs / parameters.slicePs)).reduce(Int64(0)) {
+            $0 + Int64(SyntheticLink(parameters: parameters, labIndex: 0).slice($1).count)
+        }
+        #expect(try await eventually { try journal.tagTotals()["alice-node"] == expected && node.monitor.current.spoolBatches == 0 })
+        nodeTask.cancel()
+        try await nodeTask.value
+        secondTask.cancel()
+        try await secondTask.value
+
+        let sequences = try journal.batches().map(\.sequence)
+        #expect(sequences == Array(1...UInt64(sequences.count)), "each batch journaled once, in order")
+        #expect(try journal.tagTotals()["alice-node"] == expected)
+        // Heralds continue from the journal: consecutive, none twice.
+        let heralds = try journal.heralds(in: 1...1_000_000).map(\.sequence)
+        #expect(heralds == Array(1...UInt64(heralds.count)))
+        let attempts = try journal.heralds(in: 1...1_000_000).map(\.attemptId)
+        #expect(attempts == attempts.sorted() && Set(attempts).count == attempts.count)
+    }
+
+    @Test func malformedGapsDuplicatesAndCorruptionAreHandled() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let security = try TestSecurity(directory: directory)
+        defer { security.stop() }
+        var settings = coordinatorSettings(directory: directory)
+        settings.maxPayloadBytes = 64 << 10
+        let coordinator = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
+        let task = Task { try await coordinator.run() }
+        #expect(await eventually { coordinator.monitor.current.controlEndpoint != nil })
+        let control = try #require(coordinator.monitor.current.controlEndpoint)
+
+        // A peer whose key no lab CA certified: the ZAP handler refuses the handshake (counted, logged),
+        // nothing it sends reaches the service.
+        let stranger = try Socket(.dealer, context: security.context, lingerMs: 0)
+        let strangerKeys = try CurveKeyPair.generate()
+        try stranger.set([.curveServerKey(security.server.identity.keys.publicKey), .curvePublicKey(strangerKeys.publicKey),
+                          .curveSecretKey(strangerKeys.secretKey)])
+        try stranger.connect(control)
+        _ = try stranger.send(Message([Frame(WireMessage(sessionId: 9, sequence: 0, body: .hello(Hello(node: "eve", lab: "alice"))).encoded().header),
+                                       Frame([])]), options: .dontWait)
+        #expect(await eventually(5) { security.server.zap.authenticator.refusalCounts().values.reduce(0, +) >= 1 })
+        #expect(await eventually(5) { coordinator.monitor.current.refusedHandshakes >= 1 })
+        stranger.close()
+
+        let transport = try security.client("mallory-node")
+        let client = try SecureSockets.client(.dealer, identity: transport.identity, serverCertificate: transport.serverCertificate,
+                                              policy: transport.policy, context: security.context, logger: quietLogger)
+        let socket = client.socket
+        try socket.set(.receiveTimeout(milliseconds: 10_000))
+        try client.connect(control)
+        func send(_ body: WireMessage.Body, sequence: UInt64, session: UInt64 = 5, corrupt: Bool = false) throws {
+            var (header, payload) = WireMessage(sessionId: session, sequence: sequence, body: body).encoded()
+            if corrupt { payload[0] ^= 1 }
+            _ = try socket.send(Message([Frame(header), Frame(payload)]))
+        }
+        func receive() throws -> WireMessage.Body? {
+            guard let message = try socket.receive(), message.count == 2 else { return nil }
+            return try? WireMessage.decode(header: message.frames[0].bytes, payload: message.frames[1].bytes).body
+        }
+        func ackStatus() throws -> (AcknowledgementStatus, UInt64)? {
+            guard case .acknowledgement(let ack)? = try receive() else { return nil }
+            return (ack.status, ack.resendFrom)
+        }
+        let batch = TagBatch(timesPs: [1, 2, 3], channels: [1, 2, 1])
+
+        // Malformed: wrong frame count, garbage header, wrong version — each answered with an error.
+        _ = try socket.send(Message([Frame([1, 2, 3])]))
+        guard case .error(let report)? = try receive() else { Issue.record("no error reply"); return }
+        #expect(ProtocolError.kind(forCode: report.code) == .frameCount)
+        _ = try socket.send(Message([Frame([UInt8](repeating: 7, count: 48)), Frame([])]))
+        guard case .error(let badHeader)? = try receive() else { Issue.record("no error reply"); return }
+        #expect(ProtocolError.kind(forCode: badHeader.code) == .badHeader)
+        // Another major protocol version is refused.
+        var (futureHeader, futurePayload) = WireMessage(sessionId: 5, sequence: 0, body: .hello(Hello(node: "mallory-node", lab: "alice"))).encoded()
+        futureHeader[2] = 2
+        _ = try socket.send(Message([Frame(futureHeader), Frame(futurePayload)]))
+        guard case .error(let version)? = try receive() else { Issue.record("no error reply"); return }
+        #expect(ProtocolError.kind(forCode: version.code) == .versionMismatch)
+        // A batch before hello is refused.
+        try send(.tagBatch(batch), sequence: 1)
+        guard case .error(let notIntroduced)? = try receive() else { Issue.record("no error reply"); return }
+        #expect(ProtocolError.kind(forCode: notIntroduced.code) == .notIntroduced)
+        // A hello naming another node than the certificate is refused.
+        try send(.hello(Hello(node: "alice-node", lab: "alice")), sequence: 0)
+        guard case .error(let impostor)? = try receive() else { Issue.record("no error reply"); return }
+        #expect(impostor.text.contains("mallory-node"))
+
+        // The service keeps running: a proper hello is welcomed.
+        try send(.hello(Hello(node: "mallory-node", lab: "alice")), sequence: 0)
+        guard case .welcome(let welcome)? = try receive() else { Issue.record("no welcome"); return }
+        #expect(welcome.lastAcceptedSequence == 0)
+
+        try send(.tagBatch(batch), sequence: 1)
+        #expect(try ackStatus()?.0 == .accepted)
+        try send(.tagBatch(batch), sequence: 3)
+        let gap = try ackStatus()
+        #expect(gap?.0 == .resendFrom && gap?.1 == 2)
+        try send(.tagBatch(batch), sequence: 2, corrupt: true)
+        #expect(try ackStatus()?.0 == .corrupt)
+        try send(.tagBatch(batch), sequence: 2)
+        #expect(try ackStatus()?.0 == .accepted)
+        try send(.tagBatch(batch), sequence: 3)
+        #expect(try ackStatus()?.0 == .accepted)
+        try send(.tagBatch(batch), sequence: 2)
+        #expect(try ackStatus()?.0 == .duplicate)
+        // An oversized batch (over the coordinator's payload limit) is refused; the next one is fine.
+        let big = TagBatch(timesPs: (0..<5_500).map { Int64($0) }, channels: [TagChannel](repeating: 1, count: 5_500))
+        try send(.tagBatch(big), sequence: 4)
+        guard case .error(let oversized)? = try receive() else { Issue.record("no error reply"); return }
+        #expect(ProtocolError.kind(forCode: oversized.code) == .oversized)
+        try send(.tagBatch(batch), sequence: 4)
+        #expect(try ackStatus()?.0 == .accepted)
+
+        #expect(await eventually { coordinator.monitor.current.status?.batchesAccepted == 4 })
+        let state = coordinator.monitor.current
+        #expect(state.rejected[.frameCount] == 1)
+        #expect(state.rejected[.badHeader] == 1)
+        #expect(state.rejected[.notIntroduced] == 1)
+        #expect(state.rejected[.checksumMismatch] == 1)
+        #expect(state.rejected[.versionMismatch] == 1)
+        #expect(state.rejected[.oversized] == 1)
+        #expect(state.status?.gaps == 1)
+        #expect(state.status?.duplicates == 1)
+        socket.close()
+        task.cancel()
+        try await task.value
+        let journal = try CoordinatorJournal(path: directory + "/journal.sqlite")
+        #expect(try journal.batches().map(\.sequence) == [1, 2, 3, 4])
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Journal
+import Messaging
+import Protocol
+import Security
+import Services
+import Testing
+import TimeTags
+
+/// A node against a scripted coordinator: heralds 1, 2 and 5 are published; the node must notice the
+/// gap, ask for 3…4 on its DEALER, log the answers once, and end with nothing missing.
+@Suite("Node herald gaps")
+struct NodeHeraldGapTests {
+    @Test func aNodeAsksForMissingHeraldsAndLogsEachOnce() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let security = try TestSecurity(directory: directory)
+        defer { security.stop() }
+        let router = try SecureSockets.server(.router, identity: security.server.identity, zap: security.server.zap, context: security.context)
+        let publisher = try SecureSockets.server(.publisher, identity: security.server.identity, zap: security.server.zap, context: security.context)
+        defer {
+            router.close()
+            publisher.close()
+        }
+        let control = try router.bind("tcp://127.0.0.1:0"), publish = try publisher.bind("tcp://127.0.0.1:0")
+        try router.set(.receiveTimeout(milliseconds: 100))
+
+        var settings = NodeSettings(node: "bob-node", lab: "bob", controlEndpoint: control, publishEndpoint: publish,
+                                    spoolPath: directory + "/bob-spool.sqlite", source: .pattern(TagBatch(), repetitions: 0, spanPs: 1))
+        settings.drainOnStopMs = 0
+        let node = NodeService(settings: settings, transport: try security.client("bob-node"), logger: quietLogger)
+        let nodeTask = Task { try await node.run() }
+
+        let session: UInt64 = 4242
+        func envelope(_ body: WireMessage.Body, sequence: UInt64 = 0) -> [Frame] {
+            let (header, payload) = WireMessage(sessionId: session, sequence: sequence, body: body).encoded()
+            return [Frame(header), Frame(payload)]
+        }
+        func herald(_ sequence: UInt64) -> WireMessage.Body {
+            .herald(Herald(sequence: sequence, attemptId: sequence * 10, outcome: .psiMinus, timePs: Int64(sequence) * 1_000_000, detectionPs: 1))
+        }
+        func publishHerald(_ sequence: UInt64) throws {
+            _ = try publisher.send(Message([Frame(WireMessage.topic(for: .herald))] + envelope(herald(sequence), sequence: sequence)))
+        }
+        /// Answers the node's hellos with a welcome, and returns herald requests it sends.
+        func serve(until deadline: Date, stopWhen done: () -> Bool) throws -> [HeraldRequest] {
+            var requests: [HeraldRequest] = []
+            while Date() < deadline, !done() {
+                guard let message = try router.receive(), message.count == 3 else { continue }
+                let routing = message.frames[0]
+                guard let decoded = try? WireMessage.decode(header: message.frames[1].bytes, payload: message.frames[2].bytes) else { continue }
+                switch decoded.body {
+                case .hello:
+                    let welcome = Welcome(lastAcceptedSequence: 0, credit: 8, nextHeraldSequence: 1, runId: 1)
+                    _ = try router.send(Message([routing] + envelope(.welcome(welcome))))
+                case .heraldRequest(let request):
+                    requests.append(request)
+                    for sequence in request.first...request.last {
+                        _ = try router.send(Message([routing] + envelope(herald(sequence), sequence: sequence)))
+                    }
+                default:
+                    break
+                }
+            }
+            return requests
+        }
+
+        _ = try serve(until: Date().addingTimeInterval(10)) { node.monitor.current.connected }
+        #expect(node.monitor.current.connected)
+        // The SUB connection takes a moment: repeat herald 1 until it arrives (repeats are not counted twice).
+        let deadline = Date().addingTimeInterval(10)
+        while node.monitor.current.lastHeraldSequence < 1, Date() < deadline {
+            try publishHerald(1)
+            _ = try serve(until: Date().addingTimeInterval(0.02)) { false }
+        }
+        try publishHerald(2)
+        try publishHerald(5)
+        let requests = try serve(until: Date().addingTimeInterval(10)) {
+            node.monitor.current.heraldsReceived >= 5 && node.monitor.current.missingHeralds == 0
+        }
+        #expect(requests.first.map { ($0.first, $0.last) } ?? (0, 0) == (3, 4))
+        let state = node.monitor.current
+        #expect(state.heraldsReceived == 5)
+        #expect(state.heraldGaps == 1)
+        #expect(state.missingHeralds == 0)
+        #expect(state.lastHeraldSequence == 5)
+        nodeTask.cancel()
+        try await nodeTask.value
+        let logged = try NodeSpool(path: directory + "/bob-spool.sqlite", maxBytes: 1 << 20).loggedHeraldSequences()
+        #expect(logged == [1, 2, 3, 4, 5])
+    }
+}

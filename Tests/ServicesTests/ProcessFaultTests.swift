@@ -1,0 +1,181 @@
+import Foundation
+import Journal
+import Services
+import Testing
+
+/// The `qlink` executable built next to the tests (`swift build --build-tests` builds it).
+let qlinkExecutable: String? = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    for configuration in ["debug", "release"] {
+        let path = root.appendingPathComponent(".build/\(configuration)/qlink").path
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+}()
+
+let demoConfiguration = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("configs/demo.yaml").path
+
+/// A link folder like `qlink demo` makes: demo.yaml and a lab CA in pki/.
+struct ProcessLink {
+    let directory: String
+    var config: String { directory + "/demo.yaml" }
+    var journal: String { directory + "/coordinator/journal.sqlite" }
+    func statusPath(_ name: String) -> String { directory + "/\(name)-status.json" }
+    func spoolPath(_ lab: String) -> String { directory + "/\(lab)/\(lab)-spool.sqlite" }
+
+    init() throws {
+        directory = try temporaryDirectory()
+        try FileManager.default.copyItem(atPath: demoConfiguration, toPath: directory + "/demo.yaml")
+        _ = try RunCertificates.create(directory: directory + "/pki", nodes: ["alice-node", "bob-node"])
+    }
+
+    func start(_ name: String, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: qlinkExecutable ?? "/nonexistent")
+        process.arguments = arguments + ["--log-level", "error"]
+        let log = directory + "/\(name).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: log)
+        process.standardError = FileHandle(forWritingAtPath: log)
+        try process.run()
+        return process
+    }
+
+    func coordinator(control: String = "tcp://127.0.0.1:0", publish: String = "tcp://127.0.0.1:0") throws -> Process {
+        try start("coordinator", ["coordinator", "--config", config, "--quiet", "--status-file", statusPath("coordinator"),
+                                  "--control", control, "--publish", publish])
+    }
+
+    func node(_ lab: String, endpoints: (String, String), seconds: Double) throws -> Process {
+        try start(lab, ["node", "--config", config, "--lab", lab, "--control", endpoints.0, "--publish", endpoints.1,
+                        "--data", directory + "/\(lab)", "--seconds", "\(seconds)", "--synthetic", "--exit-when-done",
+                        "--status-file", statusPath(lab)])
+    }
+
+    func endpoints() async -> (String, String)? {
+        var found: (String, String)?
+        _ = await eventually(15) {
+            let state = StatusFile.read(CoordinatorStatusFile.self, from: statusPath("coordinator"))
+            if let control = state?.controlEndpoint, let publish = state?.publishEndpoint, state?.stopped == false { found = (control, publish) }
+            return found != nil
+        }
+        return found
+    }
+
+    func nodeStatus(_ lab: String) -> NodeStatusFile? { StatusFile.read(NodeStatusFile.self, from: statusPath(lab)) }
+
+    /// Waits for `process` to exit (SIGKILL after `seconds`).
+    func finish(_ process: Process, within seconds: Double = 20) async -> Bool {
+        let exited = await eventually(seconds) { !process.isRunning }
+        if !exited { kill(process.processIdentifier, SIGKILL) }
+        return exited
+    }
+
+    /// The journal's batches of `node` by session: every session's sequences must run 1…n without a gap.
+    func contiguousSessions(_ journal: CoordinatorJournal, node: String) throws -> [UInt64: Int] {
+        var bySession: [UInt64: [UInt64]] = [:]
+        for record in try journal.batches() where record.node == node { bySession[record.session, default: []].append(record.sequence) }
+        var counts: [UInt64: Int] = [:]
+        for (session, sequences) in bySession {
+            #expect(sequences.sorted() == Array(1...UInt64(sequences.count)), "node \(node) session \(session) has gaps")
+            counts[session] = sequences.count
+        }
+        return counts
+    }
+}
+
+@Suite("Faults with real processes", .serialized, .enabled(if: qlinkExecutable != nil, "build qlink first (swift build --build-tests)"))
+struct ProcessFaultTests {
+    @Test func coordinatorKilledAndRestartedLosesAndDuplicatesNothing() async throws {
+        let link = try ProcessLink()
+        defer { try? FileManager.default.removeItem(atPath: link.directory) }
+        var coordinator = try link.coordinator()
+        let endpoints = try #require(await link.endpoints())
+        let alice = try link.node("alice", endpoints: endpoints, seconds: 2)
+        let bob = try link.node("bob", endpoints: endpoints, seconds: 2)
+        #expect(await eventually(15) { (link.nodeStatus("alice")?.batchesAcknowledged ?? 0) > 20 })
+        kill(coordinator.processIdentifier, SIGKILL)
+        coordinator.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: link.statusPath("coordinator"))
+        try await Task.sleep(for: .milliseconds(300))
+        coordinator = try link.coordinator(control: endpoints.0, publish: endpoints.1)
+        #expect(await link.finish(alice, within: 30))
+        #expect(await link.finish(bob, within: 30))
+        coordinator.terminate()
+        #expect(await link.finish(coordinator))
+
+        let journal = try CoordinatorJournal(path: link.journal)
+        for lab in ["alice", "bob"] {
+            let state = try #require(link.nodeStatus(lab))
+            #expect(state.spoolBatches == 0 && state.droppedTags == 0)
+            // Every batch the node spooled is in the journal exactly once (one session, 1…n).
+            let sessions = try link.contiguousSessions(journal, node: "\(lab)-node")
+            #expect(sessions == [state.sessionId: Int(state.batchesSpooled)])
+        }
+        let heralds = try journal.heralds(in: 1...10_000_000)
+        #expect(!heralds.isEmpty)
+        #expect(heralds.map(\.sequence) == Array(1...UInt64(heralds.count)))
+        #expect(zip(heralds, heralds.dropFirst()).allSatisfy { $0.attemptId < $1.attemptId }, "an attempt heralded twice")
+        // Lab A's node was there from the start: its log holds every herald exactly once.
+        let logged = try NodeSpool(path: link.spoolPath("alice"), maxBytes: 1 << 20).loggedHeraldSequences()
+        #expect(logged == heralds.map(\.sequence))
+    }
+
+    @Test func nodeKilledAndRestartedResendsItsSpool() async throws {
+        let link = try ProcessLink()
+        defer { try? FileManager.default.removeItem(atPath: link.directory) }
+        let coordinator = try link.coordinator()
+        let endpoints = try #require(await link.endpoints())
+        var alice = try link.node("alice", endpoints: endpoints, seconds: 3)
+        let bob = try link.node("bob", endpoints: endpoints, seconds: 1)
+        #expect(await eventually(15) { (link.nodeStatus("alice")?.batchesSpooled ?? 0) > 20 })
+        let firstSession = try #require(link.nodeStatus("alice")?.sessionId)
+        kill(alice.processIdentifier, SIGKILL)
+        alice.waitUntilExit()
+        alice = try link.node("alice", endpoints: endpoints, seconds: 1)
+        #expect(await link.finish(alice, within: 30))
+        #expect(await link.finish(bob, within: 30))
+        coordinator.terminate()
+        #expect(await link.finish(coordinator))
+
+        let state = try #require(link.nodeStatus("alice"))
+        #expect(state.sessionId != firstSession)
+        #expect(state.spoolBatches == 0)
+        // The killed session's spooled batches were resent by the new process: journaled without gaps.
+        let spool = try NodeSpool(path: link.spoolPath("alice"), maxBytes: 1 << 20)
+        #expect(try spool.usage().batches == 0)
+        let sessions = try link.contiguousSessions(try CoordinatorJournal(path: link.journal), node: "alice-node")
+        #expect(sessions.count == 2)
+        #expect((sessions[firstSession] ?? 0) > 0)
+        #expect(sessions[state.sessionId] == Int(state.batchesSpooled))
+    }
+
+    @Test func stalledCoordinatorMakesNodesBackOffWithoutLoss() async throws {
+        let link = try ProcessLink()
+        defer { try? FileManager.default.removeItem(atPath: link.directory) }
+        let coordinator = try link.coordinator()
+        let endpoints = try #require(await link.endpoints())
+        let alice = try link.node("alice", endpoints: endpoints, seconds: 2)
+        let bob = try link.node("bob", endpoints: endpoints, seconds: 2)
+        #expect(await eventually(15) { (link.nodeStatus("bob")?.batchesAcknowledged ?? 0) > 10 })
+        // The coordinator stops consuming for a second (a blocked consumer), then carries on.
+        kill(coordinator.processIdentifier, SIGSTOP)
+        try await Task.sleep(for: .milliseconds(1_200))
+        kill(coordinator.processIdentifier, SIGCONT)
+        #expect(await link.finish(alice, within: 30))
+        #expect(await link.finish(bob, within: 30))
+        coordinator.terminate()
+        #expect(await link.finish(coordinator))
+
+        let journal = try CoordinatorJournal(path: link.journal)
+        for lab in ["alice", "bob"] {
+            let state = try #require(link.nodeStatus(lab))
+            // Backed off: batches piled up in the spool meanwhile, and went out afterwards; nothing dropped.
+            #expect(state.spoolHighWater > 10, "\(lab) spool high water \(state.spoolHighWater)")
+            #expect(state.spoolBatches == 0 && state.droppedTags == 0)
+            let sessions = try link.contiguousSessions(journal, node: "\(lab)-node")
+            #expect(sessions == [state.sessionId: Int(state.batchesSpooled)])
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Services
+import Testing
+
+/// Whether `python3` with pyzmq is installed (the test skips otherwise).
+let pythonHasZMQ: Bool = {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", "import zmq"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return false }
+    process.waitUntilExit()
+    return process.terminationStatus == 0
+}()
+
+let pythonSubscriber = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("clients/python/qlink_subscribe.py").path
+
+@Suite("pyzmq herald and status subscriber")
+struct PythonSubscriberTests {
+    @Test(.enabled(if: pythonHasZMQ, "python3 with pyzmq is missing (pip install pyzmq)"))
+    func pythonSubscriberReceivesHeraldsAndStatusOverCurve() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let security = try TestSecurity(directory: directory)
+        defer { security.stop() }
+        let coordinator = CoordinatorService(settings: coordinatorSettings(directory: directory), transport: security.server, logger: quietLogger)
+        let coordinatorTask = Task { try await coordinator.run() }
+        #expect(await eventually { coordinator.monitor.current.publishEndpoint != nil })
+        let control = try #require(coordinator.monitor.current.controlEndpoint), publish = try #require(coordinator.monitor.current.publishEndpoint)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", pythonSubscriber, "--endpoint", publish, "--certs", security.certificates.layout.directory,
+                             "--name", "bob-node", "--heralds", "5", "--statuses", "1", "--timeout-s", "20"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+
+        // Lab A's node streams in real time, so heralds keep coming while the subscriber connects.
+        let (parameters, _) = testLink()
+        var settings = nodeSettings(lab: "alice", index: 0, directory: directory, control: control, publish: publish,
+                                    parameters: parameters, durationPs: 10_000_000_000_000)
+        settings.source = .synthetic(SyntheticLink(parameters: parameters, labIndex: 0), realTime: true, durationPs: 10_000_000_000_000)
+        let node = NodeService(settings: settings, transport: try security.client("alice-node"), logger: quietLogger)
+        let nodeTask = Task { try await node.run() }
+        #expect(await eventually(25) { !process.isRunning })
+        if process.isRunning { process.terminate() }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        let heralds = output.split(separator: "\n").filter { $0.hasPrefix("herald ") }
+        #expect(heralds.count >= 5, "\(output)")
+        #expect(heralds.allSatisfy { $0.contains("psi-") || $0.contains("psi+") || $0.contains("failure") })
+        #expect(output.contains("status "))
+        nodeTask.cancel()
+        try await nodeTask.value
+        coordinatorTask.cancel()
+        try await coordinatorTask.value
+    }
+}

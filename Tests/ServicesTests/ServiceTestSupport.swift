@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import Messaging
+import Services
+import Testing
+
+func temporaryDirectory() throws -> String {
+    let path = NSTemporaryDirectory() + "qlink-services-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// A throwaway PKI and a ZeroMQ context of the test's own (the ZAP endpoint is per context).
+struct TestSecurity {
+    let context = ZMQContext()
+    let certificates: RunCertificates
+    let server: ServerTransport
+
+    init(directory: String) throws {
+        certificates = try RunCertificates.create(directory: directory + "/pki", nodes: ["alice-node", "bob-node", "mallory-node"])
+        server = try certificates.serverTransport(context: context, logger: quietLogger)
+    }
+
+    func client(_ node: String) throws -> ClientTransport { try certificates.clientTransport(node: node, context: context) }
+
+    func stop() { server.zap.stop() }
+}
+
+var quietLogger: Logger {
+    var logger = Logger(label: "qlink.test")
+    logger.logLevel = .critical
+    return logger
+}
+
+/// Polls `condition` every few milliseconds until it holds or `seconds` pass.
+func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return try condition()
+}
+
+func testLink(durationPs: Int64 = 400_000_000_000) -> (SyntheticLink.Parameters, Int64) {
+    var parameters = SyntheticLink.Parameters()
+    parameters.seed = 7
+    parameters.slicePs = 10_000_000_000
+    return (parameters, durationPs)
+}
+
+func coordinatorSettings(directory: String) -> CoordinatorSettings {
+    var settings = CoordinatorSettings(controlEndpoint: "tcp://127.0.0.1:0", publishEndpoint: "tcp://127.0.0.1:0",
+                                       journalPath: directory + "/journal.sqlite", labs: ["alice", "bob"])
+    let parameters = SyntheticLink.Parameters()
+    settings.analysis = AnalysisLayout(channelsA: parameters.channelsA, channelsB: parameters.channelsB)
+    settings.heralds = HeraldSettings(repetitionPeriodPs: parameters.repetitionPeriodPs, windowStartPs: 40_000, windowEndPs: 60_000,
+                                      stationChannels: parameters.stationChannels, stationLab: 0)
+    settings.statusIntervalMs = 100
+    return settings
+}
+
+func nodeSettings(lab: String, index: Int, directory: String, control: String, publish: String,
+                  parameters: SyntheticLink.Parameters, durationPs: Int64) -> NodeSettings {
+    NodeSettings(node: "\(lab)-node", lab: lab, controlEndpoint: control, publishEndpoint: publish,
+                 spoolPath: directory + "/\(lab)-spool.sqlite",
+                 source: .synthetic(SyntheticLink(parameters: parameters, labIndex: index), realTime: false, durationPs: durationPs))
+}

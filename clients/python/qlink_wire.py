@@ -1,0 +1,98 @@
+"""QLink wire protocol (version 1) for Python lab scripts: encode and decode messages.
+
+Every message is two frames: a 48-byte little-endian header and a payload. See docs/protocol.md.
+Only the standard library is needed; numpy is used for tag batches when available.
+"""
+import json
+import struct
+
+VERSION = 1
+HEADER = struct.Struct("<2sBBHHQQqIIII")  # magic, version, type, header length, flags, session, seq, time, len, crc, count, reserved
+assert HEADER.size == 48
+
+TYPES = {
+    "hello": 1, "welcome": 2, "tag-batch": 3, "acknowledgement": 4, "heartbeat": 5, "herald": 6,
+    "status": 7, "error": 8, "set-repetition-rate": 9, "control-ack": 10, "herald-request": 11,
+}
+TYPE_NAMES = {v: k for k, v in TYPES.items()}
+OUTCOMES = {0: "failure", 1: "psi+", 2: "psi-"}
+ACK_STATUS = {0: "accepted", 1: "duplicate", 2: "resend-from", 3: "corrupt"}
+TAG_DTYPE = [("time_ps", "<i8"), ("channel", "<i4")]
+
+
+def _crc32c_table():
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_TABLE = _crc32c_table()
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in bytes(data):
+        crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def encode(type_name, session, seq, payload=b"", time_ps=0, count=0):
+    """Returns [header, payload] for a message of type `type_name`."""
+    payload = bytes(payload)
+    header = HEADER.pack(b"QL", VERSION, TYPES[type_name], 48, 0, session, seq, time_ps,
+                         len(payload), crc32c(payload), count, 0)
+    return [header, payload]
+
+
+def encode_tags(session, seq, times_ps, channels):
+    """A tag-batch message from sequences of times (ps) and channels."""
+    payload = b"".join(struct.pack("<qi", t, c) for t, c in zip(times_ps, channels))
+    first = times_ps[0] if len(times_ps) else 0
+    return encode("tag-batch", session, seq, payload, time_ps=first, count=len(times_ps))
+
+
+def decode(frames):
+    """Decodes [header, payload] into a dict; raises ValueError for malformed messages."""
+    if len(frames) != 2:
+        raise ValueError("expected 2 frames, got %d" % len(frames))
+    header, payload = bytes(frames[0]), bytes(frames[1])
+    if len(header) < 48:
+        raise ValueError("short header")
+    magic, version, mtype, hlen, _flags, session, seq, time_ps, plen, crc, count, _ = HEADER.unpack_from(header)
+    if magic != b"QL":
+        raise ValueError("bad magic")
+    if version != VERSION:
+        raise ValueError("protocol version %d, expected %d" % (version, VERSION))
+    if plen != len(payload) or crc32c(payload) != crc:
+        raise ValueError("payload length or CRC32C mismatch")
+    kind = TYPE_NAMES.get(mtype)
+    if kind is None:
+        raise ValueError("unknown type %d" % mtype)
+    msg = {"type": kind, "session": session, "seq": seq, "time_ps": time_ps, "count": count}
+    if kind in ("hello", "status"):
+        msg["body"] = json.loads(payload.decode("utf-8"))
+    elif kind == "herald":
+        attempt, outcome, detection = struct.unpack("<QB7xq", payload)
+        msg["body"] = {"attempt": attempt, "outcome": OUTCOMES[outcome], "detection_ps": detection}
+    elif kind == "acknowledgement":
+        s, q, status, credit, resend = struct.unpack("<QQB3xIQ", payload)
+        msg["body"] = {"session": s, "seq": q, "status": ACK_STATUS[status], "credit": credit, "resend_from": resend}
+    elif kind == "welcome":
+        last, credit, next_herald, run_id = struct.unpack("<QI4xQQ", payload)
+        msg["body"] = {"last_accepted": last, "credit": credit, "next_herald": next_herald, "run_id": run_id}
+    elif kind == "tag-batch":
+        try:
+            import numpy as np
+            msg["body"] = np.frombuffer(payload, dtype=TAG_DTYPE)
+        except ImportError:
+            msg["body"] = [struct.unpack_from("<qi", payload, 12 * i) for i in range(len(payload) // 12)]
+    elif kind == "error":
+        code, = struct.unpack_from("<H", payload)
+        msg["body"] = {"code": code, "text": payload[2:].decode("utf-8", "replace")}
+    else:
+        msg["body"] = payload
+    return msg

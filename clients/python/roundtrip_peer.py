@@ -1,0 +1,26 @@
+"""Test peer: connects a DEALER to a QLink ROUTER, sends a hello and a tag batch built with numpy,
+reads the acknowledgement and herald the ROUTER answers with, and prints them as JSON."""
+import json
+import sys
+
+import zmq
+
+import qlink_wire as wire
+
+endpoint = sys.argv[1]
+ctx = zmq.Context.instance()
+dealer = ctx.socket(zmq.DEALER)
+dealer.setsockopt(zmq.LINGER, 1000)
+dealer.setsockopt(zmq.RCVTIMEO, 10000)
+dealer.connect(endpoint)
+hello = json.dumps({"node": "py-node", "lab": "python", "protocol_version": 1,
+                    "capabilities": ["tags"], "software": "pyzmq"}).encode()
+dealer.send_multipart(wire.encode("hello", 77, 1, hello))
+dealer.send_multipart(wire.encode_tags(77, 2, [1000, 2500, 2600, 9_000_000_000_000], [1, 2, 3, -4]))
+out = []
+for _ in range(2):
+    msg = wire.decode(dealer.recv_multipart())
+    out.append({k: v for k, v in msg.items() if k != "body"} | {"body": msg["body"]})
+print(json.dumps(out))
+dealer.close()
+ctx.term()
