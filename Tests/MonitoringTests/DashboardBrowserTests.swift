@@ -7,7 +7,11 @@ let chromiumPath: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].f
 
 /// Runs `executable` with `arguments`; returns the exit status, standard output and standard error.
 /// The process is killed after `timeoutSeconds`.
-func runProcess(_ executable: String, _ arguments: [String], timeoutSeconds: Double = 60) throws -> (status: Int32, output: String, errors: String) {
+func runProcess(_ executable: String, _ arguments: [String], timeoutSeconds: Double = 60) async throws -> (status: Int32, output: String, errors: String) {
+    try await offPool { try runProcessNow(executable, arguments, timeoutSeconds: timeoutSeconds) }
+}
+
+func runProcessNow(_ executable: String, _ arguments: [String], timeoutSeconds: Double) throws -> (status: Int32, output: String, errors: String) {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qlink-process-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -37,7 +41,7 @@ struct DashboardBrowserTests {
         try await withStatusServer(source) { port in
             let profile = FileManager.default.temporaryDirectory.appendingPathComponent("qlink-chromium-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: profile) }
-            let result = try runProcess(try #require(chromiumPath), [
+            let result = try await runProcess(try #require(chromiumPath), [
                 "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile)",
                 "--enable-logging=stderr", "--v=0", "--virtual-time-budget=4500", "--dump-dom", "http://127.0.0.1:\(port)/",
             ])
@@ -60,7 +64,7 @@ struct DashboardBrowserTests {
             #expect(console.isEmpty, "\(console)")
             // QLINK_DASHBOARD_SCREENSHOT=/path/page.png also saves a picture of the page.
             if let path = ProcessInfo.processInfo.environment["QLINK_DASHBOARD_SCREENSHOT"] {
-                _ = try runProcess(try #require(chromiumPath), [
+                _ = try await runProcess(try #require(chromiumPath), [
                     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile)-shot",
                     "--window-size=1400,1100", "--virtual-time-budget=6500", "--screenshot=\(path)", "http://127.0.0.1:\(port)/",
                 ])
@@ -73,20 +77,20 @@ struct DashboardBrowserTests {
     func statusCommand() async throws {
         let binary = try #require(qlinkExecutable)
         try await withStatusServer(FakeStatusSource()) { port in
-            let result = try runProcess(binary, ["status", "--url", "http://127.0.0.1:\(port)"], timeoutSeconds: 30)
+            let result = try await runProcess(binary, ["status", "--url", "http://127.0.0.1:\(port)"], timeoutSeconds: 30)
             #expect(result.status == 0, "\(result.errors)")
             #expect(result.output.contains("link loopback (coordinator) — degraded"))
             #expect(result.output.contains("fidelity:      0.93"))
             #expect(result.output.contains("CRITICAL fidelity_low [link]"))
             #expect(result.output.contains("recommended 800.000 kHz"))
-            let json = try runProcess(binary, ["status", "--url", "127.0.0.1:\(port)", "--json"], timeoutSeconds: 30)
+            let json = try await runProcess(binary, ["status", "--url", "127.0.0.1:\(port)", "--json"], timeoutSeconds: 30)
             let status = try StatusCoding.decoder().decode(LinkStatus.self, from: Data(json.output.utf8))
             #expect(status.link == "loopback")
         }
         let listener = try TinyHTTPListener()      // bound but never answering: use a port nobody serves instead
         let port = listener.port
         _ = consume listener
-        let failed = try runProcess(binary, ["status", "--url", "http://127.0.0.1:\(port)"], timeoutSeconds: 30)
+        let failed = try await runProcess(binary, ["status", "--url", "http://127.0.0.1:\(port)"], timeoutSeconds: 30)
         #expect(failed.status != 0)
         #expect(failed.errors.contains("cannot reach the status server"), "\(failed.errors)")
     }

@@ -23,7 +23,11 @@ struct FaultInjectionTests {
     static let rules = AlertRulesConfiguration()
 
     /// Runs `segments` through the harness and the evaluator; returns every transition and the final states.
-    static func evaluate(_ segments: [SimulatedLinkHarness.Segment], planned: Bool = true) throws -> (transitions: [AlertTransition], final: [AlertState]) {
+    static func evaluate(_ segments: [SimulatedLinkHarness.Segment], planned: Bool = true) async throws -> (transitions: [AlertTransition], final: [AlertState]) {
+        try await offPool { try evaluateNow(segments, planned: planned) }
+    }
+
+    static func evaluateNow(_ segments: [SimulatedLinkHarness.Segment], planned: Bool) throws -> (transitions: [AlertTransition], final: [AlertState]) {
         let prediction = PlannedPrediction(pairRateHz: pairRateHz * 0.05 * 0.05, fidelity: 0.98)
         var evaluator = AlertEvaluator(rules: rules, planned: PlannedComparisonConfiguration(enabled: planned),
                                        prediction: prediction, expectedNodes: ["alice-node", "bob-node"])
@@ -44,8 +48,8 @@ struct FaultInjectionTests {
     }
 
     @Test("a clean simulated hour raises no alert")
-    func cleanHour() throws {
-        let run = try Self.evaluate([.init(scenario: Self.scenario(), durationPs: 3600 * Self.s)])
+    func cleanHour() async throws {
+        let run = try await Self.evaluate([.init(scenario: Self.scenario(), durationPs: 3600 * Self.s)])
         #expect(run.transitions.isEmpty, "\(Self.describe(run.transitions))")
         #expect(run.final.allSatisfy { $0.severity == .ok })
         #expect(run.final.contains { $0.rule == .fidelityLow })      // the rules did run
@@ -53,9 +57,9 @@ struct FaultInjectionTests {
     }
 
     @Test("a 3 dB loss step on arm A raises the arm-rate alert on A only, within its duration + 10 s, and clears after repair")
-    func lossStep() throws {
+    func lossStep() async throws {
         let faultAt = 60 * Self.s
-        let run = try Self.evaluate([
+        let run = try await Self.evaluate([
             .init(scenario: Self.scenario([ScheduledFault(atPs: faultAt, kind: .lossStep(arm: .a, extraLossDb: 3))]), durationPs: 160 * Self.s),
             .init(scenario: Self.scenario(), durationPs: 60 * Self.s),     // the fibre is repaired at 160 s
         ])
@@ -69,10 +73,10 @@ struct FaultInjectionTests {
     }
 
     @Test("a dead detector raises the channel alert for that channel within its duration + 10 s and clears when it returns")
-    func deadDetector() throws {
+    func deadDetector() async throws {
         let faultAt = 60 * Self.s
         let fault = ScheduledFault(atPs: faultAt, kind: .detectorDark(stream: .labB, detector: 1, durationPs: 60 * Self.s))
-        let run = try Self.evaluate([.init(scenario: Self.scenario([fault]), durationPs: 180 * Self.s)])
+        let run = try await Self.evaluate([.init(scenario: Self.scenario([fault]), durationPs: 180 * Self.s)])
         let raised = try #require(Self.firstRaise(run.transitions, .channelRateDrop, "channel 4", after: faultAt), "\(Self.describe(run.transitions))")
         #expect(raised.atPs - faultAt <= Self.rules.channelRateDropDb.forPs + 10 * Self.s)
         #expect(run.transitions.contains { $0.rule == .channelRateDrop && $0.subject == "channel 4" && $0.to == .critical })
@@ -81,9 +85,9 @@ struct FaultInjectionTests {
     }
 
     @Test("a clock jump raises the clock-residual alert within its duration + 10 s and clears when the clock steps back")
-    func clockJump() throws {
+    func clockJump() async throws {
         let faultAt = 60 * Self.s
-        let run = try Self.evaluate([.init(scenario: Self.scenario([
+        let run = try await Self.evaluate([.init(scenario: Self.scenario([
             ScheduledFault(atPs: faultAt, kind: .clockJump(stream: .labB, jumpPs: 8000)),
             ScheduledFault(atPs: 100 * Self.s, kind: .clockJump(stream: .labB, jumpPs: -8000)),
         ]), durationPs: 160 * Self.s)])
@@ -96,9 +100,9 @@ struct FaultInjectionTests {
     }
 
     @Test("a visibility drop raises the fidelity alert within its duration + 10 s and clears when the visibility returns")
-    func visibilityDrop() throws {
+    func visibilityDrop() async throws {
         let faultAt = 60 * Self.s
-        let run = try Self.evaluate([.init(scenario: Self.scenario([
+        let run = try await Self.evaluate([.init(scenario: Self.scenario([
             ScheduledFault(atPs: faultAt, kind: .visibilityChange(visibility: 0.6)),
             ScheduledFault(atPs: 150 * Self.s, kind: .visibilityChange(visibility: 0.98)),
         ]), durationPs: 200 * Self.s)])

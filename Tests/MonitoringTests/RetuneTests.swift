@@ -39,7 +39,11 @@ struct RetuneTests {
     }
 
     /// Measures the link over two 10 s stretches, before and after a 3 dB loss step on arm a.
-    static func measure(pairRateHz: Double) throws -> [LinkObservation] {
+    static func measure(pairRateHz: Double) async throws -> [LinkObservation] {
+        try await offPool { try measureNow(pairRateHz: pairRateHz) }
+    }
+
+    static func measureNow(pairRateHz: Double) throws -> [LinkObservation] {
         let clean = PairSourceScenario(pairRateHz: pairRateHz, visibility: 0.99, labA: lab(plus: 1, minus: 2), labB: lab(plus: 3, minus: 4))
         var lossy = clean
         lossy.faults = FaultSchedule([ScheduledFault(atPs: 0, kind: .lossStep(arm: .a, extraLossDb: 3))])
@@ -61,7 +65,7 @@ struct RetuneTests {
     }
 
     @Test("after a 3 dB loss step on one arm the recommended rate moves to where the planner puts it for the lossier link")
-    func lossStepMovesTheRate() throws {
+    func lossStepMovesTheRate() async throws {
         let retuner = Retuner(model: Self.model(), configuration: Self.configuration)
         let planned = try #require(retuner.optimum(for: Self.model()).best)
         let lossyTruth = try #require(retuner.optimum(for: Self.model(extraLossOnA: 3)).best)
@@ -71,7 +75,7 @@ struct RetuneTests {
         #expect(log(planned.point.repetitionRateHz / lossyTruth.point.repetitionRateHz) > 3 * step)
 
         let point = planned.point
-        let observations = try Self.measure(pairRateHz: (point.knob ?? 0) * point.repetitionRateHz)
+        let observations = try await Self.measure(pairRateHz: (point.knob ?? 0) * point.repetitionRateHz)
         try #require(observations.count == 2)
 
         let before = try retuner.recommend(from: Self.measurement(observations[0], point: point))

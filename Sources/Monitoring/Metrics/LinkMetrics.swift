@@ -77,9 +77,9 @@ public final class LinkMetrics: Sendable {
         counter(.rejectedConnections, [("reason", reason)]).increment()
     }
 
-    /// Sets the size of `node`'s disk spool.
-    public func setSpool(node: String, bytes: Int64, batches: Int64) {
-        gauge(.spoolBytes, [("node", node)]).set(Double(bytes))
+    /// Sets the size of `node`'s disk spool (bytes when known).
+    public func setSpool(node: String, bytes: Int64?, batches: Int64) {
+        if let bytes { gauge(.spoolBytes, [("node", node)]).set(Double(bytes)) }
         gauge(.spoolBatches, [("node", node)]).set(Double(batches))
     }
 
