@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Services", targets: ["Services"]),
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "Security", targets: ["Security"]),
+        .library(name: "Monitoring", targets: ["Monitoring"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // Floor 0: C shims and the shared link description.
@@ -80,6 +84,18 @@ let package = Package(
             ]
         ),
 
+        // Floor 4: link health monitoring, alerting, live re-tuning and the status server.
+        .target(
+            name: "Monitoring",
+            dependencies: [
+                "LinkModel", "Planner",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+
         // Floor 5: the command-line tool.
         .executableTarget(
             name: "qlink",
@@ -97,6 +113,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Simulation",
                 "Correlation",
+                "Monitoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -114,6 +131,10 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["QLinkTestSupport", "Protocol", "TimeTags", "Messaging"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Protocol"]),
         .testTarget(name: "ServicesTests", dependencies: ["QLinkTestSupport", "Services", "Protocol", "Journal", "Messaging", "Security", "TimeTags", "LinkModel", "Simulation"]),
+        .testTarget(
+            name: "MonitoringTests",
+            dependencies: ["QLinkTestSupport", "Monitoring", "LinkModel", "Planner", "Simulation", "Correlation", "TimeTags"]
+        ),
         .testTarget(name: "SecurityTests", dependencies: ["QLinkTestSupport", "Security", "Messaging", "OpenSSLKit", "CZeroMQ"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags", "LinkModel"]),
         .testTarget(name: "CrossCheckTests", dependencies: ["Simulation", "Correlation", "Planner", "LinkModel", "TimeTags"]),

@@ -70,6 +70,17 @@ let package = Package(
             path: "Benchmarks/ServicesBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "MonitoringBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Monitoring", package: "QLink"),
+                .product(name: "LinkModel", package: "QLink"),
+                .product(name: "Planner", package: "QLink"),
+            ],
+            path: "Benchmarks/MonitoringBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -199,6 +199,26 @@ public final class CoordinatorJournal: Sendable {
         try insert("INSERT INTO alert (level, message, at) VALUES (?, ?, ?)", [level, message, Date().timeIntervalSince1970])
     }
 
+    /// The newest `limit` alerts, oldest first: level, message and the wall-clock time they were written.
+    public func alerts(limit: Int) throws(JournalError) -> [(level: String, message: String, at: Double)] {
+        try DurableDatabase.run(path, "read alerts") {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT level, message, at FROM (SELECT * FROM alert ORDER BY id DESC LIMIT ?) ORDER BY id",
+                                 arguments: [max(0, limit)])
+                    .map { (level: $0["level"], message: $0["message"], at: $0["at"]) }
+            }
+        }
+    }
+
+    /// Configuration changes (key, value), oldest first.
+    public func configurationChanges() throws(JournalError) -> [(key: String, value: String)] {
+        try DurableDatabase.run(path, "read configuration changes") {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT key, value FROM configuration_change ORDER BY id").map { (key: $0["key"], value: $0["value"]) }
+            }
+        }
+    }
+
     /// Records a configuration change (e.g. a new repetition rate).
     public func recordConfigurationChange(key: String, value: String) throws(JournalError) {
         try insert("INSERT INTO configuration_change (key, value, at) VALUES (?, ?, ?)", [key, value, Date().timeIntervalSince1970])

@@ -173,9 +173,19 @@ final class NodeSession {
             try spool.removeThrough(session: sessionId, sequence: welcome.lastAcceptedSequence)
             restartSending()
             if !heraldsSynced {
-                // Heralds before this node first joined are not its business; it follows from here.
-                lastHeraldSequence = max(lastHeraldSequence, welcome.nextHeraldSequence &- 1)
+                // Every herald of the run concerns both labs' qubits: heralds decided before this node
+                // joined (or while it was down) are fetched like any other gap. Logging is idempotent.
                 heraldsSynced = true
+                let decided = welcome.nextHeraldSequence &- 1
+                if decided > lastHeraldSequence, welcome.nextHeraldSequence > 0 {
+                    let first = lastHeraldSequence + 1
+                    if decided - first < 100_000 { missingHeralds.formUnion(first...decided) }
+                    monitor.update {
+                        $0.heraldsRequested += 1
+                        $0.missingHeralds = self.missingHeralds.count
+                    }
+                    try send(.heraldRequest(HeraldRequest(first: first, last: decided)))
+                }
             }
             monitor.update { $0.connected = true }
             logger.info("node.welcomed", metadata: ["qlink.node": "\(settings.node)", "qlink.last_accepted": "\(welcome.lastAcceptedSequence)"])

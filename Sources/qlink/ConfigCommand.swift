@@ -31,6 +31,11 @@ struct ConfigCommand: ParsableCommand {
                         let arms = model.arms.map { "\($0.name) (\($0.stages.count) stages)" }.joined(separator: ", ")
                         print("  model: \(model.protocol.kindName), arms \(arms)")
                     }
+                    if let monitoring = link.monitoring {
+                        let server = monitoring.statusEndpoint.map { "status at http://\($0.address):\($0.port)" } ?? "no status server"
+                        print("  monitoring: \(server), \(monitoring.windowSeconds) s window, auto-tune \(monitoring.retune.autoTune ? "on" : "off")"
+                              + (monitoring.webhook.map { ", webhook \($0.url)" } ?? ""))
+                    }
                 } catch {
                     failures += 1
                     printError("\(error)")

@@ -8,7 +8,8 @@ struct QLinkCommand: AsyncParsableCommand {
         commandName: "qlink",
         abstract: "Coordinate entanglement links between quantum-network nodes in two labs.",
         subcommands: [DoctorCommand.self, ConfigCommand.self, TagsCommand.self, PlanCommand.self, SimulateCommand.self,
-                      CorrelateCommand.self, CertsCommand.self, NodeCommand.self, CoordinatorCommand.self, DemoCommand.self]
+                      CorrelateCommand.self, CertsCommand.self, NodeCommand.self, CoordinatorCommand.self, DemoCommand.self,
+                      StatusCommand.self]
     )
 }
 

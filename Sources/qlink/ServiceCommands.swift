@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Journal
 import LinkModel
+import Monitoring
 import Logging
 import ServiceLifecycle
 import Protocol
@@ -56,6 +58,8 @@ struct NodeCommand: AsyncParsableCommand {
     var statusFile: String?
     @Flag(name: .long, help: "Exit once the source has finished and every batch is acknowledged.")
     var exitWhenDone = false
+    @Option(name: .long, help: "Serve /status, /metrics and the dashboard here (tcp://HOST:PORT) instead of the lab's status_endpoint.")
+    var status: String?
     @OptionGroup var source: SourceOptions
 
     func run() async throws {
@@ -99,6 +103,13 @@ struct NodeCommand: AsyncParsableCommand {
         let name = settings.node
         let writer = statusFile.map { StatusFileService(path: $0) { NodeStatusFile(pid: getpid(), node: name, state: node.monitor.current) } }
         if let writer { services.append(.init(service: writer)) }
+        if let endpoint = try statusEndpoint(override: status, configured: configuration.labs[labIndex].statusEndpoint) {
+            // The node's own status server: its spool and heralds, and the link as the coordinator reports it.
+            let linkMonitor = try LinkMonitor(link: configuration, role: "node", history: InMemoryAlertHistory(), logger: logger)
+            services.append(.init(service: NodeMonitoringService(node: node, monitor: linkMonitor, link: configuration)))
+            services.append(.init(service: StatusServer(host: endpoint.address, port: endpoint.port, source: linkMonitor,
+                                                        logger: logger).application()))
+        }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         defer { writer?.writeFinal() }
         try await group.run()
@@ -131,6 +142,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var control: String?
     @Option(name: .long, help: "Bind the publish (PUB) socket here instead of the configuration's endpoint.")
     var publish: String?
+    @Option(name: .long, help: "Serve /status, /metrics and the dashboard here (tcp://HOST:PORT) instead of monitoring.status_endpoint.")
+    var status: String?
 
     func run() async throws {
         let logger = global.makeLogger("qlink.coordinator")
@@ -157,6 +170,19 @@ struct CoordinatorCommand: AsyncParsableCommand {
         if !quiet { services.append(.init(service: StatusPrinter(monitor: coordinator.monitor))) }
         let writer = statusFile.map { StatusFileService(path: $0) { CoordinatorStatusFile(pid: getpid(), state: coordinator.monitor.current) } }
         if let writer { services.append(.init(service: writer)) }
+        let endpoint = try statusEndpoint(override: status, configured: configuration.monitoring?.statusEndpoint)
+        if configuration.monitoring != nil || endpoint != nil {
+            // Monitoring: metrics, alert rules (log, journal, webhook), re-tuning, status server and dashboard.
+            let journal = try CoordinatorJournal(path: settings.journalPath)
+            let linkMonitor = try LinkMonitor(link: configuration, role: "coordinator", history: JournalAlertHistory(journal: journal),
+                                              logger: logger)
+            services.append(.init(service: CoordinatorMonitoringService(coordinator: coordinator, monitor: linkMonitor, journal: journal,
+                                                                        link: configuration, logger: logger)))
+            if let endpoint {
+                services.append(.init(service: StatusServer(host: endpoint.address, port: endpoint.port, source: linkMonitor,
+                                                            logger: logger).application()))
+            }
+        }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         defer { writer?.writeFinal() }
         try await group.run()

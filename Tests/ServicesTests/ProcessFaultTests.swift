@@ -59,7 +59,7 @@ struct ProcessLink {
 
     func endpoints() async -> (String, String)? {
         var found: (String, String)?
-        _ = await eventually(15) {
+        _ = await eventually(60) {
             let state = StatusFile.read(CoordinatorStatusFile.self, from: statusPath("coordinator"))
             if let control = state?.controlEndpoint, let publish = state?.publishEndpoint, state?.stopped == false { found = (control, publish) }
             return found != nil
@@ -98,7 +98,7 @@ struct ProcessFaultTests {
         let endpoints = try #require(await link.endpoints())
         let alice = try link.node("alice", endpoints: endpoints, seconds: 2)
         let bob = try link.node("bob", endpoints: endpoints, seconds: 2)
-        #expect(await eventually(15) { (link.nodeStatus("alice")?.batchesAcknowledged ?? 0) > 20 })
+        #expect(await eventually(60) { (link.nodeStatus("alice")?.batchesAcknowledged ?? 0) > 20 })
         kill(coordinator.processIdentifier, SIGKILL)
         coordinator.waitUntilExit()
         try? FileManager.default.removeItem(atPath: link.statusPath("coordinator"))
@@ -133,7 +133,7 @@ struct ProcessFaultTests {
         let endpoints = try #require(await link.endpoints())
         var alice = try link.node("alice", endpoints: endpoints, seconds: 3)
         let bob = try link.node("bob", endpoints: endpoints, seconds: 1)
-        #expect(await eventually(15) { (link.nodeStatus("alice")?.batchesSpooled ?? 0) > 20 })
+        #expect(await eventually(60) { (link.nodeStatus("alice")?.batchesSpooled ?? 0) > 20 })
         let firstSession = try #require(link.nodeStatus("alice")?.sessionId)
         kill(alice.processIdentifier, SIGKILL)
         alice.waitUntilExit()
@@ -162,7 +162,7 @@ struct ProcessFaultTests {
         let endpoints = try #require(await link.endpoints())
         let alice = try link.node("alice", endpoints: endpoints, seconds: 2)
         let bob = try link.node("bob", endpoints: endpoints, seconds: 2)
-        #expect(await eventually(15) { (link.nodeStatus("bob")?.batchesAcknowledged ?? 0) > 10 })
+        #expect(await eventually(60) { (link.nodeStatus("bob")?.batchesAcknowledged ?? 0) > 10 })
         // The coordinator stops consuming for a second (a blocked consumer), then carries on.
         kill(coordinator.processIdentifier, SIGSTOP)
         try await Task.sleep(for: .milliseconds(1_200))

@@ -23,7 +23,7 @@ struct PythonSubscriberTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", pythonSubscriber, "--endpoint", publish, "--certs", security.certificates.layout.directory,
-                             "--name", "bob-node", "--heralds", "5", "--statuses", "1", "--timeout-s", "20"]
+                             "--name", "bob-node", "--heralds", "5", "--statuses", "1", "--timeout-s", "60"]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -36,7 +36,7 @@ struct PythonSubscriberTests {
         settings.source = .synthetic(SyntheticLink(parameters: parameters, labIndex: 0), realTime: true, durationPs: 10_000_000_000_000)
         let node = NodeService(settings: settings, transport: try security.client("alice-node"), logger: quietLogger)
         let nodeTask = Task { try await node.run() }
-        #expect(await eventually(25) { !process.isRunning })
+        #expect(await eventually(90) { !process.isRunning })
         if process.isRunning { process.terminate() }
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()

@@ -33,7 +33,8 @@ var quietLogger: Logger {
 }
 
 /// Polls `condition` every few milliseconds until it holds or `seconds` pass.
-func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) async rethrows -> Bool {
+/// Waits until `condition` holds; `seconds` only guards against a hang, so it is generous.
+func eventually(_ seconds: Double = 90, _ condition: () throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try condition() { return true }

@@ -20,9 +20,11 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
     public var simulation: SimulationSettings?
     /// How the labs' tag streams are correlated (clock reference, window, bases, CHSH, heralds), if given.
     public var correlation: CorrelationConfiguration?
+    /// How the link is watched (alert rules, status server, live re-tuning), if given.
+    public var monitoring: MonitoringConfiguration?
 
     enum CodingKeys: String, CodingKey {
-        case name, security, coordinator, labs, model, simulation, correlation
+        case name, security, coordinator, labs, model, simulation, correlation, monitoring
     }
 
     public init(from decoder: any Decoder) throws {
@@ -37,6 +39,7 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
         model = try container.decodeIfPresent(LinkDescription.self, forKey: .model)
         simulation = try container.decodeIfPresent(SimulationSettings.self, forKey: .simulation)
         correlation = try container.decodeIfPresent(CorrelationConfiguration.self, forKey: .correlation)
+        monitoring = try container.decodeIfPresent(MonitoringConfiguration.self, forKey: .monitoring)
         guard labs.count >= 2 else {
             throw container.invalid(.labs, "a link needs at least two labs, found \(labs.count)")
         }

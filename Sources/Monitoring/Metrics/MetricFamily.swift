@@ -1,0 +1,71 @@
+import Prometheus
+
+/// Every metric family QLink exports: its full name and help text, defined once so that repeated
+/// registrations agree.
+public enum MetricFamily: String, CaseIterable, Sendable {
+    case linkInfo = "qlink_link_info"
+    case singlesRate = "qlink_singles_rate_hertz"
+    case armRate = "qlink_arm_rate_hertz"
+    case coincidenceRate = "qlink_coincidence_rate_hertz"
+    case accidentalRate = "qlink_accidental_rate_hertz"
+    case car = "qlink_coincidences_to_accidentals_ratio"
+    case visibility = "qlink_visibility"
+    case fidelity = "qlink_fidelity"
+    case fidelityError = "qlink_fidelity_standard_error"
+    case heraldRate = "qlink_herald_rate_hertz"
+    case heralds = "qlink_heralds_total"
+    case clockOffset = "qlink_clock_offset_picoseconds"
+    case clockDrift = "qlink_clock_drift_ppm"
+    case clockResidual = "qlink_clock_residual_picoseconds"
+    case sequenceGaps = "qlink_sequence_gaps_total"
+    case spoolBytes = "qlink_spool_bytes"
+    case spoolBatches = "qlink_spool_batches"
+    case queueDepth = "qlink_queue_depth"
+    case rejectedConnections = "qlink_rejected_connections_total"
+    case heraldLatency = "qlink_herald_latency_seconds"
+    case batchLatency = "qlink_batch_latency_seconds"
+    case nodeSilence = "qlink_node_silence_seconds"
+    case certificateDaysLeft = "qlink_certificate_days_left"
+    case repetitionRate = "qlink_repetition_rate_hertz"
+    case recommendedRate = "qlink_recommended_repetition_rate_hertz"
+    case alertSeverity = "qlink_alert_severity"
+    case alertsActive = "qlink_alerts_active"
+
+    /// The `# HELP` text.
+    public var help: String {
+        switch self {
+        case .linkInfo: "The link this process serves and its role (value is always 1)"
+        case .singlesRate: "Singles count rate per detector channel over the rolling window"
+        case .armRate: "Count rate per arm (sum of the lab's channels) over the rolling window"
+        case .coincidenceRate: "Raw coincidence rate between the labs over the rolling window"
+        case .accidentalRate: "Estimated accidental coincidence rate over the rolling window"
+        case .car: "Coincidences-to-accidentals ratio over the rolling window"
+        case .visibility: "Two-photon correlation visibility per measurement basis"
+        case .fidelity: "Fidelity to the target Bell state over the rolling window"
+        case .fidelityError: "One standard error of qlink_fidelity"
+        case .heraldRate: "Heralded pairs per second over the rolling window"
+        case .heralds: "Heralds decided, by outcome"
+        case .clockOffset: "Tracked clock offset t_B - t_A between the labs"
+        case .clockDrift: "Tracked clock frequency difference between the labs"
+        case .clockResidual: "Measured clock offset minus the tracked offset"
+        case .sequenceGaps: "Tag batches missing from a node's sequence"
+        case .spoolBytes: "Bytes waiting in a node's disk spool"
+        case .spoolBatches: "Batches waiting in a node's disk spool"
+        case .queueDepth: "Items waiting in an internal queue"
+        case .rejectedConnections: "Connections or messages refused, by reason"
+        case .heraldLatency: "Time from a station tag reaching the coordinator to its herald reaching a node"
+        case .batchLatency: "Time from a node sending a tag batch to the coordinator analysing it"
+        case .nodeSilence: "Seconds since a node was last heard from"
+        case .certificateDaysLeft: "Days until a certificate expires"
+        case .repetitionRate: "Repetition rate in force"
+        case .recommendedRate: "Repetition rate the planner recommends for the measured link"
+        case .alertSeverity: "Alert state per rule and subject: 0 ok, 1 warning, 2 critical"
+        case .alertsActive: "Number of active alerts by severity"
+        }
+    }
+
+    /// The descriptor passed to the registry.
+    var descriptor: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: rawValue, unitName: "", helpText: help)
+    }
+}

@@ -1,0 +1,92 @@
+/// A measured value with its one-standard-error uncertainty.
+public struct Measured: Sendable, Codable, Equatable {
+    /// The value.
+    public var value: Double
+    /// One standard error (0 when unknown).
+    public var standardError: Double
+
+    /// A value with its standard error.
+    public init(_ value: Double, standardError: Double = 0) {
+        self.value = value
+        self.standardError = standardError
+    }
+}
+
+/// What the coordinator (or a node) measured over the rolling window ending at `timePs`.
+///
+/// Every field except the time is optional: a field that is nil was not measured in this window and
+/// leaves the rules that read it unchanged. Rates are in Hz, times in picoseconds.
+public struct LinkObservation: Sendable, Codable, Equatable {
+    /// End of the window, on the coordinator's time axis, in picoseconds.
+    public var timePs: Int64
+    /// Singles rate of each detector channel.
+    public var channelRatesHz: [Int32: Double]
+    /// Count rate of each arm (lab name → the sum of its channels, or its herald-detector rate).
+    public var armRatesHz: [String: Double]
+    /// Coincidence rate (raw) between the labs.
+    public var coincidenceRateHz: Measured?
+    /// Accidental coincidence rate.
+    public var accidentalRateHz: Measured?
+    /// Coincidences-to-accidentals ratio.
+    public var car: Measured?
+    /// Two-photon visibility by basis name (`z`, `x`, …).
+    public var visibility: [String: Measured]
+    /// Fidelity to the target Bell state over the window.
+    public var fidelity: Measured?
+    /// Heralded pairs per second.
+    public var heraldRateHz: Measured?
+    /// Heralds in the window by outcome (`fail`, `psi_plus`, `psi_minus`).
+    public var heraldOutcomes: [String: Int64]
+    /// Tracked clock offset `t_B − t_A`.
+    public var clockOffsetPs: Double?
+    /// Clock frequency difference in parts per million.
+    public var clockDriftPpm: Double?
+    /// Measured offset minus the tracked offset (its absolute value is what the clock rule watches).
+    public var clockResidualPs: Double?
+    /// When each node was last heard from (node name → time in picoseconds).
+    public var nodeLastSeenPs: [String: Int64]
+    /// Days until each certificate expires (certificate name → days; negative when expired).
+    public var certificateDaysLeft: [String: Double]
+
+    /// An observation at `timePs` with nothing measured yet.
+    public init(timePs: Int64, channelRatesHz: [Int32: Double] = [:], armRatesHz: [String: Double] = [:],
+                coincidenceRateHz: Measured? = nil, accidentalRateHz: Measured? = nil, car: Measured? = nil,
+                visibility: [String: Measured] = [:], fidelity: Measured? = nil, heraldRateHz: Measured? = nil,
+                heraldOutcomes: [String: Int64] = [:], clockOffsetPs: Double? = nil, clockDriftPpm: Double? = nil,
+                clockResidualPs: Double? = nil, nodeLastSeenPs: [String: Int64] = [:],
+                certificateDaysLeft: [String: Double] = [:]) {
+        self.timePs = timePs
+        self.channelRatesHz = channelRatesHz
+        self.armRatesHz = armRatesHz
+        self.coincidenceRateHz = coincidenceRateHz
+        self.accidentalRateHz = accidentalRateHz
+        self.car = car
+        self.visibility = visibility
+        self.fidelity = fidelity
+        self.heraldRateHz = heraldRateHz
+        self.heraldOutcomes = heraldOutcomes
+        self.clockOffsetPs = clockOffsetPs
+        self.clockDriftPpm = clockDriftPpm
+        self.clockResidualPs = clockResidualPs
+        self.nodeLastSeenPs = nodeLastSeenPs
+        self.certificateDaysLeft = certificateDaysLeft
+    }
+}
+
+/// How bad an alert is.
+public enum Severity: String, Sendable, Codable, Comparable, CaseIterable {
+    case ok, warning, critical
+
+    private var rank: Int {
+        switch self {
+        case .ok: 0
+        case .warning: 1
+        case .critical: 2
+        }
+    }
+
+    public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
+}
+
+/// Picoseconds per second.
+let picosecondsPerSecond: Double = 1e12

@@ -1,0 +1,120 @@
+/// One herald as shown on the status page.
+public struct HeraldSummary: Sendable, Codable, Equatable {
+    /// The herald's sequence number.
+    public var sequence: UInt64
+    /// The attempt it heralds.
+    public var attemptId: UInt64
+    /// `fail`, `psi_plus` or `psi_minus`.
+    public var outcome: String
+    /// When it was decided, in picoseconds on the coordinator's time axis.
+    public var timePs: Int64
+
+    public init(sequence: UInt64, attemptId: UInt64, outcome: String, timePs: Int64) {
+        self.sequence = sequence
+        self.attemptId = attemptId
+        self.outcome = outcome
+        self.timePs = timePs
+    }
+}
+
+/// One node as the coordinator sees it.
+public struct NodeStatus: Sendable, Codable, Equatable {
+    /// The node's name.
+    public var name: String
+    /// The lab it serves.
+    public var lab: String
+    /// True while a session is open.
+    public var connected: Bool
+    /// When it was last heard from, in picoseconds (nil: never).
+    public var lastSeenPs: Int64?
+    /// Batches missing from its sequence so far.
+    public var sequenceGaps: Int64
+    /// Batches waiting in its spool, when it reports them.
+    public var spoolBatches: Int64?
+
+    public init(name: String, lab: String, connected: Bool, lastSeenPs: Int64? = nil, sequenceGaps: Int64 = 0,
+                spoolBatches: Int64? = nil) {
+        self.name = name
+        self.lab = lab
+        self.connected = connected
+        self.lastSeenPs = lastSeenPs
+        self.sequenceGaps = sequenceGaps
+        self.spoolBatches = spoolBatches
+    }
+}
+
+/// The repetition-rate setting and the planner's advice.
+public struct TuningStatus: Sendable, Codable, Equatable {
+    /// The rate in force, in Hz.
+    public var repetitionRateHz: Double?
+    /// The knob in force (α, mean pairs per attempt).
+    public var knob: Double?
+    /// The rate the planner recommends for the link as measured, in Hz.
+    public var recommendedRateHz: Double?
+    /// The knob the planner recommends.
+    public var recommendedKnob: Double?
+    /// True when the coordinator applies recommendations itself.
+    public var autoTune: Bool
+    /// The last decision, in words.
+    public var lastDecision: String?
+
+    public init(repetitionRateHz: Double? = nil, knob: Double? = nil, recommendedRateHz: Double? = nil,
+                recommendedKnob: Double? = nil, autoTune: Bool = false, lastDecision: String? = nil) {
+        self.repetitionRateHz = repetitionRateHz
+        self.knob = knob
+        self.recommendedRateHz = recommendedRateHz
+        self.recommendedKnob = recommendedKnob
+        self.autoTune = autoTune
+        self.lastDecision = lastDecision
+    }
+}
+
+/// Everything `GET /status` returns: link state, current metrics, active alerts and recent heralds.
+public struct LinkStatus: Sendable, Codable, Equatable {
+    /// The link's name.
+    public var link: String
+    /// `starting`, `running`, `degraded` (an alert is critical) or `stopped`.
+    public var state: String
+    /// The role of the serving process (`coordinator` or `node`).
+    public var role: String
+    /// When the status was taken, in picoseconds on the serving process's time axis.
+    public var timePs: Int64
+    /// Seconds since the run started.
+    public var uptimeSeconds: Double
+    /// The latest measurements.
+    public var observation: LinkObservation?
+    /// What the planner predicts for the configured link.
+    public var planned: PlannedPrediction?
+    /// Alerts that are not ok, worst first.
+    public var alerts: [AlertState]
+    /// The newest heralds, newest last.
+    public var recentHeralds: [HeraldSummary]
+    /// The nodes.
+    public var nodes: [NodeStatus]
+    /// Repetition rate and re-tuning.
+    public var tuning: TuningStatus?
+
+    public init(link: String, state: String, role: String, timePs: Int64, uptimeSeconds: Double,
+                observation: LinkObservation? = nil, planned: PlannedPrediction? = nil, alerts: [AlertState] = [],
+                recentHeralds: [HeraldSummary] = [], nodes: [NodeStatus] = [], tuning: TuningStatus? = nil) {
+        self.link = link
+        self.state = state
+        self.role = role
+        self.timePs = timePs
+        self.uptimeSeconds = uptimeSeconds
+        self.observation = observation
+        self.planned = planned
+        self.alerts = alerts
+        self.recentHeralds = recentHeralds
+        self.nodes = nodes
+        self.tuning = tuning
+    }
+}
+
+/// What the status server serves. The coordinator and the node services implement it.
+public protocol StatusSource: Sendable {
+    /// The current status.
+    func currentStatus() async -> LinkStatus
+    /// The Prometheus exposition text of the current metrics.
+    func metricsExposition() async -> String
+}

@@ -1,0 +1,105 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import Testing
+@testable import Monitoring
+
+/// A status source with fixed content that counts how often it was asked.
+final class FakeStatusSource: StatusSource, @unchecked Sendable {
+    private let lock = NSLock()
+    private var requests = 0
+    let metrics = LinkMetricsTests.populated()
+
+    var requestCount: Int { lock.withLock { requests } }
+
+    func currentStatus() async -> LinkStatus {
+        let count = lock.withLock { requests += 1; return requests }
+        var observation = LinkObservation(timePs: Int64(count) * second)
+        observation.armRatesHz = ["alice": 2000 + Double(count), "bob": 1800]
+        observation.coincidenceRateHz = Measured(120, standardError: 3)
+        observation.car = Measured(150, standardError: 10)
+        observation.fidelity = Measured(0.93 + 0.001 * Double(count % 5), standardError: 0.01)
+        observation.heraldRateHz = Measured(35, standardError: 2)
+        observation.clockOffsetPs = 1234 + Double(count)
+        observation.clockResidualPs = .nan
+        return LinkStatus(
+            link: "loopback", state: "degraded", role: "coordinator", timePs: Int64(count) * second, uptimeSeconds: Double(count),
+            observation: observation, planned: PlannedPrediction(pairRateHz: 40, fidelity: 0.95),
+            alerts: [AlertState(rule: .fidelityLow, subject: "link", severity: .critical, sincePs: 0, value: 0.79,
+                                message: "fidelity is 0.79 below the critical level 0.8")],
+            recentHeralds: (1...3).map { HeraldSummary(sequence: UInt64($0), attemptId: UInt64(100 + $0), outcome: "psi_plus", timePs: Int64($0)) },
+            nodes: [NodeStatus(name: "alice-node", lab: "alice", connected: true, lastSeenPs: 0)],
+            tuning: TuningStatus(repetitionRateHz: 1e6, recommendedRateHz: 8e5, autoTune: false, lastDecision: "recommended 8e5 Hz"))
+    }
+
+    func metricsExposition() async -> String { metrics.exposition() }
+}
+
+/// Starts a status server for `source` on 127.0.0.1, port 0; runs `body` with its port; stops it.
+func withStatusServer(_ source: any StatusSource, _ body: (Int) async throws -> Void) async throws {
+    var logger = Logger(label: "test.status")
+    logger.logLevel = .critical      // cancelling the server task logs an error from the HTTP core
+    let server = StatusServer(host: "127.0.0.1", port: 0, source: source, logger: logger)
+    let (ports, continuation) = AsyncStream<Int>.makeStream()
+    let task = Task { try await server.run { continuation.yield($0) } }
+    defer { task.cancel() }
+    var iterator = ports.makeAsyncIterator()
+    let port = try #require(await iterator.next())
+    try await body(port)
+    task.cancel()
+    _ = await task.result
+}
+
+func get(_ url: String) async throws -> (Data, HTTPURLResponse) {
+    let (data, response) = try await URLSession.shared.data(from: try #require(URL(string: url)))
+    return (data, try #require(response as? HTTPURLResponse))
+}
+
+@Suite("Status server over real HTTP")
+struct StatusServerTests {
+    @Test("GET /status returns the source's status as JSON that decodes back")
+    func statusJSON() async throws {
+        let source = FakeStatusSource()
+        try await withStatusServer(source) { port in
+            let (data, response) = try await get("http://127.0.0.1:\(port)/status")
+            #expect(response.statusCode == 200)
+            #expect(response.value(forHTTPHeaderField: "Content-Type") == "application/json")
+            let status = try StatusCoding.decoder().decode(LinkStatus.self, from: data)
+            #expect(status.link == "loopback")
+            #expect(status.alerts.first?.rule == .fidelityLow)
+            #expect(status.recentHeralds.map(\.sequence) == [1, 2, 3])
+            #expect(status.observation?.clockResidualPs?.isNaN == true)
+            #expect(status.tuning?.recommendedRateHz == 8e5)
+            #expect(source.requestCount == 1)
+        }
+    }
+
+    @Test("GET /metrics serves the exposition text with the Prometheus content type")
+    func metricsText() async throws {
+        try await withStatusServer(FakeStatusSource()) { port in
+            let (data, response) = try await get("http://127.0.0.1:\(port)/metrics")
+            #expect(response.statusCode == 200)
+            #expect(response.value(forHTTPHeaderField: "Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
+            var parser = ExpositionParser()
+            try parser.parse(String(decoding: data, as: UTF8.self))
+            #expect(parser.families["qlink_fidelity"]?.samples.first?.value == 0.962)
+        }
+    }
+
+    @Test("GET / serves the self-contained dashboard; unknown paths are 404")
+    func dashboardPage() async throws {
+        try await withStatusServer(FakeStatusSource()) { port in
+            let (data, response) = try await get("http://127.0.0.1:\(port)/")
+            #expect(response.statusCode == 200)
+            let html = String(decoding: data, as: UTF8.self)
+            #expect(html.contains("<svg id=\"chart-fidelity\""))
+            #expect(html.contains("fetch(\"status\""))
+            #expect(!html.contains("http://") || !html.contains("src=\"http"))   // no external resources
+            #expect(!html.contains("<script src") && !html.contains("<link "))
+            let (_, missing) = try await get("http://127.0.0.1:\(port)/nothing-here")
+            #expect(missing.statusCode == 404)
+        }
+    }
+}

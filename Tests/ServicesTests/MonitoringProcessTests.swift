@@ -1,0 +1,105 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Journal
+import Services
+import Testing
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound on port 0, then released).
+func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EIO) }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw POSIXError(.EADDRINUSE) }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// GET `url`: status code and body, or nil when nothing answers.
+func httpGet(_ url: String) async -> (Int, Data)? {
+    guard let url = URL(string: url),
+          let (data, response) = try? await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 2)),
+          let http = response as? HTTPURLResponse else { return nil }
+    return (http.statusCode, data)
+}
+
+@Suite("Monitoring of the running coordinator", .serialized, .enabled(if: qlinkExecutable != nil, "build qlink first (swift build --build-tests)"))
+struct MonitoringProcessTests {
+    @Test("the coordinator serves /status, /metrics and the dashboard; silent nodes raise alerts that reach the journal")
+    func coordinatorServesMonitoring() async throws {
+        let link = try ProcessLink()
+        defer { try? FileManager.default.removeItem(atPath: link.directory) }
+        let port = try freeLoopbackPort()
+        let handle = try #require(FileHandle(forWritingAtPath: link.config))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("""
+
+        monitoring:
+          status_endpoint: tcp://127.0.0.1:\(port)
+          window_s: 3
+          alerts:
+            node_silent_s: { warning: 2, critical: 4 }
+          planned: { enabled: false }
+
+        """.utf8))
+        try handle.close()
+        let coordinator = try link.coordinator()
+        defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
+        let endpoints = try #require(await link.endpoints(), "the coordinator did not start")
+        let base = "http://127.0.0.1:\(port)"
+        let alice = try link.node("alice", endpoints: endpoints, seconds: 4)
+        let bob = try link.node("bob", endpoints: endpoints, seconds: 4)
+
+        // While the nodes stream: per-arm rates appear in the status.
+        var sawRates = false
+        for _ in 0..<40 where !sawRates {
+            if let (code, data) = await httpGet(base + "/status"), code == 200,
+               let status = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let observation = status["observation"] as? [String: Any], let arms = observation["armRatesHz"] as? [String: Any],
+               (arms["alice"] as? Double ?? 0) > 0, (arms["bob"] as? Double ?? 0) > 0 {
+                sawRates = true
+                #expect(status["link"] as? String == "demo")
+                #expect(status["role"] as? String == "coordinator")
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(sawRates, "no arm rates in /status")
+        #expect(await link.finish(alice, within: 30))
+        #expect(await link.finish(bob, within: 30))
+
+        // The nodes are done: after the configured silence the rule fires.
+        var silent: [String] = []
+        for _ in 0..<30 where silent.count < 2 {
+            if let (_, data) = await httpGet(base + "/status"),
+               let status = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let alerts = status["alerts"] as? [[String: Any]] {
+                silent = alerts.filter { $0["rule"] as? String == "node_silent" && $0["severity"] as? String == "critical" }
+                    .compactMap { $0["subject"] as? String }.sorted()
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(silent == ["alice-node", "bob-node"])
+
+        let metrics = try #require(await httpGet(base + "/metrics"))
+        let text = String(decoding: metrics.1, as: UTF8.self)
+        #expect(metrics.0 == 200)
+        #expect(text.contains(#"qlink_arm_rate_hertz{arm="alice"}"#))
+        #expect(text.contains(#"qlink_alert_severity{rule="node_silent",subject="bob-node"} 2"#))
+        #expect(text.contains("# TYPE qlink_herald_latency_seconds histogram"))
+        let page = try #require(await httpGet(base + "/"))
+        #expect(page.0 == 200 && String(decoding: page.1, as: UTF8.self).contains("chart-fidelity"))
+
+        coordinator.terminate()
+        #expect(await link.finish(coordinator))
+        let journal = try CoordinatorJournal(path: link.journal)
+        let alerts = try journal.alerts(limit: 50)
+        #expect(alerts.contains { $0.level == "critical" && $0.message.contains("node_silent") && $0.message.contains("alice-node") })
+    }
+}
