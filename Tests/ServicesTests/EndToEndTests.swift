@@ -14,11 +14,9 @@ struct EndToEndTests {
         let security = try TestSecurity(directory: directory)
         defer { security.stop() }
         let (parameters, durationPs) = testLink()
-        let coordinator = CoordinatorService(settings: coordinatorSettings(directory: directory), transport: security.server, logger: quietLogger)
-        let coordinatorTask = Task { try await coordinator.run() }
-        #expect(await eventually { coordinator.monitor.current.publishEndpoint != nil })
-        let state = coordinator.monitor.current
-        let control = try #require(state.controlEndpoint), publish = try #require(state.publishEndpoint)
+        let running = try await startCoordinator(coordinatorSettings(directory: directory), security: security)
+        let coordinator = running.service, coordinatorTask = running.task
+        let control = running.control, publish = running.publish
         let nodes = try ["alice", "bob"].enumerated().map { index, lab in
             NodeService(settings: nodeSettings(lab: lab, index: index, directory: directory, control: control, publish: publish,
                                                parameters: parameters, durationPs: durationPs),

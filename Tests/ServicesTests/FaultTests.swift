@@ -65,10 +65,9 @@ struct FaultTests {
         defer { security.stop() }
         var settings = coordinatorSettings(directory: directory)
         settings.maxPayloadBytes = 64 << 10
-        let coordinator = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
-        let task = Task { try await coordinator.run() }
-        #expect(await eventually { coordinator.monitor.current.controlEndpoint != nil })
-        let control = try #require(coordinator.monitor.current.controlEndpoint)
+        let running = try await startCoordinator(settings, security: security)
+        let coordinator = running.service, task = running.task
+        let control = running.control
 
         // A peer whose key no lab CA certified: the ZAP handler refuses the handshake (counted, logged),
         // nothing it sends reaches the service.

@@ -16,10 +16,9 @@ struct HeraldRequestTests {
         defer { security.stop() }
         var settings = coordinatorSettings(directory: directory)
         settings.analysis = nil
-        let coordinator = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
-        let task = Task { try await coordinator.run() }
-        #expect(await eventually { coordinator.monitor.current.controlEndpoint != nil })
-        let control = try #require(coordinator.monitor.current.controlEndpoint)
+        let running = try await startCoordinator(settings, security: security)
+        let task = running.task
+        let control = running.control
 
         let transport = try security.client("alice-node")
         let client = try transport.socket(.dealer, logger: quietLogger)

@@ -15,10 +15,9 @@ struct PythonSubscriberTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let security = try TestSecurity(directory: directory)
         defer { security.stop() }
-        let coordinator = CoordinatorService(settings: coordinatorSettings(directory: directory), transport: security.server, logger: quietLogger)
-        let coordinatorTask = Task { try await coordinator.run() }
-        #expect(await eventually { coordinator.monitor.current.publishEndpoint != nil })
-        let control = try #require(coordinator.monitor.current.controlEndpoint), publish = try #require(coordinator.monitor.current.publishEndpoint)
+        let running = try await startCoordinator(coordinatorSettings(directory: directory), security: security)
+        let coordinatorTask = running.task
+        let control = running.control, publish = running.publish
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -67,3 +67,21 @@ func nodeSettings(lab: String, index: Int, directory: String, control: String, p
                  spoolPath: directory + "/\(lab)-spool.sqlite",
                  source: .synthetic(SyntheticLink(parameters: parameters, labIndex: index), realTime: false, durationPs: durationPs))
 }
+
+/// A coordinator listening on ephemeral 127.0.0.1 ports for a test.
+struct RunningCoordinator {
+    let service: CoordinatorService
+    let task: Task<Void, any Error>
+    let control: String
+    let publish: String
+}
+
+/// Starts a coordinator with `settings` and waits until both its endpoints are bound.
+func startCoordinator(_ settings: CoordinatorSettings, security: TestSecurity) async throws -> RunningCoordinator {
+    let service = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
+    let task = Task { try await service.run() }
+    #expect(await eventually { service.monitor.current.publishEndpoint != nil && service.monitor.current.controlEndpoint != nil })
+    let state = service.monitor.current
+    return RunningCoordinator(service: service, task: task, control: try #require(state.controlEndpoint),
+                              publish: try #require(state.publishEndpoint))
+}

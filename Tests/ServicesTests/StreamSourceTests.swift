@@ -16,10 +16,9 @@ struct StreamSourceTests {
         defer { security.stop() }
         var settings = coordinatorSettings(directory: directory)
         settings.analysis = nil
-        let coordinator = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
-        let coordinatorTask = Task { try await coordinator.run() }
-        #expect(await eventually { coordinator.monitor.current.publishEndpoint != nil })
-        let control = try #require(coordinator.monitor.current.controlEndpoint), publish = try #require(coordinator.monitor.current.publishEndpoint)
+        let running = try await startCoordinator(settings, security: security)
+        let coordinatorTask = running.task
+        let control = running.control, publish = running.publish
 
         // What a hardware bridge would write: 20 000 tags with station clicks among them.
         var truth = TagBatch()
@@ -76,10 +75,9 @@ struct CorruptPipeTests {
         defer { security.stop() }
         var settings = coordinatorSettings(directory: directory)
         settings.analysis = nil
-        let coordinator = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
-        let coordinatorTask = Task { try await coordinator.run() }
-        #expect(await eventually { coordinator.monitor.current.publishEndpoint != nil })
-        let control = try #require(coordinator.monitor.current.controlEndpoint), publish = try #require(coordinator.monitor.current.publishEndpoint)
+        let running = try await startCoordinator(settings, security: security)
+        let coordinatorTask = running.task
+        let control = running.control, publish = running.publish
         let pipe = Pipe()
         var node = NodeSettings(node: "alice-node", lab: "alice", controlEndpoint: control, publishEndpoint: publish,
                                 spoolPath: directory + "/alice-spool.sqlite", source: .stream(fileDescriptor: pipe.fileHandleForReading.fileDescriptor, format: .csv))
@@ -115,10 +113,9 @@ struct SimulationSourceTests {
         defer { security.stop() }
         var settings = coordinatorSettings(directory: directory)
         settings.analysis = nil
-        let coordinator = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
-        let coordinatorTask = Task { try await coordinator.run() }
-        #expect(await eventually { coordinator.monitor.current.publishEndpoint != nil })
-        let control = try #require(coordinator.monitor.current.controlEndpoint), publish = try #require(coordinator.monitor.current.publishEndpoint)
+        let running = try await startCoordinator(settings, security: security)
+        let coordinatorTask = running.task
+        let control = running.control, publish = running.publish
         var node = NodeSettings(node: "alice-node", lab: "alice", controlEndpoint: control, publishEndpoint: publish,
                                 spoolPath: directory + "/alice-spool.sqlite",
                                 source: .simulation(simulated, role: .labA, withStation: true, realTime: false))
