@@ -123,24 +123,9 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
 
     /// Cumulative Born table per herald class (index 0: Ψ+, 1: Ψ−) and basis pair.
     private func bornTable(_ t: HeraldTables) -> [Double] {
-        var table: [Double] = []
-        for rho in [t.psiPlus, t.psiMinus] {
-            for a in scenario.nodeA.bases.bases {
-                for b in scenario.nodeB.bases.bases {
-                    let p = rho.outcomeProbabilities(basisA: a, basisB: b)
-                    table += [p[0], p[0] + p[1], p[0] + p[1] + p[2]]
-                }
-            }
+        [t.psiPlus, t.psiMinus].flatMap {
+            $0.cumulativeOutcomeTable(basesA: scenario.nodeA.bases.bases, basesB: scenario.nodeB.bases.bases)
         }
-        return table
-    }
-
-    private func darkMask(_ role: StreamRole, atTimePs timePs: Int64) -> UInt64 {
-        var mask: UInt64 = 0
-        for detector in 0..<2 where scenario.faults.isDark(stream: role, detector: detector, atTimePs: timePs) {
-            mask |= 1 << UInt64(detector)
-        }
-        return mask
     }
 
     /// The next step, or `nil` after the final one.
@@ -151,8 +136,8 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
         let shiftB = streamB.shiftPs
         basisA.emitMarkers(startPs: start + shiftA, endPs: end + shiftA, into: &streamA)
         basisB.emitMarkers(startPs: start + shiftB, endPs: end + shiftB, into: &streamB)
-        streamA.process(signal: signalA, startPs: start + shiftA, endPs: end + shiftA, dark: darkMask(.labA, atTimePs: start + shiftA))
-        streamB.process(signal: signalB, startPs: start + shiftB, endPs: end + shiftB, dark: darkMask(.labB, atTimePs: start + shiftB))
+        streamA.process(signal: signalA, startPs: start + shiftA, endPs: end + shiftA, dark: scenario.faults.darkMask(stream: .labA, atTimePs: start + shiftA))
+        streamB.process(signal: signalB, startPs: start + shiftB, endPs: end + shiftB, dark: scenario.faults.darkMask(stream: .labB, atTimePs: start + shiftB))
         // Station darkness is part of the click model (dark detectors never click).
         station.process(signal: signalStation, startPs: start, endPs: end, dark: 0)
         let isFinal = end >= options.durationPs

@@ -90,23 +90,8 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
 
     /// Cumulative Born-rule tables: for basis pair (i, j), three thresholds of outcomes 00, 01, 10.
     private func bornTable(visibility: Double) -> [Double] {
-        let rho = TwoQubitDensityMatrix.werner(scenario.state, visibility: visibility)
-        var table: [Double] = []
-        for a in scenario.labA.bases.bases {
-            for b in scenario.labB.bases.bases {
-                let p = rho.outcomeProbabilities(basisA: a, basisB: b)
-                table += [p[0], p[0] + p[1], p[0] + p[1] + p[2]]
-            }
-        }
-        return table
-    }
-
-    private func darkMask(_ role: StreamRole, atTimePs timePs: Int64) -> UInt64 {
-        var mask: UInt64 = 0
-        for detector in 0..<2 where scenario.faults.isDark(stream: role, detector: detector, atTimePs: timePs) {
-            mask |= 1 << UInt64(detector)
-        }
-        return mask
+        TwoQubitDensityMatrix.werner(scenario.state, visibility: visibility)
+            .cumulativeOutcomeTable(basesA: scenario.labA.bases.bases, basesB: scenario.labB.bases.bases)
     }
 
     /// The next step, or `nil` after the final one.
@@ -119,7 +104,7 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
         basisB.emitMarkers(startPs: start + dB, endPs: end + dB, into: &streamB)
         let isFinal = end >= options.durationPs
         if isFinal { finished = true }
-        let darkA = darkMask(.labA, atTimePs: start + dA), darkB = darkMask(.labB, atTimePs: start + dB)
+        let darkA = scenario.faults.darkMask(stream: .labA, atTimePs: start + dA), darkB = scenario.faults.darkMask(stream: .labB, atTimePs: start + dB)
         let record = options.recordTrueTimes
         // The two labs' detector chains are independent (own random streams): run them side by side.
         let (chunkA, chunkB) = StreamWorkers.run(

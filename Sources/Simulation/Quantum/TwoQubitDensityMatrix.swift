@@ -84,6 +84,19 @@ public struct TwoQubitDensityMatrix: Sendable, Equatable, Codable {
         normalized.expectation(ofPure: state.amplitudes)
     }
 
+    /// Cumulative outcome probabilities (P₀, P₀+P₁, P₀+P₁+P₂) for every pair of `basesA` × `basesB`,
+    /// in that order: the table the generators draw joint outcomes from with one uniform number.
+    func cumulativeOutcomeTable(basesA: [MeasurementBasis], basesB: [MeasurementBasis]) -> [Double] {
+        var table: [Double] = []
+        for a in basesA {
+            for b in basesB {
+                let p = outcomeProbabilities(basisA: a, basisB: b)
+                table += [p[0], p[0] + p[1], p[0] + p[1] + p[2]]
+            }
+        }
+        return table
+    }
+
     /// Born-rule probabilities of the four joint outcomes (index 2·a + b, a and b the outcome
     /// indices 0 ↔ +1, 1 ↔ −1) when lab A measures `basisA` and lab B `basisB`.
     public func outcomeProbabilities(basisA: MeasurementBasis, basisB: MeasurementBasis) -> [Double] {

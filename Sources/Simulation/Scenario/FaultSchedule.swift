@@ -114,6 +114,15 @@ public struct FaultSchedule: Sendable, Equatable, Codable {
         return value
     }
 
+    /// Bit `d` set when detector `d` (0 or 1) of `stream` is dark at true detection time `timePs`.
+    func darkMask(stream: StreamRole, atTimePs timePs: Int64) -> UInt64 {
+        var mask: UInt64 = 0
+        for detector in 0..<2 where isDark(stream: stream, detector: detector, atTimePs: timePs) {
+            mask |= 1 << UInt64(detector)
+        }
+        return mask
+    }
+
     /// Whether detector `detector` of `stream` is dark at true detection time `timePs`.
     func isDark(stream: StreamRole, detector: Int, atTimePs timePs: Int64) -> Bool {
         for fault in faults {
