@@ -24,13 +24,15 @@ struct FaultInjectionTests {
     static let rules = AlertRulesConfiguration()
 
     /// Runs `segments` through the harness and the evaluator; returns every transition and the final states.
-    static func evaluate(_ segments: [SimulatedLinkHarness.Segment], planned: Bool = true) async throws -> (transitions: [AlertTransition], final: [AlertState]) {
-        try await offPool { try evaluateNow(segments, planned: planned) }
+    static func evaluate(_ segments: [SimulatedLinkHarness.Segment], planned: Bool = true,
+                         plannedKSigma: Double = 5) async throws -> (transitions: [AlertTransition], final: [AlertState]) {
+        try await offPool { try evaluateNow(segments, planned: planned, plannedKSigma: plannedKSigma) }
     }
 
-    static func evaluateNow(_ segments: [SimulatedLinkHarness.Segment], planned: Bool) throws -> (transitions: [AlertTransition], final: [AlertState]) {
+    static func evaluateNow(_ segments: [SimulatedLinkHarness.Segment], planned: Bool,
+                            plannedKSigma: Double = 5) throws -> (transitions: [AlertTransition], final: [AlertState]) {
         let prediction = PlannedPrediction(pairRateHz: pairRateHz * 0.05 * 0.05, fidelity: 0.98)
-        var evaluator = AlertEvaluator(rules: rules, planned: PlannedComparisonConfiguration(enabled: planned),
+        var evaluator = AlertEvaluator(rules: rules, planned: PlannedComparisonConfiguration(enabled: planned, kSigma: plannedKSigma),
                                        prediction: prediction, expectedNodes: ["alice-node", "bob-node"])
         var transitions: [AlertTransition] = []
         let harness = SimulatedLinkHarness(segments: segments, nominalLagPs: 0)
@@ -60,10 +62,12 @@ struct FaultInjectionTests {
     @Test("a 3 dB loss step on arm A raises the arm-rate alert on A only, within its duration + 10 s, and clears after repair")
     func lossStep() async throws {
         let faultAt = 60 * Self.s
+        // Halving a 10 Hz pair rate is about 7 standard errors of a 10 s window: a 3σ planned comparison
+        // sees it for the 60 s it needs whatever the draws (at 5σ it does so only about half the time).
         let run = try await Self.evaluate([
             .init(scenario: Self.scenario([ScheduledFault(atPs: faultAt, kind: .lossStep(arm: .a, extraLossDb: 3))]), durationPs: 160 * Self.s),
             .init(scenario: Self.scenario(), durationPs: 60 * Self.s),     // the fibre is repaired at 160 s
-        ])
+        ], plannedKSigma: 3)
         let raised = try #require(Self.firstRaise(run.transitions, .armRateDrop, "a", after: faultAt), "\(Self.describe(run.transitions))")
         #expect(raised.atPs - faultAt <= Self.rules.armRateDropDb.forPs + 10 * Self.s)
         #expect(raised.value > 2 && raised.value < 4)

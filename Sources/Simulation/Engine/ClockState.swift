@@ -113,5 +113,16 @@ struct ClockState: Sendable {
 }
 
 /// Rounds half away from zero to an integer.
+///
+/// Below 2⁵¹ in magnitude (always, in practice) without the range checks of a converting
+/// initialiser: adding 1.5 · 2⁵² rounds to the nearest integer, ties to even, and leaves it in the
+/// low mantissa bits; the rare exact tie rounded towards zero is then moved away from it.
 @inline(__always)
-func roundHalfAway(_ x: Double) -> Int64 { Int64(x + (x < 0 ? -0.5 : 0.5)) }
+func roundHalfAway(_ x: Double) -> Int64 {
+    guard abs(x) < 0x1p51 else { return Int64(x + (x < 0 ? -0.5 : 0.5)) }
+    let shift = 6_755_399_441_055_744.0
+    var r = Int64(bitPattern: (x + shift).bitPattern) &- Int64(bitPattern: shift.bitPattern)
+    let d = x - Double(r)  // exact
+    if abs(d) == 0.5 && (d > 0) == (x > 0) { r &+= d > 0 ? 1 : -1 }
+    return r
+}

@@ -104,7 +104,8 @@ struct DetectorPass {
         let first = n
         var written = n
         do {
-            // Pass 1: dead time per detector (a detector that is off is never live again).
+            // Pass 1: dead time per detector (a detector that is off is never live again), without
+            // branches on the random detector index or dead-time outcome: selects are masks.
             let deadTimePs = self.deadTimePs
             var liveFrom0 = off0 ? Int64.max : last0 &+ deadTimePs
             var liveFrom1 = off1 ? Int64.max : last1 &+ deadTimePs
@@ -115,22 +116,28 @@ struct DetectorPass {
             repeat {
                 let t = signal[i].timePs
                 let detector = signal[i].detector
-                let isZero = detector == 0
-                let registered = t >= (isZero ? liveFrom0 : liveFrom1)
-                let liveFrom = t &+ deadTimePs
-                liveFrom0 = isZero && registered ? liveFrom : liveFrom0
-                liveFrom1 = !isZero && registered ? liveFrom : liveFrom1
-                if registered && afterpulseCountdown == 0 {
+                let isOne = Int64(truncatingIfNeeded: detector) & 1   // detectors are 0 and 1
+                let oneMask = 0 &- isOne
+                let liveFrom = liveFrom0 ^ ((liveFrom0 ^ liveFrom1) & oneMask)
+                let registered = 1 &+ ((t &- liveFrom) >> 63)  // 1 when t ≥ liveFrom
+                let registeredMask = 0 &- registered
+                let next = t &+ deadTimePs
+                liveFrom0 ^= (liveFrom0 ^ next) & registeredMask & ~oneMask
+                liveFrom1 ^= (liveFrom1 ^ next) & registeredMask & oneMask
+                tags[written].truePs = t
+                tags[written].detector = detector
+                written &+= Int(truncatingIfNeeded: registered)
+                i &+= 1
+                let countdown = afterpulseCountdown &- registered
+                if countdown < 0 {
+                    // A registered detection whose countdown ran out: it afterpulses.
                     queued = true
                     self.afterpulseCountdown = 0
                     queueAfterpulse(t, detector)
                     afterpulseCountdown = self.afterpulseCountdown
                 } else {
-                    afterpulseCountdown &-= registered ? 1 : 0
+                    afterpulseCountdown = countdown
                 }
-                tags[written] = PendingTag(recordedPs: 0, truePs: t, detector: detector)
-                written &+= registered ? 1 : 0
-                i &+= 1
             } while i < count && signal[i].timePs <= limit && !queued
             signalIndex = i
             if !off0 { last0 = liveFrom0 &- deadTimePs }
@@ -139,15 +146,38 @@ struct DetectorPass {
         }
         n = written
         guard first < written else { return }
-        // Pass 2: one rounding of offset + drift + wander + jitter (see ClockModel), tags kept sorted.
+        // Pass 2: one rounding of offset + drift + wander + jitter (see ClockModel), tags kept
+        // sorted. Runs of arrivals without a jitter tail go through the tight loop; the arrival
+        // that gets a tail goes through the general one.
+        var k = first
+        while k < written {
+            var plainEnd = written
+            if tailOn && tailCountdown < Int64(written - k) { plainEnd = k + Int(tailCountdown) }
+            if k < plainEnd {
+                stampPlain(tags, from: k, to: plainEnd)
+                if tailOn { tailCountdown -= Int64(plainEnd - k) }
+                k = plainEnd
+            }
+            if k < written {
+                // tailCountdown == 0: this arrival gets a tail.
+                stampWithTail(tags, at: k)
+                k += 1
+            }
+        }
+    }
+
+    /// Stamps `tags[from..<to]` (true times set) with their recorded times: clock, Gaussian jitter,
+    /// one rounding; no jitter tail. Keeps the tags sorted by recorded time.
+    @inline(__always)
+    private mutating func stampPlain(_ tags: UnsafeMutableBufferPointer<PendingTag>, from: Int, to: Int) {
+        guard from >= 0, to <= tags.count else { return }
         var generator = rng.generator
-        let normalTable = rng.normalTable, mask = normalTable.mask
-        var tailCountdown = self.tailCountdown
+        let normalTable = rng.normalTable
         var lastRecorded = lastRecordedPs
         var piece = clock.affinePiece
         let sigmaPs = self.sigmaPs
-        let jitterOn = self.jitterOn, tailOn = self.tailOn
-        for k in first..<written {
+        let jitterOn = self.jitterOn
+        for k in from..<to {
             let t = tags[k].truePs
             if t >= piece.validUntilPs {
                 clock.advance(to: t)
@@ -155,41 +185,43 @@ struct DetectorPass {
             }
             var fractional = piece.base + Double(t &- piece.startPs) * piece.slope
             if jitterOn {
-                // Ziggurat fast path inline (as DistributionSampler.standardNormal).
+                // Ziggurat fast path inline (as DistributionSampler.standardNormal); its samples
+                // are within ±x[0] < 4, so only the slow path needs the ±10 clip.
                 let word = generator.next()
-                let layer = Int(word & mask)
+                let layer = Int(truncatingIfNeeded: word & normalTable.mask)
                 let u = Double(Int64(bitPattern: word >> 11)) * 0x1.0p-52 - 1.0
-                var z: Double
+                let z: Double
                 if let sample = normalTable.fastSample(layer: layer, u: u, magnitude: abs(u)) {
                     z = sample
                 } else {
                     rng.generator = generator
-                    z = rng.standardNormalSlow(layer: layer, u: u)
+                    z = min(10, max(-10, rng.standardNormalSlow(layer: layer, u: u)))
                     generator = rng.generator
                 }
-                fractional += min(10, max(-10, z)) * sigmaPs
-            }
-            if tailOn {
-                if tailCountdown == 0 {
-                    rng.generator = generator
-                    fractional += min(40, rng.standardExponential()) * tailMeanPs
-                    tailCountdown = rng.geometricFailures(successProbability: tailFraction)
-                    generator = rng.generator
-                } else {
-                    tailCountdown &-= 1
-                }
+                fractional += z * sigmaPs
             }
             let recorded = t &+ piece.shiftPs &+ roundHalfAway(fractional)
             tags[k].recordedPs = recorded
-            if recorded < lastRecorded {
-                Self.moveIntoPlace(tags, from: k)
-            } else {
-                lastRecorded = recorded
-            }
+            if recorded < lastRecorded { Self.moveIntoPlace(tags, from: k) }
+            lastRecorded = max(lastRecorded, recorded)
         }
         rng.generator = generator
-        self.tailCountdown = tailCountdown
         lastRecordedPs = lastRecorded
+    }
+
+    /// Stamps `tags[k]` with a jitter tail added and draws the next tail countdown.
+    @inline(never)
+    private mutating func stampWithTail(_ tags: UnsafeMutableBufferPointer<PendingTag>, at k: Int) {
+        guard k >= 0, k < tags.count else { return }
+        let t = tags[k].truePs
+        var (whole, fractional) = clock.mapParts(t)
+        if jitterOn { fractional += min(10, max(-10, rng.standardNormal())) * sigmaPs }
+        fractional += min(40, rng.standardExponential()) * tailMeanPs
+        tailCountdown = rng.geometricFailures(successProbability: tailFraction)
+        let recorded = whole &+ roundHalfAway(fractional)
+        tags[k].recordedPs = recorded
+        if recorded < lastRecordedPs { Self.moveIntoPlace(tags, from: k) }
+        lastRecordedPs = max(lastRecordedPs, recorded)
     }
 
     /// ``register(_:_:_:_:)`` out of line, for the rare arrivals (dark counts, afterpulses), so

@@ -129,47 +129,51 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
         let pAny = etaA + etaB - pBoth
         let rate = scenario.pairRateHz * pAny
         guard rate > 0 else { return }
-        let thresholdBoth = pBoth / pAny
-        let thresholdAOnly = etaA / pAny  // both or A only
         let meanGapPs = 1e12 / rate
-        let born = bornTable(visibility: visibility)
+        let outcomes = PairOutcomeTable(born: bornTable(visibility: visibility), both: pBoth / pAny, aOnly: (etaA - pBoth) / pAny)
         let basesB = scenario.labB.bases.bases.count
         let dA = scenario.labA.fibreDelayPs
         let dB = scenario.labB.fibreDelayPs
         let expected = Int(Double(endPs - startPs) * 1e-12 * rate * 1.1) + 1_024
         // Work on local copies so that the hot loop keeps its state in registers and writes to
-        // uniquely referenced arrays whose storage is reused window after window. Every pair is
-        // written to both arrays and the fill counts advance only for detected photons: no
-        // unpredictable branches on random outcomes.
+        // uniquely referenced arrays whose storage is reused window after window.
         var outA = signalA, outB = signalB
         signalA = []
         signalB = []
         var countA = 0, countB = 0
-        var rng = emission
-        var cursorA = basisA, cursorB = basisB
-        var t = Double(startPs) + rng.standardExponential() * meanGapPs
-        let end = Double(endPs)
-        while t < end {
-            // Each pair writes one slot per lab: room for `budget` pairs.
-            let filler = RawEvent(timePs: 0, detector: 0)
-            let wanted = Swift.max(expected, countA + 1_024, countB + 1_024)
-            if outA.count < wanted { outA.append(contentsOf: repeatElement(filler, count: Swift.max(wanted, 2 * outA.count) - outA.count)) }
-            if outB.count < wanted { outB.append(contentsOf: repeatElement(filler, count: Swift.max(wanted, 2 * outB.count) - outB.count)) }
-            let budget = Swift.min(outA.count - countA, outB.count - countB)
-            let loop = PairLoop(thresholdBoth: thresholdBoth, thresholdAOnly: thresholdAOnly, meanGapPs: meanGapPs,
-                                endPs: end, delayAPs: dA, delayBPs: dB, basesB: basesB)
-            born.withUnsafeBufferPointer { table in
-                outA.withUnsafeMutableBufferPointer { bufferA in
-                    outB.withUnsafeMutableBufferPointer { bufferB in
-                        (countA, countB) = loop.run(t: &t, rng: &rng, cursorA: &cursorA, cursorB: &cursorB, born: table,
-                                                    a: bufferA, countA: countA, b: bufferB, countB: countB, budget: budget)
+        var sampler = emission
+        // Stretches of emission time in which neither lab's basis changes; the Poisson process
+        // restarts at each stretch's start (it is memoryless).
+        var stretchStart = startPs
+        while stretchStart < endPs {
+            let indexA = basisA.index(at: stretchStart + dA), indexB = basisB.index(at: stretchStart + dB)
+            let stretchEnd = Swift.min(endPs, basisA.validUntilPs - dA, basisB.validUntilPs - dB, stretchStart + (1 << 40))
+            let rowStart = (indexA * basesB + indexB) * PairOutcomeTable.columns
+            guard rowStart >= 0, rowStart + PairOutcomeTable.columns <= outcomes.entries.count else { break }
+            var offset = sampler.standardExponential() * meanGapPs - 0.5
+            let loop = PairEmissionLoop(meanGapPs: meanGapPs,
+                                        limit: Double(stretchEnd - stretchStart) - 0.5,
+                                        baseAPs: stretchStart + dA, baseBPs: stretchStart + dB)
+            while offset < loop.limit {
+                // Each pair writes one slot per lab: room for `budget` pairs.
+                let filler = RawEvent(timePs: 0, detector: 0)
+                let wanted = Swift.max(expected, countA + 1_024, countB + 1_024)
+                if outA.count < wanted { outA.append(contentsOf: repeatElement(filler, count: Swift.max(wanted, 2 * outA.count) - outA.count)) }
+                if outB.count < wanted { outB.append(contentsOf: repeatElement(filler, count: Swift.max(wanted, 2 * outB.count) - outB.count)) }
+                let budget = Swift.min(outA.count - countA, outB.count - countB)
+                outcomes.entries.withUnsafeBufferPointer { table in
+                    outA.withUnsafeMutableBufferPointer { bufferA in
+                        outB.withUnsafeMutableBufferPointer { bufferB in
+                            let row = UnsafeBufferPointer(rebasing: table[rowStart..<rowStart + PairOutcomeTable.columns])
+                            (countA, countB) = loop.run(row: row, offset: &offset, sampler: &sampler, a: bufferA, countA: countA,
+                                                        b: bufferB, countB: countB, budget: budget)
+                        }
                     }
                 }
             }
+            stretchStart = stretchEnd
         }
-        emission = rng
-        basisA = cursorA
-        basisB = cursorB
+        emission = sampler
         signalA = outA
         signalB = outB
         signalCountA = countA
@@ -187,73 +191,5 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
                            streams: [truth(streamA, scenario.labA), truth(streamB, scenario.labB)],
                            faults: sortedFaults, pairSourceSegments: segments, heraldedSegments: nil,
                            targetState: scenario.state, attemptPeriodPs: nil)
-    }
-}
-
-/// The inner loop of pair generation, with its state in locals.
-private struct PairLoop {
-    let thresholdBoth: Double
-    let thresholdAOnly: Double
-    let meanGapPs: Double
-    let endPs: Double
-    let delayAPs: Int64
-    let delayBPs: Int64
-    let basesB: Int
-
-    /// Draws up to `budget` pairs from emission time `t` on (stopping at `endPs`); writes every
-    /// pair to both buffers and advances each lab's count only when its photon is detected.
-    /// Returns the new counts. Bounds: `budget` ≤ the room left in either buffer, and `born`
-    /// holds three thresholds per basis pair (rows come from the cursors' basis indices).
-    @inline(__always)
-    func run(t: inout Double, rng: inout DistributionSampler, cursorA: inout BasisCursor, cursorB: inout BasisCursor,
-             born: UnsafeBufferPointer<Double>, a: UnsafeMutableBufferPointer<RawEvent>, countA: Int,
-             b: UnsafeMutableBufferPointer<RawEvent>, countB: Int, budget: Int) -> (Int, Int) {
-        var time = t
-        // The generator words stay in registers: only the rare ziggurat rejection goes through
-        // `rng` (in memory).
-        var generator = rng.generator
-        let exponential = rng.exponentialTable
-        var nA = countA, nB = countB
-        var written = 0
-        guard budget <= a.count - countA, budget <= b.count - countB else { return (countA, countB) }
-        var indexA = cursorA.index, untilA = cursorA.validUntilPs
-        var indexB = cursorB.index, untilB = cursorB.validUntilPs
-        while time < endPs && written < budget {
-            let emitted = Int64(time)
-            let (u, v) = generator.nextUniformPair()
-            let tA = emitted &+ delayAPs
-            let tB = emitted &+ delayBPs
-            if tA >= untilA {
-                indexA = cursorA.index(at: tA)
-                untilA = cursorA.validUntilPs
-            }
-            if tB >= untilB {
-                indexB = cursorB.index(at: tB)
-                untilB = cursorB.validUntilPs
-            }
-            let row = (indexA &* basesB &+ indexB) &* 3
-            let outcome = (v >= born[row] ? 1 : 0) &+ (v >= born[row &+ 1] ? 1 : 0) &+ (v >= born[row &+ 2] ? 1 : 0)
-            a[nA] = RawEvent(timePs: tA, detector: Int32(truncatingIfNeeded: outcome >> 1))
-            b[nB] = RawEvent(timePs: tB, detector: Int32(truncatingIfNeeded: outcome & 1))
-            nA &+= u < thresholdAOnly ? 1 : 0
-            nB &+= (u < thresholdBoth ? 1 : 0) | (u >= thresholdAOnly ? 1 : 0)
-            written &+= 1
-            // Exponential gap (ziggurat fast path inline, as DistributionSampler.standardExponential).
-            let word = generator.next()
-            let layer = Int(word & exponential.mask)
-            let uniform = Double(Int64(bitPattern: word >> 11)) * 0x1.0p-53
-            var gap: Double
-            if let sample = exponential.fastSample(layer: layer, u: uniform, magnitude: uniform) {
-                gap = sample
-            } else {
-                rng.generator = generator
-                gap = rng.standardExponentialSlow(layer: layer, u: uniform)
-                generator = rng.generator
-            }
-            time += gap * meanGapPs
-        }
-        t = time
-        rng.generator = generator
-        return (nA, nB)
     }
 }
