@@ -126,3 +126,12 @@ func roundHalfAway(_ x: Double) -> Int64 {
     if abs(d) == 0.5 && (d > 0) == (x > 0) { r &+= d > 0 ? 1 : -1 }
     return r
 }
+
+/// Rounds to the nearest integer, ties to even, as ``roundHalfAway(_:)`` but without its tie check:
+/// for values that are never an exact half in practice (a continuous jitter added).
+@inline(__always)
+func roundToNearest(_ x: Double) -> Int64 {
+    guard abs(x) < 0x1p51 else { return roundHalfAway(x) }
+    let shift = 6_755_399_441_055_744.0
+    return Int64(bitPattern: (x + shift).bitPattern) &- Int64(bitPattern: shift.bitPattern)
+}

@@ -109,40 +109,34 @@ struct DetectorPass {
             let deadTimePs = self.deadTimePs
             var liveFrom0 = off0 ? Int64.max : last0 &+ deadTimePs
             var liveFrom1 = off1 ? Int64.max : last1 &+ deadTimePs
-            var afterpulseCountdown = self.afterpulseCountdown
+            var countdown = self.afterpulseCountdown
             let count = signal.count
             var i = signalIndex
-            var queued = false
             repeat {
-                let t = signal[i].timePs
-                let detector = signal[i].detector
-                let isOne = Int64(truncatingIfNeeded: detector) & 1   // detectors are 0 and 1
-                let oneMask = 0 &- isOne
+                let event = signal[i]
+                let t = event.timePs
+                let oneMask = 0 &- (Int64(truncatingIfNeeded: event.detector) & 1)  // detectors are 0 and 1
                 let liveFrom = liveFrom0 ^ ((liveFrom0 ^ liveFrom1) & oneMask)
-                let registered = 1 &+ ((t &- liveFrom) >> 63)  // 1 when t ≥ liveFrom
-                let registeredMask = 0 &- registered
+                let deadMask = (t &- liveFrom) >> 63  // all ones when t < liveFrom (not registered)
                 let next = t &+ deadTimePs
-                liveFrom0 ^= (liveFrom0 ^ next) & registeredMask & ~oneMask
-                liveFrom1 ^= (liveFrom1 ^ next) & registeredMask & oneMask
+                liveFrom0 ^= (liveFrom0 ^ next) & ~(deadMask | oneMask)
+                liveFrom1 ^= (liveFrom1 ^ next) & (~deadMask & oneMask)
                 tags[written].truePs = t
-                tags[written].detector = detector
-                written &+= Int(truncatingIfNeeded: registered)
+                tags[written].detector = event.detector
+                written &+= 1 &+ Int(truncatingIfNeeded: deadMask)
+                countdown &-= 1 &+ deadMask
                 i &+= 1
-                let countdown = afterpulseCountdown &- registered
-                if countdown < 0 {
-                    // A registered detection whose countdown ran out: it afterpulses.
-                    queued = true
-                    self.afterpulseCountdown = 0
-                    queueAfterpulse(t, detector)
-                    afterpulseCountdown = self.afterpulseCountdown
-                } else {
-                    afterpulseCountdown = countdown
-                }
-            } while i < count && signal[i].timePs <= limit && !queued
+            } while countdown >= 0 && i < count && signal[i].timePs <= limit
+            if countdown < 0 {
+                // The last registered detection's countdown ran out: it afterpulses (and ends the run).
+                self.afterpulseCountdown = 0
+                queueAfterpulse(signal[i - 1].timePs, signal[i - 1].detector)
+            } else {
+                self.afterpulseCountdown = countdown
+            }
             signalIndex = i
             if !off0 { last0 = liveFrom0 &- deadTimePs }
             if !off1 { last1 = liveFrom1 &- deadTimePs }
-            self.afterpulseCountdown = afterpulseCountdown
         }
         n = written
         guard first < written else { return }
@@ -200,7 +194,9 @@ struct DetectorPass {
                 }
                 fractional += z * sigmaPs
             }
-            let recorded = t &+ piece.shiftPs &+ roundHalfAway(fractional)
+            // With Gaussian jitter added the value is never an exact half (bar a chance of about
+            // 2⁻⁴⁰), so the tie rule does not matter and the cheaper rounding serves.
+            let recorded = t &+ piece.shiftPs &+ (jitterOn ? roundToNearest(fractional) : roundHalfAway(fractional))
             tags[k].recordedPs = recorded
             if recorded < lastRecorded { Self.moveIntoPlace(tags, from: k) }
             lastRecorded = max(lastRecorded, recorded)

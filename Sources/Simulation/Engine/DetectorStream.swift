@@ -140,7 +140,13 @@ struct DetectorStream: Sendable {
         var split = 0
         pendingStorage.withUnsafeBufferPointer { storage in
             let tags = UnsafeBufferPointer(rebasing: storage[0..<min(count, storage.count)])
-            while split < tags.count && tags[split].recordedPs < threshold { split += 1 }
+            // The pending tags are sorted by recorded time: binary search for the first one at or
+            // after the threshold.
+            var high = tags.count
+            while split < high {
+                let middle = split + (high - split) / 2
+                if tags[middle].recordedPs < threshold { split = middle + 1 } else { high = middle }
+            }
             if split == 0 || tags[0].recordedPs >= lastEmitted {
                 // Sorted and not before the last emitted tag: fill the columns in one pass.
                 var channelColumn: [TagChannel] = []

@@ -96,12 +96,13 @@ struct PairEmissionLoop {
     func run(row: UnsafeBufferPointer<UInt64>, offset: inout Double, sampler: inout DistributionSampler, a: UnsafeMutableBufferPointer<RawEvent>,
              countA: Int, b: UnsafeMutableBufferPointer<RawEvent>, countB: Int, budget: Int) -> (Int, Int) {
         guard budget <= a.count - countA, budget <= b.count - countB, row.count == PairOutcomeTable.columns,
-              limit < 0x1p50 else { return (countA, countB) }
+              limit < 0x1p50, let startA = a.baseAddress, let startB = b.baseAddress else { return (countA, countB) }
         var time = offset
         var generator = sampler.generator
         let exponential = sampler.exponentialTable
         let shiftBits = Int64(bitPattern: Self.roundingShift.bitPattern)
-        var nA = countA, nB = countB
+        // Write cursors: each advances at most once per pair, and at most `budget` pairs are written.
+        var slotA = startA + countA, slotB = startB + countB
         var written = 0
         while time < limit && written < budget {
             // 0 ≤ time + ½ < limit + ½: the rounded value of `time` is in [0, stretch length).
@@ -111,10 +112,10 @@ struct PairEmissionLoop {
             let uniform = word >> 35  // 29 bits
             let below = (uniform &- (entry & 0xFFFF_FFFF)) >> 63  // 1 when uniform < threshold
             let code = (entry >> (40 &- (below << 3))) & 0xFF
-            a[nA] = RawEvent(timePs: baseAPs &+ emitted, detector: Int32(truncatingIfNeeded: code & 1))
-            b[nB] = RawEvent(timePs: baseBPs &+ emitted, detector: Int32(truncatingIfNeeded: (code >> 1) & 1))
-            nA &+= Int(truncatingIfNeeded: (code >> 2) & 1)
-            nB &+= Int(truncatingIfNeeded: code >> 3)
+            slotA.pointee = RawEvent(timePs: baseAPs &+ emitted, detector: Int32(truncatingIfNeeded: code & 1))
+            slotB.pointee = RawEvent(timePs: baseBPs &+ emitted, detector: Int32(truncatingIfNeeded: (code >> 1) & 1))
+            slotA += Int(truncatingIfNeeded: (code >> 2) & 1)
+            slotB += Int(truncatingIfNeeded: code >> 3)
             written &+= 1
             // Exponential gap to the next pair (ziggurat fast path inline).
             let layer = Int(truncatingIfNeeded: word & exponential.mask)  // 256 layers: bits 0–7
@@ -131,6 +132,6 @@ struct PairEmissionLoop {
         }
         offset = time
         sampler.generator = generator
-        return (nA, nB)
+        return (slotA - startA, slotB - startB)
     }
 }
