@@ -142,8 +142,9 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
         signalB = []
         var countA = 0, countB = 0
         var sampler = emission
-        // Stretches of emission time in which neither lab's basis changes; the Poisson process
-        // restarts at each stretch's start (it is memoryless).
+        // Stretches of emission time in which neither lab's basis changes (so one alias-table row
+        // serves the whole stretch); the Poisson process restarts at each stretch's start (it is
+        // memoryless). Stretches are at most 2⁴⁰ ps long, so the loop's offsets stay exact doubles.
         var stretchStart = startPs
         while stretchStart < endPs {
             let indexA = basisA.index(at: stretchStart + dA), indexB = basisB.index(at: stretchStart + dB)
