@@ -142,37 +142,38 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
         signalB = []
         var countA = 0, countB = 0
         var sampler = emission
-        // Stretches of emission time in which neither lab's basis changes (so one alias-table row
-        // serves the whole stretch); the Poisson process restarts at each stretch's start (it is
-        // memoryless). Stretches are at most 2⁴⁰ ps long, so the loop's offsets stay exact doubles.
-        var stretchStart = startPs
-        while stretchStart < endPs {
-            let indexA = basisA.index(at: stretchStart + dA), indexB = basisB.index(at: stretchStart + dB)
-            let stretchEnd = Swift.min(endPs, basisA.validUntilPs - dA, basisB.validUntilPs - dB, stretchStart + (1 << 40))
+        // One Poisson process over the window, worked through in stretches of emission time in which
+        // neither lab's basis changes (so one alias-table row serves the whole stretch). Each
+        // stretch starts at its first pair, so stretches without pairs cost nothing; `offset` is the
+        // next pair's time from `origin`, minus one half. Stretches are at most 2⁴⁰ ps long, so the
+        // offsets stay exact doubles.
+        var origin = startPs
+        var offset = sampler.standardExponential() * meanGapPs - 0.5
+        while offset < Double(endPs - origin) - 0.5 {
+            let pairPs = origin + Int64(offset + 0.5)
+            offset -= Double(pairPs - origin)
+            origin = pairPs
+            let indexA = basisA.index(at: origin + dA), indexB = basisB.index(at: origin + dB)
+            let stretchEnd = Swift.min(endPs, basisA.validUntilPs - dA, basisB.validUntilPs - dB, origin + (1 << 40))
             let rowStart = (indexA * basesB + indexB) * PairOutcomeTable.columns
             guard rowStart >= 0, rowStart + PairOutcomeTable.columns <= outcomes.entries.count else { break }
-            var offset = sampler.standardExponential() * meanGapPs - 0.5
-            let loop = PairEmissionLoop(meanGapPs: meanGapPs,
-                                        limit: Double(stretchEnd - stretchStart) - 0.5,
-                                        baseAPs: stretchStart + dA, baseBPs: stretchStart + dB)
-            while offset < loop.limit {
-                // Each pair writes one slot per lab: room for `budget` pairs.
-                let filler = RawEvent(timePs: 0, detector: 0)
-                let wanted = Swift.max(expected, countA + 1_024, countB + 1_024)
-                if outA.count < wanted { outA.append(contentsOf: repeatElement(filler, count: Swift.max(wanted, 2 * outA.count) - outA.count)) }
-                if outB.count < wanted { outB.append(contentsOf: repeatElement(filler, count: Swift.max(wanted, 2 * outB.count) - outB.count)) }
-                let budget = Swift.min(outA.count - countA, outB.count - countB)
-                outcomes.entries.withUnsafeBufferPointer { table in
-                    outA.withUnsafeMutableBufferPointer { bufferA in
-                        outB.withUnsafeMutableBufferPointer { bufferB in
-                            let row = UnsafeBufferPointer(rebasing: table[rowStart..<rowStart + PairOutcomeTable.columns])
-                            (countA, countB) = loop.run(row: row, offset: &offset, sampler: &sampler, a: bufferA, countA: countA,
-                                                        b: bufferB, countB: countB, budget: budget)
-                        }
+            let loop = PairEmissionLoop(meanGapPs: meanGapPs, limit: Double(stretchEnd - origin) - 0.5,
+                                        baseAPs: origin + dA, baseBPs: origin + dB)
+            // Each pair writes one slot per lab: room for `budget` pairs.
+            let filler = RawEvent(timePs: 0, detector: 0)
+            let wanted = Swift.max(expected, countA + 1_024, countB + 1_024)
+            if outA.count < wanted { outA.append(contentsOf: repeatElement(filler, count: Swift.max(wanted, 2 * outA.count) - outA.count)) }
+            if outB.count < wanted { outB.append(contentsOf: repeatElement(filler, count: Swift.max(wanted, 2 * outB.count) - outB.count)) }
+            let budget = Swift.min(outA.count - countA, outB.count - countB)
+            outcomes.entries.withUnsafeBufferPointer { table in
+                outA.withUnsafeMutableBufferPointer { bufferA in
+                    outB.withUnsafeMutableBufferPointer { bufferB in
+                        let row = UnsafeBufferPointer(rebasing: table[rowStart..<rowStart + PairOutcomeTable.columns])
+                        (countA, countB) = loop.run(row: row, offset: &offset, sampler: &sampler, a: bufferA, countA: countA,
+                                                    b: bufferB, countB: countB, budget: budget)
                     }
                 }
             }
-            stretchStart = stretchEnd
         }
         emission = sampler
         signalA = outA
