@@ -1,5 +1,6 @@
 import Foundation
 import LinkModel
+import Protocol
 import Services
 import Simulation
 import TimeTags
@@ -125,6 +126,33 @@ enum SimulatedTestLink {
         settings.controlEndpoint = control
         settings.publishEndpoint = publish
         return settings
+    }
+
+    /// The batches each node sends, as their payload checksums (CRC32C) in order: lab A's stream merged with the
+    /// station's (lab A's markers only), and lab B's; steps without tags or markers send nothing.
+    static func expectedBatchChecksums(_ simulation: ConfiguredSimulation,
+                                       rateChanges: [RepetitionRateChange] = []) throws -> (alice: [UInt32], bob: [UInt32]) {
+        var simulator = try simulation.makeSimulator(rateChanges: rateChanges)
+        var alice: [UInt32] = [], bob: [UInt32] = []
+        func checksum(_ batch: TagBatch) -> UInt32? {
+            batch.isEmpty && batch.markers.isEmpty ? nil : CRC32C.checksum(TagPayload.encode(batch))
+        }
+        while let step = simulator.next() {
+            let a = step.chunk(.labA)?.batch ?? TagBatch(), station = step.chunk(.station)?.batch ?? TagBatch()
+            var merged = TagBatch(capacity: a.count + station.count)
+            merged.markers = a.markers
+            var i = 0, j = 0
+            while i < a.count || j < station.count {
+                if j >= station.count || (i < a.count && a.timesPs[i] <= station.timesPs[j]) {
+                    merged.append(timePs: a.timesPs[i], channel: a.channels[i]); i += 1
+                } else {
+                    merged.append(timePs: station.timesPs[j], channel: station.channels[j]); j += 1
+                }
+            }
+            if let sum = checksum(station.isEmpty ? a : merged) { alice.append(sum) }
+            if let sum = checksum(step.chunk(.labB)?.batch ?? TagBatch()) { bob.append(sum) }
+        }
+        return (alice, bob)
     }
 
     /// Tags each node sends (lab A's stream with the station's, lab B's), from the same simulation.
