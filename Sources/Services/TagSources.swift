@@ -90,18 +90,19 @@ public final class TagSourceRunner: Sendable {
     public func setRepetitionRate(_ rateHz: Double, effectiveFromPs: Int64 = 0) -> RateChangeResult {
         rate.withLock { $0 = rateHz }
         return simulation.withLock { running -> RateChangeResult in
-            guard var current = running else {
+            // The simulator is changed in place (never copied: its buffers stay uniquely referenced).
+            guard let configured = running?.configured, let inForce = running?.rateHz,
+                  let generatedPs = running?.simulator.generatedThroughPs else {
                 return RateChangeResult(applied: false, rateHz: 0, reason: "this tag source has no repetition rate to change")
             }
-            defer { running = current }
-            let from = effectiveFromPs > 0 ? effectiveFromPs : current.simulator.generatedThroughPs
+            let from = effectiveFromPs > 0 ? effectiveFromPs : generatedPs
             do {
-                let effective = try current.configured.changeRepetitionRate(RepetitionRateChange(fromPs: from, rateHz: rateHz),
-                                                                            in: &current.simulator)
-                current.rateHz = rateHz
+                let scenario = try configured.scenario(repetitionRateHz: rateHz)
+                let effective = try running?.simulator.changeScenario(to: scenario, fromPs: from) ?? from
+                running?.rateHz = rateHz
                 return RateChangeResult(applied: true, rateHz: rateHz, effectiveFromPs: effective)
             } catch {
-                return RateChangeResult(applied: false, rateHz: current.rateHz, reason: "\(error)")
+                return RateChangeResult(applied: false, rateHz: inForce, reason: "\(error)")
             }
         }
     }
