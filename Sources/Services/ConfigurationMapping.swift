@@ -117,23 +117,4 @@ public enum ConfigurationMapping {
                             spoolPath: URL(fileURLWithPath: dataDirectory).appendingPathComponent("\(lab)-spool.sqlite").path,
                             source: source)
     }
-
-    /// The synthetic link whose channels match the configuration's labs (H, V, D, A each).
-    public static func syntheticLink(_ configuration: LinkConfiguration, seed: UInt64) -> SyntheticLink.Parameters {
-        var parameters = SyntheticLink.Parameters()
-        parameters.seed = seed
-        if configuration.labs.count >= 2, let a = basisChannels(configuration.labs[0]), let b = basisChannels(configuration.labs[1]) {
-            parameters.channelsA = a
-            parameters.channelsB = b
-        }
-        return parameters
-    }
-
-    /// Herald settings matching the synthetic link's station.
-    public static func syntheticHeralds(_ parameters: SyntheticLink.Parameters) -> HeraldSettings {
-        HeraldSettings(repetitionPeriodPs: parameters.repetitionPeriodPs,
-                       windowStartPs: parameters.stationDelayPs - parameters.repetitionPeriodPs / 10,
-                       windowEndPs: parameters.stationDelayPs + parameters.repetitionPeriodPs / 10,
-                       stationChannels: parameters.stationChannels, stationLab: 0)
-    }
 }

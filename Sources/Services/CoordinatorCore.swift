@@ -267,11 +267,13 @@ final class CoordinatorCore {
         return [.broadcast(envelope(.status(status), sequence: publishSequence))]
     }
 
-    /// A repetition-rate request to every introduced node.
-    func setRepetitionRate(_ rateHz: Double, requestId: UInt64) -> [Outgoing] {
+    /// A repetition-rate request to every introduced node, in force from link time `effectiveFromPs` (the header's
+    /// event time); the herald decisions follow the new attempt period from there.
+    func setRepetitionRate(_ rateHz: Double, requestId: UInt64, effectiveFromPs: Int64 = 0) -> [Outgoing] {
         try? journal.recordConfigurationChange(key: "repetition_rate_hz", value: "\(rateHz)")
+        if effectiveFromPs > 0 { decider?.changeRepetitionPeriod(to: Int64((1e12 / rateHz).rounded()), fromPs: effectiveFromPs) }
         return peers.keys.map { key in
-            .reply(peer: Frame(key), envelope(.setRepetitionRate(SetRepetitionRate(requestId: requestId, rateHz: rateHz))))
+            .reply(peer: Frame(key), envelope(.setRepetitionRate(SetRepetitionRate(requestId: requestId, rateHz: rateHz)), timePs: effectiveFromPs))
         }
     }
 }

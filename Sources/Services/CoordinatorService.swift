@@ -43,7 +43,9 @@ public final class CoordinatorService: Service, Sendable {
         self.logger = logger
     }
 
-    /// Asks every connected node to change its repetition rate.
+    /// Asks every connected node to change its repetition rate, from the same link time on in every lab: the
+    /// latest tag time received plus ``CoordinatorSettings/rateChangeLeadPs`` (carried in the message header's
+    /// event time). The heralds follow the new attempt period from there.
     public func requestRepetitionRate(_ rateHz: Double) {
         rateRequests.withLock { $0.append(rateHz) }
     }
@@ -99,11 +101,13 @@ public final class CoordinatorService: Service, Sendable {
         }
         var nextStatus = Date()
         var requestId: UInt64 = 0
+        var linkTime = LinkTimeTracker()
         while !thread.isStopRequested {
             let ready = try Poller.poll([(router, .readable)], timeoutMs: 2)
             if ready[0].contains(.readable) {
                 var handled = 0
                 while handled < 1024, let message = try router.receive(options: .dontWait) {
+                    linkTime.observe(message)
                     core.receive(message)
                     handled += 1
                 }
@@ -111,7 +115,9 @@ public final class CoordinatorService: Service, Sendable {
             }
             for rate in rateRequests.withLock({ requests in defer { requests.removeAll() }; return requests }) {
                 requestId += 1
-                try send(core.setRepetitionRate(rate, requestId: requestId))
+                let effectivePs = linkTime.latestPs + settings.rateChangeLeadPs
+                logger.notice("coordinator.rate.requested", metadata: ["qlink.rate_hz": "\(rate)", "qlink.effective_ps": "\(effectivePs)"])
+                try send(core.setRepetitionRate(rate, requestId: requestId, effectiveFromPs: effectivePs))
             }
             if Date() >= nextStatus {
                 try send(core.tick())

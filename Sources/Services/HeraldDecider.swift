@@ -13,7 +13,9 @@ public enum HeraldProtocol: Sendable, Equatable {
 
 /// Decides heralds from the station's detector tags, one attempt at a time.
 ///
-/// Attempt `k` spans `[k·T, (k+1)·T)` on the reference clock (T: the repetition period). A click counts
+/// Attempt `k` spans `[k·T, (k+1)·T)` on the reference clock (T: the repetition period); after a change of
+/// the repetition rate (``changeRepetitionPeriod(to:fromPs:)``) attempts continue on the new period from the
+/// first attempt of the old grid at or after the change time, with attempt ids counting on. A click counts
 /// only inside an acceptance window measured from the attempt start (single-click: one window;
 /// Barrett–Kok: one per round). Any other pattern of clicks in an attempt (two clicks in a window, a
 /// Barrett–Kok round without a click) is a failure, broadcast so the labs can reset; attempts without
@@ -33,6 +35,29 @@ public struct HeraldDecider: Sendable {
     /// Clicks outside any acceptance window.
     public private(set) var clicksOutsideWindow: Int64 = 0
     private var pending: (attempt: UInt64, clicks: [(time: Int64, detector: Int, round: Int)])?
+    /// The attempt grid in force: attempt `originAttempt + k` starts at `originPs + k × repetitionPeriodPs`.
+    private var originPs: Int64 = 0
+    private var originAttempt: UInt64 = 0
+    /// Grids that take over at their origin (in time order).
+    private var scheduled: [(originPs: Int64, originAttempt: UInt64, periodPs: Int64, heraldProtocol: HeraldProtocol)] = []
+
+    /// Attempts start every `periodPs` from the first attempt of the current grid at or after `fromPs` on (the
+    /// same rule as the link simulator's rate change). A Barrett–Kok second window keeps its place relative to
+    /// the period (e.g. half a period after the first). Changes must come in time order.
+    public mutating func changeRepetitionPeriod(to periodPs: Int64, fromPs: Int64) {
+        let last = scheduled.last ?? (originPs, originAttempt, repetitionPeriodPs, heraldProtocol)
+        guard periodPs > 0, fromPs >= last.originPs else { return }
+        let steps = (fromPs - last.originPs + last.periodPs - 1) / last.periodPs
+        let (offset, overflow) = steps.multipliedReportingOverflow(by: last.periodPs)
+        guard !overflow else { return }
+        var newProtocol = last.heraldProtocol
+        if case .barrettKok(let start, let end) = last.heraldProtocol {
+            let scale = Double(periodPs) / Double(last.periodPs)
+            let newStart = Int64((Double(start) * scale).rounded())
+            newProtocol = .barrettKok(secondWindowStartPs: newStart, secondWindowEndPs: min(periodPs, newStart + (end - start)))
+        }
+        scheduled.append((last.originPs + offset, last.originAttempt + UInt64(steps), periodPs, newProtocol))
+    }
 
     public init(repetitionPeriodPs: Int64, windowStartPs: Int64, windowEndPs: Int64, stationChannels: [TagChannel],
                 heraldProtocol: HeraldProtocol = .singleClick, nextSequence: UInt64 = 1, lastDecidedAttempt: UInt64 = 0) {
@@ -59,9 +84,14 @@ public struct HeraldDecider: Sendable {
         for index in 0..<batch.count {
             guard let detector = stationChannels.firstIndex(of: batch.channels[index]) else { continue }
             let time = batch.timesPs[index]
-            guard time >= 0 else { continue }
-            let attempt = UInt64(time / repetitionPeriodPs)
-            let phase = time - Int64(attempt) * repetitionPeriodPs
+            while let next = scheduled.first, time >= next.originPs {
+                if let current = pending { heralds.append(decide(current)) }
+                (originPs, originAttempt, repetitionPeriodPs, heraldProtocol) = next
+                scheduled.removeFirst()
+            }
+            guard time >= originPs else { continue }
+            let attempt = originAttempt + UInt64((time - originPs) / repetitionPeriodPs)
+            let phase = (time - originPs) % repetitionPeriodPs
             guard let round = round(ofPhase: phase) else { clicksOutsideWindow += 1; continue }
             guard attempt > lastDecidedAttempt else { continue }
             if let current = pending, current.attempt != attempt {
@@ -91,7 +121,7 @@ public struct HeraldDecider: Sendable {
             }
         }
         let herald = Herald(sequence: nextSequence, attemptId: current.attempt, outcome: outcome,
-                            timePs: Int64(current.attempt) * repetitionPeriodPs, detectionPs: detection)
+                            timePs: originPs + Int64(current.attempt - originAttempt) * repetitionPeriodPs, detectionPs: detection)
         nextSequence += 1
         return herald
     }

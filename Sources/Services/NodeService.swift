@@ -65,7 +65,10 @@ public final class NodeMonitor: Sendable {
         /// Heralds known to be missing right now.
         public var missingHeralds = 0
         public var lastHeraldSequence: UInt64 = 0
+        /// The repetition rate the source runs at after the last applied request, Hz.
         public var repetitionRateHz: Double?
+        /// Link time from which that rate applies, ps.
+        public var repetitionRateEffectivePs: Int64?
         public var lastStatus: StatusReport?
         public var rejected = ProtocolCounters()
         public var sourceFinished = false

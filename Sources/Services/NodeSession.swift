@@ -238,10 +238,21 @@ final class NodeSession {
                 try send(.heraldRequest(HeraldRequest(first: lowest, last: missingHeralds.max() ?? lowest)))
             }
         case .setRepetitionRate(let request):
-            let inForce = source.setRepetitionRate(request.rateHz)
-            monitor.update { $0.repetitionRateHz = inForce }
+            // The header's event time is the link time from which the new rate applies (0: as soon as possible).
+            let result = source.setRepetitionRate(request.rateHz, effectiveFromPs: decoded.header.eventTimePs)
+            if result.applied {
+                monitor.update {
+                    $0.repetitionRateHz = result.rateHz
+                    $0.repetitionRateEffectivePs = result.effectiveFromPs
+                }
+                logger.notice("node.rate.changed", metadata: ["qlink.rate_hz": "\(result.rateHz)",
+                                                              "qlink.effective_ps": "\(result.effectiveFromPs ?? 0)"])
+            } else {
+                logger.warning("node.rate.refused", metadata: ["qlink.rate_hz": "\(request.rateHz)", "qlink.reason": "\(result.reason ?? "")"])
+            }
             controlSequence += 1
-            try send(.controlAck(ControlAck(requestId: request.requestId, applied: true, valueInForce: inForce)), sequence: controlSequence)
+            try send(.controlAck(ControlAck(requestId: request.requestId, applied: result.applied, valueInForce: result.rateHz)),
+                     sequence: controlSequence)
         case .error(let report):
             logger.warning("node.coordinator.error", metadata: ["qlink.code": "\(report.code)", "qlink.text": "\(report.text)"])
             if ProtocolError.kind(forCode: report.code) == .notIntroduced { lostConnection() }

@@ -8,9 +8,6 @@ import Glibc
 
 /// Where a node's tags come from.
 public enum TagSourceSpec: Sendable {
-    /// The built-in synthetic link (one lab's half), `realTime` at wall-clock pace, for `durationPs`
-    /// of link time (`nil`: until stopped).
-    case synthetic(SyntheticLink, realTime: Bool, durationPs: Int64?)
     /// Replay of a tag file in any readable format, at real-time pace or as fast as possible.
     case file(path: String, realTime: Bool)
     /// A load generator: `batch` (time-sorted) sent `repetitions` times as fast as possible, shifted by
@@ -22,13 +19,13 @@ public enum TagSourceSpec: Sendable {
     /// The link simulator (`Simulation`) run from a configuration's `model:` and `simulation:` sections:
     /// this lab's stream, plus the midpoint station's stream for the lab whose tagger records it
     /// (`withStation`), merged in time order. Every node runs the same seeded simulation and keeps its part.
+    /// It obeys repetition-rate requests (``TagSourceRunner/setRepetitionRate(_:effectiveFromPs:)``).
     case simulation(ConfiguredSimulation, role: StreamRole, withStation: Bool, realTime: Bool)
 }
 
 extension TagSourceSpec: Equatable {
     public static func == (lhs: TagSourceSpec, rhs: TagSourceSpec) -> Bool {
         switch (lhs, rhs) {
-        case let (.synthetic(a, ra, da), .synthetic(b, rb, db)): return a == b && ra == rb && da == db
         case let (.file(a, ra), .file(b, rb)): return a == b && ra == rb
         case let (.pattern(a, na, sa), .pattern(b, nb, sb)): return a == b && na == nb && sa == sb
         case let (.stream(a, fa), .stream(b, fb)): return a == b && fa == fb
@@ -43,8 +40,17 @@ extension TagSourceSpec: Equatable {
 public final class TagSourceRunner: Sendable {
     public let queue: BatchQueue
     private let failure = Mutex<String?>(nil)
-    /// The repetition rate now requested by the coordinator (applied by sources that support it), Hz.
+    /// The repetition rate last requested by the coordinator, Hz.
     private let rate = Mutex<Double?>(nil)
+    /// The running simulation (`.simulation` sources), shared with the control path that changes its rate.
+    private let simulation = Mutex<RunningSimulation?>(nil)
+
+    /// A simulation and the configuration that resolves it at other rates.
+    private struct RunningSimulation: Sendable {
+        let configured: ConfiguredSimulation
+        var simulator: LinkSimulator
+        var rateHz: Double
+    }
 
     /// Starts `spec` on a new thread.
     public init(spec: TagSourceSpec, queueCapacity: Int = 256) {
@@ -65,10 +71,40 @@ public final class TagSourceRunner: Sendable {
     /// Why the source stopped early, if it failed.
     public var failureDescription: String? { failure.withLock { $0 } }
 
-    /// Records a repetition-rate request. - Returns: the rate in force.
-    public func setRepetitionRate(_ rateHz: Double) -> Double {
+    /// What became of a repetition-rate request.
+    public struct RateChangeResult: Sendable, Equatable {
+        /// Whether the source will run at the new rate.
+        public var applied: Bool
+        /// The rate in force once the change takes effect (the old rate when refused; 0 for a source without a rate).
+        public var rateHz: Double
+        /// Link time from which the new rate applies (applied requests).
+        public var effectiveFromPs: Int64?
+        /// Why the request was refused.
+        public var reason: String?
+    }
+
+    /// Asks the source to run at `rateHz` from link time `effectiveFromPs` on (0: as soon as possible, i.e.
+    /// from the end of what it has generated). A simulation changes its pulse or attempt rate there; it
+    /// refuses a time it has already generated or a rate the link cannot run at. Other sources cannot
+    /// change their rate: the request is recorded and refused.
+    public func setRepetitionRate(_ rateHz: Double, effectiveFromPs: Int64 = 0) -> RateChangeResult {
         rate.withLock { $0 = rateHz }
-        return rateHz
+        return simulation.withLock { running -> RateChangeResult in
+            // The simulator is changed in place (never copied: its buffers stay uniquely referenced).
+            guard let configured = running?.configured, let inForce = running?.rateHz,
+                  let generatedPs = running?.simulator.generatedThroughPs else {
+                return RateChangeResult(applied: false, rateHz: 0, reason: "this tag source has no repetition rate to change")
+            }
+            let from = effectiveFromPs > 0 ? effectiveFromPs : generatedPs
+            do {
+                let scenario = try configured.scenario(repetitionRateHz: rateHz)
+                let effective = try running?.simulator.changeScenario(to: scenario, fromPs: from) ?? from
+                running?.rateHz = rateHz
+                return RateChangeResult(applied: true, rateHz: rateHz, effectiveFromPs: effective)
+            } catch {
+                return RateChangeResult(applied: false, rateHz: inForce, reason: "\(error)")
+            }
+        }
     }
 
     /// The requested repetition rate, if any.
@@ -86,23 +122,6 @@ public final class TagSourceRunner: Sendable {
             }
         }
         switch spec {
-        case .synthetic(var link, let realTime, let durationPs):
-            let slicePs = link.parameters.slicePs
-            var index: Int64 = 0
-            while !queue.isCancelled {
-                if let durationPs, index * slicePs >= durationPs { break }
-                if let requested = repetitionRateHz, requested > 0 {
-                    link.parameters.repetitionPeriodPs = max(1, Int64((1e12 / requested).rounded()))
-                }
-                let batch = link.slice(index)
-                index += 1
-                if realTime {
-                    waitUntil(linkTimePs: index * slicePs)
-                    queue.offer(batch)
-                } else if !queue.push(batch) {
-                    break
-                }
-            }
         case .pattern(let batch, let repetitions, let spanPs):
             for repetition in 0..<max(0, repetitions) where !queue.isCancelled {
                 let shift = Int64(repetition) * spanPs
@@ -110,8 +129,10 @@ public final class TagSourceRunner: Sendable {
                 if !queue.push(shifted) { break }
             }
         case .simulation(let configured, let role, let withStation, let realTime):
-            var simulator = try configured.makeSimulator()
-            while !queue.isCancelled, let step = simulator.next() {
+            let simulator = try configured.makeSimulator()
+            simulation.withLock { $0 = RunningSimulation(configured: configured, simulator: simulator, rateHz: configured.repetitionRateHz) }
+            // Rate changes are scheduled into the simulator under the same lock, between steps.
+            while !queue.isCancelled, let step = simulation.withLock({ $0?.simulator.next() }) {
                 var batch = step.chunk(role)?.batch ?? TagBatch()
                 if withStation, let station = step.chunk(.station)?.batch, !station.isEmpty {
                     batch = Self.merge(batch, station)

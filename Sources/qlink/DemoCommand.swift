@@ -46,7 +46,7 @@ struct DemoCommand: AsyncParsableCommand {
         let interrupt = InterruptForwarder(children: children)
         defer { interrupt.cancel() }
         let coordinator = try children.start(name: "coordinator", arguments: [
-            "coordinator", "--config", run.configPath, "--seed", "\(seed)", "--quiet", "--log-level", logLevel,
+            "coordinator", "--config", run.configPath, "--quiet", "--log-level", logLevel,
             "--status-file", run.coordinatorStatusPath,
         ], logPath: run.logPath("coordinator"))
         let endpoints = try await waitForEndpoints(run: run, coordinator: coordinator)

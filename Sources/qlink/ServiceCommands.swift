@@ -14,11 +14,8 @@ extension TagStreamFormat: ExpressibleByArgument {}
 
 /// Options that choose a node's tag source.
 struct SourceOptions: ParsableArguments {
-    @Option(name: .long, help: "Replay this tag file (any readable format) instead of the built-in synthetic link.")
+    @Option(name: .long, help: "Replay this tag file (any readable format) instead of simulating the configuration's model: section.")
     var replay: String?
-
-    @Flag(name: .long, help: "Use the built-in synthetic link even when the configuration has a model: section (which selects the simulator).")
-    var synthetic = false
 
     @Flag(name: .long, help: "Read tags from standard input (a hardware bridge's pipe) instead of the simulator.")
     var stdin = false
@@ -29,10 +26,10 @@ struct SourceOptions: ParsableArguments {
     @Flag(name: .long, help: "Replay or generate as fast as possible instead of at real-time pace.")
     var asFastAsPossible = false
 
-    @Option(name: .long, help: "Seconds of link time the synthetic source produces (default: until stopped).")
+    @Option(name: .long, help: "Seconds of link time the simulation produces (default: the simulation: section's duration_s).")
     var seconds: Double?
 
-    @Option(name: .long, help: "Seed of the synthetic link or simulation (both labs must use the same; default: 1, or the simulation: section's seed).")
+    @Option(name: .long, help: "Seed of the simulation (both labs must use the same; default: the simulation: section's seed).")
     var seed: UInt64?
 
     var seedOverride: UInt64? { seed }
@@ -76,7 +73,7 @@ struct NodeCommand: AsyncParsableCommand {
             spec = .stream(fileDescriptor: 0, format: source.format)
         } else if let replay = source.replay {
             spec = .file(path: replay, realTime: !source.asFastAsPossible)
-        } else if configuration.model != nil, !source.synthetic {
+        } else if configuration.model != nil {
             // The link simulator, from the configuration's model: and simulation: sections; lab A's
             // node also carries the midpoint station's stream.
             let simulated = try ConfiguredSimulation(configuration: configuration, durationPs: source.seconds.map { Int64($0 * 1e12) },
@@ -86,9 +83,8 @@ struct NodeCommand: AsyncParsableCommand {
             }
             spec = .simulation(simulated, role: stream.role, withStation: stream.role == .labA, realTime: !source.asFastAsPossible)
         } else {
-            let parameters = ConfigurationMapping.syntheticLink(configuration, seed: source.seed ?? 1)
-            spec = .synthetic(SyntheticLink(parameters: parameters, labIndex: labIndex), realTime: !source.asFastAsPossible,
-                              durationPs: source.seconds.map { Int64($0 * 1e12) })
+            throw ValidationError("\(config) has no model: section to simulate; describe the link under model: "
+                                  + "(docs/configuration.md), or give --replay FILE or --stdin")
         }
         let dataDirectory = data ?? URL(fileURLWithPath: configuration.coordinator.dataDirectory)
             .deletingLastPathComponent().appendingPathComponent(lab).path
@@ -116,12 +112,6 @@ struct NodeCommand: AsyncParsableCommand {
     }
 }
 
-/// Heralding protocols by name on the command line.
-enum HeraldProtocolName: String, ExpressibleByArgument, CaseIterable {
-    case singleClick = "single-click"
-    case barrettKok = "barrett-kok"
-}
-
 /// `qlink coordinator`: the link coordinator.
 struct CoordinatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -131,13 +121,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(name: .long, help: "The link configuration (YAML).") var config: String
-    @Option(name: .long, help: "Seed of the synthetic link whose station the heralds follow (configurations without a model: section).") var seed: UInt64 = 1
     @Option(name: .long, help: "Write the bound endpoints and rolling status to this JSON file twice a second and at exit.")
     var statusFile: String?
     @Flag(name: .long, help: "Do not print the rolling status line every second.")
     var quiet = false
-    @Option(name: .long, help: "Heralding protocol: single-click, or barrett-kok (second window half a period after the first).")
-    var heraldProtocol: HeraldProtocolName = .singleClick
     @Option(name: .long, help: "Bind the control (ROUTER) socket here instead of the configuration's endpoint.")
     var control: String?
     @Option(name: .long, help: "Bind the publish (PUB) socket here instead of the configuration's endpoint.")
@@ -148,18 +135,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger("qlink.coordinator")
         let configuration = try LinkConfiguration.load(from: URL(fileURLWithPath: config).standardizedFileURL.path)
-        var heralds: HeraldSettings?
-        if configuration.model != nil {
-            // The configured link (the simulator's station and protocol): heralds for a heralded link only.
-            heralds = try ConfigurationMapping.heralds(configuration)
-        } else {
-            var synthetic = ConfigurationMapping.syntheticHeralds(ConfigurationMapping.syntheticLink(configuration, seed: seed))
-            if heraldProtocol == .barrettKok {
-                let half = synthetic.repetitionPeriodPs / 2
-                synthetic.heraldProtocol = .barrettKok(secondWindowStartPs: synthetic.windowStartPs + half, secondWindowEndPs: synthetic.windowEndPs + half)
-            }
-            heralds = synthetic
-        }
+        // The configured link (the station and protocol of the model:): heralds for a heralded link only.
+        let heralds = try ConfigurationMapping.heralds(configuration)
         var settings = ConfigurationMapping.coordinator(configuration, heralds: heralds)
         if let control { settings.controlEndpoint = control }
         if let publish { settings.publishEndpoint = publish }

@@ -16,13 +16,17 @@ struct FaultTests {
         defer { security.stop() }
         var settings = coordinatorSettings(directory: directory)
         settings.credit = 2
+        // Lab A's node of the simulated heralded link (small chunks: many batches): its stream carries the
+        // station, so heralds are decided.
+        let link = try SimulatedTestLink.heralded(chunkTags: 64)
+        let durationPs: Int64 = 300_000_000_000
+        settings.heralds = try ConfigurationMapping.heralds(link)
         let first = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
         let firstTask = Task { try await first.run() }
         #expect(await eventually { first.monitor.current.publishEndpoint != nil })
         let control = try #require(first.monitor.current.controlEndpoint), publish = try #require(first.monitor.current.publishEndpoint)
-        let (parameters, durationPs) = testLink(durationPs: 300_000_000_000)
-        var aliceSettings = nodeSettings(lab: "alice", index: 0, directory: directory, control: control, publish: publish,
-                                         parameters: parameters, durationPs: durationPs)
+        var aliceSettings = try SimulatedTestLink.nodeSettings(link, lab: "alice", directory: directory, control: control,
+                                                               publish: publish, durationPs: durationPs)
         aliceSettings.coordinatorTimeoutMs = 300
         let node = NodeService(settings: aliceSettings, transport: try security.client("alice-node"), logger: quietLogger)
         let nodeTask = Task { try await node.run() }
@@ -39,9 +43,7 @@ struct FaultTests {
         settings.publishEndpoint = publish
         let second = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
         let secondTask = Task { try await second.run() }
-        let expected = (0..<(durationPs / parameters.slicePs)).reduce(Int64(0)) {
-            $0 + Int64(SyntheticLink(parameters: parameters, labIndex: 0).slice($1).count)
-        }
+        let expected = try SimulatedTestLink.expectedTags(try SimulatedTestLink.simulation(link, durationPs: durationPs)).alice
         #expect(try await eventually { try journal.tagTotals()["alice-node"] == expected && node.monitor.current.spoolBatches == 0 })
         nodeTask.cancel()
         try await nodeTask.value

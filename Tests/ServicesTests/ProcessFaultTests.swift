@@ -26,11 +26,10 @@ struct ProcessLink {
 
     init() throws {
         directory = try temporaryDirectory()
-        // The demo's link without its model: and simulation: sections, so that the processes run the synthetic
-        // link, whose station makes heralds at a known rate.
-        let text = try String(contentsOfFile: demoConfiguration, encoding: .utf8)
-        let withoutModel = text.range(of: "\nmodel:").map { String(text[..<$0.lowerBound]) + "\n" } ?? text
-        try withoutModel.write(toFile: directory + "/demo.yaml", atomically: true, encoding: .utf8)
+        // The demo's labs with the simulated heralded test link (small chunks: many batches per second), so that
+        // the nodes' simulations make station clicks and the coordinator heralds.
+        let text = try SimulatedTestLink.labs + SimulatedTestLink.heraldedSections(chunkTags: 256)
+        try text.write(toFile: directory + "/demo.yaml", atomically: true, encoding: .utf8)
         _ = try RunCertificates.create(directory: directory + "/pki", nodes: ["alice-node", "bob-node"])
     }
 
@@ -53,7 +52,7 @@ struct ProcessLink {
 
     func node(_ lab: String, endpoints: (String, String), seconds: Double) throws -> Process {
         try start(lab, ["node", "--config", config, "--lab", lab, "--control", endpoints.0, "--publish", endpoints.1,
-                        "--data", directory + "/\(lab)", "--seconds", "\(seconds)", "--synthetic", "--exit-when-done",
+                        "--data", directory + "/\(lab)", "--seconds", "\(seconds)", "--exit-when-done",
                         "--status-file", statusPath(lab)])
     }
 

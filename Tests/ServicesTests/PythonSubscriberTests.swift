@@ -15,7 +15,8 @@ struct PythonSubscriberTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let security = try TestSecurity(directory: directory)
         defer { security.stop() }
-        let running = try await startCoordinator(coordinatorSettings(directory: directory), security: security)
+        let link = try SimulatedTestLink.heralded()
+        let running = try await startCoordinator(try SimulatedTestLink.coordinatorSettings(link, directory: directory), security: security)
         let coordinatorTask = running.task
         let control = running.control, publish = running.publish
 
@@ -29,10 +30,8 @@ struct PythonSubscriberTests {
         try process.run()
 
         // Lab A's node streams in real time, so heralds keep coming while the subscriber connects.
-        let (parameters, _) = testLink()
-        var settings = nodeSettings(lab: "alice", index: 0, directory: directory, control: control, publish: publish,
-                                    parameters: parameters, durationPs: 10_000_000_000_000)
-        settings.source = .synthetic(SyntheticLink(parameters: parameters, labIndex: 0), realTime: true, durationPs: 10_000_000_000_000)
+        let settings = try SimulatedTestLink.nodeSettings(link, lab: "alice", directory: directory, control: control, publish: publish,
+                                                          durationPs: 10_000_000_000_000, realTime: true)
         let node = NodeService(settings: settings, transport: try security.client("alice-node"), logger: quietLogger)
         let nodeTask = Task { try await node.run() }
         #expect(await eventually(90) { !process.isRunning })

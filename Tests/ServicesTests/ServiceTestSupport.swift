@@ -43,29 +43,17 @@ func eventually(_ seconds: Double = 90, _ condition: () throws -> Bool) async re
     return try condition()
 }
 
-func testLink(durationPs: Int64 = 400_000_000_000) -> (SyntheticLink.Parameters, Int64) {
-    var parameters = SyntheticLink.Parameters()
-    parameters.seed = 7
-    parameters.slicePs = 10_000_000_000
-    return (parameters, durationPs)
-}
-
+/// Coordinator settings for tests that send hand-made batches: the Z/X analysis of H/V/D/A detectors on
+/// channels 1–4 (lab A) and 11–14 (lab B), and heralds from station detectors 21 (ψ⁺) and 22 (ψ⁻) in lab A's
+/// stream, one attempt every 100 ns with clicks accepted 40–60 ns after the attempt start.
 func coordinatorSettings(directory: String) -> CoordinatorSettings {
     var settings = CoordinatorSettings(controlEndpoint: "tcp://127.0.0.1:0", publishEndpoint: "tcp://127.0.0.1:0",
                                        journalPath: directory + "/journal.sqlite", labs: ["alice", "bob"])
-    let parameters = SyntheticLink.Parameters()
-    settings.analysis = AnalysisLayout(channelsA: parameters.channelsA, channelsB: parameters.channelsB)
-    settings.heralds = HeraldSettings(repetitionPeriodPs: parameters.repetitionPeriodPs, windowStartPs: 40_000, windowEndPs: 60_000,
-                                      stationChannels: parameters.stationChannels, stationLab: 0)
+    settings.analysis = AnalysisLayout(channelsA: [1, 2, 3, 4], channelsB: [11, 12, 13, 14])
+    settings.heralds = HeraldSettings(repetitionPeriodPs: 100_000, windowStartPs: 40_000, windowEndPs: 60_000,
+                                      stationChannels: [21, 22], stationLab: 0)
     settings.statusIntervalMs = 100
     return settings
-}
-
-func nodeSettings(lab: String, index: Int, directory: String, control: String, publish: String,
-                  parameters: SyntheticLink.Parameters, durationPs: Int64) -> NodeSettings {
-    NodeSettings(node: "\(lab)-node", lab: lab, controlEndpoint: control, publishEndpoint: publish,
-                 spoolPath: directory + "/\(lab)-spool.sqlite",
-                 source: .synthetic(SyntheticLink(parameters: parameters, labIndex: index), realTime: false, durationPs: durationPs))
 }
 
 /// A coordinator listening on ephemeral 127.0.0.1 ports for a test.

@@ -27,6 +27,25 @@ public struct ConfiguredSimulation: Sendable {
     public var options: SimulationOptions
     /// The streams, in the order the simulator's steps hold them.
     public var streams: [ConfiguredStream]
+    /// The repetition rate the scenario runs at (pulse rate of a pair source, attempt rate of a heralded link), in Hz.
+    public private(set) var repetitionRateHz: Double
+    /// What the scenario was resolved from, to resolve it again at another repetition rate.
+    private let mapping: Mapping
+
+    private struct Mapping: Sendable {
+        var model: LinkDescription
+        var settings: SimulationSettings
+        var sides: (SimulatedSide, SimulatedSide)
+        var stationChannels: OutcomeChannels
+        var faultStreams: (a: [String], b: [String])
+
+        func scenario(rateHz: Double?) throws -> SimulationScenario {
+            var settings = settings
+            if let rateHz { settings.repetitionRateHz = rateHz }
+            return try LinkModelMapping.scenario(model: model, settings: settings, sides: sides, stationChannels: stationChannels,
+                                                 faultStreams: faultStreams)
+        }
+    }
 
     /// Resolves `configuration`; `durationPs` and `seed` override the `simulation:` section.
     /// - Throws: ``SimulationError`` naming the key to add or fix.
@@ -88,8 +107,10 @@ public struct ConfiguredSimulation: Sendable {
         let stationChannels = OutcomeChannels(plus: stationPair[0], minus: stationPair[1])
         let names = (a: [streams[0].name, model.arms[sides[0].armIndex].name],
                      b: [streams[1].name, model.arms[sides[1].armIndex].name])
-        scenario = try LinkModelMapping.scenario(model: model, settings: settings, sides: (sides[0], sides[1]),
-                                                 stationChannels: stationChannels, faultStreams: names)
+        mapping = Mapping(model: model, settings: settings, sides: (sides[0], sides[1]), stationChannels: stationChannels,
+                          faultStreams: names)
+        scenario = try mapping.scenario(rateHz: nil)
+        repetitionRateHz = mapping.settings.repetitionRateHz ?? model.clock.repetitionRateHz ?? 0
         if case .heraldedLink = scenario {
             streams.append(ConfiguredStream(role: .station, name: "station", node: nil,
                                             channelNames: [stationChannels.plus: "D0", stationChannels.minus: "D1"]))
@@ -126,9 +147,10 @@ public struct ConfiguredSimulation: Sendable {
                                             channelNames: [channels.plus: "+", channels.minus: "-"]))
         }
         let stationChannels = OutcomeChannels(plus: 5, minus: 6)
-        scenario = try LinkModelMapping.scenario(model: model, settings: settings, sides: (sides[0], sides[1]),
-                                                 stationChannels: stationChannels,
-                                                 faultStreams: ([model.arms[0].name], [model.arms[1].name]))
+        mapping = Mapping(model: model, settings: settings, sides: (sides[0], sides[1]), stationChannels: stationChannels,
+                          faultStreams: ([model.arms[0].name], [model.arms[1].name]))
+        scenario = try mapping.scenario(rateHz: nil)
+        repetitionRateHz = mapping.settings.repetitionRateHz ?? model.clock.repetitionRateHz ?? 0
         if case .heraldedLink = scenario {
             streams.append(ConfiguredStream(role: .station, name: "station", node: nil, channelNames: [5: "D0", 6: "D1"]))
         }
@@ -146,6 +168,37 @@ public struct ConfiguredSimulation: Sendable {
     /// A simulator for the whole run.
     public func makeSimulator() throws -> LinkSimulator {
         try LinkSimulator(scenario: scenario, options: options)
+    }
+
+    /// A simulator for the whole run that follows `rateChanges` (in time order).
+    /// - Throws: ``SimulationError`` for a rate the link cannot run at or changes out of order.
+    public func makeSimulator(rateChanges: [RepetitionRateChange]) throws -> LinkSimulator {
+        var simulator = try makeSimulator()
+        for change in rateChanges { try changeRepetitionRate(change, in: &simulator) }
+        return simulator
+    }
+
+    /// The scenario of the same link at another repetition rate: everything that depends on the rate
+    /// follows the link model (pair rate μ·f, added noise n₀ + k·f per attempt and the dark counts it makes,
+    /// attempt period, default Barrett–Kok round separation, multiplexed memory decoherence).
+    /// - Throws: ``SimulationError`` for a rate that is not a positive number.
+    public func scenario(repetitionRateHz rateHz: Double) throws -> SimulationScenario {
+        guard rateHz.isFinite, rateHz > 0 else {
+            throw SimulationError(.invalidParameter, parameter: "repetitionRateHz", message: "\(rateHz) Hz",
+                                  hint: "use a positive repetition rate")
+        }
+        return try mapping.scenario(rateHz: rateHz)
+    }
+
+    /// Makes the running `simulator` (made by ``makeSimulator()``) run at `change.rateHz` from link time
+    /// `change.fromPs` on, keeping time continuous and the random streams going; the output is
+    /// deterministic for a seed and a schedule of changes.
+    /// - Returns: the link time the change takes effect (a heralded link's next attempt at or after it).
+    /// - Throws: ``SimulationError`` when the time is already generated, changes are out of order, or the
+    ///   link cannot run at the rate (e.g. an attempt's rounds no longer fit in its period).
+    @discardableResult
+    public func changeRepetitionRate(_ change: RepetitionRateChange, in simulator: inout LinkSimulator) throws -> Int64 {
+        try simulator.changeScenario(to: scenario(repetitionRateHz: change.rateHz), fromPs: change.fromPs)
     }
 
     /// The stream description of `role`.

@@ -49,8 +49,11 @@ struct BasisCursor: Sendable {
 /// straddle a change point (a fault start or end).
 struct WindowPlanner: Sendable {
     let durationPs: Int64
-    let lengthPs: Int64
-    private let changePoints: [Int64]
+    /// Longest window; may change with the operating point (a new repetition rate).
+    var lengthPs: Int64 {
+        didSet { lengthPs = max(1, lengthPs) }
+    }
+    private var changePoints: [Int64]
     private var changeIndex = 0
     private(set) var cursorPs: Int64 = 0
 
@@ -72,6 +75,14 @@ struct WindowPlanner: Sendable {
 
     /// All segment boundaries (0, change points, duration).
     var segmentBoundaries: [Int64] { [0] + changePoints + [durationPs] }
+
+    /// Adds a change point at or after the cursor (windows not yet planned split there).
+    mutating func insertChangePoint(_ timePs: Int64) {
+        guard timePs > cursorPs, timePs < durationPs, !changePoints.contains(timePs) else { return }
+        changePoints.append(timePs)
+        changePoints.sort()
+        changeIndex = 0
+    }
 }
 
 /// Stream numbers of the independent random sub-streams of a run.

@@ -14,7 +14,8 @@ struct DetectorStream: Sendable {
     let role: StreamRole
     let channels: [TagChannel]
     let model: DetectorModel
-    let freeRunningDarkRateHz: Double
+    /// Free-running dark-count rate per detector (changes with the operating point of a pair source).
+    var freeRunningDarkRateHz: Double
     /// Offset of this stream's arrival axis from the generator's axis.
     let shiftPs: Int64
     private(set) var clock: ClockState

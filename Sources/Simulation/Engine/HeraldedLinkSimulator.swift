@@ -4,8 +4,8 @@ import TimeTags
 /// Streams the tags of a ``HeraldedLinkScenario``: the station's detector clicks and herald
 /// markers, and each node's readout events, window by window.
 public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
-    /// The scenario being simulated.
-    public let scenario: HeraldedLinkScenario
+    /// The scenario in force (it changes at the times given to ``changeScenario(to:fromPs:)``).
+    public private(set) var scenario: HeraldedLinkScenario
     /// The run options.
     public let options: SimulationOptions
 
@@ -21,11 +21,16 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
     private var signalB: [RawEvent] = []
     private var signalStation: [RawEvent] = []
     private var finished = false
-    private let periodPs: Int64
+    private var periodPs: Int64
+    /// Attempts are at `gridOriginPs + k × periodPs` (the origin moves to the time of a rate change).
+    private var gridOriginPs: Int64 = 0
     private let isBarrettKok: Bool
-    private let roundSeparationPs: Int64
+    private var roundSeparationPs: Int64
     private let sortedFaults: [ScheduledFault]
-    private let segments: [HeraldedTruthSegment]
+    /// Every scenario of the run with the time it takes effect (the first at 0), in time order.
+    private var schedule: [(fromPs: Int64, scenario: HeraldedLinkScenario)]
+    /// Scheduled changes not yet in force.
+    private var pendingChanges = 0
 
     /// A simulator; throws ``SimulationError`` for an invalid scenario or options.
     public init(scenario: HeraldedLinkScenario, options: SimulationOptions) throws {
@@ -64,16 +69,79 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
         var changePoints = scenario.faults.changeTimes(stream: nil) + scenario.faults.changeTimes(stream: .station)
         changePoints += scenario.faults.changeTimes(stream: .labA).map { $0 - scenario.nodeA.fibreDelayPs - scenario.nodeA.readoutDelayPs }
         changePoints += scenario.faults.changeTimes(stream: .labB).map { $0 - scenario.nodeB.fibreDelayPs - scenario.nodeB.readoutDelayPs }
-        let first = Self.parameters(scenario, at: 0)
-        let firstTables = Self.tables(scenario, first)
-        let clickRate = scenario.attemptRateHz * (1 - firstTables.outcomeProbabilities[0]) * 2 + 1
-        planner = WindowPlanner(durationPs: options.durationPs, lengthPs: options.windowLengthPs(totalTagRateHz: clickRate),
+        planner = WindowPlanner(durationPs: options.durationPs, lengthPs: options.windowLengthPs(totalTagRateHz: Self.clickRateHz(scenario)),
                                 changePoints: changePoints)
+        schedule = [(0, scenario)]
+    }
+
+    /// Expected station clicks per second, about (sets the window length).
+    private static func clickRateHz(_ scenario: HeraldedLinkScenario) -> Double {
+        let tables = Self.tables(scenario, Self.parameters(scenario, at: 0))
+        return scenario.attemptRateHz * (1 - tables.outcomeProbabilities[0]) * 2 + 1
+    }
+
+    /// The truth segments: one per span of constant parameters (faults and scenario changes).
+    private var segments: [HeraldedTruthSegment] {
         let boundaries = WindowPlanner(durationPs: options.durationPs, lengthPs: 1,
-                                       changePoints: scenario.faults.changeTimes(stream: nil) + scenario.faults.changeTimes(stream: .station))
+                                       changePoints: scenario.faults.changeTimes(stream: nil) + scenario.faults.changeTimes(stream: .station)
+                                           + schedule.dropFirst().map(\.fromPs))
             .segmentBoundaries
-        segments = zip(boundaries, boundaries.dropFirst()).map { start, end in
-            Self.truthSegment(scenario, startPs: start, endPs: end)
+        return zip(boundaries, boundaries.dropFirst()).map { start, end in
+            let inForce = schedule.last { $0.fromPs <= start }?.scenario ?? schedule[0].scenario
+            return Self.truthSegment(inForce, startPs: start, endPs: end)
+        }
+    }
+
+    /// End of the windows generated so far: a change can take effect at this time or later.
+    public var generatedThroughPs: Int64 { planner.cursorPs }
+
+    /// Runs the link with `newScenario`'s operating point (attempt rate, round separation, visibility, arm
+    /// efficiencies, noise per attempt, readout fidelities, retained coherence) from the first attempt of
+    /// the current attempt grid at or after `fromPs`; from there attempts follow the new period. Windows
+    /// split there; time and the random streams continue. Deterministic for a seed and a schedule of changes.
+    /// - Returns: the link time the change takes effect (`fromPs` moved up onto the attempt grid).
+    /// - Throws: ``SimulationError`` when `fromPs` lies before ``generatedThroughPs`` or an earlier change,
+    ///   or when anything else differs (protocol, channels, delays, station detectors, clocks, bases, faults).
+    @discardableResult
+    public mutating func changeScenario(to newScenario: HeraldedLinkScenario, fromPs: Int64) throws -> Int64 {
+        try newScenario.validate()
+        let last = schedule[schedule.count - 1]
+        try ScenarioChangeCheck.time(fromPs, generatedThroughPs: generatedThroughPs, lastChangePs: last.fromPs)
+        var comparable = newScenario
+        comparable.attemptRateHz = last.scenario.attemptRateHz
+        if case .barrettKok = newScenario.heraldingProtocol, case .barrettKok = last.scenario.heraldingProtocol {
+            comparable.heraldingProtocol = last.scenario.heraldingProtocol
+        }
+        comparable.visibility = last.scenario.visibility
+        for (node, old) in [(\HeraldedLinkScenario.nodeA, last.scenario.nodeA), (\.nodeB, last.scenario.nodeB)] {
+            comparable[keyPath: node].armEfficiency = old.armEfficiency
+            comparable[keyPath: node].noisePhotonsPerAttempt = old.noisePhotonsPerAttempt
+            comparable[keyPath: node].readoutFidelity = old.readoutFidelity
+            comparable[keyPath: node].coherenceRetained = old.coherenceRetained
+        }
+        guard comparable == last.scenario else { throw ScenarioChangeCheck.structureChanged }
+        // Attempts of the grid in force run on until the change: the new grid starts at its next attempt.
+        let period = last.scenario.attemptPeriodPs
+        let steps = (fromPs - last.fromPs + period - 1) / period
+        let (offset, overflow) = steps.multipliedReportingOverflow(by: period)
+        let effective = overflow ? Int64.max : last.fromPs &+ offset
+        schedule.append((effective, newScenario))
+        pendingChanges += 1
+        planner.insertChangePoint(effective)
+        return effective
+    }
+
+    /// Puts the scheduled changes due at the planner's cursor in force.
+    private mutating func applyDueChanges() {
+        while pendingChanges > 0 {
+            let next = schedule[schedule.count - pendingChanges]
+            guard next.fromPs <= planner.cursorPs else { return }
+            scenario = next.scenario
+            gridOriginPs = next.fromPs
+            periodPs = scenario.attemptPeriodPs
+            if case .barrettKok(let separation) = scenario.heraldingProtocol { roundSeparationPs = separation }
+            planner.lengthPs = options.windowLengthPs(totalTagRateHz: Self.clickRateHz(scenario))
+            pendingChanges -= 1
         }
     }
 
@@ -130,6 +198,7 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
 
     /// The next step, or `nil` after the final one.
     public mutating func next() -> SimulationStep? {
+        applyDueChanges()
         guard !finished, let (start, end) = planner.next() else { return nil }
         generateAttempts(startPs: start, endPs: end)
         let shiftA = streamA.shiftPs
@@ -170,13 +239,15 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
         let shiftA = streamA.shiftPs
         let shiftB = streamB.shiftPs
         let markers = scenario.station.heraldMarkers
-        var attempt = (startPs + periodPs - 1) / periodPs
+        // Attempt k of the grid in force is at origin + k × period (windows never start before the origin).
+        let origin = gridOriginPs
+        var attempt = (startPs - origin + periodPs - 1) / periodPs
         let logNoClick = log1p(-pAny)
         while true {
             let skip = pAny >= 1 ? 0 : attempts.geometricFailures(logFailureProbability: logNoClick)
-            guard skip < (endPs / periodPs) + 2 - attempt else { break }
+            guard skip < ((endPs - origin) / periodPs) + 2 - attempt else { break }
             attempt += skip
-            let t = attempt * periodPs
+            let t = origin + attempt * periodPs
             guard t < endPs else { break }
             attempt += 1
             let u = attempts.uniform()
@@ -223,6 +294,6 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
                       truth(streamB, bases: scenario.nodeB.bases.bases, clock: scenario.nodeB.clock),
                       truth(station, bases: [], clock: scenario.station.clock)],
             faults: sortedFaults, pairSourceSegments: nil, heraldedSegments: segments, targetState: nil,
-            attemptPeriodPs: periodPs)
+            attemptPeriodPs: schedule[0].scenario.attemptPeriodPs)
     }
 }

@@ -51,6 +51,40 @@ public struct LinkSimulator: Sequence, IteratorProtocol, Sendable {
         }
     }
 
+    /// End of the windows generated so far: a scenario change can take effect at this link time or later.
+    public var generatedThroughPs: Int64 {
+        switch engine {
+        case .pair(let simulator): return simulator.generatedThroughPs
+        case .heralded(let simulator): return simulator.generatedThroughPs
+        case .moving: return Int64.max
+        }
+    }
+
+    /// Runs the link at `scenario`'s operating point from link time `fromPs` on (see
+    /// ``PairSourceSimulator/changeScenario(to:fromPs:)`` and ``HeraldedLinkSimulator/changeScenario(to:fromPs:)``).
+    /// - Returns: the link time the change takes effect (for a heralded link the next attempt of the
+    ///   current grid at or after `fromPs`).
+    /// - Throws: ``SimulationError`` for a time already generated, a change out of order, another kind
+    ///   of scenario, or a scenario that differs in more than its operating point.
+    @discardableResult
+    public mutating func changeScenario(to scenario: SimulationScenario, fromPs: Int64) throws -> Int64 {
+        switch (engine, scenario) {
+        case (.pair(var simulator), .pairSource(let new)):
+            engine = .moving
+            defer { engine = .pair(simulator) }
+            try simulator.changeScenario(to: new, fromPs: fromPs)
+            return fromPs
+        case (.heralded(var simulator), .heraldedLink(let new)):
+            engine = .moving
+            defer { engine = .heralded(simulator) }
+            return try simulator.changeScenario(to: new, fromPs: fromPs)
+        default:
+            throw SimulationError(.inconsistentParameters, parameter: "scenario",
+                                  message: "the new scenario is of another kind than the running one",
+                                  hint: "change a pair source into a pair source and a heralded link into a heralded link")
+        }
+    }
+
     /// The ground truth (complete once the last step has been taken).
     public func groundTruth() -> GroundTruth {
         switch engine {

@@ -6,8 +6,8 @@
 /// let truth = simulator.groundTruth()
 /// ```
 public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
-    /// The scenario being simulated.
-    public let scenario: PairSourceScenario
+    /// The scenario in force (it changes at the times given to ``changeScenario(to:fromPs:)``).
+    public private(set) var scenario: PairSourceScenario
     /// The run options.
     public let options: SimulationOptions
 
@@ -25,7 +25,10 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
     private var signalCountB = 0
     private var finished = false
     private let sortedFaults: [ScheduledFault]
-    private let segments: [PairSourceTruthSegment]
+    /// Every scenario of the run with the time it takes effect (the first at 0), in time order.
+    private var schedule: [(fromPs: Int64, scenario: PairSourceScenario)]
+    /// Scheduled changes not yet in force.
+    private var pendingChanges = 0
 
     /// A simulator; throws ``SimulationError`` for an invalid scenario or options.
     public init(scenario: PairSourceScenario, options: SimulationOptions) throws {
@@ -52,14 +55,67 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
         var changePoints = scenario.faults.changeTimes(stream: nil)
         changePoints += scenario.faults.changeTimes(stream: .labA).map { $0 - scenario.labA.fibreDelayPs }
         changePoints += scenario.faults.changeTimes(stream: .labB).map { $0 - scenario.labB.fibreDelayPs }
-        let tagRate = scenario.pairRateHz * (scenario.labA.totalEfficiency + scenario.labB.totalEfficiency)
-            + 2 * (scenario.labA.detector.darkCountRateHz + scenario.labB.detector.darkCountRateHz)
-        planner = WindowPlanner(durationPs: options.durationPs, lengthPs: options.windowLengthPs(totalTagRateHz: tagRate),
+        planner = WindowPlanner(durationPs: options.durationPs, lengthPs: options.windowLengthPs(totalTagRateHz: Self.tagRateHz(scenario)),
                                 changePoints: changePoints)
-        let emissionBoundaries = WindowPlanner(durationPs: options.durationPs, lengthPs: 1,
-                                               changePoints: scenario.faults.changeTimes(stream: nil)).segmentBoundaries
-        segments = zip(emissionBoundaries, emissionBoundaries.dropFirst()).map { start, end in
-            Self.truthSegment(scenario: scenario, startPs: start, endPs: end)
+        schedule = [(0, scenario)]
+    }
+
+    /// Expected tags per second of both labs (sets the window length).
+    private static func tagRateHz(_ scenario: PairSourceScenario) -> Double {
+        scenario.pairRateHz * (scenario.labA.totalEfficiency + scenario.labB.totalEfficiency)
+            + 2 * (scenario.labA.detector.darkCountRateHz + scenario.labB.detector.darkCountRateHz)
+    }
+
+    /// The truth segments: one per span of constant parameters (faults and scenario changes).
+    private var segments: [PairSourceTruthSegment] {
+        let boundaries = WindowPlanner(durationPs: options.durationPs, lengthPs: 1,
+                                       changePoints: scenario.faults.changeTimes(stream: nil) + schedule.dropFirst().map(\.fromPs))
+            .segmentBoundaries
+        return zip(boundaries, boundaries.dropFirst()).map { start, end in
+            let inForce = schedule.last { $0.fromPs <= start }?.scenario ?? schedule[0].scenario
+            return Self.truthSegment(scenario: inForce, startPs: start, endPs: end)
+        }
+    }
+
+    /// End of the windows generated so far: a change can take effect at this time or later.
+    public var generatedThroughPs: Int64 { planner.cursorPs }
+
+    /// Runs the link with `newScenario`'s operating point from emission time `fromPs` on (pair rate,
+    /// visibility, arm transmissions, detector dark-count rates); windows split there, time and the random
+    /// streams continue. Deterministic for a seed and a schedule of changes.
+    /// - Throws: ``SimulationError`` when `fromPs` lies before ``generatedThroughPs`` or an earlier change,
+    ///   or when anything else differs (channels, delays, detectors' timing, clocks, bases, faults).
+    public mutating func changeScenario(to newScenario: PairSourceScenario, fromPs: Int64) throws {
+        try newScenario.validate()
+        let last = schedule[schedule.count - 1]
+        try ScenarioChangeCheck.time(fromPs, generatedThroughPs: generatedThroughPs, lastChangePs: last.fromPs)
+        var comparable = newScenario
+        comparable.pairRateHz = last.scenario.pairRateHz
+        comparable.visibility = last.scenario.visibility
+        comparable.labA.armTransmission = last.scenario.labA.armTransmission
+        comparable.labB.armTransmission = last.scenario.labB.armTransmission
+        comparable.labA.detector.darkCountRateHz = last.scenario.labA.detector.darkCountRateHz
+        comparable.labB.detector.darkCountRateHz = last.scenario.labB.detector.darkCountRateHz
+        comparable.labA.detector.efficiency = last.scenario.labA.detector.efficiency
+        comparable.labB.detector.efficiency = last.scenario.labB.detector.efficiency
+        guard comparable == last.scenario else {
+            throw ScenarioChangeCheck.structureChanged
+        }
+        schedule.append((fromPs, newScenario))
+        pendingChanges += 1
+        planner.insertChangePoint(fromPs)
+    }
+
+    /// Puts the scheduled changes due at the planner's cursor in force.
+    private mutating func applyDueChanges() {
+        while pendingChanges > 0 {
+            let next = schedule[schedule.count - pendingChanges]
+            guard next.fromPs <= planner.cursorPs else { return }
+            scenario = next.scenario
+            streamA.freeRunningDarkRateHz = scenario.labA.detector.darkCountRateHz
+            streamB.freeRunningDarkRateHz = scenario.labB.detector.darkCountRateHz
+            planner.lengthPs = options.windowLengthPs(totalTagRateHz: Self.tagRateHz(scenario))
+            pendingChanges -= 1
         }
     }
 
@@ -96,6 +152,7 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
 
     /// The next step, or `nil` after the final one.
     public mutating func next() -> SimulationStep? {
+        applyDueChanges()
         guard !finished, let (start, end) = planner.next() else { return nil }
         generatePairs(startPs: start, endPs: end)
         let dA = scenario.labA.fibreDelayPs

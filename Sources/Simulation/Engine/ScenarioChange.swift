@@ -1,0 +1,38 @@
+/// A change of a running simulation's repetition rate: from link time `fromPs` on (the generator's
+/// axis: emission time of a pair source, the station's attempt clock of a heralded link) the link runs
+/// at `rateHz`.
+public struct RepetitionRateChange: Sendable, Equatable, Codable {
+    /// Link time from which the new rate applies, in ps.
+    public var fromPs: Int64
+    /// The new repetition rate (pulse rate of a pair source, attempt rate of a heralded link), in Hz.
+    public var rateHz: Double
+
+    /// A change to `rateHz` from `fromPs` on.
+    public init(fromPs: Int64, rateHz: Double) {
+        self.fromPs = fromPs
+        self.rateHz = rateHz
+    }
+}
+
+/// Checks shared by the simulators' scenario changes.
+enum ScenarioChangeCheck {
+    /// A change must lie in the part of the run not generated yet, and after the previous change.
+    static func time(_ fromPs: Int64, generatedThroughPs: Int64, lastChangePs: Int64) throws {
+        guard fromPs >= generatedThroughPs else {
+            throw SimulationError(.invalidParameter, parameter: "fromPs",
+                                  message: "link time \(fromPs) ps is already generated (up to \(generatedThroughPs) ps)",
+                                  hint: "schedule the change at or after the end of the generated windows")
+        }
+        guard fromPs >= lastChangePs else {
+            throw SimulationError(.invalidParameter, parameter: "fromPs",
+                                  message: "link time \(fromPs) ps is before the previous change at \(lastChangePs) ps",
+                                  hint: "schedule changes in time order")
+        }
+    }
+
+    /// The error for a new scenario that differs in more than its operating point.
+    static let structureChanged = SimulationError(
+        .inconsistentParameters, parameter: "scenario",
+        message: "the new scenario differs in more than the operating point (rates, noise, transmissions, visibility)",
+        hint: "keep channels, delays, detector timing, clocks, bases and faults as they are")
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Journal
+import Protocol
+import Services
+import Simulation
+import Testing
+
+/// The coordinator's set-repetition-rate message over real sockets: both labs' simulations switch to the new
+/// attempt rate at the same link time, acknowledge it, and the station's tags follow the new attempt grid.
+@Suite("Repetition-rate changes on loopback", .serialized)
+struct RateChangeTests {
+    static func gcd(_ values: [Int64]) -> Int64 {
+        values.reduce(0) { a, b in
+            var (x, y) = (abs(a), abs(b))
+            while y != 0 { (x, y) = (y, x % y) }
+            return x
+        }
+    }
+
+    @Test func simulatedNodesSwitchTheAttemptRateTogether() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let security = try TestSecurity(directory: directory)
+        defer { security.stop() }
+        let oldRate = 100_000.0, newRate = 200_000.0
+        let oldPeriod: Int64 = 10_000_000, newPeriod: Int64 = 5_000_000
+        let link = try SimulatedTestLink.heralded(rateHz: oldRate, chunkTags: 256)
+        var settings = try SimulatedTestLink.coordinatorSettings(link, directory: directory)
+        // Real-time nodes run one chunk (~25 ms) ahead of the wall clock, and the coordinator may lag behind them
+        // on a loaded machine: the change goes 2.5 s of link time ahead of the latest batch it has received.
+        settings.rateChangeLeadPs = 2_500_000_000_000
+        let running = try await startCoordinator(settings, security: security)
+        // A long run, stopped once enough link time after the change has been journaled (how long the nodes
+        // take to connect does not matter).
+        let durationPs: Int64 = 60_000_000_000_000
+        let nodes = try ["alice", "bob"].map { lab in
+            NodeService(settings: try SimulatedTestLink.nodeSettings(link, lab: lab, directory: directory, control: running.control,
+                                                                    publish: running.publish, durationPs: durationPs, realTime: true),
+                        transport: try security.client("\(lab)-node"), logger: quietLogger)
+        }
+        let nodeTasks = nodes.map { node in Task { try await node.run() } }
+        #expect(await eventually { (running.service.monitor.current.status?.tagsByNode.count ?? 0) == 2 })
+        running.service.requestRepetitionRate(newRate)
+
+        // Both nodes acknowledge and apply it from the same link time.
+        #expect(await eventually { nodes.allSatisfy { $0.monitor.current.repetitionRateHz == newRate } })
+        let effective = nodes.map { $0.monitor.current.repetitionRateEffectivePs }
+        let effectivePs = try #require(effective[0])
+        #expect(effective[1] == effectivePs)
+        #expect(effectivePs % oldPeriod == 0 && effectivePs > 0)
+        let journal = try CoordinatorJournal(path: settings.journalPath)
+        #expect(try await eventually {
+            let acks = try journal.configurationChanges().filter { $0.key.hasPrefix("repetition_rate_hz.") }
+            return Set(acks.map(\.key)) == ["repetition_rate_hz.alice-node", "repetition_rate_hz.bob-node"]
+                && acks.allSatisfy { $0.value.contains("applied true") && $0.value.hasPrefix("200000") }
+        })
+        // Run on for 0.6 s of link time after the change in both labs, then stop.
+        let stopPs = effectivePs + 600_000_000_000
+        #expect(try await eventually(120) {
+            let batches = try journal.batches()
+            return ["alice-node", "bob-node"].allSatisfy { node in batches.contains { $0.node == node && $0.lastPs >= stopPs } }
+        })
+        for task in nodeTasks { task.cancel() }
+        for task in nodeTasks { try await task.value }
+        running.task.cancel()
+        try await running.task.value
+
+        // Every batch both nodes sent is byte for byte the simulation with that rate schedule.
+        let expected = try SimulatedTestLink.expectedBatchChecksums(
+            try SimulatedTestLink.simulation(link, durationPs: 2 * stopPs),
+            rateChanges: [RepetitionRateChange(fromPs: effectivePs, rateHz: newRate)])
+        let batches = try journal.batches()
+        let sent = (alice: batches.filter { $0.node == "alice-node" }.map(\.checksum), bob: batches.filter { $0.node == "bob-node" }.map(\.checksum))
+        #expect(sent.alice.count > 10 && sent.bob.count > 10)
+        #expect(Array(expected.alice.prefix(sent.alice.count)) == sent.alice, "lab A's batches")
+        #expect(Array(expected.bob.prefix(sent.bob.count)) == sent.bob, "lab B's batches")
+
+        // The station's clicks that decided heralds sit on the old attempt grid before the change and on the new
+        // one after it (no station jitter): the measured attempt period is the new one.
+        let heralds = try journal.heralds(in: 1...10_000_000).filter { $0.detectionPs < stopPs }
+        let before = heralds.filter { $0.detectionPs < effectivePs }, after = heralds.filter { $0.detectionPs >= effectivePs }
+        #expect(before.count > 500 && after.count > 500, "\(before.count) before, \(after.count) after")
+        #expect(Self.gcd(before.map(\.detectionPs)) == oldPeriod)
+        #expect(Self.gcd(after.map { $0.detectionPs - effectivePs }) == newPeriod)
+        #expect(zip(heralds, heralds.dropFirst()).allSatisfy { $0.attemptId < $1.attemptId }, "attempt ids count on")
+        // Attempt ids count on across the change: one per attempt period.
+        if let last = after.last {
+            let firstNew = (UInt64(effectivePs / oldPeriod))
+            #expect(last.attemptId == firstNew + UInt64((last.detectionPs - effectivePs) / newPeriod))
+        }
+        // The herald rate doubles with the attempt rate (same probability per attempt).
+        let rateBefore = Double(before.count) / (Double(effectivePs) * 1e-12)
+        let rateAfter = Double(after.count) / (Double(stopPs - effectivePs) * 1e-12)
+        let ratio = rateAfter / rateBefore
+        let ratioError = ratio * (1 / Double(before.count) + 1 / Double(after.count)).squareRoot()
+        #expect(abs(ratio - 2) < 4 * ratioError, "herald rate \(rateBefore) → \(rateAfter) Hz")
+    }
+}
