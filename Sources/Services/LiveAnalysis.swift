@@ -25,6 +25,9 @@ public struct AnalysisLayout: Sendable, Equatable {
     /// Link time per clock-tracking update after the offset is found, ps (`ClockTracker` blocks of a
     /// quarter of it).
     public var trackingSpanPs: Int64 = 1_000_000_000_000
+    /// A heralded link: each lab's readouts are correlated with the herald they belong to (``HeraldedAnalysis``),
+    /// per herald type, instead of with each other.
+    public var heralded = false
 
     /// Passive basis choice: lab A's and lab B's detectors H, V, D, A in that order (Z basis: H/V, X basis: D/A).
     public init(channelsA: [TagChannel], channelsB: [TagChannel]) {
@@ -70,6 +73,12 @@ public struct AnalysisSnapshot: Sendable, Equatable {
     public var clockDriftPpm: Double?
     /// Link time (lab A) of the latest offset value, ps.
     public var clockOffsetTimePs: Int64?
+    /// Heralded link: heralds analysed so far (successes whose readouts could have arrived).
+    public var heraldsAnalysed: Int64?
+    /// Heralded link: fidelity to the heralded state per herald type (`psi_plus`, `psi_minus`).
+    public var fidelityByHerald: [String: Estimate] = [:]
+    /// Heralded link: lag of each lab's readout after its herald's attempt time (lab A, lab B), ps.
+    public var readoutLagsPs: [Int64]?
 }
 
 /// Labels each lab's outcome tags with its basis (Correlation's ``BasisLabeler``: passive detectors, fixed,
@@ -89,14 +98,56 @@ public struct LiveAnalysis: Sendable {
     /// Lab A time reached at the last failed offset search: the next one waits for another span of data.
     private var lastSearchPs = Int64.min
     public private(set) var snapshot = AnalysisSnapshot()
+    /// Heralded link: the per-herald correlation.
+    private var heralded: HeraldedAnalysis?
 
     public init(layout: AnalysisLayout) {
         self.layout = layout
         if let labeler = try? BasisLabeler(roles: layout.roles, sourceA: layout.sourceA, sourceB: layout.sourceB) {
             labelers = [labeler, labeler]
+            if layout.heralded {
+                heralded = HeraldedAnalysis(outcomeChannels: labeler.outcomeChannels, windowHalfWidthPs: layout.windowHalfWidthPs,
+                                            maxLagPs: layout.maxOffsetPs)
+            }
         } else {
             labelers = []
         }
+    }
+
+    /// Heralded link: adds the successful heralds decided from lab A's stream (attempt times in order), which
+    /// covers the station through `coveredThroughPs`.
+    public mutating func addHeralds(_ heralds: [(timePs: Int64, state: HeraldedState)], coveredThroughPs: Int64?) {
+        guard heralded != nil else { return }
+        heralded?.addHeralds(heralds, coveredThroughPs: coveredThroughPs)
+        updateHeraldedEstimates()
+    }
+
+    private mutating func updateHeraldedEstimates() {
+        guard let heralded else { return }
+        if let lags = heralded.lagsPs {
+            let offset = lags.b - lags.a
+            snapshot.readoutLagsPs = [lags.a, lags.b]
+            if snapshot.clockOffsetPs == nil {
+                snapshot.clockOffsetPs = offset
+                snapshot.clockOffsetTimePs = heralded.analysedThroughPs == .min ? nil : heralded.analysedThroughPs
+            } else if let last = snapshot.clockOffsetTimePs, heralded.analysedThroughPs - last >= layout.trackingSpanPs {
+                // One tracked value per tracking span (journaled by the coordinator).
+                snapshot.clockOffsetPs = offset
+                snapshot.clockOffsetTimePs = heralded.analysedThroughPs
+                snapshot.clockUpdates += 1
+            } else if snapshot.clockOffsetTimePs == nil, heralded.analysedThroughPs != .min {
+                snapshot.clockOffsetTimePs = heralded.analysedThroughPs
+            }
+        }
+        snapshot.heraldsAnalysed = heralded.heraldsAnalysed.reduce(0, +)
+        snapshot.coincidences = heralded.heraldsWithReadouts.reduce(0, +)
+        snapshot.correlationZ = heralded.correlation("Z")
+        snapshot.correlationX = heralded.correlation("X")
+        snapshot.correlationY = heralded.correlation("Y")
+        let fidelity = heralded.fidelity()
+        snapshot.fidelity = fidelity.combined
+        snapshot.fidelityIsLowerBound = fidelity.isLowerBound
+        snapshot.fidelityByHerald = Dictionary(uniqueKeysWithValues: fidelity.perState.map { ($0.key == .psiPlus ? "psi_plus" : "psi_minus", $0.value) })
     }
 
     /// Adds a batch from lab 0 (A) or 1 (B) and analyses what both labs now cover.
@@ -112,6 +163,11 @@ public struct LiveAnalysis: Sendable {
         var kept = labelers[lab].process(outcomes)
         snapshot.unlabelledTags += labelers[lab].unlabelledEvents - before
         kept.markers = []
+        if heralded != nil {
+            heralded?.addReadouts(lab: lab, kept, coveredThroughPs: batch.timesPs.last)
+            updateHeraldedEstimates()
+            return
+        }
         if lab == 0 { pendingA.append(contentsOf: kept) } else { pendingB.append(contentsOf: kept) }
         if snapshot.clockOffsetPs == nil { recoverOffset() }
         if snapshot.clockOffsetPs != nil {

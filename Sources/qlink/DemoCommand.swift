@@ -38,19 +38,29 @@ struct DemoCommand: AsyncParsableCommand {
         print("  lab CA and certificates: \(run.directory)/pki (\(run.configuration.coordinator.name), "
               + run.configuration.labs.map(\.node).joined(separator: ", ") + ")")
         let expected = try DemoExpectation(configuration: run.configuration, seed: seed, seconds: seconds)
-        print(String(format: "  simulated link (model: and simulation: of the configuration): %.0f coincidences/s, visibility %.3f, "
-                     + "lab B clock offset %lld ps, %.0f s of link time\n",
-                     expected.coincidenceRateHz, expected.visibility, expected.clockOffsetBPs, seconds))
+        if expected.heralded {
+            print(String(format: "  simulated link (model: and simulation: of the configuration): heralded at a midpoint station, "
+                         + "%.0f heralds/s, fidelity %.3f, lab B readout offset %lld ps, %.0f s of link time\n",
+                         expected.heraldRateHz, expected.liveFidelity, expected.clockOffsetBPs, seconds))
+        } else {
+            print(String(format: "  simulated link (model: and simulation: of the configuration): %.0f coincidences/s, visibility %.3f, "
+                         + "lab B clock offset %lld ps, %.0f s of link time\n",
+                         expected.coincidenceRateHz, expected.liveFidelity, expected.clockOffsetBPs, seconds))
+        }
 
         let children = DemoChildren()
         let interrupt = InterruptForwarder(children: children)
         defer { interrupt.cancel() }
+        let monitoring = DemoMonitoring.pickPort()
         let coordinator = try children.start(name: "coordinator", arguments: [
             "coordinator", "--config", run.configPath, "--seed", "\(seed)", "--quiet", "--log-level", logLevel,
             "--status-file", run.coordinatorStatusPath,
-        ], logPath: run.logPath("coordinator"))
+        ] + (monitoring.map { ["--status", $0.statusEndpoint] } ?? []), logPath: run.logPath("coordinator"))
         let endpoints = try await waitForEndpoints(run: run, coordinator: coordinator)
         print("  coordinator (pid \(coordinator.pid)): control \(endpoints.control), publish \(endpoints.publish)")
+        if let monitoring {
+            print("  monitoring: dashboard \(monitoring.base)/ — JSON \(monitoring.base)/status — Prometheus \(monitoring.base)/metrics")
+        }
 
         var nodes: [ChildProcess] = []
         for lab in run.configuration.labs.prefix(2) {
@@ -77,6 +87,8 @@ struct DemoCommand: AsyncParsableCommand {
             let states = run.configuration.labs.prefix(2).map { StatusFile.read(NodeStatusFile.self, from: run.nodeStatusPath($0.name)) }
             if states.allSatisfy({ $0?.drained == true }) { break }
         }
+        // The monitoring view while the link is still up (before the nodes go silent).
+        let monitored = await monitoring?.snapshot()
         // Nodes stop gracefully: they catch up on heralds before exiting; then the coordinator stops.
         for node in nodes { node.terminate() }
         for node in nodes where !(await node.wait(seconds: 15)) {
@@ -89,7 +101,7 @@ struct DemoCommand: AsyncParsableCommand {
             coordinator.killNow()
         }
         progress.printIfNew()
-        try DemoReport(run: run, expected: expected).write()
+        try DemoReport(run: run, expected: expected, monitoring: monitored).write()
     }
 
     private var logLevel: String { global.logLevel == .info ? "notice" : global.logLevel.rawValue }
@@ -161,7 +173,31 @@ final class DemoProgress {
             guard let node = StatusFile.read(NodeStatusFile.self, from: run.nodeStatusPath(lab.name)) else { return nil }
             return "\(lab.name) spool \(node.spoolBatches)"
         }
-        print(StatusLine.format(status) + (spools.isEmpty ? "" : " | " + spools.joined(separator: ", ")))
+        print(DemoStatusLine.format(status) + (spools.isEmpty ? "" : " | " + spools.joined(separator: ", ")))
+    }
+}
+
+/// One progress line of the demo: tag rates per node, heralds and their rate, coincidences (a heralded link:
+/// heralds whose readouts both labs recorded), fidelity ± error (≥ for the Z/X bound; per herald type on a
+/// heralded link), clock offset.
+enum DemoStatusLine {
+    static func format(_ status: StatusReport) -> String {
+        let rates = status.rateHzByNode.sorted { $0.key < $1.key }
+            .map { "\($0.key) \(String(format: "%.0f", $0.value)) tags/s" }.joined(separator: ", ")
+        let heraldRate = status.elapsedSeconds > 0 ? Double(status.heraldSuccesses) / status.elapsedSeconds : 0
+        var fidelity = "fidelity —"
+        if let value = status.fidelity, let error = status.fidelityError {
+            fidelity = String(format: "fidelity %@ %.3f ± %.3f", status.fidelityIsLowerBound == false ? "=" : "≥", value, error)
+            if let byHerald = status.fidelityByHerald, let plus = byHerald["psi_plus"], let minus = byHerald["psi_minus"] {
+                fidelity += String(format: " (ψ⁺ %.3f, ψ⁻ %.3f)", plus, minus)
+            }
+        }
+        let offset = status.clockOffsetPs.map { String(format: "clock offset %.0f ps", $0) } ?? "clock offset —"
+        let correlated = status.fidelityByHerald == nil ? "coincidences" : "heralds with readouts"
+        return String(format: "[%5.1f s] ", status.elapsedSeconds) + "\(rates) | heralds \(status.heraldSuccesses) "
+            + String(format: "(%.0f /s, %lld failed)", heraldRate, status.heralds - status.heraldSuccesses)
+            + " | \(correlated) \(status.coincidences) | \(fidelity) | \(offset)"
+            + (status.malformed + status.gaps + status.duplicates > 0 ? " | malformed \(status.malformed) gaps \(status.gaps) duplicates \(status.duplicates)" : "")
     }
 }
 

@@ -4,6 +4,7 @@ import Journal
 import LinkModel
 import Logging
 import Monitoring
+import OpenSSLKit
 import Planner
 import Protocol
 import ServiceLifecycle
@@ -65,6 +66,11 @@ struct StatusObserver: Sendable {
             previousTags[node] = tags
             if let rate = rates.rateHz("tags " + node) { observation.armRatesHz[labByNode[node] ?? node] = rate.value }
         }
+        for (channel, tags) in status.tagsByChannel ?? [:] {
+            guard let number = Int32(channel) else { continue }
+            rates.record("channel " + channel, tags, atPs: now)
+            if let rate = rates.rateHz("channel " + channel) { observation.channelRatesHz[number] = rate.value }
+        }
         rates.record("coincidences", status.coincidences, atPs: now)
         rates.record("heralds", status.heraldSuccesses, atPs: now)
         observation.coincidenceRateHz = rates.rateHz("coincidences")
@@ -80,6 +86,24 @@ struct StatusObserver: Sendable {
         observation.clockDriftPpm = status.clockDriftPpm
         observation.nodeLastSeenPs = lastSeenPs
         return observation
+    }
+}
+
+/// Days until each certificate of the link expires (the coordinator's and every lab node's, by name), read
+/// from the configured PEM files; a file that cannot be read is left out (and logged by the caller).
+enum CertificateLifetimes {
+    static func daysLeft(_ link: LinkConfiguration, now: Date = Date()) -> (days: [String: Double], unreadable: [String]) {
+        var days: [String: Double] = [:], unreadable: [String] = []
+        let files = [(link.coordinator.name, link.coordinator.certificate)] + link.labs.map { ($0.node, $0.certificate) }
+        for (name, path) in files {
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8),
+                  let certificate = try? X509Certificate(pem: pem, context: path), let notAfter = certificate.notAfter else {
+                unreadable.append(path)
+                continue
+            }
+            days[name] = notAfter.timeIntervalSince(now) / 86_400
+        }
+        return (days, unreadable)
     }
 }
 
@@ -110,6 +134,11 @@ struct CoordinatorMonitoringService: Service {
         var seen: Double?
         var previous = (gaps: Int64(0), malformed: Int64(0), unauthenticated: Int64(0), refused: 0)
         var lastRetune = 0.0
+        var certificates = CertificateLifetimes.daysLeft(link)
+        for path in certificates.unreadable {
+            logger.warning("monitoring.certificate.unreadable", metadata: ["certificate.path": "\(path)"])
+        }
+        var certificatesReadAt = Date()
         while !Task.isCancelledOrShuttingDown {
             try? await Task.sleep(for: .seconds(1))
             let state = coordinator.monitor.current
@@ -121,7 +150,12 @@ struct CoordinatorMonitoringService: Service {
             for _ in 0..<max(0, Int(status.unauthenticated - previous.unauthenticated)) { metrics.recordRejectedConnection(reason: "unauthenticated") }
             for _ in 0..<max(0, state.refusedHandshakes - previous.refused) { metrics.recordRejectedConnection(reason: "handshake_refused") }
             previous = (status.gaps, status.malformed, status.unauthenticated, state.refusedHandshakes)
-            let observation = observer.observation(from: status)
+            if Date().timeIntervalSince(certificatesReadAt) > 3_600 {
+                certificates = CertificateLifetimes.daysLeft(link)
+                certificatesReadAt = Date()
+            }
+            var observation = observer.observation(from: status)
+            observation.certificateDaysLeft = certificates.days.mapValues { $0 - Date().timeIntervalSince(certificatesReadAt) / 86_400 }
             await monitor.observe(observation)
             await monitor.setNodes(link.labs.map { lab in
                 NodeStatus(name: lab.node, lab: lab.name, connected: observation.nodeLastSeenPs[lab.node].map { observation.timePs - $0 < 5_000_000_000_000 } ?? false,
