@@ -151,8 +151,9 @@ struct DemoRun {
         if FileManager.default.fileExists(atPath: copy) { try FileManager.default.removeItem(atPath: copy) }
         try FileManager.default.copyItem(atPath: source, toPath: copy)
         if !FileManager.default.fileExists(atPath: directory + "/pki/ca.crt") {
+            // Valid for 90 days: well clear of the certificate-expiry alert's default levels (30 and 7 days).
             _ = try RunCertificates.create(directory: directory + "/pki", coordinator: original.coordinator.name,
-                                           nodes: original.labs.map(\.node))
+                                           nodes: original.labs.map(\.node), days: 90)
         }
         return DemoRun(directory: directory, configPath: copy, configuration: try LinkConfiguration.load(from: copy))
     }
