@@ -54,6 +54,10 @@ public struct CoordinatorMonitoringService: Service {
             for _ in 0..<max(0, Int(status.unauthenticated - previous.unauthenticated)) { metrics.recordRejectedConnection(reason: "unauthenticated") }
             for _ in 0..<max(0, state.refusedHandshakes - previous.refused) { metrics.recordRejectedConnection(reason: "handshake_refused") }
             previous = (status.gaps, status.malformed, status.unauthenticated, state.refusedHandshakes)
+            let measured = coordinator.monitor.takeMeasurements()
+            for ns in measured.batchAckNs { metrics.recordBatchLatency(nanoseconds: ns) }
+            for ns in measured.heraldDecisionNs { metrics.recordHeraldLatency(nanoseconds: ns) }
+            metrics.setQueueDepth(queue: "coordinator_round", depth: measured.largestRound)
             if Date().timeIntervalSince(certificatesReadAt) > 3_600 {
                 certificates = CertificateLifetimes.daysLeft(link)
                 certificatesReadAt = Date()

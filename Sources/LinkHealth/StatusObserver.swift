@@ -46,6 +46,17 @@ public struct StatusObserver: Sendable {
         rates.record("coincidences", status.coincidences, atPs: now)
         rates.record("heralds", status.heraldSuccesses, atPs: now)
         observation.coincidenceRateHz = rates.rateHz("coincidences")
+        if let accidentals = status.accidentals, accidentals.isFinite, accidentals >= 0 {
+            rates.record("accidentals", Int64(accidentals.rounded()), atPs: now)
+            observation.accidentalRateHz = rates.rateHz("accidentals")
+            if let coincidences = observation.coincidenceRateHz, let accidental = observation.accidentalRateHz,
+               accidental.value > 0, coincidences.value > 0 {
+                let car = coincidences.value / accidental.value
+                let relative = (pow(coincidences.standardError / coincidences.value, 2) + pow(accidental.standardError / accidental.value, 2)).squareRoot()
+                observation.car = Measured(car, standardError: car * relative)
+            }
+        }
+        observation.clockResidualPs = status.clockResidualPs
         observation.heraldRateHz = rates.rateHz("heralds")
         let successes = status.heraldSuccesses - previousSuccesses
         let failures = (status.heralds - previousHeralds) - successes

@@ -195,6 +195,11 @@ public struct StatusReport: Sendable, Equatable, Codable {
     public var fidelityIsLowerBound: Bool?
     /// Tags received per detector channel (the channel number as text), over the run.
     public var tagsByChannel: [String: Int64]?
+    /// Pair source: accidental coincidences expected over the analysed span (from the labs' outcome rates and
+    /// the coincidence window), the counterpart of `coincidences` for the coincidences-to-accidentals ratio.
+    public var accidentals: Double?
+    /// The latest clock-tracking update's offset minus the offset predicted from the previous one, ps.
+    public var clockResidualPs: Double?
 
     public init(runId: UInt64) {
         self.runId = runId

@@ -273,6 +273,8 @@ final class CoordinatorCore {
     func tick() -> [Outgoing] {
         status.tagsByChannel = Dictionary(uniqueKeysWithValues: tagsByChannel.map { ("\($0.key)", $0.value) })
         status.fidelityIsLowerBound = snapshot.fidelity == nil ? nil : snapshot.fidelityIsLowerBound
+        status.accidentals = snapshot.accidentals
+        status.clockResidualPs = snapshot.clockResidualPs
         if !snapshot.fidelityByHerald.isEmpty {
             status.fidelityByHerald = snapshot.fidelityByHerald.mapValues(\.value)
             status.fidelityErrorByHerald = snapshot.fidelityByHerald.mapValues(\.standardError)

@@ -73,6 +73,13 @@ public struct AnalysisSnapshot: Sendable, Equatable {
     public var clockDriftPpm: Double?
     /// Link time (lab A) of the latest offset value, ps.
     public var clockOffsetTimePs: Int64?
+    /// Pair source: accidental coincidences expected in the analysed span from the two labs' outcome rates
+    /// (N_A · N_B · window / span), for the coincidences-to-accidentals ratio.
+    public var accidentals: Double?
+    /// The latest tracking update's offset minus the offset predicted from the previous one (offset plus drift
+    /// times the time since), ps; after a step the tracker could not follow, the offset found by a new search
+    /// minus the tracked one.
+    public var clockResidualPs: Double?
     /// Heralded link: heralds analysed so far (successes whose readouts could have arrived).
     public var heraldsAnalysed: Int64?
     /// Heralded link: fidelity to the heralded state per herald type (`psi_plus`, `psi_minus`).
@@ -92,6 +99,8 @@ public struct LiveAnalysis: Sendable {
     private var counter: BasisCorrelationCounter?
     private var firstAnalysedPs: Int64?
     private var analysedThroughPs = Int64.min
+    /// Outcome tags of lab A and lab B that went into the coincidence counting.
+    private var analysedTags = (a: Int64(0), b: Int64(0))
     /// Raw times since the last tracking update (lab A, lab B on its own clock).
     private var trackA: [Int64] = [], trackB: [Int64] = []
     private var driftPpm = 0.0
@@ -188,11 +197,28 @@ public struct LiveAnalysis: Sendable {
         tracker.finalHalfWidthPs = max(50, layout.windowHalfWidthPs / 4)
         let b = trackB.filter { $0 - offset <= lastA }
         if let track = try? tracker.track(a: trackA, b: b, initialOffsetPs: offset, initialDriftPpm: driftPpm), let last = track.samples.last {
+            let sinceLastPs = Double(last.timePs - (snapshot.clockOffsetTimePs ?? last.timePs))
+            // The first update refines the searched offset (sub-nanosecond bins); residuals start after it.
+            if snapshot.clockUpdates > 0 {
+                snapshot.clockResidualPs = last.offsetPs - (Double(offset) + driftPpm * 1e-6 * sinceLastPs)
+            }
             snapshot.clockOffsetPs = Int64(last.offsetPs.rounded())
             snapshot.clockOffsetTimePs = last.timePs
             snapshot.clockDriftPpm = last.driftPpm
             snapshot.clockUpdates += 1
             driftPpm = last.driftPpm
+        } else {
+            // Lost lock (a clock step beyond the tracker's window): search the offset again over this span.
+            var search = OffsetSearch()
+            search.maxOffsetPs = layout.maxOffsetPs
+            // Only a step beyond the tracker's reach counts (the search's fine bins are coarser than tracking).
+            if let result = try? search.run(a: trackA, b: trackB), result.fineSignificance >= 5,
+               abs(result.offsetPs - offset) > tracker.initialHalfWidthPs {
+                snapshot.clockResidualPs = Double(result.offsetPs - offset)
+                snapshot.clockOffsetPs = result.offsetPs
+                snapshot.clockOffsetTimePs = lastA
+                snapshot.clockUpdates += 1
+            }
         }
         // Keep B's tags that lie beyond A's span for the next update.
         trackB = trackB.filter { $0 - offset > lastA }
@@ -238,6 +264,7 @@ public struct LiveAnalysis: Sendable {
             let time = raw - offset
             if time <= watermark { events.append((time, pendingB.channels[index])) } else { restB.append(timePs: raw, channel: pendingB.channels[index]) }
         }
+        let fromA = Int64(pendingA.count - restA.count), fromB = Int64(pendingB.count - restB.count)
         pendingA = restA
         pendingB = restB
         events.sort { $0.0 < $1.0 }
@@ -246,6 +273,7 @@ public struct LiveAnalysis: Sendable {
         let merged = events.dropFirst(late)
         guard !merged.isEmpty else { return }
         analysedThroughPs = watermark
+        if late == 0 { analysedTags.a += fromA; analysedTags.b += fromB }
         if firstAnalysedPs == nil { firstAnalysedPs = merged.first?.0 }
         try? counter?.process(TagBatch(timesPs: merged.map(\.0), channels: merged.map(\.1)))
         updateEstimates()
@@ -256,6 +284,9 @@ public struct LiveAnalysis: Sendable {
         let durationPs = max(1, analysedThroughPs - (firstAnalysedPs ?? analysedThroughPs))
         let settings = counter.results(durationPs: durationPs)
         snapshot.coincidences = Int64(settings.map { $0.counts.cells.reduce(0, +) }.reduce(0, +))
+        if firstAnalysedPs != nil, analysedTags.a > 0, analysedTags.b > 0 {
+            snapshot.accidentals = Double(analysedTags.a) * Double(analysedTags.b) * Double(2 * layout.windowHalfWidthPs + 1) / Double(durationPs)
+        }
         snapshot.correlationZ = SettingEstimates.correlation(settings, "Z", "Z", .raw)
         snapshot.correlationX = SettingEstimates.correlation(settings, "X", "X", .raw)
         snapshot.correlationY = SettingEstimates.correlation(settings, "Y", "Y", .raw)

@@ -35,7 +35,7 @@ func httpBody(_ url: String) async -> Data? {
     return data
 }
 
-/// A link folder with the pair-source demo link, a lab CA whose certificates are valid for `certificateDays`,
+/// A link folder with the pair-source demo link (here at a tenth of its pair rate, 20 k pairs/s, in small chunks), a lab CA whose certificates are valid for `certificateDays`,
 /// and extra configuration appended (faults under `simulation:`, a `monitoring:` section).
 struct HealthLink {
     let directory: String
@@ -55,13 +55,15 @@ struct HealthLink {
 
 @Suite("Health of a running coordinator fed by simulated nodes", .serialized)
 struct RunningCoordinatorHealthTests {
-    /// Lab B's detector 0 (channel 11) goes dark 4 s into the run: the coordinator's per-channel rates drop and
+    /// Lab B's detector 0 (channel 11) goes dark 5 s into the run (late enough for a loaded machine to have learned its baseline rate): the coordinator's per-channel rates drop and
     /// its /status shows the dead-detector alert (`channel_rate_drop` on channel 11) critical; /metrics shows
     /// the certificates' days left.
     @Test func deadDetectorRaisesItsAlertAndCertificateLifetimesAreExported() async throws {
         let link = try HealthLink(appending: """
+              repetition_rate_hz: 1_000_000
+              chunk_tags: 4_096
               faults:
-                - { at_ps: 4_000_000_000_000, kind: detector_dark, stream: bob, detector: 0 }
+                - { at_ps: 5_000_000_000_000, kind: detector_dark, stream: bob, detector: 0 }
             monitoring:
               window_s: 1
               alerts:
@@ -131,6 +133,12 @@ struct RunningCoordinatorHealthTests {
             #expect(days.map { $0 > 19.9 && $0 <= 20 } == true, "certificate \(name): \(String(describing: line))")
         }
         #expect(metrics.contains("qlink_singles_rate_hertz{"), "per-channel singles rates in /metrics")
+        // Accidentals and CAR from the live analysis; the coordinator's own latencies and its receive backlog.
+        #expect(await eventually(30) { String(decoding: await httpBody(base + "/metrics") ?? Data(), as: UTF8.self).contains("qlink_coincidences_to_accidentals_ratio ") },
+                "CAR in /metrics")
+        let batchCount = metrics.split(separator: "\n").first { $0.hasPrefix("qlink_batch_latency_seconds_count") }
+        #expect(batchCount.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 > 0 } == true, "\(String(describing: batchCount))")
+        #expect(metrics.contains("qlink_queue_depth{queue=\"coordinator_round\"}"))
         // Twenty days left is below the default warning level (30 days).
         let status = await monitor.currentStatus()
         #expect(status.alerts.contains { $0.rule == .certificateExpiry && $0.subject == "coordinator" && $0.severity == .warning })
