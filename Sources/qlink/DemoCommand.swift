@@ -162,30 +162,32 @@ struct DemoRun {
 /// Prints one progress line per new coordinator status, with the nodes' spools.
 final class DemoProgress {
     let run: DemoRun
-    private var printed: Double?
+    private var previous: StatusReport?
 
     init(run: DemoRun) { self.run = run }
 
     func printIfNew() {
         guard let status = StatusFile.read(CoordinatorStatusFile.self, from: run.coordinatorStatusPath)?.status,
-              status.elapsedSeconds != printed else { return }
-        printed = status.elapsedSeconds
+              status.elapsedSeconds != previous?.elapsedSeconds else { return }
+        defer { previous = status }
         let spools = run.configuration.labs.prefix(2).compactMap { lab -> String? in
             guard let node = StatusFile.read(NodeStatusFile.self, from: run.nodeStatusPath(lab.name)) else { return nil }
             return "\(lab.name) spool \(node.spoolBatches)"
         }
-        print(DemoStatusLine.format(status) + (spools.isEmpty ? "" : " | " + spools.joined(separator: ", ")))
+        print(DemoStatusLine.format(status, previous: previous) + (spools.isEmpty ? "" : " | " + spools.joined(separator: ", ")))
     }
 }
 
-/// One progress line of the demo: tag rates per node, heralds and their rate, coincidences (a heralded link:
+/// One progress line of the demo: tag rates per node, heralds and their rate (since `previous`, else since the start), coincidences (a heralded link:
 /// heralds whose readouts both labs recorded), fidelity ± error (≥ for the Z/X bound; per herald type on a
 /// heralded link), clock offset.
 enum DemoStatusLine {
-    static func format(_ status: StatusReport) -> String {
+    static func format(_ status: StatusReport, previous: StatusReport? = nil) -> String {
         let rates = status.rateHzByNode.sorted { $0.key < $1.key }
             .map { "\($0.key) \(String(format: "%.0f", $0.value)) tags/s" }.joined(separator: ", ")
-        let heraldRate = status.elapsedSeconds > 0 ? Double(status.heraldSuccesses) / status.elapsedSeconds : 0
+        let since = previous.map { (status.elapsedSeconds - $0.elapsedSeconds, status.heraldSuccesses - $0.heraldSuccesses) }
+            ?? (status.elapsedSeconds, status.heraldSuccesses)
+        let heraldRate = since.0 > 0 ? Double(since.1) / since.0 : 0
         var fidelity = "fidelity —"
         if let value = status.fidelity, let error = status.fidelityError {
             fidelity = String(format: "fidelity %@ %.3f ± %.3f", status.fidelityIsLowerBound == false ? "=" : "≥", value, error)

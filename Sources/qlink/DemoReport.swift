@@ -134,6 +134,15 @@ struct DemoReport {
             "journal holds every herald": counts["herald"] == Int(heralds),
             "no gaps or malformed messages": (status?.gaps ?? 1) == 0 && (status?.malformed ?? 1) == 0,
         ]
+        if expected.heralded, let prediction, let status {
+            // Measured versus planned: Poisson error of the herald count, standard error of the fidelity.
+            let heralds = Double(status.heraldSuccesses)
+            checks["herald rate within 3 standard errors of the planner"] = heralds > 0
+                && abs(heralds / seconds - prediction.pairRateHz) <= 3 * heralds.squareRoot() / seconds
+            if let fidelity = status.fidelity, let error = status.fidelityError {
+                checks["fidelity within 3 standard errors of the planner"] = abs(fidelity - prediction.fidelity) <= 3 * error
+            }
+        }
         if let fidelity = status?.fidelity, let error = status?.fidelityError {
             let name = expected.heralded ? "fidelity within 3 standard errors of the truth" : "Z/X fidelity bound within 3 standard errors of the truth"
             checks[name] = abs(fidelity - expected.liveFidelity) <= 3 * error + (expected.heralded ? 0 : 0.01)
