@@ -16,7 +16,9 @@ public enum HeraldedState: Int, Sendable, CaseIterable {
 /// Each lab records its readout a fixed lag after the attempt time of its herald (fibre delay, classical
 /// latency, readout delay, plus the clock offset of its tagger). The lags are found from the data
 /// (``HeraldLagSearch`` on the first heralds and readouts) and then followed herald by herald (each matched
-/// readout pulls the lag by `trackingGain` of its residual), so slowly drifting clocks stay locked.
+/// readout pulls the lag by `trackingGain` of its residual), so slowly drifting clocks stay locked. After
+/// `lostLockHeralds` heralds in a row without a readout of one lab near its expected time (a clock step), the
+/// lags are searched again and the step is reported (``lastStepPs``).
 /// A herald counts when each lab has exactly one readout within ±`windowHalfWidthPs` of its expected time.
 /// Input: heralds (attempt times on the station's axis, lab A's stream) and basis-labelled readouts of both
 /// labs (virtual channels of ``OutcomeChannels``), each in time order. Memory: the events not yet analysed.
@@ -40,6 +42,20 @@ public struct HeraldedAnalysis: Sendable {
     private var coveredPs: [Int64] = [.min, .min, .min]
     private var lagPs: [Double]?
     private var searchedAtHeralds = 0
+    /// Consecutive analysed heralds without any readout of a lab near its expected time.
+    private var missesInARow = [0, 0]
+    /// Lags in force when lock was lost (to report the step once the search finds the new ones).
+    private var lostLagsPs: [Double]?
+    /// Heralds in a row without a readout of one lab after which its lock counts as lost and the lags are searched again.
+    public var lostLockHeralds = 50
+    /// The latest step of lab B's readout lag relative to lab A's found by a new search after lock was lost, ps.
+    public private(set) var lastStepPs: Double?
+    /// How many times the lags were searched again after lock was lost.
+    public private(set) var relocks = 0
+    /// Events dropped because the other inputs stopped covering them (a silent lab), to keep memory bounded.
+    public private(set) var droppedEvents: Int64 = 0
+    /// Largest number of pending heralds or readouts per lab kept while waiting for the other inputs.
+    public var maxPendingEvents = 500_000
     /// Counts: [state][basisA][basisB][cell], cell = 2·outcomeA + outcomeB.
     private var cells: [Int64]
     /// Heralds analysed per state, and of those with exactly one readout in each lab.
@@ -86,8 +102,11 @@ public struct HeraldedAnalysis: Sendable {
 
     private mutating func advance() {
         if lagPs == nil { search() }
-        guard lagPs != nil else { return }
-        analyse()
+        if lagPs != nil {
+            analyse()
+            // A lost lock ends the pass: search again at once on what is pending.
+            if lagPs == nil { search(); if lagPs != nil { analyse() } }
+        }
         compact()
     }
 
@@ -111,6 +130,10 @@ public struct HeraldedAnalysis: Sendable {
             return
         }
         lagPs = [Double(a), Double(b)]
+        if let lost = lostLagsPs {
+            lastStepPs = (Double(b) - Double(a)) - (lost[1] - lost[0])
+            lostLagsPs = nil
+        }
     }
 
     /// Matches every herald whose readouts can all have arrived.
@@ -149,7 +172,17 @@ public struct HeraldedAnalysis: Sendable {
                     index += 1
                 }
                 if nearby == 1 { lags[lab] += trackingGain * residual }
+                missesInARow[lab] = nearby == 0 ? missesInARow[lab] + 1 : 0
                 single[lab] = inWindow == 1
+            }
+            if missesInARow.contains(where: { $0 >= lostLockHeralds }) {
+                // Lock lost (a clock step beyond the reach): search the lags again from the heralds after this one.
+                lostLagsPs = lags
+                lagPs = nil
+                missesInARow = [0, 0]
+                searchedAtHeralds = 0
+                relocks += 1
+                return
             }
             guard single[0], single[1], let a = outcomes[0], let b = outcomes[1] else { continue }
             heraldsWithReadouts[herald.state.rawValue] += 1
@@ -159,6 +192,15 @@ public struct HeraldedAnalysis: Sendable {
     }
 
     private mutating func compact() {
+        // A lab (or the station) that stopped sending: keep the latest events only.
+        if heralds.count - heraldStart > maxPendingEvents {
+            droppedEvents += Int64(heralds.count - heraldStart - maxPendingEvents)
+            heraldStart = heralds.count - maxPendingEvents
+        }
+        for lab in 0..<2 where readouts[lab].count - readoutStart[lab] > maxPendingEvents {
+            droppedEvents += Int64(readouts[lab].count - readoutStart[lab] - maxPendingEvents)
+            readoutStart[lab] = readouts[lab].count - maxPendingEvents
+        }
         if heraldStart > 4096 { heralds.removeFirst(heraldStart); heraldStart = 0 }
         for lab in 0..<2 where readoutStart[lab] > 4096 {
             readouts[lab].removeFirst(readoutStart[lab])

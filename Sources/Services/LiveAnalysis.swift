@@ -109,6 +109,7 @@ public struct LiveAnalysis: Sendable {
     public private(set) var snapshot = AnalysisSnapshot()
     /// Heralded link: the per-herald correlation.
     private var heralded: HeraldedAnalysis?
+    private var heraldedRelocks = 0
 
     public init(layout: AnalysisLayout) {
         self.layout = layout
@@ -147,6 +148,14 @@ public struct LiveAnalysis: Sendable {
             } else if snapshot.clockOffsetTimePs == nil, heralded.analysedThroughPs != .min {
                 snapshot.clockOffsetTimePs = heralded.analysedThroughPs
             }
+        }
+        if heralded.relocks > heraldedRelocks, let step = heralded.lastStepPs {
+            // The lags were found again after a clock step: the step is the residual of this update.
+            heraldedRelocks = heralded.relocks
+            snapshot.clockResidualPs = step
+            if let lags = heralded.lagsPs { snapshot.clockOffsetPs = lags.b - lags.a }
+            snapshot.clockUpdates += 1
+            snapshot.clockOffsetTimePs = heralded.analysedThroughPs
         }
         snapshot.heraldsAnalysed = heralded.heraldsAnalysed.reduce(0, +)
         snapshot.coincidences = heralded.heraldsWithReadouts.reduce(0, +)
