@@ -29,6 +29,8 @@ public struct NodeMonitoringService: Service {
             let metrics = monitor.metrics
             metrics.setSpool(node: name, bytes: nil, batches: Int64(state.spoolBatches))
             metrics.setQueueDepth(queue: "unacknowledged", depth: Int(max(0, state.batchesSent - state.batchesAcknowledged)))
+            // Round trip of a batch: send, the coordinator's journal commit, the acknowledgement back.
+            for ns in node.monitor.takeAcknowledgementLatencies() { metrics.recordBatchLatency(nanoseconds: ns) }
             if state.heraldsReceived > previous.heralds { metrics.recordHeralds(outcome: "received", count: state.heraldsReceived - previous.heralds) }
             if state.heraldGaps > previous.gaps { metrics.recordSequenceGap(node: "heralds", count: state.heraldGaps - previous.gaps) }
             let rejected = Int64(state.rejected.total)

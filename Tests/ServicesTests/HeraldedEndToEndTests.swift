@@ -44,6 +44,15 @@ struct HeraldedEndToEndTests {
             defer { last = status }
             return last.map { $0.coincidences == status.coincidences && $0.elapsedSeconds < status.elapsedSeconds && status.fidelity != nil } ?? false
         }
+        // Latencies the services measured: each node's batch round trips, the coordinator's rounds that
+        // acknowledged batches and that decided heralds.
+        for node in nodes {
+            let latencies = node.monitor.takeAcknowledgementLatencies()
+            #expect(!latencies.isEmpty && latencies.allSatisfy { $0 > 0 }, "\(node.settings.node): \(latencies.count) latencies")
+        }
+        let measured = running.service.monitor.takeMeasurements()
+        #expect(!measured.batchAckNs.isEmpty && measured.batchAckNs.allSatisfy { $0 > 0 })
+        #expect(!measured.heraldDecisionNs.isEmpty && measured.largestRound >= 1)
         for task in nodeTasks { task.cancel() }
         for task in nodeTasks { try await task.value }
         running.task.cancel()
