@@ -13,16 +13,22 @@ import Services
 /// and every `retuneIntervalSeconds` asks the planner; with auto-tune a change is sent to the nodes as the
 /// set-repetition-rate message and journaled.
 public struct CoordinatorMonitoringService: Service {
+    /// The coordinator watched.
     public let coordinator: CoordinatorService
+    /// Metrics, alert rules, status server source.
     public let monitor: LinkMonitor
+    /// Where configuration changes of re-tuning are journaled.
     public let journal: CoordinatorJournal?
+    /// The link: labs, nodes, certificates, monitoring settings, model for re-tuning.
     public let link: LinkConfiguration
     /// Seconds between re-tuning runs of the planner.
     public let retuneIntervalSeconds: Double
     /// Seconds between observations (once a second in a running coordinator).
     public var observationIntervalSeconds = 1.0
+    /// Where re-tuning and unreadable certificates are logged.
     public let logger: Logger
 
+    /// Watches `coordinator` for `monitor`, re-tuning every `retuneIntervalSeconds`.
     public init(coordinator: CoordinatorService, monitor: LinkMonitor, journal: CoordinatorJournal?, link: LinkConfiguration,
                 retuneIntervalSeconds: Double = 60, logger: Logger) {
         self.coordinator = coordinator
@@ -33,6 +39,7 @@ public struct CoordinatorMonitoringService: Service {
         self.logger = logger
     }
 
+    /// Observes once per `observationIntervalSeconds` until cancelled or shut down, then marks the monitor stopped.
     public func run() async throws {
         var observer = StatusObserver(link: link, windowSeconds: link.monitoring?.windowSeconds ?? 10)
         var seen: Double?

@@ -7,8 +7,10 @@ import Monitoring
 public struct JournalAlertHistory: AlertHistoryStore {
     let journal: CoordinatorJournal
 
+    /// The alert history in `journal`.
     public init(journal: CoordinatorJournal) { self.journal = journal }
 
+    /// Journals each transition as one `alert` row.
     public func appendAlertTransitions(_ transitions: [AlertTransition], link: String) throws(MonitoringError) {
         let encoder = StatusCoding.encoder()
         for transition in transitions {
@@ -22,6 +24,7 @@ public struct JournalAlertHistory: AlertHistoryStore {
         }
     }
 
+    /// The latest `limit` transitions from the journal (rows that do not decode are skipped).
     public func recentAlertTransitions(limit: Int) throws(MonitoringError) -> [AlertTransition] {
         let decoder = StatusCoding.decoder()
         do {

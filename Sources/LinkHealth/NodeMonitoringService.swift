@@ -8,8 +8,11 @@ import Services
 /// Watches a running node: its spool, unacknowledged batches, heralds, refusals, and the coordinator's
 /// status as the node received it, for the node's own status server and metrics.
 public struct NodeMonitoringService: Service {
+    /// The node watched.
     public let node: NodeService
+    /// The node's metrics and status server source.
     public let monitor: LinkMonitor
+    /// The link (monitoring settings, labs).
     public let link: LinkConfiguration
 
     /// Watches `node` for `monitor`, reading the link's monitoring settings from `link`.
@@ -19,6 +22,7 @@ public struct NodeMonitoringService: Service {
         self.link = link
     }
 
+    /// Observes once a second until cancelled or shut down, then marks the monitor stopped.
     public func run() async throws {
         var observer = StatusObserver(link: link, windowSeconds: link.monitoring?.windowSeconds ?? 10)
         let name = node.settings.node

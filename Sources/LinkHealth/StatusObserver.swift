@@ -75,6 +75,7 @@ public struct StatusObserver: Sendable {
 /// Days until each certificate of the link expires (the coordinator's and every lab node's, by name), read
 /// from the configured PEM files; a file that cannot be read is left out (and logged by the caller).
 public enum CertificateLifetimes {
+    /// Days left per certificate name at `now`, and the paths that could not be read.
     public static func daysLeft(_ link: LinkConfiguration, now: Date = Date()) -> (days: [String: Double], unreadable: [String]) {
         var days: [String: Double] = [:], unreadable: [String] = []
         let files = [(link.coordinator.name, link.coordinator.certificate)] + link.labs.map { ($0.node, $0.certificate) }

@@ -60,6 +60,7 @@ public struct HeraldedAnalysis: Sendable {
     private var cells: [Int64]
     /// Heralds analysed per state, and of those with exactly one readout in each lab.
     public private(set) var heraldsAnalysed = [Int64](repeating: 0, count: 2)
+    /// Heralds per state (ψ⁺, ψ⁻) whose readouts both labs recorded (one each within the window).
     public private(set) var heraldsWithReadouts = [Int64](repeating: 0, count: 2)
     /// Attempt time of the latest analysed herald.
     public private(set) var analysedThroughPs: Int64 = .min
@@ -270,6 +271,7 @@ public struct HeraldedAnalysis: Sendable {
 /// share within ±`maxLagPs` (a histogram of `binPs` bins, the best pair of neighbouring bins, then the
 /// median difference inside it). Nil when no bin stands out from the uniform background by 5 σ.
 public enum HeraldLagSearch {
+    /// The lag of `readouts` after `heralds` (both sorted, ps), searched within ±`maxLagPs` in `binPs` bins, or nil.
     public static func find(heralds: [Int64], readouts: [Int64], maxLagPs: Int64, binPs: Int64) -> Int64? {
         guard !heralds.isEmpty, !readouts.isEmpty, maxLagPs > 0, binPs > 0 else { return nil }
         var histogram: [Int64: Int] = [:]
