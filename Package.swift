@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "Security", targets: ["Security"]),
         .library(name: "Monitoring", targets: ["Monitoring"]),
+        .library(name: "LinkHealth", targets: ["LinkHealth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -96,7 +97,17 @@ let package = Package(
             ]
         ),
 
-        // Floor 5: the command-line tool.
+        // Floor 5: monitoring of the running coordinator and nodes (status → observations, certificates, re-tuning).
+        .target(
+            name: "LinkHealth",
+            dependencies: [
+                "Services", "Monitoring", "Journal", "LinkModel", "Planner", "Protocol", "OpenSSLKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // Floor 6: the command-line tool.
         .executableTarget(
             name: "qlink",
             dependencies: [
@@ -114,6 +125,7 @@ let package = Package(
                 "Simulation",
                 "Correlation",
                 "Monitoring",
+                "LinkHealth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -134,6 +146,10 @@ let package = Package(
         .testTarget(
             name: "MonitoringTests",
             dependencies: ["QLinkTestSupport", "Monitoring", "LinkModel", "Planner", "Simulation", "Correlation", "TimeTags"]
+        ),
+        .testTarget(
+            name: "LinkHealthTests",
+            dependencies: ["QLinkTestSupport", "LinkHealth", "Services", "Monitoring", "LinkModel", "Journal", "Messaging", "Protocol", "Simulation"]
         ),
         .testTarget(name: "SecurityTests", dependencies: ["QLinkTestSupport", "Security", "Messaging", "OpenSSLKit", "CZeroMQ"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags", "LinkModel"]),

@@ -187,6 +187,19 @@ public struct StatusReport: Sendable, Equatable, Codable {
     public var clockDriftPpm: Double?
     /// Clock-offset updates by tracking since the offset was first recovered.
     public var clockUpdates: Int?
+    /// Heralded link: fidelity of the heralded state per herald type (`psi_plus`, `psi_minus`), each against
+    /// its own target state, and its standard error (absent for a pair source or until estimated).
+    public var fidelityByHerald: [String: Double]?
+    public var fidelityErrorByHerald: [String: Double]?
+    /// Whether `fidelity` is the Z/X lower bound (false: the full fidelity from Z, X and Y).
+    public var fidelityIsLowerBound: Bool?
+    /// Tags received per detector channel (the channel number as text), over the run.
+    public var tagsByChannel: [String: Int64]?
+    /// Pair source: accidental coincidences expected over the analysed span (from the labs' outcome rates and
+    /// the coincidence window), the counterpart of `coincidences` for the coincidences-to-accidentals ratio.
+    public var accidentals: Double?
+    /// The latest clock-tracking update's offset minus the offset predicted from the previous one, ps.
+    public var clockResidualPs: Double?
 
     public init(runId: UInt64) {
         self.runId = runId

@@ -32,7 +32,8 @@ public enum ConfigurationMapping {
     /// order of precedence: its `correlation.bases` entry (basis, segments or markers); the simulated lab's
     /// `bases` schedule (one setting: fixed; several with markers: marker `marker_base + i` → setting `i`,
     /// `z`/`x`/`y` as Z/X/Y); the detector names. Target state: `correlation.target_state` if given, else the
-    /// simulated pair source's `simulation.state` when there is a model, else Ψ⁻.
+    /// simulated pair source's `simulation.state` when there is a model, else Ψ⁻. A heralded `model:` makes the
+    /// analysis heralded: readouts are correlated per herald, each herald type against its own state.
     public static func analysisLayout(_ configuration: LinkConfiguration) -> AnalysisLayout? {
         guard configuration.labs.count >= 2 else { return nil }
         let simulation = configuration.model == nil ? nil : configuration.simulation ?? SimulationSettings()
@@ -79,6 +80,7 @@ public enum ConfigurationMapping {
             if sideRoles[side].isEmpty { return nil }
         }
         var layout = AnalysisLayout(roles: roles, sourceA: sources[0], sourceB: sources[1])
+        layout.heralded = configuration.model?.protocol.heraldsAtMidpoint ?? false
         if let state = bellState(configuration.correlation?.targetState ?? (simulation != nil ? simulation?.state : nil)) {
             layout.target = state
         }

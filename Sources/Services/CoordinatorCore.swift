@@ -221,10 +221,19 @@ final class CoordinatorCore {
         lastAccepted["\(peer.node)/\(header.sessionId)"] = header.sequence
         status.batchesAccepted += 1
         status.tagsByNode[peer.node, default: 0] += Int64(batch.count)
+        countChannels(batch)
         var out: [Outgoing] = [ack(.accepted)]
         if let labIndex = peer.labIndex {
             if var decider, let heralds = settings.heralds, heralds.stationLab == labIndex {
-                for herald in decider.process(batch) {
+                let decided = decider.process(batch)
+                analysis?.addHeralds(decided.compactMap { herald in
+                    switch herald.outcome {
+                    case .psiPlus: (herald.timePs, HeraldedState.psiPlus)
+                    case .psiMinus: (herald.timePs, HeraldedState.psiMinus)
+                    case .failure: nil
+                    }
+                }, coveredThroughPs: batch.timesPs.last)
+                for herald in decided {
                     pendingHeralds.append(herald)
                     status.heralds += 1
                     if herald.outcome != .failure { status.heraldSuccesses += 1 }
@@ -247,8 +256,29 @@ final class CoordinatorCore {
         return out
     }
 
+    /// Tags per channel over the run (for singles rates per detector).
+    private var tagsByChannel: [TagChannel: Int64] = [:]
+
+    private func countChannels(_ batch: TagBatch) {
+        var run: (channel: TagChannel, count: Int64)?
+        for channel in batch.channels {
+            if run?.channel == channel { run?.count += 1; continue }
+            if let previous = run { tagsByChannel[previous.channel, default: 0] += previous.count }
+            run = (channel, 1)
+        }
+        if let previous = run { tagsByChannel[previous.channel, default: 0] += previous.count }
+    }
+
     /// The periodic status broadcast (also journaled).
     func tick() -> [Outgoing] {
+        status.tagsByChannel = Dictionary(uniqueKeysWithValues: tagsByChannel.map { ("\($0.key)", $0.value) })
+        status.fidelityIsLowerBound = snapshot.fidelity == nil ? nil : snapshot.fidelityIsLowerBound
+        status.accidentals = snapshot.accidentals
+        status.clockResidualPs = snapshot.clockResidualPs
+        if !snapshot.fidelityByHerald.isEmpty {
+            status.fidelityByHerald = snapshot.fidelityByHerald.mapValues(\.value)
+            status.fidelityErrorByHerald = snapshot.fidelityByHerald.mapValues(\.standardError)
+        }
         status.elapsedSeconds = Date().timeIntervalSince(started)
         status.malformed = counters.total
         status.coincidences = snapshot.coincidences

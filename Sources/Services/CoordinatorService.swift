@@ -21,10 +21,36 @@ public final class CoordinatorMonitor: Sendable {
         public var stopped = false
     }
 
+    /// Latencies the coordinator measured since they were last taken, in nanoseconds, and the largest
+    /// receive round (messages taken from the ROUTER at once: its backlog).
+    public struct Measurements: Sendable {
+        /// From taking a round's messages off the ROUTER to sending its acknowledgements (decision, journal
+        /// commit with fsync, send), one sample per round that acknowledged batches.
+        public var batchAckNs: [Int64] = []
+        /// The same for rounds that decided heralds: until the heralds were broadcast.
+        public var heraldDecisionNs: [Int64] = []
+        /// The largest number of messages handled in one round.
+        public var largestRound = 0
+    }
+
     private let state = Mutex(State())
+    private let measurements = Mutex(Measurements())
     public init() {}
     public var current: State { state.withLock { $0 } }
     func update(_ body: (inout State) -> Void) { state.withLock { body(&$0) } }
+
+    /// Takes the measurements gathered since the last call (at most the latest 4 096 samples of each kind).
+    public func takeMeasurements() -> Measurements {
+        measurements.withLock { taken in defer { taken = Measurements() }; return taken }
+    }
+
+    func record(round messages: Int, latencyNs: Int64, acknowledged: Bool, heralded: Bool) {
+        measurements.withLock { m in
+            m.largestRound = max(m.largestRound, messages)
+            if acknowledged { m.batchAckNs.append(latencyNs); if m.batchAckNs.count > 4096 { m.batchAckNs.removeFirst(m.batchAckNs.count - 4096) } }
+            if heralded { m.heraldDecisionNs.append(latencyNs); if m.heraldDecisionNs.count > 4096 { m.heraldDecisionNs.removeFirst(m.heraldDecisionNs.count - 4096) } }
+        }
+    }
 }
 
 /// The link coordinator as a ServiceLifecycle service: a ROUTER for node traffic and a PUB for heralds
@@ -105,13 +131,24 @@ public final class CoordinatorService: Service, Sendable {
         while !thread.isStopRequested {
             let ready = try Poller.poll([(router, .readable)], timeoutMs: 2)
             if ready[0].contains(.readable) {
+                let roundStart = DispatchTime.now().uptimeNanoseconds
                 var handled = 0
                 while handled < 1024, let message = try router.receive(options: .dontWait) {
                     linkTime.observe(message)
                     core.receive(message)
                     handled += 1
                 }
-                try send(core.commit())
+                let outgoing = try core.commit()
+                try send(outgoing)
+                var acknowledged = false, heralded = false
+                for item in outgoing {
+                    switch item {
+                    case .reply(_, let message): acknowledged = acknowledged || message.header.type == .acknowledgement
+                    case .broadcast(let message): heralded = heralded || message.header.type == .herald
+                    }
+                }
+                monitor.record(round: handled, latencyNs: Int64(DispatchTime.now().uptimeNanoseconds - roundStart),
+                               acknowledged: acknowledged, heralded: heralded)
             }
             for rate in rateRequests.withLock({ requests in defer { requests.removeAll() }; return requests }) {
                 requestId += 1

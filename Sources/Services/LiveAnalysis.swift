@@ -25,6 +25,9 @@ public struct AnalysisLayout: Sendable, Equatable {
     /// Link time per clock-tracking update after the offset is found, ps (`ClockTracker` blocks of a
     /// quarter of it).
     public var trackingSpanPs: Int64 = 1_000_000_000_000
+    /// A heralded link: each lab's readouts are correlated with the herald they belong to (``HeraldedAnalysis``),
+    /// per herald type, instead of with each other.
+    public var heralded = false
 
     /// Passive basis choice: lab A's and lab B's detectors H, V, D, A in that order (Z basis: H/V, X basis: D/A).
     public init(channelsA: [TagChannel], channelsB: [TagChannel]) {
@@ -70,6 +73,19 @@ public struct AnalysisSnapshot: Sendable, Equatable {
     public var clockDriftPpm: Double?
     /// Link time (lab A) of the latest offset value, ps.
     public var clockOffsetTimePs: Int64?
+    /// Pair source: accidental coincidences expected in the analysed span from the two labs' outcome rates
+    /// (N_A · N_B · window / span), for the coincidences-to-accidentals ratio.
+    public var accidentals: Double?
+    /// The latest tracking update's offset minus the offset predicted from the previous one (offset plus drift
+    /// times the time since), ps; after a step the tracker could not follow, the offset found by a new search
+    /// minus the tracked one.
+    public var clockResidualPs: Double?
+    /// Heralded link: heralds analysed so far (successes whose readouts could have arrived).
+    public var heraldsAnalysed: Int64?
+    /// Heralded link: fidelity to the heralded state per herald type (`psi_plus`, `psi_minus`).
+    public var fidelityByHerald: [String: Estimate] = [:]
+    /// Heralded link: lag of each lab's readout after its herald's attempt time (lab A, lab B), ps.
+    public var readoutLagsPs: [Int64]?
 }
 
 /// Labels each lab's outcome tags with its basis (Correlation's ``BasisLabeler``: passive detectors, fixed,
@@ -83,20 +99,73 @@ public struct LiveAnalysis: Sendable {
     private var counter: BasisCorrelationCounter?
     private var firstAnalysedPs: Int64?
     private var analysedThroughPs = Int64.min
+    /// Outcome tags of lab A and lab B that went into the coincidence counting.
+    private var analysedTags = (a: Int64(0), b: Int64(0))
     /// Raw times since the last tracking update (lab A, lab B on its own clock).
     private var trackA: [Int64] = [], trackB: [Int64] = []
     private var driftPpm = 0.0
     /// Lab A time reached at the last failed offset search: the next one waits for another span of data.
     private var lastSearchPs = Int64.min
     public private(set) var snapshot = AnalysisSnapshot()
+    /// Heralded link: the per-herald correlation.
+    private var heralded: HeraldedAnalysis?
+    private var heraldedRelocks = 0
 
     public init(layout: AnalysisLayout) {
         self.layout = layout
         if let labeler = try? BasisLabeler(roles: layout.roles, sourceA: layout.sourceA, sourceB: layout.sourceB) {
             labelers = [labeler, labeler]
+            if layout.heralded {
+                heralded = HeraldedAnalysis(outcomeChannels: labeler.outcomeChannels, windowHalfWidthPs: layout.windowHalfWidthPs,
+                                            maxLagPs: layout.maxOffsetPs)
+            }
         } else {
             labelers = []
         }
+    }
+
+    /// Heralded link: adds the successful heralds decided from lab A's stream (attempt times in order), which
+    /// covers the station through `coveredThroughPs`.
+    public mutating func addHeralds(_ heralds: [(timePs: Int64, state: HeraldedState)], coveredThroughPs: Int64?) {
+        guard heralded != nil else { return }
+        heralded?.addHeralds(heralds, coveredThroughPs: coveredThroughPs)
+        updateHeraldedEstimates()
+    }
+
+    private mutating func updateHeraldedEstimates() {
+        guard let heralded else { return }
+        if let lags = heralded.lagsPs {
+            let offset = lags.b - lags.a
+            snapshot.readoutLagsPs = [lags.a, lags.b]
+            if snapshot.clockOffsetPs == nil {
+                snapshot.clockOffsetPs = offset
+                snapshot.clockOffsetTimePs = heralded.analysedThroughPs == .min ? nil : heralded.analysedThroughPs
+            } else if let last = snapshot.clockOffsetTimePs, heralded.analysedThroughPs - last >= layout.trackingSpanPs {
+                // One tracked value per tracking span (journaled by the coordinator).
+                snapshot.clockOffsetPs = offset
+                snapshot.clockOffsetTimePs = heralded.analysedThroughPs
+                snapshot.clockUpdates += 1
+            } else if snapshot.clockOffsetTimePs == nil, heralded.analysedThroughPs != .min {
+                snapshot.clockOffsetTimePs = heralded.analysedThroughPs
+            }
+        }
+        if heralded.relocks > heraldedRelocks, let step = heralded.lastStepPs {
+            // The lags were found again after a clock step: the step is the residual of this update.
+            heraldedRelocks = heralded.relocks
+            snapshot.clockResidualPs = step
+            if let lags = heralded.lagsPs { snapshot.clockOffsetPs = lags.b - lags.a }
+            snapshot.clockUpdates += 1
+            snapshot.clockOffsetTimePs = heralded.analysedThroughPs
+        }
+        snapshot.heraldsAnalysed = heralded.heraldsAnalysed.reduce(0, +)
+        snapshot.coincidences = heralded.heraldsWithReadouts.reduce(0, +)
+        snapshot.correlationZ = heralded.correlation("Z")
+        snapshot.correlationX = heralded.correlation("X")
+        snapshot.correlationY = heralded.correlation("Y")
+        let fidelity = heralded.fidelity()
+        snapshot.fidelity = fidelity.combined
+        snapshot.fidelityIsLowerBound = fidelity.isLowerBound
+        snapshot.fidelityByHerald = Dictionary(uniqueKeysWithValues: fidelity.perState.map { ($0.key == .psiPlus ? "psi_plus" : "psi_minus", $0.value) })
     }
 
     /// Adds a batch from lab 0 (A) or 1 (B) and analyses what both labs now cover.
@@ -112,6 +181,11 @@ public struct LiveAnalysis: Sendable {
         var kept = labelers[lab].process(outcomes)
         snapshot.unlabelledTags += labelers[lab].unlabelledEvents - before
         kept.markers = []
+        if heralded != nil {
+            heralded?.addReadouts(lab: lab, kept, coveredThroughPs: batch.timesPs.last)
+            updateHeraldedEstimates()
+            return
+        }
         if lab == 0 { pendingA.append(contentsOf: kept) } else { pendingB.append(contentsOf: kept) }
         if snapshot.clockOffsetPs == nil { recoverOffset() }
         if snapshot.clockOffsetPs != nil {
@@ -132,11 +206,28 @@ public struct LiveAnalysis: Sendable {
         tracker.finalHalfWidthPs = max(50, layout.windowHalfWidthPs / 4)
         let b = trackB.filter { $0 - offset <= lastA }
         if let track = try? tracker.track(a: trackA, b: b, initialOffsetPs: offset, initialDriftPpm: driftPpm), let last = track.samples.last {
+            let sinceLastPs = Double(last.timePs - (snapshot.clockOffsetTimePs ?? last.timePs))
+            // The first update refines the searched offset (sub-nanosecond bins); residuals start after it.
+            if snapshot.clockUpdates > 0 {
+                snapshot.clockResidualPs = last.offsetPs - (Double(offset) + driftPpm * 1e-6 * sinceLastPs)
+            }
             snapshot.clockOffsetPs = Int64(last.offsetPs.rounded())
             snapshot.clockOffsetTimePs = last.timePs
             snapshot.clockDriftPpm = last.driftPpm
             snapshot.clockUpdates += 1
             driftPpm = last.driftPpm
+        } else {
+            // Lost lock (a clock step beyond the tracker's window): search the offset again over this span.
+            var search = OffsetSearch()
+            search.maxOffsetPs = layout.maxOffsetPs
+            // Only a step beyond the tracker's reach counts (the search's fine bins are coarser than tracking).
+            if let result = try? search.run(a: trackA, b: trackB), result.fineSignificance >= 5,
+               abs(result.offsetPs - offset) > tracker.initialHalfWidthPs {
+                snapshot.clockResidualPs = Double(result.offsetPs - offset)
+                snapshot.clockOffsetPs = result.offsetPs
+                snapshot.clockOffsetTimePs = lastA
+                snapshot.clockUpdates += 1
+            }
         }
         // Keep B's tags that lie beyond A's span for the next update.
         trackB = trackB.filter { $0 - offset > lastA }
@@ -182,6 +273,7 @@ public struct LiveAnalysis: Sendable {
             let time = raw - offset
             if time <= watermark { events.append((time, pendingB.channels[index])) } else { restB.append(timePs: raw, channel: pendingB.channels[index]) }
         }
+        let fromA = Int64(pendingA.count - restA.count), fromB = Int64(pendingB.count - restB.count)
         pendingA = restA
         pendingB = restB
         events.sort { $0.0 < $1.0 }
@@ -190,6 +282,7 @@ public struct LiveAnalysis: Sendable {
         let merged = events.dropFirst(late)
         guard !merged.isEmpty else { return }
         analysedThroughPs = watermark
+        if late == 0 { analysedTags.a += fromA; analysedTags.b += fromB }
         if firstAnalysedPs == nil { firstAnalysedPs = merged.first?.0 }
         try? counter?.process(TagBatch(timesPs: merged.map(\.0), channels: merged.map(\.1)))
         updateEstimates()
@@ -200,6 +293,9 @@ public struct LiveAnalysis: Sendable {
         let durationPs = max(1, analysedThroughPs - (firstAnalysedPs ?? analysedThroughPs))
         let settings = counter.results(durationPs: durationPs)
         snapshot.coincidences = Int64(settings.map { $0.counts.cells.reduce(0, +) }.reduce(0, +))
+        if firstAnalysedPs != nil, analysedTags.a > 0, analysedTags.b > 0 {
+            snapshot.accidentals = Double(analysedTags.a) * Double(analysedTags.b) * Double(2 * layout.windowHalfWidthPs + 1) / Double(durationPs)
+        }
         snapshot.correlationZ = SettingEstimates.correlation(settings, "Z", "Z", .raw)
         snapshot.correlationX = SettingEstimates.correlation(settings, "X", "X", .raw)
         snapshot.correlationY = SettingEstimates.correlation(settings, "Y", "Y", .raw)

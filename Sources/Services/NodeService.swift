@@ -79,9 +79,22 @@ public final class NodeMonitor: Sendable {
     }
 
     private let state = Mutex(State())
+    private let acknowledgementLatencies = Mutex<[Int64]>([])
     public init() {}
     public var current: State { state.withLock { $0 } }
     func update(_ body: (inout State) -> Void) { state.withLock { body(&$0) } }
+
+    func recordAcknowledgementLatency(nanoseconds: Int64) {
+        acknowledgementLatencies.withLock { samples in
+            samples.append(nanoseconds)
+            if samples.count > 4096 { samples.removeFirst(samples.count - 4096) }
+        }
+    }
+
+    /// Times from sending a batch to its acknowledgement (ns) since the last call, at most the latest 4 096.
+    public func takeAcknowledgementLatencies() -> [Int64] {
+        acknowledgementLatencies.withLock { samples in defer { samples.removeAll() }; return samples }
+    }
 }
 
 /// A lab's node service: reads tags from its source, spools every batch durably, sends batches to the

@@ -22,6 +22,8 @@ final class NodeSession {
     var welcomed = false
     var credit: UInt32 = 1
     var inFlight: Set<String> = []
+    /// When each batch in flight was sent (monotonic ns), for the acknowledgement latency.
+    var sentAtNs: [String: UInt64] = [:]
     var lastSentPosition: Int64 = 0
     var lastHeard = Date.distantPast
     var nextHello = Date.distantPast
@@ -192,6 +194,9 @@ final class NodeSession {
         case .acknowledgement(let ack):
             credit = max(1, ack.credit)
             inFlight.remove(key(ack.session, ack.sequence))
+            if let sent = sentAtNs.removeValue(forKey: key(ack.session, ack.sequence)) {
+                monitor.recordAcknowledgementLatency(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - sent))
+            }
             switch ack.status {
             case .accepted, .duplicate:
                 acknowledged.append((ack.session, ack.sequence))
@@ -291,6 +296,7 @@ final class NodeSession {
     private func restartSending() {
         clearSendCache()
         inFlight.removeAll()
+        sentAtNs.removeAll()
         lastSentPosition = 0
         lastSentSequence = 0
     }
@@ -416,6 +422,7 @@ final class NodeSession {
                 }
             }
             inFlight.insert(key(batch.session, batch.sequence))
+            sentAtNs[key(batch.session, batch.sequence)] = DispatchTime.now().uptimeNanoseconds
             lastSentPosition = batch.position
             if batch.session == sessionId { lastSentSequence = max(lastSentSequence, batch.sequence) }
             monitor.update { $0.batchesSent += 1 }

@@ -38,19 +38,29 @@ struct DemoCommand: AsyncParsableCommand {
         print("  lab CA and certificates: \(run.directory)/pki (\(run.configuration.coordinator.name), "
               + run.configuration.labs.map(\.node).joined(separator: ", ") + ")")
         let expected = try DemoExpectation(configuration: run.configuration, seed: seed, seconds: seconds)
-        print(String(format: "  simulated link (model: and simulation: of the configuration): %.0f coincidences/s, visibility %.3f, "
-                     + "lab B clock offset %lld ps, %.0f s of link time\n",
-                     expected.coincidenceRateHz, expected.visibility, expected.clockOffsetBPs, seconds))
+        if expected.heralded {
+            print(String(format: "  simulated link (model: and simulation: of the configuration): heralded at a midpoint station, "
+                         + "%.0f heralds/s, fidelity %.3f, lab B readout offset %lld ps, %.0f s of link time\n",
+                         expected.heraldRateHz, expected.liveFidelity, expected.clockOffsetBPs, seconds))
+        } else {
+            print(String(format: "  simulated link (model: and simulation: of the configuration): %.0f coincidences/s, visibility %.3f, "
+                         + "lab B clock offset %lld ps, %.0f s of link time\n",
+                         expected.coincidenceRateHz, expected.liveFidelity, expected.clockOffsetBPs, seconds))
+        }
 
         let children = DemoChildren()
         let interrupt = InterruptForwarder(children: children)
         defer { interrupt.cancel() }
+        let monitoring = DemoMonitoring.pickPort()
         let coordinator = try children.start(name: "coordinator", arguments: [
             "coordinator", "--config", run.configPath, "--quiet", "--log-level", logLevel,
             "--status-file", run.coordinatorStatusPath,
-        ], logPath: run.logPath("coordinator"))
+        ] + (monitoring.map { ["--status", $0.statusEndpoint] } ?? []), logPath: run.logPath("coordinator"))
         let endpoints = try await waitForEndpoints(run: run, coordinator: coordinator)
         print("  coordinator (pid \(coordinator.pid)): control \(endpoints.control), publish \(endpoints.publish)")
+        if let monitoring {
+            print("  monitoring: dashboard \(monitoring.base)/ — JSON \(monitoring.base)/status — Prometheus \(monitoring.base)/metrics")
+        }
 
         var nodes: [ChildProcess] = []
         for lab in run.configuration.labs.prefix(2) {
@@ -77,6 +87,8 @@ struct DemoCommand: AsyncParsableCommand {
             let states = run.configuration.labs.prefix(2).map { StatusFile.read(NodeStatusFile.self, from: run.nodeStatusPath($0.name)) }
             if states.allSatisfy({ $0?.drained == true }) { break }
         }
+        // The monitoring view while the link is still up (before the nodes go silent).
+        let monitored = await monitoring?.snapshot()
         // Nodes stop gracefully: they catch up on heralds before exiting; then the coordinator stops.
         for node in nodes { node.terminate() }
         for node in nodes where !(await node.wait(seconds: 15)) {
@@ -89,7 +101,7 @@ struct DemoCommand: AsyncParsableCommand {
             coordinator.killNow()
         }
         progress.printIfNew()
-        try DemoReport(run: run, expected: expected).write()
+        try DemoReport(run: run, expected: expected, monitoring: monitored).write()
     }
 
     private var logLevel: String { global.logLevel == .info ? "notice" : global.logLevel.rawValue }
@@ -139,8 +151,9 @@ struct DemoRun {
         if FileManager.default.fileExists(atPath: copy) { try FileManager.default.removeItem(atPath: copy) }
         try FileManager.default.copyItem(atPath: source, toPath: copy)
         if !FileManager.default.fileExists(atPath: directory + "/pki/ca.crt") {
+            // Valid for 90 days: well clear of the certificate-expiry alert's default levels (30 and 7 days).
             _ = try RunCertificates.create(directory: directory + "/pki", coordinator: original.coordinator.name,
-                                           nodes: original.labs.map(\.node))
+                                           nodes: original.labs.map(\.node), days: 90)
         }
         return DemoRun(directory: directory, configPath: copy, configuration: try LinkConfiguration.load(from: copy))
     }
@@ -149,19 +162,45 @@ struct DemoRun {
 /// Prints one progress line per new coordinator status, with the nodes' spools.
 final class DemoProgress {
     let run: DemoRun
-    private var printed: Double?
+    private var previous: StatusReport?
 
     init(run: DemoRun) { self.run = run }
 
     func printIfNew() {
         guard let status = StatusFile.read(CoordinatorStatusFile.self, from: run.coordinatorStatusPath)?.status,
-              status.elapsedSeconds != printed else { return }
-        printed = status.elapsedSeconds
+              status.elapsedSeconds != previous?.elapsedSeconds else { return }
+        defer { previous = status }
         let spools = run.configuration.labs.prefix(2).compactMap { lab -> String? in
             guard let node = StatusFile.read(NodeStatusFile.self, from: run.nodeStatusPath(lab.name)) else { return nil }
             return "\(lab.name) spool \(node.spoolBatches)"
         }
-        print(StatusLine.format(status) + (spools.isEmpty ? "" : " | " + spools.joined(separator: ", ")))
+        print(DemoStatusLine.format(status, previous: previous) + (spools.isEmpty ? "" : " | " + spools.joined(separator: ", ")))
+    }
+}
+
+/// One progress line of the demo: tag rates per node, heralds and their rate (since `previous`, else since the start), coincidences (a heralded link:
+/// heralds whose readouts both labs recorded), fidelity ± error (≥ for the Z/X bound; per herald type on a
+/// heralded link), clock offset.
+enum DemoStatusLine {
+    static func format(_ status: StatusReport, previous: StatusReport? = nil) -> String {
+        let rates = status.rateHzByNode.sorted { $0.key < $1.key }
+            .map { "\($0.key) \(String(format: "%.0f", $0.value)) tags/s" }.joined(separator: ", ")
+        let since = previous.map { (status.elapsedSeconds - $0.elapsedSeconds, status.heraldSuccesses - $0.heraldSuccesses) }
+            ?? (status.elapsedSeconds, status.heraldSuccesses)
+        let heraldRate = since.0 > 0 ? Double(since.1) / since.0 : 0
+        var fidelity = "fidelity —"
+        if let value = status.fidelity, let error = status.fidelityError {
+            fidelity = String(format: "fidelity %@ %.3f ± %.3f", status.fidelityIsLowerBound == false ? "=" : "≥", value, error)
+            if let byHerald = status.fidelityByHerald, let plus = byHerald["psi_plus"], let minus = byHerald["psi_minus"] {
+                fidelity += String(format: " (ψ⁺ %.3f, ψ⁻ %.3f)", plus, minus)
+            }
+        }
+        let offset = status.clockOffsetPs.map { String(format: "clock offset %.0f ps", $0) } ?? "clock offset —"
+        let correlated = status.fidelityByHerald == nil ? "coincidences" : "heralds with readouts"
+        return String(format: "[%5.1f s] ", status.elapsedSeconds) + "\(rates) | heralds \(status.heraldSuccesses) "
+            + String(format: "(%.0f /s, %lld failed)", heraldRate, status.heralds - status.heraldSuccesses)
+            + " | \(correlated) \(status.coincidences) | \(fidelity) | \(offset)"
+            + (status.malformed + status.gaps + status.duplicates > 0 ? " | malformed \(status.malformed) gaps \(status.gaps) duplicates \(status.duplicates)" : "")
     }
 }
 

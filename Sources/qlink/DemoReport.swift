@@ -11,34 +11,53 @@ import Simulation
 /// coordinator measures.
 struct DemoExpectation {
     let seconds: Double
-    /// Tags per second of each lab's node (lab A also carries the station's stream of a heralded link).
-    let tagRateHzA: Double
-    let tagRateHzB: Double
+    /// Whether the link is heralded (midpoint station) rather than a pair source.
+    let heralded: Bool
+    /// Tags per second of each lab's node (nil where the truth does not give it: a heralded link's station clicks).
+    let tagRateHzA: Double?
+    let tagRateHzB: Double?
     /// Heralds per second (0 for a pair source).
     let heraldRateHz: Double
-    /// True two-lab coincidences per second, all basis combinations.
+    /// Pair source: true two-lab coincidences per second, all basis combinations. Heralded: heralds whose
+    /// readouts both labs recorded (every herald).
     let coincidenceRateHz: Double
-    /// Visibility V of the pairs: the truth of the live Z/X fidelity bound for a Werner state.
-    let visibility: Double
-    /// Fidelity (1 + 3V)/4 of the pairs with the target state.
+    /// Pair source: the visibility V of the pairs, the truth of the live Z/X fidelity bound for a Werner state.
+    /// Heralded: the herald-weighted fidelity of the heralded states (the truth of the live Z/X/Y estimate).
+    let liveFidelity: Double
+    /// Fidelity of the pairs (pair source: (1 + 3V)/4) or of the heralded states with their targets.
     let fidelity: Double
-    /// Lab B's time minus lab A's for the same pair (clock offsets and fibre delays), ps.
+    /// Lab B's time minus lab A's for the same pair or herald (clock offsets, fibre delays, readout delays), ps.
     let clockOffsetBPs: Int64
 
     init(configuration: LinkConfiguration, seed: UInt64, seconds: Double) throws {
         self.seconds = seconds
         let simulation = try ConfiguredSimulation(configuration: configuration, durationPs: Int64(seconds * 1e12), seed: seed)
-        guard case .pairSource(let scenario) = simulation.scenario,
-              let segment = try simulation.makeSimulator().groundTruth().pairSourceSegments?.first else {
-            throw DemoFailure("the demo runs a pair-source link; \(configuration.name) describes another protocol under model:")
+        let truth = try simulation.makeSimulator().groundTruth()
+        func shift(_ role: StreamRole) -> Int64 {
+            truth.streams.first { $0.role == role }.map { $0.delayPs + $0.clock.offsetPs } ?? 0
         }
-        tagRateHzA = segment.singlesRateAHz
-        tagRateHzB = segment.singlesRateBHz
-        heraldRateHz = 0
-        coincidenceRateHz = segment.coincidenceRateHz
-        visibility = segment.visibility
-        fidelity = segment.fidelity
-        clockOffsetBPs = (scenario.labB.clock.offsetPs + scenario.labB.fibreDelayPs) - (scenario.labA.clock.offsetPs + scenario.labA.fibreDelayPs)
+        clockOffsetBPs = shift(.labB) - shift(.labA)
+        if let segment = truth.pairSourceSegments?.first {
+            heralded = false
+            tagRateHzA = segment.singlesRateAHz
+            tagRateHzB = segment.singlesRateBHz
+            heraldRateHz = 0
+            coincidenceRateHz = segment.coincidenceRateHz
+            liveFidelity = segment.visibility
+            fidelity = segment.fidelity
+        } else if let segment = truth.heraldedSegments?.first {
+            heralded = true
+            let successes = segment.psiPlusProbability + segment.psiMinusProbability
+            tagRateHzA = nil
+            tagRateHzB = segment.heraldRateHz
+            heraldRateHz = segment.heraldRateHz
+            coincidenceRateHz = segment.heraldRateHz
+            liveFidelity = successes > 0
+                ? (segment.psiPlusProbability * segment.fidelityPsiPlus + segment.psiMinusProbability * segment.fidelityPsiMinus) / successes : 0
+            fidelity = liveFidelity
+        } else {
+            throw DemoFailure("the simulator has no ground truth for \(configuration.name)")
+        }
     }
 }
 
@@ -47,7 +66,7 @@ struct DemoSummary: Codable {
     struct Row: Codable {
         var quantity: String
         var measured: Double?
-        var expected: Double
+        var expected: Double?
         var unit: String
         /// The planner's prediction for the configuration's `model:`, where it predicts this quantity.
         var planner: Double?
@@ -59,12 +78,15 @@ struct DemoSummary: Codable {
     var coordinator: StatusReport?
     var nodes: [NodeStatusFile]
     var journal: [String: Int]
+    /// The coordinator's monitoring (status server) just before the nodes stopped.
+    var monitoring: DemoMonitoringSnapshot?
 }
 
 /// The end of a demo: the summary on screen, summary.json, SVG plots and report.html in the run folder.
 struct DemoReport {
     let run: DemoRun
     let expected: DemoExpectation
+    let monitoring: DemoMonitoringSnapshot?
 
     func write() throws {
         let coordinatorFile = StatusFile.read(CoordinatorStatusFile.self, from: run.coordinatorStatusPath)
@@ -82,14 +104,26 @@ struct DemoReport {
             rows.append(.init(quantity: "\(labs[0]) tag rate", measured: rate(status?.tagsByNode[labs[0]]), expected: expected.tagRateHzA, unit: "Hz"))
             rows.append(.init(quantity: "\(labs[1]) tag rate", measured: rate(status?.tagsByNode[labs[1]]), expected: expected.tagRateHzB, unit: "Hz"))
         }
-        rows.append(.init(quantity: "herald rate", measured: rate(status?.heralds), expected: expected.heraldRateHz, unit: "Hz"))
         let prediction = run.configuration.model.flatMap { model in
             model.clock.repetitionRateHz.map { LinkProfile(model).evaluate(OperatingPoint(repetitionRateHz: $0, knob: model.protocol.knob)) }
         }
-        rows.append(.init(quantity: "coincidence rate (all bases)", measured: rate(status?.coincidences), expected: expected.coincidenceRateHz, unit: "Hz",
-                          planner: prediction?.pairRateHz))
-        rows.append(.init(quantity: "Z/X fidelity bound (truth: V)", measured: status?.fidelity, expected: expected.visibility, unit: ""))
-        rows.append(.init(quantity: "fidelity (truth: (1+3V)/4)", measured: nil, expected: expected.fidelity, unit: "", planner: prediction?.fidelity))
+        if expected.heralded {
+            rows.append(.init(quantity: "herald rate (ψ⁺ and ψ⁻)", measured: rate(status?.heraldSuccesses), expected: expected.heraldRateHz,
+                              unit: "Hz", planner: prediction?.pairRateHz))
+            rows.append(.init(quantity: "heralds with both readouts", measured: rate(status?.coincidences), expected: expected.coincidenceRateHz,
+                              unit: "Hz"))
+            rows.append(.init(quantity: "fidelity (Z, X, Y per herald)", measured: status?.fidelity, expected: expected.liveFidelity, unit: "",
+                              planner: prediction?.fidelity))
+            for (key, label) in [("psi_plus", "fidelity after ψ⁺ heralds"), ("psi_minus", "fidelity after ψ⁻ heralds")] {
+                rows.append(.init(quantity: label, measured: status?.fidelityByHerald?[key], expected: nil, unit: ""))
+            }
+        } else {
+            rows.append(.init(quantity: "herald rate", measured: rate(status?.heralds), expected: expected.heraldRateHz, unit: "Hz"))
+            rows.append(.init(quantity: "coincidence rate (all bases)", measured: rate(status?.coincidences), expected: expected.coincidenceRateHz,
+                              unit: "Hz", planner: prediction?.pairRateHz))
+            rows.append(.init(quantity: "Z/X fidelity bound (truth: V)", measured: status?.fidelity, expected: expected.liveFidelity, unit: ""))
+            rows.append(.init(quantity: "fidelity (truth: (1+3V)/4)", measured: nil, expected: expected.fidelity, unit: "", planner: prediction?.fidelity))
+        }
         rows.append(.init(quantity: "clock offset of lab B", measured: status?.clockOffsetPs, expected: Double(expected.clockOffsetBPs), unit: "ps"))
 
         let heralds = status?.heralds ?? -1
@@ -100,20 +134,30 @@ struct DemoReport {
             "journal holds every herald": counts["herald"] == Int(heralds),
             "no gaps or malformed messages": (status?.gaps ?? 1) == 0 && (status?.malformed ?? 1) == 0,
         ]
+        if expected.heralded, let prediction, let status {
+            // Measured versus planned: Poisson error of the herald count, standard error of the fidelity.
+            let heralds = Double(status.heraldSuccesses)
+            checks["herald rate within 3 standard errors of the planner"] = heralds > 0
+                && abs(heralds / seconds - prediction.pairRateHz) <= 3 * heralds.squareRoot() / seconds
+            if let fidelity = status.fidelity, let error = status.fidelityError {
+                checks["fidelity within 3 standard errors of the planner"] = abs(fidelity - prediction.fidelity) <= 3 * error
+            }
+        }
         if let fidelity = status?.fidelity, let error = status?.fidelityError {
-            checks["Z/X fidelity bound within 3 standard errors of the truth"] = abs(fidelity - expected.visibility) <= 3 * error + 0.01
+            let name = expected.heralded ? "fidelity within 3 standard errors of the truth" : "Z/X fidelity bound within 3 standard errors of the truth"
+            checks[name] = abs(fidelity - expected.liveFidelity) <= 3 * error + (expected.heralded ? 0 : 0.01)
         }
 
         print("\nSummary (\(String(format: "%.0f", seconds)) s of link time)")
-        if let status { print("  final: " + StatusLine.format(status)) }
+        if let status { print("  final: " + DemoStatusLine.format(status)) }
         func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
         print("  " + column("quantity", 32) + column("measured", 16) + column("simulation truth", 18) + "planner (model:)")
         for row in rows {
             let measured = row.measured.map { Self.format($0, unit: row.unit) } ?? "—"
-            print("  " + column(row.quantity, 32) + column(measured, 16) + column(Self.format(row.expected, unit: row.unit), 18)
+            print("  " + column(row.quantity, 32) + column(measured, 16) + column(row.expected.map { Self.format($0, unit: row.unit) } ?? "—", 18)
                   + (row.planner.map { Self.format($0, unit: row.unit) } ?? "—"))
         }
-        if prediction != nil {
+        if prediction != nil && !expected.heralded {
             print("  (the planner predicts the pairs' fidelity; the live Z/X estimate is a lower bound on it)")
         }
         if let status, let error = status.fidelityError, let fidelity = status.fidelity {
@@ -124,10 +168,20 @@ struct DemoReport {
                   + "dropped \(node.droppedBatches), heralds received \(node.heraldsReceived) (last #\(node.lastHeraldSequence), re-requested \(node.heraldsRequested))")
         }
         print("  journal: \(counts["batch"] ?? 0) batches, \(counts["herald"] ?? 0) heralds, \(counts["result"] ?? 0) status records")
+        if let monitoring {
+            let alerts = monitoring.alerts.isEmpty ? "no active alerts"
+                : monitoring.alerts.map { "\($0.severity.rawValue) \($0.rule.rawValue) (\($0.subject)): \($0.message)" }.joined(separator: "; ")
+            let certificates = monitoring.certificateDaysLeft.sorted { $0.key < $1.key }
+                .map { "\($0.key) \(String(format: "%.0f", $0.value)) d" }.joined(separator: ", ")
+            print("  monitoring (\(monitoring.url)): link \(monitoring.state), \(alerts); \(monitoring.metricSamples) metric samples; "
+                  + "certificates valid for \(certificates.isEmpty ? "—" : certificates)")
+        } else {
+            print("  monitoring: the status server did not answer")
+        }
         for (name, passed) in checks.sorted(by: { $0.key < $1.key }) { print("  [\(passed ? "ok" : "FAILED")] \(name)") }
 
         let summary = DemoSummary(runDirectory: run.directory, linkSeconds: seconds, rows: rows, checks: checks,
-                                  coordinator: status, nodes: nodes, journal: counts)
+                                  coordinator: status, nodes: nodes, journal: counts, monitoring: monitoring)
         try StatusFile.write(summary, to: run.directory + "/summary.json")
         let plots = try DemoPlots(journal: journal, expected: expected).render()
         for (name, svg) in plots { try svg.write(toFile: run.directory + "/\(name).svg", atomically: true, encoding: .utf8) }
@@ -150,7 +204,7 @@ struct DemoReport {
         var rows = ""
         for row in summary.rows {
             rows += "<tr><td>\(escape(row.quantity))</td><td>\(row.measured.map { Self.format($0, unit: row.unit) } ?? "—")</td>"
-                + "<td>\(Self.format(row.expected, unit: row.unit))</td><td>\(row.planner.map { Self.format($0, unit: row.unit) } ?? "—")</td></tr>\n"
+                + "<td>\(row.expected.map { Self.format($0, unit: row.unit) } ?? "—")</td><td>\(row.planner.map { Self.format($0, unit: row.unit) } ?? "—")</td></tr>\n"
         }
         var checks = ""
         for (name, passed) in summary.checks.sorted(by: { $0.key < $1.key }) {
@@ -172,6 +226,10 @@ struct DemoReport {
         <h2>Measured and expected</h2>
         <table><tr><th>quantity</th><th>measured</th><th>simulation truth</th><th>planner (model:)</th></tr>
         \(rows)</table>
+        <h2>Monitoring</h2>
+        <p>\(monitoring.map { m in "Status server \(escape(m.url)): link \(escape(m.state)), "
+            + (m.alerts.isEmpty ? "no active alerts" : m.alerts.map { escape("\($0.severity.rawValue) \($0.rule.rawValue) (\($0.subject)): \($0.message)") }.joined(separator: "; "))
+            + ", \(m.metricSamples) metric samples." } ?? "The status server did not answer.")</p>
         <h2>Checks</h2><ul>
         \(checks)</ul>
         <h2>Nodes</h2>
@@ -212,13 +270,13 @@ struct DemoPlots {
         let fidelity = statuses.compactMap { s in s.fidelity.map { (x: s.elapsedSeconds, y: $0) } }
         let upper = statuses.compactMap { s in s.fidelity.flatMap { f in s.fidelityError.map { (x: s.elapsedSeconds, y: f + $0) } } }
         let lower = statuses.compactMap { s in s.fidelity.flatMap { f in s.fidelityError.map { (x: s.elapsedSeconds, y: f - $0) } } }
-        let truth = fidelity.isEmpty ? [] : [(x: fidelity[0].x, y: expected.visibility), (x: fidelity[fidelity.count - 1].x, y: expected.visibility)]
+        let truth = fidelity.isEmpty ? [] : [(x: fidelity[0].x, y: expected.liveFidelity), (x: fidelity[fidelity.count - 1].x, y: expected.liveFidelity)]
         let offsetError = statuses.compactMap { s in s.clockOffsetPs.map { (x: s.elapsedSeconds, y: $0 - Double(expected.clockOffsetBPs)) } }
         return [
             ("rates", SVGPlot(title: "Tag rate per node (coordinator's view)", xLabel: "run time (s)", yLabel: "tags/s", series: rateSeries).render()),
             ("heralds", SVGPlot(title: "Heralds per second", xLabel: "run time (s)", yLabel: "heralds/s",
                                 series: [.init(name: "heralds", points: heraldPoints, colour: palette[0])]).render()),
-            ("fidelity", SVGPlot(title: "Fidelity lower bound (Z, X) ± standard error", xLabel: "run time (s)", yLabel: "fidelity",
+            ("fidelity", SVGPlot(title: expected.heralded ? "Fidelity of the heralded states (Z, X, Y) ± standard error" : "Fidelity lower bound (Z, X) ± standard error", xLabel: "run time (s)", yLabel: "fidelity",
                                  series: [.init(name: "measured", points: fidelity, colour: palette[0]),
                                           .init(name: "+1 s.e.", points: upper, colour: palette[5]),
                                           .init(name: "−1 s.e.", points: lower, colour: palette[5]),

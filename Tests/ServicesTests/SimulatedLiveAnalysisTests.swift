@@ -7,12 +7,12 @@ import Simulation
 import Testing
 import TimeTags
 
-/// The coordinator's live analysis fed by the link simulator from `configs/demo.yaml`: two detectors per lab
+/// The coordinator's live analysis fed by the link simulator from `configs/demo-pair-source.yaml`: two detectors per lab
 /// whose basis switches at random, announced by markers that travel with the tag batches.
 @Suite("Live analysis of the simulated demo link")
 struct SimulatedLiveAnalysisTests {
     static let demoPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("configs/demo.yaml").path
+        .deletingLastPathComponent().appendingPathComponent("configs/demo-pair-source.yaml").path
 
     @Test func layoutFollowsTheSimulatedBasisMarkers() throws {
         let configuration = try LinkConfiguration.load(from: Self.demoPath)

@@ -1,0 +1,95 @@
+import Foundation
+import Journal
+import LinkModel
+import Logging
+import Monitoring
+import Planner
+import Protocol
+import ServiceLifecycle
+import Services
+
+/// Watches a running coordinator: once a second it turns the status into an observation for the
+/// ``LinkMonitor`` (metrics, alert rules, log, journal, webhook), counts refusals and gaps into the metrics,
+/// and every `retuneIntervalSeconds` asks the planner; with auto-tune a change is sent to the nodes as the
+/// set-repetition-rate message and journaled.
+public struct CoordinatorMonitoringService: Service {
+    /// The coordinator watched.
+    public let coordinator: CoordinatorService
+    /// Metrics, alert rules, status server source.
+    public let monitor: LinkMonitor
+    /// Where configuration changes of re-tuning are journaled.
+    public let journal: CoordinatorJournal?
+    /// The link: labs, nodes, certificates, monitoring settings, model for re-tuning.
+    public let link: LinkConfiguration
+    /// Seconds between re-tuning runs of the planner.
+    public let retuneIntervalSeconds: Double
+    /// Seconds between observations (once a second in a running coordinator).
+    public var observationIntervalSeconds = 1.0
+    /// Where re-tuning and unreadable certificates are logged.
+    public let logger: Logger
+
+    /// Watches `coordinator` for `monitor`, re-tuning every `retuneIntervalSeconds`.
+    public init(coordinator: CoordinatorService, monitor: LinkMonitor, journal: CoordinatorJournal?, link: LinkConfiguration,
+                retuneIntervalSeconds: Double = 60, logger: Logger) {
+        self.coordinator = coordinator
+        self.monitor = monitor
+        self.journal = journal
+        self.link = link
+        self.retuneIntervalSeconds = retuneIntervalSeconds
+        self.logger = logger
+    }
+
+    /// Observes once per `observationIntervalSeconds` until cancelled or shut down, then marks the monitor stopped.
+    public func run() async throws {
+        var observer = StatusObserver(link: link, windowSeconds: link.monitoring?.windowSeconds ?? 10)
+        var seen: Double?
+        var previous = (gaps: Int64(0), malformed: Int64(0), unauthenticated: Int64(0), refused: 0)
+        var lastRetune = 0.0
+        var certificates = CertificateLifetimes.daysLeft(link)
+        for path in certificates.unreadable {
+            logger.warning("monitoring.certificate.unreadable", metadata: ["certificate.path": "\(path)"])
+        }
+        var certificatesReadAt = Date()
+        while !(Task.isCancelled || Task.isShuttingDownGracefully) {
+            try? await Task.sleep(for: .seconds(observationIntervalSeconds))
+            let state = coordinator.monitor.current
+            guard let status = state.status, status.elapsedSeconds != seen else { continue }
+            seen = status.elapsedSeconds
+            let metrics = monitor.metrics
+            if status.gaps > previous.gaps { metrics.recordSequenceGap(node: "any", count: status.gaps - previous.gaps) }
+            for _ in 0..<max(0, Int(status.malformed - previous.malformed)) { metrics.recordRejectedConnection(reason: "malformed") }
+            for _ in 0..<max(0, Int(status.unauthenticated - previous.unauthenticated)) { metrics.recordRejectedConnection(reason: "unauthenticated") }
+            for _ in 0..<max(0, state.refusedHandshakes - previous.refused) { metrics.recordRejectedConnection(reason: "handshake_refused") }
+            previous = (status.gaps, status.malformed, status.unauthenticated, state.refusedHandshakes)
+            let measured = coordinator.monitor.takeMeasurements()
+            for ns in measured.batchAckNs { metrics.recordBatchLatency(nanoseconds: ns) }
+            for ns in measured.heraldDecisionNs { metrics.recordHeraldLatency(nanoseconds: ns) }
+            metrics.setQueueDepth(queue: "coordinator_round", depth: measured.largestRound)
+            if Date().timeIntervalSince(certificatesReadAt) > 3_600 {
+                certificates = CertificateLifetimes.daysLeft(link)
+                certificatesReadAt = Date()
+            }
+            var observation = observer.observation(from: status)
+            observation.certificateDaysLeft = certificates.days.mapValues { $0 - Date().timeIntervalSince(certificatesReadAt) / 86_400 }
+            await monitor.observe(observation)
+            await monitor.setNodes(link.labs.map { lab in
+                NodeStatus(name: lab.node, lab: lab.name, connected: observation.nodeLastSeenPs[lab.node].map { observation.timePs - $0 < 5_000_000_000_000 } ?? false,
+                           lastSeenPs: observation.nodeLastSeenPs[lab.node])
+            })
+            if status.elapsedSeconds - lastRetune >= retuneIntervalSeconds, let model = link.model, let tuning = await monitor.currentStatus().tuning,
+               let rate = tuning.repetitionRateHz, let clicks = observation.heraldRateHz, clicks.value > 0 {
+                lastRetune = status.elapsedSeconds
+                // Heralds are single station clicks; at low click probability per attempt they are the click rate.
+                let measurement = RetuneMeasurement(repetitionRateHz: rate, knob: tuning.knob ?? model.protocol.knob,
+                                                    windowSeconds: link.monitoring?.windowSeconds ?? 10, stationClickRateHz: clicks.value)
+                if case .change(let point, let reason) = await monitor.retune(measurement, atPs: observation.timePs) {
+                    coordinator.requestRepetitionRate(point.repetitionRateHz)
+                    try? journal?.recordConfigurationChange(key: "repetition_rate_hz", value: "\(point.repetitionRateHz)")
+                    logger.notice("retune.change", metadata: ["retune.rate_hz": "\(point.repetitionRateHz)", "retune.reason": "\(reason)"])
+                    await monitor.applied(point)
+                }
+            }
+        }
+        await monitor.markStopped()
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import LinkModel
+import Monitoring
+import OpenSSLKit
+import Protocol
+
+/// Turns the coordinator's successive status reports into monitoring observations: rates over the window
+/// from the cumulative counters, fidelity, clock, and when each node was last heard from.
+public struct StatusObserver: Sendable {
+    private var rates: CumulativeRates
+    private var lastSeenPs: [String: Int64] = [:]
+    private var previousTags: [String: Int64] = [:]
+    private var previousHeralds: Int64 = 0
+    private var previousSuccesses: Int64 = 0
+    private let labByNode: [String: String]
+    private let windowPs: Int64
+    /// When each channel's tags were first counted: its rate is reported once a whole window has passed since.
+    private var channelFirstSeenPs: [String: Int64] = [:]
+
+    /// An observer for `link` over windows of `windowSeconds`.
+    public init(link: LinkConfiguration, windowSeconds: Double) {
+        windowPs = Int64(windowSeconds * 1e12)
+        rates = CumulativeRates(windowPs: windowPs)
+        labByNode = Dictionary(link.labs.map { ($0.node, $0.name) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The observation for `status` (time on the coordinator's run clock).
+    public mutating func observation(from status: StatusReport) -> LinkObservation {
+        let now = Int64(status.elapsedSeconds * 1e12)
+        var observation = LinkObservation(timePs: now)
+        for (node, tags) in status.tagsByNode {
+            rates.record("tags " + node, tags, atPs: now)
+            if tags > (previousTags[node] ?? -1) { lastSeenPs[node] = now }
+            previousTags[node] = tags
+            if let rate = rates.rateHz("tags " + node) { observation.armRatesHz[labByNode[node] ?? node] = rate.value }
+        }
+        for (channel, tags) in status.tagsByChannel ?? [:] {
+            guard let number = Int32(channel) else { continue }
+            rates.record("channel " + channel, tags, atPs: now)
+            let first = channelFirstSeenPs[channel] ?? now
+            channelFirstSeenPs[channel] = first
+            // A channel's first batches arrive in bursts: its rate (and the baseline the rules learn from it)
+            // counts once the window is full.
+            if now - first >= windowPs, let rate = rates.rateHz("channel " + channel) { observation.channelRatesHz[number] = rate.value }
+        }
+        rates.record("coincidences", status.coincidences, atPs: now)
+        rates.record("heralds", status.heraldSuccesses, atPs: now)
+        observation.coincidenceRateHz = rates.rateHz("coincidences")
+        if let accidentals = status.accidentals, accidentals.isFinite, accidentals >= 0 {
+            rates.record("accidentals", Int64(accidentals.rounded()), atPs: now)
+            observation.accidentalRateHz = rates.rateHz("accidentals")
+            if let coincidences = observation.coincidenceRateHz, let accidental = observation.accidentalRateHz,
+               accidental.value > 0, coincidences.value > 0 {
+                let car = coincidences.value / accidental.value
+                let relative = (pow(coincidences.standardError / coincidences.value, 2) + pow(accidental.standardError / accidental.value, 2)).squareRoot()
+                observation.car = Measured(car, standardError: car * relative)
+            }
+        }
+        observation.clockResidualPs = status.clockResidualPs
+        observation.heraldRateHz = rates.rateHz("heralds")
+        let successes = status.heraldSuccesses - previousSuccesses
+        let failures = (status.heralds - previousHeralds) - successes
+        if successes > 0 { observation.heraldOutcomes["success"] = successes }
+        if failures > 0 { observation.heraldOutcomes["fail"] = failures }
+        previousHeralds = status.heralds
+        previousSuccesses = status.heraldSuccesses
+        if let fidelity = status.fidelity { observation.fidelity = Measured(fidelity, standardError: status.fidelityError ?? 0) }
+        observation.clockOffsetPs = status.clockOffsetPs
+        observation.clockDriftPpm = status.clockDriftPpm
+        observation.nodeLastSeenPs = lastSeenPs
+        return observation
+    }
+}
+
+/// Days until each certificate of the link expires (the coordinator's and every lab node's, by name), read
+/// from the configured PEM files; a file that cannot be read is left out (and logged by the caller).
+public enum CertificateLifetimes {
+    /// Days left per certificate name at `now`, and the paths that could not be read.
+    public static func daysLeft(_ link: LinkConfiguration, now: Date = Date()) -> (days: [String: Double], unreadable: [String]) {
+        var days: [String: Double] = [:], unreadable: [String] = []
+        let files = [(link.coordinator.name, link.coordinator.certificate)] + link.labs.map { ($0.node, $0.certificate) }
+        for (name, path) in files {
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8),
+                  let certificate = try? X509Certificate(pem: pem, context: path), let notAfter = certificate.notAfter else {
+                unreadable.append(path)
+                continue
+            }
+            days[name] = notAfter.timeIntervalSince(now) / 86_400
+        }
+        return (days, unreadable)
+    }
+}

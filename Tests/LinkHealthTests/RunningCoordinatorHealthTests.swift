@@ -1,0 +1,176 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Journal
+import LinkHealth
+import LinkModel
+import Logging
+import Messaging
+import Monitoring
+import Protocol
+import Services
+import Simulation
+import Testing
+
+/// Waits until `condition` holds; `seconds` only guards against a hang, so it is generous.
+func eventually(_ seconds: Double = 60, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}
+
+var quietLogger: Logger {
+    var logger = Logger(label: "qlink.test")
+    logger.logLevel = .critical
+    return logger
+}
+
+/// The body of `GET url`, or nil when nothing answers.
+func httpBody(_ url: String) async -> Data? {
+    guard let url = URL(string: url), let (data, _) = try? await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 2)) else { return nil }
+    return data
+}
+
+/// A link folder with the pair-source demo link (here at a tenth of its pair rate, 20 k pairs/s, in small chunks), a lab CA whose certificates are valid for `certificateDays`,
+/// and extra configuration appended (faults under `simulation:`, a `monitoring:` section).
+struct HealthLink {
+    let directory: String
+    let configuration: LinkConfiguration
+    let certificates: RunCertificates
+
+    init(appending extra: String, certificateDays: Int) throws {
+        directory = NSTemporaryDirectory() + "qlink-health-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("configs/demo-pair-source.yaml"), encoding: .utf8)
+        try (text + extra).write(toFile: directory + "/link.yaml", atomically: true, encoding: .utf8)
+        certificates = try RunCertificates.create(directory: directory + "/pki", nodes: ["alice-node", "bob-node"], days: certificateDays)
+        configuration = try LinkConfiguration.load(from: directory + "/link.yaml")
+    }
+}
+
+@Suite("Health of a running coordinator fed by simulated nodes", .serialized)
+struct RunningCoordinatorHealthTests {
+    /// Lab B's detector 0 (channel 11) goes dark 5 s into the run (late enough for a loaded machine to have learned its baseline rate): the coordinator's per-channel rates drop and
+    /// its /status shows the dead-detector alert (`channel_rate_drop` on channel 11) critical; /metrics shows
+    /// the certificates' days left.
+    @Test func deadDetectorRaisesItsAlertAndCertificateLifetimesAreExported() async throws {
+        let link = try HealthLink(appending: """
+              repetition_rate_hz: 1_000_000
+              chunk_tags: 4_096
+              faults:
+                - { at_ps: 5_000_000_000_000, kind: detector_dark, stream: bob, detector: 0 }
+            monitoring:
+              window_s: 1
+              alerts:
+                channel_rate_drop_db: { warning: 3, critical: 10, for_s: 1 }
+                baseline_s: 1
+              planned: { enabled: false }
+
+            """, certificateDays: 20)
+        defer { try? FileManager.default.removeItem(atPath: link.directory) }
+        let configuration = link.configuration
+        let context = ZMQContext()
+        let server = try link.certificates.serverTransport(context: context, logger: quietLogger)
+        defer { server.zap.stop() }
+
+        var settings = ConfigurationMapping.coordinator(configuration, heralds: nil)
+        settings.controlEndpoint = "tcp://127.0.0.1:0"
+        settings.publishEndpoint = "tcp://127.0.0.1:0"
+        settings.journalPath = link.directory + "/journal.sqlite"
+        settings.statusIntervalMs = 100
+        let coordinator = CoordinatorService(settings: settings, transport: server, logger: quietLogger)
+        let coordinatorTask = Task { try await coordinator.run() }
+        #expect(await eventually { coordinator.monitor.current.controlEndpoint != nil && coordinator.monitor.current.publishEndpoint != nil })
+        let control = try #require(coordinator.monitor.current.controlEndpoint), publish = try #require(coordinator.monitor.current.publishEndpoint)
+
+        let journal = try CoordinatorJournal(path: settings.journalPath)
+        let monitor = try LinkMonitor(link: configuration, role: "coordinator", history: JournalAlertHistory(journal: journal), logger: quietLogger)
+        var watcher = CoordinatorMonitoringService(coordinator: coordinator, monitor: monitor, journal: journal, link: configuration, logger: quietLogger)
+        watcher.observationIntervalSeconds = 0.2
+        let watcherTask = Task { [watcher] in try await watcher.run() }
+        let port = PortBox()
+        let statusServer = StatusServer(host: "127.0.0.1", port: 0, source: monitor, logger: quietLogger)
+        let serverTask = Task { try await statusServer.run { await port.set($0) } }
+        #expect(await eventually { await port.value != nil })
+        let base = "http://127.0.0.1:\(try #require(await port.value))"
+
+        // Both nodes stream 9 s of the simulated link at wall-clock pace.
+        let simulation = try ConfiguredSimulation(configuration: configuration, durationPs: 9_000_000_000_000, seed: 3)
+        let nodes = try [("alice", StreamRole.labA), ("bob", .labB)].map { lab, role in
+            NodeService(settings: NodeSettings(node: "\(lab)-node", lab: lab, controlEndpoint: control, publishEndpoint: publish,
+                                               spoolPath: link.directory + "/\(lab)-spool.sqlite",
+                                               source: .simulation(simulation, role: role, withStation: false, realTime: true)),
+                        transport: try link.certificates.clientTransport(node: "\(lab)-node", context: context), logger: quietLogger)
+        }
+        let started = Date()
+        let nodeTasks = nodes.map { node in Task { try await node.run() } }
+        // The nodes' simulated clocks start with them; batches made before a node is connected arrive in one
+        // burst. On a heavily loaded machine that burst can reach past the detector's failure, and then the
+        // coordinator never sees the channel's healthy rate to learn a baseline from.
+        _ = await eventually { nodes.allSatisfy { $0.monitor.current.connected } }
+        let connectSeconds = Date().timeIntervalSince(started)
+        defer {
+            for task in nodeTasks + [coordinatorTask, watcherTask, serverTask] { task.cancel() }
+        }
+
+        // The coordinator's status counts tags per channel.
+        #expect(await eventually { (coordinator.monitor.current.status?.tagsByChannel?["12"] ?? 0) > 0 })
+        var dead: AlertState?
+        var healthy: [String] = []
+        let raised = await eventually(30) {
+            guard let data = await httpBody(base + "/status"), let status = try? StatusCoding.decoder().decode(LinkStatus.self, from: data) else { return false }
+            dead = status.alerts.first { $0.rule == .channelRateDrop && $0.subject == "channel 11" }
+            healthy = status.alerts.filter { $0.rule == .channelRateDrop && $0.subject != "channel 11" }.map(\.subject)
+            return dead?.severity == .critical
+        }
+        let last = await monitor.currentStatus()
+        let detail = "no critical channel_rate_drop alert on channel 11 in /status (nodes connected after \(connectSeconds) s): "
+            + "\(String(describing: dead)); alerts \(last.alerts.map { "\($0.rule) \($0.subject) \($0.severity)" }); "
+            + "channel rates \(String(describing: last.observation?.channelRatesHz))"
+        if connectSeconds < 2 {
+            #expect(raised, "\(detail)")
+            #expect(healthy.isEmpty, "alerts on live channels: \(healthy)")
+        } else {
+            withKnownIssue("the nodes took \(connectSeconds) s to connect: their backlog reached past the failure", isIntermittent: true) {
+                #expect(raised, "\(detail)")
+            }
+        }
+
+        let metrics = String(decoding: await httpBody(base + "/metrics") ?? Data(), as: UTF8.self)
+        for name in ["coordinator", "alice-node", "bob-node"] {
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("qlink_certificate_days_left{") && $0.contains("\"\(name)\"") }
+            let days = line.flatMap { Double($0.split(separator: " ").last ?? "") }
+            #expect(days.map { $0 > 19.9 && $0 <= 20 } == true, "certificate \(name): \(String(describing: line))")
+        }
+        #expect(metrics.contains("qlink_singles_rate_hertz{"), "per-channel singles rates in /metrics")
+        // Accidentals and CAR from the live analysis; the coordinator's own latencies and its receive backlog.
+        #expect(await eventually(30) { String(decoding: await httpBody(base + "/metrics") ?? Data(), as: UTF8.self).contains("qlink_coincidences_to_accidentals_ratio ") },
+                "CAR in /metrics")
+        let batchCount = metrics.split(separator: "\n").first { $0.hasPrefix("qlink_batch_latency_seconds_count") }
+        #expect(batchCount.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 > 0 } == true, "\(String(describing: batchCount))")
+        #expect(metrics.contains("qlink_queue_depth{queue=\"coordinator_round\"}"))
+        // Twenty days left is below the default warning level (30 days).
+        let status = await monitor.currentStatus()
+        #expect(status.alerts.contains { $0.rule == .certificateExpiry && $0.subject == "coordinator" && $0.severity == .warning })
+
+        for task in nodeTasks { task.cancel() }
+        for task in nodeTasks { try await task.value }
+        watcherTask.cancel()
+        try await watcherTask.value
+        serverTask.cancel()
+        _ = try? await serverTask.value
+        coordinatorTask.cancel()
+        try await coordinatorTask.value
+    }
+}
+
+/// The status server's bound port, set from its listening callback.
+actor PortBox {
+    private(set) var value: Int?
+    func set(_ port: Int) { value = port }
+}
