@@ -18,7 +18,7 @@
 /// | 44 | 4 | reserved (0) |
 public struct MessageHeader: Sendable, Equatable {
     /// The protocol's major version. A receiver rejects any other major version.
-    public static let currentVersion: UInt8 = 1
+    public static let currentVersion: UInt8 = 2
     /// The size of the header this version writes.
     public static let size = 48
     /// The magic bytes "QL".

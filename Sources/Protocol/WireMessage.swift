@@ -3,9 +3,9 @@ import TimeTags
 
 /// A decoded QLink message: the header plus its typed body.
 ///
-/// On the wire every message is exactly two frames, the header (``MessageHeader``) and the payload
-/// (possibly empty). A ROUTER adds the peer's routing id in front; a PUB message adds a topic frame
-/// (``WireMessage/topic``) in front.
+/// Between a node and the coordinator (DEALER ↔ ROUTER) every message is exactly two frames, the header
+/// (``MessageHeader``) and the payload (possibly empty); a ROUTER adds the peer's routing id in front. A
+/// broadcast (PUB) is one frame: topic, header and payload back to back (``broadcastFrame()``).
 public struct WireMessage: Sendable, Equatable {
     /// The typed body of a message.
     public enum Body: Sendable, Equatable {
@@ -54,8 +54,56 @@ public struct WireMessage: Sendable, Equatable {
         self.body = body
     }
 
-    /// The PUB topic frame for broadcasts: `herald` or `status`.
+    /// The PUB topic for broadcasts: `herald` or `status` (both ``broadcastTopicLength`` bytes), the first
+    /// bytes of the broadcast frame, so a subscriber filters on them.
     public static func topic(for type: MessageType) -> [UInt8] { Array(type.description.utf8) }
+
+    /// The length of a broadcast topic in bytes.
+    public static let broadcastTopicLength = 6
+
+    /// The one frame a PUB sends: topic, header and payload back to back.
+    ///
+    /// Broadcasts are single frames because libzmq 4.3 can abort a SUB socket (`!_more` in `fq.cpp`) when
+    /// its publisher vanishes between the frames of a multipart message; a single frame has no such
+    /// in-between.
+    public func broadcastFrame() -> [UInt8] {
+        let (header, payload) = encoded()
+        var frame = Self.topic(for: body.type)
+        frame.reserveCapacity(frame.count + header.count + payload.count)
+        frame += header
+        frame += payload
+        return frame
+    }
+
+    /// Decodes a broadcast frame (topic, header, payload; any alignment).
+    /// - Throws: ``ProtocolError``: `.badHeader` for a short frame or a topic that does not name the
+    ///   message's type, and every error of ``decode(header:payload:maxPayloadBytes:)``.
+    public static func decodeBroadcast(_ frame: UnsafeRawBufferPointer, maxPayloadBytes: Int = 64 << 20) throws(ProtocolError) -> WireMessage {
+        let topicLength = broadcastTopicLength
+        guard frame.count >= topicLength + MessageHeader.size else {
+            throw ProtocolError(.badHeader, "broadcast frame has \(frame.count) bytes, needs at least \(topicLength + MessageHeader.size)")
+        }
+        let rest = UnsafeRawBufferPointer(rebasing: frame[topicLength...])
+        let header = try MessageHeader.decode(rest)
+        guard frame.prefix(topicLength).elementsEqual(topic(for: header.type)) else {
+            throw ProtocolError(.badHeader, "broadcast topic does not name its message type \(header.type)")
+        }
+        // The header's own length field (at least 48 bytes; later minor versions may append fields).
+        let headerLength = Int(rest[4]) | Int(rest[5]) << 8
+        return try decode(header: UnsafeRawBufferPointer(rebasing: rest[..<headerLength]),
+                          payload: UnsafeRawBufferPointer(rebasing: rest[headerLength...]), maxPayloadBytes: maxPayloadBytes)
+    }
+
+    /// Decodes a broadcast frame held in a byte array (convenience for tests).
+    public static func decodeBroadcast(_ frame: [UInt8], maxPayloadBytes: Int = 64 << 20) throws(ProtocolError) -> WireMessage {
+        do {
+            return try frame.withUnsafeBytes { try decodeBroadcast($0, maxPayloadBytes: maxPayloadBytes) }
+        } catch let error as ProtocolError {
+            throw error
+        } catch {
+            throw ProtocolError(.badPayload, "\(error)")
+        }
+    }
 
     /// The two frames: header and payload. The header carries the payload's length and CRC32C.
     public func encoded() -> (header: [UInt8], payload: [UInt8]) {

@@ -120,8 +120,7 @@ public final class CoordinatorService: Service, Sendable {
                     // A peer that vanished is not an error for the coordinator; dropped replies are resent by protocol.
                     _ = try router.send(Message([peer] + FrameCodec.frames(message)), options: .dontWait)
                 case .broadcast(let message):
-                    let topic = Frame(WireMessage.topic(for: message.header.type))
-                    _ = try publisher.send(Message([topic] + FrameCodec.frames(message)), options: .dontWait)
+                    _ = try publisher.send(Message([Frame(message.broadcastFrame())]), options: .dontWait)
                 }
             }
         }

@@ -19,6 +19,17 @@ enum FrameCodec {
         }
     }
 
+    /// Decodes a broadcast's single frame (topic, header, payload) without copying it first.
+    static func decodeBroadcast(_ frame: Frame, maxPayloadBytes: Int) -> Result<WireMessage, ProtocolError> {
+        do {
+            return .success(try frame.withUnsafeBytes { try WireMessage.decodeBroadcast($0, maxPayloadBytes: maxPayloadBytes) })
+        } catch let error as ProtocolError {
+            return .failure(error)
+        } catch {
+            return .failure(ProtocolError(.badPayload, "\(error)"))
+        }
+    }
+
     /// Reads only the header frame.
     static func header(_ frame: Frame) -> MessageHeader? {
         try? frame.withUnsafeBytes { try MessageHeader.decode($0) }

@@ -150,13 +150,15 @@ final class NodeSession {
     }
 
     private func handle(_ message: Message, fromBroadcast: Bool) throws {
-        let frames = fromBroadcast ? Array(message.frames.dropFirst()) : message.frames
-        guard frames.count == 2 else {
+        guard message.count == (fromBroadcast ? 1 : 2) else {
             monitor.update { $0.rejected.count(ProtocolError(.frameCount, "\(message.count) frames")) }
             return
         }
+        let frames = message.frames
         let decoded: WireMessage
-        switch FrameCodec.decode(header: frames[0], payload: frames[1], maxPayloadBytes: 64 << 20) {
+        let result = fromBroadcast ? FrameCodec.decodeBroadcast(frames[0], maxPayloadBytes: 64 << 20)
+            : FrameCodec.decode(header: frames[0], payload: frames[1], maxPayloadBytes: 64 << 20)
+        switch result {
         case .success(let value): decoded = value
         case .failure(let error):
             logger.warning("node.message.rejected", metadata: ["qlink.kind": "\(error.kind.rawValue)", "qlink.detail": "\(error.detail)"])
@@ -219,8 +221,10 @@ final class NodeSession {
                 }
                 try send(.heraldRequest(HeraldRequest(first: first, last: last)))
             }
-            // Count each herald once: new ones, and re-sent ones that fill a gap; others are repeats.
-            let isNew = herald.sequence > lastHeraldSequence || missingHeralds.remove(herald.sequence) != nil
+            // Count each herald once: new ones, and re-sent ones that fill a gap; others are repeats. A herald
+            // may have been asked for before it arrived (a status announced it first): it is no longer missing.
+            let wasMissing = missingHeralds.remove(herald.sequence) != nil
+            let isNew = herald.sequence > lastHeraldSequence || wasMissing
             lastHeraldSequence = max(lastHeraldSequence, herald.sequence)
             let last = lastHeraldSequence
             monitor.update {

@@ -40,7 +40,7 @@ struct WireMessageTests {
                                   body: .tagBatch(TagBatch(timesPs: [1], channels: [2])))
         message.header.flags = 0
         let (header, payload) = message.encoded()
-        #expect(Array(header[0..<6]) == [0x51, 0x4C, 1, 3, 48, 0])
+        #expect(Array(header[0..<6]) == [0x51, 0x4C, 2, 3, 48, 0])
         #expect(Array(header[8..<16]) == [8, 7, 6, 5, 4, 3, 2, 1])
         #expect(Array(header[16..<24]) == [0x18, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11])
         #expect(Array(header[24..<32]) == [0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
@@ -73,7 +73,7 @@ struct WireMessageTests {
         #expect(kind(Array(header.prefix(20)), payload) == .badHeader)
         var badMagic = header; badMagic[0] = 0x58
         #expect(kind(badMagic, payload) == .badHeader)
-        var otherVersion = header; otherVersion[2] = 2
+        var otherVersion = header; otherVersion[2] = MessageHeader.currentVersion + 1
         #expect(kind(otherVersion, payload) == .versionMismatch)
         var unknownType = header; unknownType[3] = 200
         #expect(kind(unknownType, payload) == .unknownType)
@@ -133,5 +133,30 @@ struct SequenceTrackerTests {
         #expect(tracker.missingCount == 4)
         #expect(tracker.duplicateCount == 1)
         #expect(tracker.restartCount == 1)
+    }
+
+    @Test func broadcastsAreOneFrameWithTheirTopicFirst() throws {
+        let herald = WireMessage(sessionId: 9, sequence: 31, eventTimePs: 77,
+                                 body: .herald(Herald(sequence: 31, attemptId: 5, outcome: .psiPlus, timePs: 77, detectionPs: 12)))
+        let frame = herald.broadcastFrame()
+        #expect(Array(frame.prefix(WireMessage.broadcastTopicLength)) == Array("herald".utf8))
+        let decoded = try WireMessage.decodeBroadcast(frame)
+        #expect(decoded.body == herald.body)
+        #expect(decoded.header.sequence == 31)
+        let status = WireMessage(sessionId: 9, sequence: 0, body: .status({ var s = StatusReport(runId: 2); s.heralds = 31; return s }()))
+        let statusFrame = status.broadcastFrame()
+        #expect(Array(statusFrame.prefix(6)) == Array("status".utf8))
+        #expect(try WireMessage.decodeBroadcast(statusFrame).body == status.body)
+
+        func kind(_ bytes: [UInt8]) -> ProtocolError.Kind? {
+            do { _ = try WireMessage.decodeBroadcast(bytes); return nil } catch { return error.kind }
+        }
+        // A topic that names another type, a truncated frame, a flipped payload bit.
+        #expect(kind(Array("status".utf8) + Array(frame.dropFirst(6))) == .badHeader)
+        #expect(kind(Array(frame.prefix(40))) == .badHeader)
+        #expect(kind(Array(frame.dropLast())) == .badLength)
+        var flipped = frame
+        flipped[flipped.count - 1] ^= 1
+        #expect(kind(flipped) == .checksumMismatch)
     }
 }

@@ -114,7 +114,7 @@ struct FaultTests {
         #expect(ProtocolError.kind(forCode: badHeader.code) == .badHeader)
         // Another major protocol version is refused.
         var (futureHeader, futurePayload) = WireMessage(sessionId: 5, sequence: 0, body: .hello(Hello(node: "mallory-node", lab: "alice"))).encoded()
-        futureHeader[2] = 2
+        futureHeader[2] = MessageHeader.currentVersion + 1
         _ = try socket.send(Message([Frame(futureHeader), Frame(futurePayload)]))
         guard case .error(let version)? = try receive() else { Issue.record("no error reply"); return }
         #expect(ProtocolError.kind(forCode: version.code) == .versionMismatch)

@@ -9,7 +9,8 @@ import Testing
 import TimeTags
 
 /// A node against a scripted coordinator: heralds 1, 2 and 5 are published; the node must notice the
-/// gap, ask for 3…4 on its DEALER, log the answers once, and end with nothing missing.
+/// gap, ask for 3…4 on its DEALER, log the answers once, and end with nothing missing; heralds a status
+/// announced before they arrived are counted once however often they come.
 @Suite("Node herald gaps")
 struct NodeHeraldGapTests {
     @Test func aNodeAsksForMissingHeraldsAndLogsEachOnce() async throws {
@@ -41,7 +42,12 @@ struct NodeHeraldGapTests {
             .herald(Herald(sequence: sequence, attemptId: sequence * 10, outcome: .psiMinus, timePs: Int64(sequence) * 1_000_000, detectionPs: 1))
         }
         func publishHerald(_ sequence: UInt64) throws {
-            _ = try publisher.send(Message([Frame(WireMessage.topic(for: .herald))] + envelope(herald(sequence), sequence: sequence)))
+            _ = try publisher.send(Message([Frame(WireMessage(sessionId: session, sequence: sequence, body: herald(sequence)).broadcastFrame())]))
+        }
+        func publishStatus(_ heralds: Int64) throws {
+            var status = StatusReport(runId: 1)
+            status.heralds = heralds
+            _ = try publisher.send(Message([Frame(WireMessage(sessionId: session, sequence: 0, body: .status(status)).broadcastFrame())]))
         }
         /// Answers the node's hellos with a welcome, and returns herald requests it sends.
         func serve(_ deadline: Date, stopWhen done: () -> Bool) throws -> [HeraldRequest] {
@@ -68,9 +74,9 @@ struct NodeHeraldGapTests {
 
         // The scripted coordinator blocks on its sockets, so it runs on its own thread, never on the
         // cooperative pool the node's tasks need. The sockets are used by that thread alone meanwhile.
-        nonisolated(unsafe) let script = (serve: serve, publishHerald: publishHerald)
+        nonisolated(unsafe) let script = (serve: serve, publishHerald: publishHerald, publishStatus: publishStatus)
         let (requests, connected) = try await offPool { () throws -> ([HeraldRequest], Bool) in
-            let serve = script.serve, publishHerald = script.publishHerald
+            let serve = script.serve, publishHerald = script.publishHerald, publishStatus = script.publishStatus
             _ = try serve(Date().addingTimeInterval(60)) { node.monitor.current.connected }
             let connected = node.monitor.current.connected
             // The SUB connection takes a moment: repeat herald 1 until it arrives (repeats are not counted twice).
@@ -81,21 +87,31 @@ struct NodeHeraldGapTests {
             }
             try publishHerald(2)
             try publishHerald(5)
-            let requests = try serve(Date().addingTimeInterval(60)) {
+            var requests = try serve(Date().addingTimeInterval(60)) {
                 node.monitor.current.heraldsReceived >= 5 && node.monitor.current.missingHeralds == 0
+            }
+            // A status announces heralds 6 and 7 before they arrive: the node asks for them, then receives
+            // them on the broadcast and again as the answer. Each counts once; the answers are repeats.
+            try publishStatus(7)
+            try publishHerald(6)
+            try publishHerald(7)
+            requests += try serve(Date().addingTimeInterval(60)) {
+                let state = node.monitor.current
+                return state.heraldsReceived + state.heraldRepeats >= 9 && state.missingHeralds == 0
             }
             return (requests, connected)
         }
         #expect(connected)
         #expect(requests.first.map { ($0.first, $0.last) } ?? (0, 0) == (3, 4))
         let state = node.monitor.current
-        #expect(state.heraldsReceived == 5)
+        #expect(state.heraldsReceived == 7)
+        #expect(state.heraldRepeats >= 2)
         #expect(state.heraldGaps == 1)
         #expect(state.missingHeralds == 0)
-        #expect(state.lastHeraldSequence == 5)
+        #expect(state.lastHeraldSequence == 7)
         nodeTask.cancel()
         try await nodeTask.value
         let logged = try NodeSpool(path: directory + "/bob-spool.sqlite", maxBytes: 1 << 20).loggedHeraldSequences()
-        #expect(logged == [1, 2, 3, 4, 5])
+        #expect(logged == [1, 2, 3, 4, 5, 6, 7])
     }
 }

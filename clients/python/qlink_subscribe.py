@@ -59,9 +59,9 @@ def main():
         if remaining_ms <= 0 or socket.poll(remaining_ms) == 0:
             print(f"timeout: {heralds} heralds, {statuses} statuses", file=sys.stderr)
             return 1
-        frames = socket.recv_multipart()
+        frame = socket.recv()
         try:
-            message = qlink_wire.decode(frames[1:])  # frame 0 is the topic
+            message = qlink_wire.decode_broadcast(frame)
         except ValueError as error:
             print(f"malformed message: {error}", file=sys.stderr)
             continue

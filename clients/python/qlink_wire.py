@@ -1,4 +1,4 @@
-"""QLink wire protocol (version 1) for Python lab scripts: encode and decode messages.
+"""QLink wire protocol (version 2) for Python lab scripts: encode and decode messages.
 
 Every message is two frames: a 48-byte little-endian header and a payload. See docs/protocol.md.
 Only the standard library is needed; numpy is used for tag batches when available.
@@ -6,7 +6,7 @@ Only the standard library is needed; numpy is used for tag batches when availabl
 import json
 import struct
 
-VERSION = 1
+VERSION = 2
 HEADER = struct.Struct("<2sBBHHQQqIIII")  # magic, version, type, header length, flags, session, seq, time, len, crc, count, reserved
 assert HEADER.size == 48
 
@@ -53,6 +53,23 @@ def encode_tags(session, seq, times_ps, channels):
     payload = b"".join(struct.pack("<qi", t, c) for t, c in zip(times_ps, channels))
     first = times_ps[0] if len(times_ps) else 0
     return encode("tag-batch", session, seq, payload, time_ps=first, count=len(times_ps))
+
+
+TOPIC_LENGTH = 6  # b"herald" or b"status"
+
+
+def decode_broadcast(frame):
+    """Decodes a broadcast (one frame: 6-byte topic, header, payload); raises ValueError when malformed."""
+    frame = bytes(frame)
+    if len(frame) < TOPIC_LENGTH + 48:
+        raise ValueError("short broadcast frame")
+    hlen = struct.unpack_from("<H", frame, TOPIC_LENGTH + 4)[0]
+    if hlen < 48 or TOPIC_LENGTH + hlen > len(frame):
+        raise ValueError("bad header length %d" % hlen)
+    message = decode([frame[TOPIC_LENGTH:TOPIC_LENGTH + hlen], frame[TOPIC_LENGTH + hlen:]])
+    if frame[:TOPIC_LENGTH] != message["type"].encode("ascii"):
+        raise ValueError("topic %r does not name the message type %s" % (frame[:TOPIC_LENGTH], message["type"]))
+    return message
 
 
 def decode(frames):

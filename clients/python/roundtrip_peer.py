@@ -13,7 +13,7 @@ dealer = ctx.socket(zmq.DEALER)
 dealer.setsockopt(zmq.LINGER, 1000)
 dealer.setsockopt(zmq.RCVTIMEO, 10000)
 dealer.connect(endpoint)
-hello = json.dumps({"node": "py-node", "lab": "python", "protocol_version": 1,
+hello = json.dumps({"node": "py-node", "lab": "python", "protocol_version": wire.VERSION,
                     "capabilities": ["tags"], "software": "pyzmq"}).encode()
 dealer.send_multipart(wire.encode("hello", 77, 1, hello))
 dealer.send_multipart(wire.encode_tags(77, 2, [1000, 2500, 2600, 9_000_000_000_000], [1, 2, 3, -4]))
