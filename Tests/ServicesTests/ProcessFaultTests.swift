@@ -69,11 +69,15 @@ struct ProcessLink {
 
     func nodeStatus(_ lab: String) -> NodeStatusFile? { StatusFile.read(NodeStatusFile.self, from: statusPath(lab)) }
 
-    /// Waits for `process` to exit (SIGKILL after `seconds`).
+    /// Waits for `process` to exit (SIGKILL after `seconds`). - Returns: whether it exited by itself with status 0
+    /// (a crash, e.g. an abort inside libzmq, is a failure).
     func finish(_ process: Process, within seconds: Double = 20) async -> Bool {
         let exited = await eventually(seconds) { !process.isRunning }
-        if !exited { kill(process.processIdentifier, SIGKILL) }
-        return exited
+        if !exited {
+            kill(process.processIdentifier, SIGKILL)
+            return false
+        }
+        return process.terminationReason == .exit && process.terminationStatus == 0
     }
 
     /// The journal's batches of `node` by session: every session's sequences must run 1…n without a gap.
