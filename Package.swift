@@ -149,7 +149,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LinkHealthTests",
-            dependencies: ["QLinkTestSupport", "LinkHealth", "Services", "Monitoring", "LinkModel", "Journal", "Messaging", "Protocol", "Simulation"]
+            dependencies: ["QLinkTestSupport", "LinkHealth", "Services", "Monitoring", "LinkModel", "Journal", "Messaging", "Planner", "Protocol", "Simulation"]
         ),
         .testTarget(name: "SecurityTests", dependencies: ["QLinkTestSupport", "Security", "Messaging", "OpenSSLKit", "CZeroMQ"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags", "LinkModel"]),

@@ -1,5 +1,4 @@
 import Foundation
-import Journal
 import LinkModel
 import Logging
 import Monitoring
@@ -11,14 +10,12 @@ import Services
 /// Watches a running coordinator: once a second it turns the status into an observation for the
 /// ``LinkMonitor`` (metrics, alert rules, log, journal, webhook), counts refusals and gaps into the metrics,
 /// and every `retuneIntervalSeconds` asks the planner; with auto-tune a change is sent to the nodes as the
-/// set-repetition-rate message and journaled.
+/// set-repetition-rate message (the coordinator journals the request and each node's acknowledgement).
 public struct CoordinatorMonitoringService: Service {
     /// The coordinator watched.
     public let coordinator: CoordinatorService
     /// Metrics, alert rules, status server source.
     public let monitor: LinkMonitor
-    /// Where configuration changes of re-tuning are journaled.
-    public let journal: CoordinatorJournal?
     /// The link: labs, nodes, certificates, monitoring settings, model for re-tuning.
     public let link: LinkConfiguration
     /// Seconds between re-tuning runs of the planner.
@@ -29,11 +26,10 @@ public struct CoordinatorMonitoringService: Service {
     public let logger: Logger
 
     /// Watches `coordinator` for `monitor`, re-tuning every `retuneIntervalSeconds`.
-    public init(coordinator: CoordinatorService, monitor: LinkMonitor, journal: CoordinatorJournal?, link: LinkConfiguration,
+    public init(coordinator: CoordinatorService, monitor: LinkMonitor, link: LinkConfiguration,
                 retuneIntervalSeconds: Double = 60, logger: Logger) {
         self.coordinator = coordinator
         self.monitor = monitor
-        self.journal = journal
         self.link = link
         self.retuneIntervalSeconds = retuneIntervalSeconds
         self.logger = logger
@@ -84,7 +80,6 @@ public struct CoordinatorMonitoringService: Service {
                                                     windowSeconds: link.monitoring?.windowSeconds ?? 10, stationClickRateHz: clicks.value)
                 if case .change(let point, let reason) = await monitor.retune(measurement, atPs: observation.timePs) {
                     coordinator.requestRepetitionRate(point.repetitionRateHz)
-                    try? journal?.recordConfigurationChange(key: "repetition_rate_hz", value: "\(point.repetitionRateHz)")
                     logger.notice("retune.change", metadata: ["retune.rate_hz": "\(point.repetitionRateHz)", "retune.reason": "\(reason)"])
                     await monitor.applied(point)
                 }

@@ -153,7 +153,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             let journal = try CoordinatorJournal(path: settings.journalPath)
             let linkMonitor = try LinkMonitor(link: configuration, role: "coordinator", history: JournalAlertHistory(journal: journal),
                                               logger: logger)
-            services.append(.init(service: CoordinatorMonitoringService(coordinator: coordinator, monitor: linkMonitor, journal: journal,
+            services.append(.init(service: CoordinatorMonitoringService(coordinator: coordinator, monitor: linkMonitor,
                                                                         link: configuration, logger: logger)))
             if let endpoint {
                 services.append(.init(service: StatusServer(host: endpoint.address, port: endpoint.port, source: linkMonitor,

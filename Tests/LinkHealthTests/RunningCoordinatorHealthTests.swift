@@ -90,7 +90,7 @@ struct RunningCoordinatorHealthTests {
 
         let journal = try CoordinatorJournal(path: settings.journalPath)
         let monitor = try LinkMonitor(link: configuration, role: "coordinator", history: JournalAlertHistory(journal: journal), logger: quietLogger)
-        var watcher = CoordinatorMonitoringService(coordinator: coordinator, monitor: monitor, journal: journal, link: configuration, logger: quietLogger)
+        var watcher = CoordinatorMonitoringService(coordinator: coordinator, monitor: monitor, link: configuration, logger: quietLogger)
         watcher.observationIntervalSeconds = 0.2
         let watcherTask = Task { [watcher] in try await watcher.run() }
         let port = PortBox()

@@ -138,10 +138,10 @@ final class HeraldProbe: @unchecked Sendable {
         let time = Int64(sequence) * Self.periodPs + 50_000
         try send(.tagBatch(TagBatch(timesPs: [time], channels: [22])), sequence: sequence, timePs: time)
         while true {
-            guard let message = try subscriber.socket.receive(), message.count == 3 else {
+            guard let message = try subscriber.socket.receive(), message.count == 1 else {
                 throw ServiceFailure(what: "probe", detail: "no herald within 5 s")
             }
-            let decoded = try WireMessage.decode(header: message.frames[1].bytes, payload: message.frames[2].bytes)
+            let decoded = try WireMessage.decodeBroadcast(message.frames[0].bytes)
             if case .herald(let herald) = decoded.body, herald.attemptId == UInt64(sequence) { break }
         }
         while try dealer.socket.receive(options: .dontWait) != nil {}
