@@ -73,11 +73,10 @@ public struct CoordinatorMonitoringService: Service {
                            lastSeenPs: observation.nodeLastSeenPs[lab.node])
             })
             if status.elapsedSeconds - lastRetune >= retuneIntervalSeconds, let model = link.model, let tuning = await monitor.currentStatus().tuning,
-               let rate = tuning.repetitionRateHz, let clicks = observation.heraldRateHz, clicks.value > 0 {
+               let rate = tuning.repetitionRateHz,
+               let measurement = RetuneMeasurement(observation: observation, link: link, model: model, repetitionRateHz: rate,
+                                                   knob: tuning.knob ?? model.protocol.knob) {
                 lastRetune = status.elapsedSeconds
-                // Heralds are single station clicks; at low click probability per attempt they are the click rate.
-                let measurement = RetuneMeasurement(repetitionRateHz: rate, knob: tuning.knob ?? model.protocol.knob,
-                                                    windowSeconds: link.monitoring?.windowSeconds ?? 10, stationClickRateHz: clicks.value)
                 if case .change(let point, let reason) = await monitor.retune(measurement, atPs: observation.timePs) {
                     coordinator.requestRepetitionRate(point.repetitionRateHz)
                     logger.notice("retune.change", metadata: ["retune.rate_hz": "\(point.repetitionRateHz)", "retune.reason": "\(reason)"])
