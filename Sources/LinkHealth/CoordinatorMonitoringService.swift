@@ -41,6 +41,8 @@ public struct CoordinatorMonitoringService: Service {
         var seen: Double?
         var previous = (gaps: Int64(0), malformed: Int64(0), unauthenticated: Int64(0), refused: 0)
         var lastRetune = 0.0
+        var settledAt = 0.0
+        let windowSeconds = link.monitoring?.windowSeconds ?? 10
         var certificates = CertificateLifetimes.daysLeft(link)
         for path in certificates.unreadable {
             logger.warning("monitoring.certificate.unreadable", metadata: ["certificate.path": "\(path)"])
@@ -72,13 +74,17 @@ public struct CoordinatorMonitoringService: Service {
                 NodeStatus(name: lab.node, lab: lab.name, connected: observation.nodeLastSeenPs[lab.node].map { observation.timePs - $0 < 5_000_000_000_000 } ?? false,
                            lastSeenPs: observation.nodeLastSeenPs[lab.node])
             })
-            if status.elapsedSeconds - lastRetune >= retuneIntervalSeconds, let model = link.model, let tuning = await monitor.currentStatus().tuning,
+            if status.elapsedSeconds - lastRetune >= retuneIntervalSeconds, status.elapsedSeconds >= settledAt,
+               let model = link.model, let tuning = await monitor.currentStatus().tuning,
                let rate = tuning.repetitionRateHz,
                let measurement = RetuneMeasurement(observation: observation, link: link, model: model, repetitionRateHz: rate,
                                                    knob: tuning.knob ?? model.protocol.knob) {
                 lastRetune = status.elapsedSeconds
                 if case .change(let point, let reason) = await monitor.retune(measurement, atPs: observation.timePs) {
                     coordinator.requestRepetitionRate(point.repetitionRateHz)
+                    // Rates measured before the change takes effect (the lead) and while the window still holds
+                    // the old rate would read as a changed link: no re-tuning until the new rate fills a window.
+                    settledAt = status.elapsedSeconds + Double(coordinator.settings.rateChangeLeadPs) / 1e12 + 2 * windowSeconds
                     logger.notice("retune.change", metadata: ["retune.rate_hz": "\(point.repetitionRateHz)", "retune.reason": "\(reason)"])
                     await monitor.applied(point)
                 }

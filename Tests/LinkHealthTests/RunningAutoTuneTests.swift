@@ -84,6 +84,10 @@ struct RunningAutoTuneTests {
         settings.publishEndpoint = "tcp://127.0.0.1:0"
         settings.journalPath = directory + "/journal.sqlite"
         settings.statusIntervalMs = 100
+        // Both labs' simulations must change at the same link time: far enough ahead of what the coordinator has
+        // received that neither node (streaming at wall-clock pace, maybe with a backlog on a loaded machine) has
+        // generated it yet.
+        settings.rateChangeLeadPs = 10_000_000_000_000
         let coordinator = CoordinatorService(settings: settings, transport: server, logger: quietLogger)
         let coordinatorTask = Task { try await coordinator.run() }
         #expect(await eventually { coordinator.monitor.current.controlEndpoint != nil && coordinator.monitor.current.publishEndpoint != nil })
@@ -92,7 +96,7 @@ struct RunningAutoTuneTests {
         let journal = try CoordinatorJournal(path: settings.journalPath)
         let monitor = try LinkMonitor(link: configuration, role: "coordinator", history: JournalAlertHistory(journal: journal), logger: quietLogger)
         var watcher = CoordinatorMonitoringService(coordinator: coordinator, monitor: monitor, link: configuration,
-                                                   retuneIntervalSeconds: 2, logger: quietLogger)
+                                                   retuneIntervalSeconds: 5, logger: quietLogger)
         watcher.observationIntervalSeconds = 0.2
         let watcherTask = Task { [watcher] in try await watcher.run() }
 
@@ -116,7 +120,11 @@ struct RunningAutoTuneTests {
         #expect(applied, "nodes' rates \(rates), planner's \(targetRateHz) Hz")
         let effective = nodes.map { $0.monitor.current.repetitionRateEffectivePs }
         #expect(effective[0] != nil && effective[0] == effective[1], "both labs change at the same link time: \(effective)")
-        // The journal holds the request once and each node's acknowledgement.
+        // The journal holds the request once and each node's acknowledgement (once the coordinator has it).
+        _ = await eventually(60) {
+            let acks = (try? journal.configurationChanges())?.filter { $0.key.hasPrefix("repetition_rate_hz.") } ?? []
+            return acks.count >= 2
+        }
         let changes = try journal.configurationChanges()
         let requests = changes.filter { $0.key == "repetition_rate_hz" }
         #expect(requests.count == 1)

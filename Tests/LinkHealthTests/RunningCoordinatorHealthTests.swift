@@ -125,7 +125,9 @@ struct RunningCoordinatorHealthTests {
         let raised = await eventually(30) {
             guard let data = await httpBody(base + "/status"), let status = try? StatusCoding.decoder().decode(LinkStatus.self, from: data) else { return false }
             dead = status.alerts.first { $0.rule == .channelRateDrop && $0.subject == "channel 11" }
-            healthy = status.alerts.filter { $0.rule == .channelRateDrop && $0.subject != "channel 11" }.map(\.subject)
+            // Live channels may dip into a warning when a loaded machine stalls a real-time node for a moment;
+            // only the dead one falls by the critical 10 dB.
+            healthy = status.alerts.filter { $0.rule == .channelRateDrop && $0.subject != "channel 11" && $0.severity == .critical }.map(\.subject)
             return dead?.severity == .critical
         }
         let last = await monitor.currentStatus()
@@ -134,7 +136,7 @@ struct RunningCoordinatorHealthTests {
             + "channel rates \(String(describing: last.observation?.channelRatesHz))"
         if connectSeconds < 5 {
             #expect(raised, "\(detail)")
-            #expect(healthy.isEmpty, "alerts on live channels: \(healthy)")
+            #expect(healthy.isEmpty, "critical alerts on live channels: \(healthy)")
         } else {
             withKnownIssue("the nodes took \(connectSeconds) s to connect: their backlog reached past the failure", isIntermittent: true) {
                 #expect(raised, "\(detail)")

@@ -75,9 +75,14 @@ struct ProcessLink {
         let exited = await eventually(seconds) { !process.isRunning }
         if !exited {
             kill(process.processIdentifier, SIGKILL)
+            Issue.record("\(process.arguments?.first ?? "process") did not exit within \(seconds) s")
             return false
         }
-        return process.terminationReason == .exit && process.terminationStatus == 0
+        if process.terminationReason != .exit || process.terminationStatus != 0 {
+            Issue.record("\(process.arguments?.first ?? "process") ended by \(process.terminationReason == .exit ? "exit" : "signal") \(process.terminationStatus)")
+            return false
+        }
+        return true
     }
 
     /// The journal's batches of `node` by session: every session's sequences must run 1…n without a gap.

@@ -24,9 +24,14 @@ struct PythonSubscriberTests {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", pythonSubscriber, "--endpoint", publish, "--certs", security.certificates.layout.directory,
                              "--name", "bob-node", "--heralds", "5", "--statuses", "1", "--timeout-s", "60"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        // Output goes to a file, not a pipe: thousands of herald lines a second would fill a pipe nobody reads
+        // until the process ends, and block it.
+        let outputPath = directory + "/subscriber.out"
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let outputFile = try #require(FileHandle(forWritingAtPath: outputPath))
+        defer { try? outputFile.close() }
+        process.standardOutput = outputFile
+        process.standardError = outputFile
         try process.run()
 
         // Lab A's node streams in real time, so heralds keep coming while the subscriber connects.
@@ -36,8 +41,8 @@ struct PythonSubscriberTests {
         let nodeTask = Task { try await node.run() }
         #expect(await eventually(90) { !process.isRunning })
         if process.isRunning { process.terminate() }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         #expect(process.terminationStatus == 0, "\(output)")
         let heralds = output.split(separator: "\n").filter { $0.hasPrefix("herald ") }
         #expect(heralds.count >= 5, "\(output)")
