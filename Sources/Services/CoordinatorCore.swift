@@ -226,13 +226,7 @@ final class CoordinatorCore {
         if let labIndex = peer.labIndex {
             if var decider, let heralds = settings.heralds, heralds.stationLab == labIndex {
                 let decided = decider.process(batch)
-                analysis?.addHeralds(decided.compactMap { herald in
-                    switch herald.outcome {
-                    case .psiPlus: (herald.timePs, HeraldedState.psiPlus)
-                    case .psiMinus: (herald.timePs, HeraldedState.psiMinus)
-                    case .failure: nil
-                    }
-                }, coveredThroughPs: batch.timesPs.last)
+                analysis?.addHeralds(decided, coveredThroughPs: batch.timesPs.last)
                 for herald in decided {
                     pendingHeralds.append(herald)
                     status.heralds += 1

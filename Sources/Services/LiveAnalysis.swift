@@ -1,4 +1,5 @@
 import Correlation
+import Protocol
 import TimeTags
 
 /// Which channels mean what for the live analysis of a two-lab link: each lab's outcome detectors and where
@@ -130,6 +131,18 @@ public struct LiveAnalysis: Sendable {
         guard heralded != nil else { return }
         heralded?.addHeralds(heralds, coveredThroughPs: coveredThroughPs)
         updateHeraldedEstimates()
+    }
+
+    /// Heralded link: adds the heralds decided from lab A's stream (in order), which covers the station through
+    /// `coveredThroughPs`; failed attempts carry no state and are left out.
+    public mutating func addHeralds(_ heralds: [Herald], coveredThroughPs: Int64?) {
+        addHeralds(heralds.compactMap { herald in
+            switch herald.outcome {
+            case .psiPlus: (herald.timePs, HeraldedState.psiPlus)
+            case .psiMinus: (herald.timePs, HeraldedState.psiMinus)
+            case .failure: nil
+            }
+        }, coveredThroughPs: coveredThroughPs)
     }
 
     private mutating func updateHeraldedEstimates() {

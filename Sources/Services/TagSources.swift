@@ -169,7 +169,7 @@ public final class TagSourceRunner: Sendable {
 
     /// Two time-sorted batches merged into one: the tags of both, the markers of `a` (the lab's own, e.g. its
     /// basis announcements; the station's herald markers would collide with their numbers).
-    static func merge(_ a: TagBatch, _ b: TagBatch) -> TagBatch {
+    public static func merge(_ a: TagBatch, _ b: TagBatch) -> TagBatch {
         var merged = TagBatch(capacity: a.count + b.count)
         merged.markers = a.markers
         var i = 0, j = 0

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Monitoring
+import Services
 
 /// The demo coordinator's monitoring endpoint (status server, Prometheus metrics, dashboard) on 127.0.0.1.
 struct DemoMonitoring {
@@ -10,20 +11,9 @@ struct DemoMonitoring {
     var base: String { "http://127.0.0.1:\(port)" }
     var statusEndpoint: String { "tcp://127.0.0.1:\(port)" }
 
-    /// A port on 127.0.0.1 that the system handed out a moment ago (bound on port 0, then released), or nil.
+    /// The endpoint on a port of 127.0.0.1 that was free a moment ago, or nil.
     static func pickPort() -> DemoMonitoring? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { return nil }
-        return DemoMonitoring(port: Int(UInt16(bigEndian: address.sin_port)))
+        LoopbackPort.free().map { DemoMonitoring(port: $0) }
     }
 
     /// The coordinator's monitoring status and the number of metric samples it exposes, or nil when it does not answer.

@@ -16,17 +16,22 @@ enum RepositoryConfigs {
 /// Lab A's stream as its node sends it: the lab's readouts and markers with the station's clicks merged in.
 func mergedWithStation(_ lab: TagBatch, _ station: TagBatch?) -> TagBatch {
     guard let station, !station.isEmpty else { return lab }
-    var merged = TagBatch(capacity: lab.count + station.count)
-    merged.markers = lab.markers
-    var i = 0, j = 0
-    while i < lab.count || j < station.count {
-        if j >= station.count || (i < lab.count && lab.timesPs[i] <= station.timesPs[j]) {
-            merged.append(timePs: lab.timesPs[i], channel: lab.channels[i]); i += 1
-        } else {
-            merged.append(timePs: station.timesPs[j], channel: station.channels[j]); j += 1
-        }
+    return TagSourceRunner.merge(lab, station)
+}
+
+/// Runs `simulator` to its end as the coordinator would see it: lab A's stream (with the station) through the
+/// herald decider, the heralds and both labs' streams into `analysis`. - Returns: the successful heralds.
+func feed(_ simulator: inout LinkSimulator, through decider: inout HeraldDecider, into analysis: inout LiveAnalysis) -> Int {
+    var decided = 0
+    while let step = simulator.next() {
+        let a = mergedWithStation(step.chunk(.labA)?.batch ?? TagBatch(), step.chunk(.station)?.batch)
+        let heralds = decider.process(a)
+        decided += heralds.filter { $0.outcome != .failure }.count
+        analysis.addHeralds(heralds, coveredThroughPs: a.timesPs.last)
+        analysis.add(lab: 0, batch: a)
+        if let b = step.chunk(.labB)?.batch { analysis.add(lab: 1, batch: b) }
     }
-    return merged
+    return decided
 }
 
 /// The herald-weighted fidelity of the heralded states the simulator made (ψ⁺ heralds against ψ⁺, ψ⁻ against ψ⁻).
@@ -63,17 +68,7 @@ struct HeraldedLiveAnalysisTests {
                                     windowEndPs: settings.windowEndPs, stationChannels: settings.stationChannels,
                                     heraldProtocol: settings.heraldProtocol)
         var analysis = LiveAnalysis(layout: layout)
-        var decided = 0
-        while let step = simulator.next() {
-            let a = mergedWithStation(step.chunk(.labA)?.batch ?? TagBatch(), step.chunk(.station)?.batch)
-            let heralds = decider.process(a)
-            decided += heralds.filter { $0.outcome != .failure }.count
-            analysis.addHeralds(heralds.compactMap { herald in
-                herald.outcome == .failure ? nil : (herald.timePs, herald.outcome == .psiPlus ? HeraldedState.psiPlus : .psiMinus)
-            }, coveredThroughPs: a.timesPs.last)
-            analysis.add(lab: 0, batch: a)
-            if let b = step.chunk(.labB)?.batch { analysis.add(lab: 1, batch: b) }
-        }
+        let decided = feed(&simulator, through: &decider, into: &analysis)
         let truth = try heraldedTruthFidelity(simulator.groundTruth())
         let snapshot = analysis.snapshot
         #expect(Double(decided) > 0.9 * truth.heraldRateHz * 4, "heralds \(decided), truth rate \(truth.heraldRateHz) Hz")
@@ -112,17 +107,7 @@ struct HeraldedLiveAnalysisTests {
         var decider = HeraldDecider(repetitionPeriodPs: settings.repetitionPeriodPs, windowStartPs: settings.windowStartPs,
                                     windowEndPs: settings.windowEndPs, stationChannels: settings.stationChannels)
         var analysis = LiveAnalysis(layout: layout)
-        var decided = 0
-        while let step = simulator.next() {
-            let a = mergedWithStation(step.chunk(.labA)?.batch ?? TagBatch(), step.chunk(.station)?.batch)
-            let heralds = decider.process(a)
-            decided += heralds.filter { $0.outcome != .failure }.count
-            analysis.addHeralds(heralds.compactMap { herald in
-                herald.outcome == .failure ? nil : (herald.timePs, herald.outcome == .psiPlus ? HeraldedState.psiPlus : .psiMinus)
-            }, coveredThroughPs: a.timesPs.last)
-            analysis.add(lab: 0, batch: a)
-            if let b = step.chunk(.labB)?.batch { analysis.add(lab: 1, batch: b) }
-        }
+        let decided = feed(&simulator, through: &decider, into: &analysis)
         let snapshot = analysis.snapshot
         let offset = try #require(snapshot.clockOffsetPs), residual = try #require(snapshot.clockResidualPs)
         #expect(abs(offset - 1_508_000) < 100, "offset \(offset)")

@@ -6,22 +6,6 @@ import Journal
 import Services
 import Testing
 
-/// A TCP port on 127.0.0.1 that was free a moment ago (bound on port 0, then released).
-func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw POSIXError(.EIO) }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw POSIXError(.EADDRINUSE) }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 /// GET `url`: status code and body, or nil when nothing answers.
 func httpGet(_ url: String) async -> (Int, Data)? {
     guard let url = URL(string: url),
@@ -36,7 +20,7 @@ struct MonitoringProcessTests {
     func coordinatorServesMonitoring() async throws {
         let link = try ProcessLink()
         defer { try? FileManager.default.removeItem(atPath: link.directory) }
-        let port = try freeLoopbackPort()
+        let port = try #require(LoopbackPort.free())
         let handle = try #require(FileHandle(forWritingAtPath: link.config))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data("""
