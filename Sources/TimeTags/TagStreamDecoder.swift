@@ -47,7 +47,12 @@ public struct TagStreamDecoder: Sendable {
             // The complete tags before the bad record still count; the error follows on the next call.
             guard !batch.isEmpty else { throw failure }
             pendingError = failure
-            return gate.pass(batch)
+            // No photon follows the damage: the held markers and gaps go out now.
+            var output = gate.pass(batch)
+            let rest = gate.finish()
+            output.markers += rest.markers
+            output.gaps += rest.gaps
+            return output
         }
         if consumed > 0 {
             buffer.removeFirst(consumed)

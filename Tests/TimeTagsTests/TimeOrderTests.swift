@@ -76,6 +76,13 @@ func inTimeOrder(_ batches: [TagBatch]) -> Bool {
     return true
 }
 
+/// All events of `batches` in one batch.
+func joined(_ batches: [TagBatch]) -> TagBatch {
+    var all = TagBatch()
+    batches.forEach { all.append(contentsOf: $0) }
+    return all
+}
+
 /// Reads every batch of `reader`.
 func batches(of reader: inout any TagReader) throws -> [TagBatch] {
     var result: [TagBatch] = []
@@ -127,8 +134,7 @@ struct TimeOrderTests {
                 var reader: any TagReader = TimeOrderedReader(ListReader(cut))
                 let read = try batches(of: &reader)
                 #expect(inTimeOrder(read), "seed \(seed), density \(density), size \(size)")
-                var all = TagBatch()
-                read.forEach { all.append(contentsOf: $0) }
+                let all = joined(read)
                 #expect(all.timesPs == stream.timesPs && all.channels == stream.channels)
                 #expect(all.markers == stream.markers && all.gaps == stream.gaps)
             }
@@ -166,31 +172,32 @@ struct TimeOrderTests {
             var raw: any TagReader = try NativeTagReader(path: path)
             let chunks = try batches(of: &raw)
             #expect(inTimeOrder(chunks), "seed \(seed), chunk size \(chunkTags)")
-            var all = TagBatch()
-            chunks.forEach { all.append(contentsOf: $0) }
+            let all = joined(chunks)
             #expect(all.timesPs == stream.timesPs && all.channels == stream.channels)
             #expect(canonical(all.markers) == canonical(stream.markers) && all.gaps == stream.gaps)
         }
     }
 
-    /// A file as QLink wrote it before the ordering guarantee: each chunk carries every marker and gap of the
-    /// batch it was cut from, up to far past its last photon.
-    static func writeOldLayout(_ stream: TagBatch, chunkTags: Int, path: String, seed: UInt64) throws {
+    /// A seeded stream written as QLink wrote files before the ordering guarantee: each chunk of `chunkTags`
+    /// photons carries every marker and gap of the batch it was cut from, up to far past its last photon.
+    static func oldLayoutFile(seed: UInt64, photons: Int, markersPerPhoton: Double, chunkTags: Int,
+                              in directory: TemporaryDirectory) throws -> (stream: TagBatch, path: String) {
+        let stream = markedStream(seed: seed, photons: photons, markersPerPhoton: markersPerPhoton)
+        let path = directory.path("old.qtag")
         var bytes = try NativeTagFormat.encodeHeader(TagStreamHeader(format: .native))
         for batch in cutEarly(stream, size: chunkTags, seed: seed) {
             bytes += NativeChunkEncoder.encode(times: batch.timesPs[...], channels: batch.channels[...], markers: batch.markers,
                                                gaps: batch.gaps, scaleHintPs: 1)
         }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return (stream, path)
     }
 
     @Test("an old-layout file is read in time order through every reading path", arguments: seeds)
     func oldLayoutReadInOrder(seed: UInt64) throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanUp() }
-        let stream = markedStream(seed: seed, photons: 4_000, markersPerPhoton: 0.2)
-        let path = directory.path("old.qtag")
-        try Self.writeOldLayout(stream, chunkTags: 250, path: path, seed: seed)
+        let (stream, path) = try Self.oldLayoutFile(seed: seed, photons: 4_000, markersPerPhoton: 0.2, chunkTags: 250, in: directory)
         var raw: any TagReader = try NativeTagReader(path: path)
         #expect(!inTimeOrder(try batches(of: &raw)), "the old layout must be out of order chunk by chunk")
         for window: Int64? in [nil, 1_000] {
@@ -199,8 +206,7 @@ struct TimeOrderTests {
             var reader = try TagFiles.openReader(path: path, options: options)
             let read = try batches(of: &reader)
             #expect(inTimeOrder(read))
-            var all = TagBatch()
-            read.forEach { all.append(contentsOf: $0) }
+            let all = joined(read)
             #expect(all.timesPs == stream.timesPs && canonical(all.markers) == canonical(stream.markers) && all.gaps == stream.gaps)
         }
         // A pipe fed the same bytes in pieces.
@@ -216,8 +222,7 @@ struct TimeOrderTests {
         }
         pieces.append(try decoder.finish())
         #expect(inTimeOrder(pieces))
-        var all = TagBatch()
-        pieces.forEach { all.append(contentsOf: $0) }
+        let all = joined(pieces)
         #expect(all.timesPs == stream.timesPs && all.markers == stream.markers)
     }
 
@@ -225,9 +230,7 @@ struct TimeOrderTests {
     func csvConvertInOrder(seed: UInt64) throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanUp() }
-        let stream = markedStream(seed: seed, photons: 3_000, markersPerPhoton: 0.3)
-        let path = directory.path("old.qtag")
-        try Self.writeOldLayout(stream, chunkTags: 100, path: path, seed: seed)
+        let (stream, path) = try Self.oldLayoutFile(seed: seed, photons: 3_000, markersPerPhoton: 0.3, chunkTags: 100, in: directory)
         var reader = try TagFiles.openReader(path: path)
         let csvPath = directory.path("out.csv")
         var sink = try TagFiles.openWriter(path: csvPath, format: .csv, header: reader.header)
