@@ -17,10 +17,14 @@ extension ConfigurationMapping {
         guard let windows = link.heraldWindows else { return nil }
         var settings = HeraldSettings(repetitionPeriodPs: windows.attemptPeriodPs, windowStartPs: windows.first.startPs,
                                       windowEndPs: windows.first.endPs, stationChannels: windows.stationChannels,
-                                      stationLab: windows.stationLab)
-        if let second = windows.second {
-            settings.heraldProtocol = .barrettKok(secondWindowStartPs: second.startPs, secondWindowEndPs: second.endPs)
-        }
+                                      stationLab: windows.stationLab, heraldProtocol: heraldProtocol(windows))
+        settings.station = link.station
         return settings
+    }
+
+    /// The herald decider's protocol for `windows`: single click, or Barrett–Kok with its second round's window.
+    public static func heraldProtocol(_ windows: HeraldWindows) -> HeraldProtocol {
+        guard let second = windows.second else { return .singleClick }
+        return .barrettKok(secondWindowStartPs: second.startPs, secondWindowEndPs: second.endPs)
     }
 }
