@@ -158,6 +158,10 @@ struct ResolvedLinkTests {
                                                    second: HeraldWindow(startPs: 1_250_000, endPs: 1_270_000)))
         // After a rate change the default separation follows the period.
         #expect(kok.heraldWindows(attemptRateHz: 1e6)?.second == HeraldWindow(startPs: 500_000, endPs: 520_000))
+        // The simulator's lab A records the station: bob when the simulation lists bob first.
+        let bobFirst = try ResolvedLink(LinkConfiguration.parse(link(model: heraldedModel("{ kind: double_click }", rateHz: "400_000"),
+                                                                     "simulation: { labs: [{ lab: bob }, { lab: alice }] }")))
+        #expect(bobFirst.heraldWindows?.stationLab == 1)
         let separated = try ResolvedLink(LinkConfiguration.parse(link(model: heraldedModel("{ kind: double_click }", rateHz: "400_000"),
                                                                       "simulation: { station: { round_separation_ps: 10_000 } }")))
         #expect(separated.heraldWindows?.first == HeraldWindow(startPs: 0, endPs: 10_000))

@@ -11,17 +11,17 @@ import TimeTags
 struct ResolvedHeraldWindowsTests {
     /// The windows a heralded scenario realises: attempts every period from 0, clicks accepted in the station's
     /// detection window (capped at the period) from each attempt start; Barrett–Kok rounds a round separation
-    /// apart, each window capped at the separation; the station's detectors recorded by lab A.
-    static func simulatorWindows(_ scenario: HeraldedLinkScenario) -> HeraldWindows {
+    /// apart, each window capped at the separation; the station's detectors recorded by the lab at `stationLab`.
+    static func simulatorWindows(_ scenario: HeraldedLinkScenario, stationLab: Int) -> HeraldWindows {
         let periodPs = scenario.attemptPeriodPs
         let windowPs = max(1, min(scenario.station.detectionWindowPs, periodPs))
         let channels = [scenario.station.channels.plus, scenario.station.channels.minus]
         guard case .barrettKok(let separationPs) = scenario.heraldingProtocol else {
-            return HeraldWindows(attemptPeriodPs: periodPs, stationChannels: channels, stationLab: 0,
+            return HeraldWindows(attemptPeriodPs: periodPs, stationChannels: channels, stationLab: stationLab,
                                  first: HeraldWindow(startPs: 0, endPs: windowPs), second: nil)
         }
         let endPs = max(1, min(windowPs, separationPs))
-        return HeraldWindows(attemptPeriodPs: periodPs, stationChannels: channels, stationLab: 0,
+        return HeraldWindows(attemptPeriodPs: periodPs, stationChannels: channels, stationLab: stationLab,
                              first: HeraldWindow(startPs: 0, endPs: endPs),
                              second: HeraldWindow(startPs: separationPs, endPs: min(periodPs, separationPs + endPs)))
     }
@@ -32,7 +32,9 @@ struct ResolvedHeraldWindowsTests {
         #expect(simulation.repetitionRateHz == resolved.attempts?.rateHz, "\(label)")
         switch simulation.scenario {
         case .heraldedLink(let scenario):
-            #expect(resolved.heraldWindows == Self.simulatorWindows(scenario), "\(label)")
+            // The station stream goes with the simulator's lab A stream (its node sends it).
+            let stationLab = try #require(configuration.labs.firstIndex { $0.name == simulation.stream(.labA)?.name })
+            #expect(resolved.heraldWindows == Self.simulatorWindows(scenario, stationLab: stationLab), "\(label)")
             #expect(scenario.attemptRateHz == resolved.attempts?.rateHz, "\(label)")
         case .pairSource:
             #expect(resolved.heraldWindows == nil, "\(label)")
@@ -84,6 +86,7 @@ struct ResolvedHeraldWindowsTests {
         if let separationPs { station.append("round_separation_ps: \(separationPs)") }
         var simulation = "simulation:\n  seed: \(seed)\n"
         if rateInSimulation { simulation += "  repetition_rate_hz: \(rateHz)\n" }
+        if seed % 6 == 3 { simulation += "  labs: [{ lab: bob }, { lab: alice }]\n" }
         if !station.isEmpty { simulation += "  station: { \(station.joined(separator: ", ")) }\n" }
         let configuration = try LinkConfiguration.parse(linkYAML(model: model, simulation: simulation), file: "generated-\(seed).yaml")
         try Self.check(configuration, "seed \(seed): \(rateHz) Hz, window \(windowPs) ps, separation \(separationPs.map(String.init) ?? "default")")

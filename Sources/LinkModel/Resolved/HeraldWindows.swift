@@ -16,7 +16,8 @@ public struct HeraldStation: Sendable, Equatable {
     /// Tagger channels of station detectors 0 (ψ⁺) and 1 (ψ⁻): `simulation.station.channels`, else the two
     /// channels after the highest lab detector channel.
     public var channels: [Int32]
-    /// Index in `labs:` of the lab whose tagger records the station's detectors (lab A).
+    /// Index in `labs:` of the lab whose tagger records the station's detectors (the simulator's lab A:
+    /// `simulation.labs[0]`, else `labs[0]`).
     public var labIndex: Int
     /// The station detectors' acceptance window (`model.midpoint.detectors.window_ps`), in ps.
     public var detectionWindowPs: Int64

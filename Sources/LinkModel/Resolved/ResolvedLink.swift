@@ -8,7 +8,8 @@
 /// - **Attempt rate**: `simulation.repetition_rate_hz` when given, else `model.clock.repetition_rate_hz`
 ///   (``AttemptClock``); nil when neither is set.
 /// - **Heralds** (single click, Barrett–Kok): the station's detectors on `simulation.station.channels`, else
-///   the two channels after the highest lab detector channel, recorded by lab A; windows from the attempt
+///   the two channels after the highest lab detector channel, recorded by the simulator's lab A
+///   (`simulation.labs[0]`, else `labs[0]`); windows from the attempt
 ///   start for `model.midpoint.detectors.window_ps` (``HeraldStation``).
 /// - **Outcomes and bases** of each lab (``ResolvedLab``): the `correlation.bases` entry when given; else,
 ///   when the link has a model, the simulated lab's basis schedule (markers `marker_base + i` → setting `i`);
@@ -114,8 +115,10 @@ public struct ResolvedLink: Sendable, Equatable {
             } else {
                 heralding = .barrettKok(roundSeparationPs: settings.station.roundSeparationPs)
             }
+            // The simulator's lab A (simulation.labs[0], else labs[0]) records the station's detectors.
+            let stationLab = settings.labs.first.flatMap { first in configuration.labs.firstIndex { $0.name == first.lab } } ?? 0
             let station = HeraldStation(heralding: heralding, channels: settings.station.channels ?? [highest &+ 1, highest &+ 2],
-                                        detectionWindowPs: detectors.windowPs)
+                                        labIndex: stationLab, detectionWindowPs: detectors.windowPs)
             if let attempts {
                 let periodPs = attempts.periodPs
                 var spanPs = station.detectionWindowPs
