@@ -28,19 +28,27 @@ public actor LinkMonitor: StatusSource {
     public let recentHeraldLimit = 20
 
     /// A monitor for `link` as configured (its `monitoring:` section, or the defaults), sending alerts to the
-    /// log, to `history` and to the configured webhook, plus any `extraSinks`.
+    /// log, to `history` and to the configured webhook, plus any `extraSinks`. The planned operating point is
+    /// `point`, else the resolved link's attempt rate (``ResolvedLink/attempts``: `simulation.repetition_rate_hz`
+    /// before `model.clock.repetition_rate_hz`) with the model's knob.
+    /// - Throws: ``MonitoringError`` when the configuration does not resolve or the webhook is unusable.
     public init(link: LinkConfiguration, role: String, history: (any AlertHistoryStore)?, extraSinks: [any AlertSink] = [],
                 point: OperatingPoint? = nil, logger: Logger) throws(MonitoringError) {
+        let resolved: ResolvedLink
+        do {
+            resolved = try ResolvedLink(link)
+        } catch {
+            throw MonitoringError(.invalidConfiguration, "\(error)", hint: "fix the configuration (qlink config check FILE)")
+        }
         self.link = link.name
         self.role = role
         self.logger = logger
         let configuration = link.monitoring ?? MonitoringConfiguration()
         self.configuration = configuration
         metrics = LinkMetrics(link: link.name, role: role)
-        let prediction = link.model.flatMap { model in
-            (point ?? model.clock.repetitionRateHz.map { OperatingPoint(repetitionRateHz: $0, knob: model.protocol.knob) })
-                .map { PlannedPrediction(model: model, point: $0) }
-        }
+        let model = resolved.model
+        let planned = point ?? resolved.attempts.map { OperatingPoint(repetitionRateHz: $0.rateHz, knob: model?.protocol.knob) }
+        let prediction = model.flatMap { model in planned.map { PlannedPrediction(model: model, point: $0) } }
         evaluator = AlertEvaluator(rules: configuration.alerts, planned: configuration.planned, prediction: prediction,
                                    expectedNodes: role == "coordinator" ? link.labs.map(\.node) : [])
         var sinks: [any AlertSink] = [LogAlertSink(logger: logger)]
@@ -48,10 +56,10 @@ public actor LinkMonitor: StatusSource {
         if let webhook = configuration.webhook { sinks.append(try WebhookAlertSink(webhook)) }
         sinks += extraSinks
         dispatcher = AlertDispatcher(link: link.name, sinks: sinks, logger: logger)
-        retuner = link.model.map { Retuner(model: $0, configuration: configuration.retune) }
+        retuner = model.map { Retuner(model: $0, configuration: configuration.retune) }
         autoTuner = AutoTuner(configuration: configuration.retune)
-        tuning = TuningStatus(repetitionRateHz: point?.repetitionRateHz ?? link.model?.clock.repetitionRateHz,
-                              knob: point?.knob ?? link.model?.protocol.knob, autoTune: configuration.retune.autoTune)
+        tuning = TuningStatus(repetitionRateHz: planned?.repetitionRateHz, knob: planned?.knob ?? model?.protocol.knob,
+                              autoTune: configuration.retune.autoTune)
         if let rate = tuning.repetitionRateHz { metrics.setRepetitionRate(currentHz: rate, recommendedHz: nil) }
     }
 

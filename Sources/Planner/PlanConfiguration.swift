@@ -163,7 +163,8 @@ public struct PlanConfiguration: Decodable, Sendable, Equatable {
         return try parse(text, file: path)
     }
 
-    /// Parses plan text (or link-configuration text with a `model:` section).
+    /// Parses plan text (or link-configuration text with a `model:` section, resolved by ``ResolvedLink``: its
+    /// clock runs at the link's attempt rate).
     public static func parse(_ yaml: String, file: String = "<string>") throws(ConfigurationError) -> PlanConfiguration {
         do {
             return try StrictYAMLDecoder().decode(PlanConfiguration.self, from: yaml, file: file)
@@ -173,8 +174,9 @@ public struct PlanConfiguration: Decodable, Sendable, Equatable {
             let linkKeys = ["labs", "security", "coordinator", "model", "simulation"]
             guard looksLikeLink, planError.kind == .unknownKey || planError.kind == .missingKey,
                   linkKeys.contains(planError.keyPath) else { throw planError }
-            let link = try StrictYAMLDecoder().decode(LinkConfiguration.self, from: yaml, file: file)
-            guard let model = link.model else {
+            let link = try LinkConfiguration.parse(yaml, file: file)
+            // The resolved model runs at the link's attempt rate (simulation.repetition_rate_hz first).
+            guard let model = try ResolvedLink(link).model else {
                 throw ConfigurationError(kind: .missingKey, file: file, keyPath: "model",
                                          message: "the link configuration has no 'model:' section; add one (see docs/configuration.md) to plan it")
             }

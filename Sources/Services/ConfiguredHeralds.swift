@@ -1,26 +1,30 @@
 import LinkModel
-import Simulation
 import TimeTags
 
 extension ConfigurationMapping {
-    /// Herald settings for the configured link (`model:` and `simulation:` sections), as the simulator
-    /// realises it: for a heralded link, attempts every `1/attempt rate`, the station's two detectors
-    /// (ψ⁺, ψ⁻) recorded by lab A's tagger, clicks accepted in the station's detection window from each
-    /// attempt start (Barrett–Kok: a second window one round separation later). Nil for a pair-source link
-    /// (nothing to herald) or a configuration without a model.
-    /// - Throws: the simulator's error when the `model:`/`simulation:` sections do not resolve.
+    /// Herald settings for the configured link, from its resolved herald windows (``ResolvedLink/heraldWindows``):
+    /// attempts every attempt period, the station's two detectors (ψ⁺, ψ⁻) recorded by lab A's tagger, clicks
+    /// accepted in the station's detection window from each attempt start (Barrett–Kok: a second window one
+    /// round separation later) — the windows the simulator realises. Nil for a pair-source link (nothing to
+    /// herald) or a configuration without a model or a rate.
+    /// - Throws: ``ConfigurationError`` when the configuration does not resolve.
     public static func heralds(_ configuration: LinkConfiguration) throws -> HeraldSettings? {
-        guard configuration.model != nil else { return nil }
-        let simulation = try ConfiguredSimulation(configuration: configuration)
-        guard case .heraldedLink(let scenario) = simulation.scenario else { return nil }
-        let periodPs = scenario.attemptPeriodPs
-        let windowPs = max(1, min(scenario.station.detectionWindowPs, periodPs))
-        var settings = HeraldSettings(repetitionPeriodPs: periodPs, windowStartPs: 0, windowEndPs: windowPs,
-                                      stationChannels: [scenario.station.channels.plus, scenario.station.channels.minus], stationLab: 0)
-        if case .barrettKok(let separationPs) = scenario.heraldingProtocol {
-            settings.windowEndPs = max(1, min(windowPs, separationPs))
-            settings.heraldProtocol = .barrettKok(secondWindowStartPs: separationPs, secondWindowEndPs: min(periodPs, separationPs + settings.windowEndPs))
-        }
+        try heralds(ResolvedLink(configuration))
+    }
+
+    /// Herald settings from a resolved link's herald windows; nil when it heralds nothing.
+    public static func heralds(_ link: ResolvedLink) -> HeraldSettings? {
+        guard let windows = link.heraldWindows else { return nil }
+        var settings = HeraldSettings(repetitionPeriodPs: windows.attemptPeriodPs, windowStartPs: windows.first.startPs,
+                                      windowEndPs: windows.first.endPs, stationChannels: windows.stationChannels,
+                                      stationLab: windows.stationLab, heraldProtocol: heraldProtocol(windows))
+        settings.station = link.station
         return settings
+    }
+
+    /// The herald decider's protocol for `windows`: single click, or Barrett–Kok with its second round's window.
+    public static func heraldProtocol(_ windows: HeraldWindows) -> HeraldProtocol {
+        guard let second = windows.second else { return .singleClick }
+        return .barrettKok(secondWindowStartPs: second.startPs, secondWindowEndPs: second.endPs)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+import LinkModel
 import Logging
 import Messaging
 import Protocol
@@ -295,7 +296,12 @@ final class CoordinatorCore {
     /// event time); the herald decisions follow the new attempt period from there.
     func setRepetitionRate(_ rateHz: Double, requestId: UInt64, effectiveFromPs: Int64 = 0) -> [Outgoing] {
         try? journal.recordConfigurationChange(key: "repetition_rate_hz", value: "\(rateHz)")
-        if effectiveFromPs > 0 { decider?.changeRepetitionPeriod(to: Int64((1e12 / rateHz).rounded()), fromPs: effectiveFromPs) }
+        if effectiveFromPs > 0 {
+            // The resolved station's windows at the new rate, as the simulator realises them.
+            let windows = settings.heralds?.station?.windows(attemptRateHz: rateHz)
+            decider?.changeRepetitionPeriod(to: windows?.attemptPeriodPs ?? AttemptClock.periodPs(rateHz: rateHz), fromPs: effectiveFromPs,
+                                            heraldProtocol: windows.map(ConfigurationMapping.heraldProtocol))
+        }
         return peers.keys.map { key in
             .reply(peer: Frame(key), envelope(.setRepetitionRate(SetRepetitionRate(requestId: requestId, rateHz: rateHz)), timePs: effectiveFromPs))
         }

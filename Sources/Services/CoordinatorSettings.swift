@@ -1,4 +1,5 @@
 import Correlation
+import LinkModel
 import TimeTags
 
 /// How the coordinator decides heralds.
@@ -13,6 +14,10 @@ public struct HeraldSettings: Sendable, Equatable {
     public var stationLab: Int
     /// Single-click (default) or Barrett–Kok with its second window.
     public var heraldProtocol: HeraldProtocol = .singleClick
+    /// The resolved station the windows come from (``ConfigurationMapping/heralds(_:)-(ResolvedLink)``); after a
+    /// rate change the coordinator takes the windows at the new rate from it. Nil: a Barrett–Kok second window
+    /// keeps its place relative to the period.
+    public var station: HeraldStation?
 
     public init(repetitionPeriodPs: Int64, windowStartPs: Int64, windowEndPs: Int64, stationChannels: [TagChannel], stationLab: Int = 0,
                 heraldProtocol: HeraldProtocol = .singleClick) {

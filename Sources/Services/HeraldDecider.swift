@@ -42,16 +42,19 @@ public struct HeraldDecider: Sendable {
     private var scheduled: [(originPs: Int64, originAttempt: UInt64, periodPs: Int64, heraldProtocol: HeraldProtocol)] = []
 
     /// Attempts start every `periodPs` from the first attempt of the current grid at or after `fromPs` on (the
-    /// same rule as the link simulator's rate change). A Barrett–Kok second window keeps its place relative to
-    /// the period (e.g. half a period after the first). Changes must come in time order.
-    public mutating func changeRepetitionPeriod(to periodPs: Int64, fromPs: Int64) {
+    /// same rule as the link simulator's rate change). The new grid uses `resolved` when given (the resolved
+    /// link's windows at the new rate); otherwise a Barrett–Kok second window keeps its place relative to the
+    /// period (e.g. half a period after the first). Changes must come in time order.
+    public mutating func changeRepetitionPeriod(to periodPs: Int64, fromPs: Int64, heraldProtocol resolved: HeraldProtocol? = nil) {
         let last = scheduled.last ?? (originPs, originAttempt, repetitionPeriodPs, heraldProtocol)
         guard periodPs > 0, fromPs >= last.originPs else { return }
         let steps = (fromPs - last.originPs + last.periodPs - 1) / last.periodPs
         let (offset, overflow) = steps.multipliedReportingOverflow(by: last.periodPs)
         guard !overflow else { return }
         var newProtocol = last.heraldProtocol
-        if case .barrettKok(let start, let end) = last.heraldProtocol {
+        if let resolved {
+            newProtocol = resolved
+        } else if case .barrettKok(let start, let end) = last.heraldProtocol {
             let scale = Double(periodPs) / Double(last.periodPs)
             let newStart = Int64((Double(start) * scale).rounded())
             newProtocol = .barrettKok(secondWindowStartPs: newStart, secondWindowEndPs: min(periodPs, newStart + (end - start)))

@@ -1,5 +1,6 @@
 import Correlation
 import LinkModel
+import Services
 import TimeTags
 
 /// What `qlink correlate` does, resolved from the configuration and the options: pairs and window, detector
@@ -25,13 +26,18 @@ struct CorrelationSetup {
     /// Poisson-bootstrap replicates for the raw fidelity and CHSH S intervals (0: none).
     var bootstrapReplicates = 0
 
+    /// The setup for `configuration` resolved as a ``ResolvedLink`` (outcome detectors, bases, delays, target,
+    /// herald patterns, clock relation), or the defaults without one.
     init(configuration: LinkConfiguration?, twoFiles: Bool, pairsText: String?, windowPs: Int64?) throws {
         self.twoFiles = twoFiles
-        let correlation = configuration?.correlation ?? CorrelationConfiguration()
-        self.windowPs = windowPs ?? correlation.windowPs
-        clock = correlation.clockReference == .shared ? .shared(correlation.sharedOffsetPs)
-            : .independent(maxOffsetPs: correlation.maxOffsetPs)
-        let labs = configuration.map { Array($0.labs.prefix(2)) } ?? []
+        let link = try configuration.map { configuration throws(ConfigurationError) in try ResolvedLink(configuration) }
+        let defaults = CorrelationConfiguration()
+        self.windowPs = windowPs ?? link?.coincidenceWindowPs ?? defaults.windowPs
+        switch link?.clock ?? .independent(maxOffsetPs: defaults.maxOffsetPs) {
+        case .shared(let offsetPs): clock = .shared(offsetPs)
+        case .independent(let maxOffsetPs): clock = .independent(maxOffsetPs: maxOffsetPs)
+        }
+        let labs = link.map { Array($0.labs.prefix(2)) } ?? []
         labNames = labs.count == 2 ? (labs[0].name, labs[1].name) : ("A", "B")
         let shift: (LabSide, TagChannel) -> TagChannel = { side, channel in
             twoFiles && side == .b ? channel &+ bChannelOffset : channel
@@ -43,11 +49,10 @@ struct CorrelationSetup {
         for (index, lab) in labs.enumerated() {
             let side: LabSide = index == 0 ? .a : .b
             for detector in lab.detectors {
-                let channel = shift(side, detector.channel)
                 sideOf[detector.channel] = side
-                if detector.delayPs != 0 { delays[channel] = -detector.delayPs }
-                if let role = DetectorRole.fromName(detector.name, channel: channel, side: side) { roles.append(role) }
+                if let delay = link?.delaysPs[detector.channel] { delays[shift(side, detector.channel)] = -delay }
             }
+            roles += ConfigurationMapping.roles(lab, side: side, channelOffset: shift(side, 0))
         }
         self.roles = roles
         // Pairs: given, or every lab A × lab B outcome detector.
@@ -74,19 +79,11 @@ struct CorrelationSetup {
                 throw CorrelateFailure("no channel pairs: give --pairs (e.g. --pairs 1:3,2:4) or a configuration whose labs have outcome detectors (H/V/D/A/R/L/+/-)")
             }
         }
-        // Basis sources.
-        func source(_ lab: String, _ side: LabSide) -> BasisSource {
-            guard let entry = correlation.bases.first(where: { $0.lab == lab }) else { return .detectors }
-            if let basis = entry.basis { return .fixed(basis) }
-            if !entry.segments.isEmpty { return .segments(entry.segments.map { BasisSegment(startPs: $0.startPs, basis: $0.basis) }) }
-            var map: [Int32: String] = [:]
-            for marker in entry.markers { map[shift(side, marker.marker)] = marker.basis }
-            return .markers(map)
-        }
-        sourceA = labs.count == 2 ? source(labs[0].name, .a) : .detectors
-        sourceB = labs.count == 2 ? source(labs[1].name, .b) : .detectors
+        // Basis sources: the resolved labs' (correlation.bases, else the simulation's markers, else the names).
+        sourceA = labs.count == 2 ? ConfigurationMapping.basisSource(labs[0]) ?? .detectors : .detectors
+        sourceB = labs.count == 2 ? ConfigurationMapping.basisSource(labs[1], markerOffset: shift(.b, 0)) ?? .detectors : .detectors
         // Heralds: channels of lab B's detectors live in file B; others in file A.
-        if let heralds = correlation.heralds {
+        if let heralds = link?.heraldPatterns {
             func internalChannel(_ channel: Int32) -> TagChannel { shift(sideOf[channel] ?? .a, channel) }
             heraldPatterns = try heralds.patterns.map { pattern in
                 HeraldPattern(state: try Self.state(pattern.state), reference: internalChannel(pattern.channel),
@@ -99,8 +96,8 @@ struct CorrelationSetup {
         } else {
             heraldPatterns = []; heraldWindowA = nil; heraldWindowB = nil
         }
-        target = try Self.state(correlation.targetState)
-        chsh = correlation.chsh.map { CHSHSettings(a: $0.a, aPrime: $0.aPrime, b: $0.b, bPrime: $0.bPrime) }
+        target = try Self.state(link?.targetState ?? "phi_plus")
+        chsh = link?.chsh.map { CHSHSettings(a: $0.a, aPrime: $0.aPrime, b: $0.b, bPrime: $0.bPrime) }
         delaysPs = delays
     }
 

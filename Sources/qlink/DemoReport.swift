@@ -104,7 +104,8 @@ struct DemoReport {
             rows.append(.init(quantity: "\(labs[0]) tag rate", measured: rate(status?.tagsByNode[labs[0]]), expected: expected.tagRateHzA, unit: "Hz"))
             rows.append(.init(quantity: "\(labs[1]) tag rate", measured: rate(status?.tagsByNode[labs[1]]), expected: expected.tagRateHzB, unit: "Hz"))
         }
-        let prediction = run.configuration.model.flatMap { model in
+        // The planner at the link's resolved attempt rate (simulation.repetition_rate_hz before the model's clock).
+        let prediction = try ResolvedLink(run.configuration).model.flatMap { model in
             model.clock.repetitionRateHz.map { LinkProfile(model).evaluate(OperatingPoint(repetitionRateHz: $0, knob: model.protocol.knob)) }
         }
         if expected.heralded {

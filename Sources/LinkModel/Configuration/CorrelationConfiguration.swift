@@ -16,8 +16,9 @@ public struct CorrelationConfiguration: Decodable, Sendable, Equatable {
     public var maxOffsetPs: Int64
     /// Half-width of the coincidence window, in picoseconds.
     public var windowPs: Int64
-    /// The Bell state fidelities are computed against (`phi_plus`, `phi_minus`, `psi_plus`, `psi_minus`).
-    public var targetState: String
+    /// The Bell state fidelities are computed against (`phi_plus`, `phi_minus`, `psi_plus`, `psi_minus`);
+    /// nil when not given (``ResolvedLink/targetState`` then decides).
+    public var targetState: String?
     /// Per-lab basis settings (active basis choice); absent labs use their detectors' names.
     public var bases: [LabBases]
     /// CHSH settings, if a CHSH test was run.
@@ -29,10 +30,10 @@ public struct CorrelationConfiguration: Decodable, Sendable, Equatable {
         case clockReference, sharedOffsetPs, maxOffsetPs, windowPs, targetState, bases, chsh, heralds
     }
 
-    /// The defaults: independent clocks, ±10 ms search, ±500 ps window, Φ⁺, bases from detector names.
+    /// The defaults: independent clocks, ±10 ms search, ±500 ps window, no target state, no bases.
     public init() {
         clockReference = .independent; sharedOffsetPs = 0; maxOffsetPs = 10_000_000_000; windowPs = 500
-        targetState = "phi_plus"; bases = []; chsh = nil; heralds = nil
+        targetState = nil; bases = []; chsh = nil; heralds = nil
     }
 
     public init(from decoder: any Decoder) throws {
@@ -44,8 +45,8 @@ public struct CorrelationConfiguration: Decodable, Sendable, Equatable {
                                            default: 10_000_000_000, what: "a search range in picoseconds")
         windowPs = try container.decode(Int64.self, forKey: .windowPs, in: 0...1_000_000_000, default: 500,
                                         what: "a window half-width in picoseconds")
-        targetState = try container.decodeIfPresent(String.self, forKey: .targetState) ?? "phi_plus"
-        guard ["phi_plus", "phi_minus", "psi_plus", "psi_minus"].contains(targetState) else {
+        targetState = try container.decodeIfPresent(String.self, forKey: .targetState)
+        if let targetState, !SimulationSettings.stateNames.contains(targetState) {
             throw container.invalid(.targetState, "'\(targetState)' is not a Bell state; use phi_plus, phi_minus, psi_plus or psi_minus")
         }
         bases = try container.decodeIfPresent([LabBases].self, forKey: .bases) ?? []

@@ -22,6 +22,8 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
     public var correlation: CorrelationConfiguration?
     /// How the link is watched (alert rules, status server, live re-tuning), if given.
     public var monitoring: MonitoringConfiguration?
+    /// The file the configuration was read from (`<string>` for parsed text), named by resolution errors.
+    public var file = "<string>"
 
     enum CodingKeys: String, CodingKey {
         case name, security, coordinator, labs, model, simulation, correlation, monitoring
@@ -82,6 +84,7 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
     public static func load(from path: String) throws(ConfigurationError) -> LinkConfiguration {
         let text = try ConfigurationError.readFile(path)
         var configuration = try StrictYAMLDecoder().decode(LinkConfiguration.self, from: text, file: path)
+        configuration.file = path
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         configuration.resolvePaths(relativeTo: URL(fileURLWithPath: absolute).standardizedFileURL.deletingLastPathComponent().path)
         return configuration
@@ -89,7 +92,9 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
 
     /// Parses configuration text (paths stay as written).
     public static func parse(_ yaml: String, file: String = "<string>") throws(ConfigurationError) -> LinkConfiguration {
-        try StrictYAMLDecoder().decode(LinkConfiguration.self, from: yaml, file: file)
+        var configuration = try StrictYAMLDecoder().decode(LinkConfiguration.self, from: yaml, file: file)
+        configuration.file = file
+        return configuration
     }
 
     /// Makes relative file paths relative to `directory` (the configuration file's folder).

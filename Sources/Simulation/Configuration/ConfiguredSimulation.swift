@@ -35,36 +35,41 @@ public struct ConfiguredSimulation: Sendable {
     private struct Mapping: Sendable {
         var model: LinkDescription
         var settings: SimulationSettings
+        var attempts: AttemptClock?
         var sides: (SimulatedSide, SimulatedSide)
         var stationChannels: OutcomeChannels
         var faultStreams: (a: [String], b: [String])
 
+        /// The scenario at `rateHz`, or at the resolved attempt rate when nil.
         func scenario(rateHz: Double?) throws -> SimulationScenario {
-            var settings = settings
-            if let rateHz { settings.repetitionRateHz = rateHz }
-            return try LinkModelMapping.scenario(model: model, settings: settings, sides: sides, stationChannels: stationChannels,
-                                                 faultStreams: faultStreams)
+            guard let rate = rateHz ?? attempts?.rateHz else {
+                throw SimulationError(.invalidParameter, parameter: "simulation.repetition_rate_hz",
+                                      message: "no repetition rate is set",
+                                      hint: "set model.clock.repetition_rate_hz or simulation.repetition_rate_hz (qlink simulate: --repetition-rate-hz)")
+            }
+            return try LinkModelMapping.scenario(model: model, settings: settings, rateHz: rate, sides: sides,
+                                                 stationChannels: stationChannels, faultStreams: faultStreams)
         }
     }
 
-    /// Resolves `configuration`; `durationPs` and `seed` override the `simulation:` section.
-    /// - Throws: ``SimulationError`` naming the key to add or fix.
+    /// Resolves `configuration` (through ``ResolvedLink``: attempt rate, each lab's outcome channels, the
+    /// station's channels); `durationPs` and `seed` override the `simulation:` section.
+    /// - Throws: ``ConfigurationError`` when the configuration does not resolve, ``SimulationError`` naming
+    ///   the key to add or fix when it cannot be simulated.
     public init(configuration: LinkConfiguration, durationPs: Int64? = nil, seed: UInt64? = nil) throws {
         guard let model = configuration.model else {
             throw SimulationError(.invalidParameter, parameter: "model", message: "the configuration has no 'model:' section",
                                   hint: "describe the link's arms, midpoint and protocol under model: (docs/configuration.md)")
         }
+        let resolved = try ResolvedLink(configuration)
         let settings = configuration.simulation ?? SimulationSettings()
-        let labSettings = settings.labs.isEmpty
-            ? configuration.labs.prefix(2).map { SimulatedLab(lab: $0.name) }
-            : settings.labs
-        var usedChannels = Set(configuration.labs.flatMap { $0.detectors.map(\.channel) })
+        let simulatedLabs = settings.labs.isEmpty ? Array(configuration.labs.prefix(2).map(\.name)) : settings.labs.map(\.lab)
         var sides: [SimulatedSide] = []
         var streams: [ConfiguredStream] = []
-        for (position, simulated) in labSettings.enumerated() {
-            guard let lab = configuration.lab(named: simulated.lab) else {
+        for (position, labName) in simulatedLabs.enumerated() {
+            guard let lab = resolved.labs.first(where: { $0.name == labName }), let simulated = lab.simulated else {
                 throw SimulationError(.invalidParameter, parameter: "simulation.labs[\(position)].lab",
-                                      message: "'\(simulated.lab)' is not a lab of this link", hint: "use a name from labs:")
+                                      message: "'\(labName)' is not a lab of this link", hint: "use a name from labs:")
             }
             let armIndex: Int
             if let name = simulated.arm ?? (model.arms.contains { $0.name == lab.name } ? lab.name : nil) {
@@ -76,41 +81,37 @@ public struct ConfiguredSimulation: Sendable {
             } else {
                 armIndex = position
             }
-            let detectors: [DetectorConfiguration]
-            if let channels = simulated.channels {
-                detectors = channels.compactMap { channel in lab.detectors.first { $0.channel == channel } }
-            } else {
-                detectors = Array(lab.detectors.prefix(2))
-            }
+            let detectors = lab.outcomeDetectors
             guard detectors.count == 2 else {
                 throw SimulationError(.invalidParameter, parameter: "simulation.labs[\(position)].channels",
                                       message: "lab '\(lab.name)' needs two detector channels (outcome +1 and −1)",
                                       hint: "list two detectors for the lab or give simulation.labs[\(position)].channels")
             }
-            let fallback = (efficiency: (detectors[0].efficiency + detectors[1].efficiency) / 2,
-                            darkCountRateHz: (detectors[0].darkCountRateHz + detectors[1].darkCountRateHz) / 2)
+            let configured = detectors.compactMap { detector in
+                configuration.lab(named: lab.name)?.detectors.first { $0.channel == detector.channel }
+            }
+            let fallback = (efficiency: configured.map(\.efficiency).reduce(0, +) / 2,
+                            darkCountRateHz: configured.map(\.darkCountRateHz).reduce(0, +) / 2)
             sides.append(SimulatedSide(armIndex: armIndex,
                                        channels: OutcomeChannels(plus: detectors[0].channel, minus: detectors[1].channel),
                                        settings: simulated, fallbackDetector: fallback))
             streams.append(ConfiguredStream(role: position == 0 ? .labA : .labB, name: lab.name, node: lab.node,
                                             channelNames: [detectors[0].channel: detectors[0].name,
                                                            detectors[1].channel: detectors[1].name]))
-            usedChannels.formUnion(detectors.map(\.channel))
         }
         guard sides.count == 2, sides[0].armIndex != sides[1].armIndex else {
             throw SimulationError(.inconsistentParameters, parameter: "simulation.labs",
                                   message: "the two labs must use the two different arms of the model",
                                   hint: "set simulation.labs[].arm to each arm's name")
         }
-        let highest = usedChannels.max() ?? 0
-        let stationPair = settings.station.channels ?? [highest &+ 1, highest &+ 2]
-        let stationChannels = OutcomeChannels(plus: stationPair[0], minus: stationPair[1])
+        let stationChannels = resolved.station.map { OutcomeChannels(plus: $0.channels[0], minus: $0.channels[1]) }
+            ?? OutcomeChannels(plus: 0, minus: 0)
         let names = (a: [streams[0].name, model.arms[sides[0].armIndex].name],
                      b: [streams[1].name, model.arms[sides[1].armIndex].name])
-        mapping = Mapping(model: model, settings: settings, sides: (sides[0], sides[1]), stationChannels: stationChannels,
-                          faultStreams: names)
+        mapping = Mapping(model: model, settings: settings, attempts: resolved.attempts, sides: (sides[0], sides[1]),
+                          stationChannels: stationChannels, faultStreams: names)
         scenario = try mapping.scenario(rateHz: nil)
-        repetitionRateHz = mapping.settings.repetitionRateHz ?? model.clock.repetitionRateHz ?? 0
+        repetitionRateHz = resolved.attempts?.rateHz ?? 0
         if case .heraldedLink = scenario {
             streams.append(ConfiguredStream(role: .station, name: "station", node: nil,
                                             channelNames: [stationChannels.plus: "D0", stationChannels.minus: "D1"]))
@@ -147,10 +148,11 @@ public struct ConfiguredSimulation: Sendable {
                                             channelNames: [channels.plus: "+", channels.minus: "-"]))
         }
         let stationChannels = OutcomeChannels(plus: 5, minus: 6)
-        mapping = Mapping(model: model, settings: settings, sides: (sides[0], sides[1]), stationChannels: stationChannels,
-                          faultStreams: ([model.arms[0].name], [model.arms[1].name]))
+        let attempts = AttemptClock(simulation: settings, model: model)
+        mapping = Mapping(model: model, settings: settings, attempts: attempts, sides: (sides[0], sides[1]),
+                          stationChannels: stationChannels, faultStreams: ([model.arms[0].name], [model.arms[1].name]))
         scenario = try mapping.scenario(rateHz: nil)
-        repetitionRateHz = mapping.settings.repetitionRateHz ?? model.clock.repetitionRateHz ?? 0
+        repetitionRateHz = attempts?.rateHz ?? 0
         if case .heraldedLink = scenario {
             streams.append(ConfiguredStream(role: .station, name: "station", node: nil, channelNames: [5: "D0", 6: "D1"]))
         }

@@ -41,20 +41,15 @@ public struct SimulatedSide: Sendable, Equatable {
 /// fidelity, the product of the non-detector stages as arm transmission and the arm's detector
 /// stage as the lab's detectors (its noise photons become extra dark counts).
 public enum LinkModelMapping {
-    /// The scenario for `model` run at `settings.repetitionRateHz` (or the model's clock rate).
+    /// The scenario for `model` run at `rateHz` (the caller resolves it: ``AttemptClock``).
     /// - Parameters:
     ///   - sides: lab A's and lab B's side (arms, channels, lab settings).
     ///   - stationChannels: channels of the station's detectors 0 and 1 (heralded protocols).
     ///   - faultStreams: names by which faults refer to lab A's and lab B's stream and arm.
     /// - Throws: ``SimulationError`` naming the `simulation.` or `model.` key to fix.
-    public static func scenario(model: LinkDescription, settings: SimulationSettings, sides: (SimulatedSide, SimulatedSide),
-                                stationChannels: OutcomeChannels,
+    public static func scenario(model: LinkDescription, settings: SimulationSettings, rateHz rate: Double,
+                                sides: (SimulatedSide, SimulatedSide), stationChannels: OutcomeChannels,
                                 faultStreams: (a: [String], b: [String]) = (["a", "labA"], ["b", "labB"])) throws -> SimulationScenario {
-        guard let rate = settings.repetitionRateHz ?? model.clock.repetitionRateHz else {
-            throw SimulationError(.invalidParameter, parameter: "simulation.repetition_rate_hz",
-                                  message: "no repetition rate is set",
-                                  hint: "set model.clock.repetition_rate_hz or simulation.repetition_rate_hz (qlink simulate: --repetition-rate-hz)")
-        }
         for (side, name) in [(sides.0, "lab A"), (sides.1, "lab B")] where !model.arms.indices.contains(side.armIndex) {
             throw SimulationError(.invalidParameter, parameter: "simulation.labs", message: "\(name) has no arm",
                                   hint: "name an arm of model.arms")
@@ -123,7 +118,7 @@ public enum LinkModelMapping {
             throw SimulationError(.invalidParameter, parameter: "model.midpoint.detectors", message: "the station has no detectors",
                                   hint: "add midpoint.detectors")
         }
-        let periodPs = Int64((1e12 / rateHz).rounded())
+        let periodPs = AttemptClock.periodPs(rateHz: rateHz)
         let latency = model.midpoint.processingPs + model.clock.classicalLatencyPs
         let multiplexed = model.clock.multiplexingModes > 1
         func node(_ side: SimulatedSide) -> HeraldedNode {
@@ -144,7 +139,8 @@ public enum LinkModelMapping {
         case .singleClick(let alpha):
             heraldingProtocol = .singleClick(brightStatePopulation: alpha)
         default:
-            heraldingProtocol = .barrettKok(roundSeparationPs: settings.station.roundSeparationPs ?? max(1, periodPs / 2))
+            heraldingProtocol = .barrettKok(roundSeparationPs: HeraldStation.roundSeparationPs(
+                configured: settings.station.roundSeparationPs, attemptPeriodPs: periodPs))
         }
         let station = HeraldingStation(
             detector: detectorModel(efficiency: detectors.efficiency, darkCountRateHz: detectors.darkCountRateHz,

@@ -1,18 +1,9 @@
+import LinkModel
+
 /// A change of a running simulation's repetition rate: from link time `fromPs` on (the generator's
 /// axis: emission time of a pair source, the station's attempt clock of a heralded link) the link runs
-/// at `rateHz`.
-public struct RepetitionRateChange: Sendable, Equatable, Codable {
-    /// Link time from which the new rate applies, in ps.
-    public var fromPs: Int64
-    /// The new repetition rate (pulse rate of a pair source, attempt rate of a heralded link), in Hz.
-    public var rateHz: Double
-
-    /// A change to `rateHz` from `fromPs` on.
-    public init(fromPs: Int64, rateHz: Double) {
-        self.fromPs = fromPs
-        self.rateHz = rateHz
-    }
-}
+/// at `rateHz` — one entry of the link's ``RateSchedule``.
+public typealias RepetitionRateChange = RateSchedule.Change
 
 /// Checks shared by the simulators' scenario changes.
 enum ScenarioChangeCheck {
