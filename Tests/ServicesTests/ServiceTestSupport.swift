@@ -32,15 +32,15 @@ var quietLogger: Logger {
     return logger
 }
 
-/// Polls `condition` every few milliseconds until it holds or `seconds` pass.
-/// Waits until `condition` holds; `seconds` only guards against a hang, so it is generous.
-func eventually(_ seconds: Double = 90, _ condition: () throws -> Bool) async rethrows -> Bool {
+/// Polls `condition` every few milliseconds until it holds. `seconds` only guards against a hang: reaching
+/// it returns false, which the caller reports as a failure saying what it waited for.
+func eventually(_ seconds: Double = 600, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
-        if try condition() { return true }
+        if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(5))
     }
-    return try condition()
+    return try await condition()
 }
 
 /// Coordinator settings for tests that send hand-made batches: the Z/X analysis of H/V/D/A detectors on
