@@ -70,8 +70,10 @@ public final class CoordinatorService: Service, Sendable {
     }
 
     /// Asks every connected node to change its repetition rate, from the same link time on in every lab: the
-    /// latest link time the nodes have reported (tag batches, heartbeats) plus ``CoordinatorSettings/rateChangeLeadPs`` (carried in the message header's
-    /// event time). The heralds follow the new attempt period from there.
+    /// latest link time the nodes have reported (tag batches, heartbeats) plus
+    /// ``CoordinatorSettings/rateChangeLeadPs`` (carried in the message header's event time). The heralds
+    /// follow the new attempt period from there. The request goes again, once a second, to every introduced
+    /// node that has not answered it.
     public func requestRepetitionRate(_ rateHz: Double) {
         rateRequests.withLock { $0.append(rateHz) }
     }

@@ -193,6 +193,9 @@ final class NodeSession {
                     try send(.heraldRequest(HeraldRequest(first: first, last: decided)))
                 }
             }
+            // A heartbeat goes out before any batch: it tells the coordinator how far this node's source has
+            // got (a node that took long to connect has a backlog), before the coordinator sees its batches.
+            nextHeartbeat = Date()
             monitor.update { $0.connected = true }
             logger.info("node.welcomed", metadata: ["qlink.node": "\(settings.node)", "qlink.last_accepted": "\(welcome.lastAcceptedSequence)"])
         case .acknowledgement(let ack):

@@ -27,9 +27,10 @@ struct RateChangeTests {
         let link = try SimulatedTestLink.heralded(rateHz: oldRate, chunkTags: 256)
         var settings = try SimulatedTestLink.coordinatorSettings(link, directory: directory)
         // Real-time nodes run one chunk (~25 ms) ahead of the wall clock and report how far they have generated
-        // in each heartbeat (once a second), however far their spools lag behind: the change goes 2.5 s of link
-        // time ahead of the latest link time reported.
-        settings.rateChangeLeadPs = 2_500_000_000_000
+        // in each heartbeat (right after the welcome, then once a second), however far their spools lag behind:
+        // the change goes 5 s of link time ahead of the latest link time reported, so a coordinator or node that
+        // a loaded machine stalls for a few seconds still gets it to both nodes in time.
+        settings.rateChangeLeadPs = 5_000_000_000_000
         let running = try await startCoordinator(settings, security: security)
         // A long run, stopped once enough link time after the change has been journaled (how long the nodes
         // take to connect does not matter).

@@ -74,14 +74,9 @@ struct RateRequestTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let security = try TestSecurity(directory: directory)
         defer { security.stop() }
-        let router = try SecureSockets.server(.router, identity: security.server.identity, zap: security.server.zap, context: security.context)
-        let publisher = try SecureSockets.server(.publisher, identity: security.server.identity, zap: security.server.zap, context: security.context)
-        defer {
-            router.close()
-            publisher.close()
-        }
-        let control = try router.bind("tcp://127.0.0.1:0"), publish = try publisher.bind("tcp://127.0.0.1:0")
-        try router.set(.receiveTimeout(milliseconds: 100))
+        let sockets = try ScriptedCoordinatorSockets(security: security)
+        defer { sockets.close() }
+        let router = sockets.router, control = sockets.control, publish = sockets.publish
         // Lab B's node of the simulated heralded link at wall-clock pace; nothing is published.
         let link = try SimulatedTestLink.heralded()
         var settings = try SimulatedTestLink.nodeSettings(link, lab: "bob", directory: directory, control: control,
@@ -91,9 +86,11 @@ struct RateRequestTests {
         let nodeTask = Task { try await node.run() }
 
         nonisolated(unsafe) let socket = router
-        let script = try await offPool { () throws -> (answers: [ControlAck], heartbeatPs: [Int64], behind: Int, requestedPs: Int64) in
+        let script = try await offPool { () throws -> (answers: [ControlAck], heartbeatPs: [Int64], behind: Int, requestedPs: Int64, firstAfterWelcome: [MessageType]) in
             var answers: [ControlAck] = [], heartbeatPs: [Int64] = []
             var latestBatchPs: Int64 = 0, behind = 0, requestedPs: Int64 = 0
+            // What the node sent first after each welcome (hellos aside): a heartbeat, before any batch.
+            var firstAfterWelcome: [MessageType] = [], welcomed = false
             let deadline = Date().addingTimeInterval(600)
             while Date() < deadline, answers.count < 2 || heartbeatPs.count < 3 {
                 guard let message = try socket.receive(), message.count == 3,
@@ -102,9 +99,14 @@ struct RateRequestTests {
                     let (header, payload) = WireMessage(sessionId: 4242, sequence: 0, eventTimePs: timePs, body: body).encoded()
                     _ = try socket.send(Message([message.frames[0], Frame(header), Frame(payload)]))
                 }
+                if welcomed, decoded.header.type != .hello {
+                    firstAfterWelcome.append(decoded.header.type)
+                    welcomed = false
+                }
                 switch decoded.body {
                 case .hello:
                     try reply(.welcome(Welcome(lastAcceptedSequence: 0, credit: 1_000_000, nextHeraldSequence: 1, runId: 1)))
+                    welcomed = true
                 case .tagBatch(let batch):
                     latestBatchPs = max(latestBatchPs, batch.timesPs.first ?? 0)
                 case .heartbeat:
@@ -122,7 +124,7 @@ struct RateRequestTests {
                     break
                 }
             }
-            return (answers, heartbeatPs, behind, requestedPs)
+            return (answers, heartbeatPs, behind, requestedPs, firstAfterWelcome)
         }
         #expect(script.answers.count == 2, "waited for two answers to the twice-sent request")
         #expect(script.answers.allSatisfy { $0 == ControlAck(requestId: 7, applied: true, valueInForce: 200_000) }, "\(script.answers)")
@@ -134,6 +136,7 @@ struct RateRequestTests {
         #expect(script.heartbeatPs.count >= 3 && script.heartbeatPs.last.map { $0 > 0 } == true, "\(script.heartbeatPs)")
         #expect(zip(script.heartbeatPs, script.heartbeatPs.dropFirst()).allSatisfy { $0 <= $1 }, "\(script.heartbeatPs)")
         #expect(script.behind == 0, "heartbeats behind a batch sent before them")
+        #expect(!script.firstAfterWelcome.isEmpty && script.firstAfterWelcome.allSatisfy { $0 == .heartbeat }, "\(script.firstAfterWelcome)")
         nodeTask.cancel()
         try await nodeTask.value
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Messaging
+import Security
 import Services
 import Testing
 
@@ -72,4 +73,26 @@ func startCoordinator(_ settings: CoordinatorSettings, security: TestSecurity) a
     let state = service.monitor.current
     return RunningCoordinator(service: service, task: task, control: try #require(state.controlEndpoint),
                               publish: try #require(state.publishEndpoint))
+}
+
+/// The coordinator's two server sockets (CURVE, the test's ZAP handler) bound on ephemeral loopback ports, for
+/// tests that script the coordinator's side; the ROUTER's receives time out after 100 ms.
+struct ScriptedCoordinatorSockets {
+    let router: Socket
+    let publisher: Socket
+    let control: String
+    let publish: String
+
+    init(security: TestSecurity) throws {
+        router = try SecureSockets.server(.router, identity: security.server.identity, zap: security.server.zap, context: security.context)
+        publisher = try SecureSockets.server(.publisher, identity: security.server.identity, zap: security.server.zap, context: security.context)
+        control = try router.bind("tcp://127.0.0.1:0")
+        publish = try publisher.bind("tcp://127.0.0.1:0")
+        try router.set(.receiveTimeout(milliseconds: 100))
+    }
+
+    func close() {
+        router.close()
+        publisher.close()
+    }
 }
