@@ -46,6 +46,9 @@ final class CoordinatorCore {
     private var pendingBatches: [CoordinatorJournal.BatchRecord] = []
     private var pendingHeralds: [Herald] = []
     private var outbox: [Outgoing] = []
+    /// The latest repetition-rate request and the nodes that have answered it: it goes again to every introduced
+    /// node that has not (the request or its answer lost, e.g. dropped at a full queue under load).
+    private var rateRequest: (requestId: UInt64, message: WireMessage, answered: Set<String>)?
 
     init(settings: CoordinatorSettings, journal: CoordinatorJournal, logger: Logger,
          authenticatedSender: @escaping (Message) -> Result<String, VerificationFailure>) throws(JournalError) {
@@ -163,7 +166,13 @@ final class CoordinatorCore {
                 .reply(peer: peer, envelope(.herald(herald), sequence: herald.sequence, timePs: herald.timePs))
             }
         case .controlAck(let ack):
-            try journal.recordConfigurationChange(key: "repetition_rate_hz.\(peers[key]?.node ?? "?")",
+            let node = peers[key]?.node ?? "?"
+            // A request sent again is answered again: each node's answer is journaled once.
+            if let request = rateRequest, request.requestId == ack.requestId {
+                guard !request.answered.contains(node) else { return [] }
+                rateRequest?.answered.insert(node)
+            }
+            try journal.recordConfigurationChange(key: "repetition_rate_hz.\(node)",
                                                   value: "\(ack.valueInForce) (request \(ack.requestId), applied \(ack.applied))")
             return []
         case .error(let report):
@@ -302,8 +311,15 @@ final class CoordinatorCore {
             decider?.changeRepetitionPeriod(to: windows?.attemptPeriodPs ?? AttemptClock.periodPs(rateHz: rateHz), fromPs: effectiveFromPs,
                                             heraldProtocol: windows.map(ConfigurationMapping.heraldProtocol))
         }
-        return peers.keys.map { key in
-            .reply(peer: Frame(key), envelope(.setRepetitionRate(SetRepetitionRate(requestId: requestId, rateHz: rateHz)), timePs: effectiveFromPs))
-        }
+        let message = envelope(.setRepetitionRate(SetRepetitionRate(requestId: requestId, rateHz: rateHz)), timePs: effectiveFromPs)
+        rateRequest = (requestId, message, [])
+        return peers.keys.map { .reply(peer: Frame($0), message) }
+    }
+
+    /// The latest repetition-rate request again, to every introduced node that has not answered it yet (the
+    /// node answers a repeated request without applying it twice).
+    func unansweredRateRequests() -> [Outgoing] {
+        guard let request = rateRequest else { return [] }
+        return peers.filter { !request.answered.contains($0.value.node) }.map { .reply(peer: Frame($0.key), request.message) }
     }
 }

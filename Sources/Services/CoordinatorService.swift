@@ -70,8 +70,10 @@ public final class CoordinatorService: Service, Sendable {
     }
 
     /// Asks every connected node to change its repetition rate, from the same link time on in every lab: the
-    /// latest tag time received plus ``CoordinatorSettings/rateChangeLeadPs`` (carried in the message header's
-    /// event time). The heralds follow the new attempt period from there.
+    /// latest link time the nodes have reported (tag batches, heartbeats) plus
+    /// ``CoordinatorSettings/rateChangeLeadPs`` (carried in the message header's event time). The heralds
+    /// follow the new attempt period from there. The request goes again, once a second, to every introduced
+    /// node that has not answered it.
     public func requestRepetitionRate(_ rateHz: Double) {
         rateRequests.withLock { $0.append(rateHz) }
     }
@@ -125,6 +127,7 @@ public final class CoordinatorService: Service, Sendable {
             }
         }
         var nextStatus = Date()
+        var nextRateResend = Date()
         var requestId: UInt64 = 0
         var linkTime = LinkTimeTracker()
         while !thread.isStopRequested {
@@ -154,6 +157,11 @@ public final class CoordinatorService: Service, Sendable {
                 let effectivePs = linkTime.latestPs + settings.rateChangeLeadPs
                 logger.notice("coordinator.rate.requested", metadata: ["qlink.rate_hz": "\(rate)", "qlink.effective_ps": "\(effectivePs)"])
                 try send(core.setRepetitionRate(rate, requestId: requestId, effectiveFromPs: effectivePs))
+                nextRateResend = Date().addingTimeInterval(1)
+            }
+            if Date() >= nextRateResend {
+                try send(core.unansweredRateRequests())
+                nextRateResend = Date().addingTimeInterval(1)
             }
             if Date() >= nextStatus {
                 try send(core.tick())

@@ -50,9 +50,10 @@ public struct CoordinatorSettings: Sendable {
     public var heralds: HeraldSettings?
     /// How often status is published and journaled, ms.
     public var statusIntervalMs: Int = 1000
-    /// How far ahead of the latest tag time received a repetition-rate change takes effect, in ps of link
-    /// time: both labs' sources must not have generated that far yet (real-time sources run about one
-    /// chunk ahead of the wall clock).
+    /// How far ahead of the latest link time reported by the nodes (tag batches and heartbeats) a
+    /// repetition-rate change takes effect, in ps of link time: both labs' sources must not have generated
+    /// that far yet (real-time sources run about one chunk ahead of the wall clock and report their
+    /// progress in each heartbeat, once a second).
     public var rateChangeLeadPs: Int64 = 3_000_000_000_000
 
     public init(controlEndpoint: String, publishEndpoint: String, journalPath: String, labs: [String]) {

@@ -31,6 +31,8 @@ final class NodeSession {
     var lastHeraldSequence: UInt64 = 0
     var heraldsSynced = false
     var controlSequence: UInt64 = 0
+    /// The answer to the latest repetition-rate request, with the coordinator session that sent it.
+    var rateAnswer: (coordinatorSession: UInt64, ack: ControlAck)?
     var sourceDrained = false
     weak var thread: SocketThread?
     var statusesReceived: Int64 = 0
@@ -144,8 +146,8 @@ final class NodeSession {
 
     private func key(_ session: UInt64, _ sequence: UInt64) -> String { "\(session)/\(sequence)" }
 
-    private func send(_ body: WireMessage.Body, sequence: UInt64 = 0) throws {
-        let message = WireMessage(sessionId: sessionId, sequence: sequence, body: body)
+    private func send(_ body: WireMessage.Body, sequence: UInt64 = 0, timePs: Int64 = 0) throws {
+        let message = WireMessage(sessionId: sessionId, sequence: sequence, eventTimePs: timePs, body: body)
         _ = try dealer.send(Message(FrameCodec.frames(message)), options: .dontWait)
     }
 
@@ -191,6 +193,9 @@ final class NodeSession {
                     try send(.heraldRequest(HeraldRequest(first: first, last: decided)))
                 }
             }
+            // A heartbeat goes out before any batch: it tells the coordinator how far this node's source has
+            // got (a node that took long to connect has a backlog), before the coordinator sees its batches.
+            nextHeartbeat = Date()
             monitor.update { $0.connected = true }
             logger.info("node.welcomed", metadata: ["qlink.node": "\(settings.node)", "qlink.last_accepted": "\(welcome.lastAcceptedSequence)"])
         case .acknowledgement(let ack):
@@ -247,6 +252,12 @@ final class NodeSession {
                 try send(.heraldRequest(HeraldRequest(first: lowest, last: missingHeralds.max() ?? lowest)))
             }
         case .setRepetitionRate(let request):
+            // A request sent again (the answer was lost) gets the same answer; it is not applied twice.
+            if let answer = rateAnswer, answer.coordinatorSession == decoded.header.sessionId, answer.ack.requestId == request.requestId {
+                controlSequence += 1
+                try send(.controlAck(answer.ack), sequence: controlSequence)
+                return
+            }
             // The header's event time is the link time from which the new rate applies (0: as soon as possible).
             let result = source.setRepetitionRate(request.rateHz, effectiveFromPs: decoded.header.eventTimePs)
             if result.applied {
@@ -259,9 +270,10 @@ final class NodeSession {
             } else {
                 logger.warning("node.rate.refused", metadata: ["qlink.rate_hz": "\(request.rateHz)", "qlink.reason": "\(result.reason ?? "")"])
             }
+            let ack = ControlAck(requestId: request.requestId, applied: result.applied, valueInForce: result.rateHz)
+            rateAnswer = (decoded.header.sessionId, ack)
             controlSequence += 1
-            try send(.controlAck(ControlAck(requestId: request.requestId, applied: result.applied, valueInForce: result.rateHz)),
-                     sequence: controlSequence)
+            try send(.controlAck(ack), sequence: controlSequence)
         case .error(let report):
             logger.warning("node.coordinator.error", metadata: ["qlink.code": "\(report.code)", "qlink.text": "\(report.text)"])
             if ProtocolError.kind(forCode: report.code) == .notIntroduced { lostConnection() }
@@ -383,7 +395,9 @@ final class NodeSession {
             lostConnection()
         }
         if now >= nextHeartbeat {
-            try send(.heartbeat, sequence: nextSequence - 1)
+            // The heartbeat's event time tells the coordinator how far this lab's source has got, which can be
+            // well past the batches still waiting in the spool (rate changes are scheduled after it).
+            try send(.heartbeat, sequence: nextSequence - 1, timePs: max(0, source.generatedThroughPs ?? 0))
             nextHeartbeat = now.addingTimeInterval(Double(settings.heartbeatIntervalMs) / 1000)
             let dropped = source.queue.dropped
             let usage = try spool.usage()

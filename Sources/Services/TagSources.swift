@@ -110,6 +110,10 @@ public final class TagSourceRunner: Sendable {
     /// The requested repetition rate, if any.
     public var repetitionRateHz: Double? { rate.withLock { $0 } }
 
+    /// The link time a simulation source has generated tags through, in ps (nil for other sources): a rate
+    /// change can still be honoured from any later time.
+    public var generatedThroughPs: Int64? { simulation.withLock { $0?.simulator.generatedThroughPs } }
+
     private func run(_ spec: TagSourceSpec) throws {
         let clock = ContinuousClock()
         let started = clock.now

@@ -84,9 +84,9 @@ struct RunningAutoTuneTests {
         settings.publishEndpoint = "tcp://127.0.0.1:0"
         settings.journalPath = directory + "/journal.sqlite"
         settings.statusIntervalMs = 100
-        // Both labs' simulations must change at the same link time: far enough ahead of what the coordinator has
-        // received that neither node (streaming at wall-clock pace, maybe with a backlog on a loaded machine) has
-        // generated it yet.
+        // Both labs' simulations must change at the same link time: far enough ahead of the latest link time the
+        // nodes have reported (their heartbeats say how far they have generated, whatever waits in their spools)
+        // that neither has generated it yet.
         settings.rateChangeLeadPs = 10_000_000_000_000
         let coordinator = CoordinatorService(settings: settings, transport: server, logger: quietLogger)
         let coordinatorTask = Task { try await coordinator.run() }
@@ -113,7 +113,7 @@ struct RunningAutoTuneTests {
         }
 
         // Both nodes acknowledge the change and run their simulations at the new rate.
-        let applied = await eventually(60) {
+        let applied = await eventually {
             nodes.allSatisfy { node in node.monitor.current.repetitionRateHz.map { abs($0 - targetRateHz) <= 1e-6 * targetRateHz } ?? false }
         }
         let rates = nodes.map { $0.monitor.current.repetitionRateHz }
@@ -121,10 +121,10 @@ struct RunningAutoTuneTests {
         let effective = nodes.map { $0.monitor.current.repetitionRateEffectivePs }
         #expect(effective[0] != nil && effective[0] == effective[1], "both labs change at the same link time: \(effective)")
         // The journal holds the request once and each node's acknowledgement (once the coordinator has it).
-        _ = await eventually(60) {
+        #expect(await eventually {
             let acks = (try? journal.configurationChanges())?.filter { $0.key.hasPrefix("repetition_rate_hz.") } ?? []
             return acks.count >= 2
-        }
+        }, "waited for both nodes' acknowledgements in the journal")
         let changes = try journal.configurationChanges()
         let requests = changes.filter { $0.key == "repetition_rate_hz" }
         #expect(requests.count == 1)
@@ -137,7 +137,8 @@ struct RunningAutoTuneTests {
 
         // Heralds go on after the change: the coordinator decides them on the new attempt grid.
         let heraldsAtChange = coordinator.monitor.current.status?.heralds ?? 0
-        #expect(await eventually(60) { (coordinator.monitor.current.status?.heralds ?? 0) > heraldsAtChange + 500 })
+        #expect(await eventually { (coordinator.monitor.current.status?.heralds ?? 0) > heraldsAtChange + 500 },
+                "waited for 500 heralds after the change")
 
         for task in nodeTasks { task.cancel() }
         for task in nodeTasks { try await task.value }

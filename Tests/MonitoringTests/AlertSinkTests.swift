@@ -16,7 +16,7 @@ struct AlertSinkTests {
     @Test("the webhook posts the transitions as JSON over real HTTP")
     func webhookPosts() async throws {
         let listener = try TinyHTTPListener()
-        let sink = try WebhookAlertSink(WebhookConfiguration(url: "http://127.0.0.1:\(listener.port)/hooks/qlink", timeoutSeconds: 5))
+        let sink = try WebhookAlertSink(WebhookConfiguration(url: "http://127.0.0.1:\(listener.port)/hooks/qlink", timeoutSeconds: 120))
         async let served: Void = listener.serve(count: 1)
         try await sink.deliver(Self.transitions, link: "loopback")
         await served
@@ -36,7 +36,7 @@ struct AlertSinkTests {
     @Test("a receiver answering an error status is a delivery failure; the dispatcher reports it and goes on")
     func webhookFailure() async throws {
         let listener = try TinyHTTPListener(status: 500)
-        let sink = try WebhookAlertSink(WebhookConfiguration(url: "http://127.0.0.1:\(listener.port)/x"))
+        let sink = try WebhookAlertSink(WebhookConfiguration(url: "http://127.0.0.1:\(listener.port)/x", timeoutSeconds: 120))
         let history = InMemoryAlertHistory()
         let dispatcher = AlertDispatcher(link: "l", sinks: [sink, HistoryAlertSink(store: history)], logger: Logger(label: "test"))
         async let served: Void = listener.serve(count: 1)

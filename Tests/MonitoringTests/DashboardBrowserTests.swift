@@ -8,7 +8,7 @@ let chromiumPath: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].f
 
 /// Runs `executable` with `arguments`; returns the exit status, standard output and standard error.
 /// The process is killed after `timeoutSeconds`.
-func runProcess(_ executable: String, _ arguments: [String], timeoutSeconds: Double = 60) async throws -> (status: Int32, output: String, errors: String) {
+func runProcess(_ executable: String, _ arguments: [String], timeoutSeconds: Double = 600) async throws -> (status: Int32, output: String, errors: String) {
     try await offPool { try runProcessNow(executable, arguments, timeoutSeconds: timeoutSeconds) }
 }
 
@@ -78,20 +78,20 @@ struct DashboardBrowserTests {
     func statusCommand() async throws {
         let binary = try #require(qlinkExecutable)
         try await withStatusServer(FakeStatusSource()) { port in
-            let result = try await runProcess(binary, ["status", "--url", "http://127.0.0.1:\(port)"], timeoutSeconds: 30)
+            let result = try await runProcess(binary, ["status", "--url", "http://127.0.0.1:\(port)"], timeoutSeconds: 300)
             #expect(result.status == 0, "\(result.errors)")
             #expect(result.output.contains("link loopback (coordinator) — degraded"))
             #expect(result.output.contains("fidelity:      0.93"))
             #expect(result.output.contains("CRITICAL fidelity_low [link]"))
             #expect(result.output.contains("recommended 800.000 kHz"))
-            let json = try await runProcess(binary, ["status", "--url", "127.0.0.1:\(port)", "--json"], timeoutSeconds: 30)
+            let json = try await runProcess(binary, ["status", "--url", "127.0.0.1:\(port)", "--json"], timeoutSeconds: 300)
             let status = try StatusCoding.decoder().decode(LinkStatus.self, from: Data(json.output.utf8))
             #expect(status.link == "loopback")
         }
         let listener = try TinyHTTPListener()      // bound but never answering: use a port nobody serves instead
         let port = listener.port
         _ = consume listener
-        let failed = try await runProcess(binary, ["status", "--url", "http://127.0.0.1:\(port)"], timeoutSeconds: 30)
+        let failed = try await runProcess(binary, ["status", "--url", "http://127.0.0.1:\(port)"], timeoutSeconds: 300)
         #expect(failed.status != 0)
         #expect(failed.errors.contains("cannot reach the status server"), "\(failed.errors)")
     }

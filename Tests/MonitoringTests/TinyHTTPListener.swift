@@ -44,7 +44,7 @@ final class TinyHTTPListener: @unchecked Sendable {
     var requests: [Request] { lock.withLock { received } }
 
     /// Serves `count` requests on a background thread; returns when they are served or after `timeoutSeconds`.
-    func serve(count: Int, timeoutSeconds: Double = 10) async {
+    func serve(count: Int, timeoutSeconds: Double = 300) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let thread = Thread { [self] in
                 let deadline = Date().addingTimeInterval(timeoutSeconds)

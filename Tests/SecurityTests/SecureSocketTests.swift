@@ -16,8 +16,8 @@ struct SecureSocketTests {
             let client = try fixture.client(node)
             try client.connect(server.endpoint)
             _ = try client.socket.send(Message(strings: "seq-1"))
-            let authenticated = try client.checkHandshake(timeoutMs: 5000)
-            guard let message = try receive(server.socket, timeoutMs: 5000) else { return (nil, nil, nil, authenticated) }
+            let authenticated = try client.checkHandshake(timeoutMs: 60_000)
+            guard let message = try receive(server.socket, timeoutMs: 60_000) else { return (nil, nil, nil, authenticated) }
             let sender = try? fixture.authenticator.sender(of: message).get()
             return (message.frames.last?.property("User-Id"), message.frames.last?.property(ZAPProperty.serial), sender, authenticated)
         }
@@ -90,7 +90,7 @@ struct SecureSocketTests {
             try client.connect(server.endpoint)
             _ = try client.socket.send(Message(strings: "seq-1"))
             var refusal: String?
-            do { _ = try client.checkHandshake(timeoutMs: 5000) } catch let error as SecurityError { refusal = error.message }
+            do { _ = try client.checkHandshake(timeoutMs: 60_000) } catch let error as SecurityError { refusal = error.message }
             let delivered = try receive(server.socket, timeoutMs: 50) != nil
             return (refusal, client.socket.isClosed, delivered)
         }
@@ -133,7 +133,7 @@ struct SecureSocketTests {
             let client = try fixture.rawClient(options)
             try client.connect(server.endpoint)
             _ = try client.send(Message(strings: "seq-1"), options: .dontWait)
-            let refusals = server.watcher.drain(timeoutMs: 5000)
+            let refusals = server.watcher.drain(timeoutMs: 60_000)
             let delivered = try receive(server.socket, timeoutMs: 50) != nil
             client.close()
             return (refusals, delivered)
@@ -172,21 +172,21 @@ struct SecureSocketTests {
             let client = try fixture.client(node)
             try client.connect(server.endpoint)
             _ = try client.socket.send(Message(strings: "seq-1"))
-            let first = try receive(server.socket, timeoutMs: 5000).map { fixture.authenticator.sender(of: $0) }
+            let first = try receive(server.socket, timeoutMs: 60_000).map { fixture.authenticator.sender(of: $0) }
             let firstAccepted = (try? first?.get()) != nil
 
             _ = try fixture.pki.authority.revoke(name: "bob-node")
             try fixture.pki.authority.publishCRL()
             _ = try client.socket.send(Message(strings: "seq-2"))
             var secondFailure: VerificationFailure?
-            if let second = try receive(server.socket, timeoutMs: 5000),
+            if let second = try receive(server.socket, timeoutMs: 60_000),
                case .failure(let failure) = fixture.authenticator.sender(of: second) {
                 secondFailure = failure
             }
             let again = try fixture.client(node)
             try again.connect(server.endpoint)
             var refusal: String?
-            do { _ = try again.checkHandshake(timeoutMs: 5000) } catch let error as SecurityError { refusal = error.message }
+            do { _ = try again.checkHandshake(timeoutMs: 60_000) } catch let error as SecurityError { refusal = error.message }
             return (firstAccepted, secondFailure, refusal)
         }
         #expect(outcome.0)
@@ -213,21 +213,21 @@ struct SecureSocketTests {
                 _ = try client.socket.send(Message(strings: "\(sequence)"))
             }
             try deliver(1)
-            if let message = try receive(server.socket, timeoutMs: 5000), let text = message.frames.last?.string {
+            if let message = try receive(server.socket, timeoutMs: 60_000), let text = message.frames.last?.string {
                 sequences.append(Int(text) ?? -1)
             }
             proxy.armFlip()
             try deliver(2)
-            // Let message 2 pass the proxy alone, so the flipped bit is in it.
-            var waited = 0
-            while proxy.flips == 0, waited < 2000 {
+            // Let message 2 pass the proxy alone, so the flipped bit is in it. (The deadline only guards
+            // against a hang; reaching it fails the expectations below.)
+            let deadline = Date().addingTimeInterval(300)
+            while proxy.flips == 0, Date() < deadline {
                 usleep(1000)
-                waited += 1
             }
             // The corrupted session is dropped and the client reconnects silently; keep sending until
             // messages flow again (messages sent on the dying connection are lost too, and show as gaps).
             var sequence = 3
-            while sequence < 200, sequences.count < 2 {
+            while Date() < deadline, sequences.count < 2 {
                 try deliver(sequence)
                 _ = try? client.checkHandshake(timeoutMs: 0)
                 if let message = try receive(server.socket, timeoutMs: 50), let text = message.frames.last?.string {
@@ -235,7 +235,7 @@ struct SecureSocketTests {
                 }
                 sequence += 1
             }
-            return (sequences, proxy.flips, server.watcher.drain(timeoutMs: 2000))
+            return (sequences, proxy.flips, server.watcher.drain(timeoutMs: 60_000))
         }
         #expect(received.1 == 1)
         #expect(received.2 >= 1, "the server saw the corrupted frame fail authentication")

@@ -42,34 +42,32 @@ struct MonitoringProcessTests {
         let bob = try link.node("bob", endpoints: endpoints, seconds: 4)
 
         // While the nodes stream: per-arm rates appear in the status.
-        var sawRates = false
-        for _ in 0..<40 where !sawRates {
-            if let (code, data) = await httpGet(base + "/status"), code == 200,
-               let status = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-               let observation = status["observation"] as? [String: Any], let arms = observation["armRatesHz"] as? [String: Any],
-               (arms["alice"] as? Double ?? 0) > 0, (arms["bob"] as? Double ?? 0) > 0 {
-                sawRates = true
-                #expect(status["link"] as? String == "demo")
-                #expect(status["role"] as? String == "coordinator")
-            }
-            try await Task.sleep(for: .milliseconds(500))
+        var identity: (link: String?, role: String?)
+        let sawRates = await eventually(600) {
+            guard let (code, data) = await httpGet(base + "/status"), code == 200,
+                  let status = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let observation = status["observation"] as? [String: Any], let arms = observation["armRatesHz"] as? [String: Any],
+                  (arms["alice"] as? Double ?? 0) > 0, (arms["bob"] as? Double ?? 0) > 0 else { return false }
+            identity = (status["link"] as? String, status["role"] as? String)
+            return true
         }
-        #expect(sawRates, "no arm rates in /status")
-        #expect(await link.finish(alice, within: 30))
-        #expect(await link.finish(bob, within: 30))
+        #expect(sawRates, "waited for both arms' rates in /status")
+        #expect(identity.link == "demo" && identity.role == "coordinator", "\(identity)")
+        #expect(await link.finish(alice, within: 600))
+        #expect(await link.finish(bob, within: 600))
 
         // The nodes are done: after the configured silence the rule fires.
         var silent: [String] = []
-        for _ in 0..<30 where silent.count < 2 {
+        _ = await eventually(600) {
             if let (_, data) = await httpGet(base + "/status"),
                let status = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                let alerts = status["alerts"] as? [[String: Any]] {
                 silent = alerts.filter { $0["rule"] as? String == "node_silent" && $0["severity"] as? String == "critical" }
                     .compactMap { $0["subject"] as? String }.sorted()
             }
-            try await Task.sleep(for: .milliseconds(500))
+            return silent.count == 2
         }
-        #expect(silent == ["alice-node", "bob-node"])
+        #expect(silent == ["alice-node", "bob-node"], "waited for critical node_silent alerts on both nodes in /status")
 
         let metrics = try #require(await httpGet(base + "/metrics"))
         let text = String(decoding: metrics.1, as: UTF8.self)

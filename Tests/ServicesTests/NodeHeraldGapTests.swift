@@ -18,14 +18,9 @@ struct NodeHeraldGapTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let security = try TestSecurity(directory: directory)
         defer { security.stop() }
-        let router = try SecureSockets.server(.router, identity: security.server.identity, zap: security.server.zap, context: security.context)
-        let publisher = try SecureSockets.server(.publisher, identity: security.server.identity, zap: security.server.zap, context: security.context)
-        defer {
-            router.close()
-            publisher.close()
-        }
-        let control = try router.bind("tcp://127.0.0.1:0"), publish = try publisher.bind("tcp://127.0.0.1:0")
-        try router.set(.receiveTimeout(milliseconds: 100))
+        let sockets = try ScriptedCoordinatorSockets(security: security)
+        defer { sockets.close() }
+        let router = sockets.router, publisher = sockets.publisher, control = sockets.control, publish = sockets.publish
 
         var settings = NodeSettings(node: "bob-node", lab: "bob", controlEndpoint: control, publishEndpoint: publish,
                                     spoolPath: directory + "/bob-spool.sqlite", source: .pattern(TagBatch(), repetitions: 0, spanPs: 1))
@@ -77,17 +72,17 @@ struct NodeHeraldGapTests {
         nonisolated(unsafe) let script = (serve: serve, publishHerald: publishHerald, publishStatus: publishStatus)
         let (requests, connected) = try await offPool { () throws -> ([HeraldRequest], Bool) in
             let serve = script.serve, publishHerald = script.publishHerald, publishStatus = script.publishStatus
-            _ = try serve(Date().addingTimeInterval(60)) { node.monitor.current.connected }
+            _ = try serve(Date().addingTimeInterval(600)) { node.monitor.current.connected }
             let connected = node.monitor.current.connected
             // The SUB connection takes a moment: repeat herald 1 until it arrives (repeats are not counted twice).
-            let deadline = Date().addingTimeInterval(60)
+            let deadline = Date().addingTimeInterval(600)
             while node.monitor.current.lastHeraldSequence < 1, Date() < deadline {
                 try publishHerald(1)
                 _ = try serve(Date().addingTimeInterval(0.02)) { false }
             }
             try publishHerald(2)
             try publishHerald(5)
-            var requests = try serve(Date().addingTimeInterval(60)) {
+            var requests = try serve(Date().addingTimeInterval(600)) {
                 node.monitor.current.heraldsReceived >= 5 && node.monitor.current.missingHeralds == 0
             }
             // A status announces heralds 6 and 7 before they arrive: the node asks for them, then receives
@@ -95,7 +90,7 @@ struct NodeHeraldGapTests {
             try publishStatus(7)
             try publishHerald(6)
             try publishHerald(7)
-            requests += try serve(Date().addingTimeInterval(60)) {
+            requests += try serve(Date().addingTimeInterval(600)) {
                 let state = node.monitor.current
                 return state.heraldsReceived + state.heraldRepeats >= 9 && state.missingHeralds == 0
             }

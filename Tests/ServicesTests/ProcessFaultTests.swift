@@ -59,7 +59,7 @@ struct ProcessLink {
 
     func endpoints() async -> (String, String)? {
         var found: (String, String)?
-        _ = await eventually(60) {
+        _ = await eventually {
             let state = StatusFile.read(CoordinatorStatusFile.self, from: statusPath("coordinator"))
             if let control = state?.controlEndpoint, let publish = state?.publishEndpoint, state?.stopped == false { found = (control, publish) }
             return found != nil
@@ -71,7 +71,7 @@ struct ProcessLink {
 
     /// Waits for `process` to exit (SIGKILL after `seconds`). - Returns: whether it exited by itself with status 0
     /// (a crash, e.g. an abort inside libzmq, is a failure).
-    func finish(_ process: Process, within seconds: Double = 20) async -> Bool {
+    func finish(_ process: Process, within seconds: Double = 600) async -> Bool {
         let exited = await eventually(seconds) { !process.isRunning }
         if !exited {
             kill(process.processIdentifier, SIGKILL)
@@ -107,14 +107,14 @@ struct ProcessFaultTests {
         let endpoints = try #require(await link.endpoints())
         let alice = try link.node("alice", endpoints: endpoints, seconds: 2)
         let bob = try link.node("bob", endpoints: endpoints, seconds: 2)
-        #expect(await eventually(60) { (link.nodeStatus("alice")?.batchesAcknowledged ?? 0) > 20 })
+        #expect(await eventually { (link.nodeStatus("alice")?.batchesAcknowledged ?? 0) > 20 })
         kill(coordinator.processIdentifier, SIGKILL)
         coordinator.waitUntilExit()
         try? FileManager.default.removeItem(atPath: link.statusPath("coordinator"))
         try await Task.sleep(for: .milliseconds(300))
         coordinator = try link.coordinator(control: endpoints.0, publish: endpoints.1)
-        #expect(await link.finish(alice, within: 30))
-        #expect(await link.finish(bob, within: 30))
+        #expect(await link.finish(alice, within: 600))
+        #expect(await link.finish(bob, within: 600))
         coordinator.terminate()
         #expect(await link.finish(coordinator))
 
@@ -142,13 +142,13 @@ struct ProcessFaultTests {
         let endpoints = try #require(await link.endpoints())
         var alice = try link.node("alice", endpoints: endpoints, seconds: 3)
         let bob = try link.node("bob", endpoints: endpoints, seconds: 1)
-        #expect(await eventually(60) { (link.nodeStatus("alice")?.batchesSpooled ?? 0) > 20 })
+        #expect(await eventually { (link.nodeStatus("alice")?.batchesSpooled ?? 0) > 20 })
         let firstSession = try #require(link.nodeStatus("alice")?.sessionId)
         kill(alice.processIdentifier, SIGKILL)
         alice.waitUntilExit()
         alice = try link.node("alice", endpoints: endpoints, seconds: 1)
-        #expect(await link.finish(alice, within: 30))
-        #expect(await link.finish(bob, within: 30))
+        #expect(await link.finish(alice, within: 600))
+        #expect(await link.finish(bob, within: 600))
         coordinator.terminate()
         #expect(await link.finish(coordinator))
 
@@ -169,15 +169,17 @@ struct ProcessFaultTests {
         defer { try? FileManager.default.removeItem(atPath: link.directory) }
         let coordinator = try link.coordinator()
         let endpoints = try #require(await link.endpoints())
-        let alice = try link.node("alice", endpoints: endpoints, seconds: 2)
-        let bob = try link.node("bob", endpoints: endpoints, seconds: 2)
-        #expect(await eventually(60) { (link.nodeStatus("bob")?.batchesAcknowledged ?? 0) > 10 })
-        // The coordinator stops consuming for a second (a blocked consumer), then carries on.
+        // The nodes stream long enough to still be streaming when the coordinator stops, however slowly they start.
+        let alice = try link.node("alice", endpoints: endpoints, seconds: 10)
+        let bob = try link.node("bob", endpoints: endpoints, seconds: 10)
+        #expect(await eventually { (link.nodeStatus("bob")?.batchesAcknowledged ?? 0) > 10 }, "waited for 10 of lab B's batches to be acknowledged")
+        // The coordinator stops consuming (a blocked consumer) until both nodes have piled up batches, then carries on.
         kill(coordinator.processIdentifier, SIGSTOP)
-        try await Task.sleep(for: .milliseconds(1_200))
+        let piled = await eventually { ["alice", "bob"].allSatisfy { (link.nodeStatus($0)?.spoolHighWater ?? 0) > 10 } }
         kill(coordinator.processIdentifier, SIGCONT)
-        #expect(await link.finish(alice, within: 30))
-        #expect(await link.finish(bob, within: 30))
+        #expect(piled, "waited, with the coordinator stopped, for both nodes' spools to hold more than 10 batches")
+        #expect(await link.finish(alice, within: 600))
+        #expect(await link.finish(bob, within: 600))
         coordinator.terminate()
         #expect(await link.finish(coordinator))
 

@@ -23,7 +23,7 @@ struct PythonSubscriberTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", pythonSubscriber, "--endpoint", publish, "--certs", security.certificates.layout.directory,
-                             "--name", "bob-node", "--heralds", "5", "--statuses", "1", "--timeout-s", "60"]
+                             "--name", "bob-node", "--heralds", "5", "--statuses", "1", "--timeout-s", "540"]
         // Output goes to a file, not a pipe: thousands of herald lines a second would fill a pipe nobody reads
         // until the process ends, and block it.
         let outputPath = directory + "/subscriber.out"
@@ -34,12 +34,13 @@ struct PythonSubscriberTests {
         process.standardError = outputFile
         try process.run()
 
-        // Lab A's node streams in real time, so heralds keep coming while the subscriber connects.
+        // Lab A's node streams in real time, so heralds keep coming while the subscriber connects (however long
+        // Python takes to start): it runs until the subscriber is done.
         let settings = try SimulatedTestLink.nodeSettings(link, lab: "alice", directory: directory, control: control, publish: publish,
-                                                          durationPs: 10_000_000_000_000, realTime: true)
+                                                          durationPs: 3_600_000_000_000_000, realTime: true)
         let node = NodeService(settings: settings, transport: try security.client("alice-node"), logger: quietLogger)
         let nodeTask = Task { try await node.run() }
-        #expect(await eventually(90) { !process.isRunning })
+        #expect(await eventually { !process.isRunning }, "waited for the subscriber to receive 5 heralds and a status")
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""

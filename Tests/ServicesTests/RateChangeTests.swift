@@ -26,9 +26,11 @@ struct RateChangeTests {
         let oldPeriod: Int64 = 10_000_000, newPeriod: Int64 = 5_000_000
         let link = try SimulatedTestLink.heralded(rateHz: oldRate, chunkTags: 256)
         var settings = try SimulatedTestLink.coordinatorSettings(link, directory: directory)
-        // Real-time nodes run one chunk (~25 ms) ahead of the wall clock, and the coordinator may lag behind them
-        // on a loaded machine: the change goes 2.5 s of link time ahead of the latest batch it has received.
-        settings.rateChangeLeadPs = 2_500_000_000_000
+        // Real-time nodes run one chunk (~25 ms) ahead of the wall clock and report how far they have generated
+        // in each heartbeat (right after the welcome, then once a second), however far their spools lag behind:
+        // the change goes 5 s of link time ahead of the latest link time reported, so a coordinator or node that
+        // a loaded machine stalls for a few seconds still gets it to both nodes in time.
+        settings.rateChangeLeadPs = 5_000_000_000_000
         let running = try await startCoordinator(settings, security: security)
         // A long run, stopped once enough link time after the change has been journaled (how long the nodes
         // take to connect does not matter).
@@ -39,37 +41,41 @@ struct RateChangeTests {
                         transport: try security.client("\(lab)-node"), logger: quietLogger)
         }
         let nodeTasks = nodes.map { node in Task { try await node.run() } }
-        #expect(await eventually { (running.service.monitor.current.status?.tagsByNode.count ?? 0) == 2 })
+        #expect(await eventually(600) { (running.service.monitor.current.status?.tagsByNode.count ?? 0) == 2 },
+                "waited for both nodes' batches in the coordinator's status")
         running.service.requestRepetitionRate(newRate)
 
         // Both nodes acknowledge and apply it from the same link time.
-        #expect(await eventually { nodes.allSatisfy { $0.monitor.current.repetitionRateHz == newRate } })
+        #expect(await eventually(600) { nodes.allSatisfy { $0.monitor.current.repetitionRateHz == newRate } },
+                "waited for both nodes to apply the new rate: \(nodes.map { $0.monitor.current.repetitionRateHz })")
         let effective = nodes.map { $0.monitor.current.repetitionRateEffectivePs }
         let effectivePs = try #require(effective[0])
         #expect(effective[1] == effectivePs)
         #expect(effectivePs % oldPeriod == 0 && effectivePs > 0)
         let journal = try CoordinatorJournal(path: settings.journalPath)
-        #expect(try await eventually {
+        #expect(try await eventually(600) {
             let acks = try journal.configurationChanges().filter { $0.key.hasPrefix("repetition_rate_hz.") }
             return Set(acks.map(\.key)) == ["repetition_rate_hz.alice-node", "repetition_rate_hz.bob-node"]
                 && acks.allSatisfy { $0.value.contains("applied true") && $0.value.hasPrefix("200000") }
-        })
+        }, "waited for both nodes' acknowledgements (applied) in the journal: \(String(describing: try? journal.configurationChanges()))")
         // Run on for 0.6 s of link time after the change in both labs, then stop.
         let stopPs = effectivePs + 600_000_000_000
-        #expect(try await eventually(120) {
+        #expect(try await eventually(600) {
             let batches = try journal.batches()
             return ["alice-node", "bob-node"].allSatisfy { node in batches.contains { $0.node == node && $0.lastPs >= stopPs } }
-        })
+        }, "waited for both labs' batches to reach link time \(stopPs) ps in the journal")
         for task in nodeTasks { task.cancel() }
         for task in nodeTasks { try await task.value }
         running.task.cancel()
         try await running.task.value
 
-        // Every batch both nodes sent is byte for byte the simulation with that rate schedule.
-        let expected = try SimulatedTestLink.expectedBatchChecksums(
-            try SimulatedTestLink.simulation(link, durationPs: 2 * stopPs),
-            rateChanges: [RepetitionRateChange(fromPs: effectivePs, rateHz: newRate)])
+        // Every batch both nodes sent is byte for byte the simulation with that rate schedule, simulated here
+        // one second of link time past the last batch either lab sent (one lab may have run well ahead of the other).
         let batches = try journal.batches()
+        let horizonPs = (batches.map(\.lastPs).max() ?? stopPs) + 1_000_000_000_000
+        let expected = try SimulatedTestLink.expectedBatchChecksums(
+            try SimulatedTestLink.simulation(link, durationPs: horizonPs),
+            rateChanges: [RepetitionRateChange(fromPs: effectivePs, rateHz: newRate)])
         let sent = (alice: batches.filter { $0.node == "alice-node" }.map(\.checksum), bob: batches.filter { $0.node == "bob-node" }.map(\.checksum))
         #expect(sent.alice.count > 10 && sent.bob.count > 10)
         #expect(Array(expected.alice.prefix(sent.alice.count)) == sent.alice, "lab A's batches")

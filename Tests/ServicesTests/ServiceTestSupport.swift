@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Messaging
+import Security
 import Services
 import Testing
 
@@ -32,15 +33,15 @@ var quietLogger: Logger {
     return logger
 }
 
-/// Polls `condition` every few milliseconds until it holds or `seconds` pass.
-/// Waits until `condition` holds; `seconds` only guards against a hang, so it is generous.
-func eventually(_ seconds: Double = 90, _ condition: () throws -> Bool) async rethrows -> Bool {
+/// Polls `condition` every few milliseconds until it holds. `seconds` only guards against a hang: reaching
+/// it returns false, which the caller reports as a failure saying what it waited for.
+func eventually(_ seconds: Double = 600, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
-        if try condition() { return true }
+        if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(5))
     }
-    return try condition()
+    return try await condition()
 }
 
 /// Coordinator settings for tests that send hand-made batches: the Z/X analysis of H/V/D/A detectors on
@@ -72,4 +73,26 @@ func startCoordinator(_ settings: CoordinatorSettings, security: TestSecurity) a
     let state = service.monitor.current
     return RunningCoordinator(service: service, task: task, control: try #require(state.controlEndpoint),
                               publish: try #require(state.publishEndpoint))
+}
+
+/// The coordinator's two server sockets (CURVE, the test's ZAP handler) bound on ephemeral loopback ports, for
+/// tests that script the coordinator's side; the ROUTER's receives time out after 100 ms.
+struct ScriptedCoordinatorSockets {
+    let router: Socket
+    let publisher: Socket
+    let control: String
+    let publish: String
+
+    init(security: TestSecurity) throws {
+        router = try SecureSockets.server(.router, identity: security.server.identity, zap: security.server.zap, context: security.context)
+        publisher = try SecureSockets.server(.publisher, identity: security.server.identity, zap: security.server.zap, context: security.context)
+        control = try router.bind("tcp://127.0.0.1:0")
+        publish = try publisher.bind("tcp://127.0.0.1:0")
+        try router.set(.receiveTimeout(milliseconds: 100))
+    }
+
+    func close() {
+        router.close()
+        publisher.close()
+    }
 }

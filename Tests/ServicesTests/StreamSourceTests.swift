@@ -60,7 +60,7 @@ struct StreamSourceTests {
         #expect(try journal.tagTotals()["alice-node"] == Int64(truth.count))
         #expect(service.monitor.current.spoolBatches == 0)
         // The station clicks in the piped stream were heralded: one per 50 attempts (attempt 0 is never heralded).
-        #expect(await eventually(60) { (try? journal.lastHerald().sequence) == 399 })
+        #expect(await eventually { (try? journal.lastHerald().sequence) == 399 })
         coordinatorTask.cancel()
         try await coordinatorTask.value
     }
