@@ -76,9 +76,9 @@ struct CorrelateCommand: ParsableCommand {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try encoder.encode(summary.summary), as: UTF8.self))
             } else if csv {
-                print(CorrelateCSV.text(summary.summary), terminator: "")
+                print(LinkAnalysisFormat.csv(summary.summary), terminator: "")
             } else {
-                print(summary.summary.text())
+                print(LinkAnalysisFormat.text(summary.summary))
             }
             if let histogramCsv {
                 let text = summary.histograms.map { "# pair \(setup.display($0.pair))\n" + HistogramExport.csv($0) }.joined(separator: "\n")
@@ -125,24 +125,25 @@ struct CorrelateCommand: ParsableCommand {
         let totalBytes = try openAll().compactMap(\.totalBytes).reduce(0, +)
         let progress = quiet || totalBytes < 32 << 20 ? nil : ProgressBar(enabled: true)
         defer { progress?.finish() }
-        var mapTime: @Sendable (Int64) -> Int64 = { $0 }
-        var clock = ClockOutcome()
+        var mapB: (@Sendable (Int64) -> Int64)?
+        var clock = LinkClockReference.shared(offsetPs: 0)
+        var recoveredClock: LinkClockStatus?
         if files.count == 2 {
             switch setup.clock {
             case .shared(let offsetPs):
-                clock.shared = true
-                clock.offsetPs = Double(offsetPs)
-                mapTime = { $0 &- offsetPs }
+                clock = .shared(offsetPs: offsetPs)
             case .independent(let maxOffsetPs):
                 let recovered = try recoverClock(open: openAll, channelsA: setup.trackingChannelsA, channelsB: setup.trackingChannelsB,
                                                  delaysA: setup.rawDelays(.a), delaysB: setup.rawDelays(.b), maxOffsetPs: maxOffsetPs, blockPs: blockPs, progress: progress)
-                clock.offsetPs = Double(recovered.offsetPs)
+                var status = LinkClockStatus(lock: .locked)
+                status.offsetPs = Estimate(Double(recovered.offsetPs), standardError: 0)
                 if let track = recovered.track {
-                    clock.offsetPs = track.samples.first?.offsetPs ?? clock.offsetPs
-                    clock.driftPpm = track.meanDriftPpm
-                    clock.jitterPs = track.residualJitterPs
-                    clock.samples = track.samples.count
-                    mapTime = { t in
+                    status.offsetPs = track.samples.first.map { Estimate($0.offsetPs, standardError: 0) } ?? status.offsetPs
+                    status.atPs = track.samples.first?.timePs
+                    status.driftPpm = Estimate(track.meanDriftPpm, standardError: 0)
+                    status.residualRmsPs = track.residualJitterPs
+                    status.measurements = track.samples.count
+                    mapB = { t in
                         // t_B = t_A + offset(t_A): solve for t_A by two fixed-point steps.
                         let first = Double(t) - track.offsetPs(at: t)
                         return Int64((Double(t) - track.offsetPs(at: Int64(first))).rounded())
@@ -150,17 +151,15 @@ struct CorrelateCommand: ParsableCommand {
                 } else {
                     logger.warning("correlate.tracking_skipped", metadata: ["correlate.reason": "too few blocks with a peak; using the constant offset"])
                     let offset = recovered.offsetPs
-                    mapTime = { $0 &- offset }
+                    mapB = { $0 &- offset }
                 }
-                logger.info("correlate.clock", metadata: ["correlate.offset_ps": "\(clock.offsetPs ?? 0)",
-                                                          "correlate.drift_ppm": "\(clock.driftPpm ?? 0)"])
+                recoveredClock = status
             }
         }
         var readers = try openAll()
-        var chains = try setup.chains(fileCount: files.count, mapTime: mapTime)
-        var engine = try CorrelationEngine(setup: setup, rangePs: rangePs, binPs: binPs)
-        let maxHeld = try streamMerged(readers: &readers, chains: &chains, progress: progress) { batch in try engine.process(batch) }
-        logger.debug("correlate.streamed", metadata: ["correlate.max_merger_events": "\(maxHeld)"])
-        return try engine.finish(clock: clock, logger: logger)
+        var outcome = try CorrelateRun.run(setup.engineConfiguration(rangePs: rangePs, binPs: binPs, clock: clock), readers: &readers,
+                                           mapB: mapB, progress: progress, logger: logger)
+        if let recoveredClock { outcome.summary.clock = recoveredClock }
+        return outcome
     }
 }
