@@ -60,7 +60,7 @@ public struct LinkAnalysis: Sendable {
     /// Where lab `lab`'s time `timePs` lies on lab A's axis (lab B through the clock relation as known now, its
     /// own time before lock): feeding the lab that is behind first keeps the engine's buffers small.
     public func labTimeOnA(lab: Int, _ timePs: Int64) -> Int64 {
-        lab == 0 || !configuration.twoLabs ? timePs : (clock.mapToA(timePs) ?? timePs)
+        lab == 0 || !configuration.twoLabs ? timePs : clock.approximateA(timePs)
     }
 
     /// Adds a chunk of lab 0 (A) or 1 (B): its own channel and marker numbers, sorted by time, continuing the
@@ -80,8 +80,11 @@ public struct LinkAnalysis: Sendable {
         try release(throughPs: clock.finalThroughPs)
     }
 
+    /// Clock events (acquired, lost, re-acquired) since the last call, oldest first, for the caller to log.
+    public mutating func takeClockEvents() -> [ClockEvent] { clock.takeEvents() }
+
     /// Ends both labs' streams (end of files): flushes the delays, finishes the clock recovery and counts the
-    /// rest. Throws when lab B's clock never locked (nothing could be mapped).
+    /// rest. Throws `noPeakFound` when lab B's clock never locked (nothing could be mapped), saying what was tried.
     public mutating func finish() throws(CorrelationError) {
         guard !finished else { return }
         for lab in 0..<(configuration.twoLabs ? 2 : 1) {
@@ -90,6 +93,14 @@ public struct LinkAnalysis: Sendable {
             pending[lab].append(contentsOf: rest)
         }
         try clock.finish()
+        if configuration.twoLabs, clock.finalThroughPs == nil {
+            finished = true
+            let tried = clock.lastAttempt.map {
+                "last search: \($0.eventsA) lab A and \($0.eventsB) lab B events over \(Double($0.spanPs) * 1e-12) s, best peak \(($0.significance * 10).rounded() / 10) σ against a threshold of \(($0.threshold * 10).rounded() / 10) σ"
+            } ?? "too few events for a search"
+            throw CorrelationError(.noPeakFound, "lab B's clock never locked to lab A's (\(tried))", context: "clock recovery",
+                                   hint: "check that the pairs' channels see coincidences, the offset range (max_offset_ps) and the drift range, or declare a shared reference")
+        }
         try release(throughPs: .max)
         finished = true
         for lab in 0..<2 { try count(merger.end(input: lab)) }
@@ -111,8 +122,8 @@ public struct LinkAnalysis: Sendable {
             let time = clock.mapToA(pending[1].timesPs[index])
             if let time, time <= throughPs {
                 mapped.append(timePs: time, channel: pending[1].channels[index])
-            } else if time == nil && throughPs == .max {
-                unmappedEvents += 1  // end of the streams: no lock covers this event
+            } else if time == nil && clock.approximateA(pending[1].timesPs[index]) <= throughPs {
+                unmappedEvents += 1  // no lock covers this event (a gap between loss and re-acquisition)
             } else {
                 break
             }

@@ -4,6 +4,9 @@ import TimeTags
 public enum LinkClockReference: Sendable, Equatable {
     /// Both taggers run from one reference: a lab B time is the lab A time plus `offsetPs`, exactly.
     case shared(offsetPs: Int64)
+    /// Free-running taggers: lab B's clock is recovered from the pairs (``ClockRecoveryStream``) and each lab B
+    /// event is mapped through the track at its own time.
+    case independent(ClockRecoverySettings)
 }
 
 /// Herald patterns counted in the merged stream (``HeraldedCounter``): which clicks herald which state and the

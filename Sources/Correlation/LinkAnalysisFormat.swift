@@ -27,6 +27,10 @@ public enum LinkAnalysisFormat {
             if let f = s.fidelityAccidentalSubtracted { lines.append("Fidelity to \(state.rawValue) [\(CountBasis.accidentalSubtracted.rawValue)]: F = \(f)") }
             if let f = s.fidelityLowerBound { lines.append("Fidelity to \(state.rawValue) [\(basis)]: \(bound(f))") }
         }
+        if s.targetState == nil, let (f, isBound) = s.reportedFidelity {
+            lines.append("Fidelity to the heralded states (weighted by heralds) [raw]: " + (isBound ? bound(f) : "F = \(f)"))
+        }
+        if s.lateEvents > 0 { lines.append("Tags behind the analysed time (skipped): \(s.lateEvents)") }
         if let chsh = s.chsh { lines.append("CHSH S [\(s.chshCountBasis?.rawValue ?? "raw")]: \(chsh)") }
         if let chsh = s.chshAccidentalSubtracted { lines.append("CHSH S [\(CountBasis.accidentalSubtracted.rawValue)]: \(chsh)") }
         for h in s.heralded {

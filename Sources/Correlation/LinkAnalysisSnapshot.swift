@@ -72,6 +72,16 @@ public struct LinkAnalysisSnapshot: Sendable, Codable, Equatable {
     public var unlabelledEvents: Int64 = 0
     /// Events left out because no clock mapping covered them (before lock, or never locked).
     public var unmappedEvents: Int64 = 0
+    /// Live links: tags skipped because their batch went back in time.
+    public var lateEvents: Int64 = 0
+
+    /// The fidelity to report: the exact one when Z, X and Y were measured, else the Z/X lower bound (flagged).
+    public var reportedFidelity: (estimate: Estimate, isLowerBound: Bool)? {
+        if let fidelity { return (fidelity, false) }
+        return fidelityLowerBound.map { ($0, true) }
+    }
+    /// Heralded link: heralds whose outcomes both labs recorded, over all herald states.
+    public var heraldsWithOutcomes: Int64 { heralded.reduce(0) { $0 + $1.heraldsWithOutcomes } }
 
     /// Raw coincidences summed over the pairs.
     public var coincidences: Int64 { pairs.reduce(0) { $0 + $1.rawCoincidences } }

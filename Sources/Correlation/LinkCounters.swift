@@ -59,7 +59,7 @@ extension LinkAnalysis {
         let duration = max(0, (lastPs ?? 0) - (firstPs ?? 0))
         var snapshot = LinkAnalysisSnapshot(durationPs: duration)
         snapshot.linkTimePs = lastPs
-        if configuration.twoLabs { snapshot.clock = clockStatus }
+        snapshot.clock = clockStatus
         snapshot.unlabelledEvents = unlabelledEvents
         snapshot.unmappedEvents = unmappedEvents
         let counter = counters.coincidences
@@ -150,7 +150,8 @@ extension LinkAnalysis {
         }
     }
 
-    var clockStatus: LinkClockStatus { clock.status }
+    /// The clock relation now (nil with one stream); cheaper than a whole ``snapshot()``.
+    public var clockStatus: LinkClockStatus? { configuration.twoLabs ? clock.status : nil }
 }
 
 /// Rebuilds per-setting counts from one Poisson-bootstrap replicate of their cells.

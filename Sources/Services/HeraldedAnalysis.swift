@@ -64,6 +64,10 @@ public struct HeraldedAnalysis: Sendable {
     public private(set) var heraldsWithReadouts = [Int64](repeating: 0, count: 2)
     /// Attempt time of the latest analysed herald.
     public private(set) var analysedThroughPs: Int64 = .min
+    /// Attempt time of the first analysed herald.
+    public private(set) var firstAnalysedPs: Int64?
+    /// Link time per clock measurement reported from the lags (one journaled offset per span), ps.
+    public var clockMeasurementSpanPs: Int64 = 1_000_000_000_000
 
     /// An analysis of readouts labelled with `outcomeChannels`.
     public init(outcomeChannels: OutcomeChannels, windowHalfWidthPs: Int64, maxLagPs: Int64) {
@@ -149,6 +153,7 @@ public struct HeraldedAnalysis: Sendable {
                   Double(herald.timePs) + lags[1] + reach <= Double(coveredPs[1]) else { break }
             heraldStart += 1
             analysedThroughPs = herald.timePs
+            if firstAnalysedPs == nil { firstAnalysedPs = herald.timePs }
             heraldsAnalysed[herald.state.rawValue] += 1
             var outcomes: [(basis: Int, outcome: Outcome)?] = [nil, nil]
             var single = [true, true]
@@ -311,5 +316,54 @@ public enum HeraldLagSearch {
         guard !differences.isEmpty else { return nil }
         differences.sort()
         return differences[differences.count / 2]
+    }
+}
+
+extension HeraldedAnalysis {
+    /// The clock relation from the readout lags: offset = lab B's lag − lab A's, one measurement per
+    /// ``clockMeasurementSpanPs`` of analysed link time (and one per re-acquisition, whose step is the residual).
+    /// The lags are tracked herald by herald; no standard error is estimated for them (reported as 0).
+    public var clockStatus: LinkClockStatus {
+        guard let lags = lagsPs else {
+            var status = LinkClockStatus(lock: relocks > 0 ? .lost : .acquiring)
+            status.residualPs = lastStepPs
+            return status
+        }
+        var status = LinkClockStatus(lock: .locked)
+        status.offsetPs = Estimate(Double(lags.b - lags.a), standardError: 0)
+        if let first = firstAnalysedPs {
+            status.atPs = analysedThroughPs
+            status.measurements = 1 + Int((analysedThroughPs - first) / max(1, clockMeasurementSpanPs)) + relocks
+        }
+        status.residualPs = lastStepPs
+        return status
+    }
+
+    /// The results so far as the engine's snapshot: per herald state its heralds, correlations and fidelity to
+    /// its own state; overall the correlations in the ψ⁻ frame and the herald-weighted fidelity.
+    public func snapshot(lateTags: Int64, unlabelled: Int64) -> LinkAnalysisSnapshot {
+        var snapshot = LinkAnalysisSnapshot(durationPs: firstAnalysedPs.map { analysedThroughPs - $0 } ?? 0)
+        snapshot.linkTimePs = firstAnalysedPs == nil ? nil : analysedThroughPs
+        snapshot.clock = clockStatus
+        snapshot.lateEvents = lateTags
+        snapshot.unlabelledEvents = unlabelled
+        for state in HeraldedState.allCases {
+            let settings = settings(for: state)
+            var entry = LinkAnalysisSnapshot.HeraldedResult(state: state.bellState, heralds: heraldsAnalysed[state.rawValue],
+                                                            heraldsWithOutcomes: heraldsWithReadouts[state.rawValue], bases: [])
+            for setting in settings {
+                if let e = try? setting.correlation(.raw) { entry.bases.append(.init(basis: "\(setting.basisA)\(setting.basisB)", countBasis: .raw, correlation: e)) }
+            }
+            entry.fidelity = SettingEstimates.fidelity(settings, to: state.bellState, .raw)
+            entry.fidelityLowerBound = SettingEstimates.fidelityLowerBound(settings, to: state.bellState, .raw)
+            snapshot.heralded.append(entry)
+        }
+        for basis in ["Z", "X", "Y"] {
+            if let e = correlation(basis) { snapshot.bases.append(.init(basis: basis + basis, countBasis: .raw, correlation: e)) }
+        }
+        let fidelity = fidelity()
+        snapshot.fidelityCountBasis = .raw
+        if fidelity.isLowerBound { snapshot.fidelityLowerBound = fidelity.combined } else { snapshot.fidelity = fidelity.combined }
+        return snapshot
     }
 }

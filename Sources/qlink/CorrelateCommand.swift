@@ -31,7 +31,7 @@ struct CorrelateCommand: ParsableCommand {
     @Option(help: "Write an SVG plot of the first pair's histogram to this file.") var svg: String?
     @Option(help: "Histogram bin width in picoseconds.") var binPs: Int64 = 50
     @Option(help: "Histogram range ±RANGE in picoseconds.") var rangePs: Int64 = 50_000
-    @Option(help: "Clock-tracking block length in picoseconds (blocks grow when they hold too few pairs).")
+    @Option(help: "Clock-tracking block length in picoseconds (each block is a lock test).")
     var blockPs: Int64 = 100_000_000_000
     @Option(help: "Events per chunk read from each file.") var chunkSize: Int = 1 << 16
     @Flag(help: "No progress bar.") var quiet = false
@@ -125,41 +125,21 @@ struct CorrelateCommand: ParsableCommand {
         let totalBytes = try openAll().compactMap(\.totalBytes).reduce(0, +)
         let progress = quiet || totalBytes < 32 << 20 ? nil : ProgressBar(enabled: true)
         defer { progress?.finish() }
-        var mapB: (@Sendable (Int64) -> Int64)?
         var clock = LinkClockReference.shared(offsetPs: 0)
-        var recoveredClock: LinkClockStatus?
         if files.count == 2 {
             switch setup.clock {
             case .shared(let offsetPs):
                 clock = .shared(offsetPs: offsetPs)
             case .independent(let maxOffsetPs):
-                let recovered = try recoverClock(open: openAll, channelsA: setup.trackingChannelsA, channelsB: setup.trackingChannelsB,
-                                                 delaysA: setup.rawDelays(.a), delaysB: setup.rawDelays(.b), maxOffsetPs: maxOffsetPs, blockPs: blockPs, progress: progress)
-                var status = LinkClockStatus(lock: .locked)
-                status.offsetPs = Estimate(Double(recovered.offsetPs), standardError: 0)
-                if let track = recovered.track {
-                    status.offsetPs = track.samples.first.map { Estimate($0.offsetPs, standardError: 0) } ?? status.offsetPs
-                    status.atPs = track.samples.first?.timePs
-                    status.driftPpm = Estimate(track.meanDriftPpm, standardError: 0)
-                    status.residualRmsPs = track.residualJitterPs
-                    status.measurements = track.samples.count
-                    mapB = { t in
-                        // t_B = t_A + offset(t_A): solve for t_A by two fixed-point steps.
-                        let first = Double(t) - track.offsetPs(at: t)
-                        return Int64((Double(t) - track.offsetPs(at: Int64(first))).rounded())
-                    }
-                } else {
-                    logger.warning("correlate.tracking_skipped", metadata: ["correlate.reason": "too few blocks with a peak; using the constant offset"])
-                    let offset = recovered.offsetPs
-                    mapB = { $0 &- offset }
-                }
-                recoveredClock = status
+                var settings = ClockRecoverySettings()
+                settings.maxOffsetPs = maxOffsetPs
+                settings.blockPs = blockPs
+                settings.maxMeasurementSpanPs = max(settings.maxMeasurementSpanPs, blockPs)
+                clock = .independent(settings)
             }
         }
         var readers = try openAll()
-        var outcome = try CorrelateRun.run(setup.engineConfiguration(rangePs: rangePs, binPs: binPs, clock: clock), readers: &readers,
-                                           mapB: mapB, progress: progress, logger: logger)
-        if let recoveredClock { outcome.summary.clock = recoveredClock }
-        return outcome
+        return try CorrelateRun.run(setup.engineConfiguration(rangePs: rangePs, binPs: binPs, clock: clock), readers: &readers,
+                                    files: files, progress: progress, logger: logger)
     }
 }

@@ -37,23 +37,26 @@ extension CorrelationSetup {
 /// `qlink correlate`'s run: the files' readers feed ``LinkAnalysis`` chunk by chunk (the lab that is behind on
 /// lab A's axis is read next, so the engine holds about one chunk per file), then the snapshot is checked.
 enum CorrelateRun {
-    static func run(_ configuration: LinkAnalysisConfiguration, readers: inout [any TagReader], mapB: (@Sendable (Int64) -> Int64)?,
+    static func run(_ configuration: LinkAnalysisConfiguration, readers: inout [any TagReader], files: [String],
                     progress: ProgressBar?, logger: Logger) throws -> CorrelationOutcome {
         var engine = try LinkAnalysis(configuration: configuration)
         var done = [Bool](repeating: false, count: readers.count)
         var reached = [Int64](repeating: .min, count: readers.count)
         let totalBytes = readers.compactMap(\.totalBytes).reduce(0, +)
         while let lab = (0..<readers.count).filter({ !done[$0] }).min(by: { reached[$0] < reached[$1] }) {
-            guard var batch = try readers[lab].next() else { done[lab] = true; continue }
-            if lab == 1, let mapB {
-                batch.timesPs = batch.timesPs.map(mapB)
-                batch.markers = batch.markers.map { MarkerEvent(timePs: mapB($0.timePs), marker: $0.marker) }
-            }
+            guard let batch = try readers[lab].next() else { done[lab] = true; continue }
             if let last = batch.timesPs.last { reached[lab] = engine.labTimeOnA(lab: lab, last) }
             try engine.add(lab: lab, batch: batch)
+            log(engine.takeClockEvents(), logger)
             progress?.update(readers.map(\.bytesConsumed).reduce(0, +), totalBytes > 0 ? totalBytes : nil)
         }
-        try engine.finish()
+        var failure: CorrelationError?
+        do { try engine.finish() } catch { failure = error }
+        if let failure {
+            guard failure.kind == .noPeakFound, files.count == 2 else { throw failure }
+            throw CorrelateFailure("no clock lock between \(files[0]) (lab A) and \(files[1]) (lab B): \(failure.message) — \(failure.hint)")
+        }
+        log(engine.takeClockEvents(), logger)
         let snapshot = engine.snapshot()
         guard snapshot.durationPs > 0 else {
             throw CorrelateFailure("the files hold fewer than two events on a common time axis")
@@ -64,4 +67,26 @@ enum CorrelateRun {
         logger.debug("correlate.done", metadata: ["correlate.duration_ps": "\(snapshot.durationPs)", "correlate.pairs": "\(configuration.pairs.count)"])
         return CorrelationOutcome(summary: snapshot, histograms: engine.histograms)
     }
+
+    /// Logs clock events: lock acquired (info), lost (warning), re-acquired (warning).
+    static func log(_ events: [ClockEvent], _ logger: Logger) {
+        for event in events {
+            switch event {
+            case .acquired(let at, let offset, let drift, let significance):
+                logger.info("correlate.clock.acquired", metadata: ["correlate.at_ps": "\(at)", "correlate.offset_ps": "\(offset)",
+                                                                    "correlate.drift_ppm": "\(drift)", "correlate.significance": "\(significance)"])
+            case .lost(let at, let reason):
+                logger.warning("correlate.clock.lost", metadata: ["correlate.at_ps": "\(at)", "correlate.reason": "\(reason)"])
+            case .reacquired(let at, let offset, let drift, let step):
+                logger.warning("correlate.clock.reacquired", metadata: ["correlate.at_ps": "\(at)", "correlate.offset_ps": "\(offset)",
+                                                                         "correlate.drift_ppm": "\(drift)", "correlate.step_ps": "\(step)"])
+            }
+        }
+    }
+}
+
+/// A failure of `qlink correlate` with a message for the user.
+struct CorrelateFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

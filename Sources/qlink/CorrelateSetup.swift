@@ -114,10 +114,6 @@ struct CorrelationSetup {
         }
     }
 
-    /// Raw (file) channels of the pairs' A and B sides, used to track the clock.
-    var trackingChannelsA: Set<TagChannel> { Set(pairs.map(\.first)) }
-    var trackingChannelsB: Set<TagChannel> { Set(pairs.map { $0.second &- (twoFiles ? bChannelOffset : 0) }) }
-
     /// The original channel numbers of an internal channel, with its file when there are two.
     func display(_ pair: ChannelPair) -> String {
         twoFiles ? "A ch \(pair.first) → B ch \(pair.second &- bChannelOffset)" : "ch \(pair.first) → ch \(pair.second)"
@@ -126,16 +122,5 @@ struct CorrelationSetup {
     func original(_ channel: TagChannel) -> (channel: TagChannel, lab: String?) {
         if twoFiles { return channel >= bChannelOffset ? (channel &- bChannelOffset, labNames.1) : (channel, labNames.0) }
         return (channel, nil)
-    }
-
-    /// The delays of one file's channels by their numbers in the file.
-    func rawDelays(_ side: LabSide) -> ChannelDelays {
-        var result: [TagChannel: Int64] = [:]
-        for (channel, delay) in delaysPs {
-            let isB = twoFiles && channel >= bChannelOffset
-            if side == .b && isB { result[channel &- bChannelOffset] = delay }
-            if side == .a && !isB { result[channel] = delay }
-        }
-        return ChannelDelays(result)
     }
 }

@@ -90,8 +90,12 @@ struct CorrelateCommandTests {
                                 "--svg", directory.appendingPathComponent("h.svg").path])
         #expect(run.status == 0, "\(run.error)")
         let summary = try JSONDecoder().decode(LinkAnalysisSnapshot.self, from: Data(run.output.utf8))
-        let offset = try #require(summary.clock?.offsetPs?.value)
-        #expect(abs(offset - offsetPs) < 1_000_000, "offset \(offset)")   // offset at the first tracking block (2 ppm × ≤ 0.5 s)
+        let clock = try #require(summary.clock)
+        let offset = try #require(clock.offsetPs), at = try #require(clock.atPs)
+        // The offset refers to link time `at`: truth offset + drift · at, within 3σ (plus the ps of rounding).
+        let truthOffset = offsetPs + driftPpm * 1e-6 * Double(at)
+        #expect(clock.lock == .locked)
+        #expect(abs(offset.value - truthOffset) < 3 * offset.standardError + 5, "offset \(offset) at \(at) vs \(truthOffset)")
         #expect(abs((summary.clock?.driftPpm?.value ?? 0) - driftPpm) < 0.05, "drift \(summary.clock?.driftPpm?.value ?? .nan)")
         let fidelity = try #require(summary.fidelity)
         let truth = (1 + 3 * visibility) / 4
