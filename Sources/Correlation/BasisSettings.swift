@@ -89,9 +89,14 @@ public struct OutcomeChannels: Sendable, Equatable {
 }
 
 /// Replaces outcome-detector events by virtual channels naming lab, basis and outcome, with the basis taken
-/// from each lab's ``BasisSource`` as the stream goes by (markers are consumed in time order). Events of
-/// other channels pass unchanged; outcome events with no basis yet (before the first marker or segment)
-/// are dropped and counted in ``unlabelledEvents``. Memory: the current basis per lab.
+/// from each lab's ``BasisSource`` as the stream goes by. Events of other channels pass unchanged; outcome
+/// events with no basis yet (before the first marker or segment) are dropped and counted in
+/// ``unlabelledEvents``.
+///
+/// The labels depend on the events' times only, not on how the stream is cut into batches: a marker applies
+/// to the photons at or after its time. Markers later than a batch's last photon are kept (in a
+/// ``TimeOrderGate``) and applied when a later photon reaches them, so the same events in batches of any
+/// size label identically. Memory: the current basis per lab and the basis markers after the last photon.
 public struct BasisLabeler: Sendable {
     public let outcomeChannels: OutcomeChannels
     private let roles: [TagChannel: DetectorRole]
@@ -99,6 +104,8 @@ public struct BasisLabeler: Sendable {
     private var current: [Int?]
     private var segmentIndex: [Int]
     private var markerMaps: [[Int32: Int]]
+    /// Basis markers not yet reached by a photon.
+    private var pendingMarkers = TimeOrderGate()
     /// Outcome events dropped because their lab had no basis yet.
     public private(set) var unlabelledEvents: Int64 = 0
     /// When true, each outcome event is kept on its own channel and the labelled copy added right after it
@@ -146,11 +153,13 @@ public struct BasisLabeler: Sendable {
         }
     }
 
-    /// Labels one sorted chunk (markers in the chunk apply from their time on).
+    /// Labels the next sorted chunk of the stream. Its markers (which pass through to the output) apply from
+    /// their time on, to this chunk's photons and to those of later chunks.
     public mutating func process(_ batch: TagBatch) -> TagBatch {
         var output = TagBatch(capacity: batch.count)
         output.gaps = batch.gaps
-        let markers = batch.markers.sorted { $0.timePs < $1.timePs }
+        pendingMarkers.hold(markers: batch.markers.filter { marker in markerMaps.contains { $0[marker.marker] != nil } }, gaps: [])
+        let markers = batch.timesPs.last.map { pendingMarkers.release(through: $0).markers } ?? []
         var m = 0
         for index in 0..<batch.count {
             let t = batch.timesPs[index]
@@ -173,7 +182,6 @@ public struct BasisLabeler: Sendable {
             guard let basisIndex else { unlabelledEvents += 1; continue }
             output.append(timePs: t, channel: outcomeChannels.channel(side: role.side, basisIndex: basisIndex, outcome: role.outcome))
         }
-        while m < markers.count { apply(markers[m]); m += 1 }
         output.markers = batch.markers
         return output
     }

@@ -144,10 +144,15 @@ public final class CSVTagReader: TagReader {
 
 /// Writes tags as `channel,time_ps` text (with a header line, markers as `M<n>,time_ps` and gaps
 /// as `G,start,end,lost,channel`), which ``CSVTagReader`` reads back losslessly.
+///
+/// Lines are in time order: markers and gaps (by start) are interleaved with the photons, before a
+/// photon at the same time; markers and gaps later than a batch's last photon wait (in a
+/// ``TimeOrderGate``) for the batch whose photons reach them, and ``finish()`` writes what remains.
 public final class CSVTagWriter: TagSink {
     private let path: String
     private var descriptor: Int32
     private var buffer: [UInt8] = []
+    private var gate = TimeOrderGate()
 
     /// Creates `path` (replacing it when `overwrite`) and writes the header line.
     public init(path: String, overwrite: Bool = false) throws {
@@ -164,42 +169,64 @@ public final class CSVTagWriter: TagSink {
     deinit { if descriptor >= 0 { close(descriptor) } }
 
     public func write(_ batch: TagBatch) throws {
-        for index in 0..<batch.count {
-            appendInteger(Int64(batch.channels[index]))
-            buffer.append(0x2C)
-            appendInteger(batch.timesPs[index])
-            buffer.append(0x0A)
-            if buffer.count >= 1 << 20 { try drain() }
-        }
-        for marker in batch.markers {
-            buffer.append(0x4D)
-            appendInteger(Int64(marker.marker))
-            buffer.append(0x2C)
-            appendInteger(marker.timePs)
-            buffer.append(0x0A)
-        }
-        for gap in batch.gaps {
-            buffer += [0x47, 0x2C]
-            appendInteger(gap.startPs)
-            buffer.append(0x2C)
-            appendInteger(gap.endPs)
-            buffer.append(0x2C)
-            if let lost = gap.lostEvents { appendInteger(lost) }
-            buffer.append(0x2C)
-            if let channel = gap.channel { appendInteger(Int64(channel)) }
-            buffer.append(0x0A)
-        }
-        try drain()
+        try ensureOpen()
+        try appendInOrder(gate.pass(batch))
     }
 
+    /// Writes the markers and gaps still waiting, makes the file durable and closes it.
     public func finish() throws {
         guard descriptor >= 0 else { return }
-        try drain()
+        try appendInOrder(gate.finish())
         guard fsync(descriptor) == 0 else {
             throw TagFileError(.ioFailure, file: path, problem: "fsync failed: \(String(cString: strerror(errno)))")
         }
         close(descriptor)
         descriptor = -1
+    }
+
+    /// Appends the lines of `batch` (whose markers and gaps are sorted) in time order and drains them.
+    private func appendInOrder(_ batch: TagBatch) throws {
+        var photon = 0, marker = 0, gap = 0
+        while photon < batch.count || marker < batch.markers.count || gap < batch.gaps.count {
+            let photonPs = photon < batch.count ? batch.timesPs[photon] : Int64.max
+            let markerPs = marker < batch.markers.count ? batch.markers[marker].timePs : Int64.max
+            let gapPs = gap < batch.gaps.count ? batch.gaps[gap].startPs : Int64.max
+            if marker < batch.markers.count && markerPs <= photonPs && markerPs <= gapPs {
+                appendMarker(batch.markers[marker])
+                marker += 1
+            } else if gap < batch.gaps.count && gapPs <= photonPs {
+                appendGap(batch.gaps[gap])
+                gap += 1
+            } else {
+                appendInteger(Int64(batch.channels[photon]))
+                buffer.append(0x2C)
+                appendInteger(photonPs)
+                buffer.append(0x0A)
+                photon += 1
+            }
+            if buffer.count >= 1 << 20 { try drain() }
+        }
+        try drain()
+    }
+
+    private func appendMarker(_ marker: MarkerEvent) {
+        buffer.append(0x4D)
+        appendInteger(Int64(marker.marker))
+        buffer.append(0x2C)
+        appendInteger(marker.timePs)
+        buffer.append(0x0A)
+    }
+
+    private func appendGap(_ gap: StreamGap) {
+        buffer += [0x47, 0x2C]
+        appendInteger(gap.startPs)
+        buffer.append(0x2C)
+        appendInteger(gap.endPs)
+        buffer.append(0x2C)
+        if let lost = gap.lostEvents { appendInteger(lost) }
+        buffer.append(0x2C)
+        if let channel = gap.channel { appendInteger(Int64(channel)) }
+        buffer.append(0x0A)
     }
 
     private func appendInteger(_ value: Int64) {
@@ -219,10 +246,14 @@ public final class CSVTagWriter: TagSink {
         }
     }
 
-    private func drain() throws {
+    private func ensureOpen() throws {
         guard descriptor >= 0 else {
             throw TagFileError(.invalidArgument, file: path, problem: "writer is already closed")
         }
+    }
+
+    private func drain() throws {
+        try ensureOpen()
         try buffer.withUnsafeBytes { try writeFully(descriptor, $0, path: path) }
         buffer.removeAll(keepingCapacity: true)
     }

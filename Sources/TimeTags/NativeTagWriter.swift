@@ -9,6 +9,11 @@ import Musl
 /// Writes a QLink native tag file (`.qtag`): a header, then one checksummed chunk per
 /// ``chunkTags`` photons. Chunks are written with a single `write` each, so a writer killed at
 /// any moment leaves every earlier chunk readable. ``flush()`` and ``finish()`` call `fsync`.
+///
+/// Chunks are in time order: a chunk holds the markers and gaps (by start) at or before its last
+/// photon; later ones wait (in a ``TimeOrderGate``) for the chunk whose photons reach them, and
+/// ``finish()`` writes what remains in a last chunk without photons. No chunk holds a marker or gap
+/// later than a photon of a following chunk.
 public final class NativeTagWriter: TagSink {
     /// The header written to (or found in) the file.
     public let header: TagStreamHeader
@@ -23,8 +28,8 @@ public final class NativeTagWriter: TagSink {
     private var descriptor: Int32
     private var times: [Int64] = []
     private var channels: [TagChannel] = []
-    private var markers: [MarkerEvent] = []
-    private var gaps: [StreamGap] = []
+    /// Markers and gaps waiting for the chunk whose photons reach them.
+    private var gate = TimeOrderGate()
     private let scaleHintPs: Int64
 
     /// Creates `path` and writes the header. Fails if the file exists unless `overwrite`.
@@ -75,7 +80,7 @@ public final class NativeTagWriter: TagSink {
 
     deinit {
         if descriptor >= 0 {
-            try? writePendingChunks(all: true)
+            try? writePendingChunks(all: true, final: true)
             _ = fsync(descriptor)
             close(descriptor)
         }
@@ -86,39 +91,55 @@ public final class NativeTagWriter: TagSink {
         try ensureOpen()
         times.append(contentsOf: batch.timesPs)
         channels.append(contentsOf: batch.channels)
-        markers.append(contentsOf: batch.markers)
-        gaps.append(contentsOf: batch.gaps)
+        gate.hold(markers: batch.markers, gaps: batch.gaps)
         tagsWritten += Int64(batch.count)
-        try writePendingChunks(all: false)
+        try writePendingChunks(all: false, final: false)
     }
 
-    /// Writes buffered events as a (possibly short) chunk and makes the file durable.
+    /// Writes the buffered photons as a (possibly short) chunk, with the markers and gaps at or before
+    /// the last of them, and makes the file durable.
+    ///
+    /// Order wins over durability: markers and gaps later than the last buffered photon stay in memory
+    /// until a chunk's photons reach them or ``finish()``, because a later chunk could still hold photons
+    /// before them. A crash then loses only markers after every durable photon, which label nothing
+    /// in the file.
     public func flush() throws {
         try ensureOpen()
-        try writePendingChunks(all: true)
+        try writePendingChunks(all: true, final: false)
+        try sync()
+    }
+
+    /// Writes everything buffered (the markers and gaps after the last photon in a last chunk), makes
+    /// the file durable and closes it.
+    public func finish() throws {
+        guard descriptor >= 0 else { return }
+        try ensureOpen()
+        try writePendingChunks(all: true, final: true)
+        try sync()
+        close(descriptor)
+        descriptor = -1
+    }
+
+    private func sync() throws {
         guard fsync(descriptor) == 0 else {
             throw TagFileError(.ioFailure, file: path, problem: "fsync failed: \(String(cString: strerror(errno)))")
         }
     }
 
-    /// Flushes and closes the file.
-    public func finish() throws {
-        guard descriptor >= 0 else { return }
-        try flush()
-        close(descriptor)
-        descriptor = -1
-    }
-
-    private func writePendingChunks(all: Bool) throws {
+    /// Writes full chunks (`all`: also a short last one) of the buffered photons, each with the markers
+    /// and gaps at or before its last photon; `final` also writes the markers and gaps after every photon.
+    private func writePendingChunks(all: Bool, final: Bool) throws {
         var start = 0
-        while times.count - start >= chunkTags || (all && (start < times.count || !markers.isEmpty || !gaps.isEmpty)) {
+        while times.count - start >= chunkTags || (all && start < times.count) {
             let end = min(times.count, start + chunkTags)
-            let chunk = NativeChunkEncoder.encode(times: times[start..<end], channels: channels[start..<end],
-                                                  markers: markers, gaps: gaps, scaleHintPs: scaleHintPs)
-            markers.removeAll(keepingCapacity: true)
-            gaps.removeAll(keepingCapacity: true)
-            try writeAll(chunk)
+            let (markers, gaps) = gate.release(through: times[end - 1])
+            try writeAll(NativeChunkEncoder.encode(times: times[start..<end], channels: channels[start..<end],
+                                                   markers: markers, gaps: gaps, scaleHintPs: scaleHintPs))
             start = end
+        }
+        if final && gate.heldCount > 0 {
+            let (markers, gaps) = gate.releaseAll()
+            try writeAll(NativeChunkEncoder.encode(times: [], channels: [], markers: markers, gaps: gaps, scaleHintPs: scaleHintPs))
         }
         if start > 0 {
             times.removeFirst(start)

@@ -39,9 +39,13 @@ public enum TagFiles {
     }
 
     /// Opens a streaming reader for `path` (format detected when `format` is `nil`).
+    ///
+    /// Every reader comes wrapped in a ``TimeOrderedReader`` (outside the re-sort stage, when there is
+    /// one): its batches are in time order across batch boundaries, whatever chunks the file stores
+    /// (no marker or gap is later than a photon of a following batch).
     public static func openReader(path: String, format: TagFileFormat? = nil, options: ReadOptions = ReadOptions()) throws -> any TagReader {
         let resolved = try format ?? detectFormat(path: path)
-        let reader: any TagReader
+        var reader: any TagReader
         switch resolved {
         case .ptu: reader = try PTUReader(path: path, options: .init(chunkRecords: options.chunkSize))
         case .native: reader = try NativeTagReader(path: path)
@@ -49,8 +53,8 @@ public enum TagFiles {
         case .swabianDump: reader = try SwabianDumpReader(path: path, chunkRecords: options.chunkSize)
         case .quTAG: reader = try QuTAGReader(path: path, timeBasePs: options.quTAGTimeBasePs, chunkRecords: options.chunkSize)
         }
-        if let window = options.resortWindowPs, window > 0 { return ResortingReader(reader, windowPs: window) }
-        return reader
+        if let window = options.resortWindowPs, window > 0 { reader = ResortingReader(reader, windowPs: window) }
+        return TimeOrderedReader(reader)
     }
 
     /// Creates a writer for `path` in `format` (native or CSV).

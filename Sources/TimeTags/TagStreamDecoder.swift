@@ -10,6 +10,8 @@ public enum TagStreamFormat: String, Sendable, Equatable, CaseIterable {
 /// come; whole chunks (native) or whole lines (CSV) come out as batches, partial ones wait for more.
 ///
 /// Corrupt input is an error with the byte offset in the stream; nothing crashes on bad bytes.
+/// Batches come out in time order across calls (through a ``TimeOrderGate``, as from ``TimeOrderedReader``):
+/// markers and gaps later than a batch's last photon come with a later batch, or from ``finish()``.
 public struct TagStreamDecoder: Sendable {
     public let format: TagStreamFormat
     /// The stream's header (native streams, once read).
@@ -21,6 +23,7 @@ public struct TagStreamDecoder: Sendable {
     private let name: String
     /// An error found after some complete tags: those are returned first, the error on the next call.
     private var pendingError: TagFileError?
+    private var gate = TimeOrderGate()
 
     /// - Parameter name: how errors name the stream (e.g. "standard input").
     public init(format: TagStreamFormat, name: String = "standard input") {
@@ -44,27 +47,37 @@ public struct TagStreamDecoder: Sendable {
             // The complete tags before the bad record still count; the error follows on the next call.
             guard !batch.isEmpty else { throw failure }
             pendingError = failure
-            return batch
+            // No photon follows the damage: the held markers and gaps go out now.
+            var output = gate.pass(batch)
+            let rest = gate.finish()
+            output.markers += rest.markers
+            output.gaps += rest.gaps
+            return output
         }
         if consumed > 0 {
             buffer.removeFirst(consumed)
             offset += Int64(consumed)
         }
-        return batch
+        return gate.pass(batch)
     }
 
     /// Checks the end of the stream: an incomplete chunk or line left over is an error.
     public mutating func finish() throws(TagFileError) -> TagBatch {
         if let pendingError { throw pendingError }
+        var last = TagBatch()
         if format == .csv, !buffer.isEmpty, buffer.last != 0x0A {
-            return try feed([0x0A])
+            last = try feed([0x0A])
+            if pendingError != nil { return last }
         }
         guard buffer.isEmpty else {
             throw TagFileError(.truncated, file: name, byteOffset: offset,
                                problem: "the stream ended inside a \(format == .native ? "chunk" : "line") (\(buffer.count) bytes left over)",
                                hint: "the writer stopped mid-record; the tags before it were read")
         }
-        return TagBatch()
+        let rest = gate.finish()
+        last.markers += rest.markers
+        last.gaps += rest.gaps
+        return last
     }
 
     private mutating func decodeNative(into batch: inout TagBatch) throws -> Int {

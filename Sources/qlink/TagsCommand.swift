@@ -98,10 +98,11 @@ struct TagsInfoCommand: ParsableCommand {
         print("  gaps:        \(statistics.gapCount)" + (statistics.lostEvents > 0 ? " (\(statistics.lostEvents) events reported lost)" : ""))
         print("  sorted:      " + (statistics.isSorted ? "yes" :
               "no (\(statistics.outOfOrderPhotons) photons out of order, largest step back \(statistics.largestBackwardStepPs) ps)"))
-        if let resorter = reader as? ResortingReader {
+        let stored = (reader as? TimeOrderedReader)?.base ?? reader
+        if let resorter = stored as? ResortingReader {
             print("  re-sorted:   \(resorter.reorderedEvents) events reordered, \(resorter.lateEvents) beyond the window")
         }
-        if let native = reader as? NativeTagReader, case .torn(let offset, let bytes) = native.tailStatus {
+        if let native = stored as? NativeTagReader, case .torn(let offset, let bytes) = native.tailStatus {
             print("  tail:        torn at byte \(offset) (\(bytes) bytes of an incomplete chunk ignored)")
             logger.warning("tags.torn_tail", metadata: ["tags.file": "\(path)", "tags.offset": "\(offset)"])
         }
