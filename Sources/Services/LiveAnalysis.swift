@@ -22,6 +22,8 @@ public struct AnalysisLayout: Sendable, Equatable {
     public var clock: LinkClockReference = .independent(ClockRecoverySettings())
     /// The Bell state the link aims for.
     public var target: BellState = .psiMinus
+    /// Bases of the CHSH combination, when S is wanted.
+    public var chsh: CHSHSettings?
     /// A heralded link: each lab's readouts are correlated with the herald they belong to (``HeraldedAnalysis``),
     /// per herald type, instead of with each other.
     public var heralded = false
@@ -65,6 +67,7 @@ public struct AnalysisLayout: Sendable, Equatable {
             configuration.sourceB = sourceB
         }
         configuration.target = target
+        configuration.chsh = chsh
         configuration.clock = clock
         return configuration
     }
