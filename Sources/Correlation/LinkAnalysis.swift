@@ -80,6 +80,22 @@ public struct LinkAnalysis: Sendable {
         try release(throughPs: clock.finalThroughPs)
     }
 
+    /// Feeds both labs from `next` (the next chunk of a lab, nil at its end), always the lab that is behind on
+    /// lab A's axis, until both have ended; then ``finish()``. `fed` sees the engine after each chunk (to take
+    /// its clock events or report progress).
+    public mutating func addInTimeOrder(next: (Int) throws -> TagBatch?, fed: (inout LinkAnalysis) -> Void = { _ in }) throws {
+        let labs = configuration.twoLabs ? 2 : 1
+        var done = [Bool](repeating: false, count: labs)
+        var reached = [Int64](repeating: .min, count: labs)
+        while let lab = (0..<labs).filter({ !done[$0] }).min(by: { reached[$0] < reached[$1] }) {
+            guard let batch = try next(lab) else { done[lab] = true; continue }
+            if let last = batch.timesPs.last { reached[lab] = labTimeOnA(lab: lab, last) }
+            try add(lab: lab, batch: batch)
+            fed(&self)
+        }
+        try finish()
+    }
+
     /// Clock events (acquired, lost, re-acquired) since the last call, oldest first, for the caller to log.
     public mutating func takeClockEvents() -> [ClockEvent] { clock.takeEvents() }
 

@@ -23,12 +23,14 @@ public enum LinkAnalysisFormat {
         for b in s.bases { lines.append("Basis \(b.basis) [\(b.countBasis.rawValue)]: E = \(b.correlation), visibility \(b.visibility)") }
         if let state = s.targetState {
             let basis = s.fidelityCountBasis?.rawValue ?? "raw"
-            if let f = s.fidelity { lines.append("Fidelity to \(state.rawValue) [\(basis)]: F = \(f)") }
-            if let f = s.fidelityAccidentalSubtracted { lines.append("Fidelity to \(state.rawValue) [\(CountBasis.accidentalSubtracted.rawValue)]: F = \(f)") }
+            if let f = s.fidelity { lines.append("Fidelity to \(state.rawValue) [\(basis)]: \(fidelity(f, isLowerBound: false))") }
+            if let f = s.fidelityAccidentalSubtracted {
+                lines.append("Fidelity to \(state.rawValue) [\(CountBasis.accidentalSubtracted.rawValue)]: \(fidelity(f, isLowerBound: false))")
+            }
             if let f = s.fidelityLowerBound { lines.append("Fidelity to \(state.rawValue) [\(basis)]: \(bound(f))") }
         }
         if s.targetState == nil, let (f, isBound) = s.reportedFidelity {
-            lines.append("Fidelity to the heralded states (weighted by heralds) [raw]: " + (isBound ? bound(f) : "F = \(f)"))
+            lines.append("Fidelity to the heralded states (weighted by heralds) [raw]: \(fidelity(f, isLowerBound: isBound))")
         }
         if s.lateEvents > 0 { lines.append("Tags behind the analysed time (skipped): \(s.lateEvents)") }
         if let chsh = s.chsh { lines.append("CHSH S [\(s.chshCountBasis?.rawValue ?? "raw")]: \(chsh)") }
@@ -36,14 +38,19 @@ public enum LinkAnalysisFormat {
         for h in s.heralded {
             lines.append("Heralded \(h.state.rawValue): \(h.heralds) heralds, \(h.heraldsWithOutcomes) with one outcome in each lab")
             for b in h.bases { lines.append("  Basis \(b.basis) [\(b.countBasis.rawValue)]: E = \(b.correlation)") }
-            if let f = h.fidelity { lines.append("  Fidelity to \(h.state.rawValue) [raw]: F = \(f)") }
+            if let f = h.fidelity { lines.append("  Fidelity to \(h.state.rawValue) [raw]: \(fidelity(f, isLowerBound: false))") }
             if let f = h.fidelityLowerBound { lines.append("  Fidelity to \(h.state.rawValue) [raw]: \(bound(f))") }
         }
         return lines.joined(separator: "\n")
     }
 
     /// A fidelity lower bound from Z and X: "F ≥ 0.899 ± 0.003 (Z/X bound)".
-    public static func bound(_ f: Estimate) -> String { "F ≥ \(f) (Z/X bound)" }
+    public static func bound(_ f: Estimate) -> String { fidelity(f, isLowerBound: true) }
+
+    /// A fidelity as measured ("F = 0.95 ± 0.01") or as the Z/X lower bound ("F ≥ 0.899 ± 0.003 (Z/X bound)").
+    public static func fidelity(_ f: Estimate, isLowerBound: Bool) -> String {
+        isLowerBound ? "F ≥ \(f) (Z/X bound)" : "F = \(f)"
+    }
 
     /// The clock lines of the report.
     static func clockLines(_ clock: LinkClockStatus) -> [String] {

@@ -50,7 +50,7 @@ struct LinkClock: Sendable {
         self.recovery = recovery
         for event in new {
             events.append(event)
-            eventLines.append(Self.line(event))
+            eventLines.append(event.text)
             if case .reacquired(_, _, _, let stepPs) = event { residualPs = stepPs; lastEstimate = nil }
         }
         guard let estimate, estimate.atPs != lastEstimate?.atPs else { return }
@@ -60,18 +60,6 @@ struct LinkClock: Sendable {
         }
         if estimate.pairs > 0 { measurements += 1 }
         lastEstimate = estimate
-    }
-
-    static func line(_ event: ClockEvent) -> String {
-        let s = { (ps: Int64) in String(Double(ps) * 1e-12) }
-        switch event {
-        case .acquired(let at, let offset, let drift, let significance):
-            return "acquired at link time \(s(at)) s: offset \(Int64(offset.rounded())) ps, drift \(drift) ppm, \(Int(significance.rounded())) σ"
-        case .lost(let at, let reason):
-            return "lost at link time \(s(at)) s: \(reason)"
-        case .reacquired(let at, let offset, let drift, let step):
-            return "re-acquired at link time \(s(at)) s: offset \(Int64(offset.rounded())) ps (step \(Int64(step.rounded())) ps), drift \(drift) ppm"
-        }
     }
 
     /// Events since the last call, oldest first.
@@ -147,5 +135,26 @@ struct LinkClock: Sendable {
             status.events = eventLines
             return status
         }
+    }
+}
+
+extension ClockEvent {
+    /// The event as one readable line (times as link seconds on lab A's axis).
+    public var text: String {
+        let s = { (ps: Int64) in String(Double(ps) * 1e-12) }
+        switch self {
+        case .acquired(let at, let offset, let drift, let significance):
+            return "acquired at link time \(s(at)) s: offset \(Int64(offset.rounded())) ps, drift \(drift) ppm, \(Int(significance.rounded())) σ"
+        case .lost(let at, let reason):
+            return "lost at link time \(s(at)) s: \(reason)"
+        case .reacquired(let at, let offset, let drift, let step):
+            return "re-acquired at link time \(s(at)) s: offset \(Int64(offset.rounded())) ps (step \(Int64(step.rounded())) ps), drift \(drift) ppm"
+        }
+    }
+
+    /// Whether the user should be warned (lock lost, or found again after a step) rather than informed.
+    public var isWarning: Bool {
+        if case .acquired = self { return false }
+        return true
     }
 }

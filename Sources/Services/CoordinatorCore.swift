@@ -285,18 +285,7 @@ final class CoordinatorCore {
         guard var active = analysis else { return }
         let events = active.takeClockEvents()
         analysis = active
-        for event in events {
-            switch event {
-            case .acquired(let at, let offset, let drift, let significance):
-                logger.info("coordinator.clock.acquired", metadata: ["qlink.at_ps": "\(at)", "qlink.offset_ps": "\(offset)",
-                                                                     "qlink.drift_ppm": "\(drift)", "qlink.significance": "\(significance)"])
-            case .lost(let at, let reason):
-                logger.warning("coordinator.clock.lost", metadata: ["qlink.at_ps": "\(at)", "qlink.reason": "\(reason)"])
-            case .reacquired(let at, let offset, let drift, let step):
-                logger.warning("coordinator.clock.reacquired", metadata: ["qlink.at_ps": "\(at)", "qlink.offset_ps": "\(offset)",
-                                                                          "qlink.drift_ppm": "\(drift)", "qlink.step_ps": "\(step)"])
-            }
-        }
+        for event in events { logger.log(level: event.isWarning ? .warning : .info, "coordinator.clock", metadata: ["qlink.event": "\(event.text)"]) }
     }
 
     /// The periodic status broadcast (also journaled).

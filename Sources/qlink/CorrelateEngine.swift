@@ -40,18 +40,16 @@ enum CorrelateRun {
     static func run(_ configuration: LinkAnalysisConfiguration, readers: inout [any TagReader], files: [String],
                     progress: ProgressBar?, logger: Logger) throws -> CorrelationOutcome {
         var engine = try LinkAnalysis(configuration: configuration)
-        var done = [Bool](repeating: false, count: readers.count)
-        var reached = [Int64](repeating: .min, count: readers.count)
         let totalBytes = readers.compactMap(\.totalBytes).reduce(0, +)
-        while let lab = (0..<readers.count).filter({ !done[$0] }).min(by: { reached[$0] < reached[$1] }) {
-            guard let batch = try readers[lab].next() else { done[lab] = true; continue }
-            if let last = batch.timesPs.last { reached[lab] = engine.labTimeOnA(lab: lab, last) }
-            try engine.add(lab: lab, batch: batch)
-            log(engine.takeClockEvents(), logger)
-            progress?.update(readers.map(\.bytesConsumed).reduce(0, +), totalBytes > 0 ? totalBytes : nil)
-        }
         var failure: CorrelationError?
-        do { try engine.finish() } catch { failure = error }
+        do {
+            try engine.addInTimeOrder(next: { lab in try readers[lab].next() }) { engine in
+                log(engine.takeClockEvents(), logger)
+                progress?.update(readers.map(\.bytesConsumed).reduce(0, +), totalBytes > 0 ? totalBytes : nil)
+            }
+        } catch let error as CorrelationError {
+            failure = error
+        }
         if let failure {
             guard failure.kind == .noPeakFound, files.count == 2 else { throw failure }
             throw CorrelateFailure("no clock lock between \(files[0]) (lab A) and \(files[1]) (lab B): \(failure.message) — \(failure.hint)")
@@ -68,20 +66,9 @@ enum CorrelateRun {
         return CorrelationOutcome(summary: snapshot, histograms: engine.histograms)
     }
 
-    /// Logs clock events: lock acquired (info), lost (warning), re-acquired (warning).
+    /// Logs clock events: lock acquired (info), lost and re-acquired (warnings).
     static func log(_ events: [ClockEvent], _ logger: Logger) {
-        for event in events {
-            switch event {
-            case .acquired(let at, let offset, let drift, let significance):
-                logger.info("correlate.clock.acquired", metadata: ["correlate.at_ps": "\(at)", "correlate.offset_ps": "\(offset)",
-                                                                    "correlate.drift_ppm": "\(drift)", "correlate.significance": "\(significance)"])
-            case .lost(let at, let reason):
-                logger.warning("correlate.clock.lost", metadata: ["correlate.at_ps": "\(at)", "correlate.reason": "\(reason)"])
-            case .reacquired(let at, let offset, let drift, let step):
-                logger.warning("correlate.clock.reacquired", metadata: ["correlate.at_ps": "\(at)", "correlate.offset_ps": "\(offset)",
-                                                                         "correlate.drift_ppm": "\(drift)", "correlate.step_ps": "\(step)"])
-            }
-        }
+        for event in events { logger.log(level: event.isWarning ? .warning : .info, "correlate.clock", metadata: ["correlate.event": "\(event.text)"]) }
     }
 }
 

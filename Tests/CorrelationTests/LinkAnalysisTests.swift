@@ -71,13 +71,7 @@ enum TwoLabStreams {
     static func analyse(_ labs: (a: Lab, b: Lab), _ configuration: LinkAnalysisConfiguration, size: Int) throws -> LinkAnalysisSnapshot {
         var engine = try LinkAnalysis(configuration: configuration)
         var queues = [chunks(labs.a, size: size)[...], chunks(labs.b, size: size)[...]]
-        var reached: [Int64] = [.min, .min]
-        while let lab = (0..<2).filter({ !queues[$0].isEmpty }).min(by: { reached[$0] < reached[$1] }) {
-            let batch = queues[lab].removeFirst()
-            reached[lab] = engine.labTimeOnA(lab: lab, batch.timesPs.last ?? .min)
-            try engine.add(lab: lab, batch: batch)
-        }
-        try engine.finish()
+        try engine.addInTimeOrder(next: { lab in queues[lab].popFirst() })
         return engine.snapshot()
     }
 }

@@ -68,13 +68,7 @@ struct LinkAnalysisSeamTests {
             }
             return chunks[...]
         }
-        var reached: [Int64] = [.min, .min]
-        while let lab = (0..<2).filter({ !queues[$0].isEmpty }).min(by: { reached[$0] < reached[$1] }) {
-            let batch = queues[lab].removeFirst()
-            reached[lab] = engine.labTimeOnA(lab: lab, batch.timesPs.last ?? .min)
-            try engine.add(lab: lab, batch: batch)
-        }
-        try engine.finish()
+        try engine.addInTimeOrder(next: { lab in queues[lab].popFirst() })
         return engine.snapshot()
     }
 
