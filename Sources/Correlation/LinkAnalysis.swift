@@ -26,6 +26,8 @@ public struct LinkAnalysis: Sendable {
     /// Events left out because no clock mapping covered them.
     private(set) var unmappedEvents: Int64 = 0
     private(set) var finished = false
+    /// Heralded link: readouts correlated with the decided heralds.
+    private(set) var heraldReadouts: HeraldedAnalysis?
 
     /// An engine for `configuration`. Throws when the pairs, windows, bases or heralds are unusable.
     public init(configuration: LinkAnalysisConfiguration) throws(CorrelationError) {
@@ -44,6 +46,16 @@ public struct LinkAnalysis: Sendable {
         clock = try LinkClock(configuration)
         counters = try LinkCounters(configuration, outcomeChannels: labeler?.outcomeChannels)
         if !configuration.twoLabs { _ = merger.end(input: 1) }
+        if let maxLagPs = configuration.heraldReadoutMaxLagPs, let labeler {
+            heraldReadouts = HeraldedAnalysis(outcomeChannels: labeler.outcomeChannels, windowHalfWidthPs: configuration.windowHalfWidthPs,
+                                              maxLagPs: maxLagPs)
+        }
+    }
+
+    /// Heralded link: adds the successful heralds decided from lab A's stream (attempt times in order), which
+    /// covers the station through `coveredThroughPs`.
+    public mutating func addHeralds(_ heralds: [(timePs: Int64, type: HeraldType)], coveredThroughPs: Int64?) {
+        heraldReadouts?.addHeralds(heralds.map { ($0.timePs, $0.type) }, coveredThroughPs: coveredThroughPs)
     }
 
     static func makeLabeler(_ configuration: LinkAnalysisConfiguration) throws(CorrelationError) -> BasisLabeler? {
@@ -75,6 +87,10 @@ public struct LinkAnalysis: Sendable {
                                    hint: "start a new analysis for a new run")
         }
         let processed = try chains[lab].process(batch)
+        if heraldReadouts != nil {
+            heraldReadouts?.addReadouts(lab: lab, processed, coveredThroughPs: batch.timesPs.last)
+            return
+        }
         try clock.add(lab: lab, processed)
         pending[lab].append(contentsOf: processed)
         try release(throughPs: clock.finalThroughPs)
@@ -103,6 +119,7 @@ public struct LinkAnalysis: Sendable {
     /// rest. Throws `noPeakFound` when lab B's clock never locked (nothing could be mapped), saying what was tried.
     public mutating func finish() throws(CorrelationError) {
         guard !finished else { return }
+        if heraldReadouts != nil { finished = true; return }
         for lab in 0..<(configuration.twoLabs ? 2 : 1) {
             let rest = chains[lab].finish()
             try clock.add(lab: lab, rest)

@@ -57,6 +57,11 @@ public struct LinkAnalysisConfiguration: Sendable, Equatable {
     public var chsh: CHSHSettings?
     /// Herald patterns counted in the merged stream.
     public var heralds: LinkHeraldSettings?
+    /// Heralded link analysed from decided heralds: each lab's readouts are correlated with the herald they
+    /// belong to (``HeraldedAnalysis``, fed by ``LinkAnalysis/addHeralds(_:coveredThroughPs:)``) instead of with
+    /// each other; the largest herald-to-readout lag searched, ps. Nil: a pair link (or heralds counted by
+    /// ``heralds`` patterns in the merged stream).
+    public var heraldReadoutMaxLagPs: Int64?
     /// The clock relation of lab B to lab A.
     public var clock: LinkClockReference = .shared(offsetPs: 0)
     /// Cross-correlation histogram range ±, ps.

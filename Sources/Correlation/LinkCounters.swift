@@ -56,6 +56,7 @@ extension LinkAnalysis {
 
     /// The results at the link time analysed so far (complete after ``finish()``).
     public func snapshot() -> LinkAnalysisSnapshot {
+        if let heraldReadouts { return heraldReadouts.snapshot(unlabelled: unlabelledEvents) }
         let duration = max(0, (lastPs ?? 0) - (firstPs ?? 0))
         var snapshot = LinkAnalysisSnapshot(durationPs: duration)
         snapshot.linkTimePs = lastPs
@@ -151,7 +152,10 @@ extension LinkAnalysis {
     }
 
     /// The clock relation now (nil with one stream); cheaper than a whole ``snapshot()``.
-    public var clockStatus: LinkClockStatus? { configuration.twoLabs ? clock.status : nil }
+    public var clockStatus: LinkClockStatus? {
+        if let heraldReadouts { return heraldReadouts.clockStatus }
+        return configuration.twoLabs ? clock.status : nil
+    }
 }
 
 /// Rebuilds per-setting counts from one Poisson-bootstrap replicate of their cells.

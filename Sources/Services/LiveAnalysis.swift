@@ -24,8 +24,8 @@ public struct AnalysisLayout: Sendable, Equatable {
     public var target: BellState = .psiMinus
     /// Bases of the CHSH combination, when S is wanted.
     public var chsh: CHSHSettings?
-    /// A heralded link: each lab's readouts are correlated with the herald they belong to (``HeraldedAnalysis``),
-    /// per herald type, instead of with each other.
+    /// A heralded link: each lab's readouts are correlated with the herald they belong to (Correlation's
+    /// ``HeraldedAnalysis`` inside the engine), per herald type, instead of with each other.
     public var heralded = false
     /// Heralded link: largest lag between a herald and a readout searched, ps.
     public var heraldMaxLagPs: Int64 = 1_000_000_000
@@ -69,19 +69,16 @@ public struct AnalysisLayout: Sendable, Equatable {
         configuration.target = target
         configuration.chsh = chsh
         configuration.clock = clock
+        configuration.heraldReadoutMaxLagPs = heralded ? heraldMaxLagPs : nil
         return configuration
     }
 }
 
 /// The coordinator's live analysis: a thin adapter over Correlation's ``LinkAnalysis`` (the same engine as
-/// `qlink correlate`), fed each lab's batches as they arrive. A heralded link correlates each lab's readouts
-/// with the decided heralds instead (``HeraldedAnalysis``); its results fill the same snapshot type.
+/// `qlink correlate`), fed each lab's batches and the decided heralds as they arrive.
 public struct LiveAnalysis: Sendable {
     public let layout: AnalysisLayout
     private var engine: LinkAnalysis?
-    private var heralded: HeraldedAnalysis?
-    /// One labeller per lab stream for the heralded path (each sees only its lab's tags and markers).
-    private var labelers: [BasisLabeler] = []
     /// Latest time fed per lab (batches going back in time are skipped).
     private var lastPs: [Int64] = [.min, .min]
     /// Tags skipped because their batch went back in time or was rejected.
@@ -89,25 +86,16 @@ public struct LiveAnalysis: Sendable {
 
     public init(layout: AnalysisLayout) {
         self.layout = layout
-        if layout.heralded {
-            if let labeler = try? BasisLabeler(roles: layout.roles, sourceA: layout.sourceA, sourceB: layout.sourceB) {
-                labelers = [labeler, labeler]
-                heralded = HeraldedAnalysis(outcomeChannels: labeler.outcomeChannels, windowHalfWidthPs: layout.windowHalfWidthPs,
-                                            maxLagPs: layout.heraldMaxLagPs)
-            }
-        } else {
-            engine = try? LinkAnalysis(configuration: layout.engineConfiguration)
-        }
+        engine = try? LinkAnalysis(configuration: layout.engineConfiguration)
     }
 
     /// Heralded link: adds the heralds decided from lab A's stream (in order), which covers the station through
     /// `coveredThroughPs`; failed attempts carry no state and are left out.
     public mutating func addHeralds(_ heralds: [Herald], coveredThroughPs: Int64?) {
-        guard heralded != nil else { return }
-        heralded?.addHeralds(heralds.compactMap { herald in
+        engine?.addHeralds(heralds.compactMap { herald in
             switch herald.outcome {
-            case .psiPlus: (herald.timePs, HeraldedState.psiPlus)
-            case .psiMinus: (herald.timePs, HeraldedState.psiMinus)
+            case .psiPlus: (herald.timePs, HeraldType.psiPlus)
+            case .psiMinus: (herald.timePs, HeraldType.psiMinus)
             case .failure: nil
             }
         }, coveredThroughPs: coveredThroughPs)
@@ -121,12 +109,6 @@ public struct LiveAnalysis: Sendable {
             return
         }
         if let last = batch.timesPs.last { lastPs[lab] = last }
-        if heralded != nil, labelers.count == 2 {
-            var kept = labelers[lab].process(batch)
-            kept.markers = []
-            heralded?.addReadouts(lab: lab, kept, coveredThroughPs: batch.timesPs.last)
-            return
-        }
         do {
             try engine?.add(lab: lab, batch: batch)
         } catch {
@@ -143,14 +125,10 @@ public struct LiveAnalysis: Sendable {
     public mutating func takeClockEvents() -> [ClockEvent] { engine?.takeClockEvents() ?? [] }
 
     /// The clock relation now (cheap; the full ``snapshot`` recounts everything).
-    public var clock: LinkClockStatus? {
-        if let heralded { return heralded.clockStatus }
-        return engine?.clockStatus
-    }
+    public var clock: LinkClockStatus? { engine?.clockStatus }
 
     /// The results so far.
     public var snapshot: LinkAnalysisSnapshot {
-        if let heralded { return heralded.snapshot(lateTags: lateTags, unlabelled: labelers.reduce(0) { $0 + $1.unlabelledEvents }) }
         var snapshot = engine?.snapshot() ?? LinkAnalysisSnapshot(durationPs: 0)
         snapshot.lateEvents = lateTags
         return snapshot

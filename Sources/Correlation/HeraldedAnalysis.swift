@@ -1,8 +1,7 @@
-import Correlation
 import TimeTags
 
-/// The heralded state a herald announces, for the live analysis.
-public enum HeraldedState: Int, Sendable, CaseIterable {
+/// The heralded state a herald announces (ψ⁺ or ψ⁻), for the herald-conditioned analysis.
+public enum HeraldType: Int, Sendable, CaseIterable {
     case psiPlus = 0, psiMinus = 1
 
     /// The Bell state the labs' qubits should be in after such a herald.
@@ -34,7 +33,7 @@ public struct HeraldedAnalysis: Sendable {
     /// Fraction of a matched readout's residual added to its lab's lag.
     public var trackingGain = 0.1
 
-    private var heralds: [(timePs: Int64, state: HeraldedState)] = []
+    private var heralds: [(timePs: Int64, state: HeraldType)] = []
     private var heraldStart = 0
     private var readouts: [[(timePs: Int64, channel: TagChannel)]] = [[], []]
     private var readoutStart = [0, 0]
@@ -83,7 +82,7 @@ public struct HeraldedAnalysis: Sendable {
     }
 
     /// Adds successful heralds in time order and the time lab A's stream (which carries the station) now covers.
-    public mutating func addHeralds(_ new: [(timePs: Int64, state: HeraldedState)], coveredThroughPs: Int64?) {
+    public mutating func addHeralds(_ new: [(timePs: Int64, state: HeraldType)], coveredThroughPs: Int64?) {
         for herald in new where herald.timePs > (heralds.last?.timePs ?? .min) && herald.timePs > analysedThroughPs {
             heralds.append(herald)
         }
@@ -215,7 +214,7 @@ public struct HeraldedAnalysis: Sendable {
     }
 
     /// Joint outcome counts per basis combination for heralds of `state`.
-    public func settings(for state: HeraldedState) -> [SettingCounts] {
+    public func settings(for state: HeraldType) -> [SettingCounts] {
         let bases = outcomeChannels.bases, n = bases.count
         var result: [SettingCounts] = []
         for i in 0..<n {
@@ -233,9 +232,9 @@ public struct HeraldedAnalysis: Sendable {
     /// Fidelity of the heralded states to their targets: per herald type from ZZ, XX, YY (or the Z/X lower
     /// bound when Y was not measured by both), and the average over heralds weighted by how many of each
     /// type were correlated, with the standard errors combined accordingly.
-    public func fidelity() -> (combined: Estimate?, isLowerBound: Bool, perState: [HeraldedState: Estimate]) {
-        var full: [HeraldedState: Estimate] = [:], bound: [HeraldedState: Estimate] = [:]
-        for state in HeraldedState.allCases {
+    public func fidelity() -> (combined: Estimate?, isLowerBound: Bool, perState: [HeraldType: Estimate]) {
+        var full: [HeraldType: Estimate] = [:], bound: [HeraldType: Estimate] = [:]
+        for state in HeraldType.allCases {
             let settings = settings(for: state)
             if let value = SettingEstimates.fidelity(settings, to: state.bellState, .raw) { full[state] = value }
             if let value = SettingEstimates.fidelityLowerBound(settings, to: state.bellState, .raw) { bound[state] = value }
@@ -260,7 +259,7 @@ public struct HeraldedAnalysis: Sendable {
     public func correlation(_ basis: String) -> Estimate? {
         var cellsTotal = [Double](repeating: 0, count: 4)
         var any = false
-        for state in HeraldedState.allCases {
+        for state in HeraldType.allCases {
             guard let setting = settings(for: state).first(where: { $0.basisA == basis && $0.basisB == basis }) else { continue }
             any = true
             var counts = [setting.counts.plusPlus, setting.counts.plusMinus, setting.counts.minusPlus, setting.counts.minusMinus]
@@ -341,13 +340,12 @@ extension HeraldedAnalysis {
 
     /// The results so far as the engine's snapshot: per herald state its heralds, correlations and fidelity to
     /// its own state; overall the correlations in the ψ⁻ frame and the herald-weighted fidelity.
-    public func snapshot(lateTags: Int64, unlabelled: Int64) -> LinkAnalysisSnapshot {
+    public func snapshot(unlabelled: Int64) -> LinkAnalysisSnapshot {
         var snapshot = LinkAnalysisSnapshot(durationPs: firstAnalysedPs.map { analysedThroughPs - $0 } ?? 0)
         snapshot.linkTimePs = firstAnalysedPs == nil ? nil : analysedThroughPs
         snapshot.clock = clockStatus
-        snapshot.lateEvents = lateTags
         snapshot.unlabelledEvents = unlabelled
-        for state in HeraldedState.allCases {
+        for state in HeraldType.allCases {
             let settings = settings(for: state)
             var entry = LinkAnalysisSnapshot.HeraldedResult(state: state.bellState, heralds: heraldsAnalysed[state.rawValue],
                                                             heraldsWithOutcomes: heraldsWithReadouts[state.rawValue], bases: [])
