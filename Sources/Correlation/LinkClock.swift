@@ -14,6 +14,8 @@ struct LinkClock: Sendable {
     private var lastEstimate: ClockEstimate?
     private var measurements = 0
     private var residualPs: Double?
+    /// The latest offset estimate, ps: the starting point of each lab B event's mapping.
+    private var latestOffsetPs: Double?
 
     init(_ configuration: LinkAnalysisConfiguration) throws(CorrelationError) {
         reference = configuration.clock
@@ -48,6 +50,7 @@ struct LinkClock: Sendable {
         let new = recovery.takeEvents()
         let estimate = recovery.estimate
         self.recovery = recovery
+        latestOffsetPs = estimate?.offsetPs.value
         for event in new {
             events.append(event)
             eventLines.append(event.text)
@@ -83,7 +86,7 @@ struct LinkClock: Sendable {
             return bPs &- offsetPs
         case .independent:
             // t_B = t_A + offset(t_A): fixed-point iterations from the latest offset (drift ≤ 1e-3 converges fast).
-            guard let recovery, let start = recovery.estimate?.offsetPs.value else { return nil }
+            guard let recovery, let start = latestOffsetPs else { return nil }
             var aPs = Double(bPs) - start
             for _ in 0..<3 {
                 guard let offset = recovery.offsetPs(atAPs: Int64(aPs.rounded())) else { return nil }
@@ -95,7 +98,7 @@ struct LinkClock: Sendable {
 
     /// Lab B's time `bPs` on lab A's axis by the latest offset (for ordering and gaps), or its own time.
     func approximateA(_ bPs: Int64) -> Int64 {
-        guard let offset = recovery?.estimate?.offsetPs.value else { return mapToA(bPs) ?? bPs }
+        guard let offset = latestOffsetPs else { return mapToA(bPs) ?? bPs }
         return bPs &- Int64(offset.rounded())
     }
 
