@@ -12,7 +12,8 @@ struct CorrelateCommand: ParsableCommand {
         abstract: "Correlate two labs' tag files (or one file holding both): coincidences, delays, clock offset and drift, CAR, visibility, fidelity and CHSH S.",
         discussion: """
         With two files, channel pairs name a channel of file A then a channel of file B; lab B's clock is \
-        recovered from the data (FFT offset search, then drift tracking) unless the configuration declares a \
+        recovered from the data (offset and frequency search, then tracking with a lock test per block; exits \
+        non-zero when it never locks) unless the configuration declares a \
         shared reference. With one file, both channels of each pair are in that file. Files are streamed \
         chunk by chunk; memory does not grow with their length.
         """
@@ -70,7 +71,7 @@ struct CorrelateCommand: ParsableCommand {
             var setup = try CorrelationSetup(configuration: configuration, twoFiles: files.count == 2,
                                              pairsText: pairs, windowPs: windowPs)
             setup.bootstrapReplicates = bootstrap
-            let summary = try execute(setup, logger: logger)
+            let (summary, clockNotes) = try execute(setup, logger: logger)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -79,6 +80,7 @@ struct CorrelateCommand: ParsableCommand {
                 print(CorrelateCSV.text(summary.summary), terminator: "")
             } else {
                 print(summary.summary.text())
+                for line in clockNotes { print(line) }
             }
             if let histogramCsv {
                 let text = summary.histograms.map { "# pair \(setup.display($0.pair))\n" + HistogramExport.csv($0) }.joined(separator: "\n")
@@ -118,7 +120,15 @@ struct CorrelateCommand: ParsableCommand {
         return try files.map { try TagFiles.openReader(path: $0, format: input.format, options: options) }
     }
 
-    private func execute(_ setup: CorrelationSetup, logger: Logger) throws -> CorrelationOutcome {
+    /// The clock estimate as one line: value ± standard error and the lab A time it refers to.
+    static func clockLine(_ estimate: ClockEstimate) -> String {
+        String(format: "Clock at lab A time %.6f s (latest measurement): offset %.1f ± %.1f ps, drift %.5f ± %.5f ppm",
+               Double(estimate.atPs) / 1e12, estimate.offsetPs.value, estimate.offsetPs.standardError,
+               estimate.driftPpm.value, estimate.driftPpm.standardError)
+    }
+
+    /// Runs the pipeline; returns the outcome and the clock lines printed after the text summary.
+    private func execute(_ setup: CorrelationSetup, logger: Logger) throws -> (outcome: CorrelationOutcome, clockNotes: [String]) {
         for file in files where !FileManager.default.fileExists(atPath: file) {
             throw CorrelateFailure("file not found: \(file)")
         }
@@ -127,6 +137,7 @@ struct CorrelateCommand: ParsableCommand {
         defer { progress?.finish() }
         var mapTime: @Sendable (Int64) -> Int64 = { $0 }
         var clock = ClockOutcome()
+        var clockNotes: [String] = []
         if files.count == 2 {
             switch setup.clock {
             case .shared(let offsetPs):
@@ -134,26 +145,43 @@ struct CorrelateCommand: ParsableCommand {
                 clock.offsetPs = Double(offsetPs)
                 mapTime = { $0 &- offsetPs }
             case .independent(let maxOffsetPs):
-                let recovered = try recoverClock(open: openAll, channelsA: setup.trackingChannelsA, channelsB: setup.trackingChannelsB,
-                                                 delaysA: setup.rawDelays(.a), delaysB: setup.rawDelays(.b), maxOffsetPs: maxOffsetPs, blockPs: blockPs, progress: progress)
-                clock.offsetPs = Double(recovered.offsetPs)
-                if let track = recovered.track {
-                    clock.offsetPs = track.samples.first?.offsetPs ?? clock.offsetPs
-                    clock.driftPpm = track.meanDriftPpm
-                    clock.jitterPs = track.residualJitterPs
+                let recovered = try recoverClock(open: openAll, files: files, channelsA: setup.trackingChannelsA, channelsB: setup.trackingChannelsB,
+                                                 delaysA: setup.rawDelays(.a), delaysB: setup.rawDelays(.b), maxOffsetPs: maxOffsetPs,
+                                                 blockPs: blockPs, progress: progress)
+                let recovery = recovered.recovery
+                let track = recovery.track
+                if let estimate = recovery.estimate {
+                    clock.offsetPs = estimate.offsetPs.value
+                    clock.driftPpm = estimate.driftPpm.value
+                    clock.jitterPs = estimate.residualRmsPs
                     clock.samples = track.samples.count
-                    mapTime = { t in
-                        // t_B = t_A + offset(t_A): solve for t_A by two fixed-point steps.
-                        let first = Double(t) - track.offsetPs(at: t)
-                        return Int64((Double(t) - track.offsetPs(at: Int64(first))).rounded())
-                    }
-                } else {
-                    logger.warning("correlate.tracking_skipped", metadata: ["correlate.reason": "too few blocks with a peak; using the constant offset"])
-                    let offset = recovered.offsetPs
-                    mapTime = { $0 &- offset }
+                    clockNotes.append(Self.clockLine(estimate))
+                    logger.info("correlate.clock", metadata: ["correlate.offset_ps": "\(estimate.offsetPs)", "correlate.drift_ppm": "\(estimate.driftPpm)",
+                                                              "correlate.at_ps": "\(estimate.atPs)"])
                 }
-                logger.info("correlate.clock", metadata: ["correlate.offset_ps": "\(clock.offsetPs ?? 0)",
-                                                          "correlate.drift_ppm": "\(clock.driftPpm ?? 0)"])
+                for event in recovered.events {
+                    switch event {
+                    case .acquired(let atPs, let offsetPs, let driftPpm, let significance):
+                        logger.info("correlate.clock_acquired", metadata: ["correlate.at_ps": "\(atPs)", "correlate.offset_ps": "\(offsetPs)",
+                                                                           "correlate.drift_ppm": "\(driftPpm)", "correlate.significance": "\(significance)"])
+                    case .lost(let atPs, let reason):
+                        logger.warning("correlate.clock_lost", metadata: ["correlate.at_ps": "\(atPs)", "correlate.reason": "\(reason)"])
+                        clockNotes.append("Warning: clock lock lost at lab A time \(Double(atPs) / 1e12) s (\(reason)); events until re-acquisition are mapped by the nearest lock")
+                    case .reacquired(let atPs, let offsetPs, _, let stepPs):
+                        logger.warning("correlate.clock_reacquired", metadata: ["correlate.at_ps": "\(atPs)", "correlate.offset_ps": "\(offsetPs)",
+                                                                                "correlate.step_ps": "\(stepPs)"])
+                        clockNotes.append("Clock lock re-acquired at lab A time \(Double(atPs) / 1e12) s (offset step \(Int(stepPs.rounded())) ps)")
+                    }
+                }
+                if case .lost(let sincePs) = recovery.state {
+                    clockNotes.append("Warning: clock lock lost at lab A time \(Double(sincePs) / 1e12) s and not re-acquired before the end")
+                }
+                // t_B = t_A + offset(t_A): solve for t_A by two fixed-point steps (between locks, the nearest lock's track).
+                let offset: @Sendable (Int64) -> Double = { t in recovery.offsetPs(atAPs: t) ?? track.offsetPs(at: t) }
+                mapTime = { t in
+                    let first = Double(t) - offset(t)
+                    return Int64((Double(t) - offset(Int64(first))).rounded())
+                }
             }
         }
         var readers = try openAll()
@@ -161,6 +189,6 @@ struct CorrelateCommand: ParsableCommand {
         var engine = try CorrelationEngine(setup: setup, rangePs: rangePs, binPs: binPs)
         let maxHeld = try streamMerged(readers: &readers, chains: &chains, progress: progress) { batch in try engine.process(batch) }
         logger.debug("correlate.streamed", metadata: ["correlate.max_merger_events": "\(maxHeld)"])
-        return try engine.finish(clock: clock, logger: logger)
+        return (try engine.finish(clock: clock, logger: logger), clockNotes)
     }
 }

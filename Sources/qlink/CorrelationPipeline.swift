@@ -70,47 +70,34 @@ func streamMerged(readers: inout [any TagReader], chains: inout [FileChain], pro
     return maxHeld
 }
 
-/// Recovers lab B's clock against lab A's: FFT offset search on the start of both files (bounded read),
-/// then Kalman tracking through the whole run (streamed). Returns the track, or a constant offset when
-/// the run is too short to track.
-func recoverClock(open: () throws -> [any TagReader], channelsA: Set<TagChannel>, channelsB: Set<TagChannel>,
+/// What clock recovery found over a run: the recovery (track, latest estimate) and its events.
+struct RecoveredClock {
+    var recovery: ClockRecoveryStream
+    var events: [ClockEvent]
+}
+
+/// Recovers lab B's clock against lab A's in one streamed pass over both files (the pairs' channels, detector
+/// delays applied) with ``ClockRecoveryStream``'s defaults: offset and frequency acquisition, then tracking
+/// with a lock test per block. Throws, naming the files and what was searched, when it never locks.
+func recoverClock(open: () throws -> [any TagReader], files: [String], channelsA: Set<TagChannel>, channelsB: Set<TagChannel>,
                   delaysA: ChannelDelays, delaysB: ChannelDelays,
-                  maxOffsetPs: Int64, blockPs: Int64, progress: ProgressBar?) throws -> (offsetPs: Int64, track: ClockTrack?) {
-    // 1. Offset search on the first 4·maxOffset (+ margin) of each file.
+                  maxOffsetPs: Int64, blockPs: Int64, progress: ProgressBar?) throws -> RecoveredClock {
+    var settings = ClockRecoverySettings()
+    settings.maxOffsetPs = maxOffsetPs
+    settings.blockPs = blockPs
+    settings.maxMeasurementSpanPs = max(settings.maxMeasurementSpanPs, blockPs)
+    var recovery = try ClockRecoveryStream(settings: settings)
+    var events: [ClockEvent] = []
     var readers = try open()
-    var prefixA: [Int64] = [], prefixB: [Int64] = []
-    var startA: Int64?
-    while let batch = try readers[0].next() {
-        prefixA += zip(batch.timesPs, batch.channels).filter { channelsA.contains($0.1) }.map(\.0)
-        if startA == nil { startA = prefixA.first }
-        if let s = startA, let last = batch.timesPs.last, last > s &+ 4 &* maxOffsetPs { break }
-    }
-    guard let start = startA else {
-        throw CorrelateFailure("file A has no events on channels \(channelsA.sorted())")
-    }
-    while let batch = try readers[1].next() {
-        prefixB += zip(batch.timesPs, batch.channels).filter { channelsB.contains($0.1) }.map(\.0)
-        if let last = batch.timesPs.last, last > start &+ 6 &* maxOffsetPs { break }
-    }
-    var search = OffsetSearch()
-    search.maxOffsetPs = maxOffsetPs
-    let found = try search.run(a: prefixA, b: prefixB)
-    prefixA = []; prefixB = []
-    // 2. Tracking through the run.
-    var tracker = ClockTracker()
-    tracker.blockPs = blockPs
-    tracker.initialHalfWidthPs = max(10_000, 4 * found.fineBinPs)
-    tracker.initialDriftUncertaintyPpm = 5
-    var stream = try ClockTrackingStream(settings: tracker, initialOffsetPs: found.offsetPs)
-    readers = try open()
     var done = [false, false]
     var last: [Int64] = [.min, .min]
+    var counts = [0, 0]
     // The detectors' delays are applied so that every pair of channels peaks at the same lag.
     var compensators = [DelayCompensator(delays: delaysA), DelayCompensator(delays: delaysB)]
     while done.contains(false) {
-        // Read the file that is behind (B compared on A's axis through the found offset).
-        // (`.min` means nothing read yet: that file is read first; no wrap-around in the subtraction.)
-        let bOnA = last[1] == .min ? Int64.min : last[1].subtractingReportingOverflow(found.offsetPs).partialValue
+        // Read the file that is behind (B compared on A's axis once an offset is known); `.min`: nothing read yet.
+        let offset = Int64((recovery.estimate?.offsetPs.value ?? 0).rounded())
+        let bOnA = last[1] == .min ? Int64.min : last[1].subtractingReportingOverflow(offset).partialValue
         let index = done[0] ? 1 : done[1] ? 0 : (last[0] <= bOnA ? 0 : 1)
         let batch: TagBatch
         if let raw = try readers[index].next() {
@@ -121,12 +108,29 @@ func recoverClock(open: () throws -> [any TagReader], channelsA: Set<TagChannel>
         }
         let keep = index == 0 ? channelsA : channelsB
         let times = zip(batch.timesPs, batch.channels).filter { keep.contains($0.1) }.map(\.0)
+        counts[index] += times.count
         if let t = batch.timesPs.last { last[index] = t }
-        if index == 0 { try stream.appendA(times) } else { try stream.appendB(times) }
+        if index == 0 { try recovery.appendA(times) } else { try recovery.appendB(times) }
+        events += recovery.takeEvents()
         progress?.update(readers.map(\.bytesConsumed).reduce(0, +), readers.compactMap(\.totalBytes).reduce(0, +))
     }
-    let track = try? stream.finish()
-    return (found.offsetPs, track)
+    try recovery.finish()
+    events += recovery.takeEvents()
+    guard recovery.estimate != nil else {
+        let names = "\(files[0]) (channels \(channelsA.sorted().map(String.init).joined(separator: ",")), \(counts[0]) events) and "
+            + "\(files[1]) (channels \(channelsB.sorted().map(String.init).joined(separator: ",")), \(counts[1]) events)"
+        var tried = "offsets ±\(Double(maxOffsetPs) / 1e9) ms and frequency differences ±\(settings.maxDriftPpm) ppm"
+        if let attempt = recovery.lastAttempt {
+            tried += " over \(Double(attempt.spanPs) / 1e12) s of lab A data from \(Double(attempt.startPs) / 1e12) s "
+                + "(\(attempt.eventsA) and \(attempt.eventsB) events, \(Double(attempt.binPs) / 1e3) ns bins): the best peak stood "
+                + String(format: "%.1f σ above its local background, below the %.1f σ threshold", attempt.significance, attempt.threshold)
+            if let bin = attempt.refinementFailedAtBinPs { tried += " (refinement found no peak at \(Double(bin) / 1e3) ns bins)" }
+        }
+        throw CorrelateFailure("clock recovery never locked between \(names); searched \(tried). "
+                               + "Check that both files record the same link and the --pairs channels, use a longer recording, "
+                               + "or declare a shared clock reference in the configuration")
+    }
+    return RecoveredClock(recovery: recovery, events: events)
 }
 
 /// A failure of `qlink correlate` with a message for the user.
