@@ -145,10 +145,12 @@ struct CorrelateCommand: ParsableCommand {
                 clock.offsetPs = Double(offsetPs)
                 mapTime = { $0 &- offsetPs }
             case .independent(let maxOffsetPs):
+                let started = ContinuousClock.now
                 let recovered = try recoverClock(open: openAll, files: files, channelsA: setup.trackingChannelsA, channelsB: setup.trackingChannelsB,
                                                  delaysA: setup.rawDelays(.a), delaysB: setup.rawDelays(.b), maxOffsetPs: maxOffsetPs,
                                                  blockPs: blockPs, progress: progress)
                 let recovery = recovered.recovery
+                logger.info("correlate.clock_pass", metadata: ["correlate.seconds": "\(started.duration(to: .now))"])
                 let track = recovery.track
                 if let estimate = recovery.estimate {
                     clock.offsetPs = estimate.offsetPs.value
