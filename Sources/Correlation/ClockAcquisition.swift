@@ -114,7 +114,7 @@ struct ClockAcquisition: Sendable {
         let segments = Int((spanPs + segmentPs - 1) / segmentPs)
         let rhoMax = maxDrift * Double(segmentPs) / w                  // bins per segment
         let driftBins = Int((rhoMax * Double(segments)).rounded(.up)) + 1
-        let margin = driftBins + 2
+        let margin = StackSlide.margin(driftBins: driftBins)
         let rowLength = 2 * (lagBins + margin) + 1                    // lags −(lagBins+margin)…+(lagBins+margin)
         let segmentBins = Int((segmentPs + binPs - 1) / binPs)
         var size = 16
@@ -182,7 +182,7 @@ struct ClockAcquisition: Sendable {
         let segment = (spanPs + Int64(segments) - 1) / Int64(segments)
         let rhoMax = driftRange * Double(segment) / binPs
         let lagBins = Int((2 * previousBinPs / binPs).rounded(.up)) + 1
-        let margin = Int((rhoMax * Double(segments)).rounded(.up)) + 2
+        let margin = StackSlide.margin(driftBins: Int((rhoMax * Double(segments)).rounded(.up)))
         let center = lagBins + margin
         let rowLength = 2 * center + 1
         var rows = [[Float]](repeating: [Float](repeating: 0, count: rowLength), count: segments)
@@ -223,8 +223,17 @@ enum StackSlide {
         var significance: Double
     }
 
+    /// Bins either side of a cell whose mean is its local background (those within `nearBins` excluded).
+    static let farBins = 128
+    static let nearBins = 3
+
+    /// Lag bins needed beyond the searched lags on each side so that every cell, shifted by up to `driftBins`,
+    /// has its whole local-background window summed over all segments (a window reaching past the rows' end
+    /// would see fewer segments, a lower background, and a false peak at the edge).
+    static func margin(driftBins: Int) -> Int { driftBins + farBins + nearBins + 3 }
+
     /// Finds the cell (lag within ±lagBins of `center`, drift within ±rhoMax bins per segment) whose 3-bin box
-    /// stands highest above the mean of its row's bins 4…128 away on both sides.
+    /// stands highest above the mean of its row's bins `nearBins + 1`…`farBins` away on both sides.
     static func search(rows: [[Float]], rhoMax: Double, center: Int, lagBins: Int) -> Peak? {
         let segments = rows.count
         guard segments > 0, let length = rows.first?.count, length > 0 else { return nil }
@@ -261,8 +270,8 @@ enum StackSlide {
             for m in 0..<length { prefix[m + 1] = prefix[m] + Double(row[m]) }
             for m in max(1, center - lagBins)...min(length - 2, center + lagBins) {
                 let box = Double(row[m - 1]) + Double(row[m]) + Double(row[m + 1])
-                let farLow = max(0, m - 128), nearLow = max(0, m - 3)
-                let nearHigh = min(length, m + 4), farHigh = min(length, m + 129)
+                let farLow = max(0, m - farBins), nearLow = max(0, m - nearBins)
+                let nearHigh = min(length, m + nearBins + 1), farHigh = min(length, m + farBins + 1)
                 let bins = Double((nearLow - farLow) + (farHigh - nearHigh))
                 guard bins >= 16 else { continue }
                 let mean = (prefix[nearLow] - prefix[farLow] + prefix[farHigh] - prefix[nearHigh]) / bins

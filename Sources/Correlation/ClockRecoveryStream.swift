@@ -97,6 +97,8 @@ public struct ClockRecoveryStream: Sendable {
         }
     }
 
+    /// Events of one lab buffered while the other has sent none, before the oldest are dropped.
+    static let silentLabBufferLimit = 1 << 25
     /// The settings in use.
     public let settings: ClockRecoverySettings
     private let acquisition: ClockAcquisition
@@ -241,7 +243,18 @@ public struct ClockRecoveryStream: Sendable {
     /// One acquisition attempt when the data covers the next span (or at the end); true when another attempt
     /// may follow at once.
     private mutating func attemptAcquisition(final: Bool) throws(CorrelationError) -> Bool {
-        guard let start = pendingA.first, !pendingB.isEmpty else { return false }
+        guard let start = pendingA.first, !pendingB.isEmpty else {
+            // One lab silent so far: past `silentLabBufferLimit` events, keep only the other's latest acquisition
+            // span (plus the offset reach), so memory stays bounded.
+            let keep = settings.maxAcquisitionSpanPs &+ acquisition.reachPs(spanPs: settings.maxAcquisitionSpanPs)
+            if pendingB.isEmpty, pendingA.count > Self.silentLabBufferLimit, let last = pendingA.last {
+                pendingA.removeFirst(firstIndex(in: pendingA, atOrAbove: last &- keep))
+            }
+            if pendingA.isEmpty, pendingB.count > Self.silentLabBufferLimit, let last = pendingB.last {
+                pendingB.removeFirst(firstIndex(in: pendingB, atOrAbove: last &- keep))
+            }
+            return false
+        }
         let span = nextSpanPs
         let covered = lastA >= start &+ span && lastB >= start &+ span &+ acquisition.reachPs(spanPs: span)
         if !covered {

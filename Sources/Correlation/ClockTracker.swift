@@ -1,12 +1,14 @@
 /// Settings of the clock-tracking loop that follows a slowly varying offset between two labs' clocks.
 ///
 /// The run is cut into blocks of lab A time. In each block the lags `t_B − t_A − predicted(t_A)` of events
-/// within a search window around the predicted offset are collected; when the block holds enough pairs the
-/// peak's centroid is a measurement of the offset at the pairs' mean time. A two-state Kalman filter
+/// within a search window around the predicted offset are collected; when the peak passes the lock test (its
+/// pairs against the accidentals expected in its guard band, ``lockSigmas``) the peak's centroid is a
+/// measurement of the offset at the pairs' mean time. A two-state Kalman filter
 /// (offset and frequency difference, with the frequency allowed to wander as a random walk) combines the
 /// measurements. The search window follows the filter's own prediction uncertainty: wide at the start,
 /// narrow once locked, and widening again when blocks without a peak make the prediction less certain.
-/// Blocks with too few pairs are extended (up to ``maxBlockPs``) so that each measurement has enough pairs.
+/// Blocks that fail the test are extended (up to ``maxBlockPs``); a measurement that still fails there marks
+/// the lock as lost and tracking stops (``ClockRecoveryStream`` then acquires again).
 public struct ClockTracker: Sendable, Codable {
     /// Length of each block, in picoseconds of lab A time.
     public var blockPs: Int64 = 1_000_000_000_000

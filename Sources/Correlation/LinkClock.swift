@@ -109,6 +109,12 @@ struct LinkClock: Sendable {
         return settings.maxAcquisitionSpanPs &+ settings.maxOffsetPs
     }
 
+    /// The offset and drift ranges searched, e.g. "offsets ±10.0 ms, frequency errors ±50.0 ppm".
+    var searchedRange: String {
+        guard let settings = recovery?.settings else { return "nothing" }
+        return "offsets ±\((Double(settings.maxOffsetPs) / 1e8).rounded() / 10) ms, frequency errors ±\((settings.maxDriftPpm * 10).rounded() / 10) ppm"
+    }
+
     /// The latest acquisition attempt, for a message when lock never came.
     var lastAttempt: ClockAcquisitionAttempt? { recovery?.lastAttempt }
 

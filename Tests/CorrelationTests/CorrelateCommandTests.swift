@@ -3,11 +3,11 @@ import Foundation
 import Testing
 
 /// The `qlink` executable built next to the tests (skipped when it is not there).
-private let qlinkURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+let qlinkURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent(".build/debug/qlink")
 
 /// Runs qlink with `arguments`; returns exit status, standard output and standard error.
-private func runQLink(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+func runQLink(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
     let process = Process()
     process.executableURL = qlinkURL
     process.arguments = arguments
