@@ -1,12 +1,14 @@
 /// Settings of the clock-tracking loop that follows a slowly varying offset between two labs' clocks.
 ///
 /// The run is cut into blocks of lab A time. In each block the lags `t_B − t_A − predicted(t_A)` of events
-/// within a search window around the predicted offset are collected; when the block holds enough pairs the
-/// peak's centroid is a measurement of the offset at the pairs' mean time. A two-state Kalman filter
+/// within a search window around the predicted offset are collected; when the peak passes the lock test (its
+/// pairs against the accidentals expected in its guard band, ``lockSigmas``) the peak's centroid is a
+/// measurement of the offset at the pairs' mean time. A two-state Kalman filter
 /// (offset and frequency difference, with the frequency allowed to wander as a random walk) combines the
 /// measurements. The search window follows the filter's own prediction uncertainty: wide at the start,
 /// narrow once locked, and widening again when blocks without a peak make the prediction less certain.
-/// Blocks with too few pairs are extended (up to ``maxBlockPs``) so that each measurement has enough pairs.
+/// Blocks that fail the test are extended (up to ``maxBlockPs``); a measurement that still fails there marks
+/// the lock as lost and tracking stops (``ClockRecoveryStream`` then acquires again).
 public struct ClockTracker: Sendable, Codable {
     /// Length of each block, in picoseconds of lab A time.
     public var blockPs: Int64 = 1_000_000_000_000
@@ -16,8 +18,12 @@ public struct ClockTracker: Sendable, Codable {
     public var initialHalfWidthPs: Int64 = 1_000_000
     /// Smallest window half-width.
     public var finalHalfWidthPs: Int64 = 500
-    /// Pairs a measurement needs; blocks with fewer are extended.
-    public var minimumPairs: Int = 20
+    /// Fewest pairs a measurement may have (the fit needs a few); the lock test below decides.
+    public var minimumPairs: Int = 10
+    /// Lock test: the pairs in the peak's guard band must stand this many standard deviations above the
+    /// accidentals expected there (Anscombe score `2·(√(n + 3/8) − √(μ + 3/8))`, conservative for small counts);
+    /// blocks that fail are extended, and when a measurement spanning ``maxBlockPs`` fails, lock is lost.
+    public var lockSigmas: Double = 5
     /// Uncertainty of the initial frequency difference, in parts per million.
     public var initialDriftUncertaintyPpm: Double = 0.5
     /// Random-walk wander of the frequency difference, in ppm per √second (the filter's process noise).
@@ -56,11 +62,16 @@ public struct ClockTrackingStream: Sendable {
     private var gatheredSincePs: Int64 = 0
     private var samples: [OffsetSample] = []
     private var pooledSquares = 0.0, pooledCount = 0
+    /// A events gathered and B events passed for the current measurement (the accidental rate).
+    private var gatheredA = 0, passedB = 0
+    /// Lab A time from which the lock test failed over a whole measurement span (tracking stops).
+    private(set) var lostSincePs: Int64?
     private var allSquares = 0.0, allCount = 0
 
     /// A tracker starting from `initialOffsetPs` (at the first A event) and `initialDriftPpm`.
     public init(settings: ClockTracker, initialOffsetPs: Int64, initialDriftPpm: Double = 0) throws(CorrelationError) {
-        guard settings.blockPs > 0, settings.initialHalfWidthPs > 0, settings.finalHalfWidthPs > 0, settings.minimumPairs > 0 else {
+        guard settings.blockPs > 0, settings.initialHalfWidthPs > 0, settings.finalHalfWidthPs > 0, settings.minimumPairs > 0,
+              settings.lockSigmas >= 0 else {
             throw CorrelationError(.invalidParameter, "block length, window widths and minimum pairs must be positive",
                                    context: "clock tracking")
         }
@@ -73,6 +84,22 @@ public struct ClockTrackingStream: Sendable {
 
     /// Events held in the block buffers (bounded by one block of both streams plus the search window).
     public var bufferedEvents: Int { (a.count - aStart) + (b.count - bStart) }
+
+    /// Lab A time through which blocks have been processed.
+    var processedThroughPs: Int64? { blockStart }
+    /// Events not yet used (lab A and lab B), for a new acquisition after a loss of lock.
+    var unusedEvents: (a: [Int64], b: [Int64]) { (Array(a[aStart...]), Array(b[bStart...])) }
+
+    /// The measurements so far.
+    var measurements: [OffsetSample] { samples }
+    /// The filter's current state (offset and drift at its reference time, with covariance).
+    var filterState: OffsetFilter { filter }
+    /// Pooled RMS of the pairs' lags around the track so far (nil before a measurement).
+    var residualRmsPs: Double? {
+        let count = pooledCount > 0 ? pooledCount : allCount
+        guard count > 0 else { return nil }
+        return ((pooledCount > 0 ? pooledSquares : allSquares) / Double(count)).squareRoot()
+    }
 
     /// Adds sorted lab A times (continuing the previous ones).
     public mutating func appendA(_ times: [Int64]) throws(CorrelationError) {
@@ -119,7 +146,7 @@ public struct ClockTrackingStream: Sendable {
     }
 
     private mutating func run(final: Bool) throws(CorrelationError) {
-        while var start = blockStart {
+        while var start = blockStart, lostSincePs == nil {
             let end = start &+ settings.blockPs
             let width = halfWidth(at: end)
             let predictedEnd = filter.predictedOffsetPs(at: end)
@@ -138,6 +165,7 @@ public struct ClockTrackingStream: Sendable {
     private mutating func gather(blockEnd: Int64, halfWidth: Double) {
         var j = bStart
         var i = aStart
+        defer { gatheredA += i - aStart; passedB += j - bStart }
         while i < a.count, a[i] < blockEnd {
             let t = a[i]
             let predicted = filter.predictedOffsetPs(at: t)
@@ -157,13 +185,27 @@ public struct ClockTrackingStream: Sendable {
         bStart = j
     }
 
+    /// Whether `peak` passes the lock test against the accidentals expected in its guard band over `spanPs`.
+    private func passesLockTest(_ peak: ClockPeak.Peak, spanPs: Int64) -> Bool {
+        guard peak.count >= settings.minimumPairs else { return false }
+        let rateB = Double(passedB) / Double(max(1, spanPs))
+        let expected = Double(gatheredA) * rateB * 2 * peak.guardPs
+        return anscombeScore(Double(peak.count), expected: expected) >= settings.lockSigmas
+    }
+
     private mutating func measureIfReady(blockEnd: Int64, halfWidth: Double, final: Bool) {
         let peak = ClockPeak.locate(lags, times: lagTimes, halfWidth: halfWidth, finalHalfWidth: Double(settings.finalHalfWidthPs))
-        let enough = (peak?.count ?? 0) >= settings.minimumPairs
         let span = blockEnd - gatheredSincePs
+        let enough = peak.map { passesLockTest($0, spanPs: span) } ?? false
         guard enough || span >= settings.effectiveMaxBlockPs || final else { return }
-        defer { lags.removeAll(keepingCapacity: true); lagTimes.removeAll(keepingCapacity: true); gatheredSincePs = blockEnd }
-        guard let peak, enough else { return }
+        defer {
+            lags.removeAll(keepingCapacity: true); lagTimes.removeAll(keepingCapacity: true)
+            gatheredSincePs = blockEnd; gatheredA = 0; passedB = 0
+        }
+        guard let peak, enough else {
+            if !final { lostSincePs = gatheredSincePs }
+            return
+        }
         let time = peak.meanTimePs
         let measured = filter.predictedOffsetPs(at: time) + peak.center
         let spreadSquared = max(peak.spread * peak.spread, 1)
@@ -271,6 +313,8 @@ enum ClockPeak {
         var timeVariancePs2: Double
         /// Variance of `center` as a measurement, in ps².
         var centerVariancePs2: Double
+        /// Half-width of the guard band the pairs were counted in, in ps.
+        var guardPs: Double
     }
 
     static func locate(_ lags: [Double], times: [Int64], halfWidth: Double, finalHalfWidth: Double) -> Peak? {
@@ -336,9 +380,15 @@ enum ClockPeak {
             let timeVariance = su2 / n * 1e24
             result = Peak(center: c0, slope: c1 * 1e-12, spread: residual, count: selected.count,
                           meanTimePs: times[0] &+ Int64(reference.rounded()), timeVariancePs2: timeVariance,
-                          centerVariancePs2: max(residual * residual, 1) / n * (quadratic ? 2.25 : 1))
+                          centerVariancePs2: max(residual * residual, 1) / n * (quadratic ? 2.25 : 1), guardPs: guardWidth)
             guardWidth = max(finalHalfWidth, min(guardWidth, 4 * residual))
         }
         return result
     }
+}
+
+/// Significance of `count` events where `expected` are expected by chance: `2·(√(n + 3/8) − √(μ + 3/8))`
+/// (Anscombe's variance-stabilised Poisson score; below the Gaussian score, so conservative, for small counts).
+func anscombeScore(_ count: Double, expected: Double) -> Double {
+    2 * ((count + 0.375).squareRoot() - (max(0, expected) + 0.375).squareRoot())
 }

@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 import Journal
 import LinkModel
@@ -40,7 +41,10 @@ final class CoordinatorCore {
     private var publishSequence: UInt64 = 0
     private(set) var status: StatusReport
     private(set) var counters = ProtocolCounters()
-    private(set) var snapshot = AnalysisSnapshot()
+    /// The live analysis' latest results (taken at each status tick).
+    private(set) var snapshot = LinkAnalysisSnapshot(durationPs: 0)
+    /// Clock measurements already journaled (−1: none yet).
+    private var journaledClockMeasurements = -1
     /// Group commit: batches and heralds decided in this receive round, journaled together by ``commit()``
     /// before any acknowledgement or herald of the round leaves.
     private var pendingBatches: [CoordinatorJournal.BatchRecord] = []
@@ -247,14 +251,14 @@ final class CoordinatorCore {
             }
             if labIndex < 2 {
                 analysis?.add(lab: labIndex, batch: batch)
-                if let analysis, let offset = analysis.snapshot.clockOffsetPs,
-                   snapshot.clockOffsetPs == nil || analysis.snapshot.clockUpdates != snapshot.clockUpdates {
-                    try journal.recordClockOffset(timePs: analysis.snapshot.clockOffsetTimePs ?? batch.timesPs.first ?? 0, offsetPs: Double(offset))
-                    if snapshot.clockOffsetPs == nil {
-                        logger.info("coordinator.clock.recovered", metadata: ["qlink.offset_ps": "\(offset)"])
+                logClockEvents()
+                if let clock = analysis?.clock, let offset = clock.offsetPs, clock.measurements != journaledClockMeasurements {
+                    try journal.recordClockOffset(timePs: clock.atPs ?? batch.timesPs.first ?? 0, offsetPs: offset.value)
+                    if journaledClockMeasurements < 0 {
+                        logger.info("coordinator.clock.recovered", metadata: ["qlink.offset_ps": "\(offset.value)"])
                     }
+                    journaledClockMeasurements = clock.measurements
                 }
-                snapshot = analysis?.snapshot ?? snapshot
             }
         }
         return out
@@ -273,24 +277,48 @@ final class CoordinatorCore {
         if let previous = run { tagsByChannel[previous.channel, default: 0] += previous.count }
     }
 
+    /// Heralded link: fidelity per herald type (`psi_plus`, `psi_minus`) to its own state — the full fidelity when
+    /// every herald type has it, else the Z/X lower bounds.
+    static func fidelityByHerald(_ snapshot: LinkAnalysisSnapshot) -> [String: Estimate] {
+        let bounded = snapshot.heralded.filter { $0.fidelityLowerBound != nil }
+        let useFull = !bounded.isEmpty && bounded.allSatisfy { $0.fidelity != nil }
+        var result: [String: Estimate] = [:]
+        for entry in snapshot.heralded {
+            guard let value = useFull ? entry.fidelity : entry.fidelityLowerBound else { continue }
+            result[entry.state == .psiPlus ? "psi_plus" : entry.state == .psiMinus ? "psi_minus" : entry.state.rawValue] = value
+        }
+        return result
+    }
+
+    /// Logs the live analysis' clock events: lock acquired (info), lost and re-acquired (warnings).
+    private func logClockEvents() {
+        guard var active = analysis else { return }
+        let events = active.takeClockEvents()
+        analysis = active
+        for event in events { logger.log(level: event.isWarning ? .warning : .info, "coordinator.clock", metadata: ["qlink.event": "\(event.text)"]) }
+    }
+
     /// The periodic status broadcast (also journaled).
     func tick() -> [Outgoing] {
         status.tagsByChannel = Dictionary(uniqueKeysWithValues: tagsByChannel.map { ("\($0.key)", $0.value) })
-        status.fidelityIsLowerBound = snapshot.fidelity == nil ? nil : snapshot.fidelityIsLowerBound
-        status.accidentals = snapshot.accidentals
-        status.clockResidualPs = snapshot.clockResidualPs
-        if !snapshot.fidelityByHerald.isEmpty {
-            status.fidelityByHerald = snapshot.fidelityByHerald.mapValues(\.value)
-            status.fidelityErrorByHerald = snapshot.fidelityByHerald.mapValues(\.standardError)
+        if let analysis { snapshot = analysis.snapshot }
+        let fidelity = snapshot.reportedFidelity
+        status.fidelityIsLowerBound = fidelity?.isLowerBound
+        status.accidentals = snapshot.accidentals?.value
+        status.clockResidualPs = snapshot.clock?.residualPs
+        let byHerald = Self.fidelityByHerald(snapshot)
+        if !byHerald.isEmpty {
+            status.fidelityByHerald = byHerald.mapValues(\.value)
+            status.fidelityErrorByHerald = byHerald.mapValues(\.standardError)
         }
         status.elapsedSeconds = Date().timeIntervalSince(started)
         status.malformed = counters.total
-        status.coincidences = snapshot.coincidences
-        status.fidelity = snapshot.fidelity?.value
-        status.fidelityError = snapshot.fidelity?.standardError
-        status.clockOffsetPs = snapshot.clockOffsetPs.map(Double.init)
-        status.clockDriftPpm = snapshot.clockDriftPpm
-        status.clockUpdates = snapshot.clockOffsetPs == nil ? nil : snapshot.clockUpdates
+        status.coincidences = snapshot.heralded.isEmpty ? snapshot.coincidences : snapshot.heraldsWithOutcomes
+        status.fidelity = fidelity?.estimate.value
+        status.fidelityError = fidelity?.estimate.standardError
+        status.clockOffsetPs = snapshot.clock?.offsetPs?.value
+        status.clockDriftPpm = snapshot.clock?.driftPpm?.value
+        status.clockUpdates = snapshot.clock?.offsetPs == nil ? nil : snapshot.clock?.measurements
         for (node, tags) in status.tagsByNode where status.elapsedSeconds > 0 {
             status.rateHzByNode[node] = Double(tags) / status.elapsedSeconds
         }

@@ -31,7 +31,7 @@ struct CorrelateCommand: ParsableCommand {
     @Option(help: "Write an SVG plot of the first pair's histogram to this file.") var svg: String?
     @Option(help: "Histogram bin width in picoseconds.") var binPs: Int64 = 50
     @Option(help: "Histogram range ±RANGE in picoseconds.") var rangePs: Int64 = 50_000
-    @Option(help: "Clock-tracking block length in picoseconds (blocks grow when they hold too few pairs).")
+    @Option(help: "Clock-tracking block length in picoseconds (each block is a lock test).")
     var blockPs: Int64 = 100_000_000_000
     @Option(help: "Events per chunk read from each file.") var chunkSize: Int = 1 << 16
     @Flag(help: "No progress bar.") var quiet = false
@@ -76,9 +76,9 @@ struct CorrelateCommand: ParsableCommand {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try encoder.encode(summary.summary), as: UTF8.self))
             } else if csv {
-                print(CorrelateCSV.text(summary.summary), terminator: "")
+                print(LinkAnalysisFormat.csv(summary.summary), terminator: "")
             } else {
-                print(summary.summary.text())
+                print(LinkAnalysisFormat.text(summary.summary))
             }
             if let histogramCsv {
                 let text = summary.histograms.map { "# pair \(setup.display($0.pair))\n" + HistogramExport.csv($0) }.joined(separator: "\n")
@@ -125,42 +125,21 @@ struct CorrelateCommand: ParsableCommand {
         let totalBytes = try openAll().compactMap(\.totalBytes).reduce(0, +)
         let progress = quiet || totalBytes < 32 << 20 ? nil : ProgressBar(enabled: true)
         defer { progress?.finish() }
-        var mapTime: @Sendable (Int64) -> Int64 = { $0 }
-        var clock = ClockOutcome()
+        var clock = LinkClockReference.shared(offsetPs: 0)
         if files.count == 2 {
             switch setup.clock {
             case .shared(let offsetPs):
-                clock.shared = true
-                clock.offsetPs = Double(offsetPs)
-                mapTime = { $0 &- offsetPs }
+                clock = .shared(offsetPs: offsetPs)
             case .independent(let maxOffsetPs):
-                let recovered = try recoverClock(open: openAll, channelsA: setup.trackingChannelsA, channelsB: setup.trackingChannelsB,
-                                                 delaysA: setup.rawDelays(.a), delaysB: setup.rawDelays(.b), maxOffsetPs: maxOffsetPs, blockPs: blockPs, progress: progress)
-                clock.offsetPs = Double(recovered.offsetPs)
-                if let track = recovered.track {
-                    clock.offsetPs = track.samples.first?.offsetPs ?? clock.offsetPs
-                    clock.driftPpm = track.meanDriftPpm
-                    clock.jitterPs = track.residualJitterPs
-                    clock.samples = track.samples.count
-                    mapTime = { t in
-                        // t_B = t_A + offset(t_A): solve for t_A by two fixed-point steps.
-                        let first = Double(t) - track.offsetPs(at: t)
-                        return Int64((Double(t) - track.offsetPs(at: Int64(first))).rounded())
-                    }
-                } else {
-                    logger.warning("correlate.tracking_skipped", metadata: ["correlate.reason": "too few blocks with a peak; using the constant offset"])
-                    let offset = recovered.offsetPs
-                    mapTime = { $0 &- offset }
-                }
-                logger.info("correlate.clock", metadata: ["correlate.offset_ps": "\(clock.offsetPs ?? 0)",
-                                                          "correlate.drift_ppm": "\(clock.driftPpm ?? 0)"])
+                var settings = ClockRecoverySettings()
+                settings.maxOffsetPs = maxOffsetPs
+                settings.blockPs = blockPs
+                settings.maxMeasurementSpanPs = max(settings.maxMeasurementSpanPs, blockPs)
+                clock = .independent(settings)
             }
         }
         var readers = try openAll()
-        var chains = try setup.chains(fileCount: files.count, mapTime: mapTime)
-        var engine = try CorrelationEngine(setup: setup, rangePs: rangePs, binPs: binPs)
-        let maxHeld = try streamMerged(readers: &readers, chains: &chains, progress: progress) { batch in try engine.process(batch) }
-        logger.debug("correlate.streamed", metadata: ["correlate.max_merger_events": "\(maxHeld)"])
-        return try engine.finish(clock: clock, logger: logger)
+        return try CorrelateRun.run(setup.engineConfiguration(rangePs: rangePs, binPs: binPs, clock: clock), readers: &readers,
+                                    files: files, progress: progress, logger: logger)
     }
 }

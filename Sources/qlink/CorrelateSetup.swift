@@ -111,17 +111,6 @@ struct CorrelationSetup {
         }
     }
 
-    /// Whether outcomes can be labelled with bases (some detector has an outcome role and a basis is known).
-    var labelsBases: Bool {
-        guard !roles.isEmpty else { return false }
-        if sourceA != .detectors || sourceB != .detectors { return true }
-        return roles.contains { $0.basis != nil }
-    }
-
-    /// Raw (file) channels of the pairs' A and B sides, used to track the clock.
-    var trackingChannelsA: Set<TagChannel> { Set(pairs.map(\.first)) }
-    var trackingChannelsB: Set<TagChannel> { Set(pairs.map { $0.second &- (twoFiles ? bChannelOffset : 0) }) }
-
     /// The original channel numbers of an internal channel, with its file when there are two.
     func display(_ pair: ChannelPair) -> String {
         twoFiles ? "A ch \(pair.first) → B ch \(pair.second &- bChannelOffset)" : "ch \(pair.first) → ch \(pair.second)"
@@ -130,38 +119,5 @@ struct CorrelationSetup {
     func original(_ channel: TagChannel) -> (channel: TagChannel, lab: String?) {
         if twoFiles { return channel >= bChannelOffset ? (channel &- bChannelOffset, labNames.1) : (channel, labNames.0) }
         return (channel, nil)
-    }
-
-    /// The delays of one file's channels by their numbers in the file.
-    func rawDelays(_ side: LabSide) -> ChannelDelays {
-        var result: [TagChannel: Int64] = [:]
-        for (channel, delay) in delaysPs {
-            let isB = twoFiles && channel >= bChannelOffset
-            if side == .b && isB { result[channel &- bChannelOffset] = delay }
-            if side == .a && !isB { result[channel] = delay }
-        }
-        return ChannelDelays(result)
-    }
-
-    /// A basis labeller (template), when bases are known.
-    func makeLabeler() throws -> BasisLabeler? {
-        guard labelsBases else { return nil }
-        var labeler = try BasisLabeler(roles: roles, sourceA: sourceA, sourceB: sourceB)
-        labeler.keepsOriginalEvents = true
-        return labeler
-    }
-
-    /// The processing chain of each file.
-    func chains(fileCount: Int, mapTime: @escaping @Sendable (Int64) -> Int64) throws -> [FileChain] {
-        let labeler = try makeLabeler()
-        var delays = delaysPs
-        if let labeler {
-            for (channel, delay) in delaysPs {
-                for labelled in labeler.labelledChannels(of: channel) { delays[labelled] = delay }
-            }
-        }
-        return (0..<fileCount).map { index in
-            FileChain(isB: index == 1, labeler: labeler, delays: DelayCompensator(delays: ChannelDelays(delays)), mapTime: mapTime)
-        }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Correlation
 import Foundation
 import LinkModel
 import Logging
@@ -190,7 +191,7 @@ enum DemoStatusLine {
         let heraldRate = since.0 > 0 ? Double(since.1) / since.0 : 0
         var fidelity = "fidelity —"
         if let value = status.fidelity, let error = status.fidelityError {
-            fidelity = String(format: "fidelity %@ %.3f ± %.3f", status.fidelityIsLowerBound == false ? "=" : "≥", value, error)
+            fidelity = "fidelity " + LinkAnalysisFormat.fidelity(Estimate(value, standardError: error), isLowerBound: status.fidelityIsLowerBound != false)
             if let byHerald = status.fidelityByHerald, let plus = byHerald["psi_plus"], let minus = byHerald["psi_minus"] {
                 fidelity += String(format: " (ψ⁺ %.3f, ψ⁻ %.3f)", plus, minus)
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Correlation
 import Foundation
 import Journal
 import LinkModel
@@ -214,7 +215,7 @@ enum StatusLine {
             .map { "\($0.key) \(String(format: "%.0f", $0.value)) tags/s" }.joined(separator: ", ")
         var fidelity = "fidelity —"
         if let value = status.fidelity, let error = status.fidelityError {
-            fidelity = String(format: "fidelity ≥ %.3f ± %.3f", value, error)
+            fidelity = "fidelity " + LinkAnalysisFormat.fidelity(Estimate(value, standardError: error), isLowerBound: status.fidelityIsLowerBound != false)
         }
         let offset = status.clockOffsetPs.map { String(format: "clock offset %.0f ps", $0) } ?? "clock offset —"
         return String(format: "[%5.1f s] ", status.elapsedSeconds) + "\(rates) | batches \(status.batchesAccepted) | "

@@ -3,11 +3,11 @@ import Foundation
 import Testing
 
 /// The `qlink` executable built next to the tests (skipped when it is not there).
-private let qlinkURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+let qlinkURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent(".build/debug/qlink")
 
 /// Runs qlink with `arguments`; returns exit status, standard output and standard error.
-private func runQLink(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+func runQLink(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
     let process = Process()
     process.executableURL = qlinkURL
     process.arguments = arguments
@@ -89,10 +89,14 @@ struct CorrelateCommandTests {
         let run = try runQLink(["correlate", alice, bob, "--config", config, "--json", "--log-level", "error",
                                 "--svg", directory.appendingPathComponent("h.svg").path])
         #expect(run.status == 0, "\(run.error)")
-        let summary = try JSONDecoder().decode(CorrelationSummary.self, from: Data(run.output.utf8))
-        let offset = try #require(summary.clockOffsetPs)
-        #expect(abs(offset - offsetPs) < 1_000_000, "offset \(offset)")   // offset at the first tracking block (2 ppm × ≤ 0.5 s)
-        #expect(abs((summary.clockDriftPpm ?? 0) - driftPpm) < 0.05, "drift \(summary.clockDriftPpm ?? .nan)")
+        let summary = try JSONDecoder().decode(LinkAnalysisSnapshot.self, from: Data(run.output.utf8))
+        let clock = try #require(summary.clock)
+        let offset = try #require(clock.offsetPs), at = try #require(clock.atPs)
+        // The offset refers to link time `at`: truth offset + drift · at, within 3σ (plus the ps of rounding).
+        let truthOffset = offsetPs + driftPpm * 1e-6 * Double(at)
+        #expect(clock.lock == .locked)
+        #expect(abs(offset.value - truthOffset) < 3 * offset.standardError + 5, "offset \(offset) at \(at) vs \(truthOffset)")
+        #expect(abs((summary.clock?.driftPpm?.value ?? 0) - driftPpm) < 0.05, "drift \(summary.clock?.driftPpm?.value ?? .nan)")
         let fidelity = try #require(summary.fidelity)
         let truth = (1 + 3 * visibility) / 4
         #expect(abs(fidelity.value - truth) < 3 * fidelity.standardError + 0.01, "F = \(fidelity), truth \(truth)")
@@ -100,7 +104,7 @@ struct CorrelateCommandTests {
         // Background is low (CAR ≫ 1): subtracting accidentals moves the fidelity by well under its error bar.
         let subtracted = try #require(summary.fidelityAccidentalSubtracted)
         #expect(subtracted.value >= fidelity.value && subtracted.value - fidelity.value < fidelity.standardError)
-        #expect(abs((summary.clockResidualJitterPs ?? 0) - 40 * 2.squareRoot()) < 10)
+        #expect(abs((summary.clock?.residualRmsPs ?? 0) - 40 * 2.squareRoot()) < 10)
         #expect(summary.pairs.count == 4)
         #expect(summary.pairs.allSatisfy { abs($0.delayPs ?? 1e9) < 100 })   // the declared delay lines the peaks up
         let svg = try String(contentsOf: directory.appendingPathComponent("h.svg"), encoding: .utf8)
@@ -109,7 +113,7 @@ struct CorrelateCommandTests {
         // A Poisson bootstrap gives a 95 % interval around the estimate whose width matches ±1.96 standard errors.
         let booted = try runQLink(["correlate", alice, bob, "--config", config, "--json", "--log-level", "error", "--bootstrap", "400"])
         #expect(booted.status == 0, "\(booted.error)")
-        let bootSummary = try JSONDecoder().decode(CorrelationSummary.self, from: Data(booted.output.utf8))
+        let bootSummary = try JSONDecoder().decode(LinkAnalysisSnapshot.self, from: Data(booted.output.utf8))
         let booted95 = try #require(bootSummary.fidelity)
         let low = try #require(booted95.bootstrapLow), high = try #require(booted95.bootstrapHigh)
         #expect(low < booted95.value && booted95.value < high)

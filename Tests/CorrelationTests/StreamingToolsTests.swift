@@ -88,13 +88,16 @@ struct StreamingToolsTests {
         let svg = HistogramExport.svg(histogram, title: "A<B & C")
         #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
         #expect(svg.contains("A&lt;B &amp; C") && svg.contains("<polyline"))
-        var summary = CorrelationSummary(durationPs: 1_000_000)
+        var summary = LinkAnalysisSnapshot(durationPs: 1_000_000)
         summary.pairs = [.init(pair: ChannelPair(0, 1), window: try CoincidenceWindow(halfWidthPs: 500), rawCoincidences: 42)]
         summary.fidelity = Estimate(0.9, standardError: 0.01)
         summary.targetState = .psiMinus
         summary.fidelityCountBasis = .accidentalSubtracted
         let json = try JSONEncoder().encode(summary)
-        #expect(try JSONDecoder().decode(CorrelationSummary.self, from: json) == summary)
-        #expect(summary.text().contains("Fidelity to psiMinus [accidentalSubtracted]: 0.9 ± 0.01"))
+        #expect(try JSONDecoder().decode(LinkAnalysisSnapshot.self, from: json) == summary)
+        #expect(LinkAnalysisFormat.text(summary).contains("Fidelity to psiMinus [accidentalSubtracted]: F = 0.9 ± 0.01"))
+        summary.fidelityCountBasis = .raw
+        summary.fidelityLowerBound = Estimate(0.899, standardError: 0.003)
+        #expect(LinkAnalysisFormat.text(summary).contains("F ≥ 0.899 ± 0.003 (Z/X bound)"))
     }
 }

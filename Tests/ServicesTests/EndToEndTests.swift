@@ -59,7 +59,8 @@ struct EndToEndTests {
 
     @Test func pairSourceBatchesAcknowledgedClockOffsetAndFidelity() async throws {
         let configuration = try SimulatedTestLink.pairSource()
-        let durationPs: Int64 = 400_000_000_000
+        // Long enough for the clock recovery's first acquisition span (0.5 s) and a few tracking blocks.
+        let durationPs: Int64 = 1_500_000_000_000
         var simulator = try SimulatedTestLink.simulation(configuration, durationPs: durationPs).makeSimulator()
         while simulator.next() != nil {}
         let truth = try #require(simulator.groundTruth().pairSourceSegments?.first)

@@ -73,18 +73,18 @@ struct HeraldedLiveAnalysisTests {
         let snapshot = analysis.snapshot
         #expect(Double(decided) > 0.9 * truth.heraldRateHz * 4, "heralds \(decided), truth rate \(truth.heraldRateHz) Hz")
         // Nearly every herald finds both readouts.
-        #expect(Double(snapshot.coincidences) > 0.95 * Double(decided), "correlated \(snapshot.coincidences) of \(decided)")
+        #expect(Double(snapshot.heraldsWithOutcomes) > 0.95 * Double(decided), "correlated \(snapshot.heraldsWithOutcomes) of \(decided)")
         let fidelity = try #require(snapshot.fidelity)
-        #expect(!snapshot.fidelityIsLowerBound)
+        #expect(snapshot.reportedFidelity?.isLowerBound == false)
         #expect(fidelity.standardError > 0 && fidelity.standardError < 0.02)
         #expect(abs(fidelity.value - truth.fidelity) <= 3 * fidelity.standardError,
                 "fidelity \(fidelity), truth \(truth.fidelity)")
-        #expect(snapshot.fidelityByHerald.keys.sorted() == ["psi_minus", "psi_plus"])
+        #expect(snapshot.heralded.filter { $0.fidelity != nil }.map(\.state) == [.psiPlus, .psiMinus])
         // Readouts of ψ⁺ heralds against ψ⁻ would give XX, YY of the wrong sign: the pooled frame must not.
-        let x = try #require(snapshot.correlationX), y = try #require(snapshot.correlationY)
+        let x = try #require(snapshot.bases.first { $0.basis == "XX" }?.correlation), y = try #require(snapshot.bases.first { $0.basis == "YY" }?.correlation)
         #expect(x.value < -0.5 && y.value < -0.5, "E_X \(x), E_Y \(y) in the ψ⁻ frame")
         // Equal arms: the readouts' lag difference is lab B's clock offset.
-        let offset = try #require(snapshot.clockOffsetPs)
+        let offset = try #require(snapshot.clock?.offsetPs?.value)
         #expect(abs(offset - 1_500_000) < 100, "offset \(offset)")
     }
 
@@ -109,11 +109,11 @@ struct HeraldedLiveAnalysisTests {
         var analysis = LiveAnalysis(layout: layout)
         let decided = feed(&simulator, through: &decider, into: &analysis)
         let snapshot = analysis.snapshot
-        let offset = try #require(snapshot.clockOffsetPs), residual = try #require(snapshot.clockResidualPs)
+        let offset = try #require(snapshot.clock?.offsetPs?.value), residual = try #require(snapshot.clock?.residualPs)
         #expect(abs(offset - 1_508_000) < 100, "offset \(offset)")
         #expect(abs(residual - 8_000) < 100, "residual \(residual)")
         // Only the heralds around the step (the lost-lock run and the new search) miss their readouts.
-        #expect(Double(snapshot.coincidences) > 0.9 * Double(decided), "correlated \(snapshot.coincidences) of \(decided)")
+        #expect(Double(snapshot.heraldsWithOutcomes) > 0.9 * Double(decided), "correlated \(snapshot.heraldsWithOutcomes) of \(decided)")
         let truth = try heraldedTruthFidelity(simulator.groundTruth())
         let fidelity = try #require(snapshot.fidelity)
         #expect(abs(fidelity.value - truth.fidelity) <= 3 * fidelity.standardError, "fidelity \(fidelity), truth \(truth.fidelity)")

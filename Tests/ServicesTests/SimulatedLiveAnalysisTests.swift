@@ -63,17 +63,20 @@ struct SimulatedLiveAnalysisTests {
             if let a = step.chunk(.labA)?.batch { analysis.add(lab: 0, batch: try wire(a)) }
             if let b = step.chunk(.labB)?.batch { analysis.add(lab: 1, batch: try wire(b)) }
         }
+        analysis.finish()
         let truth = try #require(simulator.groundTruth().pairSourceSegments?.first)
         let snapshot = analysis.snapshot
-        let offset = try #require(snapshot.clockOffsetPs)
-        #expect(abs(offset - 1_500_000) < 500, "offset \(offset)")  // well inside the ±1 ns window
-        let z = try #require(snapshot.correlationZ), x = try #require(snapshot.correlationX)
+        let offset = try #require(snapshot.clock?.offsetPs)
+        #expect(snapshot.clock?.lock == .locked)
+        #expect(abs(offset.value - 1_500_000) < 3 * offset.standardError + 5, "offset \(offset)")
+        let z = try #require(snapshot.bases.first { $0.basis == "ZZ" && $0.countBasis == .raw }?.correlation)
+        let x = try #require(snapshot.bases.first { $0.basis == "XX" && $0.countBasis == .raw }?.correlation)
         #expect(abs(z.value + truth.visibility) < 4 * z.standardError + 0.01, "E_z \(z)")
         #expect(abs(x.value + truth.visibility) < 4 * x.standardError + 0.01, "E_x \(x)")
-        let bound = try #require(snapshot.fidelity)
-        #expect(snapshot.fidelityIsLowerBound)
+        let bound = try #require(snapshot.fidelityLowerBound)
+        #expect(snapshot.fidelity == nil)
         #expect(abs(bound.value - truth.visibility) < 4 * bound.standardError + 0.01, "bound \(bound) vs V \(truth.visibility)")
-        // Matched and crossed bases are both counted: the total is the true coincidence rate over the analysed span.
+        // Every A × B outcome pair is counted: the total is the true coincidence rate over the whole run.
         let expected = truth.coincidenceRateHz * 1.0
         #expect(Double(snapshot.coincidences) > 0.8 * expected && Double(snapshot.coincidences) < 1.05 * expected,
                 "coincidences \(snapshot.coincidences) vs \(expected)")

@@ -1,8 +1,7 @@
-import Correlation
 import TimeTags
 
-/// The heralded state a herald announces, for the live analysis.
-public enum HeraldedState: Int, Sendable, CaseIterable {
+/// The heralded state a herald announces (ψ⁺ or ψ⁻), for the herald-conditioned analysis.
+public enum HeraldType: Int, Sendable, CaseIterable {
     case psiPlus = 0, psiMinus = 1
 
     /// The Bell state the labs' qubits should be in after such a herald.
@@ -34,7 +33,7 @@ public struct HeraldedAnalysis: Sendable {
     /// Fraction of a matched readout's residual added to its lab's lag.
     public var trackingGain = 0.1
 
-    private var heralds: [(timePs: Int64, state: HeraldedState)] = []
+    private var heralds: [(timePs: Int64, state: HeraldType)] = []
     private var heraldStart = 0
     private var readouts: [[(timePs: Int64, channel: TagChannel)]] = [[], []]
     private var readoutStart = [0, 0]
@@ -64,6 +63,10 @@ public struct HeraldedAnalysis: Sendable {
     public private(set) var heraldsWithReadouts = [Int64](repeating: 0, count: 2)
     /// Attempt time of the latest analysed herald.
     public private(set) var analysedThroughPs: Int64 = .min
+    /// Attempt time of the first analysed herald.
+    public private(set) var firstAnalysedPs: Int64?
+    /// Link time per clock measurement reported from the lags (one journaled offset per span), ps.
+    public var clockMeasurementSpanPs: Int64 = 1_000_000_000_000
 
     /// An analysis of readouts labelled with `outcomeChannels`.
     public init(outcomeChannels: OutcomeChannels, windowHalfWidthPs: Int64, maxLagPs: Int64) {
@@ -79,7 +82,7 @@ public struct HeraldedAnalysis: Sendable {
     }
 
     /// Adds successful heralds in time order and the time lab A's stream (which carries the station) now covers.
-    public mutating func addHeralds(_ new: [(timePs: Int64, state: HeraldedState)], coveredThroughPs: Int64?) {
+    public mutating func addHeralds(_ new: [(timePs: Int64, state: HeraldType)], coveredThroughPs: Int64?) {
         for herald in new where herald.timePs > (heralds.last?.timePs ?? .min) && herald.timePs > analysedThroughPs {
             heralds.append(herald)
         }
@@ -149,6 +152,7 @@ public struct HeraldedAnalysis: Sendable {
                   Double(herald.timePs) + lags[1] + reach <= Double(coveredPs[1]) else { break }
             heraldStart += 1
             analysedThroughPs = herald.timePs
+            if firstAnalysedPs == nil { firstAnalysedPs = herald.timePs }
             heraldsAnalysed[herald.state.rawValue] += 1
             var outcomes: [(basis: Int, outcome: Outcome)?] = [nil, nil]
             var single = [true, true]
@@ -210,7 +214,7 @@ public struct HeraldedAnalysis: Sendable {
     }
 
     /// Joint outcome counts per basis combination for heralds of `state`.
-    public func settings(for state: HeraldedState) -> [SettingCounts] {
+    public func settings(for state: HeraldType) -> [SettingCounts] {
         let bases = outcomeChannels.bases, n = bases.count
         var result: [SettingCounts] = []
         for i in 0..<n {
@@ -228,9 +232,9 @@ public struct HeraldedAnalysis: Sendable {
     /// Fidelity of the heralded states to their targets: per herald type from ZZ, XX, YY (or the Z/X lower
     /// bound when Y was not measured by both), and the average over heralds weighted by how many of each
     /// type were correlated, with the standard errors combined accordingly.
-    public func fidelity() -> (combined: Estimate?, isLowerBound: Bool, perState: [HeraldedState: Estimate]) {
-        var full: [HeraldedState: Estimate] = [:], bound: [HeraldedState: Estimate] = [:]
-        for state in HeraldedState.allCases {
+    public func fidelity() -> (combined: Estimate?, isLowerBound: Bool, perState: [HeraldType: Estimate]) {
+        var full: [HeraldType: Estimate] = [:], bound: [HeraldType: Estimate] = [:]
+        for state in HeraldType.allCases {
             let settings = settings(for: state)
             if let value = SettingEstimates.fidelity(settings, to: state.bellState, .raw) { full[state] = value }
             if let value = SettingEstimates.fidelityLowerBound(settings, to: state.bellState, .raw) { bound[state] = value }
@@ -255,7 +259,7 @@ public struct HeraldedAnalysis: Sendable {
     public func correlation(_ basis: String) -> Estimate? {
         var cellsTotal = [Double](repeating: 0, count: 4)
         var any = false
-        for state in HeraldedState.allCases {
+        for state in HeraldType.allCases {
             guard let setting = settings(for: state).first(where: { $0.basisA == basis && $0.basisB == basis }) else { continue }
             any = true
             var counts = [setting.counts.plusPlus, setting.counts.plusMinus, setting.counts.minusPlus, setting.counts.minusMinus]
@@ -311,5 +315,53 @@ public enum HeraldLagSearch {
         guard !differences.isEmpty else { return nil }
         differences.sort()
         return differences[differences.count / 2]
+    }
+}
+
+extension HeraldedAnalysis {
+    /// The clock relation from the readout lags: offset = lab B's lag − lab A's, one measurement per
+    /// ``clockMeasurementSpanPs`` of analysed link time (and one per re-acquisition, whose step is the residual).
+    /// The lags are tracked herald by herald; no standard error is estimated for them (reported as 0).
+    public var clockStatus: LinkClockStatus {
+        guard let lags = lagsPs else {
+            var status = LinkClockStatus(lock: relocks > 0 ? .lost : .acquiring)
+            status.residualPs = lastStepPs
+            return status
+        }
+        var status = LinkClockStatus(lock: .locked)
+        status.offsetPs = Estimate(Double(lags.b - lags.a), standardError: 0)
+        if let first = firstAnalysedPs {
+            status.atPs = analysedThroughPs
+            status.measurements = 1 + Int((analysedThroughPs - first) / max(1, clockMeasurementSpanPs)) + relocks
+        }
+        status.residualPs = lastStepPs
+        return status
+    }
+
+    /// The results so far as the engine's snapshot: per herald state its heralds, correlations and fidelity to
+    /// its own state; overall the correlations in the ψ⁻ frame and the herald-weighted fidelity.
+    public func snapshot(unlabelled: Int64) -> LinkAnalysisSnapshot {
+        var snapshot = LinkAnalysisSnapshot(durationPs: firstAnalysedPs.map { analysedThroughPs - $0 } ?? 0)
+        snapshot.linkTimePs = firstAnalysedPs == nil ? nil : analysedThroughPs
+        snapshot.clock = clockStatus
+        snapshot.unlabelledEvents = unlabelled
+        for state in HeraldType.allCases {
+            let settings = settings(for: state)
+            var entry = LinkAnalysisSnapshot.HeraldedResult(state: state.bellState, heralds: heraldsAnalysed[state.rawValue],
+                                                            heraldsWithOutcomes: heraldsWithReadouts[state.rawValue], bases: [])
+            for setting in settings {
+                if let e = try? setting.correlation(.raw) { entry.bases.append(.init(basis: "\(setting.basisA)\(setting.basisB)", countBasis: .raw, correlation: e)) }
+            }
+            entry.fidelity = SettingEstimates.fidelity(settings, to: state.bellState, .raw)
+            entry.fidelityLowerBound = SettingEstimates.fidelityLowerBound(settings, to: state.bellState, .raw)
+            snapshot.heralded.append(entry)
+        }
+        for basis in ["Z", "X", "Y"] {
+            if let e = correlation(basis) { snapshot.bases.append(.init(basis: basis + basis, countBasis: .raw, correlation: e)) }
+        }
+        let fidelity = fidelity()
+        snapshot.fidelityCountBasis = .raw
+        if fidelity.isLowerBound { snapshot.fidelityLowerBound = fidelity.combined } else { snapshot.fidelity = fidelity.combined }
+        return snapshot
     }
 }

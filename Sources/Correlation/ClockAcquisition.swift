@@ -1,0 +1,310 @@
+/// Acquisition of the clock relation between two labs from their event times alone: a joint search over the
+/// offset `θ` (t_B − t_A) and the frequency difference `ν`, then hierarchical refinement.
+///
+/// Coarse stage (stack and slide): the span is cut into segments short enough that the largest drift moves the
+/// lag by at most half a bin within one; each segment's cross-correlation over all lags is computed by FFT; the
+/// segments' correlations are summed along straight lines `lag = θ + ν·(t − start)` for every frequency
+/// hypothesis (two-level sum: groups of √J segments first, then the groups). Each cell is a count of A–B pairs
+/// with that lag; a 3-bin box is compared with the local background of its row (bins 4 to 128 away on both
+/// sides, the peak excluded), so slow variations of the background (a recording-start ramp) do not matter.
+/// Refinement: around the coarse cell, bins 16 times finer over a lag and frequency range of ±2 coarse bins,
+/// filled directly from the events, searched the same way; repeated down to nanosecond bins.
+struct ClockAcquisition: Sendable {
+    /// A found lock: offset and frequency at `startPs`, with the bin-limited uncertainties.
+    struct Lock: Sendable, Equatable {
+        var startPs: Int64
+        var offsetPs: Double
+        var drift: Double
+        var offsetSigmaPs: Double
+        var driftSigma: Double
+        /// Significance of the coarse peak against its local background (standard deviations) and the
+        /// threshold it had to pass.
+        var significance: Double
+        var threshold: Double
+    }
+
+    var maxOffsetPs: Int64
+    var maxDrift: Double
+    /// Most cells (lag bins × frequency hypotheses) in the coarse search (bounds time and memory).
+    var maxCells: Int
+    /// Pair rate the coarse bin is chosen for (Hz): bins are as coarse as this rate allows.
+    var designPairRateHz: Double
+    /// False-lock probability per acquisition attempt (sets the look-elsewhere threshold).
+    var falseLockProbability: Double
+
+    /// Lab B events needed beyond the searched span of lab A (either side), ps.
+    func reachPs(spanPs: Int64) -> Int64 { maxOffsetPs &+ Int64((maxDrift * Double(spanPs)).rounded(.up)) }
+
+    /// Searches the span `[startPs, startPs + spanPs)` of lab A (sorted `a`, `b`); the lock is nil without a
+    /// significant peak.
+    func search(a: [Int64], b: [Int64], startPs: Int64, spanPs: Int64) -> (lock: Lock?, attempt: ClockAcquisitionAttempt) {
+        let aLow = firstIndex(in: a, atOrAbove: startPs), aHigh = firstIndex(in: a, atOrAbove: startPs &+ spanPs)
+        let reach = reachPs(spanPs: spanPs)
+        let bLow = firstIndex(in: b, atOrAbove: startPs &- reach), bHigh = firstIndex(in: b, atOrAbove: startPs &+ spanPs &+ reach)
+        var attempt = ClockAcquisitionAttempt(startPs: startPs, spanPs: spanPs, eventsA: aHigh - aLow, eventsB: bHigh - bLow,
+                                              binPs: 0, significance: 0, threshold: .infinity)
+        guard aHigh - aLow > 1, bHigh - bLow > 1, spanPs > 0 else { return (nil, attempt) }
+        let span = Double(spanPs)
+        let rateA = Double(aHigh - aLow) / span, rateB = Double(bHigh - bLow) / (span + 2 * Double(reach))
+        let coarseBin = coarseBinPs(spanPs: span, rateA: rateA, rateB: rateB)
+        attempt.binPs = coarseBin
+        let lagBins = Int(maxOffsetPs / coarseBin) + 1
+        let coarse = coarseSearch(a: a, b: b, startPs: startPs, spanPs: spanPs, binPs: coarseBin, lagBins: lagBins)
+        attempt.significance = coarse.significance
+        attempt.threshold = coarse.threshold
+        guard var lock = coarse.lock else { return (nil, attempt) }
+        var bin = Double(coarseBin)
+        while bin > 2_000 {
+            let fine = max(bin / 16, 250)
+            guard let refined = refine(a: a, aRange: aLow..<aHigh, b: b, lock: lock, spanPs: spanPs, previousBinPs: bin, binPs: fine) else {
+                attempt.refinementFailedAtBinPs = Int64(fine.rounded())
+                return (nil, attempt)
+            }
+            lock = refined
+            bin = fine
+        }
+        return (lock, attempt)
+    }
+
+    /// The coarsest bin at which the design pair rate stands 2× above the threshold over `spanPs`, but no finer
+    /// than `maxCells` allows and no coarser than 1/64 of the offset range.
+    func coarseBinPs(spanPs: Double, rateA: Double, rateB: Double) -> Int64 {
+        let l = Double(maxOffsetPs)
+        // Finest affordable: (2L/w)·(2νT/w + 1) ≤ maxCells.
+        let c = Double(maxCells)
+        let finest = (2 * l + (4 * l * l + 16 * c * l * maxDrift * spanPs).squareRoot()) / (2 * c)
+        let threshold = Self.threshold(trials: c, falseLockProbability: falseLockProbability)
+        let pairs = designPairRateHz * 1e-12 * spanPs
+        let background = max(rateA * rateB * spanPs * 3, 1e-300)      // per ps of bin, in a 3-bin box
+        let wanted = pow2(pairs / (2 * threshold)) / background
+        return Int64(max(finest, min(wanted, l / 64, 1e8)).rounded(.up))
+    }
+
+    /// Threshold in standard deviations for a per-attempt false-lock probability over `trials` cells (one-sided
+    /// Gaussian tail, the 3-bin box counted as one trial per cell).
+    static func threshold(trials: Double, falseLockProbability: Double) -> Double {
+        let p = max(falseLockProbability / max(trials, 1), 1e-300)
+        var low = 0.0, high = 40.0
+        for _ in 0..<60 {
+            let mid = (low + high) / 2
+            if gaussianTail(mid) > p { low = mid } else { high = mid }
+        }
+        return high
+    }
+
+    /// P(Z > z) for a standard normal Z.
+    static func gaussianTail(_ z: Double) -> Double { 0.5 * erfcApprox(z / 2.0.squareRoot()) }
+
+    /// Complementary error function (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7).
+    static func erfcApprox(_ x: Double) -> Double {
+        let z = abs(x), t = 1 / (1 + 0.5 * z)
+        let poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807
+            + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+        let value = t * libmExp(poly)
+        return x >= 0 ? value : 2 - value
+    }
+
+    /// Coarse stack-and-slide over all offsets and frequencies.
+    private func coarseSearch(a: [Int64], b: [Int64], startPs: Int64, spanPs: Int64, binPs: Int64,
+                              lagBins: Int) -> (lock: Lock?, significance: Double, threshold: Double) {
+        let w = Double(binPs)
+        // Segment: the largest drift moves the lag by at most half a bin within one.
+        let segmentLimit = maxDrift > 0 ? Int64(w / (2 * maxDrift)) : spanPs
+        let segmentPs = max(binPs, min(segmentLimit, spanPs, binPs << 16))
+        let segments = Int((spanPs + segmentPs - 1) / segmentPs)
+        let rhoMax = maxDrift * Double(segmentPs) / w                  // bins per segment
+        let driftBins = Int((rhoMax * Double(segments)).rounded(.up)) + 1
+        let margin = StackSlide.margin(driftBins: driftBins)
+        let rowLength = 2 * (lagBins + margin) + 1                    // lags −(lagBins+margin)…+(lagBins+margin)
+        let segmentBins = Int((segmentPs + binPs - 1) / binPs)
+        var size = 16
+        while size < segmentBins + rowLength + 1 { size <<= 1 }
+        var rows = [[Float]]()
+        rows.reserveCapacity(segments)
+        let center = lagBins + margin
+        for j in 0..<segments {
+            let t0 = startPs &+ Int64(j) &* segmentPs
+            rows.append(segmentCorrelation(a: a, b: b, t0: t0, segmentPs: segmentPs, binPs: binPs, size: size,
+                                           rowLength: rowLength, center: center))
+        }
+        let hypotheses = 2 * Int((rhoMax * Double(segments)).rounded(.up)) + 1
+        let trials = Double(hypotheses) * Double(2 * lagBins + 1)
+        let threshold = Self.threshold(trials: trials, falseLockProbability: falseLockProbability)
+        guard let best = StackSlide.search(rows: rows, rhoMax: rhoMax, center: center, lagBins: lagBins) else { return (nil, 0, threshold) }
+        guard best.significance >= threshold else { return (nil, best.significance, threshold) }
+        let drift = best.rho * w / Double(segmentPs)
+        // Bin m of row j holds lags [(m − center)·w, (m − center + 1)·w) relative to the segment start: the
+        // box centre is mid-bin.
+        let offset = (Double(best.lag) + 0.5) * w
+        let lock = Lock(startPs: startPs, offsetPs: offset, drift: drift, offsetSigmaPs: w, driftSigma: 2 * w / Double(spanPs),
+                        significance: best.significance, threshold: threshold)
+        return (lock, best.significance, threshold)
+    }
+
+    /// One segment's correlation: A binned from `t0` over the segment, B binned from `t0 − center·w`; entry m is
+    /// the number of pairs with lag in bin m − center.
+    private func segmentCorrelation(a: [Int64], b: [Int64], t0: Int64, segmentPs: Int64, binPs: Int64,
+                                    size: Int, rowLength: Int, center: Int) -> [Float] {
+        var re = [Double](repeating: 0, count: size), im = [Double](repeating: 0, count: size)
+        var i = firstIndex(in: a, atOrAbove: t0)
+        let end = t0 &+ segmentPs
+        while i < a.count, a[i] < end { re[Int((a[i] &- t0) / binPs)] += 1; i += 1 }
+        let bStart = t0 &- Int64(center) &* binPs
+        let bEnd = end &+ Int64(rowLength - center) &* binPs
+        var k = firstIndex(in: b, atOrAbove: bStart)
+        while k < b.count, b[k] < bEnd {
+            let index = Int((b[k] &- bStart) / binPs)
+            if index < size { im[index] += 1 }
+            k += 1
+        }
+        // Both real sequences in one complex FFT: X = FFT(a + i·b); A_k = (X_k + conj X_{N−k})/2,
+        // B_k = (X_k − conj X_{N−k})/(2i); correlation = IFFT(conj(A)·B).
+        try? FFT.transform(real: &re, imag: &im)
+        var cre = [Double](repeating: 0, count: size), cim = [Double](repeating: 0, count: size)
+        for k in 0..<size {
+            let n = (size - k) & (size - 1)
+            let aRe = (re[k] + re[n]) / 2, aIm = (im[k] - im[n]) / 2
+            let bRe = (im[k] + im[n]) / 2, bIm = (re[n] - re[k]) / 2
+            cre[k] = aRe * bRe + aIm * bIm
+            cim[k] = aRe * bIm - aIm * bRe
+        }
+        try? FFT.transform(real: &cre, imag: &cim, inverse: true)
+        return (0..<rowLength).map { Float(cre[$0].rounded()) }
+    }
+
+    /// Refines a lock: bins `binPs` over ±2 previous bins of offset and of drift across the span, filled from
+    /// the events directly.
+    private func refine(a: [Int64], aRange: Range<Int>, b: [Int64], lock: Lock, spanPs: Int64, previousBinPs: Double, binPs: Double) -> Lock? {
+        let span = Double(spanPs)
+        let driftRange = 2 * previousBinPs / span                   // |ν − ν̂| bound
+        let segmentPs = driftRange > 0 ? max(Int64(binPs / (2 * driftRange)), 1) : spanPs
+        let segments = Int(min((spanPs + segmentPs - 1) / segmentPs, 4096))
+        let segment = (spanPs + Int64(segments) - 1) / Int64(segments)
+        let rhoMax = driftRange * Double(segment) / binPs
+        let lagBins = Int((2 * previousBinPs / binPs).rounded(.up)) + 1
+        let margin = StackSlide.margin(driftBins: Int((rhoMax * Double(segments)).rounded(.up)))
+        let center = lagBins + margin
+        let rowLength = 2 * center + 1
+        var rows = [[Float]](repeating: [Float](repeating: 0, count: rowLength), count: segments)
+        let reach = Double(center) * binPs
+        var j = firstIndex(in: b, atOrAbove: a[aRange.lowerBound] &+ Int64((lock.offsetPs - reach).rounded(.down)))
+        for t in a[aRange] {
+            let dt = Double(t - lock.startPs)
+            let predicted = Double(t) + lock.offsetPs + lock.drift * dt
+            let segmentIndex = min(segments - 1, Int(dt / Double(segment)))
+            let low = predicted - reach
+            while j < b.count, Double(b[j]) < low { j += 1 }
+            var k = j
+            while k < b.count {
+                let lag = Double(b[k]) - predicted
+                let index = Int((lag / binPs).rounded(.down)) + center
+                if index >= rowLength { break }
+                if index >= 0 { rows[segmentIndex][index] += 1 }
+                k += 1
+            }
+        }
+        guard let best = StackSlide.search(rows: rows, rhoMax: rhoMax, center: center, lagBins: lagBins) else { return nil }
+        let hypotheses = 2 * Int((rhoMax * Double(segments)).rounded(.up)) + 1
+        let threshold = Self.threshold(trials: Double(hypotheses * (2 * lagBins + 1)), falseLockProbability: falseLockProbability)
+        guard best.significance >= threshold else { return nil }
+        return Lock(startPs: lock.startPs, offsetPs: lock.offsetPs + (Double(best.lag) + 0.5) * binPs,
+                    drift: lock.drift + best.rho * binPs / Double(segment), offsetSigmaPs: binPs,
+                    driftSigma: 2 * binPs / span, significance: lock.significance, threshold: lock.threshold)
+    }
+}
+
+/// The two-level stack-and-slide sum over rows (one per segment) and its peak search against the local background.
+enum StackSlide {
+    struct Peak {
+        /// Lag of the peak at the first segment, in bins relative to the row centre.
+        var lag: Int
+        /// Drift in bins per segment.
+        var rho: Double
+        var significance: Double
+    }
+
+    /// Bins either side of a cell whose mean is its local background (those within `nearBins` excluded).
+    static let farBins = 128
+    static let nearBins = 3
+
+    /// Lag bins needed beyond the searched lags on each side so that every cell, shifted by up to `driftBins`,
+    /// has its whole local-background window summed over all segments (a window reaching past the rows' end
+    /// would see fewer segments, a lower background, and a false peak at the edge).
+    static func margin(driftBins: Int) -> Int { driftBins + farBins + nearBins + 3 }
+
+    /// Finds the cell (lag within ±lagBins of `center`, drift within ±rhoMax bins per segment) whose 3-bin box
+    /// stands highest above the mean of its row's bins `nearBins + 1`…`farBins` away on both sides.
+    static func search(rows: [[Float]], rhoMax: Double, center: Int, lagBins: Int) -> Peak? {
+        let segments = rows.count
+        guard segments > 0, let length = rows.first?.count, length > 0 else { return nil }
+        let group = max(1, Int(Double(segments).squareRoot().rounded()))
+        let groups = (segments + group - 1) / group
+        let groupHypotheses = Int((rhoMax * Double(group)).rounded(.up))
+        // Level 1: for each group and drift h1 (bins over the group), rows shifted by round(h1·i/group).
+        var level1 = [[[Float]]]()
+        level1.reserveCapacity(groups)
+        for q in 0..<groups {
+            var sums = [[Float]]()
+            for h1 in -groupHypotheses...groupHypotheses {
+                var row = [Float](repeating: 0, count: length)
+                for i in 0..<group where q * group + i < segments {
+                    let shift = Int((Double(h1 * i) / Double(group)).rounded())
+                    addShifted(rows[q * group + i], shift: shift, into: &row)
+                }
+                sums.append(row)
+            }
+            level1.append(sums)
+        }
+        // Level 2: drift h bins over all segments.
+        let hypotheses = Int((rhoMax * Double(segments)).rounded(.up))
+        var best: Peak?
+        var row = [Float](repeating: 0, count: length)
+        var prefix = [Double](repeating: 0, count: length + 1)
+        for h in -hypotheses...hypotheses {
+            let rho = Double(h) / Double(segments)
+            for m in 0..<length { row[m] = 0 }
+            let h1 = max(-groupHypotheses, min(groupHypotheses, Int((rho * Double(group)).rounded())))
+            for q in 0..<groups {
+                addShifted(level1[q][h1 + groupHypotheses], shift: Int((rho * Double(q * group)).rounded()), into: &row)
+            }
+            for m in 0..<length { prefix[m + 1] = prefix[m] + Double(row[m]) }
+            for m in max(1, center - lagBins)...min(length - 2, center + lagBins) {
+                let box = Double(row[m - 1]) + Double(row[m]) + Double(row[m + 1])
+                let farLow = max(0, m - farBins), nearLow = max(0, m - nearBins)
+                let nearHigh = min(length, m + nearBins + 1), farHigh = min(length, m + farBins + 1)
+                let bins = Double((nearLow - farLow) + (farHigh - nearHigh))
+                guard bins >= 16 else { continue }
+                let mean = (prefix[nearLow] - prefix[farLow] + prefix[farHigh] - prefix[nearHigh]) / bins
+                let expected = 3 * mean
+                let z = anscombeScore(box, expected: expected)
+                if z > best?.significance ?? -.infinity { best = Peak(lag: m - center, rho: rho, significance: z) }
+            }
+        }
+        return best
+    }
+
+    /// dst[m] += src[m + shift] where both are in range.
+    private static func addShifted(_ src: [Float], shift: Int, into dst: inout [Float]) {
+        let low = max(0, -shift), high = min(dst.count, src.count - shift)
+        guard low < high else { return }
+        for m in low..<high { dst[m] += src[m + shift] }
+    }
+}
+
+
+/// What an acquisition attempt searched and found (for messages when no lock is found).
+public struct ClockAcquisitionAttempt: Sendable, Equatable, Codable {
+    /// Lab A time the searched span starts at, and its length, ps.
+    public var startPs: Int64
+    public var spanPs: Int64
+    /// Lab A events in the span and lab B events within its reach.
+    public var eventsA: Int
+    public var eventsB: Int
+    /// Coarse bin width, ps.
+    public var binPs: Int64
+    /// Best peak's significance against its local background, and the threshold it had to pass (σ).
+    public var significance: Double
+    public var threshold: Double
+    /// Set when the coarse peak passed but a refinement stage (at this bin width, ps) found no significant peak.
+    public var refinementFailedAtBinPs: Int64?
+}

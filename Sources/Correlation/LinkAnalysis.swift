@@ -1,0 +1,238 @@
+import TimeTags
+
+/// The streaming analysis of a two-lab link, for files and live links alike.
+///
+/// Fed each lab's raw tags in chunks of any size (``add(lab:batch:)``, markers interleaved in time order), the
+/// engine renumbers lab B's channels (``LinkAnalysisConfiguration/labBChannelOffset``), labels outcomes with
+/// their bases (``BasisLabeler``), applies the channels' delays (``DelayCompensator``), maps lab B's times onto
+/// lab A's axis through the clock relation, merges the two labs (``StreamMerger``) and counts on the merged
+/// axis: coincidences with side windows (``CoincidenceCounter``), histograms (``HistogramBuilder``), joint
+/// outcomes per basis pair (``BasisCorrelationCounter``) and heralded outcomes (``HeraldedCounter``).
+/// Each lab's events are held until the clock mapping for their time is final, so the counts do not depend on
+/// how the input was cut. ``snapshot()`` reports the results at the link time analysed so far; ``finish()``
+/// ends both streams (end of files).
+public struct LinkAnalysis: Sendable {
+    /// The link being analysed.
+    public let configuration: LinkAnalysisConfiguration
+    private var chains: [LabChain]
+    var clock: LinkClock
+    /// Processed events of each lab not yet handed to the merger (lab B on its own clock).
+    private var pending = [TagBatch(), TagBatch()]
+    private var merger = StreamMerger()
+    var counters: LinkCounters
+    /// First and last time of the merged stream (lab A's axis).
+    private(set) var firstPs: Int64?
+    private(set) var lastPs: Int64?
+    /// Events left out because no clock mapping covered them.
+    private(set) var unmappedEvents: Int64 = 0
+    private(set) var finished = false
+    /// Heralded link: readouts correlated with the decided heralds.
+    private(set) var heraldReadouts: HeraldedAnalysis?
+
+    /// An engine for `configuration`. Throws when the pairs, windows, bases or heralds are unusable.
+    public init(configuration: LinkAnalysisConfiguration) throws(CorrelationError) {
+        self.configuration = configuration
+        var labeler = try Self.makeLabeler(configuration)
+        labeler?.keepsOriginalEvents = true
+        var delays = configuration.delaysPs
+        if let labeler {
+            for (channel, delay) in configuration.delaysPs {
+                for labelled in labeler.labelledChannels(of: channel) { delays[labelled] = delay }
+            }
+        }
+        let shift = configuration.twoLabs ? LinkAnalysisConfiguration.labBChannelOffset : 0
+        chains = [LabChain(shift: 0, labeler: labeler, delays: DelayCompensator(delays: ChannelDelays(delays))),
+                  LabChain(shift: shift, labeler: labeler, delays: DelayCompensator(delays: ChannelDelays(delays)))]
+        clock = try LinkClock(configuration)
+        counters = try LinkCounters(configuration, outcomeChannels: labeler?.outcomeChannels)
+        if !configuration.twoLabs { _ = merger.end(input: 1) }
+        if let maxLagPs = configuration.heraldReadoutMaxLagPs, let labeler {
+            heraldReadouts = HeraldedAnalysis(outcomeChannels: labeler.outcomeChannels, windowHalfWidthPs: configuration.windowHalfWidthPs,
+                                              maxLagPs: maxLagPs)
+        }
+    }
+
+    /// Heralded link: adds the successful heralds decided from lab A's stream (attempt times in order), which
+    /// covers the station through `coveredThroughPs`.
+    public mutating func addHeralds(_ heralds: [(timePs: Int64, type: HeraldType)], coveredThroughPs: Int64?) {
+        heraldReadouts?.addHeralds(heralds.map { ($0.timePs, $0.type) }, coveredThroughPs: coveredThroughPs)
+    }
+
+    static func makeLabeler(_ configuration: LinkAnalysisConfiguration) throws(CorrelationError) -> BasisLabeler? {
+        guard configuration.labelsBases else { return nil }
+        return try BasisLabeler(roles: configuration.roles, sourceA: configuration.sourceA, sourceB: configuration.sourceB)
+    }
+
+    /// The labelled outcome channels (bases), when bases are known.
+    public var outcomeChannels: OutcomeChannels? { counters.outcomeChannels }
+
+    /// Lab A time through which both labs have been analysed (nil before the first merged event), ps.
+    public var linkTimePs: Int64? { lastPs }
+
+    /// Where lab `lab`'s time `timePs` lies on lab A's axis (lab B through the clock relation as known now, its
+    /// own time before lock): feeding the lab that is behind first keeps the engine's buffers small.
+    public func labTimeOnA(lab: Int, _ timePs: Int64) -> Int64 {
+        lab == 0 || !configuration.twoLabs ? timePs : clock.approximateA(timePs)
+    }
+
+    /// Adds a chunk of lab 0 (A) or 1 (B): its own channel and marker numbers, sorted by time, continuing the
+    /// lab's previous chunks. With one stream (``LinkAnalysisConfiguration/twoLabs`` false) only lab 0 is fed.
+    public mutating func add(lab: Int, batch: TagBatch) throws(CorrelationError) {
+        guard lab == 0 || (lab == 1 && configuration.twoLabs) else {
+            throw CorrelationError(.invalidParameter, "lab \(lab) is not fed in this analysis", context: "link analysis",
+                                   hint: configuration.twoLabs ? "use lab 0 (A) or 1 (B)" : "one stream holds both labs: feed lab 0")
+        }
+        guard !finished else {
+            throw CorrelationError(.invalidParameter, "chunk after finish()", context: "link analysis lab \(lab)",
+                                   hint: "start a new analysis for a new run")
+        }
+        let processed = try chains[lab].process(batch)
+        if heraldReadouts != nil {
+            heraldReadouts?.addReadouts(lab: lab, processed, coveredThroughPs: batch.timesPs.last)
+            return
+        }
+        try clock.add(lab: lab, processed)
+        pending[lab].append(contentsOf: processed)
+        try release(throughPs: clock.finalThroughPs)
+    }
+
+    /// Feeds both labs from `next` (the next chunk of a lab, nil at its end), always the lab that is behind on
+    /// lab A's axis, until both have ended; then ``finish()``. `fed` sees the engine after each chunk (to take
+    /// its clock events or report progress).
+    public mutating func addInTimeOrder(next: (Int) throws -> TagBatch?, fed: (inout LinkAnalysis) -> Void = { _ in }) throws {
+        let labs = configuration.twoLabs ? 2 : 1
+        var done = [Bool](repeating: false, count: labs)
+        var reached = [Int64](repeating: .min, count: labs)
+        while let lab = (0..<labs).filter({ !done[$0] }).min(by: { reached[$0] < reached[$1] }) {
+            guard let batch = try next(lab) else { done[lab] = true; continue }
+            if let last = batch.timesPs.last { reached[lab] = labTimeOnA(lab: lab, last) }
+            try add(lab: lab, batch: batch)
+            fed(&self)
+        }
+        try finish()
+    }
+
+    /// Clock events (acquired, lost, re-acquired) since the last call, oldest first, for the caller to log.
+    public mutating func takeClockEvents() -> [ClockEvent] { clock.takeEvents() }
+
+    /// Ends both labs' streams (end of files): flushes the delays, finishes the clock recovery and counts the
+    /// rest. Throws `noPeakFound` when lab B's clock never locked (nothing could be mapped), saying what was tried.
+    public mutating func finish() throws(CorrelationError) {
+        guard !finished else { return }
+        if heraldReadouts != nil { finished = true; return }
+        for lab in 0..<(configuration.twoLabs ? 2 : 1) {
+            let rest = chains[lab].finish()
+            try clock.add(lab: lab, rest)
+            pending[lab].append(contentsOf: rest)
+        }
+        try clock.finish()
+        if configuration.twoLabs, clock.finalThroughPs == nil {
+            finished = true
+            let tried = clock.lastAttempt.map {
+                "last search: \($0.eventsA) lab A and \($0.eventsB) lab B events over \(Double($0.spanPs) * 1e-12) s, best peak \(($0.significance * 10).rounded() / 10) σ against a threshold of \(($0.threshold * 10).rounded() / 10) σ"
+            } ?? "too few events for a search"
+            throw CorrelationError(.noPeakFound, "lab B's clock never locked to lab A's (searched \(clock.searchedRange); \(tried))", context: "clock recovery",
+                                   hint: "check that the pairs' channels see coincidences, the offset range (max_offset_ps) and the drift range, or declare a shared reference")
+        }
+        try release(throughPs: .max)
+        finished = true
+        for lab in 0..<2 { try count(merger.end(input: lab)) }
+        counters.finish()
+    }
+
+    /// Hands each lab's events whose mapped time is at most `throughPs` to the merger, and the merged events on.
+    private mutating func release(throughPs: Int64?) throws(CorrelationError) {
+        guard let throughPs else {
+            try dropUnmappable()
+            return
+        }
+        let cutA = Self.firstIndex(in: pending[0].timesPs, above: throughPs)
+        if cutA > 0 { try count(try merger.add(take(&pending[0], cutA), input: 0)) }
+        guard configuration.twoLabs, !pending[1].isEmpty else { return }
+        var mapped = TagBatch(capacity: pending[1].count)
+        var cutB = 0
+        for index in 0..<pending[1].count {
+            let time = clock.mapToA(pending[1].timesPs[index])
+            if let time, time <= throughPs {
+                mapped.append(timePs: time, channel: pending[1].channels[index])
+            } else if time == nil && clock.approximateA(pending[1].timesPs[index]) <= throughPs {
+                unmappedEvents += 1  // no lock covers this event (a gap between loss and re-acquisition)
+            } else {
+                break
+            }
+            cutB = index + 1
+        }
+        _ = take(&pending[1], cutB)
+        if !mapped.isEmpty {
+            // The track's tiny drift cannot reorder events by more than a picosecond; keep them sorted regardless.
+            if !mapped.isSorted { mapped = Self.sorted(mapped) }
+            try count(try merger.add(mapped, input: 1))
+        }
+    }
+
+    /// Before the clock locks, keeps each lab's events of the acquisition horizon only (bounded memory).
+    private mutating func dropUnmappable() throws(CorrelationError) {
+        let horizon = clock.holdHorizonPs
+        for lab in 0..<2 {
+            guard let last = pending[lab].timesPs.last else { continue }
+            let cut = Self.firstIndex(in: pending[lab].timesPs, above: last &- horizon)
+            if cut > 0 { unmappedEvents += Int64(cut); _ = take(&pending[lab], cut) }
+        }
+    }
+
+    private mutating func count(_ merged: TagBatch) throws(CorrelationError) {
+        guard let first = merged.timesPs.first, let last = merged.timesPs.last else { return }
+        if firstPs == nil { firstPs = first }
+        lastPs = last
+        try counters.process(merged)
+    }
+
+    private func take(_ batch: inout TagBatch, _ count: Int) -> TagBatch {
+        let head = TagBatch(timesPs: Array(batch.timesPs[..<count]), channels: Array(batch.channels[..<count]))
+        batch.timesPs.removeFirst(count)
+        batch.channels.removeFirst(count)
+        return head
+    }
+
+    static func sorted(_ batch: TagBatch) -> TagBatch {
+        let order = batch.timesPs.indices.sorted { batch.timesPs[$0] < batch.timesPs[$1] }
+        return TagBatch(timesPs: order.map { batch.timesPs[$0] }, channels: order.map { batch.channels[$0] })
+    }
+
+    static func firstIndex(in times: [Int64], above limit: Int64) -> Int {
+        var low = 0, high = times.count
+        while low < high {
+            let mid = (low + high) / 2
+            if times[mid] <= limit { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// Outcome events dropped so far because their lab had no basis yet.
+    var unlabelledEvents: Int64 { chains.reduce(0) { $0 + ($1.labeler?.unlabelledEvents ?? 0) } }
+}
+
+/// One lab's chain before the merge: channel renumbering (lab B), basis labelling and per-channel delays.
+struct LabChain: Sendable {
+    let shift: TagChannel
+    var labeler: BasisLabeler?
+    var delays: DelayCompensator
+
+    mutating func process(_ raw: TagBatch) throws(CorrelationError) -> TagBatch {
+        var batch = raw
+        if shift != 0 {
+            batch.channels = batch.channels.map { $0 &+ shift }
+            batch.markers = batch.markers.map { MarkerEvent(timePs: $0.timePs, marker: $0.marker &+ shift) }
+        }
+        if var active = labeler {
+            batch = active.process(batch)
+            labeler = active
+        }
+        // Markers have done their work (bases); the counters need photons only.
+        batch.markers = []
+        batch.gaps = []
+        return try delays.process(batch)
+    }
+
+    mutating func finish() -> TagBatch { delays.finish() }
+}

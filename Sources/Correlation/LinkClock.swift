@@ -1,0 +1,169 @@
+import TimeTags
+
+/// The clock relation inside ``LinkAnalysis``: which lab B events can be mapped onto lab A's axis, and how.
+/// With an independent clock, ``ClockRecoveryStream`` is fed each lab's events on the pairs' channels (after
+/// their delays); lab B events are mapped through its track once it is final for their time.
+struct LinkClock: Sendable {
+    let reference: LinkClockReference
+    private var recovery: ClockRecoveryStream?
+    private let trackedA: Set<TagChannel>
+    private let trackedB: Set<TagChannel>
+    /// Events not yet taken by the caller, and every event as a readable line.
+    private var events: [ClockEvent] = []
+    private var eventLines: [String] = []
+    private var lastEstimate: ClockEstimate?
+    private var measurements = 0
+    private var residualPs: Double?
+    /// The latest offset estimate, ps: the starting point of each lab B event's mapping.
+    private var latestOffsetPs: Double?
+
+    init(_ configuration: LinkAnalysisConfiguration) throws(CorrelationError) {
+        reference = configuration.clock
+        trackedA = Set(configuration.pairs.map(\.first))
+        trackedB = Set(configuration.pairs.map(\.second))
+        if case .independent(let settings) = configuration.clock, configuration.twoLabs {
+            recovery = try ClockRecoveryStream(settings: settings)
+        }
+    }
+
+    /// Adds a lab's processed events (lab B on its own clock) to the recovery.
+    mutating func add(lab: Int, _ batch: TagBatch) throws(CorrelationError) {
+        guard recovery != nil, !batch.isEmpty else { return }
+        let tracked = lab == 0 ? trackedA : trackedB
+        var times: [Int64] = []
+        times.reserveCapacity(batch.count)
+        for index in 0..<batch.count where tracked.contains(batch.channels[index]) { times.append(batch.timesPs[index]) }
+        if lab == 0 { try recovery?.appendA(times) } else { try recovery?.appendB(times) }
+        collect()
+    }
+
+    /// End of both streams.
+    mutating func finish() throws(CorrelationError) {
+        try recovery?.finish()
+        collect()
+    }
+
+    /// Takes the recovery's new events and estimate: the residual of each new measurement against the previous
+    /// one's prediction, and the step of a re-acquisition.
+    private mutating func collect() {
+        guard var recovery else { return }
+        let new = recovery.takeEvents()
+        let estimate = recovery.estimate
+        self.recovery = recovery
+        latestOffsetPs = estimate?.offsetPs.value
+        for event in new {
+            events.append(event)
+            eventLines.append(event.text)
+            if case .reacquired(_, _, _, let stepPs) = event { residualPs = stepPs; lastEstimate = nil }
+        }
+        guard let estimate, estimate.atPs != lastEstimate?.atPs else { return }
+        if let previous = lastEstimate, estimate.pairs > 0 {
+            let predicted = previous.offsetPs.value + previous.driftPpm.value * 1e-6 * Double(estimate.atPs - previous.atPs)
+            residualPs = estimate.offsetPs.value - predicted
+        }
+        if estimate.pairs > 0 { measurements += 1 }
+        lastEstimate = estimate
+    }
+
+    /// Events since the last call, oldest first.
+    mutating func takeEvents() -> [ClockEvent] {
+        defer { events.removeAll() }
+        return events
+    }
+
+    /// Lab A time through which the mapping is final (nil: no lock yet).
+    var finalThroughPs: Int64? {
+        switch reference {
+        case .shared: .max
+        case .independent: recovery?.finalThroughPs
+        }
+    }
+
+    /// Lab A time of lab B's time `bPs`, or nil where no lock covers it.
+    func mapToA(_ bPs: Int64) -> Int64? {
+        switch reference {
+        case .shared(let offsetPs):
+            return bPs &- offsetPs
+        case .independent:
+            // t_B = t_A + offset(t_A): fixed-point iterations from the latest offset (drift ≤ 1e-3 converges fast).
+            guard let recovery, let start = latestOffsetPs else { return nil }
+            var aPs = Double(bPs) - start
+            for _ in 0..<3 {
+                guard let offset = recovery.offsetPs(atAPs: Int64(aPs.rounded())) else { return nil }
+                aPs = Double(bPs) - offset
+            }
+            return Int64(aPs.rounded())
+        }
+    }
+
+    /// Lab B's time `bPs` on lab A's axis by the latest offset (for ordering and gaps), or its own time.
+    func approximateA(_ bPs: Int64) -> Int64 {
+        guard let offset = latestOffsetPs else { return mapToA(bPs) ?? bPs }
+        return bPs &- Int64(offset.rounded())
+    }
+
+    /// How much of each lab's stream is held while there is no lock, ps (the longest acquisition span plus
+    /// the largest offset: all the recovery can cover once it locks).
+    var holdHorizonPs: Int64 {
+        guard let settings = recovery?.settings else { return .max }
+        return settings.maxAcquisitionSpanPs &+ settings.maxOffsetPs
+    }
+
+    /// The offset and drift ranges searched, e.g. "offsets ±10.0 ms, frequency errors ±50.0 ppm".
+    var searchedRange: String {
+        guard let settings = recovery?.settings else { return "nothing" }
+        return "offsets ±\((Double(settings.maxOffsetPs) / 1e8).rounded() / 10) ms, frequency errors ±\((settings.maxDriftPpm * 10).rounded() / 10) ppm"
+    }
+
+    /// The latest acquisition attempt, for a message when lock never came.
+    var lastAttempt: ClockAcquisitionAttempt? { recovery?.lastAttempt }
+
+    /// The clock part of the snapshot.
+    var status: LinkClockStatus {
+        switch reference {
+        case .shared(let offsetPs):
+            var status = LinkClockStatus(lock: .shared)
+            status.offsetPs = Estimate(Double(offsetPs), standardError: 0)
+            status.driftPpm = Estimate(0, standardError: 0)
+            return status
+        case .independent:
+            var status = LinkClockStatus(lock: .acquiring)
+            switch recovery?.state {
+            case .locked: status.lock = .locked
+            case .lost(let since): status.lock = .lost; status.lostSincePs = since
+            case .acquiring, nil: status.lock = .acquiring
+            }
+            if let estimate = recovery?.estimate {
+                status.atPs = estimate.atPs
+                status.offsetPs = estimate.offsetPs
+                status.driftPpm = estimate.driftPpm
+                status.residualRmsPs = estimate.residualRmsPs
+            }
+            status.residualPs = residualPs
+            status.measurements = measurements
+            status.events = eventLines
+            return status
+        }
+    }
+}
+
+extension ClockEvent {
+    /// The event as one readable line (times as link seconds on lab A's axis).
+    public var text: String {
+        let s = { (ps: Int64) in String(Double(ps) * 1e-12) }
+        switch self {
+        case .acquired(let at, let offset, let drift, let significance):
+            return "acquired at link time \(s(at)) s: offset \(Int64(offset.rounded())) ps, drift \(drift) ppm, \(Int(significance.rounded())) σ"
+        case .lost(let at, let reason):
+            return "lost at link time \(s(at)) s: \(reason)"
+        case .reacquired(let at, let offset, let drift, let step):
+            return "re-acquired at link time \(s(at)) s: offset \(Int64(offset.rounded())) ps (step \(Int64(step.rounded())) ps), drift \(drift) ppm"
+        }
+    }
+
+    /// Whether the user should be warned (lock lost, or found again after a step) rather than informed.
+    public var isWarning: Bool {
+        if case .acquired = self { return false }
+        return true
+    }
+}

@@ -1,0 +1,172 @@
+import TimeTags
+
+/// The counters ``LinkAnalysis`` feeds with the merged stream: coincidences with side windows, histograms,
+/// joint outcomes per basis pair and heralded outcomes.
+struct LinkCounters: Sendable {
+    let configuration: LinkAnalysisConfiguration
+    let outcomeChannels: OutcomeChannels?
+    private(set) var coincidences: CoincidenceCounter
+    private(set) var histograms: HistogramBuilder
+    private(set) var bases: BasisCorrelationCounter?
+    private(set) var heralded: HeraldedCounter?
+    /// Specifications per pair: the main window, then its side windows.
+    var specsPerPair: Int { 1 + 2 * configuration.sideWindows }
+
+    init(_ configuration: LinkAnalysisConfiguration, outcomeChannels: OutcomeChannels?) throws(CorrelationError) {
+        self.configuration = configuration
+        self.outcomeChannels = outcomeChannels
+        let window = try CoincidenceWindow(halfWidthPs: configuration.windowHalfWidthPs)
+        let spacing = max(configuration.histogramRangePs / 4, 4 * window.widthPs)
+        var specs: [CoincidenceSpec] = []
+        for pair in configuration.pairs {
+            let main = CoincidenceSpec(pair, window: window)
+            specs.append(main)
+            specs += Accidentals.sideWindows(of: main, count: configuration.sideWindows, spacingPs: spacing)
+        }
+        coincidences = try CoincidenceCounter(specs: specs)
+        var built: [CorrelationHistogram] = []
+        for pair in configuration.pairs {
+            built.append(try CorrelationHistogram(pair: pair, rangePs: configuration.histogramRangePs, binWidthPs: configuration.histogramBinPs))
+        }
+        histograms = try HistogramBuilder(histograms: built)
+        if let outcomeChannels {
+            bases = try BasisCorrelationCounter(outcomeChannels: outcomeChannels, window: window)
+            if let heralds = configuration.heralds, !heralds.patterns.isEmpty {
+                heralded = try HeraldedCounter(patterns: heralds.patterns, windowA: heralds.windowA, windowB: heralds.windowB,
+                                               outcomeChannels: outcomeChannels)
+            }
+        }
+    }
+
+    mutating func process(_ batch: TagBatch) throws(CorrelationError) {
+        try coincidences.process(batch)
+        try histograms.process(batch)
+        try bases?.process(batch)
+        try heralded?.process(batch)
+    }
+
+    mutating func finish() {
+        coincidences.finish(); histograms.finish(); bases?.finish(); heralded?.finish()
+    }
+}
+
+extension LinkAnalysis {
+    /// The cross-correlation histograms of the pairs so far (engine channel numbers).
+    public var histograms: [CorrelationHistogram] { counters.histograms.histograms }
+
+    /// The results at the link time analysed so far (complete after ``finish()``).
+    public func snapshot() -> LinkAnalysisSnapshot {
+        if let heraldReadouts { return heraldReadouts.snapshot(unlabelled: unlabelledEvents) }
+        let duration = max(0, (lastPs ?? 0) - (firstPs ?? 0))
+        var snapshot = LinkAnalysisSnapshot(durationPs: duration)
+        snapshot.linkTimePs = lastPs
+        snapshot.clock = clockStatus
+        snapshot.unlabelledEvents = unlabelledEvents
+        snapshot.unmappedEvents = unmappedEvents
+        let counter = counters.coincidences
+        let singles = counter.singles
+        let seconds = Double(duration) * 1e-12
+        var seen = Set<TagChannel>()
+        for pair in configuration.pairs {
+            for channel in [pair.first, pair.second] where seen.insert(channel).inserted {
+                let count = singles[channel] ?? 0
+                let original = configuration.labChannel(channel)
+                var entry = LinkAnalysisSnapshot.Singles(channel: original.channel, counts: count, rateHz: seconds > 0 ? Double(count) / seconds : 0)
+                entry.lab = original.lab
+                snapshot.singles.append(entry)
+            }
+        }
+        snapshot.singles.sort { ($0.lab ?? "", $0.channel) < ($1.lab ?? "", $1.channel) }
+        let counts = counter.counts
+        let perPair = counters.specsPerPair
+        let built = counters.histograms.histograms
+        for (index, pair) in configuration.pairs.enumerated() {
+            let spec = counter.specs[index * perPair]
+            let raw = counts[index * perPair]
+            var result = LinkAnalysisSnapshot.PairResult(pair: ChannelPair(configuration.labChannel(pair.first).channel,
+                                                                           configuration.labChannel(pair.second).channel),
+                                                         window: spec.window, rawCoincidences: raw)
+            result.accidentalsFromSingles = try? Accidentals.fromSingles(singlesA: singles[pair.first] ?? 0, singlesB: singles[pair.second] ?? 0,
+                                                                         windowPs: spec.window.widthPs, durationPs: duration)
+            if let side = try? Accidentals.fromSideWindows(Array(counts[(index * perPair + 1)..<((index + 1) * perPair)])) {
+                result.accidentalsFromSideWindows = side
+                result.accidentalSubtracted = Accidentals.subtracted(raw: raw, accidentals: side)
+                result.car = try? Accidentals.car(raw: raw, accidentals: side.value > 0 ? side : (result.accidentalsFromSingles ?? side))
+            }
+            if let delay = try? DelayCalibration.findDelay(built[index]) {
+                result.delayPs = delay.delayPs
+                result.g2Zero = try? Accidentals.g2Zero(histogram: built[index], centerPs: Int64(delay.delayPs.rounded()),
+                                                        halfWidthPs: max(configuration.windowHalfWidthPs, built[index].binWidthPs),
+                                                        sideOffsetPs: -built[index].startPs / 2)
+            }
+            snapshot.pairs.append(result)
+        }
+        if let bases = counters.bases { addBases(bases.results(durationPs: duration), to: &snapshot) }
+        if let heralded = counters.heralded {
+            for result in heralded.results {
+                var entry = LinkAnalysisSnapshot.HeraldedResult(state: result.state, heralds: result.heralds,
+                                                                heraldsWithOutcomes: result.heraldsWithOutcomes, bases: [])
+                for setting in result.settings {
+                    if let e = try? setting.correlation(.raw) {
+                        entry.bases.append(.init(basis: "\(setting.basisA)\(setting.basisB)", countBasis: .raw, correlation: e))
+                    }
+                }
+                entry.fidelity = SettingEstimates.fidelity(result.settings, to: result.state, .raw)
+                entry.fidelityLowerBound = SettingEstimates.fidelityLowerBound(result.settings, to: result.state, .raw)
+                snapshot.heralded.append(entry)
+            }
+        }
+        return snapshot
+    }
+
+    private func addBases(_ settings: [SettingCounts], to snapshot: inout LinkAnalysisSnapshot) {
+        for setting in settings {
+            let label = "\(setting.basisA)\(setting.basisB)"
+            if let e = try? setting.correlation(.raw) { snapshot.bases.append(.init(basis: label, countBasis: .raw, correlation: e)) }
+            if let e = try? setting.correlation(.accidentalSubtracted) {
+                snapshot.bases.append(.init(basis: label, countBasis: .accidentalSubtracted, correlation: e))
+            }
+        }
+        let target = configuration.target, replicates = configuration.bootstrapReplicates
+        let cells = settings.flatMap(\.counts.cells)
+        snapshot.targetState = target
+        snapshot.fidelityCountBasis = .raw
+        snapshot.fidelity = SettingEstimates.fidelity(settings, to: target, .raw).map { estimate in
+            replicates == 0 ? estimate : Bootstrap.interval(for: estimate, counts: cells, replicates: replicates) { sample in
+                SettingEstimates.fidelity(BootstrapReplicate.resampled(settings, sample), to: target, .raw)?.value
+            }
+        }
+        snapshot.fidelityLowerBound = SettingEstimates.fidelityLowerBound(settings, to: target, .raw).map { estimate in
+            replicates == 0 ? estimate : Bootstrap.interval(for: estimate, counts: cells, replicates: replicates) { sample in
+                SettingEstimates.fidelityLowerBound(BootstrapReplicate.resampled(settings, sample), to: target, .raw)?.value
+            }
+        }
+        snapshot.fidelityAccidentalSubtracted = SettingEstimates.fidelity(settings, to: target, .accidentalSubtracted)
+        if let chsh = configuration.chsh, let s = SettingEstimates.chsh(settings, chsh, .raw) {
+            snapshot.chsh = replicates == 0 ? s : Bootstrap.interval(for: s, counts: cells, replicates: replicates) { sample in
+                SettingEstimates.chsh(BootstrapReplicate.resampled(settings, sample), chsh, .raw)?.value
+            }
+            snapshot.chshCountBasis = .raw
+            snapshot.chshAccidentalSubtracted = SettingEstimates.chsh(settings, chsh, .accidentalSubtracted)
+        }
+    }
+
+    /// The clock relation now (nil with one stream); cheaper than a whole ``snapshot()``.
+    public var clockStatus: LinkClockStatus? {
+        if let heraldReadouts { return heraldReadouts.clockStatus }
+        return configuration.twoLabs ? clock.status : nil
+    }
+}
+
+/// Rebuilds per-setting counts from one Poisson-bootstrap replicate of their cells.
+enum BootstrapReplicate {
+    /// `settings` with their four raw cells replaced, in order, by `cells` (a bootstrap replicate).
+    static func resampled(_ settings: [SettingCounts], _ cells: [Double]) -> [SettingCounts] {
+        var result = settings
+        for index in result.indices where cells.count >= 4 * (index + 1) {
+            let c = cells[(4 * index)..<(4 * index + 4)].map { $0 }
+            result[index].counts = JointCounts(plusPlus: c[0], plusMinus: c[1], minusPlus: c[2], minusMinus: c[3])
+        }
+        return result
+    }
+}

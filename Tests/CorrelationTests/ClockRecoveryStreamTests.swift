@@ -1,0 +1,142 @@
+import Correlation
+import Testing
+
+@Suite("Streaming clock recovery")
+struct ClockRecoveryStreamTests {
+    @Test("a −3.7 µs offset with 1 ppm drift locks with the defaults, in any chunk size", arguments: [1_000, 65_536, Int.max])
+    func locksOnSmallDrift(chunk: Int) throws {
+        let labs = ClockLabs(offsetPs: -3.7e6, driftPpm: 1, pairRateHz: 20_000, singlesRateHz: 20_000, durationS: 1)
+        let data = labs.generate(seed: 11)
+        let (stream, events) = try recoverClock(data.a, data.b, chunk: chunk)
+        #expect(stream.state == .locked)
+        let estimate = try #require(stream.estimate)
+        let truth = labs.truthPs(estimate.atPs)
+        #expect(abs(estimate.offsetPs.value - truth) < max(100, 5 * estimate.offsetPs.standardError), "offset \(estimate.offsetPs) vs \(truth)")
+        #expect(abs(estimate.driftPpm.value - 1) < 0.05, "drift \(estimate.driftPpm)")
+        #expect(events.count == 1)
+        if case .acquired = events.first {} else { Issue.record("first event \(String(describing: events.first))") }
+        let final = try #require(stream.finalThroughPs)
+        #expect(final == .max)
+        let last = try #require(data.a.last)
+        #expect(abs((stream.offsetPs(atAPs: last) ?? 0) - labs.truthPs(last)) < 100)
+    }
+}
+
+@Suite("Clock recovery with the defaults across offsets, drifts and chunkings")
+struct ClockRecoveryFamilyTests {
+    static let drifts: [Double] = [-50, -20, 0, 2, 35, 50]
+    static let chunks = [1_000, 65_536, Int.max]
+
+    @Test("locks within 10 s at 1 000 pairs/s; offset and drift within 3σ of the truth",
+          arguments: [-10e9, -3.7e6, 0, 9.9e9])
+    func locksAcrossFamily(offsetPs: Double) throws {
+        for (index, drift) in Self.drifts.enumerated() {
+            let labs = ClockLabs(offsetPs: offsetPs, driftPpm: drift, pairRateHz: 1_000, singlesRateHz: 20_000, durationS: 3,
+                                 rampS: index % 2 == 0 ? 0.05 : 0)
+            let data = labs.generate(seed: UInt64(100 + index) &+ UInt64(bitPattern: Int64(offsetPs / 1e6)))
+            let (stream, events) = try recoverClock(data.a, data.b, chunk: Self.chunks[index % 3])
+            let context = "offset \(offsetPs) ps, drift \(drift) ppm"
+            #expect(stream.state == .locked, "\(context)")
+            guard case .acquired(let atPs, _, _, let significance)? = events.first else {
+                Issue.record("no acquisition, \(context): last attempt \(String(describing: stream.lastAttempt))"); continue
+            }
+            #expect(atPs == data.a[0], "\(context)")
+            #expect((stream.lastAttempt?.spanPs ?? .max) <= 10_000_000_000_000)
+            #expect(events.count == 1, "\(context): \(events)")
+            let estimate = try #require(stream.estimate)
+            let offsetPull = (estimate.offsetPs.value - labs.truthPs(estimate.atPs)) / estimate.offsetPs.standardError
+            let driftPull = (estimate.driftPpm.value - drift) / estimate.driftPpm.standardError
+            #expect(abs(offsetPull) < 3, "\(context): offset \(estimate.offsetPs) vs \(labs.truthPs(estimate.atPs)), significance \(significance)")
+            #expect(abs(driftPull) < 3, "\(context): drift \(estimate.driftPpm)")
+            #expect(estimate.offsetPs.standardError < 20, "\(context)")
+        }
+    }
+}
+
+@Suite("Clock recovery: honest errors, loss of lock, no false lock")
+struct ClockRecoveryLockTests {
+    @Test("offset and drift pulls against the truth have roughly unit width over seeds")
+    func pullsHaveUnitWidth() throws {
+        var pulls: [Double] = []
+        for seed in 1...12 as ClosedRange<UInt64> {
+            let labs = ClockLabs(offsetPs: -3.7e6, driftPpm: 35, pairRateHz: 2_000, singlesRateHz: 20_000, durationS: 2)
+            let data = labs.generate(seed: 300 + seed)
+            let (stream, _) = try recoverClock(data.a, data.b, chunk: 65_536)
+            let estimate = try #require(stream.estimate)
+            pulls.append((estimate.offsetPs.value - labs.truthPs(estimate.atPs)) / estimate.offsetPs.standardError)
+            pulls.append((estimate.driftPpm.value - 35) / estimate.driftPpm.standardError)
+        }
+        let rms = (pulls.map { $0 * $0 }.reduce(0, +) / Double(pulls.count)).squareRoot()
+        #expect(rms > 0.5 && rms < 1.6, "pull RMS \(rms): \(pulls)")
+        #expect(pulls.allSatisfy { abs($0) < 3.5 }, "\(pulls)")
+    }
+
+    @Test("the issue's link (3.7 µs, 2 ppm, 1 MHz singles, 10 % pairs, 2 s) stays locked with 100 ms blocks")
+    func issueLinkStaysLocked() throws {
+        let labs = ClockLabs(offsetPs: 3.7e6, driftPpm: 2, pairRateHz: 100_000, singlesRateHz: 900_000, durationS: 1.2)
+        let data = labs.generate(seed: 13)
+        let (stream, events) = try recoverClock(data.a, data.b, chunk: 65_536)
+        #expect(stream.state == .locked)
+        #expect(events.count == 1, "\(events)")
+        #expect(stream.track.samples.count >= 11)
+        let estimate = try #require(stream.estimate)
+        #expect(abs(estimate.offsetPs.value - labs.truthPs(estimate.atPs)) < 3 * estimate.offsetPs.standardError + 1,
+                "offset \(estimate.offsetPs) vs \(labs.truthPs(estimate.atPs))")
+        #expect(abs(estimate.driftPpm.value - 2) < 3 * estimate.driftPpm.standardError + 1e-4)
+        let worst = stream.track.samples.map { abs($0.offsetPs - labs.truthPs($0.timePs)) }.max() ?? .infinity
+        #expect(worst < 100, "largest track error \(worst) ps")
+    }
+
+    @Test("a 2 µs clock step is detected as a loss of lock and re-acquired", arguments: [1_000, Int.max])
+    func stepIsDetectedAndReacquired(chunk: Int) throws {
+        let step: Int64 = 3_000_000_000_000
+        let labs = ClockLabs(offsetPs: 1.5e9, driftPpm: -20, stepPs: 2e6, stepAtPs: step, pairRateHz: 5_000, singlesRateHz: 20_000, durationS: 6)
+        let data = labs.generate(seed: 21)
+        let (stream, events) = try recoverClock(data.a, data.b, chunk: chunk)
+        #expect(stream.state == .locked)
+        #expect(events.count == 3, "\(events)")
+        guard events.count == 3, case .lost(let lostAt, _) = events[1], case .reacquired(let reacquiredAt, _, _, let stepPs) = events[2] else {
+            Issue.record("events \(events)"); return
+        }
+        // The loss is dated from the start of the first measurement that fails: the block after the step's.
+        #expect(abs(lostAt - step) <= 200_000_000_000, "lost at \(lostAt)")
+        #expect(reacquiredAt > lostAt && reacquiredAt < step + 1_500_000_000_000, "re-acquired at \(reacquiredAt)")
+        #expect(abs(stepPs - 2e6) < 1_000, "step \(stepPs)")
+        #expect(stream.offsetPs(atAPs: (lostAt + reacquiredAt) / 2) == nil)
+        let estimate = try #require(stream.estimate)
+        #expect(abs(estimate.offsetPs.value - labs.truthPs(estimate.atPs)) < 3 * estimate.offsetPs.standardError + 1)
+        for t in [step / 2, step + 2_500_000_000_000] {
+            #expect(abs((stream.offsetPs(atAPs: t) ?? 0) - labs.truthPs(t)) < 50, "at \(t)")
+        }
+    }
+
+    @Test("pure accidentals never lock", arguments: [-50.0, 0, 35])
+    func accidentalsNeverLock(driftPpm: Double) throws {
+        for seed in 1...8 as ClosedRange<UInt64> {
+            let labs = ClockLabs(offsetPs: 2e6, driftPpm: driftPpm, pairRateHz: 0, singlesRateHz: 20_000, durationS: 2.2)
+            let data = labs.generate(seed: 500 + seed)
+            let (stream, events) = try recoverClock(data.a, data.b, chunk: 65_536)
+            #expect(events.isEmpty && stream.estimate == nil && stream.state == .acquiring, "seed \(seed): \(events)")
+            let attempt = try #require(stream.lastAttempt)
+            #expect(attempt.significance < attempt.threshold)
+        }
+    }
+
+    /// At 100 pairs/s one measurement needs seconds of pairs: 4 s blocks hold 400 (parabola fit: 1.5·49.5 ps/√400
+    /// = 3.7 ps); the default 100 ms blocks give about 15 ps per measurement.
+    @Test("one hour at 2 ppm plus wander, 100 pairs/s, 4 s blocks: track within 5 ps RMS of the truth")
+    func oneHourResidual() throws {
+        let labs = ClockLabs(offsetPs: 1_234_567, driftPpm: 2, wanderPpm: 0.05, wanderPeriodS: 900, pairRateHz: 100,
+                             singlesRateHz: 20, durationS: 3600)
+        let data = labs.generate(seed: 7)
+        var settings = ClockRecoverySettings()
+        settings.blockPs = 4_000_000_000_000
+        settings.maxMeasurementSpanPs = 8_000_000_000_000
+        let (stream, events) = try recoverClock(data.a, data.b, chunk: 65_536, settings: settings)
+        #expect(events.count == 1, "\(events)")
+        let settled = stream.track.samples.dropFirst(20)
+        let rms = (settled.map { pow2($0.offsetPs - labs.truthPs($0.timePs)) }.reduce(0, +) / Double(max(1, settled.count))).squareRoot()
+        #expect(settled.count > 800)
+        #expect(rms <= 5, "offset residual \(rms) ps RMS over \(settled.count) measurements")
+    }
+}
