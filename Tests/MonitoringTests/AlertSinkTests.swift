@@ -17,9 +17,9 @@ struct AlertSinkTests {
     func webhookPosts() async throws {
         let listener = try TinyHTTPListener()
         let sink = try WebhookAlertSink(WebhookConfiguration(url: "http://127.0.0.1:\(listener.port)/hooks/qlink", timeoutSeconds: 120))
-        async let served: Void = listener.serve(count: 1)
+        listener.start(count: 1)
         try await sink.deliver(Self.transitions, link: "loopback")
-        await served
+        await listener.served()
         let request = try #require(listener.requests.first)
         #expect(request.requestLine == "POST /hooks/qlink HTTP/1.1")
         #expect(request.headers["content-type"] == "application/json")
@@ -39,9 +39,9 @@ struct AlertSinkTests {
         let sink = try WebhookAlertSink(WebhookConfiguration(url: "http://127.0.0.1:\(listener.port)/x", timeoutSeconds: 120))
         let history = InMemoryAlertHistory()
         let dispatcher = AlertDispatcher(link: "l", sinks: [sink, HistoryAlertSink(store: history)], logger: Logger(label: "test"))
-        async let served: Void = listener.serve(count: 1)
+        listener.start(count: 1)
         let failures = await dispatcher.dispatch(Self.transitions)
-        await served
+        await listener.served()
         #expect(failures.map(\.kind) == [.deliveryFailed])
         #expect(try history.recentAlertTransitions(limit: 10) == Self.transitions)
     }

@@ -17,6 +17,7 @@ final class TinyHTTPListener: @unchecked Sendable {
     private let lock = NSLock()
     private var received: [Request] = []
     private let status: Int
+    private let finished = DispatchSemaphore(value: 0)
 
     init(status: Int = 200) throws {
         self.status = status
@@ -43,28 +44,38 @@ final class TinyHTTPListener: @unchecked Sendable {
     /// Requests received so far.
     var requests: [Request] { lock.withLock { received } }
 
-    /// Serves `count` requests on a background thread; returns when they are served or after `timeoutSeconds`.
-    func serve(count: Int, timeoutSeconds: Double = 300) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let thread = Thread { [self] in
-                let deadline = Date().addingTimeInterval(timeoutSeconds)
-                var served = 0
-                while served < count, Date() < deadline {
-                    var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-                    guard poll(&poller, 1, 100) > 0 else { continue }
-                    let client = accept(descriptor, nil, nil)
-                    guard client >= 0 else { continue }
-                    if let request = readRequest(client, deadline: deadline) {
-                        lock.withLock { received.append(request) }
-                    }
-                    let reply = "HTTP/1.1 \(status) Status\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    _ = reply.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-                    close(client)
-                    served += 1
+    /// Starts serving `count` requests on a background thread right away (not when some task is next scheduled:
+    /// on a busy machine Swift's cooperative pool may not run a child task before the client's request times
+    /// out); stops after `timeoutSeconds`. Await ``served()`` for the end.
+    func start(count: Int, timeoutSeconds: Double = 300) {
+        let thread = Thread { [self] in
+            let deadline = Date().addingTimeInterval(timeoutSeconds)
+            var served = 0
+            while served < count, Date() < deadline {
+                var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+                guard poll(&poller, 1, 100) > 0 else { continue }
+                let client = accept(descriptor, nil, nil)
+                guard client >= 0 else { continue }
+                if let request = readRequest(client, deadline: deadline) {
+                    lock.withLock { received.append(request) }
                 }
-                continuation.resume()
+                let reply = "HTTP/1.1 \(status) Status\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                _ = reply.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                close(client)
+                served += 1
             }
-            thread.start()
+            finished.signal()
+        }
+        thread.start()
+    }
+
+    /// Returns once the serving thread started by ``start(count:timeoutSeconds:)`` has finished.
+    func served() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread { [finished] in
+                finished.wait()
+                continuation.resume()
+            }.start()
         }
     }
 
