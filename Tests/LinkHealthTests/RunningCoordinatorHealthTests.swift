@@ -70,7 +70,7 @@ struct RunningCoordinatorHealthTests {
             monitoring:
               window_s: 1
               alerts:
-                channel_rate_drop_db: { warning: 3, critical: 10, for_s: 1 }
+                channel_rate_drop_db: { warning: 3, critical: 10, for_s: 3 }
                 baseline_s: 1
               planned: { enabled: false }
 
