@@ -132,7 +132,7 @@ let package = Package(
         ),
 
         // Tests mirror modules.
-        .target(name: "QLinkTestSupport", path: "Tests/QLinkTestSupport"),
+        .target(name: "QLinkTestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/QLinkTestSupport"),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
         .testTarget(name: "LinkModelTests", dependencies: ["LinkModel"]),
@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags"]),
         .testTarget(name: "ProtocolTests", dependencies: ["QLinkTestSupport", "Protocol", "TimeTags", "Messaging"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Protocol"]),
-        .testTarget(name: "ServicesTests", dependencies: ["QLinkTestSupport", "Services", "Protocol", "Journal", "Messaging", "Security", "TimeTags", "LinkModel", "Simulation"]),
+        .testTarget(name: "ServicesTests", dependencies: ["QLinkTestSupport", "Services", "Protocol", "Journal", "Messaging", "Security", "TimeTags", "LinkModel", "Simulation", "LinkHealth", "Monitoring"]),
         .testTarget(
             name: "MonitoringTests",
             dependencies: ["QLinkTestSupport", "Monitoring", "LinkModel", "Planner", "Simulation", "Correlation", "TimeTags"]

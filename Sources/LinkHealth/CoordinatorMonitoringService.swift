@@ -39,7 +39,8 @@ public struct CoordinatorMonitoringService: Service {
     public func run() async throws {
         var observer = StatusObserver(link: link, windowSeconds: link.monitoring?.windowSeconds ?? 10)
         var seen: Double?
-        var previous = (gaps: Int64(0), malformed: Int64(0), unauthenticated: Int64(0), refused: 0)
+        var previous = (gaps: Int64(0), malformed: Int64(0), unauthenticated: Int64(0))
+        var counted = RefusalCounts()
         var lastRetune = 0.0
         var settledAt = 0.0
         let windowSeconds = link.monitoring?.windowSeconds ?? 10
@@ -57,8 +58,19 @@ public struct CoordinatorMonitoringService: Service {
             if status.gaps > previous.gaps { metrics.recordSequenceGap(node: "any", count: status.gaps - previous.gaps) }
             for _ in 0..<max(0, Int(status.malformed - previous.malformed)) { metrics.recordRejectedConnection(reason: "malformed") }
             for _ in 0..<max(0, Int(status.unauthenticated - previous.unauthenticated)) { metrics.recordRejectedConnection(reason: "unauthenticated") }
-            for _ in 0..<max(0, state.refusedHandshakes - previous.refused) { metrics.recordRejectedConnection(reason: "handshake_refused") }
-            previous = (status.gaps, status.malformed, status.unauthenticated, state.refusedHandshakes)
+            previous = (status.gaps, status.malformed, status.unauthenticated)
+            let refusals = RefusalCounts(handshakes: state.refusedHandshakesByReason, hellos: state.refusedHellos, tags: state.refusedTags)
+            for (reason, count) in refusals.handshakes where count > counted.handshakes[reason] ?? 0 {
+                metrics.recordRefusedHandshakes(reason: reason, count: Int64(count - (counted.handshakes[reason] ?? 0)))
+            }
+            for (reason, count) in refusals.hellos where count > counted.hellos[reason] ?? 0 {
+                metrics.recordRefusedHellos(reason: reason, count: Int64(count - (counted.hellos[reason] ?? 0)))
+            }
+            for (reason, count) in refusals.tags where count > counted.tags[reason] ?? 0 {
+                metrics.recordRefusedTags(reason: reason, count: Int64(count - (counted.tags[reason] ?? 0)))
+            }
+            counted = refusals
+            await monitor.setRefusals(refusals)
             let measured = coordinator.monitor.takeMeasurements()
             for ns in measured.batchAckNs { metrics.recordBatchLatency(nanoseconds: ns) }
             for ns in measured.heraldDecisionNs { metrics.recordHeraldLatency(nanoseconds: ns) }

@@ -32,6 +32,10 @@ public enum SocketOption: Sendable {
     case curveServerKey([UInt8])
     /// ZAP domain passed to the authentication handler.
     case zapDomain(String)
+    /// PLAIN mechanism user name (a client offering PLAIN; QLink servers refuse it — used to test that refusal).
+    case plainUsername(String)
+    /// PLAIN mechanism password (never logged).
+    case plainPassword(String)
     /// Require a ZAP handler for the domain: with none, every handshake is refused (never fail open).
     case zapEnforceDomain(Bool)
     /// Interval between ZMTP heartbeats, ms (0 disables).
@@ -62,6 +66,8 @@ public enum SocketOption: Sendable {
         case .curveSecretKey: return "ZMQ_CURVE_SECRETKEY"
         case .curveServerKey: return "ZMQ_CURVE_SERVERKEY"
         case .zapDomain: return "ZMQ_ZAP_DOMAIN"
+        case .plainUsername: return "ZMQ_PLAIN_USERNAME"
+        case .plainPassword: return "ZMQ_PLAIN_PASSWORD"
         case .zapEnforceDomain: return "ZMQ_ZAP_ENFORCE_DOMAIN"
         case .heartbeatInterval: return "ZMQ_HEARTBEAT_IVL"
         case .heartbeatTimeout: return "ZMQ_HEARTBEAT_TIMEOUT"
@@ -94,6 +100,8 @@ public enum SocketOption: Sendable {
         case .curveSecretKey(let key): return .bytes(key, option: ZMQ_CURVE_SECRETKEY)
         case .curveServerKey(let key): return .bytes(key, option: ZMQ_CURVE_SERVERKEY)
         case .zapDomain(let domain): return .bytes(Array(domain.utf8), option: ZMQ_ZAP_DOMAIN)
+        case .plainUsername(let name): return .bytes(Array(name.utf8), option: ZMQ_PLAIN_USERNAME)
+        case .plainPassword(let password): return .bytes(Array(password.utf8), option: ZMQ_PLAIN_PASSWORD)
         case .zapEnforceDomain(let on): return .int32(on ? 1 : 0, option: qlink_zmq_zap_enforce_domain)
         case .heartbeatInterval(let value): return .int32(value, option: ZMQ_HEARTBEAT_IVL)
         case .heartbeatTimeout(let value): return .int32(value, option: ZMQ_HEARTBEAT_TIMEOUT)
@@ -105,8 +113,10 @@ public enum SocketOption: Sendable {
 
     /// Whether the value is secret and must never be logged.
     var isSecret: Bool {
-        if case .curveSecretKey = self { return true }
-        return false
+        switch self {
+        case .curveSecretKey, .plainPassword: return true
+        default: return false
+        }
     }
 }
 

@@ -22,6 +22,7 @@ public actor LinkMonitor: StatusSource {
     private var firstPs: Int64?
     private var heralds: [HeraldSummary] = []
     private var nodes: [NodeStatus] = []
+    private var refusals: RefusalCounts?
     private var tuning: TuningStatus
     private var stopped = false
     /// Number of heralds kept for the status page.
@@ -88,6 +89,9 @@ public actor LinkMonitor: StatusSource {
     /// Replaces the node list shown in the status.
     public func setNodes(_ nodes: [NodeStatus]) { self.nodes = nodes }
 
+    /// Replaces the refusal counts shown in the status (coordinator).
+    public func setRefusals(_ refusals: RefusalCounts) { self.refusals = refusals }
+
     /// Marks the link stopped (shown as `stopped`).
     public func markStopped() { stopped = true }
 
@@ -134,7 +138,8 @@ public actor LinkMonitor: StatusSource {
         let now = latest?.timePs ?? 0
         return LinkStatus(link: link, state: state, role: role, timePs: now,
                           uptimeSeconds: Double(now - (firstPs ?? now)) / picosecondsPerSecond, observation: latest,
-                          planned: evaluator.prediction, alerts: active, recentHeralds: heralds, nodes: nodes, tuning: tuning)
+                          planned: evaluator.prediction, alerts: active, recentHeralds: heralds, nodes: nodes, tuning: tuning,
+                          refusals: refusals)
     }
 
     public func metricsExposition() async -> String { metrics.exposition() }

@@ -23,6 +23,9 @@ public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible
         case oversized
         /// The sender has not introduced itself with a hello.
         case notIntroduced
+        /// The sender's certificate does not allow the claim: another lab, a node in no lab, another node's
+        /// name, or tags on channels its lab does not own (docs/security.md, "Who may speak for a lab").
+        case refused
     }
 
     /// What kind of problem it is.

@@ -63,23 +63,28 @@ public final class PeerAuthenticator: Sendable {
                                               "auth.crl.next_update": "\(policy.crlNextUpdate.map { "\($0)" } ?? "none")"])
     }
 
-    /// Decides on a peer presenting `curvePublicKey` (32 bytes) at `time`.
-    public func authenticate(curvePublicKey: [UInt8], at time: Date = Date()) -> Result<VerifiedIdentity, VerificationFailure> {
+    /// Decides on a peer presenting `curvePublicKey` (32 bytes) at `time`, connecting from `peerAddress`
+    /// (the ZAP request's address, for the log).
+    public func authenticate(curvePublicKey: [UInt8], at time: Date = Date(),
+                             peerAddress: String? = nil) -> Result<VerifiedIdentity, VerificationFailure> {
         let result = decide(curvePublicKey: curvePublicKey, at: time)
         switch result {
         case .success(let identity):
             admittedCount.withLock { $0 += 1 }
-            logger.info("auth.admitted", metadata: ["auth.peer": "\(identity.name)", "auth.serial": "\(identity.serial)"])
+            logger.info("auth.admitted", metadata: ["auth.peer": "\(identity.name)", "auth.serial": "\(identity.serial)",
+                                                    "auth.peer_address": "\(peerAddress ?? "unknown")"])
         case .failure(let failure):
-            record(failure, key: curvePublicKey)
+            record(failure, key: curvePublicKey, peerAddress: peerAddress)
         }
         return result
     }
 
-    /// Counts and logs a refusal decided elsewhere (e.g. a NULL-mechanism handshake).
-    public func record(_ failure: VerificationFailure, key: [UInt8]? = nil) {
+    /// Counts and logs a refusal decided elsewhere (e.g. a NULL-mechanism handshake): reason, detail, the
+    /// presented key and the peer's address when known.
+    public func record(_ failure: VerificationFailure, key: [UInt8]? = nil, peerAddress: String? = nil) {
         counts.withLock { $0[failure.reason, default: 0] += 1 }
-        var metadata: Logger.Metadata = ["auth.reason": "\(failure.reason.rawValue)", "auth.detail": "\(failure.detail)"]
+        var metadata: Logger.Metadata = ["auth.reason": "\(failure.reason.rawValue)", "auth.detail": "\(failure.detail)",
+                                         "auth.peer_address": "\(peerAddress ?? "unknown")"]
         if let key, let z85 = try? Z85.encode(key) { metadata["auth.peer_key"] = "\(z85)" }
         if failure.reason == .crlExpired || failure.reason == .crlInvalid {
             logger.error("auth.refused.revocation_list_unusable", metadata: metadata)

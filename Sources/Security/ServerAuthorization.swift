@@ -8,6 +8,18 @@ public struct AuthenticatedSender: Sendable, Equatable {
     public var name: String
     /// The certificate's serial (hexadecimal).
     public var serial: String
+    /// The role the certificate grants (ZAP metadata `X-Role`); nil when the metadata is missing or unknown.
+    public var role: NodeRole?
+    /// The peer's address as libzmq reports it (`Peer-Address`), when known.
+    public var peerAddress: String?
+
+    /// Collects the sender's identity.
+    public init(name: String, serial: String, role: NodeRole?, peerAddress: String? = nil) {
+        self.name = name
+        self.serial = serial
+        self.role = role
+        self.peerAddress = peerAddress
+    }
 }
 
 extension PeerAuthenticator {
@@ -27,12 +39,19 @@ extension PeerAuthenticator {
             record(failure)
             return .failure(failure)
         }
-        return .success(AuthenticatedSender(name: name, serial: serial))
+        return .success(AuthenticatedSender(name: name, serial: serial, role: frame.property(ZAPProperty.role).flatMap(NodeRole.init(rawValue:)),
+                                            peerAddress: frame.property("Peer-Address")))
     }
 }
 
-/// Counts the handshakes a secure server refused before asking ZAP (NULL clients, wrong keys), from the
-/// server socket's monitor. Owned by the thread that owns the server socket.
+/// Counts the handshakes a secure server refused before asking ZAP (NULL or PLAIN clients, a public key
+/// presented without its secret key, a client pinning another server key), from the server socket's
+/// monitor. Owned by the thread that owns the server socket.
+///
+/// libzmq 4.3.4's stable monitor names only the server's listening endpoint for these events, not the peer
+/// (the peer's address reaches the application only through ZAP, which these handshakes never get to): the
+/// log says so. Refusals decided by ZAP are counted and logged, with the peer address, by the
+/// ``PeerAuthenticator`` itself; the monitor's `HANDSHAKE_FAILED_AUTH` events for them are not counted again.
 public final class HandshakeWatcher {
     private let monitor: SocketMonitor
     private let authenticator: PeerAuthenticator
@@ -60,15 +79,35 @@ public final class HandshakeWatcher {
             case .handshakeFailedProtocol:
                 let reason: RefusalReason = Int32(bitPattern: event.value) == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
                     ? .wrongMechanism : .handshakeFailed
-                authenticator.record(VerificationFailure(reason, "handshake from \(event.endpoint) failed (protocol error 0x\(String(event.value, radix: 16)))"))
+                authenticator.record(VerificationFailure(reason, "handshake on \(event.endpoint) failed before ZAP (\(Self.describe(protocolError: event.value)))"),
+                                     peerAddress: Self.unreportedPeer)
                 recorded += 1
             case .handshakeFailedNoDetail:
-                authenticator.record(VerificationFailure(.handshakeFailed, "handshake from \(event.endpoint) failed"))
+                authenticator.record(VerificationFailure(.handshakeFailed, "handshake on \(event.endpoint) failed before ZAP (errno \(event.value))"),
+                                     peerAddress: Self.unreportedPeer)
                 recorded += 1
             default:
                 break
             }
         }
         return recorded
+    }
+}
+
+extension HandshakeWatcher {
+    /// What the log says for the peer of a handshake that failed before ZAP.
+    static let unreportedPeer = "not reported by libzmq before ZAP"
+
+    /// The ZMTP protocol error of a `HANDSHAKE_FAILED_PROTOCOL` event in words.
+    static func describe(protocolError value: UInt32) -> String {
+        let code = Int32(bitPattern: value)
+        let text: String
+        switch code {
+        case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH: text = "the client offered another mechanism than CURVE"
+        case ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC: text = "a CURVE box did not decrypt: a key without its secret, or another server key pinned"
+        case ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_METADATA: text = "invalid metadata in the handshake"
+        default: text = "protocol error"
+        }
+        return "\(text), 0x\(String(value, radix: 16))"
     }
 }

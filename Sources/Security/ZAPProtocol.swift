@@ -94,14 +94,14 @@ extension PeerAuthenticator {
             return ZAPReply(statusCode: "500", statusText: "unsupported ZAP version", userID: "", metadata: [])
         }
         guard request.domain == domain else {
-            record(VerificationFailure(.wrongDomain, "domain '\(request.domain)' from \(request.address)"))
+            record(VerificationFailure(.wrongDomain, "domain '\(request.domain)' from \(request.address)"), peerAddress: request.address)
             return .refuse(RefusalReason.wrongDomain.rawValue)
         }
         guard request.mechanism == "CURVE", request.credentials.count == 1, request.credentials[0].count == 32 else {
-            record(VerificationFailure(.wrongMechanism, "mechanism \(request.mechanism) from \(request.address)"))
+            record(VerificationFailure(.wrongMechanism, "mechanism \(request.mechanism) from \(request.address)"), peerAddress: request.address)
             return .refuse(RefusalReason.wrongMechanism.rawValue)
         }
-        switch authenticate(curvePublicKey: request.credentials[0]) {
+        switch authenticate(curvePublicKey: request.credentials[0], peerAddress: request.address) {
         case .success(let identity):
             return .admit(userID: identity.name, metadata: [
                 (ZAPProperty.serial, identity.serial), (ZAPProperty.role, identity.role.rawValue),

@@ -5,14 +5,16 @@ import TimeTags
 
 /// Builds service settings from a link configuration.
 public enum ConfigurationMapping {
-    /// Coordinator settings: endpoints, journal in the data directory, labs in configuration order, the
-    /// Z/X analysis when both labs have H, V, D and A detectors.
+    /// Coordinator settings: endpoints, journal in the data directory, labs in configuration order (each bound
+    /// to its node's certificate name and its detector channels), the live analysis when both labs label bases.
     public static func coordinator(_ configuration: LinkConfiguration, heralds: HeraldSettings?) -> CoordinatorSettings {
         let coordinator = configuration.coordinator
         var settings = CoordinatorSettings(controlEndpoint: coordinator.controlEndpoint.description,
                                            publishEndpoint: coordinator.publishEndpoint.description,
                                            journalPath: URL(fileURLWithPath: coordinator.dataDirectory).appendingPathComponent("journal.sqlite").path,
-                                           labs: configuration.labs.map(\.name))
+                                           labs: configuration.labs.map { lab in
+                                               LabMember(name: lab.name, node: lab.node, channels: Set(lab.detectors.map(\.channel)))
+                                           })
         settings.analysis = analysisLayout(configuration)
         settings.heralds = heralds
         return settings

@@ -23,18 +23,24 @@ final class CoordinatorCore {
     struct Peer {
         var node: String
         var lab: String
-        var labIndex: Int?
+        var labIndex: Int
         var session: UInt64
     }
 
     let settings: CoordinatorSettings
     let journal: CoordinatorJournal
     let logger: Logger
-    let authenticatedSender: (Message) -> Result<String, VerificationFailure>
+    let authenticatedSender: (Message) -> Result<AuthenticatedSender, VerificationFailure>
     let runId: UInt64
     let sessionId = UInt64.random(in: 1...UInt64.max)
     private let started = Date()
     private var peers: [[UInt8]: Peer] = [:]
+    private let roster: LabRoster
+    /// Claims refused so far: hellos by reason, and tags on channels the sending lab does not own by reason.
+    private(set) var refusedHellos: [ClaimRefusal: Int] = [:]
+    private(set) var refusedTags: [ClaimRefusal: Int] = [:]
+    /// Batches with refused tags per node and reason (the first and every 1000th are logged and answered).
+    private var refusedBatches: [String: Int] = [:]
     private var lastAccepted: [String: UInt64] = [:]
     private var analysis: LiveAnalysis?
     private var decider: HeraldDecider?
@@ -55,8 +61,9 @@ final class CoordinatorCore {
     private var rateRequest: (requestId: UInt64, message: WireMessage, answered: Set<String>)?
 
     init(settings: CoordinatorSettings, journal: CoordinatorJournal, logger: Logger,
-         authenticatedSender: @escaping (Message) -> Result<String, VerificationFailure>) throws(JournalError) {
+         authenticatedSender: @escaping (Message) -> Result<AuthenticatedSender, VerificationFailure>) throws(JournalError) {
         self.settings = settings
+        roster = LabRoster(labs: settings.labs, heralds: settings.heralds)
         self.journal = journal
         self.logger = logger
         self.authenticatedSender = authenticatedSender
@@ -96,10 +103,10 @@ final class CoordinatorCore {
     /// Handles one message received on the ROUTER: `[routing id, header, payload]`.
     private func handle(_ message: Message) -> [Outgoing] {
         guard let peer = message[safe: 0] else { return [] }
-        let sender: String
+        let sender: AuthenticatedSender
         switch authenticatedSender(message) {
-        case .success(let name):
-            sender = name
+        case .success(let authenticated):
+            sender = authenticated
         case .failure(let failure):
             // Revoked since the handshake or no identity: dropped, counted by the authenticator, logged.
             status.unauthenticated += 1
@@ -143,7 +150,7 @@ final class CoordinatorCore {
         WireMessage(sessionId: sessionId, sequence: sequence, eventTimePs: timePs, body: body)
     }
 
-    private func dispatch(_ message: WireMessage, peer: Frame, sender: String) throws(JournalError) -> [Outgoing] {
+    private func dispatch(_ message: WireMessage, peer: Frame, sender: AuthenticatedSender) throws(JournalError) -> [Outgoing] {
         let key = peer.bytes
         switch message.body {
         case .hello(let hello):
@@ -187,14 +194,17 @@ final class CoordinatorCore {
         }
     }
 
-    private func introduce(_ hello: Hello, session: UInt64, peer: Frame, sender: String) throws(JournalError) -> [Outgoing] {
+    private func introduce(_ hello: Hello, session: UInt64, peer: Frame, sender: AuthenticatedSender) throws(JournalError) -> [Outgoing] {
         guard hello.protocolVersion == Int(MessageHeader.currentVersion) else {
             return reject(ProtocolError(.versionMismatch, "node speaks version \(hello.protocolVersion)"), peer: peer)
         }
-        guard sender == hello.node else {
-            return reject(ProtocolError(.badPayload, "hello names node '\(hello.node)' but the certificate says '\(sender)'"), peer: peer)
+        let labIndex: Int
+        switch roster.admit(hello, from: sender) {
+        case .success(let index):
+            labIndex = index
+        case .failure(let refusal):
+            return refuse(hello, from: sender, refusal, peer: peer)
         }
-        let labIndex = settings.labs.firstIndex(of: hello.lab)
         peers[peer.bytes] = Peer(node: hello.node, lab: hello.lab, labIndex: labIndex, session: session)
         let last = try lastSequence(node: hello.node, session: session)
         logger.info("coordinator.node.welcomed", metadata: ["qlink.node": "\(hello.node)", "qlink.lab": "\(hello.lab)",
@@ -202,6 +212,62 @@ final class CoordinatorCore {
         let welcome = Welcome(lastAcceptedSequence: last, credit: settings.credit,
                               nextHeraldSequence: decider?.nextSequence ?? UInt64(status.heralds + 1), runId: runId)
         return [.reply(peer: peer, envelope(.welcome(welcome)))]
+    }
+
+    /// Refuses a hello's claim: an error answer naming the reason, a warning with the peer address, node, claimed
+    /// lab and reason, a count by reason and an entry in the journal's event (alert) table. A peer that was
+    /// introduced before on this connection is forgotten: its batches are refused until a hello is admitted.
+    private func refuse(_ hello: Hello, from sender: AuthenticatedSender, _ refusal: ClaimRefusal, peer: Frame) -> [Outgoing] {
+        peers[peer.bytes] = nil
+        refusedHellos[refusal, default: 0] += 1
+        let assigned = roster.lab(of: sender.name)
+        let detail: String
+        switch refusal {
+        case .nodeMismatch: detail = "the hello names node '\(hello.node)' but the certificate says '\(sender.name)'"
+        case .unlistedNode: detail = "certificate '\(sender.name)' serves no lab of the configuration (labs[].node)"
+        case .wrongLab: detail = "certificate '\(sender.name)' may speak only for lab '\(assigned ?? "?")', not '\(hello.lab)'"
+        case .wrongRole: detail = "certificate '\(sender.name)' does not grant the node role (\(sender.role?.rawValue ?? "none"))"
+        case .foreignChannel, .stationChannel: detail = refusal.rawValue
+        }
+        logger.warning("coordinator.hello.refused", metadata: [
+            "qlink.peer_address": "\(sender.peerAddress ?? "unknown")", "qlink.node": "\(sender.name)",
+            "qlink.claimed_node": "\(hello.node)", "qlink.claimed_lab": "\(hello.lab)", "qlink.reason": "\(refusal.rawValue)",
+            "qlink.detail": "\(detail)"])
+        try? journal.recordAlert(level: "refused", message: "hello from \(sender.name) at \(sender.peerAddress ?? "unknown address") claiming lab '\(hello.lab)' refused (\(refusal.rawValue)): \(detail)")
+        let error = ProtocolError(.refused, "\(refusal.rawValue): \(detail)")
+        return [.reply(peer: peer, envelope(.error(ErrorReport(error))))]
+    }
+
+    /// Removes the tags on channels the lab at `index` does not own; counts, logs (the first and every 1000th
+    /// batch of a node and reason) and answers with an error alongside the acknowledgement.
+    private func ownChannels(_ batch: TagBatch, lab index: Int, node: String, peer: Frame) -> (TagBatch, [Outgoing]) {
+        guard batch.channels.contains(where: { roster.refusal(channel: $0, lab: index) != nil }) else { return (batch, []) }
+        var kept = TagBatch(timesPs: [], channels: [], markers: batch.markers, gaps: batch.gaps)
+        var refused: [ClaimRefusal: Int] = [:]
+        var channels: [ClaimRefusal: Set<TagChannel>] = [:]
+        for position in 0..<batch.count {
+            let channel = batch.channels[position]
+            if let refusal = roster.refusal(channel: channel, lab: index) {
+                refused[refusal, default: 0] += 1
+                channels[refusal, default: []].insert(channel)
+            } else {
+                kept.append(timePs: batch.timesPs[position], channel: channel)
+            }
+        }
+        var out: [Outgoing] = []
+        for (refusal, count) in refused.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            refusedTags[refusal, default: 0] += count
+            let key = "\(node)/\(refusal.rawValue)"
+            refusedBatches[key, default: 0] += 1
+            guard refusedBatches[key]! % 1000 == 1 else { continue }
+            let owner = refusal == .stationChannel ? "the station's, recorded by lab '\(roster.stationLab.map { roster.labs[$0].name } ?? "?")'"
+                : "not a detector of lab '\(roster.labs[index].name)'"
+            let detail = "\(count) tags on channels \(channels[refusal]!.sorted()) dropped: \(owner) (batch \(refusedBatches[key]!) with such tags)"
+            logger.warning("coordinator.tags.refused", metadata: ["qlink.node": "\(node)", "qlink.lab": "\(roster.labs[index].name)",
+                                                                 "qlink.reason": "\(refusal.rawValue)", "qlink.detail": "\(detail)"])
+            out.append(.reply(peer: peer, envelope(.error(ErrorReport(ProtocolError(.refused, "\(refusal.rawValue): \(detail)"))))))
+        }
+        return (kept, out)
     }
 
     private func lastSequence(node: String, session: UInt64) throws(JournalError) -> UInt64 {
@@ -234,31 +300,31 @@ final class CoordinatorCore {
         pendingBatches.append(record)
         lastAccepted["\(peer.node)/\(header.sessionId)"] = header.sequence
         status.batchesAccepted += 1
+        let (batch, refusals) = ownChannels(batch, lab: peer.labIndex, node: peer.node, peer: frame)
         status.tagsByNode[peer.node, default: 0] += Int64(batch.count)
         countChannels(batch)
-        var out: [Outgoing] = [ack(.accepted)]
-        if let labIndex = peer.labIndex {
-            if var decider, let heralds = settings.heralds, heralds.stationLab == labIndex {
-                let decided = decider.process(batch)
-                analysis?.addHeralds(decided, coveredThroughPs: batch.timesPs.last)
-                for herald in decided {
-                    pendingHeralds.append(herald)
-                    status.heralds += 1
-                    if herald.outcome != .failure { status.heraldSuccesses += 1 }
-                    out.append(.broadcast(envelope(.herald(herald), sequence: herald.sequence, timePs: herald.timePs)))
-                }
-                self.decider = decider
+        var out: [Outgoing] = [ack(.accepted)] + refusals
+        let labIndex = peer.labIndex
+        if var decider, let heralds = settings.heralds, heralds.stationLab == labIndex {
+            let decided = decider.process(batch)
+            analysis?.addHeralds(decided, coveredThroughPs: batch.timesPs.last)
+            for herald in decided {
+                pendingHeralds.append(herald)
+                status.heralds += 1
+                if herald.outcome != .failure { status.heraldSuccesses += 1 }
+                out.append(.broadcast(envelope(.herald(herald), sequence: herald.sequence, timePs: herald.timePs)))
             }
-            if labIndex < 2 {
-                analysis?.add(lab: labIndex, batch: batch)
-                logClockEvents()
-                if let clock = analysis?.clock, let offset = clock.offsetPs, clock.measurements != journaledClockMeasurements {
-                    try journal.recordClockOffset(timePs: clock.atPs ?? batch.timesPs.first ?? 0, offsetPs: offset.value)
-                    if journaledClockMeasurements < 0 {
-                        logger.info("coordinator.clock.recovered", metadata: ["qlink.offset_ps": "\(offset.value)"])
-                    }
-                    journaledClockMeasurements = clock.measurements
+            self.decider = decider
+        }
+        if labIndex < 2 {
+            analysis?.add(lab: labIndex, batch: batch)
+            logClockEvents()
+            if let clock = analysis?.clock, let offset = clock.offsetPs, clock.measurements != journaledClockMeasurements {
+                try journal.recordClockOffset(timePs: clock.atPs ?? batch.timesPs.first ?? 0, offsetPs: offset.value)
+                if journaledClockMeasurements < 0 {
+                    logger.info("coordinator.clock.recovered", metadata: ["qlink.offset_ps": "\(offset.value)"])
                 }
+                journaledClockMeasurements = clock.measurements
             }
         }
         return out

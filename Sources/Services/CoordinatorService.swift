@@ -14,8 +14,16 @@ public final class CoordinatorMonitor: Sendable {
         public var publishEndpoint: String?
         public var status: StatusReport?
         public var rejected = ProtocolCounters()
-        /// Handshakes the ZAP handler refused (no certificate of the lab CA, revoked, wrong role).
-        public var refusedHandshakes = 0
+        /// Handshakes refused, by ``RefusalReason`` raw value: by the ZAP handler (unknown key, untrusted
+        /// issuer, expired, revoked, wrong role, …) and, before ZAP, by the CURVE handshake itself (wrong
+        /// mechanism, handshake failed) as the server sockets' monitors report them.
+        public var refusedHandshakesByReason: [String: Int] = [:]
+        /// Hellos refused, by ``ClaimRefusal`` raw value (another lab, a node in no lab, …).
+        public var refusedHellos: [String: Int] = [:]
+        /// Tags dropped from accepted batches because their lab does not own the channel, by ``ClaimRefusal`` raw value.
+        public var refusedTags: [String: Int] = [:]
+        /// All refused handshakes.
+        public var refusedHandshakes: Int { refusedHandshakesByReason.values.reduce(0, +) }
         /// Why the coordinator stopped, if it failed.
         public var failure: String?
         public var stopped = false
@@ -102,6 +110,9 @@ public final class CoordinatorService: Service, Sendable {
         let router = try transport.socket(.router)
         try router.set(.maxMessageSize(Int64(settings.maxPayloadBytes) + 4096))
         let publisher = try transport.socket(.publisher)
+        // Handshakes refused before ZAP is asked (NULL or PLAIN, a key without its secret, another server key
+        // pinned) appear only on the sockets' monitors: read them every loop.
+        let watchers = try [router, publisher].map { try transport.watcher(of: $0) }
         let control = try Self.bind(router, settings.controlEndpoint, logger: logger)
         let publish = try Self.bind(publisher, settings.publishEndpoint, logger: logger)
         defer {
@@ -130,7 +141,16 @@ public final class CoordinatorService: Service, Sendable {
         var nextRateResend = Date()
         var requestId: UInt64 = 0
         var linkTime = LinkTimeTracker()
+        func publishRefusals() {
+            let handshakes = transport.zap.authenticator.refusalCounts()
+            monitor.update {
+                $0.refusedHandshakesByReason = Dictionary(uniqueKeysWithValues: handshakes.map { ($0.key.rawValue, $0.value) })
+                $0.refusedHellos = Dictionary(uniqueKeysWithValues: core.refusedHellos.map { ($0.key.rawValue, $0.value) })
+                $0.refusedTags = Dictionary(uniqueKeysWithValues: core.refusedTags.map { ($0.key.rawValue, $0.value) })
+            }
+        }
         while !thread.isStopRequested {
+            for watcher in watchers { watcher.drain() }
             let ready = try Poller.poll([(router, .readable)], timeoutMs: 2)
             if ready[0].contains(.readable) {
                 let roundStart = DispatchTime.now().uptimeNanoseconds
@@ -165,16 +185,17 @@ public final class CoordinatorService: Service, Sendable {
             }
             if Date() >= nextStatus {
                 try send(core.tick())
-                let refused = transport.zap.authenticator.refusalCounts().values.reduce(0, +)
+                publishRefusals()
                 monitor.update {
                     $0.status = core.status
                     $0.rejected = core.counters
-                    $0.refusedHandshakes = refused
                 }
                 nextStatus = Date().addingTimeInterval(Double(settings.statusIntervalMs) / 1000)
             }
         }
         try send(core.tick())
+        for watcher in watchers { watcher.drain() }
+        publishRefusals()
         monitor.update {
             $0.status = core.status
             $0.rejected = core.counters

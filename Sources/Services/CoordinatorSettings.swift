@@ -38,8 +38,9 @@ public struct CoordinatorSettings: Sendable {
     public var publishEndpoint: String
     /// The SQLite journal file.
     public var journalPath: String
-    /// Lab names in order: the first is lab A of the analysis, the second lab B.
-    public var labs: [String]
+    /// The labs in order (the first is lab A of the analysis, the second lab B), each bound to the one node
+    /// certificate that may speak for it and to its detector channels: hellos claiming anything else are refused.
+    public var labs: [LabMember]
     /// Unacknowledged batches a node may have in flight.
     public var credit: UInt32 = 64
     /// Larger payloads are rejected.
@@ -56,7 +57,7 @@ public struct CoordinatorSettings: Sendable {
     /// progress in each heartbeat, once a second).
     public var rateChangeLeadPs: Int64 = 3_000_000_000_000
 
-    public init(controlEndpoint: String, publishEndpoint: String, journalPath: String, labs: [String]) {
+    public init(controlEndpoint: String, publishEndpoint: String, journalPath: String, labs: [LabMember]) {
         self.controlEndpoint = controlEndpoint
         self.publishEndpoint = publishEndpoint
         self.journalPath = journalPath

@@ -38,9 +38,14 @@ public struct ServerTransport: Sendable {
         try SecureSockets.server(type, identity: identity, zap: zap, context: context, lingerMs: 200)
     }
 
-    /// The authenticated node name of a received message, or why it must be dropped.
-    func sender(of message: Message) -> Result<String, VerificationFailure> {
-        zap.authenticator.sender(of: message).map(\.name)
+    /// Records the handshakes `server` refuses before ZAP is asked (create it on the socket's thread, before binding).
+    func watcher(of server: Socket) throws -> HandshakeWatcher {
+        try HandshakeWatcher(server: server, authenticator: zap.authenticator, context: context)
+    }
+
+    /// The authenticated sender of a received message (certificate name, serial, role, address), or why it must be dropped.
+    func sender(of message: Message) -> Result<AuthenticatedSender, VerificationFailure> {
+        zap.authenticator.sender(of: message)
     }
 }
 

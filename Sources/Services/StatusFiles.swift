@@ -10,13 +10,22 @@ public struct CoordinatorStatusFile: Codable, Sendable {
     public var status: StatusReport?
     /// Rejected messages by kind.
     public var rejected: [String: Int64]
-    /// Handshakes refused by the ZAP handler.
+    /// Handshakes refused (by ZAP and before it), in all.
     public var refusedHandshakes: Int
+    /// Handshakes refused by reason (``RefusalReason`` raw values).
+    public var refusedHandshakesByReason: [String: Int]
+    /// Hellos refused by reason (``ClaimRefusal`` raw values).
+    public var refusedHellos: [String: Int]
+    /// Tags dropped for channels their lab does not own, by reason (``ClaimRefusal`` raw values).
+    public var refusedTags: [String: Int]
     public var stopped: Bool
     public var failure: String?
 
     public init(pid: Int32, state: CoordinatorMonitor.State) {
         refusedHandshakes = state.refusedHandshakes
+        refusedHandshakesByReason = state.refusedHandshakesByReason
+        refusedHellos = state.refusedHellos
+        refusedTags = state.refusedTags
         self.pid = pid
         controlEndpoint = state.controlEndpoint
         publishEndpoint = state.publishEndpoint

@@ -24,7 +24,8 @@ struct SecureSocketTests {
         #expect(seen.3)
         #expect(seen.0 == "alice-node")
         #expect(seen.1 == node.record.serial)
-        #expect(seen.2 == AuthenticatedSender(name: "alice-node", serial: node.record.serial))
+        #expect(seen.2?.name == "alice-node" && seen.2?.serial == node.record.serial && seen.2?.role == .node)
+        #expect(seen.2?.peerAddress == "127.0.0.1")
         #expect(fixture.authenticator.admitted == 1)
         #expect(fixture.authenticator.refusalCounts().isEmpty)
     }

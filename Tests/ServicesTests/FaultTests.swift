@@ -84,7 +84,7 @@ struct FaultTests {
         #expect(await eventually { coordinator.monitor.current.refusedHandshakes >= 1 })
         stranger.close()
 
-        let transport = try security.client("mallory-node")
+        let transport = try security.client("alice-node")
         let client = try SecureSockets.client(.dealer, identity: transport.identity, serverCertificate: transport.serverCertificate,
                                               policy: transport.policy, context: security.context, logger: quietLogger)
         let socket = client.socket
@@ -113,7 +113,7 @@ struct FaultTests {
         guard case .error(let badHeader)? = try receive() else { Issue.record("no error reply"); return }
         #expect(ProtocolError.kind(forCode: badHeader.code) == .badHeader)
         // Another major protocol version is refused.
-        var (futureHeader, futurePayload) = WireMessage(sessionId: 5, sequence: 0, body: .hello(Hello(node: "mallory-node", lab: "alice"))).encoded()
+        var (futureHeader, futurePayload) = WireMessage(sessionId: 5, sequence: 0, body: .hello(Hello(node: "alice-node", lab: "alice"))).encoded()
         futureHeader[2] = MessageHeader.currentVersion + 1
         _ = try socket.send(Message([Frame(futureHeader), Frame(futurePayload)]))
         guard case .error(let version)? = try receive() else { Issue.record("no error reply"); return }
@@ -123,12 +123,12 @@ struct FaultTests {
         guard case .error(let notIntroduced)? = try receive() else { Issue.record("no error reply"); return }
         #expect(ProtocolError.kind(forCode: notIntroduced.code) == .notIntroduced)
         // A hello naming another node than the certificate is refused.
-        try send(.hello(Hello(node: "alice-node", lab: "alice")), sequence: 0)
+        try send(.hello(Hello(node: "bob-node", lab: "bob")), sequence: 0)
         guard case .error(let impostor)? = try receive() else { Issue.record("no error reply"); return }
-        #expect(impostor.text.contains("mallory-node"))
+        #expect(impostor.text.contains("alice-node"))
 
         // The service keeps running: a proper hello is welcomed.
-        try send(.hello(Hello(node: "mallory-node", lab: "alice")), sequence: 0)
+        try send(.hello(Hello(node: "alice-node", lab: "alice")), sequence: 0)
         guard case .welcome(let welcome)? = try receive() else { Issue.record("no welcome"); return }
         #expect(welcome.lastAcceptedSequence == 0)
 

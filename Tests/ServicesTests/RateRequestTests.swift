@@ -19,7 +19,7 @@ struct RateRequestTests {
         let security = try TestSecurity(directory: directory)
         defer { security.stop() }
         let running = try await startCoordinator(coordinatorSettings(directory: directory), security: security)
-        let transport = try security.client("mallory-node")
+        let transport = try security.client("alice-node")
         let client = try SecureSockets.client(.dealer, identity: transport.identity, serverCertificate: transport.serverCertificate,
                                               policy: transport.policy, context: security.context, logger: quietLogger)
         let socket = client.socket
@@ -40,7 +40,7 @@ struct RateRequestTests {
             return nil
         }
 
-        try send(.hello(Hello(node: "mallory-node", lab: "alice")), sequence: 0)
+        try send(.hello(Hello(node: "alice-node", lab: "alice")), sequence: 0)
         let welcomed = try next { message -> Bool? in if case .welcome = message.body { true } else { nil } }
         try #require(welcomed == true, "waited for the coordinator's welcome")
         running.service.requestRepetitionRate(200_000)
@@ -62,7 +62,7 @@ struct RateRequestTests {
         let acknowledged = try next { message -> Bool? in if case .acknowledgement = message.body { true } else { nil } }
         #expect(acknowledged == true, "waited for the batch's acknowledgement")
         let journal = try CoordinatorJournal(path: directory + "/journal.sqlite")
-        let answers = try journal.configurationChanges().filter { $0.key == "repetition_rate_hz.mallory-node" }
+        let answers = try journal.configurationChanges().filter { $0.key == "repetition_rate_hz.alice-node" }
         #expect(answers.map(\.value) == ["200000.0 (request \(first.id), applied true)"])
         socket.close()
         running.task.cancel()

@@ -17,9 +17,10 @@ struct TestSecurity {
     let certificates: RunCertificates
     let server: ServerTransport
 
-    init(directory: String) throws {
+    /// Certificates for `alice-node`, `bob-node` and `mallory-node` in `directory/pki`; the ZAP handler logs to `logger`.
+    init(directory: String, logger: Logger = quietLogger) throws {
         certificates = try RunCertificates.create(directory: directory + "/pki", nodes: ["alice-node", "bob-node", "mallory-node"])
-        server = try certificates.serverTransport(context: context, logger: quietLogger)
+        server = try certificates.serverTransport(context: context, logger: logger)
     }
 
     func client(_ node: String) throws -> ClientTransport { try certificates.clientTransport(node: node, context: context) }
@@ -44,12 +45,15 @@ func eventually(_ seconds: Double = 600, _ condition: () async throws -> Bool) a
     return try await condition()
 }
 
-/// Coordinator settings for tests that send hand-made batches: the Z/X analysis of H/V/D/A detectors on
+/// Coordinator settings for tests that send hand-made batches: lab `alice` (node `alice-node`) and lab `bob`
+/// (node `bob-node`; `mallory-node` is certified but serves no lab), the Z/X analysis of H/V/D/A detectors on
 /// channels 1–4 (lab A) and 11–14 (lab B), and heralds from station detectors 21 (ψ⁺) and 22 (ψ⁻) in lab A's
 /// stream, one attempt every 100 ns with clicks accepted 40–60 ns after the attempt start.
 func coordinatorSettings(directory: String) -> CoordinatorSettings {
     var settings = CoordinatorSettings(controlEndpoint: "tcp://127.0.0.1:0", publishEndpoint: "tcp://127.0.0.1:0",
-                                       journalPath: directory + "/journal.sqlite", labs: ["alice", "bob"])
+                                       journalPath: directory + "/journal.sqlite",
+                                       labs: [LabMember(name: "alice", node: "alice-node", channels: [1, 2, 3, 4]),
+                                              LabMember(name: "bob", node: "bob-node", channels: [11, 12, 13, 14])])
     settings.analysis = AnalysisLayout(channelsA: [1, 2, 3, 4], channelsB: [11, 12, 13, 14])
     settings.heralds = HeraldSettings(repetitionPeriodPs: 100_000, windowStartPs: 40_000, windowEndPs: 60_000,
                                       stationChannels: [21, 22], stationLab: 0)
@@ -66,8 +70,8 @@ struct RunningCoordinator {
 }
 
 /// Starts a coordinator with `settings` and waits until both its endpoints are bound.
-func startCoordinator(_ settings: CoordinatorSettings, security: TestSecurity) async throws -> RunningCoordinator {
-    let service = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
+func startCoordinator(_ settings: CoordinatorSettings, security: TestSecurity, logger: Logger = quietLogger) async throws -> RunningCoordinator {
+    let service = CoordinatorService(settings: settings, transport: security.server, logger: logger)
     let task = Task { try await service.run() }
     #expect(await eventually { service.monitor.current.publishEndpoint != nil && service.monitor.current.controlEndpoint != nil })
     let state = service.monitor.current

@@ -72,9 +72,25 @@ public final class LinkMetrics: Sendable {
         counter(.sequenceGaps, [("node", node)]).increment(by: count)
     }
 
-    /// Counts one refused connection or message, by reason (`unauthenticated`, `revoked`, `bad_version`, …).
+    /// Counts one refused message after the handshake, by reason (`malformed`, `unauthenticated`).
     public func recordRejectedConnection(reason: String) {
         counter(.rejectedConnections, [("reason", reason)]).increment()
+    }
+
+    /// Counts `count` refused handshakes with `reason` (`wrong-mechanism`, `handshake-failed`, `unknown-key`,
+    /// `untrusted-issuer`, `expired`, `revoked`, `wrong-role`, …).
+    public func recordRefusedHandshakes(reason: String, count: Int64 = 1) {
+        counter(.refusedHandshakes, [("reason", reason)]).increment(by: count)
+    }
+
+    /// Counts `count` refused hellos with `reason` (`wrong-lab`, `unlisted-node`, `node-mismatch`, `wrong-role`).
+    public func recordRefusedHellos(reason: String, count: Int64 = 1) {
+        counter(.refusedHellos, [("reason", reason)]).increment(by: count)
+    }
+
+    /// Counts `count` tags dropped with `reason` (`foreign-channel`, `station-channel`).
+    public func recordRefusedTags(reason: String, count: Int64 = 1) {
+        counter(.refusedTags, [("reason", reason)]).increment(by: count)
     }
 
     /// Sets the size of `node`'s disk spool (bytes when known).

@@ -93,10 +93,13 @@ public struct LinkStatus: Sendable, Codable, Equatable {
     public var nodes: [NodeStatus]
     /// Repetition rate and re-tuning.
     public var tuning: TuningStatus?
+    /// What the coordinator refused so far (absent on nodes).
+    public var refusals: RefusalCounts?
 
     public init(link: String, state: String, role: String, timePs: Int64, uptimeSeconds: Double,
                 observation: LinkObservation? = nil, planned: PlannedPrediction? = nil, alerts: [AlertState] = [],
-                recentHeralds: [HeraldSummary] = [], nodes: [NodeStatus] = [], tuning: TuningStatus? = nil) {
+                recentHeralds: [HeraldSummary] = [], nodes: [NodeStatus] = [], tuning: TuningStatus? = nil,
+                refusals: RefusalCounts? = nil) {
         self.link = link
         self.state = state
         self.role = role
@@ -108,6 +111,7 @@ public struct LinkStatus: Sendable, Codable, Equatable {
         self.recentHeralds = recentHeralds
         self.nodes = nodes
         self.tuning = tuning
+        self.refusals = refusals
     }
 }
 
@@ -117,4 +121,31 @@ public protocol StatusSource: Sendable {
     func currentStatus() async -> LinkStatus
     /// The Prometheus exposition text of the current metrics.
     func metricsExposition() async -> String
+}
+
+/// What a coordinator refused, by reason: handshakes (ZAP and CURVE), hellos claiming what the certificate may
+/// not, and tags on channels the sending lab does not own (docs/security.md).
+public struct RefusalCounts: Sendable, Codable, Equatable {
+    /// Refused handshakes by reason (`wrong-mechanism`, `handshake-failed`, `unknown-key`, `revoked`, …).
+    public var handshakes: [String: Int]
+    /// Refused hellos by reason (`wrong-lab`, `unlisted-node`, `node-mismatch`, `wrong-role`).
+    public var hellos: [String: Int]
+    /// Dropped tags by reason (`foreign-channel`, `station-channel`).
+    public var tags: [String: Int]
+
+    public init(handshakes: [String: Int] = [:], hellos: [String: Int] = [:], tags: [String: Int] = [:]) {
+        self.handshakes = handshakes
+        self.hellos = hellos
+        self.tags = tags
+    }
+
+    /// One line of text: each kind's total and its reasons, e.g. `handshakes 3 (revoked 1, wrong-mechanism 2)`.
+    public var summary: String {
+        func part(_ name: String, _ counts: [String: Int]) -> String {
+            let total = counts.values.reduce(0, +)
+            guard total > 0 else { return "\(name) 0" }
+            return "\(name) \(total) (" + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+        }
+        return [part("handshakes", handshakes), part("hellos", hellos), part("tags", tags)].joined(separator: " · ")
+    }
 }

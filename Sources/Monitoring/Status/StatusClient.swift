@@ -103,6 +103,7 @@ public enum StatusText {
             lines.append("  node \(node.name) (\(node.lab)): \(node.connected ? "connected" : "disconnected"), gaps \(node.sequenceGaps)"
                 + (node.spoolBatches.map { ", spool \($0) batches" } ?? ""))
         }
+        if let refusals = status.refusals { lines.append("  refused:       \(refusals.summary)") }
         if status.alerts.isEmpty {
             lines.append("  alerts:        none")
         } else {
