@@ -220,12 +220,12 @@ final class CoordinatorCore {
     private func refuse(_ hello: Hello, from sender: AuthenticatedSender, _ refusal: ClaimRefusal, peer: Frame) -> [Outgoing] {
         peers[peer.bytes] = nil
         refusedHellos[refusal, default: 0] += 1
-        let assigned = roster.lab(of: sender.name)
+        let assigned = roster.labs(of: sender.name)
         let detail: String
         switch refusal {
         case .nodeMismatch: detail = "the hello names node '\(hello.node)' but the certificate says '\(sender.name)'"
         case .unlistedNode: detail = "certificate '\(sender.name)' serves no lab of the configuration (labs[].node)"
-        case .wrongLab: detail = "certificate '\(sender.name)' may speak only for lab '\(assigned ?? "?")', not '\(hello.lab)'"
+        case .wrongLab: detail = "certificate '\(sender.name)' may speak only for lab '\(assigned)', not '\(hello.lab)'"
         case .wrongRole: detail = "certificate '\(sender.name)' does not grant the node role (\(sender.role?.rawValue ?? "none"))"
         case .foreignChannel, .stationChannel: detail = refusal.rawValue
         }

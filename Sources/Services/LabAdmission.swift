@@ -53,13 +53,13 @@ struct LabRoster {
     func admit(_ hello: Hello, from sender: AuthenticatedSender) -> Result<Int, ClaimRefusal> {
         guard sender.role == .node else { return .failure(.wrongRole) }
         guard hello.node == sender.name else { return .failure(.nodeMismatch) }
-        guard let index = labs.firstIndex(where: { $0.node == sender.name }) else { return .failure(.unlistedNode) }
-        guard labs[index].name == hello.lab else { return .failure(.wrongLab) }
+        guard labs.contains(where: { $0.node == sender.name }) else { return .failure(.unlistedNode) }
+        guard let index = labs.firstIndex(where: { $0.node == sender.name && $0.name == hello.lab }) else { return .failure(.wrongLab) }
         return .success(index)
     }
 
-    /// The lab the configuration assigns to `node`, if any (for refusal messages).
-    func lab(of node: String) -> String? { labs.first { $0.node == node }?.name }
+    /// The labs the configuration assigns to `node`, comma-separated (for refusal messages).
+    func labs(of node: String) -> String { labs.filter { $0.node == node }.map(\.name).joined(separator: ", ") }
 
     /// Why the lab at `index` may not report `channel`, or nil when it may.
     func refusal(channel: TagChannel, lab index: Int) -> ClaimRefusal? {
