@@ -82,7 +82,6 @@ public final class PeerAuthenticator: Sendable {
     /// Counts and logs a refusal decided elsewhere (e.g. a NULL-mechanism handshake): reason, detail, the
     /// presented key and the peer's address when known.
     public func record(_ failure: VerificationFailure, key: [UInt8]? = nil, peerAddress: String? = nil) {
-        counts.withLock { $0[failure.reason, default: 0] += 1 }
         var metadata: Logger.Metadata = ["auth.reason": "\(failure.reason.rawValue)", "auth.detail": "\(failure.detail)",
                                          "auth.peer_address": "\(peerAddress ?? "unknown")"]
         if let key, let z85 = try? Z85.encode(key) { metadata["auth.peer_key"] = "\(z85)" }
@@ -91,6 +90,8 @@ public final class PeerAuthenticator: Sendable {
         } else {
             logger.warning("auth.refused", metadata: metadata)
         }
+        // Counted after the log record is written: whoever sees the count finds the record.
+        counts.withLock { $0[failure.reason, default: 0] += 1 }
     }
 
     /// Whether the certificate with `serial` is still acceptable now: the CRL is current and does not list it.
