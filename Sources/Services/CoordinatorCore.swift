@@ -238,8 +238,8 @@ final class CoordinatorCore {
         return [.reply(peer: peer, envelope(.error(ErrorReport(error))))]
     }
 
-    /// Removes the tags on channels the lab at `index` does not own; counts, logs (the first and every 1000th
-    /// batch of a node and reason) and answers with an error alongside the acknowledgement.
+    /// Removes the tags on channels the lab at `index` does not own; counts, logs and journals (the first and
+    /// every 1000th batch of a node and reason) and answers with an error alongside the acknowledgement.
     private func ownChannels(_ batch: TagBatch, lab index: Int, node: String, peer: Frame) -> (TagBatch, [Outgoing]) {
         guard batch.channels.contains(where: { roster.refusal(channel: $0, lab: index) != nil }) else { return (batch, []) }
         var kept = TagBatch(timesPs: [], channels: [], markers: batch.markers, gaps: batch.gaps)
@@ -265,6 +265,7 @@ final class CoordinatorCore {
             let detail = "\(count) tags on channels \(channels[refusal]!.sorted()) dropped: \(owner) (batch \(refusedBatches[key]!) with such tags)"
             logger.warning("coordinator.tags.refused", metadata: ["qlink.node": "\(node)", "qlink.lab": "\(roster.labs[index].name)",
                                                                  "qlink.reason": "\(refusal.rawValue)", "qlink.detail": "\(detail)"])
+            try? journal.recordAlert(level: "refused", message: "tags from \(node) (lab '\(roster.labs[index].name)') refused (\(refusal.rawValue)): \(detail)")
             out.append(.reply(peer: peer, envelope(.error(ErrorReport(ProtocolError(.refused, "\(refusal.rawValue): \(detail)"))))))
         }
         return (kept, out)

@@ -3,6 +3,7 @@ import Journal
 import Logging
 import Messaging
 import Protocol
+import Security
 import ServiceLifecycle
 import Synchronization
 
@@ -141,8 +142,14 @@ public final class CoordinatorService: Service, Sendable {
         var nextRateResend = Date()
         var requestId: UInt64 = 0
         var linkTime = LinkTimeTracker()
+        var journaledHandshakes: [RefusalReason: Int] = [:]
+        /// Shows the refusal counts and journals the handshakes refused since the last call, one entry per reason.
         func publishRefusals() {
             let handshakes = transport.zap.authenticator.refusalCounts()
+            for (reason, count) in handshakes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where count > journaledHandshakes[reason] ?? 0 {
+                try? journal.recordAlert(level: "refused", message: "\(count - (journaledHandshakes[reason] ?? 0)) handshakes refused (\(reason.rawValue))")
+            }
+            journaledHandshakes = handshakes
             monitor.update {
                 $0.refusedHandshakesByReason = Dictionary(uniqueKeysWithValues: handshakes.map { ($0.key.rawValue, $0.value) })
                 $0.refusedHellos = Dictionary(uniqueKeysWithValues: core.refusedHellos.map { ($0.key.rawValue, $0.value) })

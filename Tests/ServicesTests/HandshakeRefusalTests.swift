@@ -108,6 +108,10 @@ struct HandshakeRefusalTests {
         let shown = await harness.monitor.currentStatus()
         #expect(Set(Intruder.allCases.map(\.reason.rawValue)).isSubset(of: Set(shown.refusals?.handshakes.keys.map { $0 } ?? [])), "\(String(describing: shown.refusals))")
         #expect(StatusText.render(shown).contains("refused:       handshakes"))
+        let journaled = try harness.journaledRefusals()
+        for intruder in Intruder.allCases {
+            #expect(journaled.contains { $0.hasSuffix("handshakes refused (\(intruder.reason.rawValue))") }, "\(intruder): \(journaled)")
+        }
         let file = CoordinatorStatusFile(pid: 1, state: monitor.current)
         #expect(file.refusedHandshakes >= Intruder.allCases.count && file.refusedHandshakesByReason["revoked"] ?? 0 >= 1)
         try await harness.stop()
