@@ -97,6 +97,13 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("one node serving two labs is rejected: a node speaks only for its own lab")
+    func nodeInTwoLabs() {
+        expectError(.invalidValue, at: "labs", containing: "node 'alice-node' serves two labs") {
+            $0.replacingOccurrences(of: "node: bob-node", with: "node: alice-node")
+        }
+    }
+
     @Test("broken YAML is a syntax error with a line")
     func syntaxError() {
         expectError(.syntax, at: "", containing: "not valid YAML") {

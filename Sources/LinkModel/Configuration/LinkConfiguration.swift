@@ -50,9 +50,13 @@ public struct LinkConfiguration: Decodable, Sendable, Equatable {
         }
         var seenLabs = Set<String>()
         var seenChannels = Set<Int32>()
+        var seenNodes = Set<String>()
         for lab in labs {
             guard seenLabs.insert(lab.name).inserted else {
                 throw container.invalid(.labs, "lab name '\(lab.name)' appears twice; lab names must be unique")
+            }
+            guard seenNodes.insert(lab.node).inserted else {
+                throw container.invalid(.labs, "node '\(lab.node)' serves two labs; each lab needs its own node certificate, so that a node speaks only for its own lab")
             }
             for detector in lab.detectors {
                 guard seenChannels.insert(detector.channel).inserted else {
