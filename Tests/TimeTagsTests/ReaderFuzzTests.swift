@@ -73,6 +73,7 @@ struct ReaderFuzzTests {
         print("fuzz \(format.rawValue): seed \(Self.runSeed), \(Self.iterations) inputs; a crash leaves the input and its mutations in \(directory.url.path)")
         let inputFile = try ScratchFile(path: inputPath), caseFile = try ScratchFile(path: casePath)
         var failures = 0
+        var outcomes: [String: Int] = [:]
         let started = Date()
         for iteration in 0..<Self.iterations where failures < 5 {
             let seed = seeds[iteration % seeds.count]
@@ -80,38 +81,50 @@ struct ReaderFuzzTests {
             let label = "seed \(Self.runSeed) \(format.rawValue) iteration \(iteration): \(input.description)"
             try inputFile.replaceContents(with: input.bytes)
             try caseFile.replaceContents(with: Array(label.utf8))
-            if let problem = Self.read(inputPath, format: format, byteCount: input.bytes.count, resortWindowPs: iteration % 7 == 3 ? 1_000 : nil)
-                ?? Self.stream(input.bytes, format: format) {
+            let outcome = Self.read(inputPath, format: format, byteCount: input.bytes.count, resortWindowPs: iteration % 7 == 3 ? 1_000 : nil,
+                                    quTAGTimeBasePs: iteration % 2 == 0 ? 1 : 1_000)
+            outcomes[outcome.ending, default: 0] += 1
+            if let problem = outcome.problem ?? Self.stream(input.bytes, format: format) {
                 Issue.record("\(label): \(problem)")
                 failures += 1
             }
         }
-        print("fuzz \(format.rawValue): \(Self.iterations) inputs in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+        let endings = outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print("fuzz \(format.rawValue): \(Self.iterations) inputs in \(String(format: "%.2f", Date().timeIntervalSince(started))) s; ended: \(endings)")
         if failures == 0 { directory.cleanUp() }
     }
 
-    /// Reads `path` to the end through ``TagFiles/openReader``; the problem found, or `nil`.
-    static func read(_ path: String, format: TagFileFormat, byteCount: Int, resortWindowPs: Int64?) -> String? {
+    /// Reads `path` to the end through ``TagFiles/openReader``: how the read ended (`end of data` or the
+    /// error kind) and the problem found, if any.
+    static func read(
+        _ path: String, format: TagFileFormat, byteCount: Int, resortWindowPs: Int64?, quTAGTimeBasePs: Int64
+    ) -> (ending: String, problem: String?) {
         var options = TagFiles.ReadOptions()
         options.chunkSize = 3
         options.resortWindowPs = resortWindowPs
+        options.quTAGTimeBasePs = quTAGTimeBasePs
         let reader: any TagReader
         do {
             reader = try TagFiles.openReader(path: path, format: format, options: options)
+        } catch let error as TagFileError {
+            return ("open: \(error.kind.rawValue)", nil)
         } catch {
-            return error is TagFileError ? nil : "open threw \(type(of: error)): \(error)"
+            return ("open: other", "open threw \(type(of: error)): \(error)")
         }
         var source = reader
         let bound = ReaderFuzzer.eventBound(format, byteCount: byteCount)
         let (events, error) = drain(&source, maxCalls: byteCount + 16)
-        if let error, !(error is TagFileError) { return "threw \(type(of: error)): \(error)" }
-        if let failure = error as? TagFileError, failure.problem == "reader did not terminate" { return "more than \(byteCount + 16) calls to next()" }
-        let delivered = events.count + events.markers.count + events.gaps.count
-        if delivered > bound { return "\(delivered) events from \(byteCount) bytes (at most \(bound) fit)" }
-        if format == .ptu, let bad = (events.timesPs + events.markers.map(\.timePs)).first(where: { $0 < 0 || $0 > TimeScaleLimits.maxTimePs }) {
-            return "time \(bad) ps outside 0…\(TimeScaleLimits.maxTimePs) (wrapped)"
+        let ending = (error as? TagFileError).map { "read: \($0.kind.rawValue)" } ?? (error == nil ? "end of data" : "read: other")
+        if let error, !(error is TagFileError) { return (ending, "threw \(type(of: error)): \(error)") }
+        if let failure = error as? TagFileError, failure.problem == "reader did not terminate" {
+            return (ending, "more than \(byteCount + 16) calls to next()")
         }
-        return nil
+        let delivered = events.count + events.markers.count + events.gaps.count
+        if delivered > bound { return (ending, "\(delivered) events from \(byteCount) bytes (at most \(bound) fit)") }
+        if format == .ptu, let bad = (events.timesPs + events.markers.map(\.timePs)).first(where: { $0 < 0 || $0 > TimeScaleLimits.maxTimePs }) {
+            return (ending, "time \(bad) ps outside 0…\(TimeScaleLimits.maxTimePs) (wrapped)")
+        }
+        return (ending, nil)
     }
 
     /// Feeds `bytes` in three pieces to a ``TagStreamDecoder`` (native and CSV); the problem found, or `nil`.
