@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
         .testTarget(name: "LinkModelTests", dependencies: ["LinkModel"]),
-        .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags"]),
+        .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags", "QLinkTestSupport"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel", "Plotting"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags"]),

@@ -130,8 +130,11 @@ public final class QuTAGReader: TagReader {
             throw TagFileError(.truncated, file: path, byteOffset: Int64(file.count),
                                problem: "file is \(file.count) bytes, shorter than the 40-byte quTAG header")
         }
-        guard timeBasePs >= 1 else {
-            throw TagFileError(.invalidArgument, file: path, problem: "time base must be at least 1 ps")
+        guard TimeScaleLimits.quTAGTimeBasePs.contains(timeBasePs) else {
+            throw TagFileError(.invalidArgument, file: path,
+                               problem: "quTAG time base \(timeBasePs) ps is not possible (allowed \(TimeScaleLimits.quTAGTimeBasePs.lowerBound)"
+                                   + " to \(TimeScaleLimits.quTAGTimeBasePs.upperBound) ps)",
+                               hint: "every quTAG model has a 1 ps time base")
         }
         cursor = FixedRecordCursor(file: file, dataOffset: Self.headerBytes, recordBytes: 10, formatName: "quTAG")
         self.chunkRecords = max(1, chunkRecords)
@@ -145,12 +148,17 @@ public final class QuTAGReader: TagReader {
     public var totalBytes: Int64? { Int64(cursor.file.count) }
 
     public func next() throws -> TagBatch? {
-        guard let (records, _) = try cursor.nextRecords(limit: chunkRecords) else { return nil }
+        guard let (records, first) = try cursor.nextRecords(limit: chunkRecords) else { return nil }
         let count = records.count / 10
         var batch = TagBatch(capacity: count)
         for index in 0..<count {
             let time = records.le(index * 10, as: Int64.self)
-            batch.append(timePs: time &* timeBasePs, channel: TagChannel(records.le(index * 10 + 8, as: UInt16.self)))
+            let (timePs, overflow) = time.multipliedReportingOverflow(by: timeBasePs)
+            guard !overflow else {
+                cursor.stop(at: first + index, "time \(time) × time base \(timeBasePs) ps does not fit 64 bits")
+                return batch
+            }
+            batch.append(timePs: timePs, channel: TagChannel(records.le(index * 10 + 8, as: UInt16.self)))
         }
         return batch
     }

@@ -46,22 +46,33 @@ struct NativeChunkHeader {
     }
 }
 
+/// Why a chunk whose checksum matched still cannot be decoded.
+struct NativeChunkProblem: Error {
+    var reason: String
+}
+
 /// Decodes the payload of a native chunk whose header and checksum have been verified.
 enum NativeChunkDecoder {
-    /// Decodes `payload` (exactly `header.payloadBytes` bytes). Returns `nil` when the time
-    /// fields use a different number of exceptions than the header declares.
-    static func decode(_ header: NativeChunkHeader, payload: UnsafeRawBufferPointer) -> TagBatch? {
+    /// Decodes `payload` (exactly `header.payloadBytes` bytes). Throws when the time fields use a
+    /// different number of exceptions than the header declares, when a delta times the scale
+    /// overflows 64 bits, or when the events do not span exactly the header's time range.
+    static func decode(_ header: NativeChunkHeader, payload: UnsafeRawBufferPointer) throws(NativeChunkProblem) -> TagBatch {
         let count = header.tagCount
         let exceptionsOffset = count * header.timeWidth
         let channelsOffset = exceptionsOffset + header.exceptionCount * 8
         let markersOffset = channelsOffset + count * (header.channelWide ? 4 : 1)
         let gapsOffset = markersOffset + header.markerCount * 12
-        var usedExceptions = 0
+        var summary = TimeSummary()
         let times = [Int64](unsafeUninitializedCapacity: count) { buffer, initialized in
-            usedExceptions = decodeTimes(header, payload, exceptionsOffset: exceptionsOffset, into: buffer)
+            summary = decodeTimes(header, payload, exceptionsOffset: exceptionsOffset, into: buffer)
             initialized = count
         }
-        guard usedExceptions == header.exceptionCount else { return nil }
+        guard summary.exceptionsUsed == header.exceptionCount else {
+            throw NativeChunkProblem(reason: "uses more or fewer time exceptions than it declares (\(header.exceptionCount))")
+        }
+        guard !summary.overflowed else {
+            throw NativeChunkProblem(reason: "a time delta times the scale \(header.scalePs) ps overflows 64 bits")
+        }
         let channels = [TagChannel](unsafeUninitializedCapacity: count) { buffer, initialized in
             if header.channelWide {
                 for index in 0..<count { buffer[index] = payload.le(channelsOffset + 4 * index, as: Int32.self) }
@@ -75,34 +86,62 @@ enum NativeChunkDecoder {
         batch.markers.reserveCapacity(header.markerCount)
         for index in 0..<header.markerCount {
             let offset = markersOffset + 12 * index
-            batch.markers.append(MarkerEvent(timePs: payload.le(offset, as: Int64.self), marker: payload.le(offset + 8, as: Int32.self)))
+            let marker = MarkerEvent(timePs: payload.le(offset, as: Int64.self), marker: payload.le(offset + 8, as: Int32.self))
+            summary.include(marker.timePs)
+            batch.markers.append(marker)
         }
         for index in 0..<header.gapCount {
             let offset = gapsOffset + 32 * index
             let lost = payload.le(offset + 16, as: Int64.self)
             let hasChannel = payload.le(offset + 28, as: UInt32.self) & 1 != 0
-            batch.gaps.append(StreamGap(
+            let gap = StreamGap(
                 startPs: payload.le(offset, as: Int64.self), endPs: payload.le(offset + 8, as: Int64.self),
-                lostEvents: lost < 0 ? nil : lost, channel: hasChannel ? payload.le(offset + 24, as: Int32.self) : nil))
+                lostEvents: lost < 0 ? nil : lost, channel: hasChannel ? payload.le(offset + 24, as: Int32.self) : nil)
+            summary.include(gap.startPs)
+            summary.include(gap.endPs)
+            batch.gaps.append(gap)
+        }
+        if summary.lowest <= summary.highest, summary.lowest != header.minTimePs || summary.highest != header.maxTimePs {
+            throw NativeChunkProblem(reason: "header states the time range \(header.minTimePs) to \(header.maxTimePs) ps"
+                                     + " but its events span \(summary.lowest) to \(summary.highest) ps")
         }
         return batch
     }
 
-    /// The hot loop: rebuilds absolute times from fixed-width scaled deltas. Returns the number
-    /// of exceptions used (which the caller compares with the header). Never reads outside `payload`.
+    /// What decoding the times found: exceptions used, whether a scaled delta overflowed, and the
+    /// earliest and latest event time (markers and gaps are added by the caller).
+    struct TimeSummary {
+        var exceptionsUsed = 0
+        var overflowed = false
+        var lowest = Int64.max
+        var highest = Int64.min
+
+        mutating func include(_ timePs: Int64) {
+            lowest = min(lowest, timePs)
+            highest = max(highest, timePs)
+        }
+    }
+
+    /// The hot loop: rebuilds absolute times from fixed-width scaled deltas (added with 64-bit
+    /// wrap-around, as the format defines; the caller checks the result against the header's range).
+    /// Never reads outside `payload`.
     private static func decodeTimes(
         _ header: NativeChunkHeader, _ payload: UnsafeRawBufferPointer, exceptionsOffset: Int,
         into output: UnsafeMutableBufferPointer<Int64>
-    ) -> Int {
+    ) -> TimeSummary {
+        var summary = TimeSummary()
         let count = header.tagCount
         let width = header.timeWidth
         let scale = header.scalePs
         let hasEscape = width < 8
         let mask: UInt64 = hasEscape ? (UInt64(1) << UInt64(8 * width)) - 1 : ~0
-        guard let base = payload.baseAddress, let out = output.baseAddress, count > 0 else { return 0 }
+        guard let base = payload.baseAddress, let out = output.baseAddress, count > 0 else { return summary }
         var previous = header.minTimePs
         var exception = 0
         let exceptionLimit = header.exceptionCount
+        var lowest = Int64.max
+        var highest = Int64.min
+        var overflowed = false
         // Indices whose 8-byte load stays inside the payload take the fast path.
         let fastCount = min(count, payload.count >= 8 ? (payload.count - 8) / width + 1 : 0)
         var index = 0
@@ -118,14 +157,28 @@ enum NativeChunkDecoder {
             }
             var delta = Int64(bitPattern: field)
             if hasEscape && field == mask {
-                guard exception < exceptionLimit else { return exception + 1 }
+                guard exception < exceptionLimit else {
+                    summary.exceptionsUsed = exception + 1
+                    return summary
+                }
                 delta = Int64(littleEndian: base.loadUnaligned(fromByteOffset: exceptionsOffset + 8 * exception, as: Int64.self))
                 exception &+= 1
             }
-            previous = previous &+ delta &* scale
+            if scale != 1 {
+                let (product, wrapped) = delta.multipliedReportingOverflow(by: scale)
+                overflowed = overflowed || wrapped
+                delta = product
+            }
+            previous = previous &+ delta
             out[index] = previous
+            lowest = min(lowest, previous)
+            highest = max(highest, previous)
             index &+= 1
         }
-        return exception
+        summary.exceptionsUsed = exception
+        summary.overflowed = overflowed
+        summary.lowest = lowest
+        summary.highest = highest
+        return summary
     }
 }

@@ -52,10 +52,12 @@ public enum NativeTagFormat {
     }
 
     /// The complete file header bytes for `header`.
-    static func encodeHeader(_ header: TagStreamHeader) throws -> [UInt8] {
+    static func encodeHeader(_ header: TagStreamHeader, path: String) throws -> [UInt8] {
+        let document = HeaderDocument(header)
+        try checkTimeScales(document, path: path) { _ in nil }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json = Array(try encoder.encode(HeaderDocument(header)))
+        let json = Array(try encoder.encode(document))
         var bytes = fileMagic
         bytes.appendLE(version)
         bytes.appendLE(UInt16(0))
@@ -63,6 +65,17 @@ public enum NativeTagFormat {
         bytes += json
         bytes.appendLE(CRC32C.checksum(Array(bytes[8...])))
         return bytes
+    }
+
+    /// Checks the header fields that scale time against ``TimeScaleLimits``; `offset` gives the byte
+    /// offset of a JSON key in the file (nil when writing).
+    static func checkTimeScales(_ document: HeaderDocument, path: String, offset: (String) -> Int64?) throws {
+        _ = try TimeScaleLimits.check(document.resolutionPs, in: TimeScaleLimits.resolutionPs, field: "resolutionPs",
+                                      what: "time resolution", file: path, byteOffset: offset("resolutionPs"))
+        if let syncPeriodPs = document.syncPeriodPs {
+            _ = try TimeScaleLimits.check(syncPeriodPs, in: TimeScaleLimits.syncPeriodPs, field: "syncPeriodPs",
+                                          what: "T3 sync period", file: path, byteOffset: offset("syncPeriodPs"))
+        }
     }
 
     /// Parses the file header; returns it and the offset of the first chunk.
@@ -93,6 +106,13 @@ public enum NativeTagFormat {
             document = try JSONDecoder().decode(HeaderDocument.self, from: Data(bytes[16..<crcOffset]))
         } catch {
             throw TagFileError(.badHeader, file: path, byteOffset: 16, problem: "header JSON is invalid: \(error)")
+        }
+        let json = UnsafeRawBufferPointer(rebasing: bytes[16..<crcOffset])
+        try checkTimeScales(document, path: path) { key in
+            let pattern = Array("\"\(key)\"".utf8)
+            guard json.count >= pattern.count else { return 16 }
+            let start = (0...(json.count - pattern.count)).first { json[$0..<($0 + pattern.count)].elementsEqual(pattern) }
+            return Int64(16 + (start ?? 0))
         }
         return (document.streamHeader, crcOffset + 4)
     }

@@ -48,10 +48,14 @@ public final class NativeTagReader: TagReader {
                                    problem: "chunk \(chunksRead) fails its CRC32C check",
                                    hint: "the file is damaged here; the chunks before it were read")
             }
-            guard let batch = NativeChunkDecoder.decode(chunkHeader, payload: payload) else {
+            let batch: TagBatch
+            do {
+                batch = try NativeChunkDecoder.decode(chunkHeader, payload: payload)
+            } catch {
                 finished = true
                 throw TagFileError(.invalidRecord, file: file.path, byteOffset: Int64(offset),
-                                   problem: "chunk \(chunksRead) uses more or fewer time exceptions than it declares")
+                                   problem: "chunk \(chunksRead) \(error.reason)",
+                                   hint: "the file is damaged or was written wrongly here; the chunks before it were read")
             }
             offset = payloadStart + chunkHeader.payloadBytes
             chunksRead += 1

@@ -38,13 +38,14 @@ public final class NativeTagWriter: TagSink {
         self.header = header
         self.chunkTags = max(1, min(chunkTags, 1 << 24))
         scaleHintPs = Self.scaleHint(header.resolutionPs)
+        let headerBytes = try NativeTagFormat.encodeHeader(header, path: path)
         let flags = O_WRONLY | O_CREAT | (overwrite ? O_TRUNC : O_EXCL)
         descriptor = open(path, flags, 0o644)
         guard descriptor >= 0 else {
             throw TagFileError(.cannotOpen, file: path, problem: "cannot create file: \(String(cString: strerror(errno)))",
                                hint: overwrite ? "check the directory and permissions" : "the file may already exist; pass overwrite to replace it")
         }
-        try writeAll(try NativeTagFormat.encodeHeader(header))
+        try writeAll(headerBytes)
     }
 
     /// Opens an existing native file for appending. The header and every chunk header are

@@ -13,6 +13,34 @@ struct PTUDecoder {
     let layout: PTURecordLayout
     /// Channel given to T2 sync-input events, or `nil` to drop them.
     let syncChannel: TagChannel?
+    /// Largest overflow correction allowed: a record field added to it stays within the time units
+    /// (T2) or syncs (T3) whose time in ps fits (see ``PTUReader``).
+    let maxOverflowUnits: Int64
+
+    /// A decoder for `layout` whose times (units or syncs) never exceed `maxTimeUnits`.
+    init(layout: PTURecordLayout, syncChannel: TagChannel?, maxTimeUnits: Int64) {
+        self.layout = layout
+        self.syncChannel = syncChannel
+        let fieldUnits: Int64
+        switch layout {
+        case .picoHarpT2: fieldUnits = 1 << 28
+        case .picoHarpT3: fieldUnits = 1 << 16
+        case .hydraHarpV1T2, .genericT2: fieldUnits = 1 << 25
+        case .hydraHarpV1T3, .genericT3: fieldUnits = 1 << 10
+        }
+        maxOverflowUnits = maxTimeUnits - fieldUnits
+    }
+
+    /// `overflow + units`, or `nil` when times would pass the limit (the caller stops with an invalid record).
+    @inline(__always)
+    private func advanced(_ overflow: Int64, by units: Int64) -> Int64? {
+        let (sum, wrapped) = overflow.addingReportingOverflow(units)
+        return wrapped || sum > maxOverflowUnits ? nil : sum
+    }
+
+    private var beyondRange: String {
+        "the overflow count passes \(maxOverflowUnits) \(layout.isT3 ? "syncs" : "time units"), beyond the 64-bit picosecond range at this resolution"
+    }
 
     /// What one call decoded.
     struct Outcome {
@@ -64,7 +92,10 @@ struct PTUDecoder {
             } else if channel == 15 {
                 let bits = word & 0xF
                 if bits == 0 {
-                    overflow &+= 210_698_240
+                    guard let next = advanced(overflow, by: 210_698_240) else {
+                        return Outcome(consumed: index, produced: produced, invalid: (index, beyondRange))
+                    }
+                    overflow = next
                     overflowRecords += 1
                 } else {
                     markers.append(MarkerEvent(timePs: overflow &+ Int64(word & 0x0FFF_FFF0), marker: Int32(bits)))
@@ -99,7 +130,10 @@ struct PTUDecoder {
             } else if channel == 15 {
                 let bits = (word >> 16) & 0xF
                 if bits == 0 {
-                    overflow &+= 65536
+                    guard let next = advanced(overflow, by: 65536) else {
+                        return Outcome(consumed: index, produced: produced, invalid: (index, beyondRange))
+                    }
+                    overflow = next
                     overflowRecords += 1
                 } else {
                     markers.append(MarkerEvent(timePs: overflow &+ sync, marker: Int32(bits)))
@@ -131,7 +165,10 @@ struct PTUDecoder {
             } else {
                 let channel = (word >> 25) & 0x3F
                 if channel == 0x3F {
-                    overflow &+= version1 ? 33_552_000 : 33_554_432 &* (time == 0 ? 1 : time)
+                    guard let next = advanced(overflow, by: version1 ? 33_552_000 : 33_554_432 * (time == 0 ? 1 : time)) else {
+                        return Outcome(consumed: index, produced: produced, invalid: (index, beyondRange))
+                    }
+                    overflow = next
                     overflowRecords += 1
                 } else if channel == 0 {
                     syncRecords += 1
@@ -171,7 +208,10 @@ struct PTUDecoder {
                 fineTimes?[produced] = UInt16((word >> 10) & 0x7FFF)
                 produced &+= 1
             } else if channel == 0x3F {
-                overflow &+= version1 ? 1024 : 1024 &* (sync == 0 ? 1 : sync)
+                guard let next = advanced(overflow, by: version1 ? 1024 : 1024 * (sync == 0 ? 1 : sync)) else {
+                    return Outcome(consumed: index, produced: produced, invalid: (index, beyondRange))
+                }
+                overflow = next
                 overflowRecords += 1
             } else if channel >= 1 && channel <= 15 {
                 markers.append(MarkerEvent(timePs: overflow &+ sync, marker: Int32(channel)))

@@ -33,7 +33,7 @@ public enum PTUTagValue: Sendable, Equatable {
         case .int(let value): return String(value)
         case .bitSet(let value), .color(let value): return "0x" + String(value, radix: 16)
         case .float(let value): return String(value)
-        case .date(let value): return ISO8601DateFormatter().string(from: value)
+        case .date(let value): return value.formatted(.iso8601)
         case .floatArray(let values): return values.map { String($0) }.joined(separator: " ")
         case .string(let value), .wideString(let value): return value
         case .blob(let bytes): return "<\(bytes.count) bytes>"
@@ -49,6 +49,8 @@ public struct PTUTag: Sendable, Equatable {
     public var index: Int32
     /// The value.
     public var value: PTUTagValue
+    /// Byte offset of the tag's 48-byte entry in the file.
+    public var byteOffset: Int
 
     /// `Name` or `Name(index)`.
     public var displayName: String { index < 0 ? name : "\(name)(\(index))" }
@@ -66,6 +68,11 @@ public struct PTUHeader: Sendable, Equatable {
     /// The first tag called `name` (with `index`, when given).
     public func tag(_ name: String, index: Int32? = nil) -> PTUTagValue? {
         tags.first { $0.name == name && (index == nil || $0.index == index) }?.value
+    }
+
+    /// Byte offset of the first tag called `name`, if present.
+    public func byteOffset(of name: String) -> Int? {
+        tags.first { $0.name == name }?.byteOffset
     }
 
     /// Integer value of `name`, if present and integral.
@@ -117,6 +124,7 @@ enum PTUHeaderParser {
                 throw TagFileError(.truncated, file: path, byteOffset: Int64(offset),
                                    problem: "header ends before Header_End")
             }
+            let tagOffset = offset
             let name = text(bytes, offset, 32)
             let index = bytes.le(offset + 32, as: Int32.self)
             let type = bytes.le(offset + 36, as: UInt32.self)
@@ -132,7 +140,8 @@ enum PTUHeaderParser {
             case 0x2000_0008: value = .float(Double(bitPattern: raw))
             case 0x2100_0008:
                 let days = Double(bitPattern: raw)
-                value = .date(Date(timeIntervalSince1970: days.isFinite ? (days - 25569) * 86400 : 0))
+                // Days beyond ±10 000 years (or not finite) are damage: shown as the epoch rather than an unprintable date.
+                value = .date(Date(timeIntervalSince1970: days.isFinite && abs(days) < 3.7e6 ? (days - 25569) * 86400 : 0))
             case 0x2001_FFFF, 0x4001_FFFF, 0x4002_FFFF, 0xFFFF_FFFF:
                 guard raw <= UInt64(bytes.count - offset) else {
                     throw TagFileError(.badHeader, file: path, byteOffset: Int64(offset - tagSize),
@@ -156,7 +165,7 @@ enum PTUHeaderParser {
                 throw TagFileError(.badHeader, file: path, byteOffset: Int64(offset - tagSize),
                                    problem: "tag \(name) has unknown type 0x\(String(type, radix: 16))")
             }
-            tags.append(PTUTag(name: name, index: index, value: value))
+            tags.append(PTUTag(name: name, index: index, value: value, byteOffset: tagOffset))
             if name == "Header_End" { break }
         }
         return PTUHeader(version: version, tags: tags, dataOffset: offset)

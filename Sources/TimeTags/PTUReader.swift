@@ -77,18 +77,11 @@ public final class PTUReader: TagReader {
                                hint: "QLink reads PicoHarp 300, HydraHarp v1/v2, TimeHarp 260 N/P and MultiHarp/PicoHarp 330 T2 and T3 files")
         }
         recordType = type
-        guard let globalResolution = parsed.double("MeasDesc_GlobalResolution"), globalResolution > 0, globalResolution.isFinite else {
-            throw TagFileError(.badHeader, file: path, byteOffset: 16, problem: "header lacks a positive MeasDesc_GlobalResolution")
-        }
-        unitPs = globalResolution * 1e12
-        if layout.isT3 {
-            guard let resolution = parsed.double("MeasDesc_Resolution"), resolution > 0, resolution.isFinite else {
-                throw TagFileError(.badHeader, file: path, byteOffset: 16, problem: "T3 header lacks a positive MeasDesc_Resolution")
-            }
-            fineBinPs = resolution * 1e12
-        } else {
-            fineBinPs = 0
-        }
+        unitPs = try Self.checkedResolution(parsed, "MeasDesc_GlobalResolution", layout.isT3 ? TimeScaleLimits.syncPeriodPs : TimeScaleLimits.timeUnitPs,
+                                            what: layout.isT3 ? "T3 sync period" : "T2 time unit", path: path)
+        fineBinPs = layout.isT3
+            ? try Self.checkedResolution(parsed, "MeasDesc_Resolution", TimeScaleLimits.fineBinPs, what: "T3 fine-time bin", path: path)
+            : 0
         let available = (file.count - parsed.dataOffset) / 4
         let declared = parsed.int("TTResult_NumberOfRecords") ?? 0
         if declared <= 0 {
@@ -105,7 +98,12 @@ public final class PTUReader: TagReader {
         } else {
             recordCount = Int(declared)
         }
-        decoder = PTUDecoder(layout: layout, syncChannel: options.syncChannel)
+        // The largest count of units (T2) or syncs (T3) whose time, fine time included, stays below
+        // TimeScaleLimits.maxTimePs: the decoder refuses records beyond it, so scaling never overflows.
+        let largestFinePs = layout.isT3 ? Double(UInt16.max >> 1) * fineBinPs : 0
+        let maxUnits = (Double(TimeScaleLimits.maxTimePs) - largestFinePs) / unitPs
+        decoder = PTUDecoder(layout: layout, syncChannel: options.syncChannel,
+                             maxTimeUnits: maxUnits >= Double(TimeScaleLimits.maxTimePs) ? TimeScaleLimits.maxTimePs : Int64(maxUnits))
         var metadata: [String: String] = [:]
         for tag in parsed.tags where tag.value != .empty { metadata[tag.displayName] = tag.value.text }
         let device = parsed.string("HW_Type").map { "\($0) (record type \(type))" } ?? type.deviceName
@@ -187,6 +185,19 @@ public final class PTUReader: TagReader {
         return batch
     }
 
+    /// The header field `name` in ps, checked against `range`.
+    private static func checkedResolution(
+        _ header: PTUHeader, _ name: String, _ range: ClosedRange<Double>, what: String, path: String
+    ) throws -> Double {
+        guard let seconds = header.double(name) else {
+            throw TagFileError(.badHeader, file: path, byteOffset: 16, problem: "header has no numeric \(name) (the \(what))",
+                               hint: "the file was not written by a PicoQuant instrument or its header is damaged")
+        }
+        return try TimeScaleLimits.check(seconds, inSeconds: true, in: range, field: name, what: what, file: path,
+                                         byteOffset: Int64(header.byteOffset(of: name) ?? 16))
+    }
+
+    // Scaling cannot overflow: the decoder stops before a unit count whose time passes TimeScaleLimits.maxTimePs.
     private func scaleToPs(_ units: inout [Int64]) {
         let rounded = unitPs.rounded()
         if abs(unitPs - rounded) < 1e-6 {

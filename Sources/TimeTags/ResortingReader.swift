@@ -42,7 +42,8 @@ public final class ResortingReader: TagReader {
                 continue
             }
             absorb(batch)
-            let cutoff = maxSeenPs == Int64.min ? Int64.min : maxSeenPs &- windowPs
+            let (behind, overflow) = maxSeenPs.subtractingReportingOverflow(windowPs)
+            let cutoff = overflow ? Int64.min : behind
             let output = release(upTo: cutoff, gaps: batch.gaps)
             if !output.isEmpty || !output.markers.isEmpty || !output.gaps.isEmpty { return output }
         }

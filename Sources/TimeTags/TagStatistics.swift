@@ -28,8 +28,8 @@ public struct TagStatistics: Sendable, Equatable {
     public var photonCount: Int64 { photonsByChannel.values.reduce(0, +) }
     /// Total markers.
     public var markerCount: Int64 { markersByNumber.values.reduce(0, +) }
-    /// Span from the earliest to the latest photon in ps.
-    public var durationPs: Int64 { (maxTimePs ?? 0) &- (minTimePs ?? 0) }
+    /// Span from the earliest to the latest photon in ps (`Int64.max` when the span does not fit 64 bits).
+    public var durationPs: Int64 { Self.distancePs(from: minTimePs ?? 0, to: maxTimePs ?? 0) }
     /// Whether every photon follows the previous one in time.
     public var isSorted: Bool { outOfOrderPhotons == 0 }
 
@@ -37,6 +37,12 @@ public struct TagStatistics: Sendable, Equatable {
     public func rateHz(channel: TagChannel) -> Double {
         guard durationPs > 0 else { return 0 }
         return Double(photonsByChannel[channel] ?? 0) / (Double(durationPs) * 1e-12)
+    }
+
+    /// `later − earlier`, saturated at `Int64.max`.
+    private static func distancePs(from earlier: Int64, to later: Int64) -> Int64 {
+        let (difference, overflow) = later.subtractingReportingOverflow(earlier)
+        return overflow ? Int64.max : difference
     }
 
     /// Adds the events of `batch`.
@@ -51,7 +57,7 @@ public struct TagStatistics: Sendable, Equatable {
             let time = batch.timesPs[index]
             if time < previous {
                 outOfOrderPhotons += 1
-                largestBackwardStepPs = max(largestBackwardStepPs, previous &- time)
+                largestBackwardStepPs = max(largestBackwardStepPs, Self.distancePs(from: time, to: previous))
             }
             previous = time
             low = min(low, time)

@@ -125,9 +125,11 @@ public struct TagStreamDecoder: Sendable {
                 guard crc.value == chunk.crc else {
                     throw TagFileError(.checksumMismatch, file: name, byteOffset: offset + Int64(position), problem: "chunk fails its CRC32C check")
                 }
-                guard let decoded = NativeChunkDecoder.decode(chunk, payload: payload) else {
-                    throw TagFileError(.invalidRecord, file: name, byteOffset: offset + Int64(position),
-                                       problem: "chunk uses more or fewer time exceptions than it declares")
+                let decoded: TagBatch
+                do throws(NativeChunkProblem) {
+                    decoded = try NativeChunkDecoder.decode(chunk, payload: payload)
+                } catch {
+                    throw TagFileError(.invalidRecord, file: name, byteOffset: offset + Int64(position), problem: "chunk \(error.reason)")
                 }
                 batch.append(contentsOf: decoded)
                 position = payloadStart + chunk.payloadBytes

@@ -133,22 +133,26 @@ struct TagsConvertCommand: ParsableCommand {
     func run() throws {
         let logger = global.makeLogger("qlink.tags")
         try reportingTagErrors {
-            var reader = try input.open(inputPath)
-            var header = reader.header
-            if let node { header.node = node }
-            if let clock { header.clock = clock }
-            if header.format != .native { header.sourceFormat = header.format }
+            let target = try StagedOutput(path: outputPath, overwrite: force)
             let format = outputFormat ?? TagFiles.outputFormat(path: outputPath)
-            var sink = try TagFiles.openWriter(path: outputPath, format: format, header: header, overwrite: force)
             let bar = ProgressBar(enabled: !quiet)
             let started = Date()
             let statistics: TagStatistics
             do {
+                var reader = try input.open(inputPath)
+                var header = reader.header
+                if let node { header.node = node }
+                if let clock { header.clock = clock }
+                if header.format != .native { header.sourceFormat = header.format }
+                var sink = try TagFiles.openWriter(path: target.stagingPath, format: format, header: header)
                 statistics = try TagFiles.convert(from: &reader, to: &sink) { consumed, total in bar.update(consumed, total) }
+                try target.publish()
             } catch {
                 bar.finish()
-                printError("the output holds everything decoded before the problem")
-                throw error
+                target.discard()
+                guard var failure = error as? TagFileError else { throw error }
+                failure.hint = (failure.hint.map { $0 + "; " } ?? "") + "nothing was written to \(outputPath)"
+                throw failure
             }
             bar.finish()
             let seconds = Date().timeIntervalSince(started)
@@ -189,6 +193,48 @@ struct TagsHeadCommand: ParsableCommand {
                 printed += min(batch.count, count - printed)
             }
         }
+    }
+}
+
+/// An output file written under a temporary name in its target directory and renamed into place
+/// only when complete, so a failed conversion leaves nothing at the output path.
+struct StagedOutput {
+    /// The final path.
+    let path: String
+    /// Where the data is written until ``publish()``.
+    let stagingPath: String
+    private let overwrite: Bool
+
+    /// Refuses an existing `path` unless `overwrite`; picks a staging name beside it.
+    init(path: String, overwrite: Bool) throws {
+        if !overwrite && FileManager.default.fileExists(atPath: path) {
+            throw TagFileError(.cannotOpen, file: path, problem: "the output file already exists", hint: "pass --force to replace it")
+        }
+        let url = URL(fileURLWithPath: path)
+        self.path = path
+        self.overwrite = overwrite
+        stagingPath = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+    }
+
+    /// Renames the staged file to the final path and makes the rename durable.
+    func publish() throws {
+        if !overwrite && FileManager.default.fileExists(atPath: path) {
+            throw TagFileError(.cannotOpen, file: path, problem: "the output file appeared while converting", hint: "pass --force to replace it")
+        }
+        guard rename(stagingPath, path) == 0 else {
+            throw TagFileError(.ioFailure, file: path, problem: "cannot rename \(stagingPath) into place: \(String(cString: strerror(errno)))")
+        }
+        let directory = open(URL(fileURLWithPath: path).deletingLastPathComponent().path, O_RDONLY)
+        if directory >= 0 {
+            _ = fsync(directory)
+            close(directory)
+        }
+    }
+
+    /// Removes the staged file (after a failure).
+    func discard() {
+        _ = unlink(stagingPath)
     }
 }
 

@@ -162,7 +162,7 @@ struct NativeFormatTests {
         let path = directory.path("g.qtag")
         try Data("not a tag file at all".utf8).write(to: URL(fileURLWithPath: path))
         #expect { try NativeTagReader(path: path) } throws: { ($0 as? TagFileError)?.kind == .badMagic }
-        let good = try NativeTagFormat.encodeHeader(TagStreamHeader(format: .native))
+        let good = try NativeTagFormat.encodeHeader(TagStreamHeader(format: .native), path: "header")
         var damaged = good
         damaged[20] ^= 0x20
         try Data(damaged).write(to: URL(fileURLWithPath: path))

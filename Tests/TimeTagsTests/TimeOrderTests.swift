@@ -184,7 +184,7 @@ struct TimeOrderTests {
                               in directory: TemporaryDirectory) throws -> (stream: TagBatch, path: String) {
         let stream = markedStream(seed: seed, photons: photons, markersPerPhoton: markersPerPhoton)
         let path = directory.path("old.qtag")
-        var bytes = try NativeTagFormat.encodeHeader(TagStreamHeader(format: .native))
+        var bytes = try NativeTagFormat.encodeHeader(TagStreamHeader(format: .native), path: "header")
         for batch in cutEarly(stream, size: chunkTags, seed: seed) {
             bytes += NativeChunkEncoder.encode(times: batch.timesPs[...], channels: batch.channels[...], markers: batch.markers,
                                                gaps: batch.gaps, scaleHintPs: 1)
