@@ -64,7 +64,10 @@ public struct StatusObserver: Sendable {
         if failures > 0 { observation.heraldOutcomes["fail"] = failures }
         previousHeralds = status.heralds
         previousSuccesses = status.heraldSuccesses
-        if let fidelity = status.fidelity { observation.fidelity = Measured(fidelity, standardError: status.fidelityError ?? 0) }
+        if let fidelity = status.fidelity {
+            observation.fidelity = Measured(fidelity, standardError: status.fidelityError ?? 0)
+            observation.fidelityIsLowerBound = status.fidelityIsLowerBound != false
+        }
         observation.clockOffsetPs = status.clockOffsetPs
         observation.clockDriftPpm = status.clockDriftPpm
         observation.nodeLastSeenPs = lastSeenPs

@@ -31,8 +31,11 @@ public struct LinkObservation: Sendable, Codable, Equatable {
     public var car: Measured?
     /// Two-photon visibility by basis name (`z`, `x`, …).
     public var visibility: [String: Measured]
-    /// Fidelity to the target Bell state over the window.
+    /// Fidelity to the target Bell state: the full fidelity, or its Z/X lower bound when
+    /// ``fidelityIsLowerBound`` (show it with `LinkAnalysisFormat.fidelity(_:isLowerBound:)`).
     public var fidelity: Measured?
+    /// True when ``fidelity`` is the lower bound from Z and X only (no Y measured), not the fidelity itself.
+    public var fidelityIsLowerBound: Bool
     /// Heralded pairs per second.
     public var heraldRateHz: Measured?
     /// Heralds in the window by outcome (`fail`, `psi_plus`, `psi_minus`).
@@ -51,7 +54,7 @@ public struct LinkObservation: Sendable, Codable, Equatable {
     /// An observation at `timePs` with nothing measured yet.
     public init(timePs: Int64, channelRatesHz: [Int32: Double] = [:], armRatesHz: [String: Double] = [:],
                 coincidenceRateHz: Measured? = nil, accidentalRateHz: Measured? = nil, car: Measured? = nil,
-                visibility: [String: Measured] = [:], fidelity: Measured? = nil, heraldRateHz: Measured? = nil,
+                visibility: [String: Measured] = [:], fidelity: Measured? = nil, fidelityIsLowerBound: Bool = false, heraldRateHz: Measured? = nil,
                 heraldOutcomes: [String: Int64] = [:], clockOffsetPs: Double? = nil, clockDriftPpm: Double? = nil,
                 clockResidualPs: Double? = nil, nodeLastSeenPs: [String: Int64] = [:],
                 certificateDaysLeft: [String: Double] = [:]) {
@@ -63,6 +66,7 @@ public struct LinkObservation: Sendable, Codable, Equatable {
         self.car = car
         self.visibility = visibility
         self.fidelity = fidelity
+        self.fidelityIsLowerBound = fidelityIsLowerBound
         self.heraldRateHz = heraldRateHz
         self.heraldOutcomes = heraldOutcomes
         self.clockOffsetPs = clockOffsetPs

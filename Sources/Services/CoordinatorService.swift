@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 import Journal
 import Logging
@@ -13,6 +14,8 @@ public final class CoordinatorMonitor: Sendable {
         public var controlEndpoint: String?
         public var publishEndpoint: String?
         public var status: StatusReport?
+        /// The live analysis' snapshot taken with ``status`` (nil without a live analysis).
+        public var analysis: LinkAnalysisSnapshot?
         public var rejected = ProtocolCounters()
         /// Handshakes the ZAP handler refused (no certificate of the lab CA, revoked, wrong role).
         public var refusedHandshakes = 0
@@ -168,6 +171,7 @@ public final class CoordinatorService: Service, Sendable {
                 let refused = transport.zap.authenticator.refusalCounts().values.reduce(0, +)
                 monitor.update {
                     $0.status = core.status
+                    $0.analysis = settings.analysis == nil ? nil : core.snapshot
                     $0.rejected = core.counters
                     $0.refusedHandshakes = refused
                 }
@@ -177,6 +181,7 @@ public final class CoordinatorService: Service, Sendable {
         try send(core.tick())
         monitor.update {
             $0.status = core.status
+            $0.analysis = settings.analysis == nil ? nil : core.snapshot
             $0.rejected = core.counters
         }
         logger.info("coordinator.stopped", metadata: ["qlink.batches": "\(core.status.batchesAccepted)", "qlink.heralds": "\(core.status.heralds)"])

@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 import Protocol
 
@@ -8,6 +9,8 @@ public struct CoordinatorStatusFile: Codable, Sendable {
     public var controlEndpoint: String?
     public var publishEndpoint: String?
     public var status: StatusReport?
+    /// The live analysis with ``status`` (rendered by `LinkAnalysisFormat`), when the coordinator has one.
+    public var analysis: LinkAnalysisSnapshot?
     /// Rejected messages by kind.
     public var rejected: [String: Int64]
     /// Handshakes refused by the ZAP handler.
@@ -21,6 +24,7 @@ public struct CoordinatorStatusFile: Codable, Sendable {
         controlEndpoint = state.controlEndpoint
         publishEndpoint = state.publishEndpoint
         status = state.status
+        analysis = state.analysis
         rejected = state.rejected.rejected
         stopped = state.stopped
         failure = state.failure

@@ -93,7 +93,9 @@ public struct AlertEvaluator: Sendable {
             if let expected = prediction.pairRateHz, let measured = measuredRate, let z = shortfall(expected, measured) {
                 feed(.rateBelowPlan, "pair_rate", z, planned)
             }
-            if let expected = prediction.fidelity, let measured = observation.fidelity, let z = shortfall(expected, measured) {
+            // The planner predicts the fidelity itself; a Z/X lower bound below it says nothing about a shortfall.
+            if let expected = prediction.fidelity, let measured = observation.fidelity, !observation.fidelityIsLowerBound,
+               let z = shortfall(expected, measured) {
                 feed(.fidelityBelowPlan, "link", z, planned)
             }
         }
