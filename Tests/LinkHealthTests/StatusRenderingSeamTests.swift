@@ -10,7 +10,7 @@ import Testing
 /// One formatter for every surface: a real live-analysis snapshot of the pair-source demo link (Z/X bases, so its
 /// fidelity is the Z/X lower bound) is served by a status server as a coordinator's `/status`; the JSON's rows,
 /// `qlink status`, the HTML table of `report.html` and `qlink correlate`'s text all show the same label and value
-/// strings, and the fidelity reads "F ≥ … (Z/X bound)" on each.
+/// strings, and the fidelity reads "F ≥ … (Z/X bound)" on each; so do `qlink demo`'s summary and its `report.html`.
 @Suite("Status, dashboard rows, report and correlate render one snapshot alike")
 struct StatusRenderingSeamTests {
     /// The coordinator's live analysis of `seconds` of configs/demo-pair-source.yaml, fed the nodes' chunks.
@@ -27,7 +27,7 @@ struct StatusRenderingSeamTests {
     }
 
     @Test func everySurfaceShowsTheSameRowsAndTheBoundAsABound() async throws {
-        let (configuration, snapshot) = try Self.liveSnapshot(seconds: 0.5)
+        let (configuration, snapshot) = try Self.liveSnapshot(seconds: 0.25)
         let bound = try #require(snapshot.fidelityLowerBound, "a Z/X link has a fidelity lower bound")
         #expect(snapshot.fidelity == nil, "no Y basis: no full fidelity")
         let rows = LinkAnalysisFormat.rows(snapshot)
@@ -73,6 +73,33 @@ struct StatusRenderingSeamTests {
             for line in correlate { #expect(printed.contains(line), "qlink status lacks \(line)") }
             #expect(!result.output.contains("fidelity:"), "the analysis' fidelity is shown once, as the bound")
         }
+    }
+
+    /// `qlink demo` on the pair-source link: its summary (the measured column and the coordinator's analysis) and
+    /// `report.html` show the Z/X bound as a bound, in the rows of the snapshot the coordinator left in its status file.
+    @Test(.enabled(if: QLinkRunner.isBuilt, "the qlink executable is not built in .build/debug"))
+    func theDemoSummaryAndReportShowTheBoundAsABound() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qlink-format-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = folder.appendingPathComponent("run").path
+        let config = TestEnvironment.projectRoot.appendingPathComponent("configs/demo-pair-source.yaml").path
+        let result = try QLinkRunner.run(["demo", "--seconds", "2", "--config", config, "--run-directory", run], in: folder)
+        let measured = result.output.split(separator: "\n").first { $0.contains("Z/X fidelity bound (truth: V)") }
+        #expect(measured?.contains("F ≥ ") == true && measured?.contains(" (Z/X bound)") == true, "\(result.output)\n\(result.error)")
+        let summary = try #require(StatusFile.read(DemoSummaryAnalysis.self, from: run + "/summary.json"), "\(result.output)\n\(result.error)")
+        let analysis = try #require(summary.analysis, "the demo's summary.json has the coordinator's analysis")
+        let report = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+        #expect(report.contains(LinkAnalysisFormat.html(analysis)))
+        for row in LinkAnalysisFormat.rows(analysis) {
+            #expect(result.output.contains("    \(row.label): \(row.value)\n"), "the demo summary lacks \(row)")
+        }
+        #expect(LinkAnalysisFormat.rows(analysis).contains { $0.value.hasPrefix("F ≥ ") })
+    }
+
+    /// The part of the demo's summary.json this suite reads.
+    struct DemoSummaryAnalysis: Decodable {
+        var analysis: LinkAnalysisSnapshot?
     }
 
     @Test func aFullFidelityIsShownAsAnEqualityAndEscapedInHTML() {

@@ -71,6 +71,7 @@ struct LinkMetricsTests {
         #expect(value("qlink_heralds_total", ["outcome": "psi_minus"]) == 12)
         #expect(value("qlink_fidelity") == 0.962)
         #expect(value("qlink_fidelity_standard_error") == 0.004)
+        #expect(value("qlink_fidelity_is_lower_bound") == 0)
         #expect(value("qlink_clock_offset_picoseconds") == -1_234_567)
         #expect(value("qlink_node_silence_seconds", ["node": "bob \"b\" node\\x"]) == 2)
         #expect(value("qlink_alert_severity", ["rule": "fidelity_low", "subject": "link"]) == 1)
@@ -91,6 +92,10 @@ struct LinkMetricsTests {
         parser = ExpositionParser()
         try parser.parse(metrics.exposition())
         #expect(parser.families["qlink_fidelity"]?.samples.first?.value == 0.9)
+        metrics.update(with: LinkObservation(timePs: 2, fidelity: Measured(0.88, standardError: 0.01), fidelityIsLowerBound: true))
+        parser = ExpositionParser()
+        try parser.parse(metrics.exposition())
+        #expect(parser.families["qlink_fidelity_is_lower_bound"]?.samples.first?.value == 1)
     }
 
     @Test("swift-metrics reports through the factory land in the same registry")
