@@ -38,7 +38,7 @@ struct StatusRenderingSeamTests {
         let monitor = try LinkMonitor(link: configuration, role: "coordinator", history: nil, logger: quietLogger)
         let observed = try #require(snapshot.reportedFidelity)
         await monitor.observe(LinkObservation(timePs: snapshot.linkTimePs ?? 0,
-                                              fidelity: Measured(observed.estimate.value, standardError: observed.estimate.standardError),
+                                              fidelity: observed.estimate,
                                               fidelityIsLowerBound: observed.isLowerBound))
         await monitor.setAnalysis(snapshot)
         let port = PortBox()
@@ -113,7 +113,7 @@ struct StatusRenderingSeamTests {
         #expect(!LinkAnalysisFormat.text(snapshot).contains("≥"))
         #expect(LinkAnalysisFormat.html(snapshot).contains("<td>Singles a&lt;b&amp;c ch 1</td><td>10 (5 Hz)</td>"))
         var status = LinkStatus(link: "l", state: "running", role: "coordinator", timePs: 0, uptimeSeconds: 0,
-                                observation: LinkObservation(timePs: 0, fidelity: Measured(0.9, standardError: 0.02)))
+                                observation: LinkObservation(timePs: 0, fidelity: Estimate(0.9, standardError: 0.02)))
         #expect(status.fidelityText == "F = 0.9 ± 0.02")
         status.observation?.fidelityIsLowerBound = true
         #expect(status.fidelityText == "F ≥ 0.9 ± 0.02 (Z/X bound)")

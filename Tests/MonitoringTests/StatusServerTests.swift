@@ -19,11 +19,11 @@ final class FakeStatusSource: StatusSource, @unchecked Sendable {
         let count = lock.withLock { requests += 1; return requests }
         var observation = LinkObservation(timePs: Int64(count) * second)
         observation.armRatesHz = ["alice": 2000 + Double(count), "bob": 1800]
-        observation.coincidenceRateHz = Measured(120, standardError: 3)
-        observation.car = Measured(150, standardError: 10)
-        observation.fidelity = Measured(0.93 + 0.001 * Double(count % 5), standardError: 0.01)
+        observation.coincidenceRateHz = Estimate(120, standardError: 3)
+        observation.car = Estimate(150, standardError: 10)
+        observation.fidelity = Estimate(0.93 + 0.001 * Double(count % 5), standardError: 0.01)
         observation.fidelityIsLowerBound = true
-        observation.heraldRateHz = Measured(35, standardError: 2)
+        observation.heraldRateHz = Estimate(35, standardError: 2)
         observation.clockOffsetPs = 1234 + Double(count)
         observation.clockResidualPs = .nan
         return LinkStatus(

@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 import LinkModel
 
@@ -103,7 +104,7 @@ public struct AlertEvaluator: Sendable {
     }
 
     /// Standard errors by which `measured` falls below `expected` (negative when above), nil without an error bar.
-    private func shortfall(_ expected: Double, _ measured: Measured) -> Double? {
+    private func shortfall(_ expected: Double, _ measured: Estimate) -> Double? {
         guard measured.standardError > 0, measured.standardError.isFinite else { return nil }
         return (expected - measured.value) / measured.standardError
     }

@@ -133,7 +133,7 @@ public struct LinkStatus: Sendable, Codable, Equatable {
 
     private static func fidelityText(_ observation: LinkObservation?) -> String? {
         guard let observation, let f = observation.fidelity else { return nil }
-        return LinkAnalysisFormat.fidelity(Estimate(f.value, standardError: f.standardError), isLowerBound: observation.fidelityIsLowerBound)
+        return LinkAnalysisFormat.fidelity(f, isLowerBound: observation.fidelityIsLowerBound)
     }
 }
 
