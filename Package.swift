@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "Monitoring",
             dependencies: [
-                "LinkModel", "Planner",
+                "LinkModel", "Planner", "Correlation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -149,7 +149,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LinkHealthTests",
-            dependencies: ["QLinkTestSupport", "LinkHealth", "Services", "Monitoring", "LinkModel", "Journal", "Messaging", "Planner", "Protocol", "Simulation"]
+            dependencies: ["QLinkTestSupport", "LinkHealth", "Services", "Monitoring", "LinkModel", "Journal", "Messaging", "Planner", "Protocol", "Simulation", "Correlation"]
         ),
         .testTarget(name: "SecurityTests", dependencies: ["QLinkTestSupport", "Security", "Messaging", "OpenSSLKit", "CZeroMQ"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags", "LinkModel"]),

@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Monitoring", package: "QLink"),
+                .product(name: "Correlation", package: "QLink"),
                 .product(name: "LinkModel", package: "QLink"),
                 .product(name: "Planner", package: "QLink"),
             ],

@@ -1,47 +1,74 @@
-/// The one rendering of a ``LinkAnalysisSnapshot`` for people (``text(_:)``) and spreadsheets (``csv(_:)``).
+import Plotting
+
+/// The one rendering of a ``LinkAnalysisSnapshot``: ``rows(_:)`` makes each label and value once; ``text(_:)``
+/// (terminals: `qlink correlate`, `qlink status`, the demo summary), ``html(_:)`` (`report.html`) and the
+/// dashboard (the rows travel in `/status`) show those rows; ``csv(_:)`` is for spreadsheets.
 /// Lower bounds are printed as bounds ("F ≥ 0.899 ± 0.003 (Z/X bound)"), never as values.
 public enum LinkAnalysisFormat {
-    /// A readable multi-line report.
+    /// One line of the rendering: what is shown ("CHSH S [raw]") and its value with units and standard error.
+    public struct Row: Sendable, Codable, Equatable {
+        public var label: String
+        public var value: String
+        public init(label: String, value: String) {
+            self.label = label
+            self.value = value
+        }
+    }
+
+    /// A readable multi-line report: one `label: value` line per row.
     public static func text(_ s: LinkAnalysisSnapshot) -> String {
-        var lines = ["Duration: \(Double(s.durationPs) * 1e-12) s" + (s.linkTimePs.map { ", analysed through link time \(seconds($0)) s" } ?? "")]
+        rows(s).map { "\($0.label): \($0.value)" }.joined(separator: "\n")
+    }
+
+    /// The rows as an HTML table (`<table class="analysis">`), text escaped.
+    public static func html(_ s: LinkAnalysisSnapshot) -> String {
+        let body = rows(s).map { "<tr><td>\(SVGPlot.escape($0.label))</td><td>\(SVGPlot.escape($0.value))</td></tr>" }.joined(separator: "\n")
+        return "<table class=\"analysis\">\n\(body)\n</table>"
+    }
+
+    /// Every label and value of the snapshot, in reading order.
+    public static func rows(_ s: LinkAnalysisSnapshot) -> [Row] {
+        var rows = [Row(label: "Duration", value: "\(Double(s.durationPs) * 1e-12) s" + (s.linkTimePs.map { ", analysed through link time \(seconds($0)) s" } ?? ""))]
+        func add(_ label: String, _ value: String) { rows.append(Row(label: label, value: value)) }
         for single in s.singles {
-            lines.append("Singles \(single.lab.map { "\($0) " } ?? "")ch \(single.channel): \(single.counts) (\(Int(single.rateHz.rounded())) Hz)")
+            add("Singles \(single.lab.map { "\($0) " } ?? "")ch \(single.channel)", "\(single.counts) (\(Int(single.rateHz.rounded())) Hz)")
         }
         for p in s.pairs {
-            var line = "Pair \(p.pair) window \(p.window): raw \(p.rawCoincidences)"
-            if let d = p.delayPs { line += ", delay \(Int(d.rounded())) ps" }
-            if let a = p.accidentalsFromSingles { line += ", accidentals (singles) \(a)" }
-            if let a = p.accidentalsFromSideWindows { line += ", accidentals (side windows) \(a)" }
-            if let a = p.accidentalSubtracted { line += ", accidental-subtracted \(a)" }
-            if let c = p.car { line += ", CAR \(c)" }
-            if let g = p.g2Zero { line += ", g²(0) \(g)" }
-            lines.append(line)
+            var value = "raw \(p.rawCoincidences)"
+            if let d = p.delayPs { value += ", delay \(Int(d.rounded())) ps" }
+            if let a = p.accidentalsFromSingles { value += ", accidentals (singles) \(a)" }
+            if let a = p.accidentalsFromSideWindows { value += ", accidentals (side windows) \(a)" }
+            if let a = p.accidentalSubtracted { value += ", accidental-subtracted \(a)" }
+            if let c = p.car { value += ", CAR \(c)" }
+            if let g = p.g2Zero { value += ", g²(0) \(g)" }
+            add("Pair \(p.pair) window \(p.window)", value)
         }
-        if let clock = s.clock { lines += clockLines(clock) }
-        if s.unlabelledEvents > 0 { lines.append("Outcome events without a basis yet (dropped): \(s.unlabelledEvents)") }
-        if s.unmappedEvents > 0 { lines.append("Events no clock lock covered (not analysed): \(s.unmappedEvents)") }
-        for b in s.bases { lines.append("Basis \(b.basis) [\(b.countBasis.rawValue)]: E = \(b.correlation), visibility \(b.visibility)") }
+        if let clock = s.clock { rows += clockRows(clock) }
+        if s.unlabelledEvents > 0 { add("Outcome events without a basis yet (dropped)", "\(s.unlabelledEvents)") }
+        if s.unmappedEvents > 0 { add("Events no clock lock covered (not analysed)", "\(s.unmappedEvents)") }
+        for b in s.bases { add("Basis \(b.basis) [\(b.countBasis.rawValue)]", "E = \(b.correlation), visibility \(b.visibility)") }
         if let state = s.targetState {
             let basis = s.fidelityCountBasis?.rawValue ?? "raw"
-            if let f = s.fidelity { lines.append("Fidelity to \(state.rawValue) [\(basis)]: \(fidelity(f, isLowerBound: false))") }
+            if let f = s.fidelity { add("Fidelity to \(state.rawValue) [\(basis)]", fidelity(f, isLowerBound: false)) }
             if let f = s.fidelityAccidentalSubtracted {
-                lines.append("Fidelity to \(state.rawValue) [\(CountBasis.accidentalSubtracted.rawValue)]: \(fidelity(f, isLowerBound: false))")
+                add("Fidelity to \(state.rawValue) [\(CountBasis.accidentalSubtracted.rawValue)]", fidelity(f, isLowerBound: false))
             }
-            if let f = s.fidelityLowerBound { lines.append("Fidelity to \(state.rawValue) [\(basis)]: \(bound(f))") }
+            if let f = s.fidelityLowerBound { add("Fidelity to \(state.rawValue) [\(basis)]", bound(f)) }
         }
         if s.targetState == nil, let (f, isBound) = s.reportedFidelity {
-            lines.append("Fidelity to the heralded states (weighted by heralds) [raw]: \(fidelity(f, isLowerBound: isBound))")
+            add("Fidelity to the heralded states (weighted by heralds) [raw]", fidelity(f, isLowerBound: isBound))
         }
-        if s.lateEvents > 0 { lines.append("Tags behind the analysed time (skipped): \(s.lateEvents)") }
-        if let chsh = s.chsh { lines.append("CHSH S [\(s.chshCountBasis?.rawValue ?? "raw")]: \(chsh)") }
-        if let chsh = s.chshAccidentalSubtracted { lines.append("CHSH S [\(CountBasis.accidentalSubtracted.rawValue)]: \(chsh)") }
+        if s.lateEvents > 0 { add("Tags behind the analysed time (skipped)", "\(s.lateEvents)") }
+        if let chsh = s.chsh { add("CHSH S [\(s.chshCountBasis?.rawValue ?? "raw")]", "\(chsh)") }
+        if let chsh = s.chshAccidentalSubtracted { add("CHSH S [\(CountBasis.accidentalSubtracted.rawValue)]", "\(chsh)") }
         for h in s.heralded {
-            lines.append("Heralded \(h.state.rawValue): \(h.heralds) heralds, \(h.heraldsWithOutcomes) with one outcome in each lab")
-            for b in h.bases { lines.append("  Basis \(b.basis) [\(b.countBasis.rawValue)]: E = \(b.correlation)") }
-            if let f = h.fidelity { lines.append("  Fidelity to \(h.state.rawValue) [raw]: \(fidelity(f, isLowerBound: false))") }
-            if let f = h.fidelityLowerBound { lines.append("  Fidelity to \(h.state.rawValue) [raw]: \(bound(f))") }
+            let state = h.state.rawValue
+            add("Heralded \(state)", "\(h.heralds) heralds, \(h.heraldsWithOutcomes) with one outcome in each lab")
+            for b in h.bases { add("Heralded \(state), basis \(b.basis) [\(b.countBasis.rawValue)]", "E = \(b.correlation)") }
+            if let f = h.fidelity { add("Heralded \(state), fidelity to \(state) [raw]", fidelity(f, isLowerBound: false)) }
+            if let f = h.fidelityLowerBound { add("Heralded \(state), fidelity to \(state) [raw]", bound(f)) }
         }
-        return lines.joined(separator: "\n")
+        return rows
     }
 
     /// A fidelity lower bound from Z and X: "F ≥ 0.899 ± 0.003 (Z/X bound)".
@@ -52,22 +79,22 @@ public enum LinkAnalysisFormat {
         isLowerBound ? "F ≥ \(f) (Z/X bound)" : "F = \(f)"
     }
 
-    /// The clock lines of the report.
-    static func clockLines(_ clock: LinkClockStatus) -> [String] {
-        var lines: [String] = []
+    /// The clock rows of the report.
+    static func clockRows(_ clock: LinkClockStatus) -> [Row] {
+        var rows: [Row] = []
         switch clock.lock {
-        case .shared: lines.append("Clock: shared reference (no recovery)")
-        case .acquiring: lines.append("Clock: acquiring (no lock yet)")
-        case .locked: lines.append("Clock: locked (\(clock.measurements) measurements)")
-        case .lost: lines.append("Clock: LOST since link time \(clock.lostSincePs.map(seconds) ?? "?") s, re-acquiring")
+        case .shared: rows.append(Row(label: "Clock", value: "shared reference (no recovery)"))
+        case .acquiring: rows.append(Row(label: "Clock", value: "acquiring (no lock yet)"))
+        case .locked: rows.append(Row(label: "Clock", value: "locked (\(clock.measurements) measurements)"))
+        case .lost: rows.append(Row(label: "Clock", value: "LOST since link time \(clock.lostSincePs.map(seconds) ?? "?") s, re-acquiring"))
         }
         if let offset = clock.offsetPs {
-            lines.append("Clock offset t_B − t_A: \(offset) ps" + (clock.atPs.map { " at link time \(seconds($0)) s" } ?? ""))
+            rows.append(Row(label: "Clock offset t_B − t_A", value: "\(offset) ps" + (clock.atPs.map { " at link time \(seconds($0)) s" } ?? "")))
         }
-        if let drift = clock.driftPpm, clock.lock != .shared { lines.append("Clock drift: \(drift) ppm") }
-        if let rms = clock.residualRmsPs { lines.append("Clock residual: \(Int(rms.rounded())) ps RMS") }
-        lines += clock.events.map { "Clock event: \($0)" }
-        return lines
+        if let drift = clock.driftPpm, clock.lock != .shared { rows.append(Row(label: "Clock drift", value: "\(drift) ppm")) }
+        if let rms = clock.residualRmsPs { rows.append(Row(label: "Clock residual", value: "\(Int(rms.rounded())) ps RMS")) }
+        rows += clock.events.map { Row(label: "Clock event", value: $0) }
+        return rows
     }
 
     static func seconds(_ ps: Int64) -> String { String(Double(ps) * 1e-12) }

@@ -82,6 +82,7 @@ public struct CoordinatorMonitoringService: Service {
             var observation = observer.observation(from: status)
             observation.certificateDaysLeft = certificates.days.mapValues { $0 - Date().timeIntervalSince(certificatesReadAt) / 86_400 }
             await monitor.observe(observation)
+            await monitor.setAnalysis(state.analysis)
             await monitor.setNodes(link.labs.map { lab in
                 NodeStatus(name: lab.node, lab: lab.name, connected: observation.nodeLastSeenPs[lab.node].map { observation.timePs - $0 < 5_000_000_000_000 } ?? false,
                            lastSeenPs: observation.nodeLastSeenPs[lab.node])

@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 import LinkModel
 import Monitoring
@@ -53,7 +54,7 @@ public struct StatusObserver: Sendable {
                accidental.value > 0, coincidences.value > 0 {
                 let car = coincidences.value / accidental.value
                 let relative = (pow(coincidences.standardError / coincidences.value, 2) + pow(accidental.standardError / accidental.value, 2)).squareRoot()
-                observation.car = Measured(car, standardError: car * relative)
+                observation.car = Estimate(car, standardError: car * relative)
             }
         }
         observation.clockResidualPs = status.clockResidualPs
@@ -64,7 +65,10 @@ public struct StatusObserver: Sendable {
         if failures > 0 { observation.heraldOutcomes["fail"] = failures }
         previousHeralds = status.heralds
         previousSuccesses = status.heraldSuccesses
-        if let fidelity = status.fidelity { observation.fidelity = Measured(fidelity, standardError: status.fidelityError ?? 0) }
+        if let fidelity = status.fidelity {
+            observation.fidelity = Estimate(fidelity, standardError: status.fidelityError ?? 0)
+            observation.fidelityIsLowerBound = status.fidelityIsLowerBound != false
+        }
         observation.clockOffsetPs = status.clockOffsetPs
         observation.clockDriftPpm = status.clockDriftPpm
         observation.nodeLastSeenPs = lastSeenPs

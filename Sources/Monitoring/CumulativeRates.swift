@@ -1,3 +1,5 @@
+import Correlation
+
 /// Turns cumulative counters sampled over time (tags received per node, coincidences, heralds) into rates
 /// over a rolling window, with Poisson standard errors.
 ///
@@ -37,11 +39,11 @@ public struct CumulativeRates: Sendable {
 
     /// The rate of `key` over the window (or over the span seen so far, when shorter), in Hz with its Poisson
     /// standard error; nil until two samples span some time.
-    public func rateHz(_ key: String) -> Measured? {
+    public func rateHz(_ key: String) -> Estimate? {
         guard let list = samples[key], let last = list.last, let first = list.first, last.timePs > first.timePs else { return nil }
         let events = Double(last.count - first.count)
         let seconds = Double(last.timePs - first.timePs) / picosecondsPerSecond
-        return Measured(events / seconds, standardError: max(events, 1).squareRoot() / seconds)
+        return Estimate(events / seconds, standardError: max(events, 1).squareRoot() / seconds)
     }
 
     /// The counters seen so far.

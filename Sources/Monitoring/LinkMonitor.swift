@@ -1,3 +1,4 @@
+import Correlation
 import LinkModel
 import Logging
 import Planner
@@ -19,6 +20,7 @@ public actor LinkMonitor: StatusSource {
     private var autoTuner: AutoTuner
     private let logger: Logger
     private var latest: LinkObservation?
+    private var analysis: LinkAnalysisSnapshot?
     private var firstPs: Int64?
     private var heralds: [HeraldSummary] = []
     private var nodes: [NodeStatus] = []
@@ -86,6 +88,9 @@ public actor LinkMonitor: StatusSource {
         if heralds.count > recentHeraldLimit { heralds.removeFirst(heralds.count - recentHeraldLimit) }
     }
 
+    /// Replaces the live analysis shown in the status (the coordinator's latest ``LinkAnalysisSnapshot``).
+    public func setAnalysis(_ snapshot: LinkAnalysisSnapshot?) { analysis = snapshot }
+
     /// Replaces the node list shown in the status.
     public func setNodes(_ nodes: [NodeStatus]) { self.nodes = nodes }
 
@@ -137,7 +142,7 @@ public actor LinkMonitor: StatusSource {
         }
         let now = latest?.timePs ?? 0
         return LinkStatus(link: link, state: state, role: role, timePs: now,
-                          uptimeSeconds: Double(now - (firstPs ?? now)) / picosecondsPerSecond, observation: latest,
+                          uptimeSeconds: Double(now - (firstPs ?? now)) / picosecondsPerSecond, observation: latest, analysis: analysis,
                           planned: evaluator.prediction, alerts: active, recentHeralds: heralds, nodes: nodes, tuning: tuning,
                           refusals: refusals)
     }

@@ -1,16 +1,4 @@
-/// A measured value with its one-standard-error uncertainty.
-public struct Measured: Sendable, Codable, Equatable {
-    /// The value.
-    public var value: Double
-    /// One standard error (0 when unknown).
-    public var standardError: Double
-
-    /// A value with its standard error.
-    public init(_ value: Double, standardError: Double = 0) {
-        self.value = value
-        self.standardError = standardError
-    }
-}
+import Correlation
 
 /// What the coordinator (or a node) measured over the rolling window ending at `timePs`.
 ///
@@ -24,17 +12,20 @@ public struct LinkObservation: Sendable, Codable, Equatable {
     /// Count rate of each arm (lab name → the sum of its channels, or its herald-detector rate).
     public var armRatesHz: [String: Double]
     /// Coincidence rate (raw) between the labs.
-    public var coincidenceRateHz: Measured?
+    public var coincidenceRateHz: Estimate?
     /// Accidental coincidence rate.
-    public var accidentalRateHz: Measured?
+    public var accidentalRateHz: Estimate?
     /// Coincidences-to-accidentals ratio.
-    public var car: Measured?
+    public var car: Estimate?
     /// Two-photon visibility by basis name (`z`, `x`, …).
-    public var visibility: [String: Measured]
-    /// Fidelity to the target Bell state over the window.
-    public var fidelity: Measured?
+    public var visibility: [String: Estimate]
+    /// Fidelity to the target Bell state: the full fidelity, or its Z/X lower bound when
+    /// ``fidelityIsLowerBound`` (show it with `LinkAnalysisFormat.fidelity(_:isLowerBound:)`).
+    public var fidelity: Estimate?
+    /// True when ``fidelity`` is the lower bound from Z and X only (no Y measured), not the fidelity itself.
+    public var fidelityIsLowerBound: Bool
     /// Heralded pairs per second.
-    public var heraldRateHz: Measured?
+    public var heraldRateHz: Estimate?
     /// Heralds in the window by outcome (`fail`, `psi_plus`, `psi_minus`).
     public var heraldOutcomes: [String: Int64]
     /// Tracked clock offset `t_B − t_A`.
@@ -50,8 +41,8 @@ public struct LinkObservation: Sendable, Codable, Equatable {
 
     /// An observation at `timePs` with nothing measured yet.
     public init(timePs: Int64, channelRatesHz: [Int32: Double] = [:], armRatesHz: [String: Double] = [:],
-                coincidenceRateHz: Measured? = nil, accidentalRateHz: Measured? = nil, car: Measured? = nil,
-                visibility: [String: Measured] = [:], fidelity: Measured? = nil, heraldRateHz: Measured? = nil,
+                coincidenceRateHz: Estimate? = nil, accidentalRateHz: Estimate? = nil, car: Estimate? = nil,
+                visibility: [String: Estimate] = [:], fidelity: Estimate? = nil, fidelityIsLowerBound: Bool = false, heraldRateHz: Estimate? = nil,
                 heraldOutcomes: [String: Int64] = [:], clockOffsetPs: Double? = nil, clockDriftPpm: Double? = nil,
                 clockResidualPs: Double? = nil, nodeLastSeenPs: [String: Int64] = [:],
                 certificateDaysLeft: [String: Double] = [:]) {
@@ -63,6 +54,7 @@ public struct LinkObservation: Sendable, Codable, Equatable {
         self.car = car
         self.visibility = visibility
         self.fidelity = fidelity
+        self.fidelityIsLowerBound = fidelityIsLowerBound
         self.heraldRateHz = heraldRateHz
         self.heraldOutcomes = heraldOutcomes
         self.clockOffsetPs = clockOffsetPs

@@ -53,7 +53,7 @@ public struct SVGPlot: Sendable {
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(Self.width))" height="\(Int(Self.height))" \
         viewBox="0 0 \(Int(Self.width)) \(Int(Self.height))" font-family="sans-serif" font-size="12">
         <rect width="100%" height="100%" fill="white"/>
-        <text x="\(Self.width / 2)" y="22" text-anchor="middle" font-size="15">\(escape(title))</text>
+        <text x="\(Self.width / 2)" y="22" text-anchor="middle" font-size="15">\(Self.escape(title))</text>
 
         """
         guard let xMin = xs.min(), let xMax = xs.max(), let yMin = ys.min(), let yMax = ys.max() else {
@@ -73,8 +73,8 @@ public struct SVGPlot: Sendable {
             svg += "<line x1=\"\(Self.left)\" y1=\"\(f(y))\" x2=\"\(plotRight)\" y2=\"\(f(y))\" stroke=\"#ddd\"/>"
             svg += "<text x=\"\(Self.left - 6)\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(String(format: "%g", tick))</text>\n"
         }
-        svg += "<text x=\"\((Self.left + plotRight) / 2)\" y=\"\(Self.height - 18)\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
-        svg += "<text transform=\"translate(18,\((Self.top + plotBottom) / 2)) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
+        svg += "<text x=\"\((Self.left + plotRight) / 2)\" y=\"\(Self.height - 18)\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
+        svg += "<text transform=\"translate(18,\((Self.top + plotBottom) / 2)) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>\n"
         for (index, s) in usable.enumerated() {
             let mapped = s.points.map { (xAxis.position($0.x), yAxis.position($0.y)) }
             if s.line, mapped.count > 1 {
@@ -88,14 +88,15 @@ public struct SVGPlot: Sendable {
             }
             let legendY = Self.top + 10 + Double(index) * 18
             svg += "<rect x=\"\(plotRight + 12)\" y=\"\(f(legendY - 8))\" width=\"14\" height=\"4\" fill=\"\(s.colour)\"/>"
-            svg += "<text x=\"\(plotRight + 32)\" y=\"\(f(legendY))\">\(escape(s.name))</text>\n"
+            svg += "<text x=\"\(plotRight + 32)\" y=\"\(f(legendY))\">\(Self.escape(s.name))</text>\n"
         }
         return svg + "</svg>\n"
     }
 
     private func f(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    private func escape(_ text: String) -> String {
+    /// `text` with `&`, `<` and `>` escaped, for SVG and HTML text.
+    public static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;")
     }

@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 import Journal
 import Logging
@@ -14,6 +15,8 @@ public final class CoordinatorMonitor: Sendable {
         public var controlEndpoint: String?
         public var publishEndpoint: String?
         public var status: StatusReport?
+        /// The live analysis' snapshot taken with ``status`` (nil without a live analysis).
+        public var analysis: LinkAnalysisSnapshot?
         public var rejected = ProtocolCounters()
         /// Handshakes refused, by ``RefusalReason`` raw value: by the ZAP handler (unknown key, untrusted
         /// issuer, expired, revoked, wrong role, …) and, before ZAP, by the CURVE handshake itself (wrong
@@ -195,6 +198,7 @@ public final class CoordinatorService: Service, Sendable {
                 publishRefusals()
                 monitor.update {
                     $0.status = core.status
+                    $0.analysis = settings.analysis == nil ? nil : core.snapshot
                     $0.rejected = core.counters
                 }
                 nextStatus = Date().addingTimeInterval(Double(settings.statusIntervalMs) / 1000)
@@ -205,6 +209,7 @@ public final class CoordinatorService: Service, Sendable {
         publishRefusals()
         monitor.update {
             $0.status = core.status
+            $0.analysis = settings.analysis == nil ? nil : core.snapshot
             $0.rejected = core.counters
         }
         logger.info("coordinator.stopped", metadata: ["qlink.batches": "\(core.status.batchesAccepted)", "qlink.heralds": "\(core.status.heralds)"])

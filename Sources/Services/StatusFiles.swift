@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 import Protocol
 
@@ -8,6 +9,8 @@ public struct CoordinatorStatusFile: Codable, Sendable {
     public var controlEndpoint: String?
     public var publishEndpoint: String?
     public var status: StatusReport?
+    /// The live analysis with ``status`` (rendered by `LinkAnalysisFormat`), when the coordinator has one.
+    public var analysis: LinkAnalysisSnapshot?
     /// Rejected messages by kind.
     public var rejected: [String: Int64]
     /// Handshakes refused (by ZAP and before it), in all.
@@ -30,6 +33,7 @@ public struct CoordinatorStatusFile: Codable, Sendable {
         controlEndpoint = state.controlEndpoint
         publishEndpoint = state.publishEndpoint
         status = state.status
+        analysis = state.analysis
         rejected = state.rejected.rejected
         stopped = state.stopped
         failure = state.failure
@@ -97,18 +101,22 @@ public struct NodeStatusFile: Codable, Sendable {
     }
 }
 
-/// Writes and reads small JSON status files atomically (write to a temporary file, then rename).
+/// Writes and reads small JSON status files atomically (write to a temporary file, then rename). Non-finite
+/// numbers (an estimate before its first counts) are written as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
 public enum StatusFile {
     /// Writes `value` as JSON to `path`.
     public static func write<T: Encodable>(_ value: T, to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         try encoder.encode(value).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
     /// Reads a status file; `nil` if it does not exist yet or is unreadable.
     public static func read<T: Decodable>(_ type: T.Type, from path: String) -> T? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return try? JSONDecoder().decode(type, from: data)
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return try? decoder.decode(type, from: data)
     }
 }

@@ -1,8 +1,9 @@
-import Plotting
+import Correlation
 import Foundation
 import Journal
 import LinkModel
 import Planner
+import Plotting
 import Protocol
 import Services
 import Simulation
@@ -66,6 +67,9 @@ struct DemoSummary: Codable {
     struct Row: Codable {
         var quantity: String
         var measured: Double?
+        /// Standard error of `measured` (fidelities), and whether it is the Z/X lower bound.
+        var standardError: Double? = nil
+        var isLowerBound: Bool? = nil
         var expected: Double?
         var unit: String
         /// The planner's prediction for the configuration's `model:`, where it predicts this quantity.
@@ -76,6 +80,8 @@ struct DemoSummary: Codable {
     var rows: [Row]
     var checks: [String: Bool]
     var coordinator: StatusReport?
+    /// The coordinator's live analysis at the end of the run (the engine of `qlink correlate`).
+    var analysis: LinkAnalysisSnapshot?
     var nodes: [NodeStatusFile]
     var journal: [String: Int]
     /// The coordinator's monitoring (status server) just before the nodes stopped.
@@ -91,6 +97,7 @@ struct DemoReport {
     func write() throws {
         let coordinatorFile = StatusFile.read(CoordinatorStatusFile.self, from: run.coordinatorStatusPath)
         let status = coordinatorFile?.status
+        let analysis = coordinatorFile?.analysis
         let nodes = run.configuration.labs.prefix(2).compactMap { StatusFile.read(NodeStatusFile.self, from: run.nodeStatusPath($0.name)) }
         let journal = try CoordinatorJournal(path: run.journalPath)
         var counts: [String: Int] = [:]
@@ -113,16 +120,18 @@ struct DemoReport {
                               unit: "Hz", planner: prediction?.pairRateHz))
             rows.append(.init(quantity: "heralds with both readouts", measured: rate(status?.coincidences), expected: expected.coincidenceRateHz,
                               unit: "Hz"))
-            rows.append(.init(quantity: "fidelity (Z, X, Y per herald)", measured: status?.fidelity, expected: expected.liveFidelity, unit: "",
-                              planner: prediction?.fidelity))
+            rows.append(.init(quantity: "fidelity (Z, X, Y per herald)", measured: status?.fidelity, standardError: status?.fidelityError,
+                              isLowerBound: status?.fidelityIsLowerBound, expected: expected.liveFidelity, unit: "", planner: prediction?.fidelity))
             for (key, label) in [("psi_plus", "fidelity after ψ⁺ heralds"), ("psi_minus", "fidelity after ψ⁻ heralds")] {
-                rows.append(.init(quantity: label, measured: status?.fidelityByHerald?[key], expected: nil, unit: ""))
+                rows.append(.init(quantity: label, measured: status?.fidelityByHerald?[key], standardError: status?.fidelityErrorByHerald?[key],
+                                  isLowerBound: status?.fidelityIsLowerBound, expected: nil, unit: ""))
             }
         } else {
             rows.append(.init(quantity: "herald rate", measured: rate(status?.heralds), expected: expected.heraldRateHz, unit: "Hz"))
             rows.append(.init(quantity: "coincidence rate (all bases)", measured: rate(status?.coincidences), expected: expected.coincidenceRateHz,
                               unit: "Hz", planner: prediction?.pairRateHz))
-            rows.append(.init(quantity: "Z/X fidelity bound (truth: V)", measured: status?.fidelity, expected: expected.liveFidelity, unit: ""))
+            rows.append(.init(quantity: "Z/X fidelity bound (truth: V)", measured: status?.fidelity, standardError: status?.fidelityError,
+                              isLowerBound: status?.fidelityIsLowerBound, expected: expected.liveFidelity, unit: ""))
             rows.append(.init(quantity: "fidelity (truth: (1+3V)/4)", measured: nil, expected: expected.fidelity, unit: "", planner: prediction?.fidelity))
         }
         rows.append(.init(quantity: "clock offset of lab B", measured: status?.clockOffsetPs, expected: Double(expected.clockOffsetBPs), unit: "ps"))
@@ -152,17 +161,17 @@ struct DemoReport {
         print("\nSummary (\(String(format: "%.0f", seconds)) s of link time)")
         if let status { print("  final: " + DemoStatusLine.format(status)) }
         func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
-        print("  " + column("quantity", 32) + column("measured", 16) + column("simulation truth", 18) + "planner (model:)")
+        print("  " + column("quantity", 32) + column("measured", 34) + column("simulation truth", 18) + "planner (model:)")
         for row in rows {
-            let measured = row.measured.map { Self.format($0, unit: row.unit) } ?? "—"
-            print("  " + column(row.quantity, 32) + column(measured, 16) + column(row.expected.map { Self.format($0, unit: row.unit) } ?? "—", 18)
+            print("  " + column(row.quantity, 32) + column(Self.measured(row), 34) + column(row.expected.map { Self.format($0, unit: row.unit) } ?? "—", 18)
                   + (row.planner.map { Self.format($0, unit: row.unit) } ?? "—"))
         }
         if prediction != nil && !expected.heralded {
             print("  (the planner predicts the pairs' fidelity; the live Z/X estimate is a lower bound on it)")
         }
-        if let status, let error = status.fidelityError, let fidelity = status.fidelity {
-            print(String(format: "  fidelity ± standard error: %.4f ± %.4f", fidelity, error))
+        if let analysis {
+            print("  the coordinator's analysis (the engine of qlink correlate):")
+            for line in LinkAnalysisFormat.text(analysis).split(separator: "\n") { print("    " + line) }
         }
         for node in nodes {
             print("  \(node.node): batches spooled \(node.batchesSpooled), acknowledged \(node.batchesAcknowledged), still spooled \(node.spoolBatches), "
@@ -182,12 +191,20 @@ struct DemoReport {
         for (name, passed) in checks.sorted(by: { $0.key < $1.key }) { print("  [\(passed ? "ok" : "FAILED")] \(name)") }
 
         let summary = DemoSummary(runDirectory: run.directory, linkSeconds: seconds, rows: rows, checks: checks,
-                                  coordinator: status, nodes: nodes, journal: counts, monitoring: monitoring)
+                                  coordinator: status, analysis: analysis, nodes: nodes, journal: counts, monitoring: monitoring)
         try StatusFile.write(summary, to: run.directory + "/summary.json")
         let plots = try DemoPlots(journal: journal, expected: expected).render()
         for (name, svg) in plots { try svg.write(toFile: run.directory + "/\(name).svg", atomically: true, encoding: .utf8) }
         try html(summary: summary, plots: plots.map(\.name)).write(toFile: run.directory + "/report.html", atomically: true, encoding: .utf8)
         print("  run folder: \(run.directory) (summary.json, report.html, \(plots.map { $0.name + ".svg" }.joined(separator: ", ")), journal, logs)")
+    }
+
+    /// The measured column: a fidelity with its standard error in `LinkAnalysisFormat`'s words (bounds as bounds),
+    /// other quantities by ``format(_:unit:)``.
+    static func measured(_ row: DemoSummary.Row) -> String {
+        guard let value = row.measured else { return "—" }
+        guard row.unit.isEmpty, let error = row.standardError else { return format(value, unit: row.unit) }
+        return LinkAnalysisFormat.fidelity(Estimate(value, standardError: error), isLowerBound: row.isLowerBound != false)
     }
 
     static func format(_ value: Double, unit: String) -> String {
@@ -199,12 +216,10 @@ struct DemoReport {
     }
 
     private func html(summary: DemoSummary, plots: [String]) -> String {
-        func escape(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
+        let escape = SVGPlot.escape
         var rows = ""
         for row in summary.rows {
-            rows += "<tr><td>\(escape(row.quantity))</td><td>\(row.measured.map { Self.format($0, unit: row.unit) } ?? "—")</td>"
+            rows += "<tr><td>\(escape(row.quantity))</td><td>\(escape(Self.measured(row)))</td>"
                 + "<td>\(row.expected.map { Self.format($0, unit: row.unit) } ?? "—")</td><td>\(row.planner.map { Self.format($0, unit: row.unit) } ?? "—")</td></tr>\n"
         }
         var checks = ""
@@ -227,6 +242,7 @@ struct DemoReport {
         <h2>Measured and expected</h2>
         <table><tr><th>quantity</th><th>measured</th><th>simulation truth</th><th>planner (model:)</th></tr>
         \(rows)</table>
+        \(summary.analysis.map { "<h2>The coordinator's analysis</h2>\n<p>The engine of <code>qlink correlate</code>, at the end of the run.</p>\n" + LinkAnalysisFormat.html($0) } ?? "")
         <h2>Monitoring</h2>
         <p>\(monitoring.map { m in "Status server \(escape(m.url)): link \(escape(m.state)), "
             + (m.alerts.isEmpty ? "no active alerts" : m.alerts.map { escape("\($0.severity.rawValue) \($0.rule.rawValue) (\($0.subject)): \($0.message)") }.joined(separator: "; "))

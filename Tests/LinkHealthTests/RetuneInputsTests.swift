@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 import LinkHealth
 import LinkModel
@@ -20,8 +21,8 @@ struct RetuneInputsTests {
         let pairsHz = 200_000.0, detection = 0.5, lossyDetection = 0.5 * pow(10, -0.3), darkHz = 400.0, accidentalHz = 30.0
         var observation = LinkObservation(timePs: 10_000_000_000_000)
         observation.armRatesHz = ["alice": pairsHz * detection + darkHz, "bob": pairsHz * lossyDetection + darkHz]
-        observation.coincidenceRateHz = Measured(pairsHz * detection * lossyDetection + accidentalHz)
-        observation.accidentalRateHz = Measured(accidentalHz)
+        observation.coincidenceRateHz = Estimate(pairsHz * detection * lossyDetection + accidentalHz, standardError: 0)
+        observation.accidentalRateHz = Estimate(accidentalHz, standardError: 0)
         let measurement = try #require(RetuneMeasurement(observation: observation, link: link, model: model,
                                                          repetitionRateHz: 10_000_000, knob: 0.02))
         #expect(measurement.backgroundRateHz == [darkHz, darkHz])
@@ -40,7 +41,7 @@ struct RetuneInputsTests {
         let model = try #require(link.model)
         var observation = LinkObservation(timePs: 10_000_000_000_000)
         #expect(RetuneMeasurement(observation: observation, link: link, model: model, repetitionRateHz: 1_000_000, knob: 0.05) == nil)
-        observation.heraldRateHz = Measured(1_500)
+        observation.heraldRateHz = Estimate(1_500, standardError: 0)
         let measurement = try #require(RetuneMeasurement(observation: observation, link: link, model: model, repetitionRateHz: 1_000_000, knob: 0.05))
         #expect(measurement.stationClickRateHz == 1_500)
         #expect(measurement.windowSeconds == link.monitoring?.windowSeconds)

@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -155,6 +156,19 @@ struct RunningCoordinatorHealthTests {
         let batchCount = metrics.split(separator: "\n").first { $0.hasPrefix("qlink_batch_latency_seconds_count") }
         #expect(batchCount.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 > 0 } == true, "\(String(describing: batchCount))")
         #expect(metrics.contains("qlink_queue_depth{queue=\"coordinator_round\"}"))
+        // The live analysis in /status, its rows as LinkAnalysisFormat words them, the Z/X bound shown as a bound.
+        var shown: LinkStatus?
+        #expect(await eventually(600) {
+            guard let data = await httpBody(base + "/status") else { return false }
+            shown = try? StatusCoding.decoder().decode(LinkStatus.self, from: data)
+            return shown?.analysis?.fidelityLowerBound != nil && shown?.fidelityText != nil
+        }, "waited for the live analysis' fidelity bound in /status: \(String(describing: shown?.analysisRows))")
+        if let shown, let analysis = shown.analysis {
+            #expect(shown.analysisRows == LinkAnalysisFormat.rows(analysis))
+            #expect(shown.analysisRows.contains { $0.value.hasPrefix("F ≥ ") && $0.value.hasSuffix(" (Z/X bound)") }, "\(shown.analysisRows)")
+            #expect(shown.observation?.fidelityIsLowerBound == true)
+            #expect(shown.fidelityText?.hasPrefix("F ≥ ") == true, "\(String(describing: shown.fidelityText))")
+        }
         // Twenty days left is below the default warning level (30 days).
         let status = await monitor.currentStatus()
         #expect(status.alerts.contains { $0.rule == .certificateExpiry && $0.subject == "coordinator" && $0.severity == .warning })

@@ -53,7 +53,9 @@ struct DashboardBrowserTests {
             #expect(updates >= 3, "\(dom.prefix(2000))")
             #expect(source.requestCount >= 3)
             #expect(dom.contains(#"id="link-state" class="state degraded">degraded<"#))
-            #expect(dom.contains(#"id="fidelity-value">0.93"#))
+            #expect(dom.contains(#"id="fidelity-value">F ≥ 0.93"#))
+            // The analysis rows as the status server words them: the bound as a bound.
+            #expect(dom.contains("<td>Fidelity to psiMinus [raw]</td><td>F ≥ 0.899 ± 0.003 (Z/X bound)</td>"), "\(dom.prefix(4000))")
             #expect(dom.contains("fidelity is 0.79 below the critical level 0.8"))
             for chart in ["chart-arms", "chart-coincidences", "chart-fidelity", "chart-clock", "chart-heralds"] {
                 let svg = try #require(dom.firstRange(of: "id=\"\(chart)\"").map { dom[$0.lowerBound...].prefix(4000) }, "no \(chart)")
@@ -81,7 +83,8 @@ struct DashboardBrowserTests {
             let result = try await runProcess(binary, ["status", "--url", "http://127.0.0.1:\(port)"], timeoutSeconds: 300)
             #expect(result.status == 0, "\(result.errors)")
             #expect(result.output.contains("link loopback (coordinator) — degraded"))
-            #expect(result.output.contains("fidelity:      0.93"))
+            #expect(result.output.contains("    Fidelity to psiMinus [raw]: F ≥ 0.899 ± 0.003 (Z/X bound)"), "\(result.output)")
+            #expect(!result.output.contains("fidelity:"), "the fidelity is shown once, by the analysis")
             #expect(result.output.contains("CRITICAL fidelity_low [link]"))
             #expect(result.output.contains("recommended 800.000 kHz"))
             let json = try await runProcess(binary, ["status", "--url", "127.0.0.1:\(port)", "--json"], timeoutSeconds: 300)

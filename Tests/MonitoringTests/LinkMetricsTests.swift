@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 import Metrics
 import Testing
@@ -11,12 +12,12 @@ struct LinkMetricsTests {
         var observation = LinkObservation(timePs: 20_000_000_000_000)
         observation.channelRatesHz = [1: 1200, 2: 1150.5, 3: 980, 4: 1010]
         observation.armRatesHz = ["alice": 2350.5, "bob": 1990]
-        observation.coincidenceRateHz = Measured(120, standardError: 3.4)
-        observation.accidentalRateHz = Measured(0.8, standardError: 0.1)
-        observation.car = Measured(150, standardError: 20)
-        observation.visibility = ["z": Measured(0.97, standardError: 0.01), "x": Measured(0.95, standardError: 0.01)]
-        observation.fidelity = Measured(0.962, standardError: 0.004)
-        observation.heraldRateHz = Measured(35, standardError: 2)
+        observation.coincidenceRateHz = Estimate(120, standardError: 3.4)
+        observation.accidentalRateHz = Estimate(0.8, standardError: 0.1)
+        observation.car = Estimate(150, standardError: 20)
+        observation.visibility = ["z": Estimate(0.97, standardError: 0.01), "x": Estimate(0.95, standardError: 0.01)]
+        observation.fidelity = Estimate(0.962, standardError: 0.004)
+        observation.heraldRateHz = Estimate(35, standardError: 2)
         observation.clockOffsetPs = -1_234_567
         observation.clockDriftPpm = 0.42
         observation.clockResidualPs = 12.5
@@ -77,6 +78,7 @@ struct LinkMetricsTests {
         #expect(value("qlink_heralds_total", ["outcome": "psi_minus"]) == 12)
         #expect(value("qlink_fidelity") == 0.962)
         #expect(value("qlink_fidelity_standard_error") == 0.004)
+        #expect(value("qlink_fidelity_is_lower_bound") == 0)
         #expect(value("qlink_clock_offset_picoseconds") == -1_234_567)
         #expect(value("qlink_node_silence_seconds", ["node": "bob \"b\" node\\x"]) == 2)
         #expect(value("qlink_alert_severity", ["rule": "fidelity_low", "subject": "link"]) == 1)
@@ -92,11 +94,15 @@ struct LinkMetricsTests {
         try parser.parse(metrics.exposition())
         #expect(parser.families["qlink_fidelity"] == nil)
         #expect(parser.families["qlink_herald_latency_seconds"]?.type == "histogram")
-        metrics.update(with: LinkObservation(timePs: 0, fidelity: Measured(0.9, standardError: 0.01)))
-        metrics.update(with: LinkObservation(timePs: 1, fidelity: Measured(.nan, standardError: .infinity)))
+        metrics.update(with: LinkObservation(timePs: 0, fidelity: Estimate(0.9, standardError: 0.01)))
+        metrics.update(with: LinkObservation(timePs: 1, fidelity: Estimate(.nan, standardError: .infinity)))
         parser = ExpositionParser()
         try parser.parse(metrics.exposition())
         #expect(parser.families["qlink_fidelity"]?.samples.first?.value == 0.9)
+        metrics.update(with: LinkObservation(timePs: 2, fidelity: Estimate(0.88, standardError: 0.01), fidelityIsLowerBound: true))
+        parser = ExpositionParser()
+        try parser.parse(metrics.exposition())
+        #expect(parser.families["qlink_fidelity_is_lower_bound"]?.samples.first?.value == 1)
     }
 
     @Test("swift-metrics reports through the factory land in the same registry")

@@ -1,3 +1,4 @@
+import Correlation
 import LinkModel
 import Logging
 import Planner
@@ -27,7 +28,7 @@ struct LinkMonitorTests {
         #expect(await monitor.currentStatus().state == "starting")
         #expect(await monitor.prediction?.pairRateHz ?? 0 > 0)
         for t in 0...80 {
-            var observation = LinkObservation(timePs: Int64(t) * second, fidelity: Measured(t < 10 ? 0.95 : 0.7, standardError: 0.01))
+            var observation = LinkObservation(timePs: Int64(t) * second, fidelity: Estimate(t < 10 ? 0.95 : 0.7, standardError: 0.01))
             observation.nodeLastSeenPs = ["alice-node": Int64(t) * second, "bob-node": Int64(t) * second]
             observation.heraldOutcomes = ["psi_plus": 2]
             await monitor.observe(observation)

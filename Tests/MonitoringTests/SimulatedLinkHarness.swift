@@ -121,12 +121,12 @@ struct SimulatedLinkHarness {
         let singlesB = rolling.total("ch3") + rolling.total("ch4")
         observation.armRatesHz = ["a": Double(singlesA) / windowS, "b": Double(singlesB) / windowS]
         let coincidences = ["z", "x"].flatMap { basis in ["pp", "pm", "mp", "mm"].map { rolling.total(basis + $0) } }.reduce(0, +)
-        observation.coincidenceRateHz = Measured(Double(coincidences) / windowS, standardError: max(1, Double(coincidences)).squareRoot() / windowS)
+        observation.coincidenceRateHz = Estimate(Double(coincidences) / windowS, standardError: max(1, Double(coincidences)).squareRoot() / windowS)
         if let accidentals = try? Accidentals.fromSingles(singlesA: max(1, singlesA), singlesB: max(1, singlesB),
                                                            windowPs: 2 * coincidenceHalfWidthPs + 1, durationPs: windowPs) {
-            observation.accidentalRateHz = Measured(accidentals.value / windowS, standardError: accidentals.standardError / windowS)
+            observation.accidentalRateHz = Estimate(accidentals.value / windowS, standardError: accidentals.standardError / windowS)
             if let car = try? Accidentals.car(raw: coincidences, accidentals: accidentals) {
-                observation.car = Measured(car.value, standardError: car.standardError)
+                observation.car = Estimate(car.value, standardError: car.standardError)
             }
         }
         var correlations: [Estimate] = []
@@ -135,12 +135,12 @@ struct SimulatedLinkHarness {
                                      minusPlus: Double(rolling.total(basis + "mp")), minusMinus: Double(rolling.total(basis + "mm")))
             if let e = try? BellEstimators.correlation(raw: counts) {
                 correlations.append(e)
-                observation.visibility[basis] = Measured(abs(e.value), standardError: e.standardError)
+                observation.visibility[basis] = Estimate(abs(e.value), standardError: e.standardError)
             }
         }
         if correlations.count == 2 {
             let bound = BellEstimators.fidelityLowerBound(to: .phiPlus, z: correlations[0], x: correlations[1])
-            observation.fidelity = Measured(bound.value, standardError: bound.standardError)
+            observation.fidelity = Estimate(bound.value, standardError: bound.standardError)
         }
         // Clock: centroid of the lag peak this second, against the calibrated offset.
         if let peak = lagCounts.indices.max(by: { lagCounts[$0] < lagCounts[$1] }), lagCounts[peak] >= 3 {

@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -18,15 +19,16 @@ final class FakeStatusSource: StatusSource, @unchecked Sendable {
         let count = lock.withLock { requests += 1; return requests }
         var observation = LinkObservation(timePs: Int64(count) * second)
         observation.armRatesHz = ["alice": 2000 + Double(count), "bob": 1800]
-        observation.coincidenceRateHz = Measured(120, standardError: 3)
-        observation.car = Measured(150, standardError: 10)
-        observation.fidelity = Measured(0.93 + 0.001 * Double(count % 5), standardError: 0.01)
-        observation.heraldRateHz = Measured(35, standardError: 2)
+        observation.coincidenceRateHz = Estimate(120, standardError: 3)
+        observation.car = Estimate(150, standardError: 10)
+        observation.fidelity = Estimate(0.93 + 0.001 * Double(count % 5), standardError: 0.01)
+        observation.fidelityIsLowerBound = true
+        observation.heraldRateHz = Estimate(35, standardError: 2)
         observation.clockOffsetPs = 1234 + Double(count)
         observation.clockResidualPs = .nan
         return LinkStatus(
             link: "loopback", state: "degraded", role: "coordinator", timePs: Int64(count) * second, uptimeSeconds: Double(count),
-            observation: observation, planned: PlannedPrediction(pairRateHz: 40, fidelity: 0.95),
+            observation: observation, analysis: Self.analysis, planned: PlannedPrediction(pairRateHz: 40, fidelity: 0.95),
             alerts: [AlertState(rule: .fidelityLow, subject: "link", severity: .critical, sincePs: 0, value: 0.79,
                                 message: "fidelity is 0.79 below the critical level 0.8")],
             recentHeralds: (1...3).map { HeraldSummary(sequence: UInt64($0), attemptId: UInt64(100 + $0), outcome: "psi_plus", timePs: Int64($0)) },
@@ -35,6 +37,15 @@ final class FakeStatusSource: StatusSource, @unchecked Sendable {
     }
 
     func metricsExposition() async -> String { metrics.exposition() }
+
+    /// A Z/X link's analysis: its fidelity is a lower bound.
+    static let analysis: LinkAnalysisSnapshot = {
+        var snapshot = LinkAnalysisSnapshot(durationPs: 3_000_000_000_000)
+        snapshot.targetState = .psiMinus
+        snapshot.fidelityCountBasis = .raw
+        snapshot.fidelityLowerBound = Estimate(0.899, standardError: 0.003)
+        return snapshot
+    }()
 }
 
 /// Starts a status server for `source` on 127.0.0.1, port 0; runs `body` with its port; stops it.

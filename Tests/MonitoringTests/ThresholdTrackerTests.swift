@@ -1,3 +1,4 @@
+import Correlation
 import LinkModel
 import Testing
 @testable import Monitoring
@@ -92,10 +93,24 @@ struct AlertEvaluatorTests {
                                        prediction: PlannedPrediction(pairRateHz: 100, fidelity: 0.9))
         var transitions: [AlertTransition] = []
         for t in 0...60 {
-            let rate = t < 20 ? Measured(98, standardError: 2) : Measured(90, standardError: 2)    // 1σ, then 5σ low
-            let fidelity = Measured(0.89, standardError: 0.01)                                      // 1σ low throughout
+            let rate = t < 20 ? Estimate(98, standardError: 2) : Estimate(90, standardError: 2)  // 1σ, then 5σ low
+            let fidelity = Estimate(0.89, standardError: 0.01)                                    // 1σ low throughout
             transitions += evaluator.evaluate(LinkObservation(timePs: Int64(t) * second, fidelity: fidelity, heraldRateHz: rate))
         }
         #expect(transitions.map { "\($0.rule.rawValue) \($0.to.rawValue) \($0.atPs / second)" } == ["rate_below_plan warning 30"])
+    }
+
+    @Test("a Z/X lower bound far below the planned fidelity is no shortfall: the planner predicts the fidelity itself")
+    func boundIsNotComparedWithThePlan() {
+        var evaluator = AlertEvaluator(rules: AlertRulesConfiguration(),
+                                       planned: PlannedComparisonConfiguration(kSigma: 3, forSeconds: 10, clearForSeconds: 5),
+                                       prediction: PlannedPrediction(pairRateHz: 100, fidelity: 0.925))
+        var transitions: [AlertTransition] = []
+        for t in 0...60 {
+            // The Z/X bound of a Werner state with V = 0.9 is 0.9 (its fidelity 0.925): 20σ below the plan as a value.
+            transitions += evaluator.evaluate(LinkObservation(timePs: Int64(t) * second, fidelity: Estimate(0.8997, standardError: 0.00125),
+                                                              fidelityIsLowerBound: true, heraldRateHz: Estimate(100, standardError: 2)))
+        }
+        #expect(transitions.isEmpty, "\(transitions)")
     }
 }

@@ -1,4 +1,5 @@
 import Benchmark
+import Correlation
 import LinkModel
 import Monitoring
 import Planner
@@ -8,10 +9,10 @@ private func observation(_ second: Int) -> LinkObservation {
     var observation = LinkObservation(timePs: Int64(second) * 1_000_000_000_000)
     for channel in Int32(1)...8 { observation.channelRatesHz[channel] = 10_000 + Double(channel) + Double(second % 7) }
     observation.armRatesHz = ["alice": 40_000 + Double(second % 5), "bob": 39_000]
-    observation.coincidenceRateHz = Measured(1200, standardError: 11)
-    observation.car = Measured(400, standardError: 12)
-    observation.fidelity = Measured(0.95, standardError: 0.005)
-    observation.heraldRateHz = Measured(35, standardError: 2)
+    observation.coincidenceRateHz = Estimate(1200, standardError: 11)
+    observation.car = Estimate(400, standardError: 12)
+    observation.fidelity = Estimate(0.95, standardError: 0.005)
+    observation.heraldRateHz = Estimate(35, standardError: 2)
     observation.clockResidualPs = Double(second % 11)
     observation.nodeLastSeenPs = ["alice-node": observation.timePs, "bob-node": observation.timePs]
     observation.certificateDaysLeft = ["alice-node": 200, "bob-node": 200]

@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 import LinkModel
 
@@ -93,7 +94,9 @@ public struct AlertEvaluator: Sendable {
             if let expected = prediction.pairRateHz, let measured = measuredRate, let z = shortfall(expected, measured) {
                 feed(.rateBelowPlan, "pair_rate", z, planned)
             }
-            if let expected = prediction.fidelity, let measured = observation.fidelity, let z = shortfall(expected, measured) {
+            // The planner predicts the fidelity itself; a Z/X lower bound below it says nothing about a shortfall.
+            if let expected = prediction.fidelity, let measured = observation.fidelity, !observation.fidelityIsLowerBound,
+               let z = shortfall(expected, measured) {
                 feed(.fidelityBelowPlan, "link", z, planned)
             }
         }
@@ -101,7 +104,7 @@ public struct AlertEvaluator: Sendable {
     }
 
     /// Standard errors by which `measured` falls below `expected` (negative when above), nil without an error bar.
-    private func shortfall(_ expected: Double, _ measured: Measured) -> Double? {
+    private func shortfall(_ expected: Double, _ measured: Estimate) -> Double? {
         guard measured.standardError > 0, measured.standardError.isFinite else { return nil }
         return (expected - measured.value) / measured.standardError
     }

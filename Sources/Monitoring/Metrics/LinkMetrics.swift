@@ -51,6 +51,7 @@ public final class LinkMetrics: Sendable {
         if let value = observation.fidelity {
             gauge(.fidelity).set(value.value)
             gauge(.fidelityError).set(value.standardError)
+            gauge(.fidelityIsLowerBound).set(observation.fidelityIsLowerBound ? 1 : 0)
         }
         if let value = observation.heraldRateHz { gauge(.heraldRate).set(value.value) }
         if let value = observation.clockOffsetPs { gauge(.clockOffset).set(value) }

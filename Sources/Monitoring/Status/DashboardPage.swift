@@ -1,6 +1,7 @@
 /// The live dashboard: one self-contained HTML page (inline CSS, JavaScript and SVG, no external
 /// resources) that polls `/status` every second and draws per-arm rates, coincidences, fidelity with its
-/// error band, clock offset, herald rate and the active alerts.
+/// error band, clock offset, herald rate and the active alerts. Fidelity and the live analysis are shown as the
+/// status server words them (`fidelityText`, `analysisRows`: `LinkAnalysisFormat`, bounds as "F ≥ … (Z/X bound)").
 public enum DashboardPage {
     /// The page.
     public static let html = """
@@ -27,6 +28,7 @@ public enum DashboardPage {
     .sev-critical { color: #c62828; font-weight: 600; } .sev-warning { color: #b26a00; font-weight: 600; }
     .legend span { margin-right: 12px; font-size: 12px; }
     #error { color: #c62828; }
+    section.wide { grid-column: 1 / -1; }
     </style>
     </head>
     <body>
@@ -35,12 +37,13 @@ public enum DashboardPage {
     <main>
     <section><h2>Per-arm count rates (Hz)</h2><div class="big" id="arm-rates">–</div><svg id="chart-arms"></svg><div class="legend" id="legend-arms"></div></section>
     <section><h2>Coincidences (Hz) and CAR</h2><div class="big"><span id="coincidence-rate">–</span> · CAR <span id="car">–</span></div><svg id="chart-coincidences"></svg></section>
-    <section><h2>Fidelity (±1σ band)</h2><div class="big" id="fidelity-value">–</div><svg id="chart-fidelity"></svg></section>
+    <section><h2>Fidelity (±1σ band; “≥” marks the Z/X lower bound)</h2><div class="big" id="fidelity-value">–</div><svg id="chart-fidelity"></svg></section>
     <section><h2>Clock offset (ps)</h2><div class="big"><span id="clock-offset">–</span> · residual <span id="clock-residual">–</span></div><svg id="chart-clock"></svg></section>
     <section><h2>Herald rate (Hz)</h2><div class="big" id="herald-rate">–</div><svg id="chart-heralds"></svg></section>
     <section><h2>Active alerts</h2><table><thead><tr><th>severity</th><th>rule</th><th>subject</th><th>message</th></tr></thead><tbody id="alerts"><tr><td colspan="4">none</td></tr></tbody></table></section>
     <section><h2>Recent heralds</h2><table><thead><tr><th>seq</th><th>attempt</th><th>outcome</th></tr></thead><tbody id="heralds"></tbody></table></section>
     <section><h2>Repetition rate</h2><div id="tuning">–</div></section>
+    <section class="wide"><h2>Link analysis (the engine of qlink correlate)</h2><table><tbody id="analysis"><tr><td>no analysis yet</td></tr></tbody></table></section>
     </main>
     <script>
     "use strict";
@@ -95,7 +98,7 @@ public enum DashboardPage {
       text("arm-rates", names.map(n => n + " " + fmt(arms[n])).join(" · ") || "–");
       text("coincidence-rate", fmt(o.coincidenceRateHz && o.coincidenceRateHz.value));
       text("car", fmt(o.car && o.car.value, 3));
-      text("fidelity-value", o.fidelity ? fmt(o.fidelity.value) + " ± " + fmt(o.fidelity.standardError, 2) : "–");
+      text("fidelity-value", status.fidelityText || "–");
       text("clock-offset", fmt(o.clockOffsetPs, 6)); text("clock-residual", fmt(o.clockResidualPs, 3));
       text("herald-rate", fmt(o.heraldRateHz && o.heraldRateHz.value));
       const armNames = Object.keys(history.arms).sort();
@@ -118,6 +121,14 @@ public enum DashboardPage {
         const tr = document.createElement("tr");
         for (const v of [hd.sequence, hd.attemptId, hd.outcome]) { const td = document.createElement("td"); td.textContent = String(v); tr.appendChild(td); }
         heralds.appendChild(tr);
+      }
+      const analysis = document.getElementById("analysis"); analysis.textContent = "";
+      const rows = status.analysisRows || [];
+      if (rows.length === 0) { const tr = document.createElement("tr"); const td = document.createElement("td"); td.textContent = "no analysis yet"; tr.appendChild(td); analysis.appendChild(tr); }
+      for (const row of rows) {
+        const tr = document.createElement("tr");
+        for (const v of [row.label, row.value]) { const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); }
+        analysis.appendChild(tr);
       }
       const t = status.tuning;
       text("tuning", t ? ("in force " + fmt(t.repetitionRateHz) + " Hz · recommended " + fmt(t.recommendedRateHz) + " Hz · auto-tune " + (t.autoTune ? "on" : "off") + (t.lastDecision ? " · " + t.lastDecision : "")) : "–");

@@ -1,3 +1,5 @@
+import Correlation
+
 /// One herald as shown on the status page.
 public struct HeraldSummary: Sendable, Codable, Equatable {
     /// The herald's sequence number.
@@ -81,8 +83,20 @@ public struct LinkStatus: Sendable, Codable, Equatable {
     public var timePs: Int64
     /// Seconds since the run started.
     public var uptimeSeconds: Double
-    /// The latest measurements.
-    public var observation: LinkObservation?
+    /// The latest measurements over the rolling window (what the alert rules read).
+    public var observation: LinkObservation? {
+        didSet { fidelityText = Self.fidelityText(observation) }
+    }
+    /// The observation's fidelity in words, "F = …" or "F ≥ … (Z/X bound)" (`LinkAnalysisFormat.fidelity`); kept in
+    /// step with ``observation``.
+    public private(set) var fidelityText: String?
+    /// The coordinator's live analysis (the engine `qlink correlate` runs), when it has one.
+    public var analysis: LinkAnalysisSnapshot? {
+        didSet { analysisRows = Self.rows(analysis) }
+    }
+    /// ``analysis`` as shown: `LinkAnalysisFormat.rows` (label and value text, bounds as bounds), what the
+    /// dashboard displays; kept in step with ``analysis``.
+    public private(set) var analysisRows: [LinkAnalysisFormat.Row]
     /// What the planner predicts for the configured link.
     public var planned: PlannedPrediction?
     /// Alerts that are not ok, worst first.
@@ -97,8 +111,8 @@ public struct LinkStatus: Sendable, Codable, Equatable {
     public var refusals: RefusalCounts?
 
     public init(link: String, state: String, role: String, timePs: Int64, uptimeSeconds: Double,
-                observation: LinkObservation? = nil, planned: PlannedPrediction? = nil, alerts: [AlertState] = [],
-                recentHeralds: [HeraldSummary] = [], nodes: [NodeStatus] = [], tuning: TuningStatus? = nil,
+                observation: LinkObservation? = nil, analysis: LinkAnalysisSnapshot? = nil, planned: PlannedPrediction? = nil,
+                alerts: [AlertState] = [], recentHeralds: [HeraldSummary] = [], nodes: [NodeStatus] = [], tuning: TuningStatus? = nil,
                 refusals: RefusalCounts? = nil) {
         self.link = link
         self.state = state
@@ -106,12 +120,24 @@ public struct LinkStatus: Sendable, Codable, Equatable {
         self.timePs = timePs
         self.uptimeSeconds = uptimeSeconds
         self.observation = observation
+        fidelityText = Self.fidelityText(observation)
+        self.analysis = analysis
+        analysisRows = Self.rows(analysis)
         self.planned = planned
         self.alerts = alerts
         self.recentHeralds = recentHeralds
         self.nodes = nodes
         self.tuning = tuning
         self.refusals = refusals
+    }
+
+    private static func rows(_ analysis: LinkAnalysisSnapshot?) -> [LinkAnalysisFormat.Row] {
+        analysis.map(LinkAnalysisFormat.rows) ?? []
+    }
+
+    private static func fidelityText(_ observation: LinkObservation?) -> String? {
+        guard let observation, let f = observation.fidelity else { return nil }
+        return LinkAnalysisFormat.fidelity(f, isLowerBound: observation.fidelityIsLowerBound)
     }
 }
 

@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -69,12 +70,8 @@ public enum StatusText {
             if let c = o.coincidenceRateHz { pairs.append("coincidences \(rate(c.value))") }
             if let a = o.accidentalRateHz { pairs.append("accidentals \(rate(a.value))") }
             if let car = o.car { pairs.append("CAR \(number(car.value, "%.3g"))") }
-            if !pairs.isEmpty { lines.append("  correlations:  " + pairs.joined(separator: " · ")) }
-            if let f = o.fidelity {
-                var text = "  fidelity:      \(number(f.value, "%.4f")) ± \(number(f.standardError, "%.4f"))"
-                if let planned = status.planned?.fidelity { text += " (planned \(number(planned, "%.4f")))" }
-                lines.append(text)
-            }
+            if !pairs.isEmpty { lines.append("  window rates:  " + pairs.joined(separator: " · ")) }
+            if status.analysis == nil, let f = status.fidelityText { lines.append("  fidelity:      \(f)") }
             if let h = o.heraldRateHz {
                 var text = "  heralds:       \(rate(h.value))"
                 if let planned = status.planned?.pairRateHz { text += " (planned \(rate(planned)))" }
@@ -83,7 +80,7 @@ public enum StatusText {
                 }
                 lines.append(text)
             }
-            if let offset = o.clockOffsetPs {
+            if status.analysis == nil, let offset = o.clockOffsetPs {
                 var text = "  clock offset:  \(number(offset, "%.0f")) ps"
                 if let drift = o.clockDriftPpm { text += ", drift \(number(drift, "%.3f")) ppm" }
                 if let residual = o.clockResidualPs { text += ", residual \(number(residual, "%.0f")) ps" }
@@ -91,6 +88,13 @@ public enum StatusText {
             }
         } else {
             lines.append("  no measurements yet")
+        }
+        if let planned = status.planned?.fidelity {
+            lines.append("  planned:       fidelity \(number(planned, "%.4f")) (the planner's prediction of the fidelity itself)")
+        }
+        if let analysis = status.analysis {
+            lines.append("  analysis (the engine of qlink correlate):")
+            lines += LinkAnalysisFormat.text(analysis).split(separator: "\n").map { "    " + $0 }
         }
         if let tuning = status.tuning {
             var text = "  rate:          \(tuning.repetitionRateHz.map(rate) ?? "–")"

@@ -1,0 +1,133 @@
+import Correlation
+import Foundation
+import LinkModel
+import Monitoring
+import QLinkTestSupport
+import Services
+import Simulation
+import Testing
+
+/// One formatter for every surface: a real live-analysis snapshot of the pair-source demo link (Z/X bases, so its
+/// fidelity is the Z/X lower bound) is served by a status server as a coordinator's `/status`; the JSON's rows,
+/// `qlink status`, the HTML table of `report.html` and `qlink correlate`'s text all show the same label and value
+/// strings, and the fidelity reads "F ≥ … (Z/X bound)" on each; so do `qlink demo`'s summary and its `report.html`.
+@Suite("Status, dashboard rows, report and correlate render one snapshot alike")
+struct StatusRenderingSeamTests {
+    /// The coordinator's live analysis of `seconds` of configs/demo-pair-source.yaml, fed the nodes' chunks.
+    static func liveSnapshot(seconds: Double) throws -> (LinkConfiguration, LinkAnalysisSnapshot) {
+        let configuration = try LinkConfiguration.load(from: TestEnvironment.projectRoot.appendingPathComponent("configs/demo-pair-source.yaml").path)
+        var analysis = LiveAnalysis(layout: try #require(ConfigurationMapping.analysisLayout(configuration)))
+        var simulator = try ConfiguredSimulation(configuration: configuration, durationPs: Int64(seconds * 1e12), seed: 5).makeSimulator()
+        while let step = simulator.next() {
+            if let a = step.chunk(.labA)?.batch { analysis.add(lab: 0, batch: a) }
+            if let b = step.chunk(.labB)?.batch { analysis.add(lab: 1, batch: b) }
+        }
+        analysis.finish()
+        return (configuration, analysis.snapshot)
+    }
+
+    @Test func everySurfaceShowsTheSameRowsAndTheBoundAsABound() async throws {
+        let (configuration, snapshot) = try Self.liveSnapshot(seconds: 0.25)
+        let bound = try #require(snapshot.fidelityLowerBound, "a Z/X link has a fidelity lower bound")
+        #expect(snapshot.fidelity == nil, "no Y basis: no full fidelity")
+        let rows = LinkAnalysisFormat.rows(snapshot)
+        let boundText = LinkAnalysisFormat.fidelity(bound, isLowerBound: true)
+        #expect(boundText.hasPrefix("F ≥ ") && boundText.hasSuffix(" (Z/X bound)"))
+        #expect(rows.contains { $0.value == boundText }, "\(rows)")
+
+        let monitor = try LinkMonitor(link: configuration, role: "coordinator", history: nil, logger: quietLogger)
+        let observed = try #require(snapshot.reportedFidelity)
+        await monitor.observe(LinkObservation(timePs: snapshot.linkTimePs ?? 0,
+                                              fidelity: observed.estimate,
+                                              fidelityIsLowerBound: observed.isLowerBound))
+        await monitor.setAnalysis(snapshot)
+        let port = PortBox()
+        let server = StatusServer(host: "127.0.0.1", port: 0, source: monitor, logger: quietLogger)
+        let serverTask = Task { try await server.run { await port.set($0) } }
+        defer { serverTask.cancel() }
+        #expect(await eventually { await port.value != nil })
+        let base = "http://127.0.0.1:\(try #require(await port.value))"
+
+        // /status JSON: the snapshot itself, its rows as the dashboard shows them, the observation's fidelity in words.
+        let status = try StatusCoding.decoder().decode(LinkStatus.self, from: try #require(await httpBody(base + "/status")))
+        #expect(status.analysis == snapshot)
+        #expect(status.analysisRows == rows)
+        #expect(status.fidelityText == boundText)
+
+        // qlink status, report.html's table and qlink correlate's text: every row's label and value, once each.
+        let correlate = LinkAnalysisFormat.text(snapshot).split(separator: "\n").map(String.init)
+        let table = LinkAnalysisFormat.html(snapshot)
+        func html(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+        #expect(correlate.count == rows.count)
+        for (row, line) in zip(rows, correlate) {
+            #expect(line == "\(row.label): \(row.value)")
+            #expect(table.contains("<tr><td>\(html(row.label))</td><td>\(html(row.value))</td></tr>"), "\(row)")
+        }
+        #expect(table.contains("F ≥ ") && table.contains("±"))
+        if QLinkRunner.isBuilt {
+            let result = try QLinkRunner.run(["status", "--url", base], in: FileManager.default.temporaryDirectory)
+            #expect(result.status == 0, "\(result.error)")
+            let printed = result.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            for line in correlate { #expect(printed.contains(line), "qlink status lacks \(line)") }
+            #expect(!result.output.contains("fidelity:"), "the analysis' fidelity is shown once, as the bound")
+        }
+    }
+
+    /// `qlink demo` on the pair-source link: its summary (the measured column and the coordinator's analysis) and
+    /// `report.html` show the Z/X bound as a bound, in the rows of the snapshot the coordinator left in its status file.
+    @Test(.enabled(if: QLinkRunner.isBuilt, "the qlink executable is not built in .build/debug"))
+    func theDemoSummaryAndReportShowTheBoundAsABound() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qlink-format-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = folder.appendingPathComponent("run").path
+        let config = TestEnvironment.projectRoot.appendingPathComponent("configs/demo-pair-source.yaml").path
+        let result = try QLinkRunner.run(["demo", "--seconds", "3", "--config", config, "--run-directory", run], in: folder)
+        let summary = try #require(StatusFile.read(DemoSummaryAnalysis.self, from: run + "/summary.json"), "\(result.output)\n\(result.error)")
+        let analysis = try #require(summary.analysis, "the demo's summary.json has the coordinator's analysis")
+        let report = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+        #expect(report.contains(LinkAnalysisFormat.html(analysis)))
+        for row in LinkAnalysisFormat.rows(analysis) {
+            #expect(result.output.contains("    \(row.label): \(row.value)\n"), "the demo summary lacks \(row)")
+        }
+        // The demo streams in real time: a machine loaded enough may end it before the analysis has a fidelity.
+        // Whenever it has one, it is the bound, worded as a bound in the measured column, the analysis and the report.
+        let measured = try #require(result.output.split(separator: "\n").first { $0.contains("Z/X fidelity bound (truth: V)") }, "\(result.output)")
+        if let bound = analysis.fidelityLowerBound {
+            let text = LinkAnalysisFormat.fidelity(bound, isLowerBound: true)
+            #expect(measured.contains(text), "\(measured)")
+            #expect(LinkAnalysisFormat.rows(analysis).contains { $0.value == text })
+            #expect(report.contains("<td>\(text)</td>"))
+        } else {
+            #expect(!measured.contains("F "), "no analysed fidelity, none in the measured column: \(measured)")
+        }
+        #expect(analysis.fidelity == nil, "no Y basis on this link: no full fidelity")
+    }
+
+    /// The part of the demo's summary.json this suite reads.
+    struct DemoSummaryAnalysis: Decodable {
+        var analysis: LinkAnalysisSnapshot?
+    }
+
+    @Test func aFullFidelityIsShownAsAnEqualityAndEscapedInHTML() {
+        var snapshot = LinkAnalysisSnapshot(durationPs: 2_000_000_000_000)
+        snapshot.targetState = .psiMinus
+        snapshot.fidelity = Estimate(0.95, standardError: 0.01)
+        snapshot.fidelityCountBasis = .raw
+        snapshot.singles = [.init(channel: 1, counts: 10, rateHz: 5)]
+        snapshot.singles[0].lab = "a<b&c"
+        #expect(LinkAnalysisFormat.text(snapshot).contains("Fidelity to psiMinus [raw]: F = 0.95 ± 0.01"))
+        #expect(!LinkAnalysisFormat.text(snapshot).contains("≥"))
+        #expect(LinkAnalysisFormat.html(snapshot).contains("<td>Singles a&lt;b&amp;c ch 1</td><td>10 (5 Hz)</td>"))
+        var status = LinkStatus(link: "l", state: "running", role: "coordinator", timePs: 0, uptimeSeconds: 0,
+                                observation: LinkObservation(timePs: 0, fidelity: Estimate(0.9, standardError: 0.02)))
+        #expect(status.fidelityText == "F = 0.9 ± 0.02")
+        status.observation?.fidelityIsLowerBound = true
+        #expect(status.fidelityText == "F ≥ 0.9 ± 0.02 (Z/X bound)")
+        status.analysis = snapshot
+        #expect(status.analysisRows == LinkAnalysisFormat.rows(snapshot))
+        #expect(StatusText.render(status).contains("    Fidelity to psiMinus [raw]: F = 0.95 ± 0.01"))
+    }
+}
