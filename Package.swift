@@ -153,7 +153,7 @@ let package = Package(
         ),
         .testTarget(name: "SecurityTests", dependencies: ["QLinkTestSupport", "Security", "Messaging", "OpenSSLKit", "CZeroMQ"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TimeTags", "LinkModel"]),
-        .testTarget(name: "CrossCheckTests", dependencies: ["Simulation", "Correlation", "Planner", "LinkModel", "TimeTags"]),
+        .testTarget(name: "CrossCheckTests", dependencies: ["QLinkTestSupport", "Simulation", "Correlation", "Planner", "LinkModel", "TimeTags"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,12 +16,15 @@ public struct ChannelDelays: Sendable, Equatable, Codable {
 public struct DelayCompensator: Sendable {
     public let delays: ChannelDelays
     private let minimumDelayPs: Int64
+    /// Whether any channel is moved (without, chunks pass through unchanged once their order is checked).
+    private let movesEvents: Bool
     private var held: [(Int64, TagChannel)] = []
     private var lastInputPs: Int64 = .min
 
     public init(delays: ChannelDelays) {
         self.delays = delays
         minimumDelayPs = min(0, delays.delaysPs.values.min() ?? 0)
+        movesEvents = delays.delaysPs.values.contains { $0 != 0 }
     }
 
     /// Delays one sorted chunk; returns the events that can no longer be overtaken, sorted.
@@ -32,9 +35,12 @@ public struct DelayCompensator: Sendable {
             throw CorrelationError(.unsortedInput, "event \(bad) of the chunk is out of order", context: "DelayCompensator")
         }
         lastInputPs = last
+        guard movesEvents else { return TagBatch(timesPs: batch.timesPs, channels: batch.channels) }
         for (t, c) in zip(batch.timesPs, batch.channels) { held.append((t &+ delays.delayPs(c), c)) }
-        // Stable sort keeps equal-time events in arrival order.
-        held = held.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element)
+        // Stable sort keeps equal-time events in arrival order (skipped when the delays left them in order).
+        if zip(held, held.dropFirst()).contains(where: { $0.0 > $1.0 }) {
+            held = held.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element)
+        }
         // Later input comes at or after `last`, so it lands at or after `last + minimumDelay`.
         let bound = last &+ minimumDelayPs
         var split = 0

@@ -53,16 +53,25 @@ public struct StreamMerger: Sendable {
         }
         let cutA = firstIndex(in: pending[0].timesPs, above: limit)
         let cutB = firstIndex(in: pending[1].timesPs, above: limit)
-        var output = TagBatch(capacity: cutA + cutB)
-        let a = pending[0], b = pending[1]
-        var i = 0, j = 0
-        while i < cutA || j < cutB {
-            if j >= cutB || (i < cutA && a.timesPs[i] <= b.timesPs[j]) {
-                output.append(timePs: a.timesPs[i], channel: a.channels[i]); i += 1
-            } else {
-                output.append(timePs: b.timesPs[j], channel: b.channels[j]); j += 1
+        var times: [Int64] = [], channels: [TagChannel] = []
+        times.reserveCapacity(cutA + cutB)
+        channels.reserveCapacity(cutA + cutB)
+        do {
+            // Local references end with this scope, so removing the released events below does not copy.
+            let timesA = pending[0].timesPs, channelsA = pending[0].channels
+            let timesB = pending[1].timesPs, channelsB = pending[1].channels
+            var i = 0, j = 0
+            while i < cutA && j < cutB {
+                if timesA[i] <= timesB[j] {
+                    times.append(timesA[i]); channels.append(channelsA[i]); i += 1
+                } else {
+                    times.append(timesB[j]); channels.append(channelsB[j]); j += 1
+                }
             }
+            times.append(contentsOf: timesA[i..<cutA]); channels.append(contentsOf: channelsA[i..<cutA])
+            times.append(contentsOf: timesB[j..<cutB]); channels.append(contentsOf: channelsB[j..<cutB])
         }
+        var output = TagBatch(timesPs: times, channels: channels)
         for k in 0..<2 {
             let cut = k == 0 ? cutA : cutB
             output.markers += pending[k].markers.filter { $0.timePs <= limit }

@@ -98,7 +98,20 @@ struct CorrelationSetup {
         }
         target = try Self.state(link?.targetState ?? "phi_plus")
         chsh = link?.chsh.map { CHSHSettings(a: $0.a, aPrime: $0.aPrime, b: $0.b, bPrime: $0.bPrime) }
+            ?? (labs.count == 2 ? Self.simulatedCHSH(labs[0], labs[1]) : nil)
         delaysPs = delays
+    }
+
+    /// CHSH settings from the simulated basis schedules when neither lab has a `correlation.bases` entry and each
+    /// announces exactly two settings by markers, and the labs' settings differ (a Bell test, not a Z/X
+    /// tomography): a, a′ and b, b′ in marker order.
+    static func simulatedCHSH(_ labA: ResolvedLab, _ labB: ResolvedLab) -> CHSHSettings? {
+        func settings(_ lab: ResolvedLab) -> [String]? {
+            guard lab.basesOrigin == .simulation, case .markers(let map) = lab.bases, map.count == 2 else { return nil }
+            return map.keys.sorted().compactMap { map[$0] }
+        }
+        guard let a = settings(labA), let b = settings(labB), Set(a) != Set(b) else { return nil }
+        return CHSHSettings(a: a[0], aPrime: a[1], b: b[0], bPrime: b[1])
     }
 
     static func state(_ name: String) throws -> BellState {

@@ -2,8 +2,8 @@ import Benchmark
 import Correlation
 import TimeTags
 
-/// The reference stream: two channels at 1 MHz singles each, 10 % of events in true pairs with 50 ps jitter.
-private let stream: TagBatch = {
+/// The reference stream (shared by every benchmark here): two channels at 1 MHz singles each, 10 % of events in true pairs with 50 ps jitter.
+let stream: TagBatch = {
     let eventCount = 10_000_000
     let singlesRateHz = 1_000_000.0
     let durationPs = Int64(Double(eventCount) / (2 * singlesRateHz) * 1e12)
@@ -67,6 +67,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     streamingBenchmarks()
+    linkAnalysisBenchmarks()
 }
 
 /// Streaming memory: the same kind of stream generated 64 k tags at a time and dropped after use, through
