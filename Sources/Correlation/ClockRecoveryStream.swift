@@ -37,6 +37,9 @@ public enum ClockEvent: Sendable, Equatable {
     case lost(atPs: Int64, reason: String)
     /// Lock found again after a loss; `stepPs` is the new offset minus the old track's prediction at `atPs`.
     case reacquired(atPs: Int64, offsetPs: Double, driftPpm: Double, stepPs: Double)
+    /// The offset stepped by `stepPs` in the measurement from lab A time `atPs` (the peak left the locked window
+    /// and was found again as the window widened); followed without losing lock.
+    case step(atPs: Int64, stepPs: Double)
 }
 
 /// Settings of ``ClockRecoveryStream``; the defaults lock on free-running taggers: |offset| ≤ 10 ms,
@@ -111,6 +114,8 @@ public struct ClockRecoveryStream: Sendable {
     private var epochs: [Epoch] = []
     private var lastEstimate: ClockEstimate?
     private var events: [ClockEvent] = []
+    /// Steps of the current tracker already turned into events.
+    private var reportedSteps = 0
     private var finished = false
     /// Whether B's clock is locked to A's.
     public private(set) var state: ClockLockState = .acquiring
@@ -178,6 +183,10 @@ public struct ClockRecoveryStream: Sendable {
                              driftPpm: Estimate(filter.drift * 1e6, standardError: max(0, filter.pNuNu).squareRoot() * 1e6),
                              residualRmsPs: tracker.residualRmsPs, pairs: last.pairs)
     }
+
+    /// Events held: those buffered for acquisition (bounded by ``ClockRecoverySettings/maxAcquisitionSpanPs``
+    /// of each lab plus the offset reach) and the tracker's current block.
+    public var bufferedEvents: Int { pendingA.count + pendingB.count + (tracker?.bufferedEvents ?? 0) }
 
     /// Events since the last call (acquired, lost, reacquired), oldest first.
     public mutating func takeEvents() -> [ClockEvent] {
@@ -291,29 +300,39 @@ public struct ClockRecoveryStream: Sendable {
         var stream = try ClockTrackingStream(settings: trackerSettings, initialOffsetPs: Int64(lock.offsetPs.rounded()),
                                              initialDriftPpm: lock.drift * 1e6)
         let previous = epochs.last
+        let relocking: Bool
+        if case .lost = state { relocking = true } else { relocking = false }
         epochs.append(Epoch(lock: lock))
-        if case .lost = state, let previous {
-            events.append(.reacquired(atPs: lock.startPs, offsetPs: lock.offsetPs, driftPpm: lock.drift * 1e6,
-                                      stepPs: lock.offsetPs - previous.offsetPs(at: lock.startPs)))
-        } else {
-            events.append(.acquired(atPs: lock.startPs, offsetPs: lock.offsetPs, driftPpm: lock.drift * 1e6, significance: lock.significance))
-        }
         state = .locked
         nextSpanPs = settings.firstAcquisitionSpanPs
         try stream.appendA(pendingA)
         try stream.appendB(pendingB)
         pendingA = []; pendingB = []
         tracker = stream
+        reportedSteps = 0
         syncEpoch()
+        if relocking, let previous {
+            // The step against the old track's prediction, from the first tracking measurement when there is one
+            // (the acquisition's own offset is only as good as its last bin).
+            let first = epochs[epochs.count - 1].samples.first
+            let at = first?.timePs ?? lock.startPs
+            let offset = first?.measuredOffsetPs ?? lock.offsetPs
+            events.append(.reacquired(atPs: lock.startPs, offsetPs: lock.offsetPs, driftPpm: lock.drift * 1e6,
+                                      stepPs: offset - previous.offsetPs(at: at)))
+        } else {
+            events.append(.acquired(atPs: lock.startPs, offsetPs: lock.offsetPs, driftPpm: lock.drift * 1e6, significance: lock.significance))
+        }
         if let since = tracker?.lostSincePs { loseLock(since: since) }
     }
 
-    /// Copies the tracker's measurements into the current epoch.
+    /// Copies the tracker's measurements into the current epoch, and its steps into the events.
     private mutating func syncEpoch() {
         guard let tracker, !epochs.isEmpty else { return }
         let have = epochs[epochs.count - 1].samples.count
         let count = tracker.measurements.count
         if count > have { epochs[epochs.count - 1].samples.append(contentsOf: tracker.measurements[have..<count]) }
+        for step in tracker.steps.dropFirst(reportedSteps) { events.append(.step(atPs: step.atPs, stepPs: step.stepPs)) }
+        reportedSteps = tracker.steps.count
     }
 
     /// The lock test failed over a whole measurement span from `since`: close the epoch, keep the unused events

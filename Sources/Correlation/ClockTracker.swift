@@ -66,6 +66,9 @@ public struct ClockTrackingStream: Sendable {
     private var gatheredA = 0, passedB = 0
     /// Lab A time from which the lock test failed over a whole measurement span (tracking stops).
     private(set) var lostSincePs: Int64?
+    /// Steps of the offset followed without losing lock: a measurement, once locked, found the peak farther from
+    /// the prediction than the locked window and than half the search window (lab A time, size in ps).
+    private(set) var steps: [(atPs: Int64, stepPs: Double)] = []
     private var allSquares = 0.0, allCount = 0
 
     /// A tracker starting from `initialOffsetPs` (at the first A event) and `initialDriftPpm`.
@@ -165,7 +168,6 @@ public struct ClockTrackingStream: Sendable {
     private mutating func gather(blockEnd: Int64, halfWidth: Double) {
         var j = bStart
         var i = aStart
-        defer { gatheredA += i - aStart; passedB += j - bStart }
         while i < a.count, a[i] < blockEnd {
             let t = a[i]
             let predicted = filter.predictedOffsetPs(at: t)
@@ -181,6 +183,8 @@ public struct ClockTrackingStream: Sendable {
             }
             i += 1
         }
+        gatheredA += i - aStart
+        passedB += j - bStart
         aStart = i
         bStart = j
     }
@@ -208,6 +212,9 @@ public struct ClockTrackingStream: Sendable {
         }
         let time = peak.meanTimePs
         let measured = filter.predictedOffsetPs(at: time) + peak.center
+        if pooledCount > 0, abs(peak.center) > max(Double(settings.finalHalfWidthPs), settings.searchSigmas / 2 * filter.predictedSigmaPs(at: time)) {
+            steps.append((gatheredSincePs, peak.center))
+        }
         let spreadSquared = max(peak.spread * peak.spread, 1)
         let variance = peak.centerVariancePs2
         // The slope of the lags across the block measures the frequency error directly.

@@ -48,24 +48,4 @@ public enum FFT {
             }
         }
     }
-
-    /// Circular cross-correlation `c[k] = Σ_n a[n]·b[(n + k) mod N]` of two real sequences of equal
-    /// power-of-two length, computed as IFFT(conj(FFT(a))·FFT(b)).
-    public static func circularCrossCorrelation(_ a: [Double], _ b: [Double]) throws(CorrelationError) -> [Double] {
-        guard a.count == b.count else {
-            throw CorrelationError(.invalidParameter, "sequences differ in length", context: "\(a.count) vs \(b.count)")
-        }
-        var aRe = a, aIm = [Double](repeating: 0, count: a.count)
-        var bRe = b, bIm = [Double](repeating: 0, count: b.count)
-        try transform(real: &aRe, imag: &aIm)
-        try transform(real: &bRe, imag: &bIm)
-        for i in 0..<a.count {
-            let re = aRe[i] * bRe[i] + aIm[i] * bIm[i]
-            let im = aRe[i] * bIm[i] - aIm[i] * bRe[i]
-            aRe[i] = re
-            aIm[i] = im
-        }
-        try transform(real: &aRe, imag: &aIm, inverse: true)
-        return aRe
-    }
 }

@@ -66,6 +66,10 @@ public struct LinkAnalysis: Sendable {
     /// The labelled outcome channels (bases), when bases are known.
     public var outcomeChannels: OutcomeChannels? { counters.outcomeChannels }
 
+    /// Events held in memory awaiting the clock mapping or the other lab (the engine's buffers and the clock
+    /// recovery's); bounded by the acquisition horizon while there is no lock.
+    public var heldEvents: Int { pending[0].count + pending[1].count + merger.heldEvents + clock.bufferedEvents }
+
     /// Lab A time through which both labs have been analysed (nil before the first merged event), ps.
     public var linkTimePs: Int64? { lastPs }
 
@@ -146,6 +150,7 @@ public struct LinkAnalysis: Sendable {
             try dropUnmappable()
             return
         }
+        defer { if clock.isReacquiring { try? dropUnmappable() } }
         let cutA = Self.firstIndex(in: pending[0].timesPs, above: throughPs)
         if cutA > 0 { try count(try merger.add(take(&pending[0], cutA), input: 0)) }
         guard configuration.twoLabs, !pending[1].isEmpty else { return }
@@ -170,7 +175,8 @@ public struct LinkAnalysis: Sendable {
         }
     }
 
-    /// Before the clock locks, keeps each lab's events of the acquisition horizon only (bounded memory).
+    /// Before the clock locks and while it re-acquires after a loss, keeps each lab's events of the acquisition
+    /// horizon only (bounded memory); older ones count as ``LinkAnalysisSnapshot/unmappedEvents``.
     private mutating func dropUnmappable() throws(CorrelationError) {
         let horizon = clock.holdHorizonPs
         for lab in 0..<2 {

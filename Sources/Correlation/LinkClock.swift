@@ -71,6 +71,15 @@ struct LinkClock: Sendable {
         return events
     }
 
+    /// Whether lock was lost and the recovery is searching again (events past the old track wait for it).
+    var isReacquiring: Bool {
+        if case .lost = recovery?.state { return true }
+        return false
+    }
+
+    /// Events the recovery holds (acquisition buffers and the tracker's block).
+    var bufferedEvents: Int { recovery?.bufferedEvents ?? 0 }
+
     /// Lab A time through which the mapping is final (nil: no lock yet).
     var finalThroughPs: Int64? {
         switch reference {
@@ -158,6 +167,8 @@ extension ClockEvent {
             return "lost at link time \(s(at)) s: \(reason)"
         case .reacquired(let at, let offset, let drift, let step):
             return "re-acquired at link time \(s(at)) s: offset \(Int64(offset.rounded())) ps (step \(Int64(step.rounded())) ps), drift \(drift) ppm"
+        case .step(let at, let step):
+            return "step of lab B's clock at link time \(s(at)) s: offset moved \(Int64(step.rounded())) ps, followed"
         }
     }
 

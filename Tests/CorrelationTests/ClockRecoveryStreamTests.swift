@@ -1,5 +1,6 @@
 import Correlation
 import Testing
+import TimeTags
 
 @Suite("Streaming clock recovery")
 struct ClockRecoveryStreamTests {
@@ -138,5 +139,73 @@ struct ClockRecoveryLockTests {
         let rms = (settled.map { pow2($0.offsetPs - labs.truthPs($0.timePs)) }.reduce(0, +) / Double(max(1, settled.count))).squareRoot()
         #expect(settled.count > 800)
         #expect(rms <= 5, "offset residual \(rms) ps RMS over \(settled.count) measurements")
+    }
+}
+
+@Suite("Clock recovery: steps of lab B's clock and memory without lock")
+struct ClockStepTests {
+    @Test("an 8 ns step of lab B's clock is flagged and followed (offset after it within 200 ps of the truth)")
+    func eightNanosecondStep() throws {
+        let step: Int64 = 1_500_000_000_000
+        let labs = ClockLabs(offsetPs: 1.5e6, driftPpm: 0, stepPs: 8_000, stepAtPs: step, pairRateHz: 50_000, singlesRateHz: 100_000,
+                             jitterPs: 40, durationS: 4)
+        let data = labs.generate(seed: 8)
+        // A narrower search than the defaults keeps the acquisition cheap in a debug build.
+        var settings = ClockRecoverySettings()
+        settings.maxOffsetPs = 100_000_000
+        settings.maxDriftPpm = 5
+        let (stream, events) = try recoverClock(data.a, data.b, chunk: 8_192, settings: settings)
+        #expect(stream.state == .locked)
+        // Flagged either as a step followed in lock or as a loss and re-acquisition, with its size and time.
+        let steps = events.compactMap { event -> (atPs: Int64, stepPs: Double)? in
+            switch event {
+            case .step(let atPs, let stepPs): return (atPs, stepPs)
+            case .reacquired(let atPs, _, _, let stepPs): return (atPs, stepPs)
+            default: return nil
+            }
+        }
+        #expect(steps.count == 1, "\(events.map(\.text))")
+        #expect(steps.allSatisfy { abs($0.stepPs - 8_000) < 500 && abs($0.atPs - step) <= 1_100_000_000_000 }, "\(events.map(\.text))")
+        let estimate = try #require(stream.estimate)
+        #expect(abs(estimate.offsetPs.value - labs.truthPs(estimate.atPs)) < 200, "offset \(estimate.offsetPs) vs \(labs.truthPs(estimate.atPs))")
+        for t in [step - 200_000_000_000, step + 2_000_000_000_000, 3_900_000_000_000] as [Int64] {
+            #expect(abs((stream.offsetPs(atAPs: t) ?? 0) - labs.truthPs(t)) < 200, "at \(t)")
+        }
+    }
+
+    @Test("after a loss of lock that never re-acquires, the engine holds a bounded number of events and counts the rest as unmapped")
+    func lossWithoutReacquisitionIsBounded() throws {
+        var settings = ClockRecoverySettings()
+        settings.maxOffsetPs = 10_000_000
+        settings.firstAcquisitionSpanPs = 250_000_000_000
+        settings.maxAcquisitionSpanPs = 500_000_000_000
+        settings.maxDriftPpm = 2
+        // A small coarse search: the re-acquisition attempts that keep failing stay cheap in a debug build.
+        settings.maxSearchCells = 1 << 14
+        let rate = 5_000.0
+        let locked = ClockLabs(offsetPs: 2e6, driftPpm: 1, pairRateHz: 5_000, singlesRateHz: rate, durationS: 1.5).generate(seed: 4)
+        let silent = ClockLabs(offsetPs: 2e6 + 1.5, driftPpm: 1, pairRateHz: 0, singlesRateHz: rate, durationS: 5).generate(seed: 5)
+        let a = locked.a + silent.a.map { $0 + 1_500_000_000_000 }, b = locked.b + silent.b.map { $0 + 1_500_000_000_000 }
+        let lab = ChannelPair(1, 1 + LinkAnalysisConfiguration.labBChannelOffset)
+        var configuration = LinkAnalysisConfiguration(twoLabs: true, pairs: [lab], windowHalfWidthPs: 300)
+        configuration.clock = .independent(settings)
+        var engine = try LinkAnalysis(configuration: configuration)
+        let chunks = [a, b].map { times in stride(from: 0, to: times.count, by: 1_024).map { Array(times[$0..<min(times.count, $0 + 1_024)]) }[...] }
+        var queues = chunks
+        var events: [ClockEvent] = []
+        var largestHeld = 0
+        try engine.addInTimeOrder(next: { lab in
+            queues[lab].popFirst().map { TagBatch(timesPs: $0, channels: [TagChannel](repeating: 1, count: $0.count)) }
+        }, fed: { engine in
+            events += engine.takeClockEvents()
+            if events.contains(where: { if case .lost = $0 { true } else { false } }) { largestHeld = max(largestHeld, engine.heldEvents) }
+        })
+        events += engine.takeClockEvents()
+        #expect(events.count == 2, "\(events.map(\.text))")
+        guard events.count == 2, case .acquired = events[0], case .lost = events[1] else { return }
+        // Without the bound the engine would hold all 5 s of both labs (~50 000 events); the horizon is 0.5 s of each.
+        let horizonEvents = Int(2 * rate * 0.51)
+        #expect(largestHeld < 3 * horizonEvents + 3 * 1_024, "held \(largestHeld)")
+        #expect(engine.snapshot().unmappedEvents > Int64(2 * rate * 3), "unmapped \(engine.snapshot().unmappedEvents)")
     }
 }

@@ -41,17 +41,19 @@ struct ClockRecoveryTests {
         for seed in [1, 2] as [UInt64] {
             let data = Self.labs(seed: seed, durationS: 0.5, pairRateHz: 10_000, singlesRateHz: 20_000,
                                  offsetPs: 7.3e9, driftPpm: 2)
-            let found = try OffsetSearch().run(a: data.a, b: data.b)
-            let expected = data.truth(data.a[0])
-            #expect(abs(Double(found.offsetPs) - expected) < 20_000, "offset \(found.offsetPs) vs \(expected)")
-            var tracker = ClockTracker()
-            tracker.blockPs = 10_000_000_000
-            tracker.initialHalfWidthPs = 60_000
-            let track = try tracker.track(a: data.a, b: data.b, initialOffsetPs: found.offsetPs)
-            #expect(abs(track.meanDriftPpm - 2) < 0.05, "drift \(track.meanDriftPpm) ppm")
-            let settled = track.samples.dropFirst(10)
+            var settings = ClockRecoverySettings()
+            settings.blockPs = 10_000_000_000
+            let (stream, events) = try recoverClock(data.a, data.b, chunk: 65_536, settings: settings)
+            #expect(events.count == 1, "\(events)")
+            let start = try #require(data.a.first)
+            let found = try #require(stream.offsetPs(atAPs: start))
+            #expect(abs(found - data.truth(start)) < 100, "offset \(found) vs \(data.truth(start))")
+            let estimate = try #require(stream.estimate)
+            #expect(abs(estimate.driftPpm.value - 2) < 0.05, "drift \(estimate.driftPpm) ppm")
+            let settled = stream.track.samples.dropFirst(10)
             let squares = settled.map { pow2($0.offsetPs - data.truth($0.timePs)) }
             let rms = (squares.reduce(0, +) / Double(max(1, squares.count))).squareRoot()
+            #expect(settled.count > 20)
             #expect(rms < 50, "offset residual \(rms) ps RMS")
         }
     }
@@ -76,16 +78,22 @@ struct ClockRecoveryTests {
         #expect(track.residualJitterPs < 120, "jitter \(track.residualJitterPs) ps")
     }
 
-    @Test("the FFT cross-correlation matches a direct sum")
+    @Test("the FFT matches a direct discrete Fourier transform, and its inverse restores the input")
     func fftMatchesDirect() throws {
         var rng = SeededGenerator(seed: 3)
-        let a = (0..<64).map { _ in rng.nextUnit() }, b = (0..<64).map { _ in rng.nextUnit() }
-        let fast = try FFT.circularCrossCorrelation(a, b)
+        let x = (0..<64).map { _ in rng.nextUnit() }
+        var re = x, im = [Double](repeating: 0, count: 64)
+        try FFT.transform(real: &re, imag: &im)
         for k in [0, 1, 17, 63] {
-            let direct = (0..<64).map { a[$0] * b[($0 + k) % 64] }.reduce(0, +)
-            #expect(abs(fast[k] - direct) < 1e-9)
+            let angle = { (n: Int) in -2 * Double.pi * Double(k * n) / 64 }
+            let directRe = (0..<64).map { x[$0] * cos(angle($0)) }.reduce(0, +)
+            let directIm = (0..<64).map { x[$0] * sin(angle($0)) }.reduce(0, +)
+            #expect(abs(re[k] - directRe) < 1e-9 && abs(im[k] - directIm) < 1e-9, "bin \(k)")
         }
-        #expect(throws: CorrelationError.self) { try FFT.circularCrossCorrelation([1, 2, 3], [1, 2, 3]) }
+        try FFT.transform(real: &re, imag: &im, inverse: true)
+        #expect(zip(re, x).allSatisfy { abs($0 - $1) < 1e-12 })
+        var three = [1.0, 2, 3], zeros = [0.0, 0, 0]
+        #expect(throws: CorrelationError.self) { try FFT.transform(real: &three, imag: &zeros) }
     }
 }
 

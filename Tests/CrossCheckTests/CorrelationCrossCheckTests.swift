@@ -30,15 +30,19 @@ struct CorrelationCrossCheckTests {
             labB: lab(0.4, delayBPs, offsetBPs, basesB, OutcomeChannels(plus: 3, minus: 4), markerBase: 10)))
     }
 
-    /// The offset t_B − t_A of a pair's two detections found from the data: FFT search, then the
-    /// centroid of the coincidence peak.
+    /// The offset t_B − t_A of a pair's two detections found from the data: streaming clock recovery
+    /// (acquisition and tracking), then the centroid of the coincidence peak.
     static func recoverOffset(_ a: RecordedStream, _ b: RecordedStream) throws -> DelayCalibration.Result {
-        var search = OffsetSearch()
-        search.maxOffsetPs = 50_000_000
-        // The scenario's clocks do not drift: a long fine segment (200 µs instead of the few µs that a
-        // 5 ppm drift allows) holds enough coincidences for every seed.
-        search.maxDriftPpm = 0.1
-        let coarse = try search.run(a: a.times, b: b.times).offsetPs
+        var settings = ClockRecoverySettings()
+        settings.maxOffsetPs = 50_000_000
+        // The scenario's clocks do not drift: a narrow frequency search keeps the acquisition cheap.
+        settings.maxDriftPpm = 0.1
+        var recovery = try ClockRecoveryStream(settings: settings)
+        try recovery.appendA(a.times)
+        try recovery.appendB(b.times)
+        try recovery.finish()
+        let first = try #require(a.times.first)
+        let coarse = Int64(try #require(recovery.offsetPs(atAPs: first)).rounded())
         let merged = merge(a.times.map { ($0, TagChannel(1)) }, b.times.map { ($0 - coarse, TagChannel(2)) })
         var histogram = try CorrelationHistogram(pair: ChannelPair(1, 2), rangePs: 2_000, binWidthPs: 8)
         histogram = try HistogramBuilder.build(merged, histograms: [histogram], threads: 1)[0]

@@ -49,10 +49,8 @@ struct LiveAnalysisHealthTests {
         let offset = try #require(snapshot.clock?.offsetPs?.value)
         #expect((snapshot.clock?.measurements ?? 0) >= 2)
         // The offset follows the step (truth 1 500 000 + 8 000 ps) and the step shows in the residual of an update.
-        withKnownIssue("ClockRecoveryStream (branch clock) neither flags an 8 ns step as lost lock nor follows it yet") {
-            #expect(abs(offset - 1_508_000) < 200, "offset \(offset)")
-            #expect(abs(largest - 8_000) < 500, "largest residual \(largest)")
-        }
+        #expect(abs(offset - 1_508_000) < 200, "offset \(offset)")
+        #expect(abs(largest - 8_000) < 500, "largest residual \(largest)")
         let steady = try Self.run(extra: "", seconds: 4)
         #expect(steady.0.clock?.residualPs != nil)
         #expect(steady.largestResidualPs < 100, "largest residual without a step \(steady.largestResidualPs)")
