@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 import Journal
 import Logging
@@ -13,6 +14,8 @@ public final class CoordinatorMonitor: Sendable {
         public var controlEndpoint: String?
         public var publishEndpoint: String?
         public var status: StatusReport?
+        /// The live analysis' latest complete snapshot (after shutdown: the final one, over everything received).
+        public var analysis: LinkAnalysisSnapshot?
         public var rejected = ProtocolCounters()
         /// Handshakes the ZAP handler refused (no certificate of the lab CA, revoked, wrong role).
         public var refusedHandshakes = 0
@@ -99,6 +102,8 @@ public final class CoordinatorService: Service, Sendable {
         let transport = transport
         let core = try CoordinatorCore(settings: settings, journal: journal, logger: logger,
                                        authenticatedSender: { transport.sender(of: $0) })
+        // On every way out the analysis thread ends (on the normal one, before the last status).
+        defer { core.finishAnalysis() }
         let router = try transport.socket(.router)
         try router.set(.maxMessageSize(Int64(settings.maxPayloadBytes) + 4096))
         let publisher = try transport.socket(.publisher)
@@ -168,15 +173,18 @@ public final class CoordinatorService: Service, Sendable {
                 let refused = transport.zap.authenticator.refusalCounts().values.reduce(0, +)
                 monitor.update {
                     $0.status = core.status
+                    $0.analysis = settings.analysis == nil ? nil : core.snapshot
                     $0.rejected = core.counters
                     $0.refusedHandshakes = refused
                 }
                 nextStatus = Date().addingTimeInterval(Double(settings.statusIntervalMs) / 1000)
             }
         }
+        core.finishAnalysis()
         try send(core.tick())
         monitor.update {
             $0.status = core.status
+            $0.analysis = settings.analysis == nil ? nil : core.snapshot
             $0.rejected = core.counters
         }
         logger.info("coordinator.stopped", metadata: ["qlink.batches": "\(core.status.batchesAccepted)", "qlink.heralds": "\(core.status.heralds)"])
