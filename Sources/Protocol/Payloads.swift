@@ -200,6 +200,11 @@ public struct StatusReport: Sendable, Equatable, Codable {
     public var accidentals: Double?
     /// The latest clock-tracking update's offset minus the offset predicted from the previous one, ps.
     public var clockResidualPs: Double?
+    /// Batches the live analysis dropped because it fell behind (its queue was full); they are journaled and
+    /// acknowledged all the same.
+    public var analysisDroppedBatches: Int64?
+    /// Lab A link time through which the live analysis had analysed both labs when its results were taken, ps.
+    public var analysisLinkTimePs: Int64?
 
     public init(runId: UInt64) {
         self.runId = runId

@@ -29,7 +29,8 @@ public enum ConfigurationMapping {
     /// The live analysis of a resolved link's labs A and B, or nil when no basis is known for a lab.
     ///
     /// Each lab's outcome detectors, basis source and the target state are the resolved link's
-    /// (``ResolvedLab/outcomeDetectors``, ``ResolvedLab/bases``, ``ResolvedLink/targetState``). A heralded
+    /// (``ResolvedLab/outcomeDetectors``, ``ResolvedLab/bases``, ``ResolvedLink/targetState``), and so is the CHSH
+    /// combination (``ResolvedLink/chsh``, `correlation.chsh`) when one is configured. A heralded
     /// `model:` makes the analysis heralded: readouts are correlated per herald, each herald type against its
     /// own state.
     public static func analysisLayout(_ link: ResolvedLink) -> AnalysisLayout? {
@@ -38,6 +39,7 @@ public enum ConfigurationMapping {
         var layout = AnalysisLayout(roles: roles(link.labA, side: .a) + roles(link.labB, side: .b), sourceA: sourceA, sourceB: sourceB)
         layout.heralded = link.station != nil
         if let state = bellState(link.targetState) { layout.target = state }
+        layout.chsh = link.chsh.map { CHSHSettings(a: $0.a, aPrime: $0.aPrime, b: $0.b, bPrime: $0.bPrime) }
         return layout
     }
 

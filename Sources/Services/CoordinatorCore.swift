@@ -17,8 +17,8 @@ enum Outgoing {
 }
 
 /// The coordinator's protocol logic, run on its socket thread: introductions, batch acceptance with
-/// deduplication and gap handling against the journal, acknowledgements with credit, heralds, the live
-/// analysis and status. Never crashes on bad input: it counts, logs and answers with an error.
+/// deduplication and gap handling against the journal, acknowledgements with credit, heralds and status. The
+/// live analysis runs on its own thread (``AnalysisThread``): accepted batches are offered to it, never waited for. Never crashes on bad input: it counts, logs and answers with an error.
 final class CoordinatorCore {
     struct Peer {
         var node: String
@@ -42,15 +42,14 @@ final class CoordinatorCore {
     /// Batches with refused tags per node and reason (the first and every 1000th are logged and answered).
     private var refusedBatches: [String: Int] = [:]
     private var lastAccepted: [String: UInt64] = [:]
-    private var analysis: LiveAnalysis?
+    private let analysis: AnalysisThread?
     private var decider: HeraldDecider?
     private var publishSequence: UInt64 = 0
     private(set) var status: StatusReport
     private(set) var counters = ProtocolCounters()
-    /// The live analysis' latest results (taken at each status tick).
+    /// The live analysis' latest complete results (taken at each status tick; its `linkTimePs` is the link time
+    /// they cover).
     private(set) var snapshot = LinkAnalysisSnapshot(durationPs: 0)
-    /// Clock measurements already journaled (−1: none yet).
-    private var journaledClockMeasurements = -1
     /// Group commit: batches and heralds decided in this receive round, journaled together by ``commit()``
     /// before any acknowledgement or herald of the round leaves.
     private var pendingBatches: [CoordinatorJournal.BatchRecord] = []
@@ -73,7 +72,8 @@ final class CoordinatorCore {
         status.batchesAccepted = Int64(try journal.count(.batch))
         let last = try journal.lastHerald()
         status.heralds = Int64(last.sequence)
-        analysis = settings.analysis.map(LiveAnalysis.init(layout:))
+        analysis = settings.analysis.map { AnalysisThread(layout: $0, capacity: settings.analysisQueueBatches, logger: logger) }
+        analysis?.start()
         if let heralds = settings.heralds {
             decider = HeraldDecider(repetitionPeriodPs: heralds.repetitionPeriodPs, windowStartPs: heralds.windowStartPs,
                                     windowEndPs: heralds.windowEndPs, stationChannels: heralds.stationChannels,
@@ -306,9 +306,11 @@ final class CoordinatorCore {
         countChannels(batch)
         var out: [Outgoing] = [ack(.accepted)] + refusals
         let labIndex = peer.labIndex
+        // The station's lab: the heralds decided from this batch (possibly none), which cover it.
+        var decidedHeralds: [Herald]?
         if var decider, let heralds = settings.heralds, heralds.stationLab == labIndex {
             let decided = decider.process(batch)
-            analysis?.addHeralds(decided, coveredThroughPs: batch.timesPs.last)
+            decidedHeralds = decided
             for herald in decided {
                 pendingHeralds.append(herald)
                 status.heralds += 1
@@ -317,17 +319,7 @@ final class CoordinatorCore {
             }
             self.decider = decider
         }
-        if labIndex < 2 {
-            analysis?.add(lab: labIndex, batch: batch)
-            logClockEvents()
-            if let clock = analysis?.clock, let offset = clock.offsetPs, clock.measurements != journaledClockMeasurements {
-                try journal.recordClockOffset(timePs: clock.atPs ?? batch.timesPs.first ?? 0, offsetPs: offset.value)
-                if journaledClockMeasurements < 0 {
-                    logger.info("coordinator.clock.recovered", metadata: ["qlink.offset_ps": "\(offset.value)"])
-                }
-                journaledClockMeasurements = clock.measurements
-            }
-        }
+        if labIndex < 2 { analysis?.offer(lab: labIndex, batch: batch, heralds: decidedHeralds) }
         return out
     }
 
@@ -357,18 +349,29 @@ final class CoordinatorCore {
         return result
     }
 
-    /// Logs the live analysis' clock events: lock acquired (info), lost and re-acquired (warnings).
-    private func logClockEvents() {
-        guard var active = analysis else { return }
-        let events = active.takeClockEvents()
-        analysis = active
-        for event in events { logger.log(level: event.isWarning ? .warning : .info, "coordinator.clock", metadata: ["qlink.event": "\(event.text)"]) }
+    /// Ends the live analysis (at shutdown): everything queued is analysed and the final snapshot taken; the
+    /// next ``tick()`` reports it.
+    func finishAnalysis() {
+        analysis?.finish()
     }
 
-    /// The periodic status broadcast (also journaled).
+    /// The periodic status broadcast (also journaled), with the analysis' latest complete snapshot; asks the
+    /// analysis thread for the next one. New clock measurements are journaled.
     func tick() -> [Outgoing] {
         status.tagsByChannel = Dictionary(uniqueKeysWithValues: tagsByChannel.map { ("\($0.key)", $0.value) })
-        if let analysis { snapshot = analysis.snapshot }
+        if let analysis {
+            if let latest = analysis.latestSnapshot { snapshot = latest }
+            analysis.requestSnapshot()
+            status.analysisDroppedBatches = analysis.progress.droppedBatches
+            status.analysisLinkTimePs = snapshot.linkTimePs
+            for measurement in analysis.takeClockMeasurements() {
+                do {
+                    try journal.recordClockOffset(timePs: measurement.timePs, offsetPs: measurement.offsetPs)
+                } catch {
+                    logger.error("coordinator.journal.failed", metadata: ["qlink.error": "\(error)", "qlink.record": "clock offset"])
+                }
+            }
+        }
         let fidelity = snapshot.reportedFidelity
         status.fidelityIsLowerBound = fidelity?.isLowerBound
         status.accidentals = snapshot.accidentals?.value

@@ -15,7 +15,7 @@ public final class CoordinatorMonitor: Sendable {
         public var controlEndpoint: String?
         public var publishEndpoint: String?
         public var status: StatusReport?
-        /// The live analysis' snapshot taken with ``status`` (nil without a live analysis).
+        /// The live analysis' latest complete snapshot (after shutdown: the final one, over everything received).
         public var analysis: LinkAnalysisSnapshot?
         public var rejected = ProtocolCounters()
         /// Handshakes refused, by ``RefusalReason`` raw value: by the ZAP handler (unknown key, untrusted
@@ -111,6 +111,8 @@ public final class CoordinatorService: Service, Sendable {
         let transport = transport
         let core = try CoordinatorCore(settings: settings, journal: journal, logger: logger,
                                        authenticatedSender: { transport.sender(of: $0) })
+        // On every way out the analysis thread ends (on the normal one, before the last status).
+        defer { core.finishAnalysis() }
         let router = try transport.socket(.router)
         try router.set(.maxMessageSize(Int64(settings.maxPayloadBytes) + 4096))
         let publisher = try transport.socket(.publisher)
@@ -204,6 +206,7 @@ public final class CoordinatorService: Service, Sendable {
                 nextStatus = Date().addingTimeInterval(Double(settings.statusIntervalMs) / 1000)
             }
         }
+        core.finishAnalysis()
         try send(core.tick())
         for watcher in watchers { watcher.drain() }
         publishRefusals()

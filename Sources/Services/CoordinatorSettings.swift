@@ -47,6 +47,9 @@ public struct CoordinatorSettings: Sendable {
     public var maxPayloadBytes: Int = 64 << 20
     /// Channel layout of the live analysis (`nil`: no analysis).
     public var analysis: AnalysisLayout?
+    /// Batches the live analysis' queue holds (between the socket thread and the analysis thread); a batch
+    /// arriving while it is full is left out of the analysis, counted and warned about (``AnalysisThread``).
+    public var analysisQueueBatches: Int = 1024
     /// Herald decision (`nil`: no heralds).
     public var heralds: HeraldSettings?
     /// How often status is published and journaled, ms.

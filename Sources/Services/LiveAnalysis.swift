@@ -92,13 +92,18 @@ public struct LiveAnalysis: Sendable {
     /// Heralded link: adds the heralds decided from lab A's stream (in order), which covers the station through
     /// `coveredThroughPs`; failed attempts carry no state and are left out.
     public mutating func addHeralds(_ heralds: [Herald], coveredThroughPs: Int64?) {
-        engine?.addHeralds(heralds.compactMap { herald in
+        engine?.addHeralds(Self.engineHeralds(heralds), coveredThroughPs: coveredThroughPs)
+    }
+
+    /// The decided `heralds` as the engine takes them: the successful ones with their type.
+    public static func engineHeralds(_ heralds: [Herald]) -> [(timePs: Int64, type: HeraldType)] {
+        heralds.compactMap { herald in
             switch herald.outcome {
             case .psiPlus: (herald.timePs, HeraldType.psiPlus)
             case .psiMinus: (herald.timePs, HeraldType.psiMinus)
             case .failure: nil
             }
-        }, coveredThroughPs: coveredThroughPs)
+        }
     }
 
     /// Adds a batch from lab 0 (A) or 1 (B).

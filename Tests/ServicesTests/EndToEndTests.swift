@@ -13,15 +13,20 @@ struct EndToEndTests {
     /// Runs a coordinator and both labs' nodes on the simulated `configuration` until every tag each node's
     /// simulation produced is journaled; returns the journal, the coordinator's last status and the directory.
     /// `check` runs while the services are up, `afterStop` once they have stopped (the nodes' herald logs are complete).
+    /// `adjust` changes the coordinator's settings. - Returns: the stopped coordinator's state (its final status and
+    /// the final snapshot of its live analysis, over everything received).
+    @discardableResult
     static func run(_ configuration: LinkConfiguration, durationPs: Int64,
                     check: (CoordinatorJournal, CoordinatorService, [NodeService]) async throws -> Void,
-                    afterStop: (CoordinatorJournal, String) throws -> Void = { _, _ in }) async throws {
+                    afterStop: (CoordinatorJournal, String) throws -> Void = { _, _ in },
+                    adjust: (inout CoordinatorSettings) -> Void = { _ in }) async throws -> CoordinatorMonitor.State {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let security = try TestSecurity(directory: directory)
         defer { security.stop() }
-        let running = try await startCoordinator(try SimulatedTestLink.coordinatorSettings(configuration, directory: directory),
-                                                 security: security)
+        var settings = try SimulatedTestLink.coordinatorSettings(configuration, directory: directory)
+        adjust(&settings)
+        let running = try await startCoordinator(settings, security: security)
         let nodes = try ["alice", "bob"].map { lab in
             NodeService(settings: try SimulatedTestLink.nodeSettings(configuration, lab: lab, directory: directory, control: running.control,
                                                                     publish: running.publish, durationPs: durationPs),
@@ -55,6 +60,7 @@ struct EndToEndTests {
         #expect(status.duplicates == 0)
         #expect(status.malformed == 0)
         try afterStop(journal, directory)
+        return running.service.monitor.current
     }
 
     @Test func pairSourceBatchesAcknowledgedClockOffsetAndFidelity() async throws {

@@ -32,11 +32,7 @@ struct LinkAnalysisSeamTests {
         if sharedClock { layout.clock = .shared(offsetPs: 0) }
         let simulation = try ConfiguredSimulation(configuration: configuration, durationPs: Int64(seconds * 1e12))
         var simulator = try simulation.makeSimulator()
-        var chunks: [(lab: Int, batch: TagBatch)] = []
-        while let step = simulator.next() {
-            if let a = step.chunk(.labA)?.batch { chunks.append((0, a)) }
-            if let b = step.chunk(.labB)?.batch { chunks.append((1, b)) }
-        }
+        let chunks = OfflineEngine.nodeChunks(&simulator)
         let truth = try #require(simulator.groundTruth().pairSourceSegments?.first)
         return Run(nodeChunks: chunks, truth: truth, layout: layout)
     }
@@ -44,32 +40,11 @@ struct LinkAnalysisSeamTests {
     /// The CHSH combination of loopback.yaml's settings (alice 0°/45°, bob 22.5°/67.5°).
     static let chsh = CHSHSettings(a: "0", aPrime: "45", b: "22.5", bPrime: "67.5")
 
-    /// The files path: each lab's whole stream re-cut into chunks of `size` tags in time order.
+    /// The files path: each lab's whole stream re-cut into chunks of `size` tags in time order (``OfflineEngine``).
     static func asFiles(_ run: Run, size: Int = 65_536) throws -> LinkAnalysisSnapshot {
         var configuration = run.layout.engineConfiguration
         configuration.chsh = chsh
-        var engine = try LinkAnalysis(configuration: configuration)
-        var queues: [ArraySlice<TagBatch>] = (0..<2).map { lab in
-            var whole = TagBatch()
-            for chunk in run.nodeChunks where chunk.lab == lab {
-                whole.timesPs += chunk.batch.timesPs
-                whole.channels += chunk.batch.channels
-                whole.markers += chunk.batch.markers
-            }
-            var chunks: [TagBatch] = []
-            var start = 0, marker = 0
-            while start < whole.count {
-                let end = min(whole.count, start + size)
-                var batch = TagBatch(timesPs: Array(whole.timesPs[start..<end]), channels: Array(whole.channels[start..<end]))
-                let through = end == whole.count ? Int64.max : whole.timesPs[end - 1]
-                while marker < whole.markers.count, whole.markers[marker].timePs <= through { batch.markers.append(whole.markers[marker]); marker += 1 }
-                chunks.append(batch)
-                start = end
-            }
-            return chunks[...]
-        }
-        try engine.addInTimeOrder(next: { lab in queues[lab].popFirst() })
-        return engine.snapshot()
+        return try OfflineEngine.run(configuration, nodeChunks: run.nodeChunks, size: size)
     }
 
     /// The live path: the nodes' chunks in arrival order through the coordinator's ``LiveAnalysis``.

@@ -27,7 +27,8 @@ enum SimulatedTestLink {
     }
 
     /// The pair-source link; `frequencyErrorPpm` makes lab B's clock drift.
-    static func pairSourceSections(seed: UInt64 = 7, frequencyErrorPpm: Double = 0, pairsPerPulse: Double = 0.02) -> String {
+    static func pairSourceSections(seed: UInt64 = 7, frequencyErrorPpm: Double = 0, pairsPerPulse: Double = 0.02,
+                                   clockOffsetPs: Int64 = labBClockOffsetPs) -> String {
         """
         model:
           protocol: { kind: pair_source, mean_pairs_per_attempt: \(pairsPerPulse) }
@@ -53,7 +54,7 @@ enum SimulatedTestLink {
             - lab: bob
               channels: [11, 12]
               detector: { jitter_sigma_ps: 40 }
-              clock: { offset_ps: \(labBClockOffsetPs), frequency_error_ppm: \(frequencyErrorPpm) }
+              clock: { offset_ps: \(clockOffsetPs), frequency_error_ppm: \(frequencyErrorPpm) }
               bases: { settings: [z, x], period_ps: 1_000_000_000, order: random, markers: true, marker_base: 10 }
         """
     }

@@ -159,6 +159,36 @@ let benchmarks: @Sendable () -> Void = {
         print(String(format: "two nodes: %.2f s for %d tags each: %.2f M tags/s per node, zero loss", seconds, tagsPerBatch * batches, rate / 1e6))
     }
 
+    // The coordinator's analysis thread against two nodes at the throughput above (5 M tags/s per node, the
+    // quiet-machine median in docs/services.md): 2 s of a free-running link (1 M pairs/s plus 4 M/s more singles
+    // per lab, lab B 3 ms late and 20 ppm fast, so the run includes the clock acquisition), offered in the nodes'
+    // 65 536-tag batches at that rate; and the same batches as fast as the analysis takes them (its capacity).
+    nonisolated(unsafe) var streams: TwoLabStreams?
+    let nodeRate = 5e6
+    let analysisMetrics: [BenchmarkMetric] = [.wallClock, .custom("analysed tags/s", polarity: .prefersLarger, useScalingFactor: false),
+                                              .custom("offered tags/s", polarity: .prefersLarger, useScalingFactor: false),
+                                              .custom("analysed/offered %", polarity: .prefersLarger, useScalingFactor: false)]
+    for paced in [true, false] {
+        Benchmark(paced ? "Live analysis thread, two nodes offering 5 M tags/s each (free-running link, 2 s)"
+                        : "Live analysis thread capacity, two labs' batches as fast as it takes them (free-running link, 2 s)",
+                  configuration: .init(metrics: analysisMetrics, warmupIterations: 0, maxDuration: .seconds(60), maxIterations: 5),
+                  closure: { benchmark in
+                      guard let streams else { return }
+                      let run = try await AnalysisRun.measure(streams, tagsPerSecondPerLab: paced ? nodeRate : nil)
+                      benchmark.measurement(.custom("analysed tags/s", polarity: .prefersLarger, useScalingFactor: false), Int(run.analysedTagsPerSecond))
+                      benchmark.measurement(.custom("offered tags/s", polarity: .prefersLarger, useScalingFactor: false), Int(run.offeredTagsPerSecond))
+                      benchmark.measurement(.custom("analysed/offered %", polarity: .prefersLarger, useScalingFactor: false), Int(run.ratio * 100))
+                      print(String(format: "analysis thread%@: offered %.2f M tags/s, analysed %.2f M tags/s (ratio %.3f), dropped %lld batches",
+                                   paced ? " (paced)" : " (capacity)", run.offeredTagsPerSecond / 1e6, run.analysedTagsPerSecond / 1e6, run.ratio,
+                                   run.droppedBatches))
+                  },
+                  setup: {
+                      if streams == nil {
+                          streams = TwoLabStreams(durationPs: 2_000_000_000_000, pairRateHz: 1e6, singlesRateHz: 4e6, tagsPerBatch: 65_536)
+                      }
+                  })
+    }
+
     nonisolated(unsafe) var probe: HeraldProbe?
     Benchmark("Herald latency: station click sent by a node → herald received by the node (CURVE, journaled)",
               configuration: .init(metrics: [.wallClock], warmupIterations: 20, maxDuration: .seconds(10), maxIterations: 3000),
