@@ -146,7 +146,7 @@ struct LiveConsistencyTests {
     @Test func loopbackConfiguration() async throws {
         let configuration = try LinkConfiguration.load(from: RepositoryConfigs.root.appendingPathComponent("configs/loopback.yaml").path)
         // Its settings are CHSH's (alice 0°/45°, bob 22.5°/67.5°), as a `correlation.chsh` section would say.
-        let run = try await Self.compare(configuration, durationPs: 2_000_000_000_000) { $0.analysis?.chsh = LinkAnalysisSeamTests.chsh }
+        let run = try await Self.compare(configuration, durationPs: 1_000_000_000_000) { $0.analysis?.chsh = LinkAnalysisSeamTests.chsh }
         Self.agreeWithinThreeSigma(run.live, run.offline)
         try Self.checkPairSourceTruth(run, configuration)
         let car = try #require(run.live.car)

@@ -38,8 +38,11 @@ struct MonitoringProcessTests {
         defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
         let endpoints = try #require(await link.endpoints(), "the coordinator did not start")
         let base = "http://127.0.0.1:\(port)"
-        let alice = try link.node("alice", endpoints: endpoints, seconds: 4)
-        let bob = try link.node("bob", endpoints: endpoints, seconds: 4)
+        // The nodes stream until stopped (a loaded machine may start one long after the other; both arms must
+        // show at once in a 3 s window), then go silent.
+        let alice = try link.node("alice", endpoints: endpoints, seconds: 3_600)
+        let bob = try link.node("bob", endpoints: endpoints, seconds: 3_600)
+        defer { for node in [alice, bob] where node.isRunning { kill(node.processIdentifier, SIGKILL) } }
 
         // While the nodes stream: per-arm rates appear in the status.
         var identity: (link: String?, role: String?)
@@ -53,6 +56,8 @@ struct MonitoringProcessTests {
         }
         #expect(sawRates, "waited for both arms' rates in /status")
         #expect(identity.link == "demo" && identity.role == "coordinator", "\(identity)")
+        alice.terminate()
+        bob.terminate()
         #expect(await link.finish(alice, within: 600))
         #expect(await link.finish(bob, within: 600))
 

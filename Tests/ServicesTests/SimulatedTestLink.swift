@@ -129,14 +129,22 @@ enum SimulatedTestLink {
         return settings
     }
 
-    /// The batches each node sends, as their payload checksums (CRC32C) in order: lab A's stream merged with the
-    /// station's (lab A's markers only), and lab B's; steps without tags or markers send nothing.
-    static func expectedBatchChecksums(_ simulation: ConfiguredSimulation,
-                                       rateChanges: [RepetitionRateChange] = []) throws -> (alice: [UInt32], bob: [UInt32]) {
+    /// One batch a node sends: its payload checksum, its first tag's time and its tag count.
+    struct ExpectedBatch: Equatable {
+        var checksum: UInt32
+        var firstPs: Int64?
+        var tags: Int
+    }
+
+    /// The batches each node sends, in order: lab A's stream merged with the station's (lab A's markers only),
+    /// and lab B's; steps without tags or markers send nothing.
+    static func expectedBatches(_ simulation: ConfiguredSimulation,
+                                rateChanges: [RepetitionRateChange] = []) throws -> (alice: [ExpectedBatch], bob: [ExpectedBatch]) {
         var simulator = try simulation.makeSimulator(rateChanges: rateChanges)
-        var alice: [UInt32] = [], bob: [UInt32] = []
-        func checksum(_ batch: TagBatch) -> UInt32? {
-            batch.isEmpty && batch.markers.isEmpty ? nil : CRC32C.checksum(TagPayload.encode(batch))
+        var alice: [ExpectedBatch] = [], bob: [ExpectedBatch] = []
+        func expected(_ batch: TagBatch) -> ExpectedBatch? {
+            batch.isEmpty && batch.markers.isEmpty ? nil
+                : ExpectedBatch(checksum: CRC32C.checksum(TagPayload.encode(batch)), firstPs: batch.timesPs.first, tags: batch.count)
         }
         while let step = simulator.next() {
             let a = step.chunk(.labA)?.batch ?? TagBatch(), station = step.chunk(.station)?.batch ?? TagBatch()
@@ -150,8 +158,8 @@ enum SimulatedTestLink {
                     merged.append(timePs: station.timesPs[j], channel: station.channels[j]); j += 1
                 }
             }
-            if let sum = checksum(station.isEmpty ? a : merged) { alice.append(sum) }
-            if let sum = checksum(step.chunk(.labB)?.batch ?? TagBatch()) { bob.append(sum) }
+            if let batch = expected(station.isEmpty ? a : merged) { alice.append(batch) }
+            if let batch = expected(step.chunk(.labB)?.batch ?? TagBatch()) { bob.append(batch) }
         }
         return (alice, bob)
     }
