@@ -62,6 +62,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Services", package: "QLink"),
+                .product(name: "Correlation", package: "QLink"),
                 .product(name: "Protocol", package: "QLink"),
                 .product(name: "Security", package: "QLink"),
                 .product(name: "Messaging", package: "QLink"),

@@ -1,3 +1,4 @@
+import Correlation
 import Foundation
 import Logging
 import Services
@@ -15,15 +16,8 @@ struct TwoLabStreams {
     var tags: Int { batches.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } } }
 
     init(durationPs: Int64, pairRateHz: Double, singlesRateHz: Double, tagsPerBatch: Int, seed: UInt64 = 1) {
-        var state = seed
-        /// SplitMix64, uniform in [0, 1).
-        func random() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Double((z ^ (z >> 31)) >> 11) / Double(UInt64(1) << 53)
-        }
+        var generator = SeededGenerator(seed: seed)
+        func random() -> Double { Double.random(in: 0..<1, using: &generator) }
         var a: [(Int64, TagChannel)] = [], b: [(Int64, TagChannel)] = []
         let rateA = pairRateHz + singlesRateHz
         var t = 0.0
