@@ -30,8 +30,12 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print the raw JSON status instead of the summary.")
     var json = false
 
+    @Option(help: "Seconds to wait for the status server's answer.")
+    var timeout: Double = 5
+
     func validate() throws {
         guard interval >= 0.1, interval <= 3600 else { throw ValidationError("--interval must be between 0.1 and 3600 seconds") }
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
         if url != nil && config != nil { throw ValidationError("give either --url or --config, not both") }
     }
 
@@ -39,7 +43,7 @@ struct StatusCommand: AsyncParsableCommand {
         _ = global.makeLogger("qlink.status")
         let client: StatusClient
         do {
-            client = try StatusClient(base: try address())
+            client = try StatusClient(base: try address(), timeoutSeconds: timeout)
         } catch let error as MonitoringError {
             printError("\(error)")
             throw ExitCode.failure

@@ -67,7 +67,7 @@ struct StatusRenderingSeamTests {
         }
         #expect(table.contains("F ≥ ") && table.contains("±"))
         if QLinkRunner.isBuilt {
-            let result = try QLinkRunner.run(["status", "--url", base], in: FileManager.default.temporaryDirectory)
+            let result = try QLinkRunner.run(["status", "--url", base, "--timeout", "600"], in: FileManager.default.temporaryDirectory)
             #expect(result.status == 0, "\(result.error)")
             let printed = result.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             for line in correlate { #expect(printed.contains(line), "qlink status lacks \(line)") }

@@ -80,14 +80,14 @@ struct DashboardBrowserTests {
     func statusCommand() async throws {
         let binary = try #require(qlinkExecutable)
         try await withStatusServer(FakeStatusSource()) { port in
-            let result = try await runProcess(binary, ["status", "--url", "http://127.0.0.1:\(port)"], timeoutSeconds: 300)
+            let result = try await runProcess(binary, ["status", "--url", "http://127.0.0.1:\(port)", "--timeout", "300"], timeoutSeconds: 300)
             #expect(result.status == 0, "\(result.errors)")
             #expect(result.output.contains("link loopback (coordinator) — degraded"))
             #expect(result.output.contains("    Fidelity to psiMinus [raw]: F ≥ 0.899 ± 0.003 (Z/X bound)"), "\(result.output)")
             #expect(!result.output.contains("fidelity:"), "the fidelity is shown once, by the analysis")
             #expect(result.output.contains("CRITICAL fidelity_low [link]"))
             #expect(result.output.contains("recommended 800.000 kHz"))
-            let json = try await runProcess(binary, ["status", "--url", "127.0.0.1:\(port)", "--json"], timeoutSeconds: 300)
+            let json = try await runProcess(binary, ["status", "--url", "127.0.0.1:\(port)", "--json", "--timeout", "300"], timeoutSeconds: 300)
             let status = try StatusCoding.decoder().decode(LinkStatus.self, from: Data(json.output.utf8))
             #expect(status.link == "loopback")
         }

@@ -37,7 +37,6 @@ struct FaultTests {
         firstTask.cancel()
         try await firstTask.value
         let accepted = try journal.count(.batch)
-        #expect(accepted < 30)
 
         settings.controlEndpoint = control
         settings.publishEndpoint = publish
@@ -51,6 +50,7 @@ struct FaultTests {
         try await secondTask.value
 
         let sequences = try journal.batches().map(\.sequence)
+        #expect(sequences.count > accepted, "the restart came mid-run: the second coordinator accepted batches too")
         #expect(sequences == Array(1...UInt64(sequences.count)), "each batch journaled once, in order")
         #expect(try journal.tagTotals()["alice-node"] == expected)
         // Heralds continue from the journal: consecutive, none twice.
