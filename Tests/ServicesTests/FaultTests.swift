@@ -19,7 +19,9 @@ struct FaultTests {
         // Lab A's node of the simulated heralded link (small chunks: many batches): its stream carries the
         // station, so heralds are decided.
         let link = try SimulatedTestLink.heralded(chunkTags: 64)
-        let durationPs: Int64 = 300_000_000_000
+        // Long enough (some 230 batches) that the first coordinator, stopped after its fifth, cannot have
+        // accepted them all however late a loaded machine lets the stop take effect.
+        let durationPs: Int64 = 2_000_000_000_000
         settings.heralds = try ConfigurationMapping.heralds(link)
         let first = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
         let firstTask = Task { try await first.run() }
