@@ -100,7 +100,9 @@ struct RunningAutoTuneTests {
         watcher.observationIntervalSeconds = 0.2
         let watcherTask = Task { [watcher] in try await watcher.run() }
 
-        let simulation = try ConfiguredSimulation(configuration: configuration, durationPs: 60_000_000_000_000)
+        // Real-time nodes with an hour of link time: the test stops them itself, so a loaded machine that delays the
+        // change by minutes does not run the link out of data before the heralds after it.
+        let simulation = try ConfiguredSimulation(configuration: configuration, durationPs: 3_600_000_000_000_000)
         let nodes = try [("alice", StreamRole.labA, true), ("bob", .labB, false)].map { lab, role, station in
             NodeService(settings: NodeSettings(node: "\(lab)-node", lab: lab, controlEndpoint: control, publishEndpoint: publish,
                                                spoolPath: directory + "/\(lab)-spool.sqlite",

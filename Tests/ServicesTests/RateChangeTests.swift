@@ -32,9 +32,9 @@ struct RateChangeTests {
         // a loaded machine stalls for a few seconds still gets it to both nodes in time.
         settings.rateChangeLeadPs = 5_000_000_000_000
         let running = try await startCoordinator(settings, security: security)
-        // A long run, stopped once enough link time after the change has been journaled (how long the nodes
-        // take to connect does not matter).
-        let durationPs: Int64 = 60_000_000_000_000
+        // A long run (an hour of link time), stopped once enough link time after the change has been journaled: how
+        // long the nodes take to connect, or a loaded machine delays the change, does not matter.
+        let durationPs: Int64 = 3_600_000_000_000_000
         let nodes = try ["alice", "bob"].map { lab in
             NodeService(settings: try SimulatedTestLink.nodeSettings(link, lab: lab, directory: directory, control: running.control,
                                                                     publish: running.publish, durationPs: durationPs, realTime: true),
