@@ -22,22 +22,6 @@ public struct DetectorRole: Sendable, Codable, Equatable {
     public init(channel: TagChannel, side: LabSide, outcome: Outcome, basis: String? = nil) {
         self.channel = channel; self.side = side; self.outcome = outcome; self.basis = basis
     }
-
-    /// The role implied by a detector name: H/V → Z ±, D/A → X ±, R/L → Y ±, `+`/`plus`, `-`/`minus` → ±
-    /// with the basis set elsewhere. Nil for other names (heralds, monitors).
-    public static func fromName(_ name: String, channel: TagChannel, side: LabSide) -> DetectorRole? {
-        switch name.lowercased() {
-        case "h": DetectorRole(channel: channel, side: side, outcome: .plus, basis: "Z")
-        case "v": DetectorRole(channel: channel, side: side, outcome: .minus, basis: "Z")
-        case "d": DetectorRole(channel: channel, side: side, outcome: .plus, basis: "X")
-        case "a": DetectorRole(channel: channel, side: side, outcome: .minus, basis: "X")
-        case "r": DetectorRole(channel: channel, side: side, outcome: .plus, basis: "Y")
-        case "l": DetectorRole(channel: channel, side: side, outcome: .minus, basis: "Y")
-        case "+", "plus", "0": DetectorRole(channel: channel, side: side, outcome: .plus)
-        case "-", "−", "minus", "1": DetectorRole(channel: channel, side: side, outcome: .minus)
-        default: nil
-        }
-    }
 }
 
 /// A basis in force from a time on.

@@ -39,7 +39,7 @@ public struct CoordinatorMonitoringService: Service {
     public func run() async throws {
         var observer = StatusObserver(link: link, windowSeconds: link.monitoring?.windowSeconds ?? 10)
         var seen: Double?
-        var previous = (gaps: Int64(0), malformed: Int64(0), unauthenticated: Int64(0))
+        var previous = (gaps: Int64(0), malformed: Int64(0), unauthenticated: Int64(0), analysisDropped: Int64(0))
         var counted = RefusalCounts()
         var lastRetune = 0.0
         var settledAt = 0.0
@@ -58,7 +58,11 @@ public struct CoordinatorMonitoringService: Service {
             if status.gaps > previous.gaps { metrics.recordSequenceGap(node: "any", count: status.gaps - previous.gaps) }
             for _ in 0..<max(0, Int(status.malformed - previous.malformed)) { metrics.recordRejectedConnection(reason: "malformed") }
             for _ in 0..<max(0, Int(status.unauthenticated - previous.unauthenticated)) { metrics.recordRejectedConnection(reason: "unauthenticated") }
-            previous = (status.gaps, status.malformed, status.unauthenticated)
+            let analysisDropped = status.analysisDroppedBatches ?? 0
+            if analysisDropped > previous.analysisDropped {
+                metrics.recordAnalysisDroppedBatches(count: analysisDropped - previous.analysisDropped)
+            }
+            previous = (status.gaps, status.malformed, status.unauthenticated, analysisDropped)
             let refusals = RefusalCounts(handshakes: state.refusedHandshakesByReason, hellos: state.refusedHellos, tags: state.refusedTags)
             for (reason, count) in refusals.handshakes where count > counted.handshakes[reason] ?? 0 {
                 metrics.recordRefusedHandshakes(reason: reason, count: Int64(count - (counted.handshakes[reason] ?? 0)))

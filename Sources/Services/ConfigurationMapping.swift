@@ -47,7 +47,7 @@ public enum ConfigurationMapping {
     public static func roles(_ lab: ResolvedLab, side: LabSide, channelOffset: TagChannel = 0) -> [DetectorRole] {
         lab.outcomeDetectors.compactMap { detector in
             detector.outcome.map {
-                DetectorRole(channel: detector.channel &+ channelOffset, side: side, outcome: $0 == .plus ? .plus : .minus,
+                DetectorRole(channel: detector.channel &+ channelOffset, side: side, outcome: Outcome($0),
                              basis: detector.passiveBasis)
             }
         }
@@ -88,4 +88,9 @@ public enum ConfigurationMapping {
                             spoolPath: URL(fileURLWithPath: dataDirectory).appendingPathComponent("\(lab)-spool.sqlite").path,
                             source: source)
     }
+}
+
+extension Outcome {
+    /// The engine's outcome of a resolved detector's outcome.
+    init(_ outcome: DetectorOutcome) { self = outcome == .plus ? .plus : .minus }
 }

@@ -1,4 +1,5 @@
 import Correlation
+import LinkModel
 import Protocol
 import TimeTags
 
@@ -35,7 +36,9 @@ public struct AnalysisLayout: Sendable, Equatable {
         var roles: [DetectorRole] = []
         for (side, channels) in [(LabSide.a, channelsA), (.b, channelsB)] {
             for (channel, name) in zip(channels, ["H", "V", "D", "A"]) {
-                if let role = DetectorRole.fromName(name, channel: channel, side: side) { roles.append(role) }
+                if let (outcome, basis) = ResolvedDetector.role(named: name) {
+                    roles.append(DetectorRole(channel: channel, side: side, outcome: Outcome(outcome), basis: basis))
+                }
             }
         }
         self.init(roles: roles, sourceA: .detectors, sourceB: .detectors)

@@ -6,11 +6,11 @@ import Glibc
 import Musl
 #endif
 
-/// Streams a text file of `channel,time_ps` lines.
+/// Streams a CSV text file of tags: `channel,time_ps` lines, or the columns and time unit its header names
+/// (``CSVLines``: `channel,time_ns`, `time_us,channel`, …).
 ///
-/// An optional first line `channel,time_ps` is a header; lines starting with `#` are comments.
-/// Two extensions carry non-photon events losslessly: `M<n>,time_ps` is marker `n`, and
-/// `G,start_ps,end_ps,lost,channel` is a gap (`lost` and `channel` may be empty).
+/// Lines starting with `#` are comments. Two extensions carry non-photon events losslessly: `M<n>,time` is
+/// marker `n`, and `G,start,end,lost,channel` is a gap (`lost` and `channel` may be empty).
 public final class CSVTagReader: TagReader {
     /// The header (resolution 1 ps).
     public let header: TagStreamHeader
@@ -18,6 +18,7 @@ public final class CSVTagReader: TagReader {
     private let chunkTags: Int
     private var offset = 0
     private var line = 0
+    private var lines = CSVLines()
     private var pendingError: TagFileError?
     private var finished = false
 
@@ -45,16 +46,11 @@ public final class CSVTagReader: TagReader {
             while end < bytes.count && bytes[end] != 0x0A { end += 1 }
             offset = min(bytes.count, end + 1)
             line += 1
-            var fields = splitFields(bytes, lineStart, end)
-            if fields.isEmpty { continue }
-            if let first = fields.first, first.count > 0, bytes[first.lowerBound] == 0x23 { continue } // '#'
-            if line == 1 && fields.count >= 1 && text(bytes, fields[0]).lowercased() == "channel" { continue }
             do {
-                try parse(bytes, &fields, into: &batch)
-            } catch let problem as CSVProblem {
+                try lines.parse(bytes, lineStart..<end, into: &batch)
+            } catch {
                 pendingError = TagFileError(.invalidRecord, file: file.path, byteOffset: Int64(lineStart),
-                                            problem: "line \(line): \(problem.text)",
-                                            hint: "expected channel,time_ps (or M<n>,time_ps / G,start,end,lost,channel)")
+                                            problem: "line \(line): \(error.text)", hint: error.hint)
                 offset = bytes.count
                 break
             }
@@ -66,79 +62,6 @@ public final class CSVTagReader: TagReader {
             return nil
         }
         return batch
-    }
-
-    private struct CSVProblem: Error { var text: String }
-
-    private func parse(_ bytes: UnsafeRawBufferPointer, _ fields: inout [Range<Int>], into batch: inout TagBatch) throws {
-        let head = fields[0]
-        if head.count > 0 && (bytes[head.lowerBound] == 0x4D || bytes[head.lowerBound] == 0x6D) { // M / m
-            guard fields.count == 2 else { throw CSVProblem(text: "marker line needs 2 fields") }
-            let marker = try integer(bytes, (head.lowerBound + 1)..<head.upperBound, "marker number")
-            guard let markerNumber = Int32(exactly: marker) else { throw CSVProblem(text: "marker number out of range") }
-            batch.markers.append(MarkerEvent(timePs: try integer(bytes, fields[1], "time_ps"), marker: markerNumber))
-        } else if head.count == 1 && (bytes[head.lowerBound] == 0x47 || bytes[head.lowerBound] == 0x67) { // G / g
-            guard fields.count == 5 else { throw CSVProblem(text: "gap line needs 5 fields") }
-            let start = try integer(bytes, fields[1], "gap start")
-            let end = try integer(bytes, fields[2], "gap end")
-            let lost = fields[3].isEmpty ? nil : try integer(bytes, fields[3], "lost events")
-            let channel = fields[4].isEmpty ? nil : try integer(bytes, fields[4], "gap channel")
-            guard channel.map({ Int32(exactly: $0) != nil }) ?? true else { throw CSVProblem(text: "gap channel out of range") }
-            batch.gaps.append(StreamGap(startPs: start, endPs: end, lostEvents: lost, channel: channel.map { Int32($0) }))
-        } else {
-            guard fields.count == 2 else { throw CSVProblem(text: "expected 2 fields, found \(fields.count)") }
-            let channel = try integer(bytes, head, "channel")
-            guard let channelNumber = TagChannel(exactly: channel) else { throw CSVProblem(text: "channel \(channel) out of range") }
-            batch.append(timePs: try integer(bytes, fields[1], "time_ps"), channel: channelNumber)
-        }
-    }
-
-    /// Field ranges of a line, trimmed of spaces, tabs and a trailing CR; empty for a blank line.
-    private func splitFields(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> [Range<Int>] {
-        var fields: [Range<Int>] = []
-        var fieldStart = start
-        var index = start
-        var allBlank = true
-        while index <= end {
-            if index == end || bytes[index] == 0x2C {
-                var low = fieldStart
-                var high = index
-                while low < high && (bytes[low] == 0x20 || bytes[low] == 0x09) { low += 1 }
-                while high > low && (bytes[high - 1] == 0x20 || bytes[high - 1] == 0x09 || bytes[high - 1] == 0x0D) { high -= 1 }
-                if high > low { allBlank = false }
-                fields.append(low..<high)
-                fieldStart = index + 1
-            }
-            index += 1
-        }
-        return allBlank ? [] : fields
-    }
-
-    private func text(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
-        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
-    }
-
-    private func integer(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ what: String) throws -> Int64 {
-        var index = range.lowerBound
-        var negative = false
-        if index < range.upperBound && (bytes[index] == 0x2D || bytes[index] == 0x2B) {
-            negative = bytes[index] == 0x2D
-            index += 1
-        }
-        guard index < range.upperBound else { throw CSVProblem(text: "\(what) is empty") }
-        var value: Int64 = 0
-        while index < range.upperBound {
-            let digit = Int64(bytes[index]) - 48
-            guard digit >= 0 && digit <= 9 else { throw CSVProblem(text: "\(what) '\(text(bytes, range))' is not an integer") }
-            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, o2) = times10.subtractingReportingOverflow(digit) // accumulate negatively to reach Int64.min
-            guard !o1 && !o2 else { throw CSVProblem(text: "\(what) '\(text(bytes, range))' does not fit 64 bits") }
-            value = sum
-            index += 1
-        }
-        if negative { return value }
-        guard value != Int64.min else { throw CSVProblem(text: "\(what) '\(text(bytes, range))' does not fit 64 bits") }
-        return -value
     }
 }
 

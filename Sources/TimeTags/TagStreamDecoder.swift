@@ -2,7 +2,7 @@
 public enum TagStreamFormat: String, Sendable, Equatable, CaseIterable {
     /// The native `.qtag` format: file header, then chunks (as ``NativeTagWriter`` writes them).
     case native
-    /// Text lines `channel,time_ps` (an optional `channel,time_ps` header line; `#` comments; `M<n>,time_ps` markers).
+    /// Text lines `channel,time_ps`, or the columns and time unit a header line names (``CSVLines``).
     case csv
 }
 
@@ -20,6 +20,7 @@ public struct TagStreamDecoder: Sendable {
     public private(set) var offset: Int64 = 0
     private var buffer: [UInt8] = []
     private var line = 0
+    private var csv = CSVLines()
     private let name: String
     /// An error found after some complete tags: those are returned first, the error on the next call.
     private var pendingError: TagFileError?
@@ -141,36 +142,24 @@ public struct TagStreamDecoder: Sendable {
     private mutating func decodeCSV(into batch: inout TagBatch) throws -> Int {
         var position = 0
         while let newline = buffer[position...].firstIndex(of: 0x0A) {
-            let lineBytes = buffer[position..<newline]
             line += 1
             let lineOffset = offset + Int64(position)
+            let range = position..<newline
             position = newline + 1
-            var text = String(decoding: lineBytes, as: UTF8.self).trimmingWhitespace
-            if text.isEmpty || text.hasPrefix("#") { continue }
-            if line == 1, text.lowercased().hasPrefix("channel") { continue }
-            let fields = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace }
-            guard fields.count == 2, let time = Int64(fields[1]) else {
-                throw TagFileError(.invalidRecord, file: name, byteOffset: lineOffset, problem: "line \(line): expected channel,time_ps",
-                                   hint: "each line is an integer channel, a comma and an integer time in ps")
+            var csv = self.csv
+            defer { self.csv = csv }
+            let problem = buffer.withUnsafeBytes { bytes -> CSVLines.Problem? in
+                do throws(CSVLines.Problem) {
+                    try csv.parse(bytes, range, into: &batch)
+                    return nil
+                } catch {
+                    return error
+                }
             }
-            if let first = fields[0].first, first == "M" || first == "m", let marker = Int32(fields[0].dropFirst()) {
-                batch.markers.append(MarkerEvent(timePs: time, marker: marker))
-            } else if let channel = TagChannel(fields[0]) {
-                batch.append(timePs: time, channel: channel)
-            } else {
-                throw TagFileError(.invalidRecord, file: name, byteOffset: lineOffset, problem: "line \(line): channel '\(fields[0])' is not an integer")
+            if let error = problem {
+                throw TagFileError(.invalidRecord, file: name, byteOffset: lineOffset, problem: "line \(line): \(error.text)", hint: error.hint)
             }
-            text = ""
         }
         return position
-    }
-}
-
-extension String {
-    fileprivate var trimmingWhitespace: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first == " " || first == "\t" || first == "\r" { scalars.removeFirst() }
-        while let last = scalars.last, last == " " || last == "\t" || last == "\r" { scalars.removeLast() }
-        return String(scalars)
     }
 }

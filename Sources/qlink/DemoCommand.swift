@@ -75,7 +75,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         print("")
 
-        let progress = DemoProgress(run: run)
+        let progress = DemoProgress(run: run, heralded: expected.heralded)
         // Stream until every node's source has finished and its spool is empty (or a process fails).
         let deadline = Date().addingTimeInterval(seconds + 60)
         while Date() < deadline {
@@ -102,7 +102,10 @@ struct DemoCommand: AsyncParsableCommand {
             coordinator.killNow()
         }
         progress.printIfNew()
-        try DemoReport(run: run, expected: expected, monitoring: monitored).write()
+        let failed = try DemoReport(run: run, expected: expected, monitoring: monitored).write()
+        if !failed.isEmpty {
+            throw DemoFailure("\(failed.count) check(s) FAILED: \(failed.joined(separator: "; ")); the run folder \(run.directory) holds the logs")
+        }
     }
 
     private var logLevel: String { global.logLevel == .info ? "notice" : global.logLevel.rawValue }
@@ -136,6 +139,33 @@ struct DemoRun {
     func logPath(_ name: String) -> String { directory + "/logs/\(name).log" }
 
     /// Creates the run folder, copies the configuration into it and creates the run's lab CA.
+    /// The run folder: `requested` when it does not exist or is empty (a second run into a folder that holds one
+    /// would mix journals, spools and certificates), else a refusal; by default a new `run/demo-<time>[-n]`.
+    static func freshDirectory(_ requested: String?) throws -> String {
+        let manager = FileManager.default
+        if let requested {
+            let path = URL(fileURLWithPath: requested).standardizedFileURL.path
+            if let entries = try? manager.contentsOfDirectory(atPath: path), !entries.isEmpty {
+                throw DemoFailure("the run folder \(path) is not empty (it holds an earlier run: \(entries.sorted().prefix(4).joined(separator: ", "))); "
+                                  + "pass a new --run-directory, remove that folder, or leave the option out for a fresh run/demo-<time> folder")
+            }
+            var isDirectory: ObjCBool = false
+            if manager.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                throw DemoFailure("--run-directory \(path) is a file, not a folder")
+            }
+            return path
+        }
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let base = URL(fileURLWithPath: manager.currentDirectoryPath + "/run/demo-\(stamp)").standardizedFileURL.path
+        var candidate = base
+        var suffix = 1
+        while manager.fileExists(atPath: candidate) {
+            suffix += 1
+            candidate = base + "-\(suffix)"
+        }
+        return candidate
+    }
+
     static func prepare(configPath: String, runDirectory: String?) throws -> DemoRun {
         let source = URL(fileURLWithPath: configPath).standardizedFileURL.path
         guard FileManager.default.fileExists(atPath: source) else {
@@ -145,17 +175,13 @@ struct DemoRun {
         guard original.labs.count >= 2 else {
             throw DemoFailure("\(source) has \(original.labs.count) lab(s); the demo needs two")
         }
-        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-        let directory = URL(fileURLWithPath: runDirectory ?? FileManager.default.currentDirectoryPath + "/run/demo-\(stamp)").standardizedFileURL.path
+        let directory = try freshDirectory(runDirectory)
         try FileManager.default.createDirectory(atPath: directory + "/logs", withIntermediateDirectories: true)
         let copy = directory + "/demo.yaml"
-        if FileManager.default.fileExists(atPath: copy) { try FileManager.default.removeItem(atPath: copy) }
         try FileManager.default.copyItem(atPath: source, toPath: copy)
-        if !FileManager.default.fileExists(atPath: directory + "/pki/ca.crt") {
-            // Valid for 90 days: well clear of the certificate-expiry alert's default levels (30 and 7 days).
-            _ = try RunCertificates.create(directory: directory + "/pki", coordinator: original.coordinator.name,
-                                           nodes: original.labs.map(\.node), days: 90)
-        }
+        // Valid for 90 days: well clear of the certificate-expiry alert's default levels (30 and 7 days).
+        _ = try RunCertificates.create(directory: directory + "/pki", coordinator: original.coordinator.name,
+                                       nodes: original.labs.map(\.node), days: 90)
         return DemoRun(directory: directory, configPath: copy, configuration: try LinkConfiguration.load(from: copy))
     }
 }
@@ -165,7 +191,13 @@ final class DemoProgress {
     let run: DemoRun
     private var previous: StatusReport?
 
-    init(run: DemoRun) { self.run = run }
+    /// Whether herald counts mean something (a heralded link).
+    let heralded: Bool
+
+    init(run: DemoRun, heralded: Bool) {
+        self.run = run
+        self.heralded = heralded
+    }
 
     func printIfNew() {
         guard let status = StatusFile.read(CoordinatorStatusFile.self, from: run.coordinatorStatusPath)?.status,
@@ -175,7 +207,7 @@ final class DemoProgress {
             guard let node = StatusFile.read(NodeStatusFile.self, from: run.nodeStatusPath(lab.name)) else { return nil }
             return "\(lab.name) spool \(node.spoolBatches)"
         }
-        print(DemoStatusLine.format(status, previous: previous) + (spools.isEmpty ? "" : " | " + spools.joined(separator: ", ")))
+        print(DemoStatusLine.format(status, previous: previous, heralded: heralded) + (spools.isEmpty ? "" : " | " + spools.joined(separator: ", ")))
     }
 }
 
@@ -183,7 +215,8 @@ final class DemoProgress {
 /// heralds whose readouts both labs recorded), fidelity ± error (≥ for the Z/X bound; per herald type on a
 /// heralded link), clock offset.
 enum DemoStatusLine {
-    static func format(_ status: StatusReport, previous: StatusReport? = nil) -> String {
+    /// One progress line; herald counts only on a `heralded` link (a pair source decides none).
+    static func format(_ status: StatusReport, previous: StatusReport? = nil, heralded: Bool) -> String {
         let rates = status.rateHzByNode.sorted { $0.key < $1.key }
             .map { "\($0.key) \(String(format: "%.0f", $0.value)) tags/s" }.joined(separator: ", ")
         let since = previous.map { (status.elapsedSeconds - $0.elapsedSeconds, status.heraldSuccesses - $0.heraldSuccesses) }
@@ -198,8 +231,9 @@ enum DemoStatusLine {
         }
         let offset = status.clockOffsetPs.map { String(format: "clock offset %.0f ps", $0) } ?? "clock offset —"
         let correlated = status.fidelityByHerald == nil ? "coincidences" : "heralds with readouts"
-        return String(format: "[%5.1f s] ", status.elapsedSeconds) + "\(rates) | heralds \(status.heraldSuccesses) "
-            + String(format: "(%.0f /s, %lld failed)", heraldRate, status.heralds - status.heraldSuccesses)
+        let heralds = heralded ? " | heralds \(status.heraldSuccesses) "
+            + String(format: "(%.0f /s, %lld failed)", heraldRate, status.heralds - status.heraldSuccesses) : ""
+        return String(format: "[%5.1f s] ", status.elapsedSeconds) + rates + heralds
             + " | \(correlated) \(status.coincidences) | \(fidelity) | \(offset)"
             + (status.malformed + status.gaps + status.duplicates > 0 ? " | malformed \(status.malformed) gaps \(status.gaps) duplicates \(status.duplicates)" : "")
     }

@@ -94,7 +94,8 @@ struct DemoReport {
     let expected: DemoExpectation
     let monitoring: DemoMonitoringSnapshot?
 
-    func write() throws {
+    /// Prints the summary, writes the run folder's files and returns the names of the checks that failed.
+    func write() throws -> [String] {
         let coordinatorFile = StatusFile.read(CoordinatorStatusFile.self, from: run.coordinatorStatusPath)
         let status = coordinatorFile?.status
         let analysis = coordinatorFile?.analysis
@@ -106,19 +107,25 @@ struct DemoReport {
         let seconds = expected.seconds
         let labs = run.configuration.labs.prefix(2).map(\.node)
         func rate(_ count: Int64?) -> Double? { count.map { Double($0) / seconds } }
+        /// The Poisson standard error of a rate from its count.
+        func rateError(_ count: Int64?) -> Double? { count.map { Double(max($0, 0)).squareRoot() / seconds } }
         var rows: [DemoSummary.Row] = []
         if labs.count == 2 {
-            rows.append(.init(quantity: "\(labs[0]) tag rate", measured: rate(status?.tagsByNode[labs[0]]), expected: expected.tagRateHzA, unit: "Hz"))
-            rows.append(.init(quantity: "\(labs[1]) tag rate", measured: rate(status?.tagsByNode[labs[1]]), expected: expected.tagRateHzB, unit: "Hz"))
+            rows.append(.init(quantity: "\(labs[0]) tag rate", measured: rate(status?.tagsByNode[labs[0]]), standardError: rateError(status?.tagsByNode[labs[0]]),
+                              expected: expected.tagRateHzA, unit: "Hz"))
+            rows.append(.init(quantity: "\(labs[1]) tag rate", measured: rate(status?.tagsByNode[labs[1]]), standardError: rateError(status?.tagsByNode[labs[1]]),
+                              expected: expected.tagRateHzB, unit: "Hz"))
         }
         // The planner at the link's resolved attempt rate (simulation.repetition_rate_hz before the model's clock).
         let prediction = try ResolvedLink(run.configuration).model.flatMap { model in
             model.clock.repetitionRateHz.map { LinkProfile(model).evaluate(OperatingPoint(repetitionRateHz: $0, knob: model.protocol.knob)) }
         }
         if expected.heralded {
-            rows.append(.init(quantity: "herald rate (ψ⁺ and ψ⁻)", measured: rate(status?.heraldSuccesses), expected: expected.heraldRateHz,
+            rows.append(.init(quantity: "herald rate (ψ⁺ and ψ⁻)", measured: rate(status?.heraldSuccesses), standardError: rateError(status?.heraldSuccesses),
+                              expected: expected.heraldRateHz,
                               unit: "Hz", planner: prediction?.pairRateHz))
-            rows.append(.init(quantity: "heralds with both readouts", measured: rate(status?.coincidences), expected: expected.coincidenceRateHz,
+            rows.append(.init(quantity: "heralds with both readouts", measured: rate(status?.coincidences), standardError: rateError(status?.coincidences),
+                              expected: expected.coincidenceRateHz,
                               unit: "Hz"))
             rows.append(.init(quantity: "fidelity (Z, X, Y per herald)", measured: status?.fidelity, standardError: status?.fidelityError,
                               isLowerBound: status?.fidelityIsLowerBound, expected: expected.liveFidelity, unit: "", planner: prediction?.fidelity))
@@ -127,8 +134,8 @@ struct DemoReport {
                                   isLowerBound: status?.fidelityIsLowerBound, expected: nil, unit: ""))
             }
         } else {
-            rows.append(.init(quantity: "herald rate", measured: rate(status?.heralds), expected: expected.heraldRateHz, unit: "Hz"))
-            rows.append(.init(quantity: "coincidence rate (all bases)", measured: rate(status?.coincidences), expected: expected.coincidenceRateHz,
+            rows.append(.init(quantity: "coincidence rate (all bases)", measured: rate(status?.coincidences), standardError: rateError(status?.coincidences),
+                              expected: expected.coincidenceRateHz,
                               unit: "Hz", planner: prediction?.pairRateHz))
             rows.append(.init(quantity: "Z/X fidelity bound (truth: V)", measured: status?.fidelity, standardError: status?.fidelityError,
                               isLowerBound: status?.fidelityIsLowerBound, expected: expected.liveFidelity, unit: ""))
@@ -140,10 +147,15 @@ struct DemoReport {
         var checks: [String: Bool] = [
             "every batch acknowledged (nothing still spooled)": !nodes.isEmpty && nodes.allSatisfy { $0.spoolBatches == 0 },
             "nothing dropped": nodes.allSatisfy { $0.droppedTags == 0 },
-            "every herald received by every node": nodes.count == 2 && nodes.allSatisfy { Int64($0.lastHeraldSequence) == heralds && $0.missingHeralds == 0 },
-            "journal holds every herald": counts["herald"] == Int(heralds),
             "no gaps or malformed messages": (status?.gaps ?? 1) == 0 && (status?.malformed ?? 1) == 0,
         ]
+        // Herald checks mean something only on a heralded link (a pair source decides none).
+        if expected.heralded {
+            checks["heralds decided"] = heralds > 0
+            checks["every herald received by every node"] = heralds > 0 && nodes.count == 2
+                && nodes.allSatisfy { Int64($0.lastHeraldSequence) == heralds && $0.missingHeralds == 0 }
+            checks["journal holds every herald"] = heralds > 0 && counts["herald"] == Int(heralds)
+        }
         if expected.heralded, let prediction, let status {
             // Measured versus planned: Poisson error of the herald count, standard error of the fidelity.
             let heralds = Double(status.heraldSuccesses)
@@ -159,7 +171,7 @@ struct DemoReport {
         }
 
         print("\nSummary (\(String(format: "%.0f", seconds)) s of link time)")
-        if let status { print("  final: " + DemoStatusLine.format(status)) }
+        if let status { print("  final: " + DemoStatusLine.format(status, heralded: expected.heralded)) }
         func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
         print("  " + column("quantity", 32) + column("measured", 34) + column("simulation truth", 18) + "planner (model:)")
         for row in rows {
@@ -175,9 +187,11 @@ struct DemoReport {
         }
         for node in nodes {
             print("  \(node.node): batches spooled \(node.batchesSpooled), acknowledged \(node.batchesAcknowledged), still spooled \(node.spoolBatches), "
-                  + "dropped \(node.droppedBatches), heralds received \(node.heraldsReceived) (last #\(node.lastHeraldSequence), re-requested \(node.heraldsRequested))")
+                  + "dropped \(node.droppedBatches)" + (expected.heralded
+                      ? ", heralds received \(node.heraldsReceived) (last #\(node.lastHeraldSequence), re-requested \(node.heraldsRequested))" : ""))
         }
-        print("  journal: \(counts["batch"] ?? 0) batches, \(counts["herald"] ?? 0) heralds, \(counts["result"] ?? 0) status records")
+        print("  journal: \(counts["batch"] ?? 0) batches, " + (expected.heralded ? "\(counts["herald"] ?? 0) heralds, " : "")
+              + "\(counts["result"] ?? 0) status records")
         if let monitoring {
             let alerts = monitoring.alerts.isEmpty ? "no active alerts"
                 : monitoring.alerts.map { "\($0.severity.rawValue) \($0.rule.rawValue) (\($0.subject)): \($0.message)" }.joined(separator: "; ")
@@ -197,20 +211,23 @@ struct DemoReport {
         for (name, svg) in plots { try svg.write(toFile: run.directory + "/\(name).svg", atomically: true, encoding: .utf8) }
         try html(summary: summary, plots: plots.map(\.name)).write(toFile: run.directory + "/report.html", atomically: true, encoding: .utf8)
         print("  run folder: \(run.directory) (summary.json, report.html, \(plots.map { $0.name + ".svg" }.joined(separator: ", ")), journal, logs)")
+        return checks.filter { !$0.value }.map(\.key).sorted()
     }
 
     /// The measured column: a fidelity with its standard error in `LinkAnalysisFormat`'s words (bounds as bounds),
     /// other quantities by ``format(_:unit:)``.
     static func measured(_ row: DemoSummary.Row) -> String {
         guard let value = row.measured else { return "—" }
-        guard row.unit.isEmpty, let error = row.standardError else { return format(value, unit: row.unit) }
+        guard let error = row.standardError else { return format(value, unit: row.unit) }
+        guard row.unit.isEmpty else { return format(value, unit: row.unit, standardError: error) }
         return LinkAnalysisFormat.fidelity(Estimate(value, standardError: error), isLowerBound: row.isLowerBound != false)
     }
 
-    static func format(_ value: Double, unit: String) -> String {
+    static func format(_ value: Double, unit: String, standardError: Double? = nil) -> String {
+        let error = standardError.map { String(format: " ± %.0f", $0) } ?? ""
         switch unit {
-        case "Hz": return String(format: "%.0f /s", value)
-        case "ps": return String(format: "%.0f ps", value)
+        case "Hz": return String(format: "%.0f", value) + error + " /s"
+        case "ps": return String(format: "%.0f", value) + error + " ps"
         default: return String(format: "%.4f", value)
         }
     }
@@ -289,10 +306,12 @@ struct DemoPlots {
         let lower = statuses.compactMap { s in s.fidelity.flatMap { f in s.fidelityError.map { (x: s.elapsedSeconds, y: f - $0) } } }
         let truth = fidelity.isEmpty ? [] : [(x: fidelity[0].x, y: expected.liveFidelity), (x: fidelity[fidelity.count - 1].x, y: expected.liveFidelity)]
         let offsetError = statuses.compactMap { s in s.clockOffsetPs.map { (x: s.elapsedSeconds, y: $0 - Double(expected.clockOffsetBPs)) } }
+        // A pair source decides no heralds: no (all-zero) herald plot.
+        let heraldPlot = expected.heralded ? [("heralds", SVGPlot(title: "Heralds per second", xLabel: "run time (s)", yLabel: "heralds/s",
+                                                                  series: [.init(name: "heralds", points: heraldPoints, colour: palette[0])]).render())] : []
         return [
             ("rates", SVGPlot(title: "Tag rate per node (coordinator's view)", xLabel: "run time (s)", yLabel: "tags/s", series: rateSeries).render()),
-            ("heralds", SVGPlot(title: "Heralds per second", xLabel: "run time (s)", yLabel: "heralds/s",
-                                series: [.init(name: "heralds", points: heraldPoints, colour: palette[0])]).render()),
+        ] + heraldPlot + [
             ("fidelity", SVGPlot(title: expected.heralded ? "Fidelity of the heralded states (Z, X, Y) ± standard error" : "Fidelity lower bound (Z, X) ± standard error", xLabel: "run time (s)", yLabel: "fidelity",
                                  series: [.init(name: "measured", points: fidelity, colour: palette[0]),
                                           .init(name: "+1 s.e.", points: upper, colour: palette[5]),

@@ -173,10 +173,5 @@ struct HeraldedModeTests {
         let truth = 2 * 2.squareRoot() * visibility
         // With these angles E(a,b′) = −V/√2, so the default signs (+, −, +, +) give S = 2√2·V.
         #expect(abs(s.value - truth) < 3 * s.standardError, "S = \(s), truth \(truth)")
-
-        // Passive choice: detector names fix the basis.
-        let passive = try #require(DetectorRole.fromName("D", channel: 7, side: .a))
-        #expect(passive.basis == "X" && passive.outcome == .plus)
-        #expect(DetectorRole.fromName("herald", channel: 8, side: .a) == nil)
     }
 }

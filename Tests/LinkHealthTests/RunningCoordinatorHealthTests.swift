@@ -145,8 +145,8 @@ struct RunningCoordinatorHealthTests {
 
         let metrics = String(decoding: await httpBody(base + "/metrics") ?? Data(), as: UTF8.self)
         for name in ["coordinator", "alice-node", "bob-node"] {
-            let line = metrics.split(separator: "\n").first { $0.hasPrefix("qlink_certificate_days_left{") && $0.contains("\"\(name)\"") }
-            let days = line.flatMap { Double($0.split(separator: " ").last ?? "") }
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("qlink_certificate_expiry_seconds{") && $0.contains("\"\(name)\"") }
+            let days = line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 / 86_400 }
             #expect(days.map { $0 > 19.9 && $0 <= 20 } == true, "certificate \(name): \(String(describing: line))")
         }
         #expect(metrics.contains("qlink_singles_rate_hertz{"), "per-channel singles rates in /metrics")

@@ -106,6 +106,25 @@ struct StatusRenderingSeamTests {
             #expect(!measured.contains("F "), "no analysed fidelity, none in the measured column: \(measured)")
         }
         #expect(analysis.fidelity == nil, "no Y basis on this link: no full fidelity")
+        // The exit status tells the checks' truth; a pair source decides no heralds, so no herald check is shown.
+        let failedChecks = result.output.split(separator: "\n").filter { $0.contains("[FAILED]") }
+        #expect((result.status == 0) == failedChecks.isEmpty, "exit \(result.status), failed: \(failedChecks)\n\(result.error)")
+        if result.status != 0 { #expect(result.error.contains("check(s) FAILED"), "\(result.error)") }
+        #expect(!result.output.contains("herald"), "herald lines on a pair-source link:\n\(result.output)")
+        let tagRate = try #require(result.output.split(separator: "\n").first { $0.contains("alice-node tag rate") }, "\(result.output)")
+        #expect(tagRate.contains(" ± "), "a rate without its standard error: \(tagRate)")
+    }
+
+    @Test("a run folder that holds an earlier run is refused before anything starts", .enabled(if: QLinkRunner.isBuilt, "the qlink executable is not built in .build/debug"))
+    func theDemoRefusesAUsedRunFolder() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qlink-used-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("run/coordinator"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = TestEnvironment.projectRoot.appendingPathComponent("configs/demo-pair-source.yaml").path
+        let result = try QLinkRunner.run(["demo", "--seconds", "1", "--config", config, "--run-directory", folder.appendingPathComponent("run").path], in: folder)
+        #expect(result.status != 0)
+        #expect(result.error.contains("is not empty") && result.error.contains("--run-directory"), "\(result.error)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/pki").path), "nothing is written into the used folder")
     }
 
     /// The part of the demo's summary.json this suite reads.

@@ -208,4 +208,16 @@ struct ResolvedLinkTests {
         }
         #expect(resolvedCount >= 3)
     }
+
+    @Test("detector names imply outcome and passive basis: H/V → Z, D/A → X, R/L → Y, ± without a basis, others none")
+    func detectorNameRoles() {
+        let cases: [(String, DetectorOutcome, String?)] = [("H", .plus, "Z"), ("v", .minus, "Z"), ("D", .plus, "X"), ("A", .minus, "X"),
+                                                          ("R", .plus, "Y"), ("L", .minus, "Y"), ("plus", .plus, nil), ("−", .minus, nil)]
+        for (name, outcome, basis) in cases {
+            let role = ResolvedDetector.role(named: name)
+            #expect(role?.outcome == outcome && role?.passiveBasis == basis, "\(name)")
+        }
+        #expect(ResolvedDetector.role(named: "herald") == nil)
+    }
 }
+

@@ -54,13 +54,13 @@ public final class LinkMetrics: Sendable {
             gauge(.fidelityIsLowerBound).set(observation.fidelityIsLowerBound ? 1 : 0)
         }
         if let value = observation.heraldRateHz { gauge(.heraldRate).set(value.value) }
-        if let value = observation.clockOffsetPs { gauge(.clockOffset).set(value) }
-        if let value = observation.clockDriftPpm { gauge(.clockDrift).set(value) }
-        if let value = observation.clockResidualPs { gauge(.clockResidual).set(value) }
+        if let value = observation.clockOffsetPs { gauge(.clockOffset).set(value / picosecondsPerSecond) }
+        if let value = observation.clockDriftPpm { gauge(.clockDrift).set(value * 1e-6) }
+        if let value = observation.clockResidualPs { gauge(.clockResidual).set(value / picosecondsPerSecond) }
         for (node, seen) in observation.nodeLastSeenPs {
             gauge(.nodeSilence, [("node", node)]).set(Double(max(0, observation.timePs - seen)) / picosecondsPerSecond)
         }
-        for (name, days) in observation.certificateDaysLeft { gauge(.certificateDaysLeft, [("certificate", name)]).set(days) }
+        for (name, days) in observation.certificateDaysLeft { gauge(.certificateExpiry, [("certificate", name)]).set(days * 86_400) }
     }
 
     /// Counts `count` heralds with `outcome` (`fail`, `psi_plus`, `psi_minus`).
@@ -92,6 +92,11 @@ public final class LinkMetrics: Sendable {
     /// Counts `count` tags dropped with `reason` (`foreign-channel`, `station-channel`).
     public func recordRefusedTags(reason: String, count: Int64 = 1) {
         counter(.refusedTags, [("reason", reason)]).increment(by: count)
+    }
+
+    /// Counts `count` tag batches the live analysis dropped because its queue was full.
+    public func recordAnalysisDroppedBatches(count: Int64) {
+        counter(.analysisDroppedBatches).increment(by: count)
     }
 
     /// Sets the size of `node`'s disk spool (bytes when known).

@@ -15,9 +15,9 @@ public enum MetricFamily: String, CaseIterable, Sendable {
     case fidelityIsLowerBound = "qlink_fidelity_is_lower_bound"
     case heraldRate = "qlink_herald_rate_hertz"
     case heralds = "qlink_heralds_total"
-    case clockOffset = "qlink_clock_offset_picoseconds"
-    case clockDrift = "qlink_clock_drift_ppm"
-    case clockResidual = "qlink_clock_residual_picoseconds"
+    case clockOffset = "qlink_clock_offset_seconds"
+    case clockDrift = "qlink_clock_drift_ratio"
+    case clockResidual = "qlink_clock_residual_seconds"
     case sequenceGaps = "qlink_sequence_gaps_total"
     case spoolBytes = "qlink_spool_bytes"
     case spoolBatches = "qlink_spool_batches"
@@ -29,11 +29,12 @@ public enum MetricFamily: String, CaseIterable, Sendable {
     case heraldLatency = "qlink_herald_latency_seconds"
     case batchLatency = "qlink_batch_latency_seconds"
     case nodeSilence = "qlink_node_silence_seconds"
-    case certificateDaysLeft = "qlink_certificate_days_left"
+    case certificateExpiry = "qlink_certificate_expiry_seconds"
     case repetitionRate = "qlink_repetition_rate_hertz"
     case recommendedRate = "qlink_recommended_repetition_rate_hertz"
     case alertSeverity = "qlink_alert_severity"
     case alertsActive = "qlink_alerts_active"
+    case analysisDroppedBatches = "qlink_analysis_dropped_batches_total"
 
     /// The `# HELP` text.
     public var help: String {
@@ -51,7 +52,7 @@ public enum MetricFamily: String, CaseIterable, Sendable {
         case .heraldRate: "Heralded pairs per second over the rolling window"
         case .heralds: "Heralds decided, by outcome"
         case .clockOffset: "Tracked clock offset t_B - t_A between the labs"
-        case .clockDrift: "Tracked clock frequency difference between the labs"
+        case .clockDrift: "Tracked fractional frequency difference of lab B's clock against lab A's (1e-6 is 1 ppm)"
         case .clockResidual: "Measured clock offset minus the tracked offset"
         case .sequenceGaps: "Tag batches missing from a node's sequence"
         case .spoolBytes: "Bytes waiting in a node's disk spool"
@@ -64,11 +65,12 @@ public enum MetricFamily: String, CaseIterable, Sendable {
         case .heraldLatency: "Time from a station tag reaching the coordinator to its herald reaching a node"
         case .batchLatency: "Time from a node sending a tag batch to the coordinator analysing it"
         case .nodeSilence: "Seconds since a node was last heard from"
-        case .certificateDaysLeft: "Days until a certificate expires"
+        case .certificateExpiry: "Seconds until a certificate expires (negative once expired)"
         case .repetitionRate: "Repetition rate in force"
         case .recommendedRate: "Repetition rate the planner recommends for the measured link"
         case .alertSeverity: "Alert state per rule and subject: 0 ok, 1 warning, 2 critical"
         case .alertsActive: "Number of active alerts by severity"
+        case .analysisDroppedBatches: "Tag batches the live analysis could not take (its queue was full), journaled but not analysed"
         }
     }
 
