@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "Security",
             dependencies: [
-                "OpenSSLKit", "COpenSSL", "Messaging", "CZeroMQ", .product(name: "Logging", package: "swift-log"),
+                "OpenSSLKit", "COpenSSL", "Messaging", "CZeroMQ", "LinkModel", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Floor 2: wire messages (pure).

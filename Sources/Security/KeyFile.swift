@@ -1,4 +1,5 @@
 import Foundation
+import LinkModel
 import OpenSSLKit
 #if canImport(Glibc)
 import Glibc
@@ -80,15 +81,21 @@ public enum KeyFile {
 }
 
 /// Small file helpers shared by the PKI code.
-enum TextFile {
-    /// Reads a UTF-8 text file or throws a ``SecurityError`` naming it.
-    static func read(_ path: String, what: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SecurityError(.fileAccess, "cannot read \(what) \(path)",
-                                hint: FileManager.default.fileExists(atPath: path) ? "check its permissions" : "the file does not exist")
+public enum TextFile {
+    /// Reads a UTF-8 text file or throws a ``SecurityError`` naming it, what is wrong and what to do; `whenMissing`
+    /// replaces the hint for a file that does not exist.
+    public static func read(_ path: String, what: String, whenMissing: String? = nil) throws -> String {
+        do {
+            return try TextFiles.read(path, what: what)
+        } catch {
+            let missing = !FileManager.default.fileExists(atPath: path)
+            throw SecurityError(.fileAccess, "cannot read \(what) \(path): \(error.problem)", hint: missing ? whenMissing ?? error.hint : error.hint)
         }
-        return String(decoding: data, as: UTF8.self)
     }
+
+    /// What to do when a lab's certificates do not exist yet.
+    public static let noLabCAHint = "create the lab CA and certificates first: qlink certs init --lab LAB --out DIR, then qlink certs issue "
+        + "for each node and the coordinator (README, \"The lab PKI\"), or point the configuration's security: section at existing ones"
 
     /// Writes `text` to `path` atomically (mode 0644: certificates and CRLs are public).
     static func write(_ text: String, to path: String) throws {

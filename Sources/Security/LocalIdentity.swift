@@ -11,7 +11,7 @@ public struct LocalIdentity: Sendable {
     /// Loads the certificate and key and checks that the key is the one the certificate carries.
     public init(certificatePath: String, keyPath: String) throws {
         let certificate = try wrap {
-            try X509Certificate(pem: try TextFile.read(certificatePath, what: "certificate"), context: certificatePath)
+            try X509Certificate(pem: try TextFile.read(certificatePath, what: "certificate", whenMissing: TextFile.noLabCAHint), context: certificatePath)
         }
         let keys = try KeyFile.loadCurveKeys(path: keyPath)
         guard (try? certificate.publicKey().rawPublicKey()) == keys.publicKey else {

@@ -85,7 +85,7 @@ public final class TrustPolicy: Sendable {
     /// Loads the CA certificate and, when `crlPath` is given, the CRL.
     public convenience init(caCertificatePath: String, crlPath: String?) throws {
         let anchor = try wrap {
-            try X509Certificate(pem: try TextFile.read(caCertificatePath, what: "CA certificate"), context: caCertificatePath)
+            try X509Certificate(pem: try TextFile.read(caCertificatePath, what: "CA certificate", whenMissing: TextFile.noLabCAHint), context: caCertificatePath)
         }
         let crl = try crlPath.map { path in
             try wrap { try X509RevocationList(pem: try TextFile.read(path, what: "CRL"), context: path) }

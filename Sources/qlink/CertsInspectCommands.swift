@@ -13,7 +13,7 @@ extension CertsCommand {
         @Flag(help: "Also print every field, as `openssl x509 -text` does.") var text = false
 
         func run() throws {
-            let content = try report { try String(contentsOfFile: file, encoding: .utf8) }
+            let content = try report { try TextFile.read(file, what: "PEM file") }
             try report {
                 if content.contains("-----BEGIN CERTIFICATE-----") {
                     try showCertificate(X509Certificate(pem: content, context: file))
@@ -77,7 +77,7 @@ extension CertsCommand {
             let identity: VerifiedIdentity
             do {
                 identity = try report {
-                    let certificate = try X509Certificate(pem: try String(contentsOfFile: file, encoding: .utf8), context: file)
+                    let certificate = try X509Certificate(pem: try TextFile.read(file, what: "certificate"), context: file)
                     guard let required = role ?? NodeRole(certificate: certificate) else {
                         throw SecurityError(.verification, "\(file) grants neither the node nor the coordinator role")
                     }

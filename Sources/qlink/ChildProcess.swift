@@ -21,7 +21,7 @@ final class ChildProcess: @unchecked Sendable {
         self.logPath = logPath
         FileManager.default.createFile(atPath: logPath, contents: nil)
         guard let log = FileHandle(forWritingAtPath: logPath) else {
-            throw DemoFailure("cannot write the log file \(logPath) of \(name)")
+            throw CommandFailure("cannot write the log file \(logPath) of \(name)")
         }
         process.executableURL = Self.currentExecutable()
         process.arguments = arguments
@@ -31,7 +31,7 @@ final class ChildProcess: @unchecked Sendable {
         do {
             try process.run()
         } catch {
-            throw DemoFailure("cannot start \(name) (\(process.executableURL?.path ?? "?")): \(error.localizedDescription)")
+            throw CommandFailure("cannot start \(name) (\(process.executableURL?.path ?? "?")): \(error.localizedDescription)")
         }
     }
 
@@ -59,8 +59,9 @@ final class ChildProcess: @unchecked Sendable {
     }
 }
 
-/// Why the demo could not run or finish.
-struct DemoFailure: Error, CustomStringConvertible {
+/// Why a command could not run or finish, worded for the user (printed as `Error: …`, without the usage text that
+/// argument errors get).
+struct CommandFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }

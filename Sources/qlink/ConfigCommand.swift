@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import LinkModel
+import Planner
 
 /// `qlink config`: work with link configuration files.
 struct ConfigCommand: ParsableCommand {
@@ -20,8 +22,20 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             var failures = 0
             for file in files {
+                let link: LinkConfiguration
                 do {
-                    let link = try LinkConfiguration.load(from: file)
+                    link = try LinkConfiguration.load(from: file)
+                } catch {
+                    // A planner-only file (model: and plan:, no labs or services) is checked as `qlink plan` reads it.
+                    if let plan = try? PlanConfiguration.load(from: file) {
+                        print("\(file): ok — plan '\(plan.name)' (planner only: a model and a sweep, no labs or services; run it with qlink plan \(file))")
+                        continue
+                    }
+                    failures += 1
+                    printError("\(error)")
+                    continue
+                }
+                do {
                     print("\(file): ok — link '\(link.name)', coordinator '\(link.coordinator.name)' at \(link.coordinator.controlEndpoint)")
                     for lab in link.labs {
                         let channels = lab.detectors.map { "\($0.channel)=\($0.name)" }.joined(separator: " ")
@@ -44,6 +58,7 @@ struct ConfigCommand: ParsableCommand {
                         print("  analysis \(lab.name): outcomes \(outcomes.isEmpty ? "none" : outcomes), bases \(Self.describe(lab.bases)) (from \(lab.basesOrigin.rawValue))")
                     }
                     print("  target state: \(resolved.targetState)")
+                    for warning in Self.missingFiles(link) { printError("warning: \(warning)") }
                     if let monitoring = link.monitoring {
                         let server = monitoring.statusEndpoint.map { "status at http://\($0.address):\($0.port)" } ?? "no status server"
                         print("  monitoring: \(server), \(monitoring.windowSeconds) s window, auto-tune \(monitoring.retune.autoTune ? "on" : "off")"
@@ -55,6 +70,16 @@ struct ConfigCommand: ParsableCommand {
                 }
             }
             if failures > 0 { throw ExitCode.failure }
+        }
+
+        /// The certificates, keys and CRL the configuration names that do not exist (yet): the services cannot start
+        /// without them, so `config check` says so, though the configuration itself is valid.
+        static func missingFiles(_ link: LinkConfiguration) -> [String] {
+            var files = [("lab CA certificate", link.security.caCertificate)] + (link.security.crl.map { [("CRL", $0)] } ?? [])
+            files.append(("\(link.coordinator.name) certificate", link.coordinator.certificate))
+            for lab in link.labs { files.append(("\(lab.node) certificate", lab.certificate)) }
+            return files.filter { !FileManager.default.fileExists(atPath: $0.1) }
+                .map { "\($0.0) \($0.1) does not exist (create the lab PKI with qlink certs init and qlink certs issue; README, \"The lab PKI\")" }
         }
 
         private static func describe(_ bases: LabBasisSource?) -> String {

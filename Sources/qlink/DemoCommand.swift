@@ -83,7 +83,7 @@ struct DemoCommand: AsyncParsableCommand {
             progress.printIfNew()
             if let failed = (nodes + [coordinator]).first(where: { !$0.isRunning }) {
                 children.terminateAll()
-                throw DemoFailure("\(failed.name) exited early (status \(failed.exitStatus ?? -1)); its log ends:\n\(failed.logTail())")
+                throw CommandFailure("\(failed.name) exited early (status \(failed.exitStatus ?? -1)); its log ends:\n\(failed.logTail())")
             }
             let states = run.configuration.labs.prefix(2).map { StatusFile.read(NodeStatusFile.self, from: run.nodeStatusPath($0.name)) }
             if states.allSatisfy({ $0?.drained == true }) { break }
@@ -104,7 +104,7 @@ struct DemoCommand: AsyncParsableCommand {
         progress.printIfNew()
         let failed = try DemoReport(run: run, expected: expected, monitoring: monitored).write()
         if !failed.isEmpty {
-            throw DemoFailure("\(failed.count) check(s) FAILED: \(failed.joined(separator: "; ")); the run folder \(run.directory) holds the logs")
+            throw CommandFailure("\(failed.count) check(s) FAILED: \(failed.joined(separator: "; ")); the run folder \(run.directory) holds the logs")
         }
     }
 
@@ -118,12 +118,12 @@ struct DemoCommand: AsyncParsableCommand {
                 return (control, publish)
             }
             guard coordinator.isRunning else {
-                throw DemoFailure("the coordinator exited (status \(coordinator.exitStatus ?? -1)); its log ends:\n\(coordinator.logTail())")
+                throw CommandFailure("the coordinator exited (status \(coordinator.exitStatus ?? -1)); its log ends:\n\(coordinator.logTail())")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
         coordinator.killNow()
-        throw DemoFailure("the coordinator did not report its endpoints within 30 s; see \(coordinator.logPath)")
+        throw CommandFailure("the coordinator did not report its endpoints within 30 s; see \(coordinator.logPath)")
     }
 }
 
@@ -146,12 +146,12 @@ struct DemoRun {
         if let requested {
             let path = URL(fileURLWithPath: requested).standardizedFileURL.path
             if let entries = try? manager.contentsOfDirectory(atPath: path), !entries.isEmpty {
-                throw DemoFailure("the run folder \(path) is not empty (it holds an earlier run: \(entries.sorted().prefix(4).joined(separator: ", "))); "
+                throw CommandFailure("the run folder \(path) is not empty (it holds an earlier run: \(entries.sorted().prefix(4).joined(separator: ", "))); "
                                   + "pass a new --run-directory, remove that folder, or leave the option out for a fresh run/demo-<time> folder")
             }
             var isDirectory: ObjCBool = false
             if manager.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                throw DemoFailure("--run-directory \(path) is a file, not a folder")
+                throw CommandFailure("--run-directory \(path) is a file, not a folder")
             }
             return path
         }
@@ -169,11 +169,11 @@ struct DemoRun {
     static func prepare(configPath: String, runDirectory: String?) throws -> DemoRun {
         let source = URL(fileURLWithPath: configPath).standardizedFileURL.path
         guard FileManager.default.fileExists(atPath: source) else {
-            throw DemoFailure("no demo configuration at \(source); run qlink demo from the QLink folder or pass --config FILE")
+            throw CommandFailure("no demo configuration at \(source); run qlink demo from the QLink folder or pass --config FILE")
         }
         let original = try LinkConfiguration.load(from: source)
         guard original.labs.count >= 2 else {
-            throw DemoFailure("\(source) has \(original.labs.count) lab(s); the demo needs two")
+            throw CommandFailure("\(source) has \(original.labs.count) lab(s); the demo needs two")
         }
         let directory = try freshDirectory(runDirectory)
         try FileManager.default.createDirectory(atPath: directory + "/logs", withIntermediateDirectories: true)

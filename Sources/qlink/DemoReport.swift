@@ -57,7 +57,7 @@ struct DemoExpectation {
                 ? (segment.psiPlusProbability * segment.fidelityPsiPlus + segment.psiMinusProbability * segment.fidelityPsiMinus) / successes : 0
             fidelity = liveFidelity
         } else {
-            throw DemoFailure("the simulator has no ground truth for \(configuration.name)")
+            throw CommandFailure("the simulator has no ground truth for \(configuration.name)")
         }
     }
 }

@@ -34,7 +34,7 @@ enum DoctorCertificates {
                     _ = try LocalIdentity(certificatePath: certificate, keyPath: key, role: role, policy: policy)
                     print("            \(name): certificate and key ok")
                 } else {
-                    let pem = try String(contentsOfFile: certificate, encoding: .utf8)
+                    let pem = try TextFile.read(certificate, what: "certificate")
                     _ = try policy.verify(try X509Certificate(pem: pem, context: certificate), role: role)
                     print("            \(name): certificate ok (its key lives on another machine)")
                 }

@@ -12,8 +12,8 @@ struct DoctorCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Configuration file to check.")
-    var config: String = "configs/loopback.yaml"
+    @Option(help: "Configuration file to check (default: configs/loopback.yaml when this folder has one).")
+    var config: String?
 
     func run() throws {
         let logger = global.makeLogger("qlink.doctor")
@@ -29,8 +29,26 @@ struct DoctorCommand: ParsableCommand {
             problems.append("OpenSSL 3 or later is required; install libssl-dev from Debian 12 or later")
         }
 
-        let configPath = URL(fileURLWithPath: config).standardizedFileURL.path
-        print("config      \(configPath)")
+        let configPath = URL(fileURLWithPath: config ?? "configs/loopback.yaml").standardizedFileURL.path
+        if config == nil, !FileManager.default.fileExists(atPath: configPath) {
+            // Outside a QLink checkout there is no configuration to check: the machine itself can still be fine.
+            print("config      none here (no configs/loopback.yaml in this folder); pass --config FILE to check a link")
+        } else {
+            print("config      \(configPath)")
+            checkConfiguration(configPath, into: &problems)
+        }
+        logger.debug("doctor.finished", metadata: ["doctor.problems": "\(problems.count)"])
+
+        if problems.isEmpty {
+            print("status      ok")
+        } else {
+            for problem in problems { printError("problem: \(problem)") }
+            throw ExitCode.failure
+        }
+    }
+
+    /// Loads the configuration at `configPath` and checks its certificates.
+    private func checkConfiguration(_ configPath: String, into problems: inout [String]) {
         do {
             let link = try LinkConfiguration.load(from: configPath)
             print("            link '\(link.name)' with labs \(link.labs.map(\.name).joined(separator: ", "))")
@@ -44,14 +62,6 @@ struct DoctorCommand: ParsableCommand {
             }
         } catch {
             problems.append("\(error)")
-        }
-        logger.debug("doctor.finished", metadata: ["doctor.problems": "\(problems.count)"])
-
-        if problems.isEmpty {
-            print("status      ok")
-        } else {
-            for problem in problems { printError("problem: \(problem)") }
-            throw ExitCode.failure
         }
     }
 }

@@ -64,7 +64,7 @@ struct NodeCommand: AsyncParsableCommand {
         let logger = global.makeLogger("qlink.node")
         let configuration = try LinkConfiguration.load(from: URL(fileURLWithPath: config).standardizedFileURL.path)
         guard let labIndex = configuration.labs.firstIndex(where: { $0.name == lab }) else {
-            throw ValidationError("no lab named '\(lab)' in \(config) (labs: \(configuration.labs.map(\.name).joined(separator: ", ")))")
+            throw CommandFailure("no lab named '\(lab)' in \(config) (labs: \(configuration.labs.map(\.name).joined(separator: ", ")))")
         }
         let spec: TagSourceSpec
         if source.stdin, source.replay != nil {
@@ -80,11 +80,11 @@ struct NodeCommand: AsyncParsableCommand {
             let simulated = try ConfiguredSimulation(configuration: configuration, durationPs: source.seconds.map { Int64($0 * 1e12) },
                                                      seed: source.seedOverride)
             guard let stream = simulated.streams.first(where: { $0.name == lab }) ?? (labIndex < min(2, simulated.streams.count) ? simulated.streams[labIndex] : nil) else {
-                throw ValidationError("the simulation of \(config) has no stream for lab '\(lab)'")
+                throw CommandFailure("the simulation of \(config) has no stream for lab '\(lab)'")
             }
             spec = .simulation(simulated, role: stream.role, withStation: stream.role == .labA, realTime: !source.asFastAsPossible)
         } else {
-            throw ValidationError("\(config) has no model: section to simulate; describe the link under model: "
+            throw CommandFailure("\(config) has no model: section to simulate; describe the link under model: "
                                   + "(docs/configuration.md), or give --replay FILE or --stdin")
         }
         let dataDirectory = data ?? URL(fileURLWithPath: configuration.coordinator.dataDirectory)

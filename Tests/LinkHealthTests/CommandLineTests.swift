@@ -42,4 +42,73 @@ struct CommandLineTests {
         process.terminate()
         process.waitUntilExit()
     }
+
+    /// A fresh folder with a non-UTF-8 file `bad.yaml` in it.
+    static func scratch() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qlink-errors-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data([0xFF, 0xFE, 0x20, 0x62, 0x61, 0x64]).write(to: folder.appendingPathComponent("bad.yaml"))
+        return folder
+    }
+
+    @Test("errors say what, where and what to do: folders, non-UTF-8 files, unknown labs, missing certificates")
+    func errorsSayWhatWhereAndWhatToDo() throws {
+        let folder = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let loopback = TestEnvironment.projectRoot.appendingPathComponent("configs/loopback.yaml").path
+        let cases: [(arguments: [String], expected: [String])] = [
+            (["config", "check", folder.path], ["\(folder.path): is a folder, not a file", "configuration file inside it"]),
+            (["config", "check", "bad.yaml"], ["bad.yaml: is not UTF-8 text (byte 0xFF at offset 0)"]),
+            (["certs", "show", "bad.yaml"], ["bad.yaml", "is not UTF-8 text"]),
+            (["node", "--config", loopback, "--lab", "nobody"], ["no lab named 'nobody'", "labs: alice, bob"]),
+        ]
+        for (arguments, expected) in cases {
+            let result = try QLinkRunner.run(arguments, in: folder)
+            #expect(result.status != 0, "\(arguments)")
+            for text in expected { #expect(result.error.contains(text), "\(arguments): \(result.error)") }
+            #expect(!result.error.contains("NSCocoaErrorDomain") && !result.error.contains("Usage:"), "\(arguments): \(result.error)")
+        }
+    }
+
+    @Test("a coordinator whose lab CA does not exist yet says how to create it")
+    func missingCertificatesSayQlinkCertsInit() throws {
+        let folder = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("link.yaml")
+        try String(contentsOf: TestEnvironment.projectRoot.appendingPathComponent("configs/loopback.yaml"), encoding: .utf8)
+            .write(to: config, atomically: true, encoding: .utf8)
+        let result = try QLinkRunner.run(["coordinator", "--config", config.path], in: folder)
+        #expect(result.status != 0)
+        #expect(result.error.contains("CA certificate") && result.error.contains("qlink certs init"), "\(result.error)")
+    }
+
+    @Test("qlink doctor outside a checkout checks the machine and exits 0; an explicit missing --config is a problem")
+    func doctorOutsideTheCheckout() throws {
+        let folder = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plain = try QLinkRunner.run(["doctor"], in: folder)
+        #expect(plain.status == 0, "\(plain.output)\(plain.error)")
+        #expect(plain.output.contains("pass --config FILE"))
+        let missing = try QLinkRunner.run(["doctor", "--config", "nowhere.yaml"], in: folder)
+        #expect(missing.status != 0 && missing.error.contains("nowhere.yaml"), "\(missing.error)")
+    }
+
+    @Test("config check accepts the shipped planner-only files and warns about certificates that do not exist")
+    func configCheckPlansAndMissingCertificates() throws {
+        let folder = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let configs = TestEnvironment.projectRoot.appendingPathComponent("configs")
+        let plans = try FileManager.default.contentsOfDirectory(atPath: configs.path).filter { $0.hasPrefix("plan-") && $0.hasSuffix(".yaml") }
+        #expect(plans.count >= 3)
+        for plan in plans {
+            let result = try QLinkRunner.run(["config", "check", configs.appendingPathComponent(plan).path], in: folder)
+            #expect(result.status == 0 && result.output.contains("ok — plan"), "\(plan): \(result.output)\(result.error)")
+        }
+        let copy = folder.appendingPathComponent("link.yaml")
+        try String(contentsOf: configs.appendingPathComponent("loopback.yaml"), encoding: .utf8).write(to: copy, atomically: true, encoding: .utf8)
+        let result = try QLinkRunner.run(["config", "check", copy.path], in: folder)
+        #expect(result.status == 0, "a valid configuration whose PKI is not made yet: \(result.error)")
+        #expect(result.error.contains("warning: lab CA certificate") && result.error.contains("does not exist"), "\(result.error)")
+    }
 }
+

@@ -54,10 +54,9 @@ extension ConfigurationError {
     /// - Throws: an ``Kind/unreadable`` error naming the file and what to check.
     public static func readFile(_ path: String) throws(ConfigurationError) -> String {
         do {
-            return try String(contentsOfFile: path, encoding: .utf8)
+            return try TextFiles.read(path, what: "configuration")
         } catch {
-            throw ConfigurationError(kind: .unreadable, file: path, keyPath: "",
-                                     message: "cannot read the file (\(error.localizedDescription)); check the path and permissions")
+            throw ConfigurationError(kind: .unreadable, file: path, keyPath: "", message: "\(error.problem); \(error.hint)")
         }
     }
 }
