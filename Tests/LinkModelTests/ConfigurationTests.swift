@@ -55,6 +55,22 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("a unit written in a value is refused with the number to write under the key's own unit")
+    func unitInValue() {
+        expectError(.wrongType, at: "model.arms[0].stages[2].window_ps", containing: "write window_ps: 1000") {
+            $0.replacingOccurrences(of: "window_ps: 1_000", with: "window_ps: 1 ns")
+        }
+        expectError(.wrongType, at: "model.arms[0].stages[1].length_km", containing: "write length_km: 2") {
+            $0.replacingOccurrences(of: "length_km: 2,", with: "length_km: 2000 m,")
+        }
+        expectError(.wrongType, at: "model.clock.repetition_rate_hz", containing: "write repetition_rate_hz: 20000000") {
+            $0.replacingOccurrences(of: "repetition_rate_hz: 20_000_000", with: "repetition_rate_hz: 20 MHz")
+        }
+        expectError(.wrongType, at: "model.arms[0].stages[2].window_ps", containing: "expected an integer, found '1 parsec'") {
+            $0.replacingOccurrences(of: "window_ps: 1_000", with: "window_ps: 1 parsec")
+        }
+    }
+
     @Test("a string where a number belongs is a type error")
     func wrongType() {
         expectError(.wrongType, at: "labs[0].detectors[1].delay_ps", containing: "expected an integer") {

@@ -346,7 +346,9 @@ struct ScalarContainer: SingleValueDecodingContainer {
     }
 
     private func mismatch(_ text: String, _ expected: String) -> DecodingError {
-        DecodingError.typeMismatch(Any.self, .init(codingPath: codingPath, debugDescription: "expected \(expected), found '\(text)'"))
+        var message = "expected \(expected), found '\(text)'"
+        if let hint = UnitInValue.hint(text, key: codingPath.last.map { yamlKey($0.stringValue) }) { message += "; " + hint }
+        return DecodingError.typeMismatch(Any.self, .init(codingPath: codingPath, debugDescription: message))
     }
 
     func decode(_ type: Bool.Type) throws -> Bool {
@@ -363,12 +365,12 @@ struct ScalarContainer: SingleValueDecodingContainer {
     }
 
     private func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
-        let expected = "an integer between \(T.min) and \(T.max)"
-        let text = try scalar(expected).replacingOccurrences(of: "_", with: "")
+        let text = try scalar("an integer").replacingOccurrences(of: "_", with: "")
         if let value = T(text) { return value }
         // Accept exact integers written in exponent form, such as 1e6.
         if let double = Double(text), double.rounded() == double, let value = T(exactly: double) { return value }
-        throw mismatch(text, expected)
+        // The range only helps for a number that is out of it or not whole.
+        throw mismatch(text, Double(text) == nil ? "an integer" : "an integer between \(T.min) and \(T.max)")
     }
 
     func decode(_ type: Double.Type) throws -> Double {
@@ -413,4 +415,33 @@ func editDistance(_ a: String, _ b: String) -> Int {
         previous = current
     }
     return previous[b.count]
+}
+
+/// A value written with a unit (`1 ns`, `10 km`, `5 MHz`): QLink's units live in the key's name (`window_ps`,
+/// `length_km`, `repetition_rate_hz`), so the hint says which number to write instead.
+enum UnitInValue {
+    /// Units a value might carry, by the key suffix whose unit they convert to, as factors to that unit.
+    private static let units: [String: [String: Double]] = [
+        "ps": ["ps": 1, "ns": 1e3, "us": 1e6, "µs": 1e6, "ms": 1e9, "s": 1e12],
+        "s": ["ps": 1e-12, "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "min": 60, "h": 3600],
+        "hz": ["hz": 1, "khz": 1e3, "mhz": 1e6, "ghz": 1e9],
+        "km": ["m": 1e-3, "km": 1],
+        "db": ["db": 1],
+    ]
+
+    /// The hint for `text` under the key `key`, or nil when `text` is not a number followed by a unit.
+    static func hint(_ text: String, key: String?) -> String? {
+        guard let match = text.wholeMatch(of: /\s*([-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-zµ]+)\s*/),
+              let number = Double(match.1) else { return nil }
+        let unit = String(match.2).lowercased()
+        guard let key, let suffix = key.split(separator: "_").last.map({ String($0).lowercased() }), let table = units[suffix] else {
+            return "write the number alone: the unit is part of each key's name (e.g. window_ps, length_km, repetition_rate_hz)"
+        }
+        guard let factor = table[unit] else {
+            return "write the number alone in \(suffix == "hz" ? "Hz" : suffix) (the unit of \(key)), without '\(match.2)'"
+        }
+        let converted = number * factor
+        let written = converted.rounded() == converted && abs(converted) < 1e15 ? String(Int64(converted)) : "\(converted)"
+        return "the unit is in the key's name: write \(key): \(written)"
+    }
 }
