@@ -18,6 +18,8 @@ public struct PlanReport: Sendable, Encodable {
     public var heraldWaitPs: [Int64]
     /// Every evaluated point.
     public var points: [Performance]
+    /// What the plan must achieve (min fidelity, min pair rate, budget).
+    public var constraints: PlanConstraints
     /// The constrained optimum, or the reason there is none.
     public var optimum: PlanOptimum
     /// The Pareto front of cost per pair against fidelity.
@@ -88,7 +90,7 @@ public enum Planner {
             currency: model.costs.currency, maxRepetitionRateHz: model.maxRepetitionRateHz,
             armTransmissions: [profile.armA.transmission, profile.armB.transmission],
             heraldWaitPs: [model.heraldWaitPs(arm: 0), model.heraldWaitPs(arm: 1)],
-            points: points, optimum: optimum, paretoFront: ParetoFront.costAgainstFidelity(points),
+            points: points, constraints: configuration.plan.constraints, optimum: optimum, paretoFront: ParetoFront.costAgainstFidelity(points),
             sensitivityPoint: at, sensitivities: sensitivities)
     }
 }

@@ -23,11 +23,40 @@ struct OutputTests {
         let lines = report.csv().split(separator: "\n")
         #expect(lines.count == 1 + 42)
         let columns = lines[0].split(separator: ",").count
-        #expect(columns == 14)
+        #expect(columns == 15)
         #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == columns })
         #expect(lines[0].hasPrefix("repetition_rate_hz,alpha,"))
         // Rates above the 181.8 kHz cycle limit are marked.
         #expect(lines.dropFirst().contains { $0.contains(",false,") })
+    }
+
+    @Test("the ok column and meets_constraints say no for a point below min_fidelity, within the rate limit or not")
+    func okColumnFollowsTheConstraints() throws {
+        // A fidelity bound in the middle of the sweep's fidelities: some usable points miss it.
+        var configuration = try PlanConfiguration.parse(delftYAML)
+        configuration.plan = PlanSettings(
+            repetitionRateHz: SweepRange(min: 1e3, max: 1e6, points: 7, logarithmic: true),
+            alpha: SweepRange(min: 0.05, max: 0.3, points: 6, logarithmic: false))
+        let fidelities = Planner.run(configuration).points.filter(\.withinRateLimit).map(\.fidelity).sorted()
+        let bound = fidelities[fidelities.count / 2]
+        configuration.plan.constraints = PlanConstraints(minFidelity: bound)
+        let report = Planner.run(configuration)
+        let low = try #require(report.points.first { $0.withinRateLimit && $0.fidelity < bound }, "the sweep has a point below F = \(bound)")
+        #expect(report.verdict(low) == "F<min")
+        let good = try #require(report.points.first { $0.withinRateLimit && $0.fidelity >= bound })
+        #expect(report.verdict(good) == "yes")
+        let lines = report.csv().split(separator: "\n").dropFirst()
+        let header = report.csv().split(separator: "\n")[0].split(separator: ",")
+        let meets = try #require(header.firstIndex(of: "meets_constraints")), fidelity = try #require(header.firstIndex(of: "fidelity"))
+        for line in lines {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            if let f = Double(fields[fidelity]), f < bound { #expect(fields[meets] == "false", "\(line)") }
+        }
+        // In the table every row below the fidelity bound says so.
+        for row in report.table().split(separator: "\n") where row.hasSuffix("yes") {
+            let cells = row.split(separator: " ", omittingEmptySubsequences: true)
+            if cells.count > 5, let f = Double(cells[cells.count - 8]) { #expect(f >= bound - 5e-4, "\(row)") }
+        }
     }
 
     @Test("the JSON decodes and carries the optimum, the front and the sensitivities")

@@ -15,6 +15,20 @@ extension PlanReport {
         return (0..<count).map { items[$0 * (items.count - 1) / (count - 1)] }
     }
 
+    /// The "ok" column: `yes` for a point that is within the attempt-rate limit and meets every constraint, else what
+    /// it misses (`over` the rate limit, `F<min`, `rate<min`, `cost>max`).
+    func verdict(_ p: Performance) -> String {
+        guard p.withinRateLimit else { return "over" }
+        let missed = PlanConstraints.Kind.allCases.filter { !constraints.meets($0, p) }.map { kind in
+            switch kind {
+            case .fidelity: "F<min"
+            case .pairRate: "rate<min"
+            case .budget: "cost>max"
+            }
+        }
+        return missed.isEmpty ? "yes" : missed.joined(separator: ",")
+    }
+
     /// A plain-text report for the terminal.
     public func table() -> String {
         let knobLabel = knobName == "alpha" ? "α" : (knobName == nil ? nil : "μ")
@@ -28,7 +42,7 @@ extension PlanReport {
 
         let knob = featuredKnob
         let row: ([String]) -> String = { cells in
-            zip(cells, [12, 8, 10, 12, 8, 11, 11, 13, 6]).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }
+            zip(cells, [12, 8, 10, 12, 8, 11, 11, 13, 14]).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }
                 .joined(separator: " ")
         }
         let header = ["rate", knobLabel ?? "", "p(success)", "pairs/s", "F", "mean t", "95% t", "cost/pair", "ok"]
@@ -36,7 +50,7 @@ extension PlanReport {
             [Format.hertz(p.point.repetitionRateHz), p.point.knob.map { Format.number($0) } ?? "",
              Format.number(p.successProbability), Format.hertz(p.pairRateHz), Format.number(p.fidelity),
              Format.seconds(p.timePerPair.meanS), Format.seconds(p.timePerPair.percentile95S),
-             Format.number(p.costPerPair) + " " + currency, p.withinRateLimit ? "yes" : "over"]
+             Format.number(p.costPerPair) + " " + currency, verdict(p)]
         }
         let sweep = points.filter { $0.point.knob == knob }
         lines.append("sweep" + (knob.map { " at \(knobLabel ?? "knob") = \(Format.number($0))" } ?? "") + " (\(points.count) points in all):")
@@ -67,13 +81,14 @@ extension PlanReport {
         let onFront = Set(paretoFront.map(\.point))
         var text = "repetition_rate_hz,\(knobName ?? "knob"),success_probability,pair_rate_hz,fidelity,fidelity_at_herald,"
             + "mean_time_per_pair_s,median_time_per_pair_s,p95_time_per_pair_s,cost_per_pair,cost_per_hour,"
-            + "noise_click_probability,within_rate_limit,pareto\n"
+            + "noise_click_probability,within_rate_limit,meets_constraints,pareto\n"
         for p in points {
             let fields: [String] = [
                 "\(p.point.repetitionRateHz)", p.point.knob.map { "\($0)" } ?? "", "\(p.successProbability)",
                 "\(p.pairRateHz)", "\(p.fidelity)", "\(p.fidelityAtHerald)", "\(p.timePerPair.meanS)",
                 "\(p.timePerPair.medianS)", "\(p.timePerPair.percentile95S)", "\(p.costPerPair)", "\(p.costPerHour)",
-                "\(p.noiseClickProbability)", p.withinRateLimit ? "true" : "false", onFront.contains(p.point) ? "true" : "false",
+                "\(p.noiseClickProbability)", p.withinRateLimit ? "true" : "false", constraints.meetsAll(p) ? "true" : "false",
+                onFront.contains(p.point) ? "true" : "false",
             ]
             text += fields.joined(separator: ",") + "\n"
         }
