@@ -66,6 +66,14 @@ public struct TagStreamHeader: Sendable, Equatable {
         self.metadata = metadata
         self.sourceFormat = sourceFormat
     }
+
+    /// How long the instrument recorded, when the file says so (PicoQuant `TTResult_StopAfter`, in ms: the actual
+    /// stop, not the configured `MeasDesc_AcquisitionTime`), in ps; nil when unknown.
+    public var recordingDurationPs: Int64? {
+        guard let text = metadata["TTResult_StopAfter"], let milliseconds = Double(text), milliseconds > 0,
+              milliseconds < Double(TimeScaleLimits.maxTimePs) / 1e9 else { return nil }
+        return Int64((milliseconds * 1e9).rounded())
+    }
 }
 
 /// A streaming source of tag batches. Memory use is bounded by the chunk size, whatever the

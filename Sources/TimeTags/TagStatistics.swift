@@ -33,10 +33,11 @@ public struct TagStatistics: Sendable, Equatable {
     /// Whether every photon follows the previous one in time.
     public var isSorted: Bool { outOfOrderPhotons == 0 }
 
-    /// Mean rate of `channel` over the stream's duration, in Hz (0 for a zero duration).
-    public func rateHz(channel: TagChannel) -> Double {
-        guard durationPs > 0 else { return 0 }
-        return Double(photonsByChannel[channel] ?? 0) / (Double(durationPs) * 1e-12)
+    /// Mean rate of `channel` over `overPs` (default: the span of the photons), in Hz (0 for a zero duration).
+    public func rateHz(channel: TagChannel, overPs: Int64? = nil) -> Double {
+        let duration = overPs ?? durationPs
+        guard duration > 0 else { return 0 }
+        return Double(photonsByChannel[channel] ?? 0) / (Double(duration) * 1e-12)
     }
 
     /// `later − earlier`, saturated at `Int64.max`.

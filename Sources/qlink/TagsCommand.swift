@@ -86,12 +86,20 @@ struct TagsInfoCommand: ParsableCommand {
         if let node = header.node { print("  node:        \(node)") }
         if let clock = header.clock { print("  clock:       \(clock)") }
         if let count = header.recordCount { print("  records:     \(count)") }
-        print("  duration:    \(formatDuration(statistics.durationPs))" +
-              (statistics.minTimePs.map { "  (\($0) ps to \(statistics.maxTimePs ?? $0) ps)" } ?? ""))
+        // Rates are over the recording's duration when the file states it (the time the instrument ran, which
+        // includes quiet stretches before the first and after the last tag), else over the tags' span.
+        let recording = header.recordingDurationPs
+        if let recording {
+            print("  duration:    \(formatDuration(recording)) (recording, from the file header); tags span \(formatDuration(statistics.durationPs))" +
+                  (statistics.minTimePs.map { "  (\($0) ps to \(statistics.maxTimePs ?? $0) ps)" } ?? ""))
+        } else {
+            print("  duration:    \(formatDuration(statistics.durationPs)) (first to last photon; the file does not state its recording time)" +
+                  (statistics.minTimePs.map { "  (\($0) ps to \(statistics.maxTimePs ?? $0) ps)" } ?? ""))
+        }
         print("  photons:     \(statistics.photonCount)")
         for channel in statistics.photonsByChannel.keys.sorted() {
             let name = header.channelNames[channel].map { " \($0)" } ?? ""
-            print("    channel \(channel)\(name): \(statistics.photonsByChannel[channel] ?? 0) (\(formatRate(statistics.rateHz(channel: channel))))")
+            print("    channel \(channel)\(name): \(statistics.photonsByChannel[channel] ?? 0) (\(formatRate(statistics.rateHz(channel: channel, overPs: recording))))")
         }
         print("  markers:     \(statistics.markerCount)" + (statistics.markersByNumber.isEmpty ? "" : "  " +
               statistics.markersByNumber.keys.sorted().map { "#\($0): \(statistics.markersByNumber[$0] ?? 0)" }.joined(separator: ", ")))

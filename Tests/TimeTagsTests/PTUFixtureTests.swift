@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import QLinkTestSupport
 @testable import TimeTags
 
 /// The real PicoQuant recordings in `../shared/data/ptu` and their independently decoded numbers.
@@ -99,5 +100,26 @@ struct PTUFixtureTests {
             #expect(date.timeIntervalSince1970 > 946_684_800) // after 2000
         }
         #expect(reader.header.resolutionPs == 4)
+    }
+}
+
+/// `qlink tags info` on a real recording that was stopped by hand after 7.652 s of a planned 60 s: rates are over the
+/// time the instrument ran (`TTResult_StopAfter`), neither the planned time nor the first-to-last photon span.
+@Suite("tags info rates over the recording's duration",
+       .enabled(if: PTUFixtures.present, "../shared/data/ptu is absent"),
+       .enabled(if: QLinkRunner.isBuilt, "the qlink executable is not built"))
+struct RecordingDurationTests {
+    @Test func ratesUseTheRecordingTime() throws {
+        let path = PTUFixtures.path("psd_picoharp_v30_t2.ptu")
+        var reader = try PTUReader(path: path)
+        #expect(reader.header.recordingDurationPs == 7_652_000_000_000)
+        let expected = try #require(try PTUFixtures.expected()["psd_picoharp_v30_t2.ptu"])
+        let count = try #require(expected.photon_counts_by_channel["0"])
+        _ = try reader.next()
+        let info = try QLinkRunner.run(["tags", "info", path], in: FileManager.default.temporaryDirectory)
+        #expect(info.status == 0, "\(info.error)")
+        #expect(info.output.contains("duration:    7.652 s (recording, from the file header)"), "\(info.output)")
+        let rate = Double(count) / 7.652 / 1e3
+        #expect(info.output.contains("channel 0: \(count) (\(String(format: "%.3f", rate)) kHz)"), "\(info.output)")
     }
 }
