@@ -70,6 +70,23 @@ func get(_ url: String) async throws -> (Data, HTTPURLResponse) {
 
 @Suite("Status server over real HTTP")
 struct StatusServerTests {
+    @Test("a port in use is an error naming the address and what to do")
+    func busyPort() async throws {
+        try await withStatusServer(FakeStatusSource()) { port in
+            var logger = Logger(label: "test.status")
+            logger.logLevel = .critical
+            let second = StatusServer(host: "127.0.0.1", port: port, source: FakeStatusSource(), logger: logger)
+            do {
+                try await second.run()
+                Issue.record("a second server bound the same port")
+            } catch let error as MonitoringError {
+                #expect(error.description.contains("127.0.0.1:\(port)") && error.description.contains("in use"), "\(error)")
+                #expect(error.description.contains("choose another port"), "\(error)")
+                #expect(!error.description.contains("descriptor"), "\(error)")
+            }
+        }
+    }
+
     @Test("GET /status returns the source's status as JSON that decodes back")
     func statusJSON() async throws {
         let source = FakeStatusSource()

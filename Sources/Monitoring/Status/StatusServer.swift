@@ -94,7 +94,16 @@ public struct StatusServer: Sendable {
         } catch is CancellationError {
             return
         } catch {
-            throw MonitoringError(.server, "the status server on \(host):\(port) stopped: \(error)",
+            let text = "\(error)"
+            if text.contains("Address already in use") {
+                throw MonitoringError(.server, "cannot serve status on \(host):\(port): the port is in use by another process",
+                                      hint: "choose another port (--status tcp://\(host):PORT, or port 0 for any free one) or stop the process that holds it")
+            }
+            if text.contains("Cannot assign requested address") {
+                throw MonitoringError(.server, "cannot serve status on \(host):\(port): this machine has no such address",
+                                      hint: "use 127.0.0.1 or an address of one of this machine's interfaces")
+            }
+            throw MonitoringError(.server, "the status server on \(host):\(port) stopped: \(text)",
                                   hint: "check that the port is free and the address is local")
         }
     }
