@@ -84,6 +84,12 @@ struct SimulateCommand: AsyncParsableCommand {
             printError("\(config): \(error)")
             throw ExitCode.failure
         }
+        let limitHz = simulation.model.maxRepetitionRateHz
+        if simulation.repetitionRateHz > limitHz * (1 + 1e-9) {
+            printError("warning: the repetition rate \(Format.hertz(simulation.repetitionRateHz)) is above the link's attempt-rate limit "
+                       + "\(Format.hertz(limitHz)) (each attempt waits for its herald; qlink plan shows the limit); the simulation runs "
+                       + "at it anyway, as no real link could")
+        }
         let folder = URL(fileURLWithPath: out, isDirectory: true)
         var writers: [StreamRole: NativeTagWriter] = [:]
         do {
@@ -155,6 +161,15 @@ struct SimulateCommand: AsyncParsableCommand {
                 "simulate.file": "\(folder.appendingPathComponent(stream.name + ".qtag").path)",
                 "simulate.tags": "\(tags[stream.role] ?? 0)",
             ])
+        }
+        if tags.values.reduce(0, +) == 0 {
+            // Say why, from the planner's pair rate at this attempt rate: a slow link may simply need longer.
+            let planned = LinkProfile(simulation.model).evaluate(OperatingPoint(repetitionRateHz: simulation.repetitionRateHz,
+                                                                                knob: simulation.model.protocol.knob))
+            let duration = Double(simulation.options.durationPs) * 1e-12
+            printError(String(format: "warning: the simulation produced no tags in %.3g s; the planner expects %.3g pairs/s here "
+                              + "(%.2g in this run), so simulate longer (--seconds) or check the link's efficiencies",
+                              duration, planned.pairRateHz, planned.pairRateHz * duration))
         }
         logger.info("simulate.done", metadata: [
             "simulate.tags": "\(tags.values.reduce(0, +))", "simulate.seconds": "\(String(format: "%.2f", seconds))",

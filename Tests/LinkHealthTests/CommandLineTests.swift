@@ -112,3 +112,17 @@ struct CommandLineTests {
     }
 }
 
+
+extension CommandLineTests {
+    @Test("simulate warns above the attempt-rate limit and explains an empty result")
+    func simulateWarnings() throws {
+        let folder = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plan = TestEnvironment.projectRoot.appendingPathComponent("configs/plan-nv-637nm.yaml").path
+        let result = try QLinkRunner.run(["simulate", "--config", plan, "--repetition-rate-hz", "180000", "--seconds", "0.001",
+                                          "--seed", "3", "--out", folder.appendingPathComponent("out").path], in: folder)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.error.contains("warning: the repetition rate 180.0 kHz is above the link's attempt-rate limit"), "\(result.error)")
+        #expect(result.error.contains("warning: the simulation produced no tags") && result.error.contains("simulate longer"), "\(result.error)")
+    }
+}

@@ -31,6 +31,8 @@ public struct ConfiguredSimulation: Sendable {
     public private(set) var repetitionRateHz: Double
     /// What the scenario was resolved from, to resolve it again at another repetition rate.
     private let mapping: Mapping
+    /// The link model simulated.
+    public var model: LinkDescription { mapping.model }
 
     private struct Mapping: Sendable {
         var model: LinkDescription
