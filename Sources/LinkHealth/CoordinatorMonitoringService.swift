@@ -84,6 +84,10 @@ public struct CoordinatorMonitoringService: Service {
                 certificatesReadAt = Date()
             }
             var observation = observer.observation(from: status)
+            // Visibility per basis from the live analysis (the engine of qlink correlate), raw counts.
+            for basis in state.analysis?.bases ?? [] where basis.countBasis == .raw {
+                observation.visibility[basis.basis.lowercased()] = basis.visibility
+            }
             observation.certificateDaysLeft = certificates.days.mapValues { $0 - Date().timeIntervalSince(certificatesReadAt) / 86_400 }
             await monitor.observe(observation)
             await monitor.setAnalysis(state.analysis)

@@ -42,7 +42,7 @@ public struct StatusObserver: Sendable {
             channelFirstSeenPs[channel] = first
             // A channel's first batches arrive in bursts: its rate (and the baseline the rules learn from it)
             // counts once the window is full.
-            if now - first >= windowPs, let rate = rates.rateHz("channel " + channel) { observation.channelRatesHz[number] = rate.value }
+            if now - first >= windowPs, let rate = rates.rateHz("channel " + channel) { observation.channelRatesHz[Int(number)] = rate.value }
         }
         rates.record("coincidences", status.coincidences, atPs: now)
         rates.record("heralds", status.heraldSuccesses, atPs: now)

@@ -7,8 +7,8 @@ import Correlation
 public struct LinkObservation: Sendable, Codable, Equatable {
     /// End of the window, on the coordinator's time axis, in picoseconds.
     public var timePs: Int64
-    /// Singles rate of each detector channel.
-    public var channelRatesHz: [Int32: Double]
+    /// Singles rate of each detector channel (channel number → Hz; a JSON object keyed by the channel number).
+    public var channelRatesHz: [Int: Double]
     /// Count rate of each arm (lab name → the sum of its channels, or its herald-detector rate).
     public var armRatesHz: [String: Double]
     /// Coincidence rate (raw) between the labs.
@@ -40,7 +40,7 @@ public struct LinkObservation: Sendable, Codable, Equatable {
     public var certificateDaysLeft: [String: Double]
 
     /// An observation at `timePs` with nothing measured yet.
-    public init(timePs: Int64, channelRatesHz: [Int32: Double] = [:], armRatesHz: [String: Double] = [:],
+    public init(timePs: Int64, channelRatesHz: [Int: Double] = [:], armRatesHz: [String: Double] = [:],
                 coincidenceRateHz: Estimate? = nil, accidentalRateHz: Estimate? = nil, car: Estimate? = nil,
                 visibility: [String: Estimate] = [:], fidelity: Estimate? = nil, fidelityIsLowerBound: Bool = false, heraldRateHz: Estimate? = nil,
                 heraldOutcomes: [String: Int64] = [:], clockOffsetPs: Double? = nil, clockDriftPpm: Double? = nil,

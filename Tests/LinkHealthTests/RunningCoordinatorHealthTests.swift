@@ -169,6 +169,23 @@ struct RunningCoordinatorHealthTests {
             #expect(shown.observation?.fidelityIsLowerBound == true)
             #expect(shown.fidelityText?.hasPrefix("F ≥ ") == true, "\(String(describing: shown.fidelityText))")
         }
+        // Visibility per basis from the live analysis, in the observation and as qlink_visibility.
+        var visibility: [String: Estimate] = [:]
+        #expect(await eventually(600) {
+            guard let data = await httpBody(base + "/status"), let status = try? StatusCoding.decoder().decode(LinkStatus.self, from: data) else { return false }
+            visibility = status.observation?.visibility ?? [:]
+            return !visibility.isEmpty
+        }, "waited for per-basis visibility in /status")
+        for (basis, value) in visibility {
+            // Lab B's dark detector spoils the correlation here: a visibility, whatever its size, with an error.
+            #expect(value.value >= 0 && value.value <= 1.01 && value.standardError > 0, "\(basis): \(value)")
+            #expect(String(decoding: await httpBody(base + "/metrics") ?? Data(), as: UTF8.self).contains("qlink_visibility{basis=\"\(basis)\"}"))
+        }
+        // Per-channel singles are a JSON object keyed by channel number, not a flat array.
+        if let data = await httpBody(base + "/status"), let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let observation = json["observation"] as? [String: Any] {
+            #expect(observation["channelRatesHz"] is [String: Any], "\(String(describing: observation["channelRatesHz"]))")
+        }
         // Twenty days left is below the default warning level (30 days).
         let status = await monitor.currentStatus()
         #expect(status.alerts.contains { $0.rule == .certificateExpiry && $0.subject == "coordinator" && $0.severity == .warning })

@@ -116,7 +116,7 @@ struct SimulatedLinkHarness {
     private func observation(at end: Int64, rolling: RollingCounter, lagCounts: [Int64]) -> LinkObservation {
         var observation = LinkObservation(timePs: end)
         let windowS = Double(windowPs) / Double(Self.second)
-        for channel in Int32(1)...4 { observation.channelRatesHz[channel] = rolling.rateHz("ch\(channel)") }
+        for channel in Int32(1)...4 { observation.channelRatesHz[Int(channel)] = rolling.rateHz("ch\(channel)") }
         let singlesA = rolling.total("ch1") + rolling.total("ch2")
         let singlesB = rolling.total("ch3") + rolling.total("ch4")
         observation.armRatesHz = ["a": Double(singlesA) / windowS, "b": Double(singlesB) / windowS]
