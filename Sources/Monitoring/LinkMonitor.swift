@@ -27,6 +27,7 @@ public actor LinkMonitor: StatusSource {
     private var refusals: RefusalCounts?
     private var tuning: TuningStatus
     private var stopped = false
+    private var past = StatusHistory()
     /// Number of heralds kept for the status page.
     public let recentHeraldLimit = 20
 
@@ -77,6 +78,8 @@ public actor LinkMonitor: StatusSource {
         metrics.update(with: observation)
         for (outcome, count) in observation.heraldOutcomes where count > 0 { metrics.recordHeralds(outcome: outcome, count: count) }
         let transitions = evaluator.evaluate(observation)
+        past.append(HistoryPoint(observation))
+        past.append(transitions)
         metrics.setAlerts(evaluator.states)
         await dispatcher.dispatch(transitions)
         return transitions
@@ -148,4 +151,6 @@ public actor LinkMonitor: StatusSource {
     }
 
     public func metricsExposition() async -> String { metrics.exposition() }
+
+    public func history(seconds: Double) async -> StatusHistoryReply { past.reply(seconds: seconds) }
 }

@@ -58,10 +58,18 @@ struct DashboardBrowserTests {
             #expect(dom.contains("<td>Fidelity to psiMinus [raw]</td><td>F ≥ 0.899 ± 0.003 (Z/X bound)</td>"), "\(dom.prefix(4000))")
             #expect(dom.contains("fidelity is 0.79 below the critical level 0.8"))
             for chart in ["chart-arms", "chart-coincidences", "chart-fidelity", "chart-clock", "chart-heralds"] {
-                let svg = try #require(dom.firstRange(of: "id=\"\(chart)\"").map { dom[$0.lowerBound...].prefix(4000) }, "no \(chart)")
+                let svg = try #require(dom.firstRange(of: "id=\"\(chart)\"").map { start in
+                    dom[start.lowerBound...].prefix { _ in true }.split(separator: "</svg>", maxSplits: 1).first ?? ""
+                }, "no \(chart)")
                 #expect(svg.contains("<polyline"), "\(chart) has no line")
             }
             #expect(dom.contains("class=\"error-band\""))
+            // The history before the page opened is drawn; values carry SI prefixes, never e-notation; the bound is titled as one.
+            #expect(dom.contains("600 points of history"), "\(dom.prefix(2000))")
+            #expect(dom.contains("1.50 MHz") && dom.contains(" µs<"), "SI-prefixed rates and offsets")
+            #expect(dom.firstMatch(of: /\d\.\d+e[+-]\d/) == nil, "e-notation on the page")
+            #expect(dom.contains("Fidelity lower bound F ≥ (Z/X bound)"))
+            #expect(dom.contains("warning → critical") && dom.contains("fidelity is 0.85 below the warning level 0.9"), "alert history")
             // Console messages are logged as CONSOLE lines; errors would say Uncaught or error.
             let console = result.errors.split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Uncaught") }
             #expect(console.isEmpty, "\(console)")

@@ -38,6 +38,25 @@ final class FakeStatusSource: StatusSource, @unchecked Sendable {
 
     func metricsExposition() async -> String { metrics.exposition() }
 
+    /// Ten minutes of history before the page opened, and two alert transitions.
+    func history(seconds: Double) async -> StatusHistoryReply {
+        var history = StatusHistory()
+        for index in -600 ..< 0 {
+            var observation = LinkObservation(timePs: Int64(index) * second)
+            observation.armRatesHz = ["alice": 1.5e6, "bob": 1.2e6]
+            observation.coincidenceRateHz = Estimate(120, standardError: 3)
+            observation.fidelity = Estimate(0.93, standardError: 0.01)
+            observation.fidelityIsLowerBound = true
+            observation.clockOffsetPs = 1.5e6
+            history.append(HistoryPoint(observation))
+        }
+        history.append([AlertTransition(rule: .fidelityLow, subject: "link", from: .ok, to: .warning, atPs: -300 * second, value: 0.85,
+                                        threshold: 0.9, message: "fidelity is 0.85 below the warning level 0.9"),
+                        AlertTransition(rule: .fidelityLow, subject: "link", from: .warning, to: .critical, atPs: -100 * second, value: 0.79,
+                                        threshold: 0.8, message: "fidelity is 0.79 below the critical level 0.8")])
+        return history.reply(seconds: seconds)
+    }
+
     /// A Z/X link's analysis: its fidelity is a lower bound.
     static let analysis: LinkAnalysisSnapshot = {
         var snapshot = LinkAnalysisSnapshot(durationPs: 3_000_000_000_000)
@@ -122,7 +141,8 @@ struct StatusServerTests {
             let (data, response) = try await get("http://127.0.0.1:\(port)/")
             #expect(response.statusCode == 200)
             let html = String(decoding: data, as: UTF8.self)
-            #expect(html.contains("<svg id=\"chart-fidelity\""))
+            #expect(html.contains("id=\"chart-fidelity\""))
+            #expect(html.contains("fetch(\"history?seconds="))
             #expect(html.contains("fetch(\"status\""))
             #expect(!html.contains("http://") || !html.contains("src=\"http"))   // no external resources
             #expect(!html.contains("<script src") && !html.contains("<link "))

@@ -147,6 +147,13 @@ public protocol StatusSource: Sendable {
     func currentStatus() async -> LinkStatus
     /// The Prometheus exposition text of the current metrics.
     func metricsExposition() async -> String
+    /// The last `seconds` of plotted values and alert transitions (`GET /history`).
+    func history(seconds: Double) async -> StatusHistoryReply
+}
+
+extension StatusSource {
+    /// No history kept: an empty reply.
+    public func history(seconds: Double) async -> StatusHistoryReply { StatusHistoryReply(points: [], alertTransitions: []) }
 }
 
 /// What a coordinator refused, by reason: handshakes (ZAP and CURVE), hellos claiming what the certificate may

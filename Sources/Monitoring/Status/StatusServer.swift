@@ -23,8 +23,9 @@ public enum StatusCoding {
     }
 }
 
-/// The HTTP server of a coordinator or node: `GET /status` (JSON ``LinkStatus``), `GET /metrics`
-/// (Prometheus text), `GET /` (the live dashboard page) and `GET /healthz`.
+/// The HTTP server of a coordinator or node: `GET /status` (JSON ``LinkStatus``), `GET /history?seconds=N` (JSON
+/// ``StatusHistoryReply``: the plotted values of the last N seconds, default 3600, and the latest alert transitions),
+/// `GET /metrics` (Prometheus text), `GET /` (the live dashboard page) and `GET /healthz`.
 ///
 /// Run it with ``run(onListening:)`` inside a task (cancel the task to stop it), or add ``application`` to a
 /// swift-service-lifecycle `ServiceGroup`.
@@ -56,6 +57,14 @@ public struct StatusServer: Sendable {
                 return Self.text(.internalServerError, "cannot encode the status: \(error)\n", type: "text/plain; charset=utf-8")
             }
             return Self.bytes(.ok, body, type: "application/json")
+        }
+        router.get("/history") { request, _ -> Response in
+            let seconds = request.uri.queryParameters.get("seconds").flatMap { Double(String($0)) } ?? 3_600
+            do {
+                return Self.bytes(.ok, try StatusCoding.encoder().encode(await source.history(seconds: seconds)), type: "application/json")
+            } catch {
+                return Self.text(.internalServerError, "cannot encode the history: \(error)\n", type: "text/plain; charset=utf-8")
+            }
         }
         router.get("/metrics") { _, _ -> Response in
             Self.text(.ok, await source.metricsExposition(), type: LinkMetrics.contentType)
