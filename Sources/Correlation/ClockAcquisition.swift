@@ -1,5 +1,5 @@
 /// Acquisition of the clock relation between two labs from their event times alone: a joint search over the
-/// offset `θ` (t_B − t_A) and the frequency difference `ν`, then hierarchical refinement.
+/// offset `θ` (t_B − t_A) and the frequency difference `ν`, then hierarchical refinement of the best candidates.
 ///
 /// Coarse stage (stack and slide): the span is cut into segments short enough that the largest drift moves the
 /// lag by at most half a bin within one; each segment's cross-correlation over all lags is computed by FFT; the
@@ -7,8 +7,10 @@
 /// hypothesis (two-level sum: groups of √J segments first, then the groups). Each cell is a count of A–B pairs
 /// with that lag; a 3-bin box is compared with the local background of its row (bins 4 to 128 away on both
 /// sides, the peak excluded), so slow variations of the background (a recording-start ramp) do not matter.
-/// Refinement: around the coarse cell, bins 16 times finer over a lag and frequency range of ±2 coarse bins,
-/// filled directly from the events, searched the same way; repeated down to nanosecond bins.
+/// The best few distinct cells above the candidate threshold are candidates.
+/// Refinement of each candidate in turn: around the coarse cell, bins 16 times finer over a lag and frequency
+/// range of ±2 coarse bins, filled directly from the events, searched the same way against a look-elsewhere
+/// threshold; repeated down to nanosecond bins. The first candidate that passes every stage is the lock.
 struct ClockAcquisition: Sendable {
     /// A found lock: offset and frequency at `startPs`, with the bin-limited uncertainties.
     struct Lock: Sendable, Equatable {
@@ -35,8 +37,18 @@ struct ClockAcquisition: Sendable {
     /// Lab B events needed beyond the searched span of lab A (either side), ps.
     func reachPs(spanPs: Int64) -> Int64 { maxOffsetPs &+ Int64((maxDrift * Double(spanPs)).rounded(.up)) }
 
+    /// Coarse peaks refined at most per attempt (the best distinct cells of the coarse search).
+    static let candidates = 8
+
     /// Searches the span `[startPs, startPs + spanPs)` of lab A (sorted `a`, `b`); the lock is nil without a
     /// significant peak.
+    ///
+    /// The coarse search keeps its ``candidates`` best distinct cells that pass the candidate threshold (the
+    /// level pure accidentals exceed about ``candidates`` times among all cells); each is refined in turn, and
+    /// the first whose every refinement stage passes its own look-elsewhere threshold (for a false-lock
+    /// probability of `falseLockProbability / candidates`) is the lock. A true peak therefore only has to rank
+    /// among the best coarse cells, not clear a threshold set for all of them: the refinements, with bins 16,
+    /// 256, … times finer, see it far above their few trials.
     func search(a: [Int64], b: [Int64], startPs: Int64, spanPs: Int64) -> (lock: Lock?, attempt: ClockAcquisitionAttempt) {
         let aLow = firstIndex(in: a, atOrAbove: startPs), aHigh = firstIndex(in: a, atOrAbove: startPs &+ spanPs)
         let reach = reachPs(spanPs: spanPs)
@@ -52,32 +64,47 @@ struct ClockAcquisition: Sendable {
         let coarse = coarseSearch(a: a, b: b, startPs: startPs, spanPs: spanPs, binPs: coarseBin, lagBins: lagBins)
         attempt.significance = coarse.significance
         attempt.threshold = coarse.threshold
-        guard var lock = coarse.lock else { return (nil, attempt) }
-        var bin = Double(coarseBin)
-        while bin > 2_000 {
-            let fine = max(bin / 16, 250)
-            guard let refined = refine(a: a, aRange: aLow..<aHigh, b: b, lock: lock, spanPs: spanPs, previousBinPs: bin, binPs: fine) else {
-                attempt.refinementFailedAtBinPs = Int64(fine.rounded())
-                return (nil, attempt)
+        attempt.cells = coarse.cells
+        let refinementProbability = falseLockProbability / Double(Self.candidates)
+        candidates: for candidate in coarse.candidates {
+            attempt.candidatesRefined += 1
+            var lock = candidate
+            var bin = Double(coarseBin)
+            while bin > 2_000 {
+                let fine = max(bin / 16, 250)
+                guard let refined = refine(a: a, aRange: aLow..<aHigh, b: b, lock: lock, spanPs: spanPs, previousBinPs: bin, binPs: fine,
+                                           falseLockProbability: refinementProbability) else {
+                    attempt.refinementFailedAtBinPs = max(attempt.refinementFailedAtBinPs ?? 0, Int64(fine.rounded()))
+                    continue candidates
+                }
+                lock = refined
+                bin = fine
             }
-            lock = refined
-            bin = fine
+            attempt.refinementFailedAtBinPs = nil
+            return (lock, attempt)
         }
-        return (lock, attempt)
+        return (nil, attempt)
     }
 
-    /// The coarsest bin at which the design pair rate stands 2× above the threshold over `spanPs`, but no finer
-    /// than `maxCells` allows and no coarser than 1/64 of the offset range.
+    /// The coarsest bin at which the design pair rate stands 3σ above the candidate threshold over `spanPs`
+    /// (`pairs / √(3·w·r_A·r_B·T)`, a 3-bin box), but no finer than `maxCells` allows and no coarser than 1/64 of
+    /// the offset range.
     func coarseBinPs(spanPs: Double, rateA: Double, rateB: Double) -> Int64 {
         let l = Double(maxOffsetPs)
         // Finest affordable: (2L/w)·(2νT/w + 1) ≤ maxCells.
         let c = Double(maxCells)
         let finest = (2 * l + (4 * l * l + 16 * c * l * maxDrift * spanPs).squareRoot()) / (2 * c)
-        let threshold = Self.threshold(trials: c, falseLockProbability: falseLockProbability)
+        let wantedSigmas = Self.candidateThreshold(trials: c) + 3
         let pairs = designPairRateHz * 1e-12 * spanPs
         let background = max(rateA * rateB * spanPs * 3, 1e-300)      // per ps of bin, in a 3-bin box
-        let wanted = pow2(pairs / (2 * threshold)) / background
+        let wanted = pow2(pairs / wantedSigmas) / background
         return Int64(max(finest, min(wanted, l / 64, 1e8)).rounded(.up))
+    }
+
+    /// The significance pure accidentals exceed about ``candidates`` times among `trials` coarse cells: coarse
+    /// peaks below it are not refined.
+    static func candidateThreshold(trials: Double) -> Double {
+        threshold(trials: trials, falseLockProbability: Double(candidates))
     }
 
     /// Threshold in standard deviations for a per-attempt false-lock probability over `trials` cells (one-sided
@@ -104,9 +131,10 @@ struct ClockAcquisition: Sendable {
         return x >= 0 ? value : 2 - value
     }
 
-    /// Coarse stack-and-slide over all offsets and frequencies.
+    /// Coarse stack-and-slide over all offsets and frequencies: the best distinct cells above the candidate
+    /// threshold, best first, the best cell's significance, the candidate threshold and the cells searched.
     private func coarseSearch(a: [Int64], b: [Int64], startPs: Int64, spanPs: Int64, binPs: Int64,
-                              lagBins: Int) -> (lock: Lock?, significance: Double, threshold: Double) {
+                              lagBins: Int) -> (candidates: [Lock], significance: Double, threshold: Double, cells: Int) {
         let w = Double(binPs)
         // Segment: the largest drift moves the lag by at most half a bin within one.
         let segmentLimit = maxDrift > 0 ? Int64(w / (2 * maxDrift)) : spanPs
@@ -128,17 +156,16 @@ struct ClockAcquisition: Sendable {
                                            rowLength: rowLength, center: center))
         }
         let hypotheses = 2 * Int((rhoMax * Double(segments)).rounded(.up)) + 1
-        let trials = Double(hypotheses) * Double(2 * lagBins + 1)
-        let threshold = Self.threshold(trials: trials, falseLockProbability: falseLockProbability)
-        guard let best = StackSlide.search(rows: rows, rhoMax: rhoMax, center: center, lagBins: lagBins) else { return (nil, 0, threshold) }
-        guard best.significance >= threshold else { return (nil, best.significance, threshold) }
-        let drift = best.rho * w / Double(segmentPs)
-        // Bin m of row j holds lags [(m − center)·w, (m − center + 1)·w) relative to the segment start: the
-        // box centre is mid-bin.
-        let offset = (Double(best.lag) + 0.5) * w
-        let lock = Lock(startPs: startPs, offsetPs: offset, drift: drift, offsetSigmaPs: w, driftSigma: 2 * w / Double(spanPs),
-                        significance: best.significance, threshold: threshold)
-        return (lock, best.significance, threshold)
+        let cells = hypotheses * (2 * lagBins + 1)
+        let threshold = Self.candidateThreshold(trials: Double(cells))
+        let peaks = StackSlide.search(rows: rows, rhoMax: rhoMax, center: center, lagBins: lagBins, keep: Self.candidates)
+        let candidates = peaks.filter { $0.significance >= threshold }.map { peak in
+            // Bin m of row j holds lags [(m − center)·w, (m − center + 1)·w) relative to the segment start: the
+            // box centre is mid-bin.
+            Lock(startPs: startPs, offsetPs: (Double(peak.lag) + 0.5) * w, drift: peak.rho * w / Double(segmentPs), offsetSigmaPs: w,
+                 driftSigma: 2 * w / Double(spanPs), significance: peak.significance, threshold: threshold)
+        }
+        return (candidates, peaks.first?.significance ?? 0, threshold, cells)
     }
 
     /// One segment's correlation: A binned from `t0` over the segment, B binned from `t0 − center·w`; entry m is
@@ -173,8 +200,10 @@ struct ClockAcquisition: Sendable {
     }
 
     /// Refines a lock: bins `binPs` over ±2 previous bins of offset and of drift across the span, filled from
-    /// the events directly.
-    private func refine(a: [Int64], aRange: Range<Int>, b: [Int64], lock: Lock, spanPs: Int64, previousBinPs: Double, binPs: Double) -> Lock? {
+    /// the events directly; nil unless the best cell passes the threshold for `falseLockProbability` over the
+    /// refinement's cells.
+    private func refine(a: [Int64], aRange: Range<Int>, b: [Int64], lock: Lock, spanPs: Int64, previousBinPs: Double, binPs: Double,
+                        falseLockProbability: Double) -> Lock? {
         let span = Double(spanPs)
         let driftRange = 2 * previousBinPs / span                   // |ν − ν̂| bound
         let segmentPs = driftRange > 0 ? max(Int64(binPs / (2 * driftRange)), 1) : spanPs
@@ -203,7 +232,7 @@ struct ClockAcquisition: Sendable {
                 k += 1
             }
         }
-        guard let best = StackSlide.search(rows: rows, rhoMax: rhoMax, center: center, lagBins: lagBins) else { return nil }
+        guard let best = StackSlide.search(rows: rows, rhoMax: rhoMax, center: center, lagBins: lagBins, keep: 1).first else { return nil }
         let hypotheses = 2 * Int((rhoMax * Double(segments)).rounded(.up)) + 1
         let threshold = Self.threshold(trials: Double(hypotheses * (2 * lagBins + 1)), falseLockProbability: falseLockProbability)
         guard best.significance >= threshold else { return nil }
@@ -232,11 +261,12 @@ enum StackSlide {
     /// would see fewer segments, a lower background, and a false peak at the edge).
     static func margin(driftBins: Int) -> Int { driftBins + farBins + nearBins + 3 }
 
-    /// Finds the cell (lag within ±lagBins of `center`, drift within ±rhoMax bins per segment) whose 3-bin box
-    /// stands highest above the mean of its row's bins `nearBins + 1`…`farBins` away on both sides.
-    static func search(rows: [[Float]], rhoMax: Double, center: Int, lagBins: Int) -> Peak? {
+    /// Finds the `keep` best distinct cells (lag within ±lagBins of `center`, drift within ±rhoMax bins per
+    /// segment) whose 3-bin box stands highest above the mean of its row's bins `nearBins + 1`…`farBins` away on
+    /// both sides, best first. Cells within a few bins and drift hypotheses of a better one are the same peak.
+    static func search(rows: [[Float]], rhoMax: Double, center: Int, lagBins: Int, keep: Int) -> [Peak] {
         let segments = rows.count
-        guard segments > 0, let length = rows.first?.count, length > 0 else { return nil }
+        guard segments > 0, keep > 0, let length = rows.first?.count, length > 0 else { return [] }
         let group = max(1, Int(Double(segments).squareRoot().rounded()))
         let groups = (segments + group - 1) / group
         let groupHypotheses = Int((rhoMax * Double(group)).rounded(.up))
@@ -257,7 +287,7 @@ enum StackSlide {
         }
         // Level 2: drift h bins over all segments.
         let hypotheses = Int((rhoMax * Double(segments)).rounded(.up))
-        var best: Peak?
+        var best: [(peak: Peak, h: Int)] = []
         var row = [Float](repeating: 0, count: length)
         var prefix = [Double](repeating: 0, count: length + 1)
         for h in -hypotheses...hypotheses {
@@ -268,6 +298,7 @@ enum StackSlide {
                 addShifted(level1[q][h1 + groupHypotheses], shift: Int((rho * Double(q * group)).rounded()), into: &row)
             }
             for m in 0..<length { prefix[m + 1] = prefix[m] + Double(row[m]) }
+            var floor = best.count == keep ? best[keep - 1].peak.significance : -Double.infinity
             for m in max(1, center - lagBins)...min(length - 2, center + lagBins) {
                 let box = Double(row[m - 1]) + Double(row[m]) + Double(row[m + 1])
                 let farLow = max(0, m - farBins), nearLow = max(0, m - nearBins)
@@ -275,12 +306,28 @@ enum StackSlide {
                 let bins = Double((nearLow - farLow) + (farHigh - nearHigh))
                 guard bins >= 16 else { continue }
                 let mean = (prefix[nearLow] - prefix[farLow] + prefix[farHigh] - prefix[nearHigh]) / bins
-                let expected = 3 * mean
-                let z = anscombeScore(box, expected: expected)
-                if z > best?.significance ?? -.infinity { best = Peak(lag: m - center, rho: rho, significance: z) }
+                let z = anscombeScore(box, expected: 3 * mean)
+                guard z > floor else { continue }
+                insert(Peak(lag: m - center, rho: rho, significance: z), h: h, into: &best, keep: keep)
+                floor = best.count == keep ? best[keep - 1].peak.significance : -Double.infinity
             }
         }
-        return best
+        return best.map(\.peak)
+    }
+
+    /// Inserts a cell into the best-first list of distinct peaks: a better cell replaces the ones of the same
+    /// peak (within `nearBins` lag bins plus the lag a drift difference of `|Δh|` bins moves, for |Δh| ≤ 4); a
+    /// worse cell of a listed peak is dropped.
+    private static func insert(_ peak: Peak, h: Int, into best: inout [(peak: Peak, h: Int)], keep: Int) {
+        func same(_ other: (peak: Peak, h: Int)) -> Bool {
+            let dh = abs(other.h - h)
+            return dh <= 4 && abs(other.peak.lag - peak.lag) <= nearBins + dh
+        }
+        if best.contains(where: { same($0) && $0.peak.significance >= peak.significance }) { return }
+        best.removeAll(where: same)
+        let index = best.firstIndex { $0.peak.significance < peak.significance } ?? best.count
+        best.insert((peak, h), at: index)
+        if best.count > keep { best.removeLast(best.count - keep) }
     }
 
     /// dst[m] += src[m + shift] where both are in range.
@@ -305,6 +352,21 @@ public struct ClockAcquisitionAttempt: Sendable, Equatable, Codable {
     /// Best peak's significance against its local background, and the threshold it had to pass (σ).
     public var significance: Double
     public var threshold: Double
-    /// Set when the coarse peak passed but a refinement stage (at this bin width, ps) found no significant peak.
+    /// Set when coarse candidates passed but none survived refinement: the finest bin width (ps) a candidate
+    /// reached before its refinement found no significant peak.
     public var refinementFailedAtBinPs: Int64?
+    /// (Offset, frequency) cells of the coarse search, and the coarse candidates refined.
+    public var cells: Int = 0
+    public var candidatesRefined: Int = 0
+
+    /// What was searched and why it did not lock, for messages.
+    public var summary: String {
+        let sigma = { (x: Double) in "\((x * 10).rounded() / 10) σ" }
+        var text = "\(eventsA) lab A and \(eventsB) lab B events over \(Double(spanPs) * 1e-12) s, \(cells) offset × frequency cells of "
+            + "\(Double(binPs) * 1e-3) ns; best coarse peak \(sigma(significance)) against a candidate threshold of \(sigma(threshold))"
+        if let failed = refinementFailedAtBinPs {
+            text += "; \(candidatesRefined) candidate(s) refined, none significant at \(Double(failed) * 1e-3) ns bins"
+        }
+        return text
+    }
 }

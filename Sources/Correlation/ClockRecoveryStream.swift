@@ -54,8 +54,8 @@ public struct ClockRecoverySettings: Sendable, Codable, Equatable {
     /// Most lab A time one acquisition attempt uses; after a failed attempt at this span the window slides on
     /// by half of it, ps.
     public var maxAcquisitionSpanPs: Int64 = 10_000_000_000_000
-    /// Pair rate (Hz) the acquisition bins are chosen for: the coarse bin is as wide as lets this rate stand
-    /// twice the threshold above the accidentals (finer when `maxSearchCells` allows, never finer than it allows).
+    /// Pair rate (Hz) the acquisition bins are chosen for: the coarse bin is as wide as lets this rate stand 3σ
+    /// above the candidate threshold over the accidentals (never finer than `maxSearchCells` allows).
     public var designPairRateHz: Double = 1_000
     /// Probability that one acquisition attempt on data without pairs reports a lock (sets the
     /// look-elsewhere-corrected threshold).

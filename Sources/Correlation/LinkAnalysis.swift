@@ -132,9 +132,7 @@ public struct LinkAnalysis: Sendable {
         try clock.finish()
         if configuration.twoLabs, clock.finalThroughPs == nil {
             finished = true
-            let tried = clock.lastAttempt.map {
-                "last search: \($0.eventsA) lab A and \($0.eventsB) lab B events over \(Double($0.spanPs) * 1e-12) s, best peak \(($0.significance * 10).rounded() / 10) σ against a threshold of \(($0.threshold * 10).rounded() / 10) σ"
-            } ?? "too few events for a search"
+            let tried = clock.lastAttempt.map { "last search: \($0.summary)" } ?? "too few events for a search"
             throw CorrelationError(.noPeakFound, "lab B's clock never locked to lab A's (searched \(clock.searchedRange); \(tried))", context: "clock recovery",
                                    hint: "check that the pairs' channels see coincidences, the offset range (max_offset_ps) and the drift range, or declare a shared reference")
         }

@@ -18,5 +18,8 @@ struct ClockCommandTests {
         #expect(run.status == 1)
         #expect(run.error.contains("never locked") && run.error.contains(alice) && run.error.contains(bob), "\(run.error)")
         #expect(run.error.contains("±10.0 ms") && run.error.contains("±50.0 ppm"), "\(run.error)")
+        // What was tried: the span, the cells and bin of the coarse search, its best peak and the candidate threshold.
+        #expect(run.error.contains("offset × frequency cells") && run.error.contains("candidate threshold") && run.error.contains(" s,"),
+                "\(run.error)")
     }
 }

@@ -54,6 +54,38 @@ struct ClockRecoveryFamilyTests {
     }
 }
 
+/// Low signal ratio R/√(r_A·r_B): 1 000 pairs/s among 150 kHz singles per lab (6.7·10⁻³), where the coarse
+/// peak ranks among the best noise cells instead of clearing a threshold set for all of them; the candidates'
+/// refinements find it. About a minute of CPU per case in a debug build (2–4 acquisition attempts of 2²³ cells).
+@Suite("Clock recovery with the defaults at a low signal ratio")
+struct ClockRecoveryLowSignalTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var offsetPs: Double
+        var driftPpm: Double
+        var seed: UInt64
+        var testDescription: String { "\(offsetPs / 1e9) ms, \(driftPpm) ppm, seed \(seed)" }
+    }
+
+    @Test("1 000 pairs/s among 150 kHz singles: locked within 10 s of data, offset and drift within 3σ of the truth",
+          arguments: [Case(offsetPs: -10e9, driftPpm: -50, seed: 41), Case(offsetPs: 9.9e9, driftPpm: 50, seed: 42),
+                      Case(offsetPs: -3.7e6, driftPpm: 20, seed: 43)])
+    func locksAtLowSignal(_ row: Case) throws {
+        let labs = ClockLabs(offsetPs: row.offsetPs, driftPpm: row.driftPpm, pairRateHz: 1_000, singlesRateHz: 150_000, durationS: 4.5)
+        let data = labs.generate(seed: row.seed)
+        let (stream, events) = try recoverClock(data.a, data.b, chunk: 65_536)
+        #expect(stream.state == .locked, "\(stream.lastAttempt?.summary ?? "no attempt")")
+        guard case .acquired? = events.first else { Issue.record("no acquisition: \(stream.lastAttempt?.summary ?? "")"); return }
+        let attempt = try #require(stream.lastAttempt)
+        #expect(attempt.spanPs <= 10_000_000_000_000)
+        #expect(events.count == 1, "\(events)")
+        let estimate = try #require(stream.estimate)
+        let offsetPull = (estimate.offsetPs.value - labs.truthPs(estimate.atPs)) / estimate.offsetPs.standardError
+        let driftPull = (estimate.driftPpm.value - row.driftPpm) / estimate.driftPpm.standardError
+        #expect(abs(offsetPull) < 3, "offset \(estimate.offsetPs) vs \(labs.truthPs(estimate.atPs))")
+        #expect(abs(driftPull) < 3, "drift \(estimate.driftPpm)")
+    }
+}
+
 @Suite("Clock recovery: honest errors, loss of lock, no false lock")
 struct ClockRecoveryLockTests {
     @Test("offset and drift pulls against the truth have roughly unit width over seeds")
@@ -118,8 +150,9 @@ struct ClockRecoveryLockTests {
             let data = labs.generate(seed: 500 + seed)
             let (stream, events) = try recoverClock(data.a, data.b, chunk: 65_536)
             #expect(events.isEmpty && stream.estimate == nil && stream.state == .acquiring, "seed \(seed): \(events)")
+            // Either no coarse cell reached the candidate threshold, or none of the candidates survived refinement.
             let attempt = try #require(stream.lastAttempt)
-            #expect(attempt.significance < attempt.threshold)
+            #expect(attempt.significance < attempt.threshold || attempt.refinementFailedAtBinPs != nil, "\(attempt.summary)")
         }
     }
 

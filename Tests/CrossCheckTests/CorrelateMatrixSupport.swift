@@ -31,6 +31,8 @@ struct MatrixLink: Sendable {
     var frequencyErrorPpm: Double
     /// A shared clock reference (`correlation.clock_reference: shared`); lab B's clock must then not drift.
     var shared: Bool
+    /// Dark-count rate of each pair-source detector, Hz (raises the singles without adding pairs).
+    var darkCountRateHz: Double = 200
 
     /// The simulation configuration, and the configuration `qlink correlate` is given (the same file except for
     /// detector-name bases, where it is the labs without the model).
@@ -50,7 +52,7 @@ struct MatrixLink: Sendable {
         var extraLab = "", state = "phi_plus"
         switch kind {
         case .pairSource(let rate, let mean):
-            let arm = "[{ kind: detectors, name: d, efficiency: 0.5, dark_count_rate_hz: 200, window_ps: 1000 }]"
+            let arm = "[{ kind: detectors, name: d, efficiency: 0.5, dark_count_rate_hz: \(darkCountRateHz), window_ps: 1000 }]"
             model = """
             model:
               protocol: { kind: pair_source, mean_pairs_per_attempt: \(mean) }
