@@ -180,11 +180,7 @@ public final class CoordinatorJournal: Sendable {
         try DurableDatabase.run(path, "read heralds") {
             try queue.read { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM herald WHERE seq BETWEEN ? AND ? ORDER BY seq",
-                                 arguments: [range.lowerBound.sqlBits, range.upperBound.sqlBits]).map { row in
-                    Herald(sequence: UInt64(sqlBits: row["seq"]), attemptId: UInt64(sqlBits: row["attempt"]),
-                           outcome: HeraldOutcome(rawValue: UInt8(truncatingIfNeeded: row["outcome"] as Int64)) ?? .failure,
-                           timePs: row["time_ps"], detectionPs: row["detection_ps"])
-                }
+                                 arguments: [range.lowerBound.sqlBits, range.upperBound.sqlBits]).map(Herald.init(row:))
             }
         }
     }

@@ -215,11 +215,7 @@ public final class NodeSpool: Sendable {
     public func loggedHeralds() throws(JournalError) -> [Herald] {
         try DurableDatabase.run(path, "read herald log") {
             try queue.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM herald_log ORDER BY seq").map { row in
-                    Herald(sequence: UInt64(sqlBits: row["seq"]), attemptId: UInt64(sqlBits: row["attempt"]),
-                           outcome: HeraldOutcome(rawValue: UInt8(truncatingIfNeeded: row["outcome"] as Int64)) ?? .failure,
-                           timePs: row["time_ps"], detectionPs: row["detection_ps"])
-                }
+                try Row.fetchAll(db, sql: "SELECT * FROM herald_log ORDER BY seq").map(Herald.init(row:))
             }
         }
     }
