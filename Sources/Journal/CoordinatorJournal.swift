@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import Protocol
 
-/// The coordinator's durable record: received batch metadata, heralds, acknowledgements, alerts,
+/// The coordinator's durable record: received batch metadata, heralds, acknowledgements (per node session: the
+/// last batch acknowledged), alerts,
 /// configuration changes, clock-offset samples and rolling results, in one SQLite file (WAL, fsync on commit).
 ///
 /// Writes are append-only. Batch identity (node, session, sequence) is a unique key, so the journal is
@@ -15,7 +16,7 @@ public final class CoordinatorJournal: Sendable {
     /// Opens or creates the journal at `path`.
     public init(path: String) throws(JournalError) {
         self.path = path
-        queue = try DurableDatabase.open(path: path, migrations: [("v1", Self.schema)])
+        queue = try DurableDatabase.open(path: path, migrations: [("v1", Self.schema), ("v2-acknowledged", Self.acknowledgedSchema)])
     }
 
     static let schema = """
@@ -71,19 +72,10 @@ public final class CoordinatorJournal: Sendable {
         }
     }
 
-    /// Records a batch once. - Returns: `false` if (node, session, sequence) was already journaled.
+    /// Records a batch once (and its acknowledgement). - Returns: `false` if (node, session, sequence) was already journaled.
     @discardableResult
     public func recordBatch(_ record: BatchRecord) throws(JournalError) -> Bool {
-        try DurableDatabase.run(path, "record batch") {
-            try queue.write { db in
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO batch (node, session, seq, checksum, first_ps, last_ps, tags, received_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [record.node, record.session.sqlBits, record.sequence.sqlBits, Int64(record.checksum),
-                                     record.firstPs, record.lastPs, record.tags, Date().timeIntervalSince1970])
-                return db.changesCount == 1
-            }
-        }
+        try commit(batches: [record], heralds: []) == 1
     }
 
     /// Records batches and heralds in one transaction (one fsync): the coordinator's group commit for
@@ -95,7 +87,7 @@ public final class CoordinatorJournal: Sendable {
         return try DurableDatabase.run(path, "commit batches and heralds") {
             try queue.write { db in
                 let now = Date().timeIntervalSince1970
-                var inserted = 0
+                var inserted: [BatchRecord] = []
                 let batchStatement = try db.cachedStatement(sql: """
                     INSERT OR IGNORE INTO batch (node, session, seq, checksum, first_ps, last_ps, tags, received_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -103,7 +95,7 @@ public final class CoordinatorJournal: Sendable {
                 for record in batches {
                     try batchStatement.execute(arguments: [record.node, record.session.sqlBits, record.sequence.sqlBits, Int64(record.checksum),
                                                            record.firstPs, record.lastPs, record.tags, now])
-                    inserted += db.changesCount
+                    if db.changesCount == 1 { inserted.append(record) }
                 }
                 let heraldStatement = try db.cachedStatement(sql: """
                     INSERT OR IGNORE INTO herald (seq, attempt, outcome, time_ps, detection_ps, decided_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -112,17 +104,23 @@ public final class CoordinatorJournal: Sendable {
                     try heraldStatement.execute(arguments: [herald.sequence.sqlBits, herald.attemptId.sqlBits, Int(herald.outcome.rawValue),
                                                             herald.timePs, herald.detectionPs, now])
                 }
-                return inserted
+                try Self.recordAcknowledged(inserted, at: now, in: db)
+                return inserted.count
             }
         }
     }
 
-    /// The highest sequence journaled for (node, session), 0 if none.
+    /// The highest sequence journaled (and so acknowledged) for (node, session), 0 if none: what a node is told it
+    /// has in the welcome, after any restart of either side.
     public func lastSequence(node: String, session: UInt64) throws(JournalError) -> UInt64 {
         try DurableDatabase.run(path, "read last sequence") {
             try queue.read { db in
-                UInt64(sqlBits: try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM batch WHERE node = ? AND session = ?",
-                                                   arguments: [node, session.sqlBits]) ?? 0)
+                // A journal from before the `acknowledged` table has only its batches.
+                let acknowledged = try Int64.fetchOne(db, sql: "SELECT last_seq FROM acknowledged WHERE node = ? AND session = ?",
+                                                      arguments: [node, session.sqlBits]).map(UInt64.init(sqlBits:)) ?? 0
+                let journaled = UInt64(sqlBits: try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM batch WHERE node = ? AND session = ?",
+                                                                   arguments: [node, session.sqlBits]) ?? 0)
+                return max(acknowledged, journaled)
             }
         }
     }
@@ -136,6 +134,19 @@ public final class CoordinatorJournal: Sendable {
                                 checksum: UInt32(truncatingIfNeeded: row["checksum"] as Int64), firstPs: row["first_ps"],
                                 lastPs: row["last_ps"], tags: row["tags"])
                 }
+            }
+        }
+    }
+
+    /// The latest tag time journaled per node, ps (how far each lab's data has come).
+    public func latestTimes() throws(JournalError) -> [String: Int64] {
+        try DurableDatabase.run(path, "read latest times") {
+            try queue.read { db in
+                var latest: [String: Int64] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT node, MAX(last_ps) AS latest FROM batch GROUP BY node") {
+                    latest[row["node"]] = row["latest"]
+                }
+                return latest
             }
         }
     }
@@ -169,11 +180,7 @@ public final class CoordinatorJournal: Sendable {
         try DurableDatabase.run(path, "read heralds") {
             try queue.read { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM herald WHERE seq BETWEEN ? AND ? ORDER BY seq",
-                                 arguments: [range.lowerBound.sqlBits, range.upperBound.sqlBits]).map { row in
-                    Herald(sequence: UInt64(sqlBits: row["seq"]), attemptId: UInt64(sqlBits: row["attempt"]),
-                           outcome: HeraldOutcome(rawValue: UInt8(truncatingIfNeeded: row["outcome"] as Int64)) ?? .failure,
-                           timePs: row["time_ps"], detectionPs: row["detection_ps"])
-                }
+                                 arguments: [range.lowerBound.sqlBits, range.upperBound.sqlBits]).map(Herald.init(row:))
             }
         }
     }
@@ -186,12 +193,6 @@ public final class CoordinatorJournal: Sendable {
                 return (UInt64(sqlBits: row["seq"]), UInt64(sqlBits: row["attempt"]))
             }
         }
-    }
-
-    /// Records an acknowledgement sent to a node.
-    public func recordAcknowledgement(node: String, session: UInt64, sequence: UInt64, status: AcknowledgementStatus) throws(JournalError) {
-        try insert("INSERT INTO acknowledgement (node, session, seq, status, sent_at) VALUES (?, ?, ?, ?, ?)",
-                   [node, session.sqlBits, sequence.sqlBits, Int(status.rawValue), Date().timeIntervalSince1970])
     }
 
     /// Records an alert.
@@ -261,7 +262,65 @@ public final class CoordinatorJournal: Sendable {
 
     /// The journal's tables.
     public enum Table: String, Sendable, CaseIterable {
-        case batch, herald, acknowledgement, alert, configurationChange = "configuration_change", clockOffset = "clock_offset", result
+        case batch, herald, acknowledged, alert, configurationChange = "configuration_change", clockOffset = "clock_offset", result
+    }
+
+    // MARK: Acknowledgements
+
+    /// Acknowledgements are journaled per node session, not per batch: the `acknowledged` row of (node, session)
+    /// holds the last sequence acknowledged, the batches and tags acknowledged and when; it is written in the
+    /// transaction that journals the batches, before their acknowledgements leave. (The per-batch
+    /// `acknowledgement` table of the first schema, never written, is dropped.)
+    static let acknowledgedSchema = """
+    DROP TABLE acknowledgement;
+    CREATE TABLE acknowledged (
+        node TEXT NOT NULL, session INTEGER NOT NULL, last_seq INTEGER NOT NULL, batches INTEGER NOT NULL,
+        tags INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (node, session));
+    INSERT INTO acknowledged (node, session, last_seq, batches, tags, at)
+        SELECT node, session, MAX(seq), COUNT(*), SUM(tags), MAX(received_at) FROM batch GROUP BY node, session;
+    """
+
+    /// What has been acknowledged to one node session.
+    public struct Acknowledged: Sendable, Equatable {
+        public var node: String
+        public var session: UInt64
+        /// The last batch sequence acknowledged as accepted.
+        public var lastSequence: UInt64
+        public var batches: Int64
+        public var tags: Int64
+        public init(node: String, session: UInt64, lastSequence: UInt64, batches: Int64, tags: Int64) {
+            self.node = node
+            self.session = session
+            self.lastSequence = lastSequence
+            self.batches = batches
+            self.tags = tags
+        }
+    }
+
+    /// Upserts the acknowledged state of every (node, session) in `batches` (one statement per batch; batches
+    /// come in order within a session).
+    private static func recordAcknowledged(_ batches: [BatchRecord], at now: Double, in db: Database) throws {
+        guard !batches.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO acknowledged (node, session, last_seq, batches, tags, at) VALUES (?, ?, ?, 1, ?, ?)
+            ON CONFLICT (node, session) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq), batches = batches + 1,
+                tags = tags + excluded.tags, at = excluded.at
+            """)
+        for record in batches {
+            try statement.execute(arguments: [record.node, record.session.sqlBits, record.sequence.sqlBits, record.tags, now])
+        }
+    }
+
+    /// Every node session's acknowledged state, by node then session.
+    public func acknowledged() throws(JournalError) -> [Acknowledged] {
+        try DurableDatabase.run(path, "read acknowledged") {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM acknowledged ORDER BY node, session").map { row in
+                    Acknowledged(node: row["node"], session: UInt64(sqlBits: row["session"]), lastSequence: UInt64(sqlBits: row["last_seq"]),
+                                 batches: row["batches"], tags: row["tags"])
+                }
+            }
+        }
     }
 
     private func insert(_ sql: String, _ arguments: StatementArguments) throws(JournalError) {

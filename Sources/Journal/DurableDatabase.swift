@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Protocol
 
 /// Opens an SQLite file in WAL mode with fully synchronous (fsync-durable) commits.
 enum DurableDatabase {
@@ -45,4 +46,13 @@ extension UInt64 {
     /// The same 64 bits as a signed SQLite integer.
     var sqlBits: Int64 { Int64(bitPattern: self) }
     init(sqlBits: Int64) { self = UInt64(bitPattern: sqlBits) }
+}
+
+extension Herald {
+    /// A herald from a `herald` (journal) or `herald_log` (spool) row: `seq`, `attempt`, `outcome`, `time_ps`, `detection_ps`.
+    init(row: Row) {
+        self.init(sequence: UInt64(sqlBits: row["seq"]), attemptId: UInt64(sqlBits: row["attempt"]),
+                  outcome: HeraldOutcome(rawValue: UInt8(truncatingIfNeeded: row["outcome"] as Int64)) ?? .failure,
+                  timePs: row["time_ps"], detectionPs: row["detection_ps"])
+    }
 }

@@ -40,7 +40,7 @@ public final class NodeSpool: Sendable {
     public init(path: String, maxBytes: Int64) throws(JournalError) {
         self.path = path
         self.maxBytes = maxBytes
-        queue = try DurableDatabase.open(path: path, migrations: [("v1", Self.schema)])
+        queue = try DurableDatabase.open(path: path, migrations: [("v1", Self.schema), ("v2-resume", Self.resumeSchema)])
         let used = try DurableDatabase.run(path, "read spool size") {
             try queue.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM spool") ?? 0 }
         }
@@ -78,7 +78,11 @@ public final class NodeSpool: Sendable {
                 let statement = try db.cachedStatement(sql: """
                     INSERT OR IGNORE INTO spool (session, seq, tags, bytes, header, payload) VALUES (?, ?, ?, ?, ?, ?)
                     """)
+                let progress = try db.cachedStatement(sql: """
+                    INSERT INTO node_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)
+                    """)
                 var positions: [Int64?] = []
+                var lastSequence: UInt64 = 0, tags: Int64 = 0
                 for entry in entries {
                     let size = Int64(entry.header.count + entry.payload.count)
                     if used > 0, used + size > maxBytes { break }
@@ -87,9 +91,18 @@ public final class NodeSpool: Sendable {
                     if db.changesCount == 1 {
                         used += size
                         positions.append(db.lastInsertedRowID)
+                        lastSequence = max(lastSequence, entry.sequence)
+                        tags += Int64(entry.tags)
                     } else {
                         positions.append(nil)
                     }
+                }
+                // Where the node resumes after a crash, written with the batches it describes.
+                if tags > 0 || lastSequence > 0 {
+                    try progress.execute(arguments: ["last_sequence", lastSequence.sqlBits])
+                    try db.execute(sql: """
+                        INSERT INTO node_state (key, value) VALUES ('tags_spooled', ?) ON CONFLICT (key) DO UPDATE SET value = value + excluded.value
+                        """, arguments: [tags])
                 }
                 return positions
             }
@@ -141,6 +154,68 @@ public final class NodeSpool: Sendable {
                     try statement.execute(arguments: [herald.sequence.sqlBits, herald.attemptId.sqlBits, Int(herald.outcome.rawValue),
                                                       herald.timePs, herald.detectionPs, now])
                 }
+            }
+        }
+    }
+
+    // MARK: Resuming after a restart
+
+    /// Where a restarted node carries on: its session (the same for the spool's whole life), the last batch
+    /// sequence it spooled (acknowledged or not) and how many tags of its source's stream it has spooled.
+    public struct ResumePoint: Sendable, Equatable {
+        public var session: UInt64
+        public var lastSequence: UInt64
+        public var tagsSpooled: Int64
+        public init(session: UInt64, lastSequence: UInt64, tagsSpooled: Int64) {
+            self.session = session
+            self.lastSequence = lastSequence
+            self.tagsSpooled = tagsSpooled
+        }
+    }
+
+    static let resumeSchema = """
+    CREATE TABLE node_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    """
+
+    /// The node's resume point; the first call on a new spool draws the session id and stores it.
+    public func resumePoint() throws(JournalError) -> ResumePoint {
+        try DurableDatabase.run(path, "read resume point") {
+            try queue.write { db in
+                func value(_ key: String) throws -> Int64? { try Int64.fetchOne(db, sql: "SELECT value FROM node_state WHERE key = ?", arguments: [key]) }
+                let session: UInt64
+                if let stored = try value("session") {
+                    session = UInt64(sqlBits: stored)
+                } else {
+                    // A spool from before resume points: its batches keep their session; new ones use a fresh one
+                    // numbered after everything it holds.
+                    session = UInt64.random(in: 1...UInt64.max)
+                    try db.execute(sql: "INSERT INTO node_state (key, value) VALUES ('session', ?)", arguments: [session.sqlBits])
+                }
+                let last = max(try value("last_sequence").map(UInt64.init(sqlBits:)) ?? 0,
+                               UInt64(sqlBits: try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM spool WHERE session = ?",
+                                                                  arguments: [session.sqlBits]) ?? 0))
+                return ResumePoint(session: session, lastSequence: last, tagsSpooled: try value("tags_spooled") ?? 0)
+            }
+        }
+    }
+
+    /// The herald log's extent: the highest sequence logged and the sequences below it not logged, as ranges.
+    public func heraldLogHoles() throws(JournalError) -> (last: UInt64, holes: [ClosedRange<UInt64>]) {
+        let logged = try loggedHeraldSequences()
+        var holes: [ClosedRange<UInt64>] = []
+        var expected: UInt64 = 1
+        for sequence in logged {
+            if sequence > expected { holes.append(expected...(sequence - 1)) }
+            expected = sequence + 1
+        }
+        return (logged.last ?? 0, holes)
+    }
+
+    /// Every herald logged, in sequence order.
+    public func loggedHeralds() throws(JournalError) -> [Herald] {
+        try DurableDatabase.run(path, "read herald log") {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM herald_log ORDER BY seq").map(Herald.init(row:))
             }
         }
     }

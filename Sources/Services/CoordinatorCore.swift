@@ -20,12 +20,7 @@ enum Outgoing {
 /// deduplication and gap handling against the journal, acknowledgements with credit, heralds and status. The
 /// live analysis runs on its own thread (``AnalysisThread``): accepted batches are offered to it, never waited for. Never crashes on bad input: it counts, logs and answers with an error.
 final class CoordinatorCore {
-    struct Peer {
-        var node: String
-        var lab: String
-        var labIndex: Int
-        var session: UInt64
-    }
+    typealias Peer = CoordinatorPeers.Peer
 
     let settings: CoordinatorSettings
     let journal: CoordinatorJournal
@@ -33,15 +28,21 @@ final class CoordinatorCore {
     let authenticatedSender: (Message) -> Result<AuthenticatedSender, VerificationFailure>
     let runId: UInt64
     let sessionId = UInt64.random(in: 1...UInt64.max)
-    private let started = Date()
-    private var peers: [[UInt8]: Peer] = [:]
+    private let started = ContinuousClock.now
+    /// Each connection's protocol state and each node session's batch sequencing (``CoordinatorPeers``).
+    private var connections = CoordinatorPeers()
+    /// The introduced peers by routing id.
+    private var peers: [[UInt8]: Peer] { connections.introduced }
     private let roster: LabRoster
     /// Claims refused so far: hellos by reason, and tags on channels the sending lab does not own by reason.
     private(set) var refusedHellos: [ClaimRefusal: Int] = [:]
     private(set) var refusedTags: [ClaimRefusal: Int] = [:]
     /// Batches with refused tags per node and reason (the first and every 1000th are logged and answered).
     private var refusedBatches: [String: Int] = [:]
-    private var lastAccepted: [String: UInt64] = [:]
+    /// Tag batches refused because their sequence is not one (0).
+    private(set) var invalidSequences: Int64 = 0
+    /// Herald requests answered only in part (over ``heraldRequestLimit``).
+    private(set) var heraldRequestsTruncated: Int64 = 0
     private let analysis: AnalysisThread?
     private var decider: HeraldDecider?
     private var publishSequence: UInt64 = 0
@@ -156,26 +157,17 @@ final class CoordinatorCore {
         case .hello(let hello):
             return try introduce(hello, session: message.header.sessionId, peer: peer, sender: sender)
         case .tagBatch(let batch):
-            guard let known = peers[key] else {
+            guard let known = connections.peer(key) else {
                 return reject(ProtocolError(.notIntroduced, "a tag batch from a peer that has not said hello"), peer: peer)
             }
             return try accept(batch, header: message.header, from: known, peer: peer)
         case .heartbeat:
             return []
         case .heraldRequest(let request):
-            guard peers[key] != nil else {
+            guard connections.peer(key) != nil else {
                 return reject(ProtocolError(.notIntroduced, "a herald request from a peer that has not said hello"), peer: peer)
             }
-            let last = min(request.last, request.first + 10_000)
-            // Heralds of this round are not journaled yet: commit them first, keeping the outbox order.
-            if !pendingBatches.isEmpty || !pendingHeralds.isEmpty {
-                try journal.commit(batches: pendingBatches, heralds: pendingHeralds)
-                pendingBatches.removeAll(keepingCapacity: true)
-                pendingHeralds.removeAll(keepingCapacity: true)
-            }
-            return try journal.heralds(in: request.first...last).map { herald in
-                .reply(peer: peer, envelope(.herald(herald), sequence: herald.sequence, timePs: herald.timePs))
-            }
+            return try answer(request, peer: peer)
         case .controlAck(let ack):
             let node = peers[key]?.node ?? "?"
             // A request sent again is answered again: each node's answer is journaled once.
@@ -205,8 +197,8 @@ final class CoordinatorCore {
         case .failure(let refusal):
             return refuse(hello, from: sender, refusal, peer: peer)
         }
-        peers[peer.bytes] = Peer(node: hello.node, lab: hello.lab, labIndex: labIndex, session: session)
-        let last = try lastSequence(node: hello.node, session: session)
+        connections.admit(peer.bytes, as: Peer(node: hello.node, lab: hello.lab, labIndex: labIndex, session: session))
+        let last = try lastSequence(BatchStream(node: hello.node, session: session))
         logger.info("coordinator.node.welcomed", metadata: ["qlink.node": "\(hello.node)", "qlink.lab": "\(hello.lab)",
                                                             "qlink.last_sequence": "\(last)"])
         let welcome = Welcome(lastAcceptedSequence: last, credit: settings.credit,
@@ -218,7 +210,7 @@ final class CoordinatorCore {
     /// lab and reason, a count by reason and an entry in the journal's event (alert) table. A peer that was
     /// introduced before on this connection is forgotten: its batches are refused until a hello is admitted.
     private func refuse(_ hello: Hello, from sender: AuthenticatedSender, _ refusal: ClaimRefusal, peer: Frame) -> [Outgoing] {
-        peers[peer.bytes] = nil
+        connections.refuse(peer.bytes, refusal)
         refusedHellos[refusal, default: 0] += 1
         let assigned = roster.labs(of: sender.name)
         let detail: String
@@ -271,35 +263,68 @@ final class CoordinatorCore {
         return (kept, out)
     }
 
-    private func lastSequence(node: String, session: UInt64) throws(JournalError) -> UInt64 {
-        let key = "\(node)/\(session)"
-        if let cached = lastAccepted[key] { return cached }
-        let value = try journal.lastSequence(node: node, session: session)
-        lastAccepted[key] = value
-        return value
+    /// The last sequence journaled in `stream` (loaded from the journal once, then tracked).
+    private func lastSequence(_ stream: BatchStream) throws(JournalError) -> UInt64 {
+        if !connections.knows(stream) {
+            connections.load(stream, lastJournaled: try journal.lastSequence(node: stream.node, session: stream.session))
+        }
+        return connections.lastAccepted(stream)
+    }
+
+    /// Herald requests are answered with at most ``heraldRequestLimit`` heralds; a longer request gets those and an
+    /// error naming the limit and the first sequence to ask for next.
+    static let heraldRequestLimit: UInt64 = 10_000
+
+    private func answer(_ request: HeraldRequest, peer: Frame) throws(JournalError) -> [Outgoing] {
+        guard request.first >= 1, request.first <= request.last else {
+            return reject(ProtocolError(.badPayload, "herald request \(request.first)…\(request.last) is not a range of herald sequences"), peer: peer)
+        }
+        let last = request.last - request.first >= Self.heraldRequestLimit ? request.first + Self.heraldRequestLimit - 1 : request.last
+        // Heralds of this round are not journaled yet: commit them first, keeping the outbox order.
+        if !pendingBatches.isEmpty || !pendingHeralds.isEmpty {
+            try journal.commit(batches: pendingBatches, heralds: pendingHeralds)
+            pendingBatches.removeAll(keepingCapacity: true)
+            pendingHeralds.removeAll(keepingCapacity: true)
+        }
+        var out: [Outgoing] = try journal.heralds(in: request.first...last).map { herald in
+            .reply(peer: peer, envelope(.herald(herald), sequence: herald.sequence, timePs: herald.timePs))
+        }
+        if last < request.last {
+            heraldRequestsTruncated += 1
+            let detail = "herald request \(request.first)…\(request.last) is over the limit of \(Self.heraldRequestLimit): answered \(request.first)…\(last); ask again from \(last + 1)"
+            logger.notice("coordinator.herald_request.truncated", metadata: ["qlink.first": "\(request.first)", "qlink.last": "\(request.last)",
+                                                                            "qlink.answered_through": "\(last)"])
+            out.append(.reply(peer: peer, envelope(.error(ErrorReport(ProtocolError(.oversized, detail))))))
+        }
+        return out
     }
 
     private func accept(_ batch: TagBatch, header: MessageHeader, from peer: Peer, peer frame: Frame) throws(JournalError) -> [Outgoing] {
-        let last = try lastSequence(node: peer.node, session: header.sessionId)
+        let stream = BatchStream(node: peer.node, session: header.sessionId)
+        _ = try lastSequence(stream)
         func ack(_ status: AcknowledgementStatus, resendFrom: UInt64 = 0) -> Outgoing {
             .reply(peer: frame, envelope(.acknowledgement(Acknowledgement(session: header.sessionId, sequence: header.sequence,
                                                                          status: status, credit: settings.credit, resendFrom: resendFrom))))
         }
-        if header.sequence <= last {
+        switch connections.judge(stream, sequence: header.sequence) {
+        case .accept:
+            break
+        case .duplicate:
             status.duplicates += 1
             return [ack(.duplicate)]
-        }
-        if header.sequence > last + 1 {
+        case .gap(let resendFrom):
             status.gaps += 1
-            logger.warning("coordinator.batch.gap", metadata: ["qlink.node": "\(peer.node)", "qlink.expected": "\(last + 1)",
+            logger.warning("coordinator.batch.gap", metadata: ["qlink.node": "\(peer.node)", "qlink.expected": "\(resendFrom)",
                                                                "qlink.received": "\(header.sequence)"])
-            return [ack(.resendFrom, resendFrom: last + 1)]
+            return [ack(.resendFrom, resendFrom: resendFrom)]
+        case .invalid(let reason):
+            invalidSequences += 1
+            return reject(ProtocolError(.badHeader, "\(reason) (node \(peer.node), session \(header.sessionId))"), peer: frame)
         }
         let record = CoordinatorJournal.BatchRecord(node: peer.node, session: header.sessionId, sequence: header.sequence,
                                                     checksum: header.checksum, firstPs: batch.timesPs.first ?? 0,
                                                     lastPs: batch.timesPs.last ?? 0, tags: batch.count)
         pendingBatches.append(record)
-        lastAccepted["\(peer.node)/\(header.sessionId)"] = header.sequence
         status.batchesAccepted += 1
         let (batch, refusals) = ownChannels(batch, lab: peer.labIndex, node: peer.node, peer: frame)
         status.tagsByNode[peer.node, default: 0] += Int64(batch.count)
@@ -381,7 +406,8 @@ final class CoordinatorCore {
             status.fidelityByHerald = byHerald.mapValues(\.value)
             status.fidelityErrorByHerald = byHerald.mapValues(\.standardError)
         }
-        status.elapsedSeconds = Date().timeIntervalSince(started)
+        let elapsed = (ContinuousClock.now - started).components
+        status.elapsedSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
         status.malformed = counters.total
         status.coincidences = snapshot.heralded.isEmpty ? snapshot.coincidences : snapshot.heraldsWithOutcomes
         status.fidelity = fidelity?.estimate.value

@@ -143,7 +143,8 @@ public final class CoordinatorService: Service, Sendable {
                 }
             }
         }
-        var nextStatus = Date()
+        let clock = ContinuousClock()
+        var nextStatus = clock.now
         var nextRateResend = Date()
         var requestId: UInt64 = 0
         var linkTime = LinkTimeTracker()
@@ -195,7 +196,7 @@ public final class CoordinatorService: Service, Sendable {
                 try send(core.unansweredRateRequests())
                 nextRateResend = Date().addingTimeInterval(1)
             }
-            if Date() >= nextStatus {
+            if clock.now >= nextStatus {
                 try send(core.tick())
                 publishRefusals()
                 monitor.update {
@@ -203,7 +204,7 @@ public final class CoordinatorService: Service, Sendable {
                     $0.analysis = settings.analysis == nil ? nil : core.snapshot
                     $0.rejected = core.counters
                 }
-                nextStatus = Date().addingTimeInterval(Double(settings.statusIntervalMs) / 1000)
+                nextStatus = clock.now.advanced(by: .milliseconds(settings.statusIntervalMs))
             }
         }
         core.finishAnalysis()

@@ -6,7 +6,17 @@ import Protocol
 import Security
 import TimeTags
 
-/// The node's state machine on its socket thread.
+/// One batch's identity: the node session that spooled it and its sequence in that session.
+struct BatchKey: Hashable {
+    var session: UInt64
+    var sequence: UInt64
+}
+
+/// The node on its socket thread: executes what its protocol state machine (``NodeSessionMachine``) decides,
+/// and moves batches from the source through the spool to the coordinator within credit.
+///
+/// A restarted node resumes from its spool: the same session id, sequence numbers after the last one it spooled,
+/// its source carrying on after the tags it already spooled, and a herald log whose holes are fetched.
 final class NodeSession {
     let settings: NodeSettings
     let logger: Logger
@@ -17,19 +27,16 @@ final class NodeSession {
     let subscriberClient: SecureClient
     var dealer: Socket { dealerClient.socket }
     var subscriber: Socket { subscriberClient.socket }
-    let sessionId = UInt64.random(in: 1...UInt64.max)
-    var nextSequence: UInt64 = 1
-    var welcomed = false
+    /// The spool's session id: the same across restarts of the node, so the coordinator's journal tells what it holds.
+    let sessionId: UInt64
+    var nextSequence: UInt64
+    var machine: NodeSessionMachine
+    let clock = ContinuousClock()
     var credit: UInt32 = 1
-    var inFlight: Set<String> = []
+    var inFlight: Set<BatchKey> = []
     /// When each batch in flight was sent (monotonic ns), for the acknowledgement latency.
-    var sentAtNs: [String: UInt64] = [:]
+    var sentAtNs: [BatchKey: UInt64] = [:]
     var lastSentPosition: Int64 = 0
-    var lastHeard = Date.distantPast
-    var nextHello = Date.distantPast
-    var nextHeartbeat = Date()
-    var lastHeraldSequence: UInt64 = 0
-    var heraldsSynced = false
     var controlSequence: UInt64 = 0
     /// The answer to the latest repetition-rate request, with the coordinator session that sent it.
     var rateAnswer: (coordinatorSession: UInt64, ack: ControlAck)?
@@ -46,11 +53,8 @@ final class NodeSession {
     var sendCacheBytes = 0
     var lastAppendedPosition: Int64 = 0
     static let sendCacheLimitBytes = 64 << 20
-    /// Herald sequence numbers known to be missing (requested, not yet received).
-    var missingHeralds = Set<UInt64>()
     /// Acknowledged batches and received heralds of this round, written to the spool file together.
     var acknowledged: [(session: UInt64, sequence: UInt64)] = []
-    var acknowledgedTags: Int64 = 0
     var heraldsToLog: [Herald] = []
 
     init(settings: NodeSettings, transport: ClientTransport, logger: Logger, monitor: NodeMonitor) throws {
@@ -58,6 +62,13 @@ final class NodeSession {
         self.logger = logger
         self.monitor = monitor
         spool = try NodeSpool(path: settings.spoolPath, maxBytes: settings.spoolMaxBytes)
+        let resume = try spool.resumePoint()
+        sessionId = resume.session
+        nextSequence = resume.lastSequence + 1
+        let log = try spool.heraldLogHoles()
+        machine = NodeSessionMachine(now: ContinuousClock.now, heartbeatIntervalMs: settings.heartbeatIntervalMs,
+                                     coordinatorTimeoutMs: settings.coordinatorTimeoutMs,
+                                     heralds: SequenceTracker(session: 0, lastSeen: log.last, missing: log.holes))
         dealerClient = try transport.socket(.dealer, logger: logger)
         try dealerClient.socket.set([.immediate(true), .reconnectInterval(milliseconds: 100)])
         subscriberClient = try transport.socket(.subscriber, logger: logger)
@@ -65,10 +76,19 @@ final class NodeSession {
                                          .reconnectInterval(milliseconds: 100)])
         try dealerClient.connect(settings.controlEndpoint)
         try subscriberClient.connect(settings.publishEndpoint)
-        source = TagSourceRunner(spec: settings.source)
+        source = TagSourceRunner(spec: settings.source, resumeAfterTags: resume.tagsSpooled)
         lastAppendedPosition = try spool.lastPosition()
-        let session = sessionId
-        monitor.update { $0.sessionId = session }
+        if resume.lastSequence > 0 || log.last > 0 {
+            logger.notice("node.resumed", metadata: ["qlink.node": "\(settings.node)", "qlink.session": "\(resume.session)",
+                                                     "qlink.last_sequence": "\(resume.lastSequence)", "qlink.tags_spooled": "\(resume.tagsSpooled)",
+                                                     "qlink.last_herald": "\(log.last)", "qlink.herald_holes": "\(log.holes.count)"])
+        }
+        let session = sessionId, heralds = machine.heralds
+        monitor.update {
+            $0.sessionId = session
+            $0.lastHeraldSequence = heralds.lastSeen
+            $0.missingHeralds = Int(heralds.missingNow)
+        }
     }
 
     deinit {
@@ -81,42 +101,84 @@ final class NodeSession {
         self.thread = thread
         logger.info("node.started", metadata: ["qlink.node": "\(settings.node)", "qlink.lab": "\(settings.lab)",
                                                "qlink.session": "\(sessionId)", "qlink.control": "\(settings.controlEndpoint)"])
-        while !thread.isStopRequested {
-            let ready = try Poller.poll([(dealer, .readable), (subscriber, .readable)], timeoutMs: 2)
-            try drainSockets(dealerReadable: ready[0].contains(.readable), subscriberReadable: ready[1].contains(.readable))
-            try pullFromSource()
-            try timers()
-            try sendWithinCredit()
+        while !thread.isStopRequested, !machine.isStopped {
+            try round(timeoutMs: 2)
             if settings.stopWhenDone, sourceDrained, try spool.usage().batches == 0 { break }
         }
-        if settings.drainOnStopMs > 0 { try drainBeforeStopping() }
+        // A graceful stop: the source stops; spooled batches keep going out until all are acknowledged; then the
+        // node waits for a status published after that and fetches every herald it announces.
+        source.stop()
+        try execute(machine.stopRequested(now: clock.now, drainMs: settings.drainOnStopMs))
+        while !machine.isStopped {
+            try round(timeoutMs: 5)
+            if source.queue.isDrained, try spool.usage().batches == 0 { machine.outboxEmpty(statusesReceived: statusesReceived) }
+        }
+        if case .stopped(let drained) = machine.state, settings.drainOnStopMs > 0 {
+            if drained {
+                logger.info("node.drained", metadata: ["qlink.node": "\(settings.node)", "qlink.last_herald": "\(machine.heralds.lastSeen)"])
+            } else {
+                logger.warning("node.drain.incomplete", metadata: ["qlink.node": "\(settings.node)", "qlink.timeout_ms": "\(settings.drainOnStopMs)",
+                                                                   "qlink.missing_heralds": "\(machine.heralds.missingNow)"])
+            }
+        }
         let waiting = try spool.usage().batches
         monitor.update { $0.spoolBatches = waiting }
         logger.info("node.stopped", metadata: ["qlink.node": "\(settings.node)", "qlink.spooled_unacknowledged": "\(waiting)"])
     }
 
-    /// A graceful stop: the source stops; spooled batches keep going out until all are acknowledged;
-    /// then the node waits for a status published after that and fetches every herald it announces.
-    private func drainBeforeStopping() throws {
-        source.stop()
-        let deadline = Date().addingTimeInterval(Double(settings.drainOnStopMs) / 1000)
-        var statusesAtDrain: Int64?
-        while Date() < deadline {
-            let ready = try Poller.poll([(dealer, .readable), (subscriber, .readable)], timeoutMs: 5)
-            try drainSockets(dealerReadable: ready[0].contains(.readable), subscriberReadable: ready[1].contains(.readable))
-            try pullFromSource()
-            try timers()
-            try sendWithinCredit()
-            if statusesAtDrain == nil, source.queue.isDrained, try spool.usage().batches == 0 {
-                statusesAtDrain = statusesReceived
-            }
-            if let mark = statusesAtDrain, statusesReceived > mark, let status = monitor.current.lastStatus,
-               UInt64(max(0, status.heralds)) <= lastHeraldSequence, missingHeralds.isEmpty {
-                logger.info("node.drained", metadata: ["qlink.node": "\(settings.node)", "qlink.last_herald": "\(lastHeraldSequence)"])
-                return
+    /// One pass of the loop: sockets, source, timers, sending.
+    private func round(timeoutMs: Int) throws {
+        let ready = try Poller.poll([(dealer, .readable), (subscriber, .readable)], timeoutMs: timeoutMs)
+        try drainSockets(dealerReadable: ready[0].contains(.readable), subscriberReadable: ready[1].contains(.readable))
+        try pullFromSource()
+        try timers()
+        try sendWithinCredit()
+    }
+
+    /// Carries out the state machine's decisions.
+    private func execute(_ actions: [NodeSessionMachine.Action]) throws {
+        for action in actions {
+            switch action {
+            case .sendHello:
+                try send(.hello(Hello(node: settings.node, lab: settings.lab)))
+            case .sendHeartbeat:
+                // The heartbeat's event time tells the coordinator how far this lab's source has got, which can be
+                // well past the batches still waiting in the spool (rate changes are scheduled after it).
+                try send(.heartbeat, sequence: nextSequence - 1, timePs: max(0, source.generatedThroughPs ?? 0))
+                let dropped = source.queue.dropped
+                let usage = try spool.usage()
+                monitor.update {
+                    $0.droppedBatches = dropped.batches
+                    $0.droppedTags = dropped.tags
+                    $0.spoolBatches = usage.batches
+                }
+            case .resendFromOldest:
+                try flushRound()
+                restartSending()
+            case .trimSpool(let through):
+                // The coordinator already holds these: their acknowledgements were lost.
+                try flushRound()
+                try spool.removeThrough(session: sessionId, sequence: through)
+            case .requestHeralds(let range):
+                monitor.update { $0.heraldsRequested += 1 }
+                try send(.heraldRequest(HeraldRequest(first: range.lowerBound, last: range.upperBound)))
+            case .connected(let connected):
+                if connected {
+                    logger.info("node.welcomed", metadata: ["qlink.node": "\(settings.node)", "qlink.session": "\(sessionId)",
+                                                            "qlink.missing_heralds": "\(machine.heralds.missingNow)"])
+                } else {
+                    logger.warning("node.coordinator.lost", metadata: ["qlink.node": "\(settings.node)"])
+                }
+                monitor.update { $0.connected = connected }
+            case .stop:
+                break
             }
         }
-        logger.warning("node.drain.incomplete", metadata: ["qlink.node": "\(settings.node)", "qlink.timeout_ms": "\(settings.drainOnStopMs)"])
+        let heralds = machine.heralds
+        monitor.update {
+            $0.lastHeraldSequence = heralds.lastSeen
+            $0.missingHeralds = Int(heralds.missingNow)
+        }
     }
 
     /// Handles everything waiting on the sockets, then writes the round's acknowledgements and heralds
@@ -144,8 +206,6 @@ final class NodeSession {
         }
     }
 
-    private func key(_ session: UInt64, _ sequence: UInt64) -> String { "\(session)/\(sequence)" }
-
     private func send(_ body: WireMessage.Body, sequence: UInt64 = 0, timePs: Int64 = 0) throws {
         let message = WireMessage(sessionId: sessionId, sequence: sequence, eventTimePs: timePs, body: body)
         _ = try dealer.send(Message(FrameCodec.frames(message)), options: .dontWait)
@@ -167,41 +227,17 @@ final class NodeSession {
             monitor.update { $0.rejected.count(error) }
             return
         }
-        if !fromBroadcast { lastHeard = Date() }
+        if !fromBroadcast { machine.heard(now: clock.now) }
         switch decoded.body {
         case .welcome(let welcome):
-            // Answers to repeated hellos while already introduced change nothing.
-            if welcomed { return }
-            welcomed = true
-            credit = max(1, welcome.credit)
-            // The coordinator already holds these: the acknowledgements were lost.
-            try flushRound()
-            try spool.removeThrough(session: sessionId, sequence: welcome.lastAcceptedSequence)
-            restartSending()
-            if !heraldsSynced {
-                // Every herald of the run concerns both labs' qubits: heralds decided before this node
-                // joined (or while it was down) are fetched like any other gap. Logging is idempotent.
-                heraldsSynced = true
-                let decided = welcome.nextHeraldSequence &- 1
-                if decided > lastHeraldSequence, welcome.nextHeraldSequence > 0 {
-                    let first = lastHeraldSequence + 1
-                    if decided - first < 100_000 { missingHeralds.formUnion(first...decided) }
-                    monitor.update {
-                        $0.heraldsRequested += 1
-                        $0.missingHeralds = self.missingHeralds.count
-                    }
-                    try send(.heraldRequest(HeraldRequest(first: first, last: decided)))
-                }
-            }
-            // A heartbeat goes out before any batch: it tells the coordinator how far this node's source has
-            // got (a node that took long to connect has a backlog), before the coordinator sees its batches.
-            nextHeartbeat = Date()
-            monitor.update { $0.connected = true }
-            logger.info("node.welcomed", metadata: ["qlink.node": "\(settings.node)", "qlink.last_accepted": "\(welcome.lastAcceptedSequence)"])
+            let actions = machine.welcomed(welcome, now: clock.now)
+            if !actions.isEmpty { credit = max(1, welcome.credit) }
+            try execute(actions)
         case .acknowledgement(let ack):
             credit = max(1, ack.credit)
-            inFlight.remove(key(ack.session, ack.sequence))
-            if let sent = sentAtNs.removeValue(forKey: key(ack.session, ack.sequence)) {
+            let key = BatchKey(session: ack.session, sequence: ack.sequence)
+            inFlight.remove(key)
+            if let sent = sentAtNs.removeValue(forKey: key) {
                 monitor.recordAcknowledgementLatency(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - sent))
             }
             switch ack.status {
@@ -212,45 +248,23 @@ final class NodeSession {
                 }
             case .resendFrom, .corrupt:
                 monitor.update { $0.resendRequests += 1 }
-                try flushRound()
-                restartSending()
+                try execute(machine.resendRequested())
             }
         case .herald(let herald):
             heraldsToLog.append(herald)
-            if heraldsSynced, herald.sequence > lastHeraldSequence + 1 {
-                let first = lastHeraldSequence + 1, last = herald.sequence - 1
-                if last - first < 100_000 { missingHeralds.formUnion(first...last) }
-                monitor.update {
-                    $0.heraldGaps += 1
-                    $0.heraldsRequested += 1
-                }
-                try send(.heraldRequest(HeraldRequest(first: first, last: last)))
-            }
-            // Count each herald once: new ones, and re-sent ones that fill a gap; others are repeats. A herald
-            // may have been asked for before it arrived (a status announced it first): it is no longer missing.
-            let wasMissing = missingHeralds.remove(herald.sequence) != nil
-            let isNew = herald.sequence > lastHeraldSequence || wasMissing
-            lastHeraldSequence = max(lastHeraldSequence, herald.sequence)
-            let last = lastHeraldSequence
+            let before = machine.heralds.gapCount
+            let (verdict, actions) = machine.herald(sequence: herald.sequence)
+            let gap = machine.heralds.gapCount > before
+            // Count each herald once: new ones, and re-sent ones that fill a gap; others are repeats.
             monitor.update {
-                if isNew { $0.heraldsReceived += 1 } else { $0.heraldRepeats += 1 }
-                $0.lastHeraldSequence = last
-                $0.missingHeralds = self.missingHeralds.count
+                if verdict == .new { $0.heraldsReceived += 1 } else { $0.heraldRepeats += 1 }
+                if gap { $0.heraldGaps += 1 }
             }
+            try execute(actions)
         case .status(let status):
             statusesReceived += 1
             monitor.update { $0.lastStatus = status }
-            // Heralds lost at the tail (the PUB drops for slow or reconnecting subscribers).
-            if heraldsSynced, welcomed, status.heralds > 0, UInt64(status.heralds) > lastHeraldSequence {
-                let first = lastHeraldSequence + 1, last = UInt64(status.heralds)
-                if last - first < 100_000 { missingHeralds.formUnion(first...last) }
-                monitor.update { $0.heraldsRequested += 1 }
-                try send(.heraldRequest(HeraldRequest(first: first, last: last)))
-            } else if let lowest = missingHeralds.min() {
-                // Ask again for heralds still missing (the first answer may have been lost).
-                monitor.update { $0.heraldsRequested += 1 }
-                try send(.heraldRequest(HeraldRequest(first: lowest, last: missingHeralds.max() ?? lowest)))
-            }
+            try execute(machine.status(heralds: UInt64(max(0, status.heralds)), statusesReceived: statusesReceived))
         case .setRepetitionRate(let request):
             // A request sent again (the answer was lost) gets the same answer; it is not applied twice.
             if let answer = rateAnswer, answer.coordinatorSession == decoded.header.sessionId, answer.ack.requestId == request.requestId {
@@ -276,7 +290,7 @@ final class NodeSession {
             try send(.controlAck(ack), sequence: controlSequence)
         case .error(let report):
             logger.warning("node.coordinator.error", metadata: ["qlink.code": "\(report.code)", "qlink.text": "\(report.text)"])
-            if ProtocolError.kind(forCode: report.code) == .notIntroduced { lostConnection() }
+            if ProtocolError.kind(forCode: report.code) == .notIntroduced { try execute(machine.notIntroduced(now: clock.now)) }
         case .heartbeat:
             break
         case .hello, .tagBatch, .controlAck, .heraldRequest:
@@ -315,14 +329,6 @@ final class NodeSession {
         sentAtNs.removeAll()
         lastSentPosition = 0
         lastSentSequence = 0
-    }
-
-    private func lostConnection() {
-        if welcomed { logger.warning("node.coordinator.lost", metadata: ["qlink.node": "\(settings.node)"]) }
-        welcomed = false
-        nextHello = Date()
-        restartSending()
-        monitor.update { $0.connected = false }
     }
 
     private func pullFromSource() throws {
@@ -386,31 +392,11 @@ final class NodeSession {
         // Notices a refusal by the coordinator's ZAP handler (a clear error, no endless retries).
         try dealerClient.checkHandshake(timeoutMs: 0)
         try subscriberClient.checkHandshake(timeoutMs: 0)
-        let now = Date()
-        if !welcomed, now >= nextHello {
-            try send(.hello(Hello(node: settings.node, lab: settings.lab)))
-            nextHello = now.addingTimeInterval(1)
-        }
-        if welcomed, now.timeIntervalSince(lastHeard) * 1000 > Double(settings.coordinatorTimeoutMs) {
-            lostConnection()
-        }
-        if now >= nextHeartbeat {
-            // The heartbeat's event time tells the coordinator how far this lab's source has got, which can be
-            // well past the batches still waiting in the spool (rate changes are scheduled after it).
-            try send(.heartbeat, sequence: nextSequence - 1, timePs: max(0, source.generatedThroughPs ?? 0))
-            nextHeartbeat = now.addingTimeInterval(Double(settings.heartbeatIntervalMs) / 1000)
-            let dropped = source.queue.dropped
-            let usage = try spool.usage()
-            monitor.update {
-                $0.droppedBatches = dropped.batches
-                $0.droppedTags = dropped.tags
-                $0.spoolBatches = usage.batches
-            }
-        }
+        try execute(machine.tick(now: clock.now))
     }
 
     private func sendWithinCredit() throws {
-        guard welcomed else { return }
+        guard machine.isIntroduced else { return }
         // Out of credit with batches waiting: the coordinator is slow; the node backs off (counted once per stall).
         if inFlight.count >= Int(credit) {
             if !creditStalled, nextSequence - 1 > lastSentSequence {
@@ -439,8 +425,9 @@ final class NodeSession {
                     sendCacheHead = 0
                 }
             }
-            inFlight.insert(key(batch.session, batch.sequence))
-            sentAtNs[key(batch.session, batch.sequence)] = DispatchTime.now().uptimeNanoseconds
+            let key = BatchKey(session: batch.session, sequence: batch.sequence)
+            inFlight.insert(key)
+            sentAtNs[key] = DispatchTime.now().uptimeNanoseconds
             lastSentPosition = batch.position
             if batch.session == sessionId { lastSentSequence = max(lastSentSequence, batch.sequence) }
             monitor.update { $0.batchesSent += 1 }

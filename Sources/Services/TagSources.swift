@@ -53,12 +53,16 @@ public final class TagSourceRunner: Sendable {
     }
 
     /// Starts `spec` on a new thread.
-    public init(spec: TagSourceSpec, queueCapacity: Int = 256) {
+    /// - Parameter resumeAfterTags: tags of the source's stream already taken (a restarted node's spool says how
+    ///   many): a simulation, a pattern or a file produces its stream again from the start and skips them, so the
+    ///   node carries on where it stopped instead of sending them again; real-time pacing starts at the resume
+    ///   point. A pipe cannot be replayed: it carries on with whatever arrives.
+    public init(spec: TagSourceSpec, queueCapacity: Int = 256, resumeAfterTags: Int64 = 0) {
         let queue = BatchQueue(capacity: queueCapacity)
         self.queue = queue
         let thread = Thread { [self] in
             do {
-                try run(spec)
+                try run(spec, skipping: resumeAfterTags)
             } catch {
                 failure.withLock { $0 = "\(error)" }
             }
@@ -114,9 +118,28 @@ public final class TagSourceRunner: Sendable {
     /// change can still be honoured from any later time.
     public var generatedThroughPs: Int64? { simulation.withLock { $0?.simulator.generatedThroughPs } }
 
-    private func run(_ spec: TagSourceSpec) throws {
+    private func run(_ spec: TagSourceSpec, skipping: Int64) throws {
         let clock = ContinuousClock()
-        let started = clock.now
+        var started = clock.now
+        var toSkip = max(0, skipping)
+        var resumed = toSkip == 0
+        /// The part of `batch` past the tags to skip (nil: all skipped). When the skip ends, real-time pacing
+        /// starts over from `linkTimePs` (the link time the first kept batch stands for).
+        func afterSkip(_ batch: TagBatch, linkTimePs: Int64) -> TagBatch? {
+            guard !resumed else { return batch }
+            if toSkip >= Int64(batch.count), toSkip > 0 {
+                toSkip -= Int64(batch.count)
+                return nil
+            }
+            resumed = true
+            started = clock.now - .nanoseconds(linkTimePs / 1000)
+            let from = Int(toSkip)
+            toSkip = 0
+            if from == 0 { return batch }
+            let firstPs = batch.timesPs[from]
+            return TagBatch(timesPs: Array(batch.timesPs[from...]), channels: Array(batch.channels[from...]),
+                            markers: batch.markers.filter { $0.timePs >= firstPs }, gaps: batch.gaps)
+        }
         func waitUntil(linkTimePs: Int64) {
             let due = started + .nanoseconds(linkTimePs / 1000)
             while !queue.isCancelled, clock.now < due {
@@ -130,7 +153,8 @@ public final class TagSourceRunner: Sendable {
             for repetition in 0..<max(0, repetitions) where !queue.isCancelled {
                 let shift = Int64(repetition) * spanPs
                 let shifted = TagBatch(timesPs: batch.timesPs.map { $0 + shift }, channels: batch.channels)
-                if !queue.push(shifted) { break }
+                guard let kept = afterSkip(shifted, linkTimePs: shift) else { continue }
+                if !queue.push(kept) { break }
             }
         case .simulation(let configured, let role, let withStation, let realTime):
             let simulator = try configured.makeSimulator()
@@ -140,6 +164,10 @@ public final class TagSourceRunner: Sendable {
                 var batch = step.chunk(role)?.batch ?? TagBatch()
                 if withStation, let station = step.chunk(.station)?.batch, !station.isEmpty {
                     batch = Self.merge(batch, station)
+                }
+                if !resumed {
+                    guard let kept = afterSkip(batch, linkTimePs: step.startPs) else { continue }
+                    batch = kept
                 }
                 if realTime { waitUntil(linkTimePs: step.endPs) }
                 if !batch.isEmpty || !batch.markers.isEmpty, !queue.push(batch) { break }
@@ -160,8 +188,15 @@ public final class TagSourceRunner: Sendable {
         case .file(let path, let realTime):
             var reader = try TagFiles.openReader(path: path)
             var firstPs: Int64?
-            while !queue.isCancelled, let batch = try reader.next() {
+            while !queue.isCancelled, var batch = try reader.next() {
                 if batch.isEmpty { continue }
+                if firstPs == nil { firstPs = batch.timesPs.first }
+                if !resumed {
+                    guard let kept = afterSkip(batch, linkTimePs: 0) else { continue }
+                    batch = kept
+                    // Real-time replay resumes its pace from the first tag kept.
+                    firstPs = batch.timesPs.first
+                }
                 if realTime, let last = batch.timesPs.last {
                     if firstPs == nil { firstPs = batch.timesPs.first }
                     waitUntil(linkTimePs: last - (firstPs ?? last))

@@ -118,21 +118,47 @@ struct WireMessageTests {
 
 @Suite("Sequence bookkeeping")
 struct SequenceTrackerTests {
-    @Test func inOrderGapDuplicateRestart() {
+    @Test func inOrderGapFilledDuplicateRestart() {
         var tracker = SequenceTracker()
         #expect(tracker.observe(session: 5, sequence: 1) == .first)
         #expect(tracker.observe(session: 5, sequence: 2) == .inOrder)
         #expect(tracker.observe(session: 5, sequence: 5) == .gap(missing: 3...4))
+        #expect(tracker.missing == [3...4])
+        #expect(tracker.observe(session: 5, sequence: 4) == .filled)
         #expect(tracker.observe(session: 5, sequence: 4) == .duplicate)
+        #expect(tracker.missing == [3...3])
         #expect(tracker.observe(session: 5, sequence: 6) == .inOrder)
         #expect(tracker.observe(session: 9, sequence: 1) == .restarted(previousSession: 5))
+        #expect(tracker.missing.isEmpty)
         #expect(tracker.observe(session: 9, sequence: 2) == .inOrder)
         #expect(tracker.observeHeartbeat(session: 9, lastSent: 4) == 3...4)
         #expect(tracker.observeHeartbeat(session: 9, lastSent: 4) == nil)
         #expect(tracker.gapCount == 2)
         #expect(tracker.missingCount == 4)
+        #expect(tracker.filledCount == 1)
         #expect(tracker.duplicateCount == 1)
         #expect(tracker.restartCount == 1)
+    }
+
+    @Test func missingRangesSplitIntoBoundedRequests() {
+        var tracker = SequenceTracker(session: 0, lastSeen: 10, missing: [2...3, 6...6])
+        #expect(tracker.missingNow == 3)
+        #expect(tracker.observe(session: 0, sequence: 25_012) == .gap(missing: 11...25_011))
+        #expect(tracker.requests(limit: 10_000) == [2...3, 6...6, 11...10_010, 10_011...20_010, 20_011...25_011])
+        #expect(tracker.requests(limit: 10_000, count: 2) == [2...3, 6...6])
+        // Filling the middle of a range splits it.
+        #expect(tracker.observe(session: 0, sequence: 100) == .filled)
+        #expect(tracker.missing == [2...3, 6...6, 11...99, 101...25_011])
+    }
+
+    @Test func strictReceiverNeverSkipsAGap() {
+        var tracker = SequenceTracker(session: 7, lastSeen: 3)
+        #expect(tracker.accept(session: 7, sequence: 6) == .gap(missing: 4...5))
+        #expect(tracker.lastSeen == 3)
+        #expect(tracker.missing.isEmpty)
+        #expect(tracker.accept(session: 7, sequence: 4) == .inOrder)
+        #expect(tracker.accept(session: 7, sequence: 2) == .duplicate)
+        #expect(tracker.accept(session: 7, sequence: 5) == .inOrder)
     }
 
     @Test func broadcastsAreOneFrameWithTheirTopicFirst() throws {

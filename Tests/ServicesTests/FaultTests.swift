@@ -147,6 +147,10 @@ struct FaultTests {
         #expect(try ackStatus()?.0 == .accepted)
         try send(.tagBatch(batch), sequence: 2)
         #expect(try ackStatus()?.0 == .duplicate)
+        // Sequence 0 is no batch sequence: refused with an error (and counted), not acknowledged as a duplicate.
+        try send(.tagBatch(batch), sequence: 0)
+        guard case .error(let zero)? = try receive() else { Issue.record("no error for sequence 0"); return }
+        #expect(ProtocolError.kind(forCode: zero.code) == .badHeader && zero.text.contains("sequence 0"))
         // An oversized batch (over the coordinator's payload limit) is refused; the next one is fine.
         let big = TagBatch(timesPs: (0..<5_500).map { Int64($0) }, channels: [TagChannel](repeating: 1, count: 5_500))
         try send(.tagBatch(big), sequence: 4)
@@ -158,7 +162,7 @@ struct FaultTests {
         #expect(await eventually { coordinator.monitor.current.status?.batchesAccepted == 4 })
         let state = coordinator.monitor.current
         #expect(state.rejected[.frameCount] == 1)
-        #expect(state.rejected[.badHeader] == 1)
+        #expect(state.rejected[.badHeader] == 2)  // a garbage header and a batch with sequence 0
         #expect(state.rejected[.notIntroduced] == 1)
         #expect(state.rejected[.checksumMismatch] == 1)
         #expect(state.rejected[.versionMismatch] == 1)

@@ -1,6 +1,8 @@
 import Foundation
 import Journal
+import LinkModel
 import Services
+import Simulation
 import Testing
 
 /// The `qlink` executable built next to the tests (`swift build --build-tests` builds it).
@@ -39,9 +41,12 @@ struct ProcessLink {
         process.executableURL = URL(fileURLWithPath: qlinkExecutable ?? "/nonexistent")
         process.arguments = arguments + ["--log-level", "error"]
         let log = directory + "/\(name).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: log)
-        process.standardError = FileHandle(forWritingAtPath: log)
+        // A restarted process appends to its predecessor's log.
+        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = FileHandle(forWritingAtPath: log)
+        handle?.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
         return process
     }
@@ -51,10 +56,12 @@ struct ProcessLink {
                                   "--control", control, "--publish", publish])
     }
 
-    func node(_ lab: String, endpoints: (String, String), seconds: Double) throws -> Process {
+    /// A node streaming `seconds` of link time in real time; it exits when everything is acknowledged (`exitWhenDone`)
+    /// or when stopped.
+    func node(_ lab: String, endpoints: (String, String), seconds: Double, exitWhenDone: Bool = true) throws -> Process {
         try start(lab, ["node", "--config", config, "--lab", lab, "--control", endpoints.0, "--publish", endpoints.1,
-                        "--data", directory + "/\(lab)", "--seconds", "\(seconds)", "--exit-when-done",
-                        "--status-file", statusPath(lab)])
+                        "--data", directory + "/\(lab)", "--seconds", "\(seconds)", "--status-file", statusPath(lab)]
+                       + (exitWhenDone ? ["--exit-when-done"] : []))
     }
 
     func endpoints() async -> (String, String)? {
@@ -65,6 +72,11 @@ struct ProcessLink {
             return found != nil
         }
         return found
+    }
+
+    /// The simulation the nodes run for `seconds` of link time (the truth the journal is checked against).
+    func simulation(seconds: Double) throws -> ConfiguredSimulation {
+        try ConfiguredSimulation(configuration: try LinkConfiguration.load(from: config), durationPs: Int64(seconds * 1e12))
     }
 
     func nodeStatus(_ lab: String) -> NodeStatusFile? { StatusFile.read(NodeStatusFile.self, from: statusPath(lab)) }
@@ -138,33 +150,37 @@ struct ProcessFaultTests {
         #expect(logged == heralds.map(\.sequence))
     }
 
-    @Test func nodeKilledAndRestartedResendsItsSpool() async throws {
+    @Test func nodeKilledAndRestartedResumesItsSessionAndSource() async throws {
         let link = try ProcessLink()
         defer { try? FileManager.default.removeItem(atPath: link.directory) }
         let coordinator = try link.coordinator()
         let endpoints = try #require(await link.endpoints())
         var alice = try link.node("alice", endpoints: endpoints, seconds: 3)
-        let bob = try link.node("bob", endpoints: endpoints, seconds: 1)
+        let bob = try link.node("bob", endpoints: endpoints, seconds: 3)
         #expect(await eventually { (link.nodeStatus("alice")?.batchesSpooled ?? 0) > 20 })
         let firstSession = try #require(link.nodeStatus("alice")?.sessionId)
         kill(alice.processIdentifier, SIGKILL)
         alice.waitUntilExit()
-        alice = try link.node("alice", endpoints: endpoints, seconds: 1)
+        alice = try link.node("alice", endpoints: endpoints, seconds: 3)
         #expect(await link.finish(alice, within: 600))
         #expect(await link.finish(bob, within: 600))
         coordinator.terminate()
         #expect(await link.finish(coordinator))
 
+        // The restarted process carried on the killed one's session: the journal holds one session, 1…n, and
+        // exactly the tags of 3 s of the simulation (nothing streamed twice, nothing skipped).
         let state = try #require(link.nodeStatus("alice"))
-        #expect(state.sessionId != firstSession)
+        #expect(state.sessionId == firstSession)
         #expect(state.spoolBatches == 0)
-        // The killed session's spooled batches were resent by the new process: journaled without gaps.
         let spool = try NodeSpool(path: link.spoolPath("alice"), maxBytes: 1 << 20)
         #expect(try spool.usage().batches == 0)
-        let sessions = try link.contiguousSessions(try CoordinatorJournal(path: link.journal), node: "alice-node")
-        #expect(sessions.count == 2)
-        #expect((sessions[firstSession] ?? 0) > 0)
-        #expect(sessions[state.sessionId] == Int(state.batchesSpooled))
+        let resume = try spool.resumePoint()
+        let journal = try CoordinatorJournal(path: link.journal)
+        let sessions = try link.contiguousSessions(journal, node: "alice-node")
+        #expect(sessions == [firstSession: Int(resume.lastSequence)])
+        let truth = try SimulatedTestLink.expectedTags(link.simulation(seconds: 3))
+        #expect(try journal.tagTotals()["alice-node"] == truth.alice)
+        #expect(resume.tagsSpooled == truth.alice)
     }
 
     @Test func stalledCoordinatorMakesNodesBackOffWithoutLoss() async throws {
