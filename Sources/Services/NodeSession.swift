@@ -31,8 +31,8 @@ final class NodeSession {
     var lastHeraldSequence: UInt64 = 0
     var heraldsSynced = false
     var controlSequence: UInt64 = 0
-    /// The answer to the latest repetition-rate request, with the coordinator session that sent it.
-    var rateAnswer: (coordinatorSession: UInt64, ack: ControlAck)?
+    /// Repetition-rate changes agreed with the coordinator (``NodeRateAgreement``).
+    var rateAgreement = NodeRateAgreement()
     var sourceDrained = false
     weak var thread: SocketThread?
     var statusesReceived: Int64 = 0
@@ -65,7 +65,7 @@ final class NodeSession {
                                          .reconnectInterval(milliseconds: 100)])
         try dealerClient.connect(settings.controlEndpoint)
         try subscriberClient.connect(settings.publishEndpoint)
-        source = TagSourceRunner(spec: settings.source)
+        source = TagSourceRunner(spec: settings.source, holdUntilScheduled: true)
         lastAppendedPosition = try spool.lastPosition()
         let session = sessionId
         monitor.update { $0.sessionId = session }
@@ -251,35 +251,16 @@ final class NodeSession {
                 monitor.update { $0.heraldsRequested += 1 }
                 try send(.heraldRequest(HeraldRequest(first: lowest, last: missingHeralds.max() ?? lowest)))
             }
-        case .setRepetitionRate(let request):
-            // A request sent again (the answer was lost) gets the same answer; it is not applied twice.
-            if let answer = rateAnswer, answer.coordinatorSession == decoded.header.sessionId, answer.ack.requestId == request.requestId {
-                controlSequence += 1
-                try send(.controlAck(answer.ack), sequence: controlSequence)
-                return
-            }
-            // The header's event time is the link time from which the new rate applies (0: as soon as possible).
-            let result = source.setRepetitionRate(request.rateHz, effectiveFromPs: decoded.header.eventTimePs)
-            if result.applied {
-                monitor.update {
-                    $0.repetitionRateHz = result.rateHz
-                    $0.repetitionRateEffectivePs = result.effectiveFromPs
-                }
-                logger.notice("node.rate.changed", metadata: ["qlink.rate_hz": "\(result.rateHz)",
-                                                              "qlink.effective_ps": "\(result.effectiveFromPs ?? 0)"])
-            } else {
-                logger.warning("node.rate.refused", metadata: ["qlink.rate_hz": "\(request.rateHz)", "qlink.reason": "\(result.reason ?? "")"])
-            }
-            let ack = ControlAck(requestId: request.requestId, applied: result.applied, valueInForce: result.rateHz)
-            rateAnswer = (decoded.header.sessionId, ack)
-            controlSequence += 1
-            try send(.controlAck(ack), sequence: controlSequence)
+        case .rateProposal, .rateCommit, .rateAbort, .rateSchedule:
+            let reaction = rateAgreement.receive(decoded.body, source: source)
+            reaction.report(node: settings.node, agreement: rateAgreement, logger: logger, monitor: monitor)
+            for reply in reaction.replies { try send(reply) }
         case .error(let report):
             logger.warning("node.coordinator.error", metadata: ["qlink.code": "\(report.code)", "qlink.text": "\(report.text)"])
             if ProtocolError.kind(forCode: report.code) == .notIntroduced { lostConnection() }
         case .heartbeat:
             break
-        case .hello, .tagBatch, .controlAck, .heraldRequest:
+        case .hello, .tagBatch, .heraldRequest, .rateAnswer, .rateApplied:
             monitor.update { $0.rejected.count(ProtocolError(.unknownType, "\(decoded.header.type) is not sent to nodes")) }
         }
     }
@@ -396,7 +377,7 @@ final class NodeSession {
         }
         if now >= nextHeartbeat {
             // The heartbeat's event time tells the coordinator how far this lab's source has got, which can be
-            // well past the batches still waiting in the spool (rate changes are scheduled after it).
+            // well past the batches still waiting in the spool (and how far a held source stands).
             try send(.heartbeat, sequence: nextSequence - 1, timePs: max(0, source.generatedThroughPs ?? 0))
             nextHeartbeat = now.addingTimeInterval(Double(settings.heartbeatIntervalMs) / 1000)
             let dropped = source.queue.dropped
