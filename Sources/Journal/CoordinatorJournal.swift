@@ -11,12 +11,13 @@ import Protocol
 public final class CoordinatorJournal: Sendable {
     /// The file path.
     public let path: String
-    private let queue: DatabaseQueue
+    let queue: DatabaseQueue
 
     /// Opens or creates the journal at `path`.
     public init(path: String) throws(JournalError) {
         self.path = path
-        queue = try DurableDatabase.open(path: path, migrations: [("v1", Self.schema), ("v2-acknowledged", Self.acknowledgedSchema)])
+        queue = try DurableDatabase.open(path: path, migrations: [("v1", Self.schema), ("v2-acknowledged", Self.acknowledgedSchema),
+                                                                  ("v3-rate-changes", Self.rateChangeSchema)])
     }
 
     static let schema = """

@@ -9,8 +9,10 @@ import Services
 
 /// Watches a running coordinator: once a second it turns the status into an observation for the
 /// ``LinkMonitor`` (metrics, alert rules, log, journal, webhook), counts refusals and gaps into the metrics,
-/// and every `retuneIntervalSeconds` asks the planner; with auto-tune a change is sent to the nodes as the
-/// set-repetition-rate message (the coordinator journals the request and each node's acknowledgement).
+/// and every `retuneIntervalSeconds` asks the planner; with auto-tune a change is requested from the coordinator,
+/// which agrees it with both labs' nodes (a two-phase change, journaled). The monitor predicts from the rate
+/// schedule in force: a committed change (or one a restarted coordinator replayed from its journal) becomes the
+/// operating point; an aborted one leaves it as it was.
 public struct CoordinatorMonitoringService: Service {
     /// The coordinator watched.
     public let coordinator: CoordinatorService
@@ -43,6 +45,8 @@ public struct CoordinatorMonitoringService: Service {
         var counted = RefusalCounts()
         var lastRetune = 0.0
         var settledAt = 0.0
+        var scheduleSeen = 0
+        var requested: OperatingPoint?
         let windowSeconds = link.monitoring?.windowSeconds ?? 10
         var certificates = CertificateLifetimes.daysLeft(link)
         for path in certificates.unreadable {
@@ -95,19 +99,28 @@ public struct CoordinatorMonitoringService: Service {
                 NodeStatus(name: lab.node, lab: lab.name, connected: observation.nodeLastSeenPs[lab.node].map { observation.timePs - $0 < 5_000_000_000_000 } ?? false,
                            lastSeenPs: observation.nodeLastSeenPs[lab.node])
             })
-            if status.elapsedSeconds - lastRetune >= retuneIntervalSeconds, status.elapsedSeconds >= settledAt,
+            if state.rateSchedule.count != scheduleSeen, let inForce = state.rateSchedule.last {
+                scheduleSeen = state.rateSchedule.count
+                let knob = await monitor.currentStatus().tuning?.knob
+                await monitor.applied(OperatingPoint(repetitionRateHz: inForce.rateHz, knob: requested?.knob ?? knob))
+                requested = nil
+                // Rates measured while the window still holds the old rate would read as a changed link.
+                settledAt = status.elapsedSeconds + 2 * windowSeconds
+            } else if requested != nil, let change = state.rateChange, case .aborted(let reason) = change.state {
+                logger.warning("retune.aborted", metadata: ["retune.rate_hz": "\(change.rateHz)", "retune.reason": "\(reason)"])
+                requested = nil
+            }
+            if requested == nil, status.elapsedSeconds - lastRetune >= retuneIntervalSeconds, status.elapsedSeconds >= settledAt,
                let model = link.model, let tuning = await monitor.currentStatus().tuning,
                let rate = tuning.repetitionRateHz,
                let measurement = RetuneMeasurement(observation: observation, link: link, model: model, repetitionRateHz: rate,
                                                    knob: tuning.knob ?? model.protocol.knob) {
                 lastRetune = status.elapsedSeconds
                 if case .change(let point, let reason) = await monitor.retune(measurement, atPs: observation.timePs) {
+                    // In force once both labs agreed (the schedule above); no re-tuning until it is decided.
                     coordinator.requestRepetitionRate(point.repetitionRateHz)
-                    // Rates measured before the change takes effect (the lead) and while the window still holds
-                    // the old rate would read as a changed link: no re-tuning until the new rate fills a window.
-                    settledAt = status.elapsedSeconds + Double(coordinator.settings.rateChangeLeadPs) / 1e12 + 2 * windowSeconds
+                    requested = point
                     logger.notice("retune.change", metadata: ["retune.rate_hz": "\(point.repetitionRateHz)", "retune.reason": "\(reason)"])
-                    await monitor.applied(point)
                 }
             }
         }

@@ -16,12 +16,21 @@ public enum MessageType: UInt8, Sendable, CaseIterable, Codable, CustomStringCon
     case status = 7
     /// Either way: a rejected message or a failure, with a code and text.
     case error = 8
-    /// Coordinator → node: change the source repetition rate; the node answers with `controlAck`.
-    case setRepetitionRate = 9
-    /// Node → coordinator: the result of a control request.
-    case controlAck = 10
     /// Node → coordinator: please resend heralds in a sequence range (the node saw a gap).
     case heraldRequest = 11
+    /// Coordinator → node: phase one of a repetition-rate change (the node answers with `rateAnswer`).
+    /// Types 9 and 10 (a one-shot rate request and its answer) are retired.
+    case rateProposal = 12
+    /// Node → coordinator: the earliest link time the node can apply a proposed change at, or why it cannot.
+    case rateAnswer = 13
+    /// Coordinator → node: a change is decided, with the link time it applies from.
+    case rateCommit = 14
+    /// Coordinator → node: a change will never apply.
+    case rateAbort = 15
+    /// Node → coordinator: what the node did with a decided change.
+    case rateApplied = 16
+    /// Coordinator → node: the rate schedule in force (after every welcome).
+    case rateSchedule = 17
 
     public var description: String {
         switch self {
@@ -33,9 +42,13 @@ public enum MessageType: UInt8, Sendable, CaseIterable, Codable, CustomStringCon
         case .herald: return "herald"
         case .status: return "status"
         case .error: return "error"
-        case .setRepetitionRate: return "set-repetition-rate"
-        case .controlAck: return "control-ack"
         case .heraldRequest: return "herald-request"
+        case .rateProposal: return "rate-proposal"
+        case .rateAnswer: return "rate-answer"
+        case .rateCommit: return "rate-commit"
+        case .rateAbort: return "rate-abort"
+        case .rateApplied: return "rate-applied"
+        case .rateSchedule: return "rate-schedule"
         }
     }
 }

@@ -8,13 +8,13 @@ public struct Hello: Sendable, Equatable, Codable {
     public var lab: String
     /// The protocol major version the node speaks.
     public var protocolVersion: Int
-    /// What the node can do, e.g. `tags`, `heralds`, `set-repetition-rate`.
+    /// What the node can do, e.g. `tags`, `heralds`, `rate-agreement`.
     public var capabilities: [String]
     /// Free-form software description.
     public var software: String
 
     public init(node: String, lab: String, protocolVersion: Int = Int(MessageHeader.currentVersion),
-                capabilities: [String] = ["tags", "heralds", "set-repetition-rate"], software: String = "qlink") {
+                capabilities: [String] = ["tags", "heralds", "rate-agreement"], software: String = "qlink") {
         self.node = node
         self.lab = lab
         self.protocolVersion = protocolVersion
@@ -123,33 +123,6 @@ public struct HeraldRequest: Sendable, Equatable {
     static let size = 16
 }
 
-/// Coordinator → node: change the repetition rate. Fixed 16 bytes.
-public struct SetRepetitionRate: Sendable, Equatable {
-    /// Identifies the request in the node's ``ControlAck``.
-    public var requestId: UInt64
-    public var rateHz: Double
-    public init(requestId: UInt64, rateHz: Double) {
-        self.requestId = requestId
-        self.rateHz = rateHz
-    }
-    static let size = 16
-}
-
-/// Node → coordinator: the result of a control request. Fixed 16 bytes.
-public struct ControlAck: Sendable, Equatable {
-    public var requestId: UInt64
-    /// Whether the node applied the request.
-    public var applied: Bool
-    /// The value now in force (the rate in Hz for a repetition-rate request).
-    public var valueInForce: Double
-    public init(requestId: UInt64, applied: Bool, valueInForce: Double) {
-        self.requestId = requestId
-        self.applied = applied
-        self.valueInForce = valueInForce
-    }
-    static let size = 24
-}
-
 /// Either way: an error report: a numeric code (``ProtocolError/code``) and UTF-8 text.
 public struct ErrorReport: Sendable, Equatable {
     public var code: UInt16
@@ -205,6 +178,11 @@ public struct StatusReport: Sendable, Equatable, Codable {
     public var analysisDroppedBatches: Int64?
     /// Lab A link time through which the live analysis had analysed both labs when its results were taken, ps.
     public var analysisLinkTimePs: Int64?
+    /// The repetition-rate schedule in force: every committed change (`changeId`, `atPs`, `rateHz`) in time order
+    /// (absent while the configured rate holds throughout).
+    public var rateSchedule: [RateCommit]?
+    /// Repetition-rate changes aborted over the run (absent: none).
+    public var rateChangesAborted: Int64?
 
     public init(runId: UInt64) {
         self.runId = runId

@@ -17,9 +17,13 @@ public struct WireMessage: Sendable, Equatable {
         case herald(Herald)
         case status(StatusReport)
         case error(ErrorReport)
-        case setRepetitionRate(SetRepetitionRate)
-        case controlAck(ControlAck)
         case heraldRequest(HeraldRequest)
+        case rateProposal(RateProposal)
+        case rateAnswer(RateAnswer)
+        case rateCommit(RateCommit)
+        case rateAbort(RateAbort)
+        case rateApplied(RateApplied)
+        case rateSchedule(RateScheduleInForce)
 
         var type: MessageType {
             switch self {
@@ -31,9 +35,13 @@ public struct WireMessage: Sendable, Equatable {
             case .herald: return .herald
             case .status: return .status
             case .error: return .error
-            case .setRepetitionRate: return .setRepetitionRate
-            case .controlAck: return .controlAck
             case .heraldRequest: return .heraldRequest
+            case .rateProposal: return .rateProposal
+            case .rateAnswer: return .rateAnswer
+            case .rateCommit: return .rateCommit
+            case .rateAbort: return .rateAbort
+            case .rateApplied: return .rateApplied
+            case .rateSchedule: return .rateSchedule
             }
         }
     }
@@ -188,16 +196,11 @@ extension WireMessage.Body {
         case .error(let report):
             writer.put(report.code)
             writer.put(bytes: Array(report.text.utf8))
-        case .setRepetitionRate(let request):
-            writer.put(request.requestId)
-            writer.put(request.rateHz)
-        case .controlAck(let ack):
-            writer.put(ack.requestId)
-            writer.put(UInt64(ack.applied ? 1 : 0))
-            writer.put(ack.valueInForce)
         case .heraldRequest(let request):
             writer.put(request.first)
             writer.put(request.last)
+        case .rateProposal, .rateAnswer, .rateCommit, .rateAbort, .rateApplied, .rateSchedule:
+            return ratePayloadBytes() ?? []
         }
         return writer.bytes
     }
@@ -272,24 +275,17 @@ extension WireMessage.Body {
             let code: UInt16 = try reader.read()
             let text = String(decoding: try reader.readBytes(reader.remaining), as: UTF8.self)
             return .error(ErrorReport(code: code, text: text))
-        case .setRepetitionRate:
-            try requireSize(payload, SetRepetitionRate.size, header.type)
-            let id: UInt64 = try reader.read()
-            let rate = try reader.readDouble()
-            guard rate.isFinite, rate > 0 else { throw ProtocolError(.badPayload, "repetition rate \(rate) Hz is not a positive number") }
-            return .setRepetitionRate(SetRepetitionRate(requestId: id, rateHz: rate))
-        case .controlAck:
-            try requireSize(payload, ControlAck.size, header.type)
-            let id: UInt64 = try reader.read()
-            let applied: UInt64 = try reader.read()
-            let value = try reader.readDouble()
-            return .controlAck(ControlAck(requestId: id, applied: applied != 0, valueInForce: value))
         case .heraldRequest:
             try requireSize(payload, HeraldRequest.size, header.type)
             let first: UInt64 = try reader.read()
             let last: UInt64 = try reader.read()
             guard first <= last else { throw ProtocolError(.badPayload, "herald request range \(first)…\(last) is empty") }
             return .heraldRequest(HeraldRequest(first: first, last: last))
+        case .rateProposal, .rateAnswer, .rateCommit, .rateAbort, .rateApplied, .rateSchedule:
+            guard let body = try decodeRate(header: header, payload: payload) else {
+                throw ProtocolError(.unknownType, "\(header.type) has no decoder")
+            }
+            return body
         }
     }
 }

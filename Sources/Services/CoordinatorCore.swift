@@ -56,9 +56,8 @@ final class CoordinatorCore {
     private var pendingBatches: [CoordinatorJournal.BatchRecord] = []
     private var pendingHeralds: [Herald] = []
     private var outbox: [Outgoing] = []
-    /// The latest repetition-rate request and the nodes that have answered it: it goes again to every introduced
-    /// node that has not (the request or its answer lost, e.g. dropped at a full queue under load).
-    private var rateRequest: (requestId: UInt64, message: WireMessage, answered: Set<String>)?
+    /// Repetition-rate changes both labs agree on, and the schedule in force (``RateChangeCoordinator``).
+    private(set) var rates: RateChangeCoordinator!
 
     init(settings: CoordinatorSettings, journal: CoordinatorJournal, logger: Logger,
          authenticatedSender: @escaping (Message) -> Result<AuthenticatedSender, VerificationFailure>) throws(JournalError) {
@@ -81,6 +80,8 @@ final class CoordinatorCore {
                                     heraldProtocol: heralds.heraldProtocol,
                                     nextSequence: last.sequence + 1, lastDecidedAttempt: last.attemptId)
         }
+        rates = try RateChangeCoordinator(settings: settings, journal: journal, logger: logger, sessionId: sessionId)
+        rates.replay(into: &decider)
     }
 
     /// Takes one message received on the ROUTER; its answers wait in the outbox until ``commit()``.
@@ -168,20 +169,21 @@ final class CoordinatorCore {
                 return reject(ProtocolError(.notIntroduced, "a herald request from a peer that has not said hello"), peer: peer)
             }
             return try answer(request, peer: peer)
-        case .controlAck(let ack):
-            let node = peers[key]?.node ?? "?"
-            // A request sent again is answered again: each node's answer is journaled once.
-            if let request = rateRequest, request.requestId == ack.requestId {
-                guard !request.answered.contains(node) else { return [] }
-                rateRequest?.answered.insert(node)
+        case .rateAnswer(let answer):
+            guard let known = connections.peer(key) else {
+                return reject(ProtocolError(.notIntroduced, "a rate answer from a peer that has not said hello"), peer: peer)
             }
-            try journal.recordConfigurationChange(key: "repetition_rate_hz.\(node)",
-                                                  value: "\(ack.valueInForce) (request \(ack.requestId), applied \(ack.applied))")
+            return try rates.receive(answer, from: known.node, nowNs: Self.nowNs, members: members, decider: &decider)
+        case .rateApplied(let applied):
+            guard let known = connections.peer(key) else {
+                return reject(ProtocolError(.notIntroduced, "a rate confirmation from a peer that has not said hello"), peer: peer)
+            }
+            try rates.receive(applied, from: known.node)
             return []
         case .error(let report):
             logger.warning("coordinator.peer.error", metadata: ["qlink.code": "\(report.code)", "qlink.text": "\(report.text)"])
             return []
-        case .welcome, .acknowledgement, .herald, .status, .setRepetitionRate:
+        case .welcome, .acknowledgement, .herald, .status, .rateProposal, .rateCommit, .rateAbort, .rateSchedule:
             return reject(ProtocolError(.unknownType, "\(message.header.type) is not sent to the coordinator"), peer: peer)
         }
     }
@@ -203,7 +205,7 @@ final class CoordinatorCore {
                                                             "qlink.last_sequence": "\(last)"])
         let welcome = Welcome(lastAcceptedSequence: last, credit: settings.credit,
                               nextHeraldSequence: decider?.nextSequence ?? UInt64(status.heralds + 1), runId: runId)
-        return [.reply(peer: peer, envelope(.welcome(welcome)))]
+        return [.reply(peer: peer, envelope(.welcome(welcome)))] + rates.welcome(peer: peer)
     }
 
     /// Refuses a hello's claim: an error answer naming the reason, a warning with the peer address, node, claimed
@@ -406,6 +408,8 @@ final class CoordinatorCore {
             status.fidelityByHerald = byHerald.mapValues(\.value)
             status.fidelityErrorByHerald = byHerald.mapValues(\.standardError)
         }
+        status.rateSchedule = rates.schedule.isEmpty ? nil : rates.schedule
+        status.rateChangesAborted = rates.aborted == 0 ? nil : Int64(rates.aborted)
         let elapsed = (ContinuousClock.now - started).components
         status.elapsedSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
         status.malformed = counters.total
@@ -425,25 +429,19 @@ final class CoordinatorCore {
         return [.broadcast(envelope(.status(status), sequence: publishSequence))]
     }
 
-    /// A repetition-rate request to every introduced node, in force from link time `effectiveFromPs` (the header's
-    /// event time); the herald decisions follow the new attempt period from there.
-    func setRepetitionRate(_ rateHz: Double, requestId: UInt64, effectiveFromPs: Int64 = 0) -> [Outgoing] {
-        try? journal.recordConfigurationChange(key: "repetition_rate_hz", value: "\(rateHz)")
-        if effectiveFromPs > 0 {
-            // The resolved station's windows at the new rate, as the simulator realises them.
-            let windows = settings.heralds?.station?.windows(attemptRateHz: rateHz)
-            decider?.changeRepetitionPeriod(to: windows?.attemptPeriodPs ?? AttemptClock.periodPs(rateHz: rateHz), fromPs: effectiveFromPs,
-                                            heraldProtocol: windows.map(ConfigurationMapping.heraldProtocol))
-        }
-        let message = envelope(.setRepetitionRate(SetRepetitionRate(requestId: requestId, rateHz: rateHz)), timePs: effectiveFromPs)
-        rateRequest = (requestId, message, [])
-        return peers.keys.map { .reply(peer: Frame($0), message) }
+    /// The monotonic clock rate-change deadlines run on, ns.
+    static var nowNs: UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// The introduced nodes (routing id, name).
+    private var members: [RateChangeCoordinator.Member] { peers.map { (Frame($0.key), $0.value.node) } }
+
+    /// Asks both labs to run at `rateHz` (``RateChangeCoordinator``).
+    func requestRepetitionRate(_ rateHz: Double) throws(JournalError) -> [Outgoing] {
+        try rates.request(rateHz, nowNs: Self.nowNs, members: members)
     }
 
-    /// The latest repetition-rate request again, to every introduced node that has not answered it yet (the
-    /// node answers a repeated request without applying it twice).
-    func unansweredRateRequests() -> [Outgoing] {
-        guard let request = rateRequest else { return [] }
-        return peers.filter { !request.answered.contains($0.value.node) }.map { .reply(peer: Frame($0.key), request.message) }
+    /// Rate-change deadlines and resends.
+    func rateTick() throws(JournalError) -> [Outgoing] {
+        try rates.tick(nowNs: Self.nowNs, members: members, decider: &decider)
     }
 }

@@ -28,6 +28,10 @@ public final class CoordinatorMonitor: Sendable {
         public var refusedTags: [String: Int] = [:]
         /// All refused handshakes.
         public var refusedHandshakes: Int { refusedHandshakesByReason.values.reduce(0, +) }
+        /// The repetition-rate schedule in force: every committed change, in time order (replayed from the journal).
+        public var rateSchedule: [RateCommit] = []
+        /// The latest repetition-rate change of this coordinator's lifetime: open, committed or aborted.
+        public var rateChange: RateChange?
         /// Why the coordinator stopped, if it failed.
         public var failure: String?
         public var stopped = false
@@ -81,11 +85,10 @@ public final class CoordinatorService: Service, Sendable {
         self.logger = logger
     }
 
-    /// Asks every connected node to change its repetition rate, from the same link time on in every lab: the
-    /// latest link time the nodes have reported (tag batches, heartbeats) plus
-    /// ``CoordinatorSettings/rateChangeLeadPs`` (carried in the message header's event time). The heralds
-    /// follow the new attempt period from there. The request goes again, once a second, to every introduced
-    /// node that has not answered it.
+    /// Asks both labs to run at `rateHz`: a two-phase change (proposal, each lab node's earliest applicable link
+    /// time, commit at the latest plus ``CoordinatorSettings/rateChangeMarginPs`` or abort after a refusal or
+    /// ``CoordinatorSettings/rateChangeTimeoutMs``), applied by every lab at the same link time or by none. The
+    /// outcome shows in ``CoordinatorMonitor/State/rateSchedule`` and ``CoordinatorMonitor/State/rateChange``.
     public func requestRepetitionRate(_ rateHz: Double) {
         rateRequests.withLock { $0.append(rateHz) }
     }
@@ -145,9 +148,6 @@ public final class CoordinatorService: Service, Sendable {
         }
         let clock = ContinuousClock()
         var nextStatus = clock.now
-        var nextRateResend = Date()
-        var requestId: UInt64 = 0
-        var linkTime = LinkTimeTracker()
         var journaledHandshakes: [RefusalReason: Int] = [:]
         /// Shows the refusal counts and journals the handshakes refused since the last call, one entry per reason.
         func publishRefusals() {
@@ -169,7 +169,6 @@ public final class CoordinatorService: Service, Sendable {
                 let roundStart = DispatchTime.now().uptimeNanoseconds
                 var handled = 0
                 while handled < 1024, let message = try router.receive(options: .dontWait) {
-                    linkTime.observe(message)
                     core.receive(message)
                     handled += 1
                 }
@@ -186,15 +185,12 @@ public final class CoordinatorService: Service, Sendable {
                                acknowledged: acknowledged, heralded: heralded)
             }
             for rate in rateRequests.withLock({ requests in defer { requests.removeAll() }; return requests }) {
-                requestId += 1
-                let effectivePs = linkTime.latestPs + settings.rateChangeLeadPs
-                logger.notice("coordinator.rate.requested", metadata: ["qlink.rate_hz": "\(rate)", "qlink.effective_ps": "\(effectivePs)"])
-                try send(core.setRepetitionRate(rate, requestId: requestId, effectiveFromPs: effectivePs))
-                nextRateResend = Date().addingTimeInterval(1)
+                try send(core.requestRepetitionRate(rate))
             }
-            if Date() >= nextRateResend {
-                try send(core.unansweredRateRequests())
-                nextRateResend = Date().addingTimeInterval(1)
+            try send(core.rateTick())
+            monitor.update {
+                $0.rateSchedule = core.rates.schedule
+                $0.rateChange = core.rates.current
             }
             if clock.now >= nextStatus {
                 try send(core.tick())

@@ -54,11 +54,12 @@ public struct CoordinatorSettings: Sendable {
     public var heralds: HeraldSettings?
     /// How often status is published and journaled, ms.
     public var statusIntervalMs: Int = 1000
-    /// How far ahead of the latest link time reported by the nodes (tag batches and heartbeats) a
-    /// repetition-rate change takes effect, in ps of link time: both labs' sources must not have generated
-    /// that far yet (real-time sources run about one chunk ahead of the wall clock and report their
-    /// progress in each heartbeat, once a second).
-    public var rateChangeLeadPs: Int64 = 3_000_000_000_000
+    /// A committed repetition-rate change takes effect this much link time after the latest of the labs' earliest
+    /// applicable times, ps (on a heralded link at the next attempt from there).
+    public var rateChangeMarginPs: Int64 = 10_000_000_000
+    /// A proposed repetition-rate change not answered by every lab's node within this time (monotonic clock) is
+    /// aborted, ms. The nodes hold their sources while they wait for the decision.
+    public var rateChangeTimeoutMs: Int = 10_000
 
     public init(controlEndpoint: String, publishEndpoint: String, journalPath: String, labs: [LabMember]) {
         self.controlEndpoint = controlEndpoint

@@ -65,10 +65,16 @@ public final class NodeMonitor: Sendable {
         /// Heralds known to be missing right now.
         public var missingHeralds = 0
         public var lastHeraldSequence: UInt64 = 0
-        /// The repetition rate the source runs at after the last applied request, Hz.
+        /// The repetition rate the source runs at after the last applied change, Hz (nil: the configured rate).
         public var repetitionRateHz: Double?
         /// Link time from which that rate applies, ps.
         public var repetitionRateEffectivePs: Int64?
+        /// Every committed repetition-rate change the source applied, in time order, at the link time it switched.
+        public var rateSchedule: [RateCommit] = []
+        /// The proposed change the source is held for (its answer given, its decision not yet known).
+        public var rateChangeHeld: UInt64?
+        /// Committed changes the source could not apply, or schedules that contradict it: the labs disagree.
+        public var rateConflicts: [String] = []
         public var lastStatus: StatusReport?
         public var rejected = ProtocolCounters()
         public var sourceFinished = false

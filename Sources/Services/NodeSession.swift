@@ -37,9 +37,8 @@ final class NodeSession {
     /// When each batch in flight was sent (monotonic ns), for the acknowledgement latency.
     var sentAtNs: [BatchKey: UInt64] = [:]
     var lastSentPosition: Int64 = 0
-    var controlSequence: UInt64 = 0
-    /// The answer to the latest repetition-rate request, with the coordinator session that sent it.
-    var rateAnswer: (coordinatorSession: UInt64, ack: ControlAck)?
+    /// Repetition-rate changes agreed with the coordinator (``NodeRateAgreement``).
+    var rateAgreement = NodeRateAgreement()
     var sourceDrained = false
     weak var thread: SocketThread?
     var statusesReceived: Int64 = 0
@@ -76,7 +75,7 @@ final class NodeSession {
                                          .reconnectInterval(milliseconds: 100)])
         try dealerClient.connect(settings.controlEndpoint)
         try subscriberClient.connect(settings.publishEndpoint)
-        source = TagSourceRunner(spec: settings.source, resumeAfterTags: resume.tagsSpooled)
+        source = TagSourceRunner(spec: settings.source, resumeAfterTags: resume.tagsSpooled, holdUntilScheduled: true)
         lastAppendedPosition = try spool.lastPosition()
         if resume.lastSequence > 0 || log.last > 0 {
             logger.notice("node.resumed", metadata: ["qlink.node": "\(settings.node)", "qlink.session": "\(resume.session)",
@@ -265,35 +264,16 @@ final class NodeSession {
             statusesReceived += 1
             monitor.update { $0.lastStatus = status }
             try execute(machine.status(heralds: UInt64(max(0, status.heralds)), statusesReceived: statusesReceived))
-        case .setRepetitionRate(let request):
-            // A request sent again (the answer was lost) gets the same answer; it is not applied twice.
-            if let answer = rateAnswer, answer.coordinatorSession == decoded.header.sessionId, answer.ack.requestId == request.requestId {
-                controlSequence += 1
-                try send(.controlAck(answer.ack), sequence: controlSequence)
-                return
-            }
-            // The header's event time is the link time from which the new rate applies (0: as soon as possible).
-            let result = source.setRepetitionRate(request.rateHz, effectiveFromPs: decoded.header.eventTimePs)
-            if result.applied {
-                monitor.update {
-                    $0.repetitionRateHz = result.rateHz
-                    $0.repetitionRateEffectivePs = result.effectiveFromPs
-                }
-                logger.notice("node.rate.changed", metadata: ["qlink.rate_hz": "\(result.rateHz)",
-                                                              "qlink.effective_ps": "\(result.effectiveFromPs ?? 0)"])
-            } else {
-                logger.warning("node.rate.refused", metadata: ["qlink.rate_hz": "\(request.rateHz)", "qlink.reason": "\(result.reason ?? "")"])
-            }
-            let ack = ControlAck(requestId: request.requestId, applied: result.applied, valueInForce: result.rateHz)
-            rateAnswer = (decoded.header.sessionId, ack)
-            controlSequence += 1
-            try send(.controlAck(ack), sequence: controlSequence)
+        case .rateProposal, .rateCommit, .rateAbort, .rateSchedule:
+            let reaction = rateAgreement.receive(decoded.body, source: source)
+            reaction.report(node: settings.node, agreement: rateAgreement, logger: logger, monitor: monitor)
+            for reply in reaction.replies { try send(reply) }
         case .error(let report):
             logger.warning("node.coordinator.error", metadata: ["qlink.code": "\(report.code)", "qlink.text": "\(report.text)"])
             if ProtocolError.kind(forCode: report.code) == .notIntroduced { try execute(machine.notIntroduced(now: clock.now)) }
         case .heartbeat:
             break
-        case .hello, .tagBatch, .controlAck, .heraldRequest:
+        case .hello, .tagBatch, .heraldRequest, .rateAnswer, .rateApplied:
             monitor.update { $0.rejected.count(ProtocolError(.unknownType, "\(decoded.header.type) is not sent to nodes")) }
         }
     }

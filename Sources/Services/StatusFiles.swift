@@ -68,6 +68,10 @@ public struct NodeStatusFile: Codable, Sendable {
     public var sourceFailure: String?
     /// The source finished and every batch is acknowledged.
     public var drained: Bool
+    /// The committed repetition-rate changes the node's source applied, at the link time it switched.
+    public var rateSchedule: [RateCommit]?
+    /// Committed changes the source could not apply (the labs disagree); absent when none.
+    public var rateConflicts: [String]?
     public var stopped: Bool
     public var failure: String?
 
@@ -96,6 +100,8 @@ public struct NodeStatusFile: Codable, Sendable {
         sourceFinished = state.sourceFinished
         sourceFailure = state.sourceFailure
         drained = state.sourceFinished && state.spoolBatches == 0
+        rateSchedule = state.rateSchedule
+        rateConflicts = state.rateConflicts.isEmpty ? nil : state.rateConflicts
         stopped = state.stopped
         failure = state.failure
     }

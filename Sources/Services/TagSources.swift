@@ -19,7 +19,8 @@ public enum TagSourceSpec: Sendable {
     /// The link simulator (`Simulation`) run from a configuration's `model:` and `simulation:` sections:
     /// this lab's stream, plus the midpoint station's stream for the lab whose tagger records it
     /// (`withStation`), merged in time order. Every node runs the same seeded simulation and keeps its part.
-    /// It obeys repetition-rate requests (``TagSourceRunner/setRepetitionRate(_:effectiveFromPs:)``).
+    /// It takes part in repetition-rate changes (``TagSourceRunner/holdForRateChange(_:)``,
+    /// ``TagSourceRunner/applyRepetitionRate(_:fromPs:)``).
     case simulation(ConfiguredSimulation, role: StreamRole, withStation: Bool, realTime: Bool)
 }
 
@@ -40,26 +41,46 @@ extension TagSourceSpec: Equatable {
 public final class TagSourceRunner: Sendable {
     public let queue: BatchQueue
     private let failure = Mutex<String?>(nil)
-    /// The repetition rate last requested by the coordinator, Hz.
-    private let rate = Mutex<Double?>(nil)
-    /// The running simulation (`.simulation` sources), shared with the control path that changes its rate.
-    private let simulation = Mutex<RunningSimulation?>(nil)
+    /// The running simulation (`.simulation` sources) and what holds it, shared with the control path that
+    /// holds it and changes its rate between two generated windows.
+    private let simulation = Mutex<SimulationControl>(SimulationControl())
 
-    /// A simulation and the configuration that resolves it at other rates.
-    private struct RunningSimulation: Sendable {
-        let configured: ConfiguredSimulation
-        var simulator: LinkSimulator
-        var rateHz: Double
+    /// Why a simulation source is held (it generates nothing more while any hold is in place).
+    public enum RateHold: Hashable, Sendable {
+        /// Until the node has the coordinator's rate schedule (a node starts this way, so a restarted node
+        /// applies every committed change before generating past it).
+        case schedule
+        /// Until the fate of the proposed change with this id is known.
+        case change(UInt64)
+    }
+
+    /// A simulation, the configuration that resolves it at other rates, and its holds.
+    private struct SimulationControl: Sendable {
+        var configured: ConfiguredSimulation?
+        var simulator: LinkSimulator?
+        var rateHz: Double = 0
+        var holds: Set<RateHold> = []
     }
 
     /// Starts `spec` on a new thread.
-    /// - Parameter resumeAfterTags: tags of the source's stream already taken (a restarted node's spool says how
-    ///   many): a simulation, a pattern or a file produces its stream again from the start and skips them, so the
-    ///   node carries on where it stopped instead of sending them again; real-time pacing starts at the resume
-    ///   point. A pipe cannot be replayed: it carries on with whatever arrives.
-    public init(spec: TagSourceSpec, queueCapacity: Int = 256, resumeAfterTags: Int64 = 0) {
+    /// - Parameters:
+    ///   - resumeAfterTags: tags of the source's stream already taken (a restarted node's spool says how many): a
+    ///     simulation, a pattern or a file produces its stream again from the start and skips them, so the node
+    ///     carries on where it stopped instead of sending them again; real-time pacing starts at the resume point.
+    ///     A pipe cannot be replayed: it carries on with whatever arrives.
+    ///   - holdUntilScheduled: a simulation source starts held (``RateHold/schedule``) until ``release(_:)``: the
+    ///     node releases it once it has applied the coordinator's rate schedule.
+    public init(spec: TagSourceSpec, queueCapacity: Int = 256, resumeAfterTags: Int64 = 0, holdUntilScheduled: Bool = false) {
         let queue = BatchQueue(capacity: queueCapacity)
         self.queue = queue
+        if case .simulation(let configured, _, _, _) = spec {
+            simulation.withLock { control in
+                control.configured = configured
+                control.rateHz = configured.repetitionRateHz
+                control.simulator = try? configured.makeSimulator()
+                if holdUntilScheduled { control.holds.insert(.schedule) }
+            }
+        }
         let thread = Thread { [self] in
             do {
                 try run(spec, skipping: resumeAfterTags)
@@ -75,48 +96,66 @@ public final class TagSourceRunner: Sendable {
     /// Why the source stopped early, if it failed.
     public var failureDescription: String? { failure.withLock { $0 } }
 
-    /// What became of a repetition-rate request.
-    public struct RateChangeResult: Sendable, Equatable {
-        /// Whether the source will run at the new rate.
-        public var applied: Bool
-        /// The rate in force once the change takes effect (the old rate when refused; 0 for a source without a rate).
-        public var rateHz: Double
-        /// Link time from which the new rate applies (applied requests).
-        public var effectiveFromPs: Int64?
-        /// Why the request was refused.
-        public var reason: String?
+    /// Holds a simulation source where it is (between two generated windows) for `reason`. - Returns: the link
+    /// time it has generated through, where it now stays until every hold is released (nil: the source has no
+    /// repetition rate).
+    public func holdForRateChange(_ reason: RateHold) -> Int64? {
+        simulation.withLock { control in
+            guard let simulator = control.simulator else { return nil }
+            control.holds.insert(reason)
+            return simulator.generatedThroughPs
+        }
     }
 
-    /// Asks the source to run at `rateHz` from link time `effectiveFromPs` on (0: as soon as possible, i.e.
-    /// from the end of what it has generated). A simulation changes its pulse or attempt rate there; it
-    /// refuses a time it has already generated or a rate the link cannot run at. Other sources cannot
-    /// change their rate: the request is recorded and refused.
-    public func setRepetitionRate(_ rateHz: Double, effectiveFromPs: Int64 = 0) -> RateChangeResult {
-        rate.withLock { $0 = rateHz }
-        return simulation.withLock { running -> RateChangeResult in
-            // The simulator is changed in place (never copied: its buffers stay uniquely referenced).
-            guard let configured = running?.configured, let inForce = running?.rateHz,
-                  let generatedPs = running?.simulator.generatedThroughPs else {
-                return RateChangeResult(applied: false, rateHz: 0, reason: "this tag source has no repetition rate to change")
-            }
-            let from = effectiveFromPs > 0 ? effectiveFromPs : generatedPs
+    /// Releases the hold for `reason` (the source generates on once no hold remains).
+    public func release(_ reason: RateHold) {
+        simulation.withLock { _ = $0.holds.remove(reason) }
+    }
+
+    /// Whether the link can run at `rateHz` (nil: the source has no repetition rate); the reason when it cannot.
+    public func canRun(atRateHz rateHz: Double) -> Result<Void, RateRefusal>? {
+        simulation.withLock { control in
+            guard let configured = control.configured, control.simulator != nil else { return nil }
             do {
-                let scenario = try configured.scenario(repetitionRateHz: rateHz)
-                let effective = try running?.simulator.changeScenario(to: scenario, fromPs: from) ?? from
-                running?.rateHz = rateHz
-                return RateChangeResult(applied: true, rateHz: rateHz, effectiveFromPs: effective)
+                _ = try configured.scenario(repetitionRateHz: rateHz)
+                return .success(())
             } catch {
-                return RateChangeResult(applied: false, rateHz: inForce, reason: "\(error)")
+                return .failure(RateRefusal(reason: "\(error)"))
             }
         }
     }
 
-    /// The requested repetition rate, if any.
-    public var repetitionRateHz: Double? { rate.withLock { $0 } }
+    /// Why a rate cannot be run or applied.
+    public struct RateRefusal: Error, Sendable, Equatable {
+        public var reason: String
+        public init(reason: String) { self.reason = reason }
+    }
 
-    /// The link time a simulation source has generated tags through, in ps (nil for other sources): a rate
-    /// change can still be honoured from any later time.
-    public var generatedThroughPs: Int64? { simulation.withLock { $0?.simulator.generatedThroughPs } }
+    /// Runs a simulation source at `rateHz` from link time `fromPs` on (a heralded link from the first attempt
+    /// of the grid in force at or after it). - Returns: the link time the new rate applies from, or why it cannot
+    /// (no rate, a rate the link cannot run at, or a time already generated).
+    public func applyRepetitionRate(_ rateHz: Double, fromPs: Int64) -> Result<Int64, RateRefusal> {
+        simulation.withLock { control -> Result<Int64, RateRefusal> in
+            // The simulator is changed in place (never copied: its buffers stay uniquely referenced).
+            guard let configured = control.configured, control.simulator != nil else {
+                return .failure(RateRefusal(reason: "this tag source has no repetition rate to change"))
+            }
+            do {
+                let scenario = try configured.scenario(repetitionRateHz: rateHz)
+                let effective = try control.simulator!.changeScenario(to: scenario, fromPs: fromPs)
+                control.rateHz = rateHz
+                return .success(effective)
+            } catch {
+                return .failure(RateRefusal(reason: "\(error)"))
+            }
+        }
+    }
+
+    /// The repetition rate a simulation source runs at after its latest change, Hz (nil for other sources).
+    public var repetitionRateHz: Double? { simulation.withLock { $0.simulator == nil ? nil : $0.rateHz } }
+
+    /// The link time a simulation source has generated tags through, in ps (nil for other sources).
+    public var generatedThroughPs: Int64? { simulation.withLock { $0.simulator?.generatedThroughPs } }
 
     private func run(_ spec: TagSourceSpec, skipping: Int64) throws {
         let clock = ContinuousClock()
@@ -157,10 +196,26 @@ public final class TagSourceRunner: Sendable {
                 if !queue.push(kept) { break }
             }
         case .simulation(let configured, let role, let withStation, let realTime):
-            let simulator = try configured.makeSimulator()
-            simulation.withLock { $0 = RunningSimulation(configured: configured, simulator: simulator, rateHz: configured.repetitionRateHz) }
-            // Rate changes are scheduled into the simulator under the same lock, between steps.
-            while !queue.isCancelled, let step = simulation.withLock({ $0?.simulator.next() }) {
+            if simulation.withLock({ $0.simulator == nil }) {
+                // Made in init; if that failed, this says why.
+                let simulator = try configured.makeSimulator()
+                simulation.withLock { $0.simulator = simulator }
+            }
+            // Holds and rate changes take the same lock, between steps: a held simulator generates nothing.
+            enum Next { case step(SimulationStep), held, finished }
+            while !queue.isCancelled {
+                let next = simulation.withLock { control -> Next in
+                    guard control.holds.isEmpty else { return .held }
+                    return control.simulator!.next().map(Next.step) ?? .finished
+                }
+                guard case .step(let step) = next else {
+                    if case .finished = next { break }
+                    // Held: link time stands still, so real-time pacing resumes from here instead of catching up.
+                    let heldAt = clock.now
+                    Thread.sleep(forTimeInterval: 0.001)
+                    started += clock.now - heldAt
+                    continue
+                }
                 var batch = step.chunk(role)?.batch ?? TagBatch()
                 if withStation, let station = step.chunk(.station)?.batch, !station.isEmpty {
                     batch = Self.merge(batch, station)

@@ -132,6 +132,14 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var publish: String?
     @Option(name: .long, help: "Serve /status, /metrics and the dashboard here (tcp://HOST:PORT) instead of monitoring.status_endpoint.")
     var status: String?
+    @Option(name: .long, help: "Propose this repetition rate (Hz) to both labs once every lab's node has sent tags: a one-off change both labs apply at the same link time or neither does (journaled; shown in the status).")
+    var proposeRate: Double?
+
+    func validate() throws {
+        if let proposeRate, !(proposeRate.isFinite && proposeRate > 0) {
+            throw ValidationError("--propose-rate \(proposeRate) is not a positive rate in Hz")
+        }
+    }
 
     func run() async throws {
         let logger = global.makeLogger("qlink.coordinator")
@@ -146,6 +154,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let coordinator = CoordinatorService(settings: settings, transport: transport, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: coordinator)]
         if !quiet { services.append(.init(service: StatusPrinter(monitor: coordinator.monitor))) }
+        if let proposeRate {
+            services.append(.init(service: RateProposer(coordinator: coordinator, labs: settings.labs.count, rateHz: proposeRate),
+                                  successTerminationBehavior: .ignore))
+        }
         let writer = statusFile.map { StatusFileService(path: $0) { CoordinatorStatusFile(pid: getpid(), state: coordinator.monitor.current) } }
         if let writer { services.append(.init(service: writer)) }
         let endpoint = try statusEndpoint(override: status, configured: configuration.monitoring?.statusEndpoint)
@@ -164,6 +176,23 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         defer { writer?.writeFinal() }
         try await group.run()
+    }
+}
+
+/// `--propose-rate`: asks the coordinator for one repetition-rate change once every lab's node has sent tags.
+struct RateProposer: Service {
+    let coordinator: CoordinatorService
+    let labs: Int
+    let rateHz: Double
+
+    func run() async throws {
+        while !Task.isCancelledOrShuttingDown {
+            if (coordinator.monitor.current.status?.tagsByNode.count ?? 0) >= labs {
+                coordinator.requestRepetitionRate(rateHz)
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
     }
 }
 

@@ -40,21 +40,34 @@ struct PythonRoundTripTests {
         for body: WireMessage.Body in [
             .acknowledgement(Acknowledgement(session: 77, sequence: 2, status: .accepted, credit: 16)),
             .herald(Herald(sequence: 3, attemptId: 11, outcome: .psiPlus, timePs: 123_456, detectionPs: 123_999)),
+            .rateSchedule(RateScheduleInForce(openChangeId: 4, openRateHz: 2e5, lastDecidedChangeId: 3,
+                                              changes: [RateCommit(changeId: 2, atPs: 7_000_000, rateHz: 5e4)])),
+            .rateProposal(RateProposal(changeId: 4, rateHz: 2e5)),
         ] {
             let (header, payload) = WireMessage(sessionId: 1, sequence: 3, eventTimePs: 123_456, body: body).encoded()
             #expect(try router.send(Message([peer, Frame(header), Frame(payload)])))
         }
+        let answerMessage = try #require(try router.receive())
+        let answer = try WireMessage.decode(header: answerMessage.frames[1].bytes, payload: answerMessage.frames[2].bytes)
+        #expect(answer.body == .rateAnswer(RateAnswer(changeId: 4, earliestPs: 5_000_000, verdict: .ready)))
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let replies = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
-        #expect(replies.count == 2)
+        #expect(replies.count == 4)
         let ack = try #require(replies.first?["body"] as? [String: Any])
         #expect(ack["status"] as? String == "accepted")
         #expect(ack["credit"] as? Int == 16)
-        let herald = try #require(replies.last?["body"] as? [String: Any])
+        let herald = try #require(replies[1]["body"] as? [String: Any])
         #expect(herald["outcome"] as? String == "psi+")
         #expect(herald["attempt"] as? Int == 11)
-        #expect(replies.last?["time_ps"] as? Int == 123_456)
+        #expect(replies[1]["time_ps"] as? Int == 123_456)
+        let schedule = try #require(replies[2]["body"] as? [String: Any])
+        #expect(schedule["open_change_id"] as? Int == 4 && schedule["open_rate_hz"] as? Double == 2e5)
+        #expect(schedule["last_decided_change_id"] as? Int == 3)
+        let changes = try #require(schedule["changes"] as? [[String: Any]])
+        #expect(changes.count == 1 && changes.first?["at_ps"] as? Int == 7_000_000 && changes.first?["rate_hz"] as? Double == 5e4)
+        let proposal = try #require(replies[3]["body"] as? [String: Any])
+        #expect(proposal["change_id"] as? Int == 4 && proposal["rate_hz"] as? Double == 2e5)
     }
 }

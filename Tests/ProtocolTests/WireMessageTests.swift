@@ -22,9 +22,16 @@ struct WireMessageTests {
             .herald(Herald(sequence: 7, attemptId: 123, outcome: .psiMinus, timePs: -5, detectionPs: 1_000)),
             .status({ var s = StatusReport(runId: 1); s.fidelity = 0.9; s.tagsByNode = ["a": 3]; return s }()),
             .error(ErrorReport(code: 4, text: "bad – ünïcode")),
-            .setRepetitionRate(SetRepetitionRate(requestId: 5, rateHz: 1.5e6)),
-            .controlAck(ControlAck(requestId: 5, applied: true, valueInForce: 1.5e6)),
             .heraldRequest(HeraldRequest(first: 3, last: 9)),
+            .rateProposal(RateProposal(changeId: 5, rateHz: 1.5e6)),
+            .rateAnswer(RateAnswer(changeId: 5, earliestPs: 123_456_789, verdict: .ready)),
+            .rateAnswer(RateAnswer(changeId: 5, earliestPs: 0, verdict: .invalidRate)),
+            .rateCommit(RateCommit(changeId: 5, atPs: 9_000_000_000, rateHz: 1.5e6)),
+            .rateAbort(RateAbort(changeId: 6, reason: .coordinatorRestart)),
+            .rateApplied(RateApplied(changeId: 5, effectivePs: 9_000_000_000, outcome: .applied)),
+            .rateSchedule(RateScheduleInForce()),
+            .rateSchedule(RateScheduleInForce(openChangeId: 7, openRateHz: 2e5, lastDecidedChangeId: 6,
+                                              changes: [RateCommit(changeId: 2, atPs: 10, rateHz: 1e5), RateCommit(changeId: 5, atPs: 90, rateHz: 1.5e6)])),
         ]
         for body in bodies {
             let decoded = try roundTrip(body)

@@ -97,9 +97,15 @@ struct FaultTests {
             if corrupt { payload[0] ^= 1 }
             _ = try socket.send(Message([Frame(header), Frame(payload)]))
         }
+        /// The next message, the rate schedule that follows the welcome aside.
         func receive() throws -> WireMessage.Body? {
-            guard let message = try socket.receive(), message.count == 2 else { return nil }
-            return try? WireMessage.decode(header: message.frames[0].bytes, payload: message.frames[1].bytes).body
+            while let message = try socket.receive() {
+                guard message.count == 2 else { return nil }
+                let body = try? WireMessage.decode(header: message.frames[0].bytes, payload: message.frames[1].bytes).body
+                if case .rateSchedule? = body { continue }
+                return body
+            }
+            return nil
         }
         func ackStatus() throws -> (AcknowledgementStatus, UInt64)? {
             guard case .acknowledgement(let ack)? = try receive() else { return nil }

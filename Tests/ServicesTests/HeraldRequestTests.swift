@@ -28,9 +28,15 @@ struct HeraldRequestTests {
             let (header, payload) = WireMessage(sessionId: 77, sequence: sequence, body: body).encoded()
             _ = try client.socket.send(Message([Frame(header), Frame(payload)]))
         }
+        /// The next message, the rate schedule that follows the welcome aside.
         func receive() throws -> WireMessage? {
-            guard let message = try client.socket.receive(), message.count == 2 else { return nil }
-            return try? WireMessage.decode(header: message.frames[0].bytes, payload: message.frames[1].bytes)
+            while let message = try client.socket.receive() {
+                guard message.count == 2 else { return nil }
+                let decoded = try? WireMessage.decode(header: message.frames[0].bytes, payload: message.frames[1].bytes)
+                if case .rateSchedule? = decoded?.body { continue }
+                return decoded
+            }
+            return nil
         }
         try send(.hello(Hello(node: "alice-node", lab: "alice")), sequence: 0)
         guard case .welcome? = try receive()?.body else { Issue.record("no welcome"); return }

@@ -191,7 +191,9 @@ struct ProcessFaultTests {
         // The nodes stream long enough to still be streaming when the coordinator stops, however slowly they start.
         let alice = try link.node("alice", endpoints: endpoints, seconds: 10)
         let bob = try link.node("bob", endpoints: endpoints, seconds: 10)
-        #expect(await eventually { (link.nodeStatus("bob")?.batchesAcknowledged ?? 0) > 10 }, "waited for 10 of lab B's batches to be acknowledged")
+        // Both streaming (a simulated node generates only once it has the coordinator's rate schedule).
+        #expect(await eventually { ["alice", "bob"].allSatisfy { (link.nodeStatus($0)?.batchesAcknowledged ?? 0) > 10 } },
+                "waited for 10 of each lab's batches to be acknowledged")
         // The coordinator stops consuming (a blocked consumer) until both nodes have piled up batches, then carries on.
         kill(coordinator.processIdentifier, SIGSTOP)
         let piled = await eventually { ["alice", "bob"].allSatisfy { (link.nodeStatus($0)?.spoolHighWater ?? 0) > 10 } }

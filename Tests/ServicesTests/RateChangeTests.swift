@@ -5,8 +5,9 @@ import Services
 import Simulation
 import Testing
 
-/// The coordinator's set-repetition-rate message over real sockets: both labs' simulations switch to the new
-/// attempt rate at the same link time, acknowledge it, and the station's tags follow the new attempt grid.
+/// A repetition-rate change agreed over real sockets: both labs' simulations switch to the new attempt rate at
+/// exactly the committed link time (every batch either lab sent is the simulation with that schedule), confirm
+/// it, and the station's tags follow the new attempt grid.
 @Suite("Repetition-rate changes on loopback", .serialized)
 struct RateChangeTests {
     static func gcd(_ values: [Int64]) -> Int64 {
@@ -26,11 +27,9 @@ struct RateChangeTests {
         let oldPeriod: Int64 = 10_000_000, newPeriod: Int64 = 5_000_000
         let link = try SimulatedTestLink.heralded(rateHz: oldRate, chunkTags: 256)
         var settings = try SimulatedTestLink.coordinatorSettings(link, directory: directory)
-        // Real-time nodes run one chunk (~25 ms) ahead of the wall clock and report how far they have generated
-        // in each heartbeat (right after the welcome, then once a second), however far their spools lag behind:
-        // the change goes 5 s of link time ahead of the latest link time reported, so a coordinator or node that
-        // a loaded machine stalls for a few seconds still gets it to both nodes in time.
-        settings.rateChangeLeadPs = 5_000_000_000_000
+        // However loaded the machine, the nodes hold their simulations where they answered until the commit: only a
+        // deadline long enough for both answers is needed.
+        settings.rateChangeTimeoutMs = 600_000
         let running = try await startCoordinator(settings, security: security)
         // A long run (an hour of link time), stopped once enough link time after the change has been journaled: how
         // long the nodes take to connect, or a loaded machine delays the change, does not matter.
@@ -45,19 +44,20 @@ struct RateChangeTests {
                 "waited for both nodes' batches in the coordinator's status")
         running.service.requestRepetitionRate(newRate)
 
-        // Both nodes acknowledge and apply it from the same link time.
+        // Both nodes apply it at the committed link time and confirm it.
         #expect(await eventually(600) { nodes.allSatisfy { $0.monitor.current.repetitionRateHz == newRate } },
                 "waited for both nodes to apply the new rate: \(nodes.map { $0.monitor.current.repetitionRateHz })")
-        let effective = nodes.map { $0.monitor.current.repetitionRateEffectivePs }
-        let effectivePs = try #require(effective[0])
-        #expect(effective[1] == effectivePs)
-        #expect(effectivePs % oldPeriod == 0 && effectivePs > 0)
         let journal = try CoordinatorJournal(path: settings.journalPath)
+        let schedule = try journal.rateSchedule()
+        let effectivePs = try #require(schedule.first?.atPs, "the committed change in the journal")
+        #expect(schedule.count == 1 && schedule.first?.rateHz == newRate)
+        #expect(nodes.map { $0.monitor.current.rateSchedule } == [schedule, schedule], "both labs applied exactly the committed change")
+        #expect(effectivePs % oldPeriod == 0 && effectivePs > 0)
         #expect(try await eventually(600) {
-            let acks = try journal.configurationChanges().filter { $0.key.hasPrefix("repetition_rate_hz.") }
-            return Set(acks.map(\.key)) == ["repetition_rate_hz.alice-node", "repetition_rate_hz.bob-node"]
-                && acks.allSatisfy { $0.value.contains("applied true") && $0.value.hasPrefix("200000") }
-        }, "waited for both nodes' acknowledgements (applied) in the journal: \(String(describing: try? journal.configurationChanges()))")
+            let confirmations = try journal.rateConfirmations()
+            return Set(confirmations.map(\.node)) == ["alice-node", "bob-node"]
+                && confirmations.allSatisfy { $0.outcome == .applied && $0.effectivePs == effectivePs }
+        }, "waited for both nodes' confirmations in the journal: \(String(describing: try? journal.rateConfirmations()))")
         // Run on for 0.6 s of link time after the change in both labs, then stop.
         let stopPs = effectivePs + 600_000_000_000
         #expect(try await eventually(600) {

@@ -8,68 +8,189 @@ import Services
 import Testing
 import TimeTags
 
-/// The repetition-rate request over one side's real sockets, with the other side scripted: the coordinator
-/// sends a request again until each node answers and journals each answer once; a node answers a repeated
-/// request with its first answer and applies it once; node heartbeats report how far its source has generated.
-@Suite("Repetition-rate requests and answers")
+/// Repetition-rate agreement over one side's real sockets, with the other side scripted: the coordinator
+/// proposes, resends to a node that has not answered, commits at the latest answer plus the margin on the attempt
+/// grid, aborts on a timeout or when it restarts with the change undecided, journals all of it and replays the
+/// schedule to a node that joins a restarted coordinator; a real node holds its simulation from start until the
+/// schedule, answers from where its source holds and applies the commit exactly there.
+@Suite("Repetition-rate agreement with scripted peers", .serialized)
 struct RateRequestTests {
-    @Test func theCoordinatorRepeatsAnUnansweredRequestAndJournalsEachAnswerOnce() async throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let security = try TestSecurity(directory: directory)
-        defer { security.stop() }
-        let running = try await startCoordinator(coordinatorSettings(directory: directory), security: security)
-        let transport = try security.client("alice-node")
-        let client = try SecureSockets.client(.dealer, identity: transport.identity, serverCertificate: transport.serverCertificate,
+    /// A scripted lab node: a CURVE DEALER with the lab's certificate.
+    final class ScriptedNode: @unchecked Sendable {
+        let client: SecureClient
+        var socket: Socket { client.socket }
+        let name: String
+        let session: UInt64
+        var sequence: UInt64 = 0
+
+        init(_ name: String, security: TestSecurity, control: String, session: UInt64) throws {
+            let transport = try security.client(name)
+            client = try SecureSockets.client(.dealer, identity: transport.identity, serverCertificate: transport.serverCertificate,
                                               policy: transport.policy, context: security.context, logger: quietLogger)
-        let socket = client.socket
-        try socket.set(.receiveTimeout(milliseconds: 100))
-        try client.connect(running.control)
-        func send(_ body: WireMessage.Body, sequence: UInt64) throws {
-            let (header, payload) = WireMessage(sessionId: 5, sequence: sequence, body: body).encoded()
+            try client.socket.set(.receiveTimeout(milliseconds: 100))
+            try client.connect(control)
+            self.name = name
+            self.session = session
+        }
+
+        func send(_ body: WireMessage.Body) throws {
+            sequence += 1
+            let (header, payload) = WireMessage(sessionId: session, sequence: sequence, body: body).encoded()
             _ = try socket.send(Message([Frame(header), Frame(payload)]))
         }
-        /// The next message from the coordinator that `accept` takes (others, e.g. heartbeats, are skipped).
-        func next<T>(_ accept: (WireMessage) -> T?) throws -> T? {
+
+        /// The next message from the coordinator that `accept` takes (others are skipped); nil after 600 s.
+        func next<T>(_ accept: (WireMessage.Body) -> T?) throws -> T? {
             let deadline = Date().addingTimeInterval(600)
             while Date() < deadline {
                 guard let message = try socket.receive(), message.count == 2,
                       let decoded = try? WireMessage.decode(header: message.frames[0].bytes, payload: message.frames[1].bytes) else { continue }
-                if let value = accept(decoded) { return value }
+                if let value = accept(decoded.body) { return value }
             }
             return nil
         }
 
-        try send(.hello(Hello(node: "alice-node", lab: "alice")), sequence: 0)
-        let welcomed = try next { message -> Bool? in if case .welcome = message.body { true } else { nil } }
-        try #require(welcomed == true, "waited for the coordinator's welcome")
-        running.service.requestRepetitionRate(200_000)
-        // The first request goes unanswered (as if lost): the same request comes again.
-        func request() throws -> (id: UInt64, rateHz: Double, timePs: Int64)? {
-            try next { message -> (id: UInt64, rateHz: Double, timePs: Int64)? in
-                if case .setRepetitionRate(let request) = message.body { (request.requestId, request.rateHz, message.header.eventTimePs) } else { nil }
+        /// Says hello. - Returns: the schedule that follows the welcome.
+        func join(lab: String) throws -> RateScheduleInForce? {
+            try send(.hello(Hello(node: name, lab: lab)))
+            return try next { if case .rateSchedule(let schedule) = $0 { schedule } else { nil } }
+        }
+
+        func proposal() throws -> RateProposal? { try next { if case .rateProposal(let p) = $0 { p } else { nil } } }
+        func decision() throws -> WireMessage.Body? {
+            try next { body -> WireMessage.Body? in
+                switch body {
+                case .rateCommit, .rateAbort: body
+                default: nil
+                }
             }
         }
-        let first = try #require(try request(), "waited for the set-repetition-rate request")
-        let again = try #require(try request(), "waited for the request to be sent again")
-        #expect(first.id == again.id && first.rateHz == again.rateHz && first.timePs == again.timePs, "\(first) then \(again)")
-        #expect(first.rateHz == 200_000)
-        // Answered twice (the first answer's fate unknown to the node): one journal row. A batch sent after the
-        // answers is acknowledged after both were handled (one connection, in order).
-        try send(.controlAck(ControlAck(requestId: first.id, applied: true, valueInForce: 200_000)), sequence: 1)
-        try send(.controlAck(ControlAck(requestId: first.id, applied: true, valueInForce: 200_000)), sequence: 2)
-        try send(.tagBatch(TagBatch(timesPs: [1, 2], channels: [1, 2])), sequence: 1)
-        let acknowledged = try next { message -> Bool? in if case .acknowledgement = message.body { true } else { nil } }
-        #expect(acknowledged == true, "waited for the batch's acknowledgement")
-        let journal = try CoordinatorJournal(path: directory + "/journal.sqlite")
-        let answers = try journal.configurationChanges().filter { $0.key == "repetition_rate_hz.alice-node" }
-        #expect(answers.map(\.value) == ["200000.0 (request \(first.id), applied true)"])
-        socket.close()
+
+        func close() { socket.close() }
+    }
+
+    @Test func bothLabsReadyCommitsAtTheLatestAnswerPlusTheMarginAndARestartedCoordinatorReplaysIt() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let security = try TestSecurity(directory: directory)
+        defer { security.stop() }
+        let settings = coordinatorSettings(directory: directory)
+        let running = try await startCoordinator(settings, security: security)
+        let alice = try ScriptedNode("alice-node", security: security, control: running.control, session: 5)
+        let bob = try ScriptedNode("bob-node", security: security, control: running.control, session: 6)
+        defer { alice.close(); bob.close() }
+        struct Flow: Sendable {
+            var first: RateScheduleInForce?
+            var proposals: [RateProposal?] = []
+            var decisions: [WireMessage.Body?] = []
+        }
+        let flow = try await offPool { () throws -> Flow in
+            var flow = Flow()
+            flow.first = try alice.join(lab: "alice")
+            _ = try bob.join(lab: "bob")
+            running.service.requestRepetitionRate(200_000)
+            flow.proposals = [try alice.proposal(), try bob.proposal()]
+            guard let proposal = flow.proposals[0] else { return flow }
+            // Bob does not answer: the proposal comes to him again; alice's answer stands meanwhile.
+            try alice.send(.rateAnswer(RateAnswer(changeId: proposal.changeId, earliestPs: 1_000_000_000, verdict: .ready)))
+            flow.proposals.append(try bob.proposal())
+            // Bob answers twice (the first answer's fate unknown to him).
+            for _ in 0..<2 { try bob.send(.rateAnswer(RateAnswer(changeId: proposal.changeId, earliestPs: 3_000_000_001, verdict: .ready))) }
+            flow.decisions = [try alice.decision(), try bob.decision()]
+            if case .rateCommit(let commit) = flow.decisions[0] {
+                for node in [alice, bob] { try node.send(.rateApplied(RateApplied(changeId: commit.changeId, effectivePs: commit.atPs, outcome: .applied))) }
+            }
+            return flow
+        }
+        let first = flow.first
+        #expect(flow.proposals.count == 3 && Set(flow.proposals).count == 1 && flow.proposals[0]?.rateHz == 200_000,
+                "the proposal to both labs, and again to bob: \(flow.proposals)")
+        guard case .rateCommit(let commit) = flow.decisions.first, flow.decisions.last == flow.decisions.first else {
+            Issue.record("waited for both labs' commits: \(flow.decisions)")
+            return
+        }
+        #expect(first == RateScheduleInForce(), "a fresh run's schedule is empty")
+        let committed = commit
+        // 3 000 000 001 + 10 ms margin, on the 100 ns attempt grid.
+        #expect(committed.atPs == 13_000_100_000 && committed.rateHz == 200_000)
+        let journal = try CoordinatorJournal(path: settings.journalPath)
+        #expect(await eventually { ((try? journal.rateConfirmations()) ?? []).count == 2 }, "waited for both confirmations in the journal")
+        #expect(try journal.rateChanges().map(\.state) == [.committed(atPs: committed.atPs)])
+        #expect(try journal.rateAnswers(changeId: committed.changeId).mapValues(\.earliestPs) == ["alice-node": 1_000_000_000, "bob-node": 3_000_000_001])
+        #expect(try journal.rateConfirmations().allSatisfy { $0.outcome == .applied && $0.effectivePs == committed.atPs })
+        #expect(running.service.monitor.current.rateSchedule == [committed])
+        running.task.cancel()
+        try await running.task.value
+
+        // A restarted coordinator replays the schedule and sends it to a node that joins.
+        let restarted = try await startCoordinator(settings, security: security)
+        let late = try ScriptedNode("bob-node", security: security, control: restarted.control, session: 7)
+        defer { late.close() }
+        let replayed = try await offPool { try late.join(lab: "bob") }
+        #expect(replayed == RateScheduleInForce(lastDecidedChangeId: committed.changeId, changes: [committed]))
+        #expect(restarted.service.monitor.current.rateSchedule == [committed])
+        restarted.task.cancel()
+        try await restarted.task.value
+    }
+
+    @Test func aLabThatDoesNotAnswerInTimeAbortsTheChangeForBoth() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let security = try TestSecurity(directory: directory)
+        defer { security.stop() }
+        var settings = coordinatorSettings(directory: directory)
+        settings.rateChangeTimeoutMs = 300
+        let running = try await startCoordinator(settings, security: security)
+        let alice = try ScriptedNode("alice-node", security: security, control: running.control, session: 5)
+        let bob = try ScriptedNode("bob-node", security: security, control: running.control, session: 6)
+        defer { alice.close(); bob.close() }
+        let decisions = try await offPool { () throws -> [WireMessage.Body?] in
+            _ = try alice.join(lab: "alice")
+            _ = try bob.join(lab: "bob")
+            running.service.requestRepetitionRate(200_000)
+            guard let proposal = try alice.proposal() else { return [] }
+            try alice.send(.rateAnswer(RateAnswer(changeId: proposal.changeId, earliestPs: 5, verdict: .ready)))
+            return [try alice.decision(), try bob.decision()]
+        }
+        let abort = RateAbort(changeId: 1, reason: .timeout)
+        #expect(decisions == [.rateAbort(abort), .rateAbort(abort)])
+        let journal = try CoordinatorJournal(path: settings.journalPath)
+        #expect(try journal.rateChanges().map(\.state) == [.aborted(.timeout)])
+        #expect(running.service.monitor.current.rateSchedule.isEmpty)
         running.task.cancel()
         try await running.task.value
     }
 
-    @Test func aNodeAnswersARepeatedRequestAlikeAndReportsItsGeneratedLinkTime() async throws {
+    @Test func aCoordinatorThatRestartsWithAnUndecidedChangeAbortsIt() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let security = try TestSecurity(directory: directory)
+        defer { security.stop() }
+        let settings = coordinatorSettings(directory: directory)
+        let running = try await startCoordinator(settings, security: security)
+        let alice = try ScriptedNode("alice-node", security: security, control: running.control, session: 5)
+        defer { alice.close() }
+        let proposal = try await offPool { () throws -> RateProposal? in
+            _ = try alice.join(lab: "alice")
+            running.service.requestRepetitionRate(300_000)
+            return try alice.proposal()
+        }
+        #expect(proposal?.rateHz == 300_000)
+        running.task.cancel()
+        try await running.task.value
+        let restarted = try await startCoordinator(settings, security: security)
+        let again = try ScriptedNode("alice-node", security: security, control: restarted.control, session: 8)
+        defer { again.close() }
+        let schedule = try await offPool { try again.join(lab: "alice") }
+        // Neither committed nor open: alice, holding for it, releases.
+        #expect(schedule == RateScheduleInForce(lastDecidedChangeId: 1))
+        let journal = try CoordinatorJournal(path: settings.journalPath)
+        #expect(try journal.rateChanges().map(\.state) == [.aborted(.coordinatorRestart)])
+        restarted.task.cancel()
+        try await restarted.task.value
+    }
+
+    @Test func aNodeHoldsUntilTheScheduleAnswersFromWhereItHoldsAndAppliesTheCommitThere() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let security = try TestSecurity(directory: directory)
@@ -77,7 +198,7 @@ struct RateRequestTests {
         let sockets = try ScriptedCoordinatorSockets(security: security)
         defer { sockets.close() }
         let router = sockets.router, control = sockets.control, publish = sockets.publish
-        // Lab B's node of the simulated heralded link at wall-clock pace; nothing is published.
+        // Lab B's node of the simulated heralded link (10 µs attempts) at wall-clock pace; nothing is published.
         let link = try SimulatedTestLink.heralded()
         var settings = try SimulatedTestLink.nodeSettings(link, lab: "bob", directory: directory, control: control,
                                                           publish: publish, durationPs: 3_600_000_000_000_000, realTime: true)
@@ -85,22 +206,30 @@ struct RateRequestTests {
         let node = NodeService(settings: settings, transport: try security.client("bob-node"), logger: quietLogger)
         let nodeTask = Task { try await node.run() }
 
+        struct Script {
+            var heldHeartbeats: [Int64] = []
+            var batchesBeforeSchedule = 0
+            var answers: [RateAnswer] = []
+            var confirmations: [RateApplied] = []
+            var heartbeatPs: [Int64] = []
+            var behind = 0
+            var firstAfterWelcome: [MessageType] = []
+            var commitPs: Int64 = 0
+        }
         nonisolated(unsafe) let socket = router
-        let script = try await offPool { () throws -> (answers: [ControlAck], heartbeatPs: [Int64], behind: Int, requestedPs: Int64, firstAfterWelcome: [MessageType]) in
-            var answers: [ControlAck] = [], heartbeatPs: [Int64] = []
-            var latestBatchPs: Int64 = 0, behind = 0, requestedPs: Int64 = 0
-            // What the node sent first after each welcome (hellos aside): a heartbeat, before any batch.
-            var firstAfterWelcome: [MessageType] = [], welcomed = false
+        let script = try await offPool { () throws -> Script in
+            var script = Script()
+            var latestBatchPs: Int64 = 0, welcomed = false, scheduled = false, proposed = false
             let deadline = Date().addingTimeInterval(600)
-            while Date() < deadline, answers.count < 2 || heartbeatPs.count < 3 {
+            while Date() < deadline, script.confirmations.isEmpty || script.heartbeatPs.count < 3 {
                 guard let message = try socket.receive(), message.count == 3,
                       let decoded = try? WireMessage.decode(header: message.frames[1].bytes, payload: message.frames[2].bytes) else { continue }
-                func reply(_ body: WireMessage.Body, timePs: Int64 = 0) throws {
-                    let (header, payload) = WireMessage(sessionId: 4242, sequence: 0, eventTimePs: timePs, body: body).encoded()
+                func reply(_ body: WireMessage.Body) throws {
+                    let (header, payload) = WireMessage(sessionId: 4242, sequence: 0, body: body).encoded()
                     _ = try socket.send(Message([message.frames[0], Frame(header), Frame(payload)]))
                 }
                 if welcomed, decoded.header.type != .hello {
-                    firstAfterWelcome.append(decoded.header.type)
+                    script.firstAfterWelcome.append(decoded.header.type)
                     welcomed = false
                 }
                 switch decoded.body {
@@ -108,31 +237,47 @@ struct RateRequestTests {
                     try reply(.welcome(Welcome(lastAcceptedSequence: 0, credit: 1_000_000, nextHeraldSequence: 1, runId: 1)))
                     welcomed = true
                 case .tagBatch(let batch):
+                    if !scheduled { script.batchesBeforeSchedule += 1 }
                     latestBatchPs = max(latestBatchPs, batch.timesPs.first ?? 0)
                 case .heartbeat:
-                    // A heartbeat reports at least as far as every batch sent before it.
-                    if decoded.header.eventTimePs < latestBatchPs { behind += 1 }
-                    heartbeatPs.append(decoded.header.eventTimePs)
-                    // Once the node has reported its position: a request 30 s of link time ahead, sent twice.
-                    if requestedPs == 0, decoded.header.eventTimePs > 0 {
-                        requestedPs = decoded.header.eventTimePs + 30_000_000_000_000
-                        for _ in 0..<2 { try reply(.setRepetitionRate(SetRepetitionRate(requestId: 7, rateHz: 200_000)), timePs: requestedPs) }
+                    if !scheduled {
+                        // Without a schedule the source holds at its start: two heartbeats (a second apart) say so.
+                        script.heldHeartbeats.append(decoded.header.eventTimePs)
+                        if script.heldHeartbeats.count == 2 {
+                            try reply(.rateSchedule(RateScheduleInForce()))
+                            scheduled = true
+                        }
+                        continue
                     }
-                case .controlAck(let ack):
-                    answers.append(ack)
+                    if decoded.header.eventTimePs < latestBatchPs { script.behind += 1 }
+                    script.heartbeatPs.append(decoded.header.eventTimePs)
+                    // Once the node reports a position: the proposal, sent twice.
+                    if !proposed, decoded.header.eventTimePs > 0 {
+                        proposed = true
+                        for _ in 0..<2 { try reply(.rateProposal(RateProposal(changeId: 7, rateHz: 200_000))) }
+                    }
+                case .rateAnswer(let answer):
+                    script.answers.append(answer)
+                    if script.answers.count == 2 {
+                        // Committed 1 ms of link time after the answer, on the 10 µs attempt grid.
+                        script.commitPs = AttemptGrid(originPs: 0, periodPs: 10_000_000).align(answer.earliestPs + 1_000_000_000)
+                        try reply(.rateCommit(RateCommit(changeId: 7, atPs: script.commitPs, rateHz: 200_000)))
+                    }
+                case .rateApplied(let applied):
+                    script.confirmations.append(applied)
                 default:
                     break
                 }
             }
-            return (answers, heartbeatPs, behind, requestedPs, firstAfterWelcome)
+            return script
         }
-        #expect(script.answers.count == 2, "waited for two answers to the twice-sent request")
-        #expect(script.answers.allSatisfy { $0 == ControlAck(requestId: 7, applied: true, valueInForce: 200_000) }, "\(script.answers)")
+        #expect(script.heldHeartbeats == [0, 0], "the source generates nothing before the schedule")
+        #expect(script.batchesBeforeSchedule == 0)
+        #expect(script.answers.count == 2 && Set(script.answers).count == 1 && script.answers.first?.verdict == .ready, "\(script.answers)")
+        #expect(script.confirmations == [RateApplied(changeId: 7, effectivePs: script.commitPs, outcome: .applied)])
         let state = node.monitor.current
-        #expect(state.repetitionRateHz == 200_000)
-        // Applied once, from the first attempt of the old grid (10 µs) at or after the requested time.
-        let effectivePs = try #require(state.repetitionRateEffectivePs)
-        #expect(effectivePs >= script.requestedPs && effectivePs < script.requestedPs + 10_000_000 && effectivePs % 10_000_000 == 0)
+        #expect(state.repetitionRateHz == 200_000 && state.repetitionRateEffectivePs == script.commitPs)
+        #expect(state.rateSchedule == [RateCommit(changeId: 7, atPs: script.commitPs, rateHz: 200_000)] && state.rateConflicts.isEmpty)
         #expect(script.heartbeatPs.count >= 3 && script.heartbeatPs.last.map { $0 > 0 } == true, "\(script.heartbeatPs)")
         #expect(zip(script.heartbeatPs, script.heartbeatPs.dropFirst()).allSatisfy { $0 <= $1 }, "\(script.heartbeatPs)")
         #expect(script.behind == 0, "heartbeats behind a batch sent before them")

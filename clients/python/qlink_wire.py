@@ -12,12 +12,17 @@ assert HEADER.size == 48
 
 TYPES = {
     "hello": 1, "welcome": 2, "tag-batch": 3, "acknowledgement": 4, "heartbeat": 5, "herald": 6,
-    "status": 7, "error": 8, "set-repetition-rate": 9, "control-ack": 10, "herald-request": 11,
+    "status": 7, "error": 8, "herald-request": 11,
+    "rate-proposal": 12, "rate-answer": 13, "rate-commit": 14, "rate-abort": 15, "rate-applied": 16, "rate-schedule": 17,
 }
 TYPE_NAMES = {v: k for k, v in TYPES.items()}
 OUTCOMES = {0: "failure", 1: "psi+", 2: "psi-"}
 ACK_STATUS = {0: "accepted", 1: "duplicate", 2: "resend-from", 3: "corrupt"}
 TAG_DTYPE = [("time_ps", "<i8"), ("channel", "<i4")]
+RATE_VERDICTS = {1: "ready", 2: "no-rate", 3: "invalid-rate"}
+RATE_ABORT_REASONS = {1: "timeout", 2: "refused", 3: "coordinator-restart"}
+RATE_OUTCOMES = {1: "applied", 2: "released", 3: "failed"}
+_RATE_CHANGE = struct.Struct("<Qqd")  # change_id, at_ps, rate_hz (a commit, or one entry of a schedule)
 
 
 def _crc32c_table():
@@ -53,6 +58,24 @@ def encode_tags(session, seq, times_ps, channels):
     payload = b"".join(struct.pack("<qi", t, c) for t, c in zip(times_ps, channels))
     first = times_ps[0] if len(times_ps) else 0
     return encode("tag-batch", session, seq, payload, time_ps=first, count=len(times_ps))
+
+
+def encode_rate_answer(session, seq, change_id, earliest_ps, verdict="ready"):
+    """A node's answer to a rate proposal: the earliest link time (ps) it can apply the change at, where it now
+    holds its source, or why it cannot ("no-rate", "invalid-rate")."""
+    code = {v: k for k, v in RATE_VERDICTS.items()}[verdict]
+    return encode("rate-answer", session, seq, struct.pack("<QqB7x", change_id, earliest_ps, code))
+
+
+def encode_rate_applied(session, seq, change_id, effective_ps, outcome="applied"):
+    """A node's confirmation of a decided rate change: "applied" (at effective_ps), "released" or "failed"."""
+    code = {v: k for k, v in RATE_OUTCOMES.items()}[outcome]
+    return encode("rate-applied", session, seq, struct.pack("<QqB7x", change_id, effective_ps, code))
+
+
+def _rate_change(payload, offset=0):
+    change_id, at_ps, rate_hz = _RATE_CHANGE.unpack_from(payload, offset)
+    return {"change_id": change_id, "at_ps": at_ps, "rate_hz": rate_hz}
 
 
 TOPIC_LENGTH = 6  # b"herald" or b"status"
@@ -107,6 +130,26 @@ def decode(frames):
             msg["body"] = np.frombuffer(payload, dtype=TAG_DTYPE)
         except ImportError:
             msg["body"] = [struct.unpack_from("<qi", payload, 12 * i) for i in range(len(payload) // 12)]
+    elif kind == "rate-proposal":
+        change_id, rate_hz = struct.unpack("<Qd", payload)
+        msg["body"] = {"change_id": change_id, "rate_hz": rate_hz}
+    elif kind in ("rate-answer", "rate-applied"):
+        change_id, time_value, code = struct.unpack("<QqB7x", payload)
+        if kind == "rate-answer":
+            msg["body"] = {"change_id": change_id, "earliest_ps": time_value, "verdict": RATE_VERDICTS[code]}
+        else:
+            msg["body"] = {"change_id": change_id, "effective_ps": time_value, "outcome": RATE_OUTCOMES[code]}
+    elif kind == "rate-commit":
+        msg["body"] = _rate_change(payload)
+    elif kind == "rate-abort":
+        change_id, code = struct.unpack("<QB7x", payload)
+        msg["body"] = {"change_id": change_id, "reason": RATE_ABORT_REASONS[code]}
+    elif kind == "rate-schedule":
+        open_id, open_rate, last_decided, n = struct.unpack_from("<QdQI4x", payload)
+        if len(payload) != 32 + 24 * n:
+            raise ValueError("rate-schedule of %d changes has %d bytes" % (n, len(payload)))
+        msg["body"] = {"open_change_id": open_id, "open_rate_hz": open_rate, "last_decided_change_id": last_decided,
+                       "changes": [_rate_change(payload, 32 + 24 * i) for i in range(n)]}
     elif kind == "error":
         code, = struct.unpack_from("<H", payload)
         msg["body"] = {"code": code, "text": payload[2:].decode("utf-8", "replace")}

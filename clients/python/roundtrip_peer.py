@@ -1,5 +1,6 @@
 """Test peer: connects a DEALER to a QLink ROUTER, sends a hello and a tag batch built with numpy,
-reads the acknowledgement and herald the ROUTER answers with, and prints them as JSON."""
+reads the acknowledgement, herald, rate schedule and rate proposal the ROUTER answers with, answers the
+proposal (ready from link time 5 000 000 ps), and prints what it read as JSON."""
 import json
 import sys
 
@@ -18,9 +19,11 @@ hello = json.dumps({"node": "py-node", "lab": "python", "protocol_version": wire
 dealer.send_multipart(wire.encode("hello", 77, 1, hello))
 dealer.send_multipart(wire.encode_tags(77, 2, [1000, 2500, 2600, 9_000_000_000_000], [1, 2, 3, -4]))
 out = []
-for _ in range(2):
+for _ in range(4):
     msg = wire.decode(dealer.recv_multipart())
     out.append({k: v for k, v in msg.items() if k != "body"} | {"body": msg["body"]})
+proposal = out[-1]["body"]
+dealer.send_multipart(wire.encode_rate_answer(77, 3, proposal["change_id"], 5_000_000))
 print(json.dumps(out))
 dealer.close()
 ctx.term()
