@@ -90,7 +90,7 @@ public struct ClockTrackingStream: Sendable {
     private var samples: [OffsetSample] = []
     private var pending: [Record] = []
     private var firstMeasurementPs: Int64?
-    private var pooledSquares = 0.0, pooledCount = 0, pooledDegrees = 0
+    private var pooledSquares = 0.0, pooledCount = 0
     /// A events gathered and B events passed for the current measurement (the accidental rate).
     private var gatheredA = 0, passedB = 0
     /// Lab A time from which the lock test failed over a whole measurement span (tracking stops).
@@ -265,12 +265,8 @@ public struct ClockTrackingStream: Sendable {
         let stepped = pooledCount > 0
             && abs(peak.center) > max(Double(settings.finalHalfWidthPs), settings.searchSigmas / 2 * filter.predictedSigmaPs(at: time))
         if stepped { steps.append((gatheredSincePs, peak.center)) }
-        // The per-pair variance: pooled over the locked blocks once they hold enough pairs (the jitter is the
-        // link's, and one block's own estimate from ~10 pairs would weight the blocks at random), else this block's;
-        // each with the fit's degrees of freedom, as residuals about a fitted curve are smaller than the jitter.
-        let blockVariance = peak.spread * peak.spread * Double(peak.count) / Double(max(1, peak.count - peak.parameters))
-        let spreadSquared = max(pooledDegrees >= 100 ? pooledSquares / Double(pooledDegrees) : blockVariance, 1)
-        let variance = spreadSquared * peak.centerVarianceFactor
+        let spreadSquared = max(peak.spread * peak.spread, 1)
+        let variance = peak.centerVariancePs2
         // The slope of the lags across the block measures the frequency error directly.
         let slopeVariance = peak.timeVariancePs2 > 0 ? spreadSquared / (Double(peak.count) * peak.timeVariancePs2) : .infinity
         // Pool the jitter of locked blocks (peak narrower than the final window), so the first blocks, smeared
@@ -284,7 +280,6 @@ public struct ClockTrackingStream: Sendable {
         if locked {
             pooledSquares += peak.spread * peak.spread * Double(peak.count)
             pooledCount += peak.count
-            pooledDegrees += max(0, peak.count - peak.parameters)
         }
         if firstMeasurementPs == nil { firstMeasurementPs = time }
         pending.append(Record(timePs: time, prior: prior, posterior: (filter.state, filter.covariance),
@@ -499,10 +494,8 @@ enum ClockPeak {
         var meanTimePs: Int64
         /// Variance of the pairs' A times about their mean, in ps².
         var timeVariancePs2: Double
-        /// Variance of `center` as a measurement over the per-pair variance (1/n, 2.25/n for a parabola).
-        var centerVarianceFactor: Double
-        /// Parameters of the fitted curve (1: constant, 2: line, 3: parabola).
-        var parameters: Int
+        /// Variance of `center` as a measurement, in ps².
+        var centerVariancePs2: Double
         /// Half-width of the guard band the pairs were counted in, in ps.
         var guardPs: Double
     }
@@ -570,8 +563,7 @@ enum ClockPeak {
             let timeVariance = su2 / n * 1e24
             result = Peak(center: c0, slope: c1 * 1e-12, spread: residual, count: selected.count,
                           meanTimePs: times[0] &+ Int64(reference.rounded()), timeVariancePs2: timeVariance,
-                          centerVarianceFactor: (quadratic ? 2.25 : 1) / n, parameters: quadratic ? 3 : (c1 != 0 ? 2 : 1),
-                          guardPs: guardWidth)
+                          centerVariancePs2: max(residual * residual, 1) / n * (quadratic ? 2.25 : 1), guardPs: guardWidth)
             guardWidth = max(finalHalfWidth, min(guardWidth, 4 * residual))
         }
         return result
