@@ -71,12 +71,26 @@ public struct ClockRecoverySettings: Sendable, Codable, Equatable {
     /// Lock test threshold (σ, Anscombe score of the peak's pairs against the expected accidentals).
     public var lockSigmas: Double = 5
     /// Random-walk wander of the frequency difference assumed by the tracking filter, ppm per √s.
-    public var wanderPpmPerRootSecond: Double = 0.002
+    public var wanderPpmPerRootSecond: Double = ClockTracker().wanderPpmPerRootSecond
+    /// Random-walk wander of the frequency difference's rate assumed by the tracking filter, ppm/s per √s.
+    public var driftRateWanderPpmPerSecondPerRootSecond: Double = ClockTracker().driftRateWanderPpmPerSecondPerRootSecond
+    /// Longest lag of the tracking smoother, ps: each measurement becomes final (and lab B events near it are
+    /// mapped) once the track is three filter time constants past it (about 2.4 s at 100 pairs/s, 0.5 s at
+    /// 10⁶ pairs/s), at most this; 0: the causal filter alone, as the live coordinator runs it (``causal``).
+    public var smoothingLagPs: Int64 = ClockTracker().smoothingLagPs
     /// Smallest tracking search half-width, ps.
     public var finalHalfWidthPs: Int64 = 500
 
     /// The default settings.
     public init() {}
+
+    /// The defaults without smoothing: each measurement is final as soon as it is made (the live coordinator,
+    /// which must not wait for later data).
+    public static var causal: ClockRecoverySettings {
+        var settings = ClockRecoverySettings()
+        settings.smoothingLagPs = 0
+        return settings
+    }
 }
 
 /// Clock recovery fed in chunks: lab A and lab B event times (each stream sorted, any chunk sizes), acquisition,
@@ -126,11 +140,12 @@ public struct ClockRecoveryStream: Sendable {
     public init(settings: ClockRecoverySettings = .init()) throws(CorrelationError) {
         guard settings.maxOffsetPs > 0, settings.maxDriftPpm >= 0, settings.maxDriftPpm < 1_000, settings.blockPs > 0,
               settings.finalHalfWidthPs > 0, settings.wanderPpmPerRootSecond >= 0, settings.firstAcquisitionSpanPs > 0,
+              settings.driftRateWanderPpmPerSecondPerRootSecond >= 0, settings.smoothingLagPs >= 0,
               settings.maxAcquisitionSpanPs >= settings.firstAcquisitionSpanPs, settings.designPairRateHz > 0,
               settings.falseLockProbability > 0, settings.falseLockProbability < 1, settings.maxSearchCells >= 1 << 10,
               settings.maxMeasurementSpanPs >= settings.blockPs, settings.lockSigmas >= 0 else {
             throw CorrelationError(.invalidParameter,
-                                   "offset range, spans, block, window, pair rate and cells must be positive, drift range 0…1000 ppm, "
+                                   "offset range, spans, block, window, pair rate and cells must be positive, wanders and lag not negative, drift range 0…1000 ppm, "
                                    + "false-lock probability in (0, 1), acquisition spans first ≤ max, measurement span ≥ block",
                                    context: "clock recovery settings")
         }
@@ -172,16 +187,17 @@ public struct ClockRecoveryStream: Sendable {
     /// Latest estimate (nil before the first lock).
     public var estimate: ClockEstimate? {
         guard let tracker, let epoch = epochs.last else { return lastEstimate }
-        guard let last = epoch.samples.last else {
+        guard let pairs = tracker.latestPairs else {
             let lock = epoch.lock
             return ClockEstimate(atPs: lock.startPs, offsetPs: Estimate(lock.offsetPs, standardError: lock.offsetSigmaPs),
                                  driftPpm: Estimate(lock.drift * 1e6, standardError: lock.driftSigma * 1e6), residualRmsPs: nil, pairs: 0)
         }
+        // The filter's state at its latest measurement: causal (the smoother revises only the track behind it; at
+        // the newest measurement both agree).
         let filter = tracker.filterState
-        return ClockEstimate(atPs: filter.reference,
-                             offsetPs: Estimate(filter.offsetPs, standardError: max(0, filter.pThetaTheta).squareRoot()),
-                             driftPpm: Estimate(filter.drift * 1e6, standardError: max(0, filter.pNuNu).squareRoot() * 1e6),
-                             residualRmsPs: tracker.residualRmsPs, pairs: last.pairs)
+        return ClockEstimate(atPs: filter.reference, offsetPs: Estimate(filter.offsetPs, standardError: filter.offsetSigmaPs),
+                             driftPpm: Estimate(filter.drift * 1e6, standardError: filter.driftSigma * 1e6),
+                             residualRmsPs: tracker.residualRmsPs, pairs: pairs)
     }
 
     /// Events held: those buffered for acquisition (bounded by ``ClockRecoverySettings/maxAcquisitionSpanPs``
@@ -295,6 +311,8 @@ public struct ClockRecoveryStream: Sendable {
         trackerSettings.initialHalfWidthPs = max(settings.finalHalfWidthPs, Int64((trackerSettings.searchSigmas * lock.offsetSigmaPs).rounded(.up)))
         trackerSettings.initialDriftUncertaintyPpm = lock.driftSigma * 1e6
         trackerSettings.wanderPpmPerRootSecond = settings.wanderPpmPerRootSecond
+        trackerSettings.driftRateWanderPpmPerSecondPerRootSecond = settings.driftRateWanderPpmPerSecondPerRootSecond
+        trackerSettings.smoothingLagPs = settings.smoothingLagPs
         trackerSettings.finalHalfWidthPs = settings.finalHalfWidthPs
         trackerSettings.lockSigmas = settings.lockSigmas
         var stream = try ClockTrackingStream(settings: trackerSettings, initialOffsetPs: Int64(lock.offsetPs.rounded()),
@@ -314,7 +332,7 @@ public struct ClockRecoveryStream: Sendable {
         if relocking, let previous {
             // The step against the old track's prediction, from the first tracking measurement when there is one
             // (the acquisition's own offset is only as good as its last bin).
-            let first = epochs[epochs.count - 1].samples.first
+            let first = stream.firstMeasurement
             let at = first?.timePs ?? lock.startPs
             let offset = first?.measuredOffsetPs ?? lock.offsetPs
             events.append(.reacquired(atPs: lock.startPs, offsetPs: lock.offsetPs, driftPpm: lock.drift * 1e6,

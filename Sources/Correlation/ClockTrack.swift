@@ -9,12 +9,17 @@ public enum ClockReference: Sendable, Codable, Equatable {
 
 /// One point of a tracked clock offset.
 public struct OffsetSample: Sendable, Codable, Equatable {
-    /// Time on lab A's clock (middle of the block), in picoseconds.
+    /// Time on lab A's clock (the mean time of the measurement's pairs), in picoseconds.
     public var timePs: Int64
-    /// Offset `t_B − t_A` at that time, in picoseconds.
+    /// Offset `t_B − t_A` at that time, in picoseconds (the tracking filter's estimate, smoothed over the
+    /// tracker's lag).
     public var offsetPs: Double
     /// Frequency difference estimated at that time, in parts per million.
     public var driftPpm: Double
+    /// Standard error of ``offsetPs`` as the filter states it, in picoseconds (0: not stated).
+    public var offsetSigmaPs: Double
+    /// Standard error of ``driftPpm`` as the filter states it, in parts per million (0: not stated).
+    public var driftSigmaPpm: Double
     /// Pairs found in the block.
     public var pairs: Int
     /// RMS spread of the pairs' lags around the tracked offset, in picoseconds.
@@ -22,9 +27,11 @@ public struct OffsetSample: Sendable, Codable, Equatable {
     /// The block's own measurement of the offset (before filtering), in picoseconds.
     public var measuredOffsetPs: Double
 
-    public init(timePs: Int64, offsetPs: Double, driftPpm: Double, pairs: Int, spreadPs: Double, measuredOffsetPs: Double) {
+    public init(timePs: Int64, offsetPs: Double, driftPpm: Double, pairs: Int, spreadPs: Double, measuredOffsetPs: Double,
+                offsetSigmaPs: Double = 0, driftSigmaPpm: Double = 0) {
         self.timePs = timePs; self.offsetPs = offsetPs; self.driftPpm = driftPpm
         self.pairs = pairs; self.spreadPs = spreadPs; self.measuredOffsetPs = measuredOffsetPs
+        self.offsetSigmaPs = offsetSigmaPs; self.driftSigmaPpm = driftSigmaPpm
     }
 }
 

@@ -2,13 +2,15 @@
 ///
 /// The run is cut into blocks of lab A time. In each block the lags `t_B − t_A − predicted(t_A)` of events
 /// within a search window around the predicted offset are collected; when the peak passes the lock test (its
-/// pairs against the accidentals expected in its guard band, ``lockSigmas``) the peak's centroid is a
-/// measurement of the offset at the pairs' mean time. A two-state Kalman filter
-/// (offset and frequency difference, with the frequency allowed to wander as a random walk) combines the
-/// measurements. The search window follows the filter's own prediction uncertainty: wide at the start,
-/// narrow once locked, and widening again when blocks without a peak make the prediction less certain.
-/// Blocks that fail the test are extended (up to ``maxBlockPs``); a measurement that still fails there marks
-/// the lock as lost and tracking stops (``ClockRecoveryStream`` then acquires again).
+/// pairs against the accidentals expected in its guard band, ``lockSigmas``) the peak's fit is a measurement
+/// of the offset and of the frequency difference at the pairs' mean time, with variances from the pairs' count
+/// and spread. A three-state Kalman filter (offset, frequency difference and its rate; the frequency and its rate
+/// each a random walk, ``wanderPpmPerRootSecond`` and ``driftRateWanderPpmPerSecondPerRootSecond``) combines the
+/// measurements, so a low pair rate is averaged over many blocks and a high one followed closely. A fixed-lag
+/// Rauch–Tung–Striebel smoother (``smoothingLagPs``; 0: the causal filter alone) then revises each measurement
+/// with the data after it before it becomes final. The search window follows the filter's own prediction
+/// uncertainty. Blocks that fail the test are extended (up to ``maxBlockPs``); a measurement that still fails
+/// there marks the lock as lost and tracking stops (``ClockRecoveryStream`` then acquires again).
 public struct ClockTracker: Sendable, Codable {
     /// Length of each block, in picoseconds of lab A time.
     public var blockPs: Int64 = 1_000_000_000_000
@@ -26,10 +28,24 @@ public struct ClockTracker: Sendable, Codable {
     public var lockSigmas: Double = 5
     /// Uncertainty of the initial frequency difference, in parts per million.
     public var initialDriftUncertaintyPpm: Double = 0.5
+    /// Uncertainty of the initial rate of change of the frequency difference, in ppm per second.
+    public var initialDriftRateUncertaintyPpmPerSecond: Double = 0.01
     /// Random-walk wander of the frequency difference, in ppm per √second (the filter's process noise).
-    public var wanderPpmPerRootSecond: Double = 0.002
+    public var wanderPpmPerRootSecond: Double = 0.000_01
+    /// Random-walk wander of the frequency difference's rate of change (temperature, ageing), in ppm per second
+    /// per √second (the filter's process noise).
+    public var driftRateWanderPpmPerSecondPerRootSecond: Double = 0.000_01
+    /// Longest lag of the smoother, ps of lab A time: a measurement becomes final once the track has gone
+    /// three filter time constants past it (the time over which a pair rate's measurements average, from the
+    /// pairs' rate and spread and the wander), at most this long; 0: the causal filter alone (live use).
+    public var smoothingLagPs: Int64 = 10_000_000_000_000
     /// The search window is this many standard deviations of the predicted offset (plus the pair spread).
     public var searchSigmas: Double = 8
+    /// While blocks fail the lock test the search window also widens as if the frequency wandered this much,
+    /// in ppm per √second (`searchSigmas·√(q·Δ³/3)` after Δ without a measurement): a step of lab B's clock
+    /// of a few ns is found again and followed (``ClockEvent/step(atPs:stepPs:)``), while the filter itself
+    /// assumes the much smaller ``wanderPpmPerRootSecond``.
+    public var stepSearchPpmPerRootSecond: Double = 0.002
 
     public init() {}
 
@@ -47,8 +63,18 @@ public struct ClockTracker: Sendable, Codable {
 
 /// The clock-tracking loop fed in chunks: lab A and lab B times arrive separately (each sorted), and blocks
 /// are processed as soon as both streams have passed them. Memory is the events of one block plus the
-/// search window, and one ``OffsetSample`` per measurement.
+/// search window, the filter records within the smoothing lag, and one ``OffsetSample`` per measurement.
 public struct ClockTrackingStream: Sendable {
+    /// One measurement's filter record, kept until the smoother has made it final.
+    private struct Record: Sendable {
+        var timePs: Int64
+        var prior: (state: SIMD3<Double>, covariance: Matrix3)
+        var posterior: (state: SIMD3<Double>, covariance: Matrix3)
+        var pairs: Int
+        var spreadPs: Double
+        var measuredOffsetPs: Double
+    }
+
     public let settings: ClockTracker
     private var filter: OffsetFilter
     private var a: [Int64] = []
@@ -60,7 +86,10 @@ public struct ClockTrackingStream: Sendable {
     private var lags: [Double] = []
     private var lagTimes: [Int64] = []
     private var gatheredSincePs: Int64 = 0
+    /// Final (smoothed) measurements, and those still within the smoothing lag.
     private var samples: [OffsetSample] = []
+    private var pending: [Record] = []
+    private var firstMeasurementPs: Int64?
     private var pooledSquares = 0.0, pooledCount = 0
     /// A events gathered and B events passed for the current measurement (the accidental rate).
     private var gatheredA = 0, passedB = 0
@@ -74,15 +103,19 @@ public struct ClockTrackingStream: Sendable {
     /// A tracker starting from `initialOffsetPs` (at the first A event) and `initialDriftPpm`.
     public init(settings: ClockTracker, initialOffsetPs: Int64, initialDriftPpm: Double = 0) throws(CorrelationError) {
         guard settings.blockPs > 0, settings.initialHalfWidthPs > 0, settings.finalHalfWidthPs > 0, settings.minimumPairs > 0,
-              settings.lockSigmas >= 0 else {
-            throw CorrelationError(.invalidParameter, "block length, window widths and minimum pairs must be positive",
+              settings.lockSigmas >= 0, settings.smoothingLagPs >= 0, settings.wanderPpmPerRootSecond >= 0,
+              settings.driftRateWanderPpmPerSecondPerRootSecond >= 0, settings.initialDriftRateUncertaintyPpmPerSecond >= 0,
+              settings.stepSearchPpmPerRootSecond >= 0 else {
+            throw CorrelationError(.invalidParameter, "block length, window widths and minimum pairs must be positive, lag and wanders not negative",
                                    context: "clock tracking")
         }
         self.settings = settings
         filter = OffsetFilter(offsetPs: Double(initialOffsetPs), drift: initialDriftPpm * 1e-6,
                               offsetSigmaPs: Double(settings.initialHalfWidthPs) / settings.searchSigmas,
                               driftSigma: settings.initialDriftUncertaintyPpm * 1e-6,
-                              wanderPerRootPs: settings.wanderPpmPerRootSecond * 1e-6 / 1e6)
+                              driftRateSigmaPerS: settings.initialDriftRateUncertaintyPpmPerSecond * 1e-6,
+                              wanderPerRootS: settings.wanderPpmPerRootSecond * 1e-6,
+                              driftRateWanderPerSPerRootS: settings.driftRateWanderPpmPerSecondPerRootSecond * 1e-6)
     }
 
     /// Events held in the block buffers (bounded by one block of both streams plus the search window).
@@ -93,9 +126,16 @@ public struct ClockTrackingStream: Sendable {
     /// Events not yet used (lab A and lab B), for a new acquisition after a loss of lock.
     var unusedEvents: (a: [Int64], b: [Int64]) { (Array(a[aStart...]), Array(b[bStart...])) }
 
-    /// The measurements so far.
+    /// The final measurements so far (smoothed over the lag after each).
     var measurements: [OffsetSample] { samples }
-    /// The filter's current state (offset and drift at its reference time, with covariance).
+    /// The first measurement's own offset (before filtering) and its time, final or not; nil before it.
+    var firstMeasurement: (timePs: Int64, measuredOffsetPs: Double)? {
+        if let first = samples.first { return (first.timePs, first.measuredOffsetPs) }
+        return pending.first.map { ($0.timePs, $0.measuredOffsetPs) }
+    }
+    /// Pairs of the latest measurement (final or not), nil before the first.
+    var latestPairs: Int? { pending.last?.pairs ?? samples.last?.pairs }
+    /// The filter's current state (offset and drift at its reference time, with covariance): the causal estimate.
     var filterState: OffsetFilter { filter }
     /// Pooled RMS of the pairs' lags around the track so far (nil before a measurement).
     var residualRmsPs: Double? {
@@ -127,10 +167,12 @@ public struct ClockTrackingStream: Sendable {
         try run(final: false)
     }
 
-    /// Processes the remaining blocks and returns the track (residual jitter: pooled RMS of the pairs' lags
-    /// around the prediction in blocks measured while locked, i.e. with a peak narrower than the final window).
+    /// Processes the remaining blocks, smooths the measurements still within the lag and returns the track
+    /// (residual jitter: pooled RMS of the pairs' lags around the prediction in blocks measured while locked,
+    /// i.e. with a peak narrower than the final window).
     public mutating func finish() throws(CorrelationError) -> ClockTrack {
         try run(final: true)
+        release(all: true)
         guard samples.count >= 2, let first = samples.first, let last = samples.last else {
             throw CorrelationError(.noPeakFound, "too few blocks with a coincidence peak to track the clock",
                                    context: "\(samples.count) measurements locked",
@@ -141,9 +183,12 @@ public struct ClockTrackingStream: Sendable {
         return ClockTrack(samples: samples, meanDriftPpm: meanDrift, residualJitterPs: jitter.squareRoot())
     }
 
-    /// Current search half-width at time `t`: the prediction uncertainty times the sigma factor.
+    /// Current search half-width at time `t`: the prediction uncertainty (or the step search's, when larger)
+    /// times the sigma factor.
     private func halfWidth(at t: Int64) -> Double {
-        let sigma = filter.predictedSigmaPs(at: t)
+        let sinceS = Double(t - filter.reference) * 1e-12
+        let search = settings.stepSearchPpmPerRootSecond * 1e6 * (max(0, sinceS * sinceS * sinceS) / 3).squareRoot()
+        let sigma = max(filter.predictedSigmaPs(at: t), search)
         return min(Double(settings.initialHalfWidthPs) * 4,
                    max(Double(settings.finalHalfWidthPs), settings.searchSigmas * sigma))
     }
@@ -207,14 +252,19 @@ public struct ClockTrackingStream: Sendable {
             gatheredSincePs = blockEnd; gatheredA = 0; passedB = 0
         }
         guard let peak, enough else {
-            if !final { lostSincePs = gatheredSincePs }
+            if !final {
+                lostSincePs = gatheredSincePs
+                release(all: true)
+            }
             return
         }
         let time = peak.meanTimePs
         let measured = filter.predictedOffsetPs(at: time) + peak.center
-        if pooledCount > 0, abs(peak.center) > max(Double(settings.finalHalfWidthPs), settings.searchSigmas / 2 * filter.predictedSigmaPs(at: time)) {
-            steps.append((gatheredSincePs, peak.center))
-        }
+        // A peak far from the prediction is a step of the offset: the filter is told the offset may have jumped
+        // by that much, so it follows at once and the smoother does not average across it.
+        let stepped = pooledCount > 0
+            && abs(peak.center) > max(Double(settings.finalHalfWidthPs), settings.searchSigmas / 2 * filter.predictedSigmaPs(at: time))
+        if stepped { steps.append((gatheredSincePs, peak.center)) }
         let spreadSquared = max(peak.spread * peak.spread, 1)
         let variance = peak.centerVariancePs2
         // The slope of the lags across the block measures the frequency error directly.
@@ -224,14 +274,72 @@ public struct ClockTrackingStream: Sendable {
         let locked = peak.spread < Double(settings.finalHalfWidthPs)
         allSquares += peak.spread * peak.spread * Double(peak.count)
         allCount += peak.count
-        filter.update(atPs: time, measuredOffsetPs: measured, variancePs2: variance,
-                      measuredDrift: filter.drift + peak.slope, driftVariance: slopeVariance)
+        let prior = filter.update(atPs: time, measuredOffsetPs: measured, variancePs2: variance,
+                                  measuredDrift: filter.predictedDrift(at: time) + peak.slope, driftVariance: slopeVariance,
+                                  jumpVariancePs2: stepped ? peak.center * peak.center : 0)
         if locked {
             pooledSquares += peak.spread * peak.spread * Double(peak.count)
             pooledCount += peak.count
         }
-        samples.append(OffsetSample(timePs: time, offsetPs: filter.offsetPs, driftPpm: filter.drift * 1e6,
-                                    pairs: peak.count, spreadPs: peak.spread, measuredOffsetPs: measured))
+        if firstMeasurementPs == nil { firstMeasurementPs = time }
+        pending.append(Record(timePs: time, prior: prior, posterior: (filter.state, filter.covariance),
+                              pairs: peak.count, spreadPs: peak.spread, measuredOffsetPs: measured))
+        release(all: false)
+    }
+
+    /// The lag after which a measurement is final: three time constants of the filter, `(r/q)^(1/6)` with `r`
+    /// the pairs' measurement noise density (spread² over pair rate, ps²·s) and `q` the frequency rate's wander
+    /// (`(r/q)^(1/4)` with the frequency's wander alone), at least one block and at most ``ClockTracker/smoothingLagPs``.
+    private var lagPs: Int64 {
+        let longest = settings.smoothingLagPs
+        guard longest > 0, allCount > 1, let first = firstMeasurementPs, let last = pending.last?.timePs, last > first else { return longest }
+        let pairRateHz = Double(allCount - 1) / (Double(last - first) * 1e-12)
+        let density = allSquares / Double(allCount) / pairRateHz
+        let timeConstantS: Double
+        if filter.qRate > 0 {
+            timeConstantS = libmExp(libmLog(density / filter.qRate) / 6)
+        } else if filter.qNu > 0 {
+            timeConstantS = libmExp(libmLog(density / filter.qNu) / 4)
+        } else {
+            return longest
+        }
+        guard timeConstantS.isFinite else { return longest }
+        return min(longest, max(settings.blockPs, Int64(min(3 * timeConstantS, 1e6) * 1e12)))
+    }
+
+    /// Smooths the measurements within the lag backwards from the newest (Rauch–Tung–Striebel) and makes final
+    /// those the lag has passed (all of them at the end or at a loss of lock). Run when the pending span exceeds
+    /// the lag by a quarter, so each measurement is smoothed a few times at most.
+    private mutating func release(all: Bool) {
+        guard let newest = pending.last else { return }
+        let lag = all ? 0 : lagPs
+        guard all || newest.timePs - pending[0].timePs >= lag + lag / 4 else { return }
+        var smoothed = newest.posterior
+        var results: [(state: SIMD3<Double>, covariance: Matrix3)] = [smoothed]
+        for index in stride(from: pending.count - 2, through: 0, by: -1) {
+            let record = pending[index], next = pending[index + 1]
+            let transition = OffsetFilter.transition(Double(next.timePs - record.timePs) * 1e-12)
+            guard let priorInverse = next.prior.covariance.inverse else {
+                results.append(record.posterior); smoothed = record.posterior; continue
+            }
+            let gain = record.posterior.covariance * transition.transposed * priorInverse
+            let state = record.posterior.state + gain * (smoothed.state - next.prior.state)
+            let covariance = (record.posterior.covariance + gain * (smoothed.covariance - next.prior.covariance) * gain.transposed).symmetrized
+            smoothed = (state, covariance)
+            results.append(smoothed)
+        }
+        results.reverse()
+        let through = all ? Int64.max : newest.timePs - lag
+        var count = 0
+        while count < pending.count, pending[count].timePs <= through {
+            let record = pending[count], (state, covariance) = results[count]
+            samples.append(OffsetSample(timePs: record.timePs, offsetPs: state.x, driftPpm: state.y * 1e-6,
+                                        pairs: record.pairs, spreadPs: record.spreadPs, measuredOffsetPs: record.measuredOffsetPs,
+                                        offsetSigmaPs: max(0, covariance.r0.x).squareRoot(),
+                                        driftSigmaPpm: max(0, covariance.r1.y).squareRoot() * 1e-6))
+            count += 1
+        }
+        pending.removeFirst(count)
     }
 
     /// Drops events no future block can use.
@@ -241,69 +349,137 @@ public struct ClockTrackingStream: Sendable {
     }
 }
 
-/// Two-state Kalman filter for the offset `θ` (ps) and fractional frequency difference `ν`, with `ν`
-/// following a random walk of spectral density `q` per picosecond.
-struct OffsetFilter: Sendable {
-    var offsetPs: Double
-    var drift: Double
-    var reference: Int64 = 0
-    /// Covariance [[pθθ, pθν], [pθν, pνν]].
-    var pThetaTheta: Double, pThetaNu: Double, pNuNu: Double
-    let q: Double
+/// A 3×3 matrix as three rows (the clock filter's covariances and transitions).
+struct Matrix3: Sendable {
+    var r0: SIMD3<Double>, r1: SIMD3<Double>, r2: SIMD3<Double>
 
-    init(offsetPs: Double, drift: Double, offsetSigmaPs: Double, driftSigma: Double, wanderPerRootPs: Double) {
-        self.offsetPs = offsetPs
-        self.drift = drift
-        pThetaTheta = offsetSigmaPs * offsetSigmaPs
-        pThetaNu = 0
-        pNuNu = driftSigma * driftSigma
-        q = wanderPerRootPs * wanderPerRootPs
+    static func diagonal(_ d: SIMD3<Double>) -> Matrix3 {
+        Matrix3(r0: SIMD3(d.x, 0, 0), r1: SIMD3(0, d.y, 0), r2: SIMD3(0, 0, d.z))
+    }
+    var transposed: Matrix3 {
+        Matrix3(r0: SIMD3(r0.x, r1.x, r2.x), r1: SIMD3(r0.y, r1.y, r2.y), r2: SIMD3(r0.z, r1.z, r2.z))
+    }
+    /// The symmetric part (keeps covariances symmetric against rounding).
+    var symmetrized: Matrix3 { (self + transposed).scaled(0.5) }
+    func scaled(_ k: Double) -> Matrix3 { Matrix3(r0: r0 * k, r1: r1 * k, r2: r2 * k) }
+    static func + (a: Matrix3, b: Matrix3) -> Matrix3 { Matrix3(r0: a.r0 + b.r0, r1: a.r1 + b.r1, r2: a.r2 + b.r2) }
+    static func - (a: Matrix3, b: Matrix3) -> Matrix3 { Matrix3(r0: a.r0 - b.r0, r1: a.r1 - b.r1, r2: a.r2 - b.r2) }
+    static func * (a: Matrix3, v: SIMD3<Double>) -> SIMD3<Double> {
+        SIMD3((a.r0 * v).sum(), (a.r1 * v).sum(), (a.r2 * v).sum())
+    }
+    static func * (a: Matrix3, b: Matrix3) -> Matrix3 {
+        func row(_ r: SIMD3<Double>) -> SIMD3<Double> { r.x * b.r0 + r.y * b.r1 + r.z * b.r2 }
+        return Matrix3(r0: row(a.r0), r1: row(a.r1), r2: row(a.r2))
+    }
+    /// The inverse (nil when singular): the columns of M⁻¹ are the rows' cross products over the determinant.
+    var inverse: Matrix3? {
+        func cross(_ a: SIMD3<Double>, _ b: SIMD3<Double>) -> SIMD3<Double> {
+            SIMD3(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x)
+        }
+        let c0 = cross(r1, r2), c1 = cross(r2, r0), c2 = cross(r0, r1)
+        let det = (r0 * c0).sum()
+        guard det.isFinite, det != 0 else { return nil }
+        return Matrix3(r0: c0 / det, r1: c1 / det, r2: c2 / det).transposed
+    }
+}
+
+/// Kalman filter of the clock relation: state offset `θ` (ps), frequency difference `ν` (ps/s) and its rate
+/// `α` (ps/s²) at ``reference`` (lab A time), with `ν` a random walk (density `qNu`, (ps/s)²/s) and `α` a random
+/// walk (density `qRate`, (ps/s²)²/s). Time steps are in seconds inside, so the covariance stays well scaled.
+struct OffsetFilter: Sendable {
+    var state: SIMD3<Double>
+    var covariance: Matrix3
+    var reference: Int64 = 0
+    let qNu: Double
+    let qRate: Double
+
+    /// A filter at offset `offsetPs` and fractional frequency difference `drift`, with standard deviations
+    /// `offsetSigmaPs`, `driftSigma` (fraction) and `driftRateSigmaPerS` (fraction per second).
+    init(offsetPs: Double, drift: Double, offsetSigmaPs: Double, driftSigma: Double, driftRateSigmaPerS: Double,
+         wanderPerRootS: Double, driftRateWanderPerSPerRootS: Double) {
+        state = SIMD3(offsetPs, drift * 1e12, 0)
+        let sigmas = SIMD3(offsetSigmaPs, driftSigma * 1e12, driftRateSigmaPerS * 1e12)
+        covariance = .diagonal(sigmas * sigmas)
+        qNu = pow2(wanderPerRootS * 1e12)
+        qRate = pow2(driftRateWanderPerSPerRootS * 1e12)
     }
 
-    func predictedOffsetPs(at t: Int64) -> Double { offsetPs + drift * Double(t - reference) }
+    var offsetPs: Double { state.x }
+    /// Fractional frequency difference of B against A.
+    var drift: Double { state.y * 1e-12 }
+    var offsetSigmaPs: Double { max(0, covariance.r0.x).squareRoot() }
+    var driftSigma: Double { max(0, covariance.r1.y).squareRoot() * 1e-12 }
 
-    private func predictedCovariance(_ dt: Double) -> (tt: Double, tn: Double, nn: Double) {
-        let tt = pThetaTheta + 2 * dt * pThetaNu + dt * dt * pNuNu + q * abs(dt * dt * dt) / 3
-        let tn = pThetaNu + dt * pNuNu + q * dt * abs(dt) / 2
-        let nn = pNuNu + q * abs(dt)
-        return (tt, tn, nn)
+    static func transition(_ dt: Double) -> Matrix3 {
+        Matrix3(r0: SIMD3(1, dt, dt * dt / 2), r1: SIMD3(0, 1, dt), r2: SIMD3(0, 0, 1))
+    }
+
+    private func processNoise(_ dt: Double) -> Matrix3 {
+        let h = abs(dt), h2 = h * h, h3 = h2 * h
+        let rate = Matrix3(r0: SIMD3(h3 * h2 / 20, h2 * h2 / 8, h3 / 6), r1: SIMD3(h2 * h2 / 8, h3 / 3, h2 / 2),
+                           r2: SIMD3(h3 / 6, h2 / 2, h)).scaled(qRate)
+        let nu = Matrix3(r0: SIMD3(h3 / 3, h2 / 2, 0), r1: SIMD3(h2 / 2, h, 0), r2: SIMD3(0, 0, 0)).scaled(qNu)
+        return rate + nu
+    }
+
+    /// State and covariance predicted at lab A time `t`.
+    func predicted(at t: Int64) -> (state: SIMD3<Double>, covariance: Matrix3) {
+        let dt = Double(t - reference) * 1e-12
+        let f = Self.transition(dt)
+        return (f * state, (f * covariance * f.transposed + processNoise(dt)).symmetrized)
+    }
+
+    func predictedOffsetPs(at t: Int64) -> Double {
+        let dt = Double(t - reference) * 1e-12
+        return state.x + state.y * dt + state.z * dt * dt / 2
+    }
+
+    /// Predicted frequency difference at `t`, as a fraction.
+    func predictedDrift(at t: Int64) -> Double {
+        (state.y + state.z * Double(t - reference) * 1e-12) * 1e-12
     }
 
     func predictedSigmaPs(at t: Int64) -> Double {
-        max(0, predictedCovariance(Double(t - reference)).tt).squareRoot()
+        max(0, predicted(at: t).covariance.r0.x).squareRoot()
     }
 
-    /// Kalman update at `t` with a measured offset (variance `r`) and, when finite, a measured frequency
-    /// difference (variance `rNu`).
+    /// Kalman update at `t` with a measured offset (variance `r`, ps²) and, when finite, a measured fractional
+    /// frequency difference (variance `rNu`); `jumpVariancePs2` is added to the predicted offset's variance first
+    /// (a step of the offset). Returns the prior (predicted state and covariance at `t`), which the smoother needs.
+    @discardableResult
     mutating func update(atPs t: Int64, measuredOffsetPs z: Double, variancePs2 r: Double,
-                         measuredDrift zNu: Double, driftVariance rNu: Double) {
-        let dt = Double(t - reference)
-        let predicted = offsetPs + drift * dt
-        let p = predictedCovariance(dt)
-        let innovation = z - predicted
+                         measuredDrift zNu: Double, driftVariance rNu: Double,
+                         jumpVariancePs2: Double = 0) -> (state: SIMD3<Double>, covariance: Matrix3) {
+        var (x, p) = predicted(at: t)
+        p.r0.x += jumpVariancePs2
         reference = t
+        let prior = (x, p)
+        let innovation = z - x.x
         guard rNu.isFinite, rNu > 0 else {
-            let s = p.tt + r
-            let gainTheta = p.tt / s, gainNu = p.tn / s
-            offsetPs = predicted + gainTheta * innovation
-            drift += gainNu * innovation
-            pThetaTheta = (1 - gainTheta) * p.tt
-            pThetaNu = (1 - gainTheta) * p.tn
-            pNuNu = p.nn - gainNu * p.tn
-            return
+            let s = p.r0.x + r
+            let gain = SIMD3(p.r0.x, p.r1.x, p.r2.x) / s
+            x += gain * innovation
+            p = p - Matrix3(r0: gain.x * p.r0, r1: gain.y * p.r0, r2: gain.z * p.r0)
+            state = x; covariance = p.symmetrized
+            return prior
         }
-        // Both states measured: K = P·(P + R)⁻¹, P' = (I − K)·P.
-        let a = p.tt, b = p.tn, c = p.nn
-        let det = (a + r) * (c + rNu) - b * b
-        guard det > 0 else { return }
-        let k11 = (a * (c + rNu) - b * b) / det, k12 = b * r / det
-        let k21 = b * rNu / det, k22 = (c * (a + r) - b * b) / det
-        let innovationNu = zNu - drift
-        offsetPs = predicted + k11 * innovation + k12 * innovationNu
-        drift += k21 * innovation + k22 * innovationNu
-        pThetaTheta = (1 - k11) * a - k12 * b
-        pThetaNu = (1 - k11) * b - k12 * c
-        pNuNu = -k21 * b + (1 - k22) * c
+        // Offset and frequency measured: S = H·P·Hᵀ + R (2×2), K = P·Hᵀ·S⁻¹, P' = P − K·H·P.
+        let nuScale = 1e12
+        let rNuScaled = rNu * nuScale * nuScale
+        let innovationNu = zNu * nuScale - x.y
+        let s00 = p.r0.x + r, s01 = p.r0.y, s11 = p.r1.y + rNuScaled
+        let det = s00 * s11 - s01 * s01
+        guard det > 0 else { return prior }
+        let i00 = s11 / det, i01 = -s01 / det, i11 = s00 / det
+        // Columns of P·Hᵀ: P's first two columns.
+        let c0 = SIMD3(p.r0.x, p.r1.x, p.r2.x), c1 = SIMD3(p.r0.y, p.r1.y, p.r2.y)
+        let k0 = c0 * i00 + c1 * i01, k1 = c0 * i01 + c1 * i11
+        x += k0 * innovation + k1 * innovationNu
+        // K·H·P: rows of H·P are P's first two rows.
+        let khp = Matrix3(r0: k0.x * p.r0 + k1.x * p.r1, r1: k0.y * p.r0 + k1.y * p.r1, r2: k0.z * p.r0 + k1.z * p.r1)
+        p = p - khp
+        state = x; covariance = p.symmetrized
+        return prior
     }
 }
 

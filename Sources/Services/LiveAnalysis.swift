@@ -19,8 +19,8 @@ public struct AnalysisLayout: Sendable, Equatable {
     public var channelsB: [TagChannel] { roles.filter { $0.side == .b }.map(\.channel) }
     /// Half width of the coincidence window after clock correction, ps.
     public var windowHalfWidthPs: Int64 = 1_000
-    /// The clock relation: recovered from the pairs (the default) or a shared reference.
-    public var clock: LinkClockReference = .independent(ClockRecoverySettings())
+    /// The clock relation: recovered from the pairs (the default, causal: no smoothing lag) or a shared reference.
+    public var clock: LinkClockReference = .independent(.causal)
     /// The Bell state the link aims for.
     public var target: BellState = .psiMinus
     /// Bases of the CHSH combination, when S is wanted.

@@ -28,6 +28,11 @@ struct ClockLabs {
         return offsetPs + driftPpm * 1e-6 * Double(t) + wander + (t >= stepAtPs ? stepPs : 0)
     }
 
+    /// Frequency difference of lab B's clock at lab A time `t`, ppm.
+    func truthDriftPpm(_ t: Int64) -> Double {
+        driftPpm + wanderPpm * sin(2 * Double.pi * Double(t) * 1e-12 / wanderPeriodS)
+    }
+
     /// Lab A and lab B times (each sorted).
     func generate(seed: UInt64) -> (a: [Int64], b: [Int64]) {
         var rng = SeededGenerator(seed: seed)
