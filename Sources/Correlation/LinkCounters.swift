@@ -53,8 +53,9 @@ struct LinkCounters: Sendable {
         }
     }
 
+    /// Counts a chunk of the merged stream (sorted and continuing the previous chunk: the merger's output).
     mutating func process(_ batch: TagBatch) throws(CorrelationError) {
-        try pairScan.process(times: batch.timesPs, channels: batch.channels)
+        try pairScan.process(times: batch.timesPs, channels: batch.channels, checkOrder: false)
         singlesCounter.add(batch)
         try bases?.process(batch)
         try heralded?.process(batch)

@@ -20,12 +20,19 @@ public struct StreamMerger: Sendable {
 
     /// Adds a chunk of input `index` (0 = A, 1 = B); returns the events that are now final, sorted.
     public mutating func add(_ batch: TagBatch, input index: Int) throws(CorrelationError) -> TagBatch {
+        try add(batch, input: index, checkOrder: true)
+    }
+
+    /// ``add(_:input:)``; `checkOrder` false skips the check that the chunk is sorted (the caller sorted it), not
+    /// the check that it continues the input.
+    mutating func add(_ batch: TagBatch, input index: Int, checkOrder: Bool) throws(CorrelationError) -> TagBatch {
         guard index == 0 || index == 1 else {
             throw CorrelationError(.invalidParameter, "input must be 0 or 1", context: "stream merger")
         }
         if let first = batch.timesPs.first {
             let previous = last[index]
-            guard first >= previous, batch.timesPs.withUnsafeBufferPointer({ firstUnsortedIndex($0, notBeforePs: first) }) == nil else {
+            guard first >= previous,
+                  !checkOrder || batch.timesPs.withUnsafeBufferPointer({ firstUnsortedIndex($0, notBeforePs: first) }) == nil else {
                 throw CorrelationError(.unsortedInput, "input \(index == 0 ? "A" : "B") goes back in time",
                                        context: "stream merger at \(first) ps", hint: "sort each input by time first")
             }
