@@ -32,6 +32,26 @@ struct ChannelTable: Sendable {
     }
 }
 
+extension ChannelTable {
+    /// The times of `batch`'s events on the table's channels, in order.
+    func times(of batch: TagBatch) -> [Int64] {
+        var result: [Int64] = []
+        result.reserveCapacity(batch.count)
+        let size = UInt64(lookup.count)
+        lookup.withUnsafeBufferPointer { map in
+            batch.timesPs.withUnsafeBufferPointer { times in
+                batch.channels.withUnsafeBufferPointer { channels in
+                    for index in 0..<min(times.count, channels.count) {
+                        let offset = UInt64(bitPattern: Int64(channels[index]) &- minChannel)
+                        if offset < size, map[Int(offset)] >= 0 { result.append(times[index]) }
+                    }
+                }
+            }
+        }
+        return result
+    }
+}
+
 /// For each ordered slot pair, the indices of the specifications that use it (stored flat).
 struct PairRoutes: Sendable {
     let table: ChannelTable

@@ -96,8 +96,13 @@ public struct LinkAnalysis: Sendable {
             return
         }
         try clock.add(lab: lab, processed)
-        pending[lab].append(contentsOf: processed)
+        hold(processed, lab: lab)
         try release(throughPs: clock.finalThroughPs)
+    }
+
+    /// Appends a lab's processed events to its pending ones (adopting the chunk's storage when none are pending).
+    private mutating func hold(_ processed: TagBatch, lab: Int) {
+        if pending[lab].isEmpty { pending[lab] = processed } else { pending[lab].append(contentsOf: processed) }
     }
 
     /// Feeds both labs from `next` (the next chunk of a lab, nil at its end), always the lab that is behind on
@@ -127,7 +132,7 @@ public struct LinkAnalysis: Sendable {
         for lab in 0..<(configuration.twoLabs ? 2 : 1) {
             let rest = chains[lab].finish()
             try clock.add(lab: lab, rest)
-            pending[lab].append(contentsOf: rest)
+            hold(rest, lab: lab)
         }
         try clock.finish()
         if configuration.twoLabs, clock.finalThroughPs == nil {
@@ -149,28 +154,13 @@ public struct LinkAnalysis: Sendable {
             return
         }
         defer { if clock.isReacquiring { try? dropUnmappable() } }
-        let cutA = Self.firstIndex(in: pending[0].timesPs, above: throughPs)
-        if cutA > 0 { try count(try merger.add(take(&pending[0], cutA), input: 0)) }
+        let cutA = firstIndex(in: pending[0].timesPs, above: throughPs)
+        // Each lab's chunks were checked to be sorted by its delays (lab B's stay sorted through the mapping).
+        if cutA > 0 { try count(try merger.add(pending[0].takeFirstPhotons(cutA), input: 0, checkOrder: false)) }
         guard configuration.twoLabs, !pending[1].isEmpty else { return }
-        var mapped = TagBatch(capacity: pending[1].count)
-        var cutB = 0
-        for index in 0..<pending[1].count {
-            let time = clock.mapToA(pending[1].timesPs[index])
-            if let time, time <= throughPs {
-                mapped.append(timePs: time, channel: pending[1].channels[index])
-            } else if time == nil && clock.approximateA(pending[1].timesPs[index]) <= throughPs {
-                unmappedEvents += 1  // no lock covers this event (a gap between loss and re-acquisition)
-            } else {
-                break
-            }
-            cutB = index + 1
-        }
-        _ = take(&pending[1], cutB)
-        if !mapped.isEmpty {
-            // The track's tiny drift cannot reorder events by more than a picosecond; keep them sorted regardless.
-            if !mapped.isSorted { mapped = Self.sorted(mapped) }
-            try count(try merger.add(mapped, input: 1))
-        }
+        let (mapped, unmapped) = clock.takeMapped(&pending[1], throughPs: throughPs)
+        unmappedEvents += unmapped
+        if !mapped.isEmpty { try count(try merger.add(mapped, input: 1, checkOrder: false)) }
     }
 
     /// Before the clock locks and while it re-acquires after a loss, keeps each lab's events of the acquisition
@@ -179,8 +169,8 @@ public struct LinkAnalysis: Sendable {
         let horizon = clock.holdHorizonPs
         for lab in 0..<2 {
             guard let last = pending[lab].timesPs.last else { continue }
-            let cut = Self.firstIndex(in: pending[lab].timesPs, above: last &- horizon)
-            if cut > 0 { unmappedEvents += Int64(cut); _ = take(&pending[lab], cut) }
+            let cut = firstIndex(in: pending[lab].timesPs, above: last &- horizon)
+            if cut > 0 { unmappedEvents += Int64(cut); pending[lab].dropFirstPhotons(cut) }
         }
     }
 
@@ -189,27 +179,6 @@ public struct LinkAnalysis: Sendable {
         if firstPs == nil { firstPs = first }
         lastPs = last
         try counters.process(merged)
-    }
-
-    private func take(_ batch: inout TagBatch, _ count: Int) -> TagBatch {
-        let head = TagBatch(timesPs: Array(batch.timesPs[..<count]), channels: Array(batch.channels[..<count]))
-        batch.timesPs.removeFirst(count)
-        batch.channels.removeFirst(count)
-        return head
-    }
-
-    static func sorted(_ batch: TagBatch) -> TagBatch {
-        let order = batch.timesPs.indices.sorted { batch.timesPs[$0] < batch.timesPs[$1] }
-        return TagBatch(timesPs: order.map { batch.timesPs[$0] }, channels: order.map { batch.channels[$0] })
-    }
-
-    static func firstIndex(in times: [Int64], above limit: Int64) -> Int {
-        var low = 0, high = times.count
-        while low < high {
-            let mid = (low + high) / 2
-            if times[mid] <= limit { low = mid + 1 } else { high = mid }
-        }
-        return low
     }
 
     /// Outcome events dropped so far because their lab had no basis yet.

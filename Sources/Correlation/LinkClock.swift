@@ -6,8 +6,9 @@ import TimeTags
 struct LinkClock: Sendable {
     let reference: LinkClockReference
     private var recovery: ClockRecoveryStream?
-    private let trackedA: Set<TagChannel>
-    private let trackedB: Set<TagChannel>
+    /// The pairs' channels of each lab, whose events the recovery is fed.
+    private let trackedA: ChannelTable
+    private let trackedB: ChannelTable
     /// Events not yet taken by the caller, and every event as a readable line.
     private var events: [ClockEvent] = []
     private var eventLines: [String] = []
@@ -19,8 +20,8 @@ struct LinkClock: Sendable {
 
     init(_ configuration: LinkAnalysisConfiguration) throws(CorrelationError) {
         reference = configuration.clock
-        trackedA = Set(configuration.pairs.map(\.first))
-        trackedB = Set(configuration.pairs.map(\.second))
+        trackedA = ChannelTable(configuration.pairs.map(\.first))
+        trackedB = ChannelTable(configuration.pairs.map(\.second))
         if case .independent(let settings) = configuration.clock, configuration.twoLabs {
             recovery = try ClockRecoveryStream(settings: settings)
         }
@@ -30,9 +31,7 @@ struct LinkClock: Sendable {
     mutating func add(lab: Int, _ batch: TagBatch) throws(CorrelationError) {
         guard recovery != nil, !batch.isEmpty else { return }
         let tracked = lab == 0 ? trackedA : trackedB
-        var times: [Int64] = []
-        times.reserveCapacity(batch.count)
-        for index in 0..<batch.count where tracked.contains(batch.channels[index]) { times.append(batch.timesPs[index]) }
+        let times = tracked.times(of: batch)
         if lab == 0 { try recovery?.appendA(times) } else { try recovery?.appendB(times) }
         collect()
     }
@@ -94,14 +93,73 @@ struct LinkClock: Sendable {
         case .shared(let offsetPs):
             return bPs &- offsetPs
         case .independent:
-            // t_B = t_A + offset(t_A): fixed-point iterations from the latest offset (drift ≤ 1e-3 converges fast).
-            guard let recovery, let start = latestOffsetPs else { return nil }
-            var aPs = Double(bPs) - start
-            for _ in 0..<3 {
-                guard let offset = recovery.offsetPs(atAPs: Int64(aPs.rounded())) else { return nil }
-                aPs = Double(bPs) - offset
+            guard let start = latestOffsetPs else { return nil }
+            return mapThroughTrack(bPs, startOffsetPs: start)?.aPs
+        }
+    }
+
+    /// t_B = t_A + offset(t_A) solved for t_A by fixed-point iterations from `startOffsetPs`; nil where no lock
+    /// covers it. Also returns the offset used, the starting point for the next event. Each step shrinks the error
+    /// by the drift (≤ 1e-3), so once a step moves the offset by less than 16 ps the result is within 0.016 ps of
+    /// the solution: from a neighbouring event's offset that is the first step.
+    private func mapThroughTrack(_ bPs: Int64, startOffsetPs: Double) -> (aPs: Int64, offsetPs: Double)? {
+        guard let recovery else { return nil }
+        var offset = startOffsetPs
+        for _ in 0..<3 {
+            guard let next = recovery.offsetPs(atAPs: nearestInt64(Double(bPs) - offset)) else { return nil }
+            let settled = abs(next - offset) < 16
+            offset = next
+            if settled { break }
+        }
+        return (nearestInt64(Double(bPs) - offset), offset)
+    }
+
+    /// Takes from the front of `pending` (lab B's processed events on its own clock) the events whose lab A time
+    /// is at most `throughPs`, mapped onto lab A's axis and sorted; events before that time that no lock covers
+    /// (a gap between a loss and the re-acquisition) are dropped and counted.
+    func takeMapped(_ pending: inout TagBatch, throughPs: Int64) -> (mapped: TagBatch, unmapped: Int64) {
+        switch reference {
+        case .shared(let offsetPs):
+            // t_A = t_B − offset ≤ throughPs ⇔ t_B ≤ throughPs + offset (saturating).
+            let (limit, overflow) = throughPs.addingReportingOverflow(offsetPs)
+            let cut = overflow ? (offsetPs > 0 ? pending.count : 0) : firstIndex(in: pending.timesPs, above: limit)
+            var mapped = pending.takeFirstPhotons(cut)
+            if offsetPs != 0 {
+                mapped.timesPs.withUnsafeMutableBufferPointer { times in
+                    for index in times.indices { times[index] &-= offsetPs }
+                }
             }
-            return Int64(aPs.rounded())
+            return (mapped, 0)
+        case .independent:
+            guard let start = latestOffsetPs else { return (TagBatch(), 0) }
+            var mapped = TagBatch(capacity: pending.count)
+            var unmapped: Int64 = 0
+            var cut = 0
+            var offset = start
+            // Whether the previous event was mapped: its offset is then the starting point for the next one.
+            var chained = false
+            for index in 0..<pending.count {
+                let bPs = pending.timesPs[index]
+                let found = mapThroughTrack(bPs, startOffsetPs: chained ? offset : start)
+                if let found, found.aPs <= throughPs {
+                    mapped.append(timePs: found.aPs, channel: pending.channels[index])
+                    offset = found.offsetPs
+                    chained = true
+                } else if found == nil && approximateA(bPs) <= throughPs {
+                    unmapped += 1  // no lock covers this event (a gap between loss and re-acquisition)
+                    chained = false
+                } else {
+                    break
+                }
+                cut = index + 1
+            }
+            pending.dropFirstPhotons(cut)
+            // The track's tiny drift cannot reorder events by more than a picosecond; keep them sorted regardless.
+            if mapped.timesPs.withUnsafeBufferPointer({ firstUnsortedIndex($0, notBeforePs: .min) }) != nil {
+                let order = mapped.timesPs.indices.sorted { mapped.timesPs[$0] < mapped.timesPs[$1] }
+                mapped = TagBatch(timesPs: order.map { mapped.timesPs[$0] }, channels: order.map { mapped.channels[$0] })
+            }
+            return (mapped, unmapped)
         }
     }
 
@@ -155,6 +213,9 @@ struct LinkClock: Sendable {
         }
     }
 }
+
+/// `x` rounded to the nearest integer, halves away from zero (without the libm call of `rounded()`).
+@inline(__always) private func nearestInt64(_ x: Double) -> Int64 { Int64(x < 0 ? x - 0.5 : x + 0.5) }
 
 extension ClockEvent {
     /// The event as one readable line (times as link seconds on lab A's axis).

@@ -2,11 +2,16 @@ import TimeTags
 
 /// The counters ``LinkAnalysis`` feeds with the merged stream: coincidences with side windows, histograms,
 /// joint outcomes per basis pair and heralded outcomes.
+///
+/// The pairs' coincidences (``CoincidenceVisitor``) and histograms (``HistogramVisitor``) are counted in one scan
+/// of the stream (the histogram's span covers the side windows), so each event is looked at once for both.
 struct LinkCounters: Sendable {
     let configuration: LinkAnalysisConfiguration
     let outcomeChannels: OutcomeChannels?
-    private(set) var coincidences: CoincidenceCounter
-    private(set) var histograms: HistogramBuilder
+    /// The pairs' specifications: per pair the main window, then its side windows.
+    let specs: [CoincidenceSpec]
+    private var pairScan: NeighborStream<PairScanVisitor>
+    private var singlesCounter: SinglesCounter
     private(set) var bases: BasisCorrelationCounter?
     private(set) var heralded: HeraldedCounter?
     /// Specifications per pair: the main window, then its side windows.
@@ -23,12 +28,22 @@ struct LinkCounters: Sendable {
             specs.append(main)
             specs += Accidentals.sideWindows(of: main, count: configuration.sideWindows, spacingPs: spacing)
         }
-        coincidences = try CoincidenceCounter(specs: specs)
+        guard !specs.isEmpty else {
+            throw CorrelationError(.invalidParameter, "no channel pairs to count", context: "link analysis",
+                                   hint: "give at least one channel pair")
+        }
+        self.specs = specs
         var built: [CorrelationHistogram] = []
         for pair in configuration.pairs {
             built.append(try CorrelationHistogram(pair: pair, rangePs: configuration.histogramRangePs, binWidthPs: configuration.histogramBinPs))
         }
-        histograms = try HistogramBuilder(histograms: built)
+        let visitor = PairScanVisitor(coincidences: CoincidenceVisitor(specs: specs), histograms: HistogramVisitor(histograms: built))
+        let coincidenceSpan = specs.map(\.window.reachPs).max() ?? 0
+        let histogramSpan = built.map { max(abs($0.startPs), abs($0.endPs - 1)) }.max() ?? 0
+        pairScan = NeighborStream(spanPs: max(coincidenceSpan, histogramSpan), visitor: visitor)
+        var channels: [TagChannel] = []
+        for spec in specs { channels.append(spec.pair.first); channels.append(spec.pair.second) }
+        singlesCounter = SinglesCounter(channels: channels)
         if let outcomeChannels {
             bases = try BasisCorrelationCounter(outcomeChannels: outcomeChannels, window: window)
             if let heralds = configuration.heralds, !heralds.patterns.isEmpty {
@@ -38,21 +53,50 @@ struct LinkCounters: Sendable {
         }
     }
 
+    /// Counts a chunk of the merged stream (sorted and continuing the previous chunk: the merger's output).
     mutating func process(_ batch: TagBatch) throws(CorrelationError) {
-        try coincidences.process(batch)
-        try histograms.process(batch)
+        try pairScan.process(times: batch.timesPs, channels: batch.channels, checkOrder: false)
+        singlesCounter.add(batch)
         try bases?.process(batch)
         try heralded?.process(batch)
     }
 
     mutating func finish() {
-        coincidences.finish(); histograms.finish(); bases?.finish(); heralded?.finish()
+        pairScan.finish(); bases?.finish(); heralded?.finish()
+    }
+
+    /// Coincidence counts, one per specification (complete after ``finish()``).
+    var counts: [Int64] { pairScan.visitor.coincidences.counts }
+    /// Singles per channel of the pairs.
+    var singles: [TagChannel: Int64] { singlesCounter.counts }
+    /// The pairs' cross-correlation histograms.
+    var histograms: [CorrelationHistogram] { pairScan.visitor.histograms.histograms }
+}
+
+/// The pairs' coincidences and histograms, fed by one neighbour scan.
+struct PairScanVisitor: NeighborVisitor, Sendable {
+    var coincidences: CoincidenceVisitor
+    var histograms: HistogramVisitor
+
+    func emptyCopy() -> PairScanVisitor {
+        PairScanVisitor(coincidences: coincidences.emptyCopy(), histograms: histograms.emptyCopy())
+    }
+
+    mutating func merge(_ other: PairScanVisitor) {
+        coincidences.merge(other.coincidences)
+        histograms.merge(other.histograms)
+    }
+
+    @inline(__always)
+    mutating func visit(earlierChannel: TagChannel, laterChannel: TagChannel, earlierTimePs: Int64, lagPs: Int64) {
+        coincidences.visit(earlierChannel: earlierChannel, laterChannel: laterChannel, earlierTimePs: earlierTimePs, lagPs: lagPs)
+        histograms.visit(earlierChannel: earlierChannel, laterChannel: laterChannel, earlierTimePs: earlierTimePs, lagPs: lagPs)
     }
 }
 
 extension LinkAnalysis {
     /// The cross-correlation histograms of the pairs so far (engine channel numbers).
-    public var histograms: [CorrelationHistogram] { counters.histograms.histograms }
+    public var histograms: [CorrelationHistogram] { counters.histograms }
 
     /// The results at the link time analysed so far (complete after ``finish()``).
     public func snapshot() -> LinkAnalysisSnapshot {
@@ -63,8 +107,7 @@ extension LinkAnalysis {
         snapshot.clock = clockStatus
         snapshot.unlabelledEvents = unlabelledEvents
         snapshot.unmappedEvents = unmappedEvents
-        let counter = counters.coincidences
-        let singles = counter.singles
+        let singles = counters.singles
         let seconds = Double(duration) * 1e-12
         var seen = Set<TagChannel>()
         for pair in configuration.pairs {
@@ -77,11 +120,11 @@ extension LinkAnalysis {
             }
         }
         snapshot.singles.sort { ($0.lab ?? "", $0.channel) < ($1.lab ?? "", $1.channel) }
-        let counts = counter.counts
+        let counts = counters.counts
         let perPair = counters.specsPerPair
-        let built = counters.histograms.histograms
+        let built = counters.histograms
         for (index, pair) in configuration.pairs.enumerated() {
-            let spec = counter.specs[index * perPair]
+            let spec = counters.specs[index * perPair]
             let raw = counts[index * perPair]
             var result = LinkAnalysisSnapshot.PairResult(pair: ChannelPair(configuration.labChannel(pair.first).channel,
                                                                            configuration.labChannel(pair.second).channel),

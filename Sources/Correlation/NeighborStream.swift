@@ -26,15 +26,16 @@ struct NeighborStream<V: NeighborVisitor>: Sendable {
     /// Number of events held from one chunk to the next.
     var carriedCount: Int { carryTimes.count }
 
-    /// Processes one chunk; throws when it is unsorted or starts before the previous chunk's last event.
-    mutating func process(times: [Int64], channels: [TagChannel]) throws(CorrelationError) {
+    /// Processes one chunk; throws when it is unsorted or starts before the previous chunk's last event
+    /// (`checkOrder` false: the caller guarantees both, e.g. a merger's output).
+    mutating func process(times: [Int64], channels: [TagChannel], checkOrder: Bool = true) throws(CorrelationError) {
         guard times.count == channels.count else {
             throw CorrelationError(.invalidParameter, "times and channels differ in length",
                                    context: "chunk of \(times.count) times, \(channels.count) channels")
         }
         guard !times.isEmpty else { return }
         let previous = lastTimePs
-        if let bad = times.withUnsafeBufferPointer({ firstUnsortedIndex($0, notBeforePs: previous) }) {
+        if checkOrder, let bad = times.withUnsafeBufferPointer({ firstUnsortedIndex($0, notBeforePs: previous) }) {
             throw CorrelationError(.unsortedInput, "event \(bad) of the chunk is earlier than the one before it",
                                    context: "time \(times[bad]) ps", hint: "sort events by time before correlating")
         }

@@ -33,11 +33,16 @@ final class RunningCoordinator: @unchecked Sendable {
     let control: String
     let publish: String
 
+    /// Each lab's detector channels (the coordinator admits a node's batches only on its own lab's).
+    static let channels: [String: Set<TagChannel>] = ["alice": [1, 2, 3, 4], "bob": [11, 12, 13, 14]]
+
     init(heralds: HeraldSettings?) async throws {
         certificates = try RunCertificates.create(directory: directory + "/pki", nodes: ["alice-node", "bob-node"])
         server = try certificates.serverTransport(context: context, logger: quietLogger)
         var settings = CoordinatorSettings(controlEndpoint: "tcp://127.0.0.1:0", publishEndpoint: "tcp://127.0.0.1:0",
-                                           journalPath: directory + "/journal.sqlite", labs: ["alice", "bob"])
+                                           journalPath: directory + "/journal.sqlite",
+                                           labs: [LabMember(name: "alice", node: "alice-node", channels: Self.channels["alice"] ?? []),
+                                                  LabMember(name: "bob", node: "bob-node", channels: Self.channels["bob"] ?? [])])
         settings.heralds = heralds
         settings.statusIntervalMs = 50
         let service = CoordinatorService(settings: settings, transport: server, logger: quietLogger)
@@ -66,9 +71,10 @@ final class RunningCoordinator: @unchecked Sendable {
 func twoNodeRun(tagsPerBatch: Int, batches: Int) async throws -> Double {
     let coordinator = try await RunningCoordinator(heralds: nil)
     let spacingPs: Int64 = 200
-    let pattern = TagBatch(timesPs: (0..<tagsPerBatch).map { Int64($0) * spacingPs },
-                           channels: (0..<tagsPerBatch).map { TagChannel(1 + $0 % 4) })
     let nodes = try ["alice", "bob"].map { lab in
+        let base: TagChannel = lab == "alice" ? 1 : 11
+        let pattern = TagBatch(timesPs: (0..<tagsPerBatch).map { Int64($0) * spacingPs },
+                               channels: (0..<tagsPerBatch).map { base + TagChannel($0 % 4) })
         var settings = NodeSettings(node: "\(lab)-node", lab: lab, controlEndpoint: coordinator.control, publishEndpoint: coordinator.publish,
                                     spoolPath: coordinator.directory + "/\(lab)-spool.sqlite",
                                     source: .pattern(pattern, repetitions: batches, spanPs: Int64(tagsPerBatch) * spacingPs))
