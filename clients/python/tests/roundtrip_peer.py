@@ -1,11 +1,12 @@
 """Test peer: connects a DEALER to a QLink ROUTER, sends a hello and a tag batch built with numpy,
-reads the acknowledgement and herald the ROUTER answers with, and prints them as JSON."""
+reads the acknowledgement and herald the ROUTER answers with, and prints them as JSON.
+Driven by Tests/ProtocolTests/PythonRoundTripTests.swift with the venv that has `qlink` installed."""
 import json
 import sys
 
 import zmq
 
-import qlink_wire as wire
+from qlink import wire
 
 endpoint = sys.argv[1]
 ctx = zmq.Context.instance()
@@ -20,7 +21,7 @@ dealer.send_multipart(wire.encode_tags(77, 2, [1000, 2500, 2600, 9_000_000_000_0
 out = []
 for _ in range(2):
     msg = wire.decode(dealer.recv_multipart())
-    out.append({k: v for k, v in msg.items() if k != "body"} | {"body": msg["body"]})
+    out.append(msg)
 print(json.dumps(out))
 dealer.close()
 ctx.term()

@@ -1,0 +1,39 @@
+import Foundation
+import QLinkTestSupport
+import Testing
+
+/// The `qlink` Python package's own tests (clients/python/tests, pytest) in the venv `scripts/test` makes: `.qtag`
+/// files against `qlink simulate`, `qlink tags convert` and `qlink tags info`, damaged files, `/status` decoding.
+@Suite("Python package qlink (pytest)")
+struct PythonPackageTests {
+    static let tool = TestEnvironment.projectRoot.appendingPathComponent(".build/debug/qlink").path
+
+    @Test(.enabled(if: TestEnvironment.qlinkPython != nil, Comment(rawValue: TestEnvironment.qlinkPythonMissing)),
+          .enabled(if: FileManager.default.isExecutableFile(atPath: tool), "qlink is not built at .build/debug"))
+    func pytestPasses() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(TestEnvironment.qlinkPython))
+        process.arguments = ["-m", "pytest", "clients/python/tests", "-q", "-rs", "-p", "no:cacheprovider",
+                             "--basetemp", directory + "/pytest"]
+        process.currentDirectoryURL = TestEnvironment.projectRoot
+        var environment = ProcessInfo.processInfo.environment
+        environment["QLINK_BIN"] = Self.tool
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"
+        process.environment = environment
+        // Output goes to a file, not a pipe, so a long report cannot block the process.
+        let outputPath = directory + "/pytest.out"
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let outputFile = try #require(FileHandle(forWritingAtPath: outputPath))
+        defer { try? outputFile.close() }
+        process.standardOutput = outputFile
+        process.standardError = outputFile
+        try process.run()
+        process.waitUntilExit()
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains(" passed"), "\(output)")
+        #expect(!output.contains("skipped"), "every Python test must run here: \(output)")
+    }
+}
