@@ -19,7 +19,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .wire import crc32c
+from .crc import crc32c
 
 FILE_MAGIC = b"\x89QTAG\r\n\x1a"
 CHUNK_MAGIC = b"QTCK"

@@ -175,6 +175,19 @@ def test_reports_a_torn_tail_and_keeps_the_complete_chunks(tmp_path, qlink_tool)
     assert info(qlink_tool, path)["tail"].startswith(f"torn at byte {offset} ({size} bytes")
 
 
-def test_crc32c_check_value():
-    from qlink.wire import crc32c
+def test_crc32c_matches_the_bytewise_definition():
+    from qlink.crc import POLYNOMIAL, crc32c
+
+    def reference(data):
+        register = 0xFFFFFFFF
+        for byte in data:
+            register ^= byte
+            for _ in range(8):
+                register = (register >> 1) ^ POLYNOMIAL if register & 1 else register >> 1
+        return register ^ 0xFFFFFFFF
+
     assert crc32c(b"123456789") == 0xE3069283
+    rng = np.random.default_rng(3)
+    for length in (0, 1, 4095, 4096, 4097, 10_007, 70_000):
+        data = rng.integers(0, 256, length, dtype=np.uint8).tobytes()
+        assert crc32c(data) == reference(data), length
