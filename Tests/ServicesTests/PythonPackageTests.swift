@@ -13,27 +13,34 @@ struct PythonPackageTests {
     func pytestPasses() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(TestEnvironment.qlinkPython))
-        process.arguments = ["-m", "pytest", "clients/python/tests", "-q", "-rs", "-p", "no:cacheprovider",
-                             "--basetemp", directory + "/pytest"]
-        process.currentDirectoryURL = TestEnvironment.projectRoot
-        var environment = ProcessInfo.processInfo.environment
-        environment["QLINK_BIN"] = Self.tool
-        environment["PYTHONDONTWRITEBYTECODE"] = "1"
-        process.environment = environment
-        // Output goes to a file, not a pipe, so a long report cannot block the process.
         let outputPath = directory + "/pytest.out"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        let outputFile = try #require(FileHandle(forWritingAtPath: outputPath))
-        defer { try? outputFile.close() }
-        process.standardOutput = outputFile
-        process.standardError = outputFile
-        try process.run()
+        let process = try startQLinkPython(["-m", "pytest", "clients/python/tests", "-q", "-rs", "-p", "no:cacheprovider",
+                                            "--basetemp", directory + "/pytest"],
+                                           outputPath: outputPath, environment: ["QLINK_BIN": Self.tool])
         process.waitUntilExit()
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         #expect(process.terminationStatus == 0, "\(output)")
         #expect(output.contains(" passed"), "\(output)")
         #expect(!output.contains("skipped"), "every Python test must run here: \(output)")
     }
+}
+
+/// Starts the venv's Python (``TestEnvironment/qlinkPython``) in the project root with `arguments`, standard output
+/// and error going to the file `outputPath` (not a pipe, which a chatty process would fill and block on).
+func startQLinkPython(_ arguments: [String], outputPath: String, environment: [String: String] = [:]) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try #require(TestEnvironment.qlinkPython))
+    process.arguments = arguments
+    process.currentDirectoryURL = TestEnvironment.projectRoot
+    var processEnvironment = ProcessInfo.processInfo.environment
+    processEnvironment["PYTHONDONTWRITEBYTECODE"] = "1"  // no __pycache__ in the source tree
+    for (name, value) in environment { processEnvironment[name] = value }
+    process.environment = processEnvironment
+    FileManager.default.createFile(atPath: outputPath, contents: nil)
+    let outputFile = try #require(FileHandle(forWritingAtPath: outputPath))
+    defer { try? outputFile.close() }
+    process.standardOutput = outputFile
+    process.standardError = outputFile
+    try process.run()
+    return process
 }
