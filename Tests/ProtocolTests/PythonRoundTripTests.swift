@@ -5,22 +5,22 @@ import Protocol
 import Testing
 import TimeTags
 
-/// The Python client in clients/python speaks the protocol with pyzmq against a Swift ROUTER.
+/// The `qlink` Python package (clients/python) speaks the protocol with pyzmq against a Swift ROUTER.
 @Suite("Python (pyzmq) round trip")
 struct PythonRoundTripTests {
     static let clientDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("clients/python")
+        .appendingPathComponent("clients/python/tests")
 
-    @Test(.enabled(if: TestEnvironment.pythonWithZMQ, "python3 with pyzmq is not installed (pip install pyzmq)"))
+    @Test(.enabled(if: TestEnvironment.qlinkPython != nil, Comment(rawValue: TestEnvironment.qlinkPythonMissing)))
     func pythonDealerTalksToSwiftRouter() throws {
         let router = try Socket(.router)
         try router.set(.receiveTimeout(milliseconds: 15_000))
         let endpoint = try router.bind("tcp://127.0.0.1:0")
 
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.clientDirectory.appendingPathComponent("roundtrip_peer.py").path, endpoint]
+        process.executableURL = URL(fileURLWithPath: try #require(TestEnvironment.qlinkPython))
+        process.arguments = [Self.clientDirectory.appendingPathComponent("roundtrip_peer.py").path, endpoint]
         process.currentDirectoryURL = Self.clientDirectory
         let output = Pipe()
         process.standardOutput = output

@@ -6,8 +6,18 @@ public enum TestEnvironment {
     public static let projectRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// Whether `python3` with pyzmq is installed.
-    public static let pythonWithZMQ = succeeds(["python3", "-c", "import zmq"])
+    /// The Python virtual environment `scripts/test` makes, with the `qlink` package (clients/python) and pytest.
+    public static let pythonVenv = projectRoot.appendingPathComponent(".build/python-venv").path
+
+    /// The venv's interpreter when it can import `qlink` with pyzmq, numpy and pytest; nil otherwise.
+    public static let qlinkPython: String? = {
+        let python = pythonVenv + "/bin/python"
+        return succeeds([python, "-c", "import qlink.qtag, qlink.subscribe, zmq, numpy, pytest"]) ? python : nil
+    }()
+
+    /// Why the Python tests skip when ``qlinkPython`` is nil.
+    public static let qlinkPythonMissing = "no Python venv with the qlink package at \(pythonVenv): scripts/test makes it when "
+        + "python3 and PyPI are available (python3 -m venv .build/python-venv && .build/python-venv/bin/pip install ./clients/python pytest)"
 
     /// Whether `arguments` (looked up on PATH) runs and exits with status 0; output is discarded.
     public static func succeeds(_ arguments: [String]) -> Bool {

@@ -5,24 +5,26 @@ import Testing
 @testable import Security
 
 
-/// `examples/python/qlink_client.py` in this package.
+/// `examples/python/qlink_client.py` in this package (it uses the `qlink` Python package's certificate helpers).
 let pythonExample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("examples/python/qlink_client.py").path
 
 @Suite("pyzmq example")
 struct PythonClientTests {
     @Test("the pyzmq example authenticates with a QLink-issued certificate and gets its User-Id back",
-          .enabled(if: TestEnvironment.pythonWithZMQ && openSSLProgramAvailable, "python3 with pyzmq (pip install pyzmq) or openssl is missing"))
+          .enabled(if: TestEnvironment.qlinkPython != nil && openSSLProgramAvailable,
+                   Comment(rawValue: TestEnvironment.qlinkPythonMissing + ", or openssl is missing")))
     func pythonClient() async throws {
         let fixture = try SecureFixture()
         defer { fixture.close() }
         _ = try fixture.pki.issue("alice-node")
         let directory = fixture.pki.layout.directory
+        let python = try #require(TestEnvironment.qlinkPython)
         let (status, output) = try await onSocketThread { () -> (Int32, String) in
             let server = try fixture.server()
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", pythonExample, "--endpoint", server.endpoint, "--certs", directory,
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = [pythonExample, "--endpoint", server.endpoint, "--certs", directory,
                                  "--name", "alice-node", "--message", "hello"]
             let pipe = Pipe()
             process.standardOutput = pipe

@@ -4,12 +4,10 @@ import Services
 import Testing
 
 
-let pythonSubscriber = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("clients/python/qlink_subscribe.py").path
-
+/// `python -m qlink.subscribe` (clients/python) receives heralds and status from a real coordinator over CURVE.
 @Suite("pyzmq herald and status subscriber")
 struct PythonSubscriberTests {
-    @Test(.enabled(if: TestEnvironment.pythonWithZMQ, "python3 with pyzmq is missing (pip install pyzmq)"))
+    @Test(.enabled(if: TestEnvironment.qlinkPython != nil, Comment(rawValue: TestEnvironment.qlinkPythonMissing)))
     func pythonSubscriberReceivesHeraldsAndStatusOverCurve() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -20,19 +18,11 @@ struct PythonSubscriberTests {
         let coordinatorTask = running.task
         let control = running.control, publish = running.publish
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", pythonSubscriber, "--endpoint", publish, "--certs", security.certificates.layout.directory,
-                             "--name", "bob-node", "--heralds", "5", "--statuses", "1", "--timeout-s", "540"]
-        // Output goes to a file, not a pipe: thousands of herald lines a second would fill a pipe nobody reads
-        // until the process ends, and block it.
+        // Thousands of herald lines a second go to a file, not a pipe nobody reads until the process ends.
         let outputPath = directory + "/subscriber.out"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        let outputFile = try #require(FileHandle(forWritingAtPath: outputPath))
-        defer { try? outputFile.close() }
-        process.standardOutput = outputFile
-        process.standardError = outputFile
-        try process.run()
+        let process = try startQLinkPython(["-m", "qlink.subscribe", "--endpoint", publish, "--certs", security.certificates.layout.directory,
+                                            "--name", "bob-node", "--heralds", "5", "--statuses", "1", "--timeout-s", "540"],
+                                           outputPath: outputPath)
 
         // Lab A's node streams in real time, so heralds keep coming while the subscriber connects (however long
         // Python takes to start): it runs until the subscriber is done.

@@ -1,12 +1,13 @@
 """Test peer: connects a DEALER to a QLink ROUTER, sends a hello and a tag batch built with numpy,
 reads the acknowledgement, herald, rate schedule and rate proposal the ROUTER answers with, answers the
-proposal (ready from link time 5 000 000 ps), and prints what it read as JSON."""
+proposal (ready from link time 5 000 000 ps), and prints what it read as JSON.
+Driven by Tests/ProtocolTests/PythonRoundTripTests.swift with the venv that has `qlink` installed."""
 import json
 import sys
 
 import zmq
 
-import qlink_wire as wire
+from qlink import wire
 
 endpoint = sys.argv[1]
 ctx = zmq.Context.instance()
@@ -21,7 +22,7 @@ dealer.send_multipart(wire.encode_tags(77, 2, [1000, 2500, 2600, 9_000_000_000_0
 out = []
 for _ in range(4):
     msg = wire.decode(dealer.recv_multipart())
-    out.append({k: v for k, v in msg.items() if k != "body"} | {"body": msg["body"]})
+    out.append(msg)
 proposal = out[-1]["body"]
 dealer.send_multipart(wire.encode_rate_answer(77, 3, proposal["change_id"], 5_000_000))
 print(json.dumps(out))

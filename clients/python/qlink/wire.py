@@ -6,6 +6,8 @@ Only the standard library is needed; numpy is used for tag batches when availabl
 import json
 import struct
 
+from .crc import crc32c  # noqa: F401  (part of this module's interface)
+
 VERSION = 2
 HEADER = struct.Struct("<2sBBHHQQqIIII")  # magic, version, type, header length, flags, session, seq, time, len, crc, count, reserved
 assert HEADER.size == 48
@@ -23,26 +25,6 @@ RATE_VERDICTS = {1: "ready", 2: "no-rate", 3: "invalid-rate"}
 RATE_ABORT_REASONS = {1: "timeout", 2: "refused", 3: "coordinator-restart"}
 RATE_OUTCOMES = {1: "applied", 2: "released", 3: "failed"}
 _RATE_CHANGE = struct.Struct("<Qqd")  # change_id, at_ps, rate_hz (a commit, or one entry of a schedule)
-
-
-def _crc32c_table():
-    table = []
-    for n in range(256):
-        c = n
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_TABLE = _crc32c_table()
-
-
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for b in bytes(data):
-        crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
 
 
 def encode(type_name, session, seq, payload=b"", time_ps=0, count=0):
