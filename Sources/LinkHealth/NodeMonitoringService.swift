@@ -31,7 +31,7 @@ public struct NodeMonitoringService: Service {
             try? await Task.sleep(for: .seconds(1))
             let state = node.monitor.current
             let metrics = monitor.metrics
-            metrics.setSpool(node: name, bytes: nil, batches: Int64(state.spoolBatches))
+            metrics.setSpool(node: name, bytes: state.spoolBytes, batches: Int64(state.spoolBatches))
             metrics.setQueueDepth(queue: "unacknowledged", depth: Int(max(0, state.batchesSent - state.batchesAcknowledged)))
             // Round trip of a batch: send, the coordinator's journal commit, the acknowledgement back.
             for ns in node.monitor.takeAcknowledgementLatencies() { metrics.recordBatchLatency(nanoseconds: ns) }

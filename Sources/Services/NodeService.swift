@@ -49,6 +49,8 @@ public final class NodeMonitor: Sendable {
         public var resendRequests: Int64 = 0
         public var tagsAcknowledged: Int64 = 0
         public var spoolBatches = 0
+        /// Payload bytes waiting in the spool (as of the last heartbeat).
+        public var spoolBytes: Int64 = 0
         public var spoolFullEvents: Int64 = 0
         /// The most batches waiting in the spool at once.
         public var spoolHighWater = 0

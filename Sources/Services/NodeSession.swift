@@ -150,6 +150,7 @@ final class NodeSession {
                     $0.droppedBatches = dropped.batches
                     $0.droppedTags = dropped.tags
                     $0.spoolBatches = usage.batches
+                    $0.spoolBytes = usage.bytes
                 }
             case .resendFromOldest:
                 try flushRound()
