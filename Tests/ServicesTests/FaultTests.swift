@@ -42,8 +42,21 @@ struct FaultTests {
 
         settings.controlEndpoint = control
         settings.publishEndpoint = publish
-        let second = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
-        let secondTask = Task { try await second.run() }
+        // The same port again: another test's connection may hold it for a moment (ephemeral ports are shared by the
+        // whole machine), so a refused bind is tried again until the coordinator listens.
+        var started: (CoordinatorService, Task<Void, Error>)?
+        for _ in 0..<600 where started == nil {
+            let service = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
+            let task = Task { try await service.run() }
+            _ = await eventually { service.monitor.current.controlEndpoint != nil || service.monitor.current.stopped }
+            if service.monitor.current.controlEndpoint != nil {
+                started = (service, task)
+            } else {
+                _ = try? await task.value
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        let (second, secondTask) = try #require(started, "the restarted coordinator never bound \(control)")
         let expected = try SimulatedTestLink.expectedTags(try SimulatedTestLink.simulation(link, durationPs: durationPs)).alice
         #expect(try await eventually { try journal.tagTotals()["alice-node"] == expected && node.monitor.current.spoolBatches == 0 })
         nodeTask.cancel()
