@@ -129,6 +129,22 @@ struct LinkDescriptionTests {
         }
     }
 
+    @Test("a pair source whose photons go straight to detectors waits for no herald; with memories it does")
+    func pairSourceRateLimit() throws {
+        let path = projectRoot.appendingPathComponent("configs/loopback.yaml").path
+        let loopback = try #require(try LinkConfiguration.parse(String(contentsOfFile: path, encoding: .utf8)).model)
+        #expect(loopback.arms.allSatisfy { $0.memory == nil })
+        #expect(loopback.travelLimitPs == 0)
+        #expect(loopback.maxRepetitionRateHz >= loopback.clock.repetitionRateHz ?? 0)
+        // The shipped plan's model section: a pair source feeding a memory in each lab.
+        let plan = try String(contentsOfFile: projectRoot.appendingPathComponent("configs/plan-telecom.yaml").path, encoding: .utf8)
+        let section = try #require(plan.components(separatedBy: "\nmodel:").last?.components(separatedBy: "\nplan:").first)
+        let model = try parseModel("model:" + section)
+        #expect(model.arms.allSatisfy { $0.memory != nil })
+        #expect(model.travelLimitPs == max(model.heraldWaitPs(arm: 0), model.heraldWaitPs(arm: 1)))
+        #expect(model.travelLimitPs > 0)
+    }
+
     @Test("a link configuration may carry the model; without it the model is nil")
     func linkConfigurationModel() throws {
         let path = projectRoot.appendingPathComponent("configs/loopback.yaml").path

@@ -105,9 +105,13 @@ public struct LinkDescription: Decodable, Sendable, Equatable {
         return 2 * other + latency
     }
 
-    /// The round trip that limits the attempt rate without multiplexing, in picoseconds.
+    /// The round trip that limits the attempt rate without multiplexing, in picoseconds: the longest wait of a
+    /// qubit that must be held for its herald. Midpoint protocols hold both labs' emitter qubits; a pair source
+    /// holds only what arrives in a memory — a pair source whose photons go straight to detectors waits for
+    /// nothing, so its rate is limited by the hardware alone.
     public var travelLimitPs: Int64 {
-        max(heraldWaitPs(arm: 0), heraldWaitPs(arm: 1))
+        let waiting = `protocol`.heraldsAtMidpoint ? Array(arms.indices) : arms.indices.filter { arms[$0].memory != nil }
+        return waiting.map { heraldWaitPs(arm: $0) }.max() ?? 0
     }
 
     /// The highest attempt rate in Hz: the hardware limit, and the herald round trip divided among the
