@@ -50,4 +50,42 @@ struct ResolvedLinkCommandTests {
         #expect(labels.count == 4, "\(labels.sorted())")
         #expect(labels.allSatisfy { ($0.hasSuffix("22.5") || $0.hasSuffix("67.5")) && !$0.contains("Z") }, "\(labels.sorted())")
     }
+
+    @Test("configs/tomography.yaml: qlink simulate then qlink correlate gives all nine Z/X/Y setting pairs, each E within 4σ of the ground truth")
+    func tomographySettingPairs() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = TestEnvironment.projectRoot.appendingPathComponent("configs/tomography.yaml").path
+        let simulate = try QLinkRunner.run(["simulate", "--config", config, "--seconds", "0.3", "--out", directory.path,
+                                            "--log-level", "error"], in: directory)
+        #expect(simulate.status == 0, "\(simulate.error)")
+        let correlate = try QLinkRunner.run(["correlate", "alice.qtag", "bob.qtag", "--config", config, "--json",
+                                             "--log-level", "error"], in: directory)
+        #expect(correlate.status == 0, "\(correlate.error)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(correlate.output.utf8)) as? [String: Any])
+        let entries = try #require(json["bases"] as? [[String: Any]]).filter { $0["countBasis"] as? String == "raw" }
+        var measured: [String: (value: Double, error: Double)] = [:]
+        for entry in entries {
+            guard let label = entry["basis"] as? String, let e = entry["correlation"] as? [String: Double],
+                  let value = e["value"], let error = e["standardError"] else { continue }
+            measured[label] = (value, error)
+        }
+        let names = ["Z", "X", "Y"]
+        #expect(Set(measured.keys) == Set(names.flatMap { a in names.map { a + $0 } }), "\(measured.keys.sorted())")
+        // The ground truth's E per setting pair (indices into the labs' settings z, x, y).
+        let truthData = try Data(contentsOf: directory.appendingPathComponent("ground_truth.json"))
+        let truth = try #require(try JSONSerialization.jsonObject(with: truthData) as? [String: Any])
+        let segment = try #require((truth["pairSourceSegments"] as? [[String: Any]])?.first)
+        let cells = try #require(segment["correlations"] as? [[String: Any]])
+        #expect(cells.count == 9)
+        for cell in cells {
+            let a = try #require(cell["basisA"] as? Int), b = try #require(cell["basisB"] as? Int)
+            let expected = try #require(cell["correlation"] as? Double)
+            let label = names[a] + names[b]
+            guard let got = measured[label] else { continue }
+            // Raw counts: 0.01 leaves room for accidentals and dead time (each ≲ 0.3 % here), which the truth omits.
+            #expect(abs(got.value - expected) <= 4 * got.error + 0.01, "\(label): measured \(got.value) ± \(got.error), truth \(expected)")
+        }
+        #expect(segment["state"] != nil)
+    }
 }
