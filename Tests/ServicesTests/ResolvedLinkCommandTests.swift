@@ -12,6 +12,19 @@ struct ResolvedLinkCommandTests {
         return directory
     }
 
+    /// `qlink simulate --config` into `directory`, then `qlink correlate --json` on lab A's and lab B's files.
+    static func simulateAndCorrelate(config: String, seconds: Double, in directory: URL,
+                                     sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        let simulate = try QLinkRunner.run(["simulate", "--config", config, "--seconds", "\(seconds)", "--out", directory.path,
+                                            "--log-level", "error"], in: directory)
+        #expect(simulate.status == 0, "\(simulate.error)", sourceLocation: sourceLocation)
+        let correlate = try QLinkRunner.run(["correlate", "alice.qtag", "bob.qtag", "--config", config, "--json",
+                                             "--log-level", "error"], in: directory)
+        #expect(correlate.status == 0, "\(correlate.error)", sourceLocation: sourceLocation)
+        return try #require(try JSONSerialization.jsonObject(with: Data(correlate.output.utf8)) as? [String: Any],
+                            sourceLocation: sourceLocation)
+    }
+
     @Test("qlink config check accepts every shipped link configuration and prints the resolved link")
     func configCheck() throws {
         let configs = TestEnvironment.projectRoot.appendingPathComponent("configs")
@@ -36,13 +49,7 @@ struct ResolvedLinkCommandTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = TestEnvironment.projectRoot.appendingPathComponent("configs/loopback.yaml").path
         #expect(try LinkConfiguration.load(from: config).correlation == nil)
-        let simulate = try QLinkRunner.run(["simulate", "--config", config, "--seconds", "0.2", "--out", directory.path,
-                                            "--log-level", "error"], in: directory)
-        #expect(simulate.status == 0, "\(simulate.error)")
-        let correlate = try QLinkRunner.run(["correlate", "alice.qtag", "bob.qtag", "--config", config, "--json",
-                                             "--log-level", "error"], in: directory)
-        #expect(correlate.status == 0, "\(correlate.error)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(correlate.output.utf8)) as? [String: Any])
+        let json = try Self.simulateAndCorrelate(config: config, seconds: 0.2, in: directory)
         let entries = try #require(json["bases"] as? [[String: Any]])
         let labels = Set(entries.compactMap { $0["basis"] as? String })
         // Every pair of lab A's analyser angles (0, 45) with lab B's (22.5, 67.5) has its correlation; the
@@ -56,13 +63,7 @@ struct ResolvedLinkCommandTests {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = TestEnvironment.projectRoot.appendingPathComponent("configs/tomography.yaml").path
-        let simulate = try QLinkRunner.run(["simulate", "--config", config, "--seconds", "0.3", "--out", directory.path,
-                                            "--log-level", "error"], in: directory)
-        #expect(simulate.status == 0, "\(simulate.error)")
-        let correlate = try QLinkRunner.run(["correlate", "alice.qtag", "bob.qtag", "--config", config, "--json",
-                                             "--log-level", "error"], in: directory)
-        #expect(correlate.status == 0, "\(correlate.error)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(correlate.output.utf8)) as? [String: Any])
+        let json = try Self.simulateAndCorrelate(config: config, seconds: 0.3, in: directory)
         let entries = try #require(json["bases"] as? [[String: Any]]).filter { $0["countBasis"] as? String == "raw" }
         var measured: [String: (value: Double, error: Double)] = [:]
         for entry in entries {
