@@ -139,6 +139,10 @@ struct StatePreparationTests {
         let eigen = try #require(settings.stateDetail.densityMatrix).eigenvalues
         let expected = [0.05, 0.4 - 0.1.squareRoot(), 0.15, 0.4 + 0.1.squareRoot()]
         for k in 0..<4 { #expect(abs(eigen[k] - expected[k]) < 1e-12, "\(eigen)") }
+        // The same checks in code: a pure state passes, a matrix of trace 2 does not.
+        let zeros = [Double](repeating: 0, count: 16)
+        #expect(throws: Never.self) { try SimulatedDensityMatrix(re: [0.5, 0, 0, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0, 0, 0.5], im: zeros) }
+        #expect(throws: SimulatedDensityMatrix.Invalid.self) { try SimulatedDensityMatrix(re: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], im: zeros) }
     }
 
     @Test("configuration errors name the key, say what is wrong and what to do")
