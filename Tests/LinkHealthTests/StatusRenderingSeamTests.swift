@@ -96,7 +96,7 @@ struct StatusRenderingSeamTests {
         }
         // The demo streams in real time: a machine loaded enough may end it before the analysis has a fidelity.
         // Whenever it has one, it is the bound, worded as a bound in the measured column, the analysis and the report.
-        let measured = try #require(result.output.split(separator: "\n").first { $0.contains("Z/X fidelity bound (truth: V)") }, "\(result.output)")
+        let measured = try #require(result.output.split(separator: "\n").first { $0.contains("Z/X fidelity lower bound (truth: V)") }, "\(result.output)")
         if let bound = analysis.fidelityLowerBound {
             let text = LinkAnalysisFormat.fidelity(bound, isLowerBound: true)
             #expect(measured.contains(text), "\(measured)")
@@ -113,6 +113,7 @@ struct StatusRenderingSeamTests {
         #expect(!result.output.contains("herald"), "herald lines on a pair-source link:\n\(result.output)")
         let tagRate = try #require(result.output.split(separator: "\n").first { $0.contains("alice-node tag rate") }, "\(result.output)")
         #expect(tagRate.contains(" ± "), "a rate without its standard error: \(tagRate)")
+        try DemoReportReading.checkPlotsAndTable(run: run, heralded: false)
     }
 
     @Test("a run folder that holds an earlier run is refused before anything starts", .enabled(if: QLinkRunner.isBuilt, "the qlink executable is not built in .build/debug"))
@@ -141,7 +142,7 @@ struct StatusRenderingSeamTests {
         snapshot.singles[0].lab = "a<b&c"
         #expect(LinkAnalysisFormat.text(snapshot).contains("Fidelity to psiMinus [raw]: F = 0.95 ± 0.01"))
         #expect(!LinkAnalysisFormat.text(snapshot).contains("≥"))
-        #expect(LinkAnalysisFormat.html(snapshot).contains("<td>Singles a&lt;b&amp;c ch 1</td><td>10 (5 Hz)</td>"))
+        #expect(LinkAnalysisFormat.html(snapshot).contains("<td>Singles a&lt;b&amp;c ch 1</td><td>10 (5 ± 2 Hz)</td>"))
         var status = LinkStatus(link: "l", state: "running", role: "coordinator", timePs: 0, uptimeSeconds: 0,
                                 observation: LinkObservation(timePs: 0, fidelity: Estimate(0.9, standardError: 0.02)))
         #expect(status.fidelityText == "F = 0.9 ± 0.02")
@@ -150,5 +151,61 @@ struct StatusRenderingSeamTests {
         status.analysis = snapshot
         #expect(status.analysisRows == LinkAnalysisFormat.rows(snapshot))
         #expect(StatusText.render(status).contains("    Fidelity to psiMinus [raw]: F = 0.95 ± 0.01"))
+    }
+}
+
+/// Reads back a demo run folder's plots and report.html.
+enum DemoReportReading {
+    static func frame(_ name: String, in svg: String) -> Double? {
+        guard let frame = svg.firstMatch(of: /<rect class="frame"[^>]*>/) else { return nil }
+        let text = String(frame.0)
+        guard let range = text.range(of: "\(name)=\"") else { return nil }
+        return Double(text[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    static func errorBarCount(_ svg: String) -> Int {
+        svg.matches(of: /class="error-bars"[^>]* d="([^"]+)"/).reduce(0) { $0 + $1.1.matches(of: /M[-\d.]+,[-\d.]+V[-\d.]+/).count }
+    }
+
+    /// The plots: counts and rates from zero with Poisson error bars on link time, labelled windowed and cumulative;
+    /// the fidelity's ±1σ band inside the frame; no herald plot on a pair source (a note instead). The report's
+    /// measured column: every estimate with its error.
+    static func checkPlotsAndTable(run: String, heralded: Bool) throws {
+        let manager = FileManager.default
+        let report = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+        var counted = ["rates", "coincidences"]
+        if heralded {
+            counted.append("heralds")
+        } else {
+            #expect(!manager.fileExists(atPath: run + "/heralds.svg"), "an all-zero herald plot on a pair-source link")
+            #expect(report.contains("No herald plot: a pair-source link decides no heralds"), "no note for the left-out herald plot")
+            #expect(!report.contains("heralds.svg"))
+        }
+        for name in counted {
+            let svg = try String(contentsOfFile: run + "/\(name).svg", encoding: .utf8)
+            #expect(report.contains("<img src=\"\(name).svg\""))
+            // A machine loaded enough may end the demo before the analysis reported a link time: no coincidences to plot.
+            if name == "coincidences", svg.contains("no data to plot") { continue }
+            #expect(frame("data-y-min", in: svg) == 0, "\(name).svg: a count axis that does not start at zero")
+            #expect(svg.contains("link time (s)") && !svg.contains("run time"), "\(name).svg is not on link time")
+            #expect(svg.contains("cumulative") && svg.contains("windowed ("), "\(name).svg: series not labelled windowed/cumulative")
+            #expect(errorBarCount(svg) > 0, "\(name).svg has no error bars")
+        }
+        let fidelity = try String(contentsOfFile: run + "/fidelity.svg", encoding: .utf8)
+        #expect(fidelity.contains("cumulative"))
+        for polygon in fidelity.matches(of: /<polygon class="band"[^>]* points="([^"]+)"/) {
+            for vertex in polygon.1.split(separator: " ") {
+                let y = Double(vertex.split(separator: ",")[1]) ?? .nan
+                #expect(y >= 39.95 && y <= 420.05, "a band vertex outside the frame: \(vertex)")
+            }
+        }
+        // The measured column of "Measured and expected": every estimate carries its error, bounds say so.
+        let table = try #require(report.components(separatedBy: "<h2>Measured and expected</h2>").last?.components(separatedBy: "</table>").first)
+        let rows = table.matches(of: /<tr><td>([^<]*)<\/td><td>([^<]*)<\/td>/).map { (String($0.1), String($0.2)) }
+        #expect(rows.count >= 4, "\(table)")
+        for (quantity, measured) in rows where measured != "—" {
+            #expect(measured.contains("±"), "\(quantity): \(measured) has no standard error")
+            if quantity.contains("lower bound") { #expect(measured.contains("F ≥") && measured.contains("(Z/X bound)"), "\(measured)") }
+        }
     }
 }
