@@ -114,6 +114,35 @@ struct StatusRenderingSeamTests {
         let tagRate = try #require(result.output.split(separator: "\n").first { $0.contains("alice-node tag rate") }, "\(result.output)")
         #expect(tagRate.contains(" ± "), "a rate without its standard error: \(tagRate)")
         try DemoReportReading.checkPlotsAndTable(run: run, heralded: false)
+        // Truth (1+3V)/4 and the planner differ on a pair source; the summary says what each is and why: the planner's
+        // multi-pair and noise attempts (F = 1/4) make up (truth − planner)/(truth − 1/4) of the pairs it counts.
+        let lines = result.output.split(separator: "\n").map(String.init)
+        let truthLine = try #require(lines.first { $0.contains("Truth vs planner: the truth (1+3V)/4 = ") }, "\(result.output)")
+        #expect(truthLine.contains("continuous Poisson stream") && truthLine.contains("pair_fidelity"))
+        let plannerLine = try #require(lines.first { $0.contains("The planner's ") && $0.contains("maximally mixed state (F = 1/4)") }, "\(result.output)")
+        let truth = try #require(truthLine.firstMatch(of: /= ([0-9.]+) is the fidelity of every pair/).flatMap { Double($0.1) })
+        let planned = try #require(plannerLine.firstMatch(of: /The planner's ([0-9.]+) is/).flatMap { Double($0.1) })
+        let percent = try #require(plannerLine.firstMatch(of: /that is ([0-9.]+) % of its pairs/).flatMap { Double($0.1) })
+        let row = try #require(lines.first { $0.contains("fidelity (truth: (1+3V)/4)") }, "\(result.output)")
+        #expect(row.contains(String(format: "%.4f", truth)) && row.contains(String(format: "%.4f", planned)), "the explanation quotes the table: \(row)")
+        #expect(planned < truth && abs(percent - 100 * (truth - planned) / (truth - 0.25)) < 0.06, "\(plannerLine)")
+        #expect(report.contains("<p class=\"truth-planner\">Truth vs planner: the truth (1+3V)/4"))
+    }
+
+    /// `qlink demo` on the heralded link: herald plot from zero with Poisson error bars on link time, every estimate
+    /// in report.html with its error, and truth and planner — the same quantity there — said to agree.
+    @Test(.enabled(if: QLinkRunner.isBuilt, "the qlink executable is not built in .build/debug"))
+    func theHeraldedDemoPlotsHeraldsAndComparesTruthWithPlanner() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qlink-heralded-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = folder.appendingPathComponent("run").path
+        let config = TestEnvironment.projectRoot.appendingPathComponent("configs/demo.yaml").path
+        let result = try QLinkRunner.run(["demo", "--seconds", "3", "--config", config, "--run-directory", run], in: folder)
+        #expect(FileManager.default.fileExists(atPath: run + "/report.html"), "\(result.output)\n\(result.error)")
+        try DemoReportReading.checkPlotsAndTable(run: run, heralded: true)
+        let line = try #require(result.output.split(separator: "\n").first { $0.contains("Truth vs planner:") }, "\(result.output)")
+        #expect(line.contains("they agree") && line.contains("herald-weighted fidelity"), "\(line)")
     }
 
     @Test("a run folder that holds an earlier run is refused before anything starts", .enabled(if: QLinkRunner.isBuilt, "the qlink executable is not built in .build/debug"))
