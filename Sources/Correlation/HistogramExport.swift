@@ -63,12 +63,15 @@ public enum HistogramExport {
     /// A standalone SVG plot of g²(τ) with Poisson error bars against lag in nanoseconds, its y axis from zero
     /// and labelled with the normalisation (``normalisation(_:accidentalsPerBin:)``), with the uncorrelated
     /// level g² = 1 drawn. Without any level to normalise by, the raw counts (from zero) with Poisson error bars.
-    public static func svg(_ histogram: CorrelationHistogram, accidentalsPerBin: Double? = nil, title: String? = nil) -> String {
+    /// `pairName` names the pair in the legend (default: its channel numbers).
+    public static func svg(_ histogram: CorrelationHistogram, accidentalsPerBin: Double? = nil, title: String? = nil,
+                           pairName: String? = nil) -> String {
         let title = title ?? "Correlation \(histogram.pair)"
         let bins = "bins of \(histogram.binWidthPs) ps"
+        let pairName = pairName ?? "\(histogram.pair)"
         guard let normalisation = normalisation(histogram, accidentalsPerBin: accidentalsPerBin) else {
             let points = histogram.counts.indices.map { (x: histogram.binCenterPs($0) / 1000, y: Double(histogram.counts[$0])) }
-            let series = SVGPlot.Series(name: "\(histogram.pair), \(bins)", points: points, line: false, colour: SVGPlot.palette[0],
+            let series = SVGPlot.Series(name: "\(pairName), \(bins)", points: points, line: false, colour: SVGPlot.palette[0],
                                         errors: histogram.counts.map { Double(max($0, 0)).squareRoot() })
             return SVGPlot(title: title + " (no accidentals to normalise by: raw counts)", xLabel: "lag τ (ns)",
                            yLabel: "coincidences per bin (± √N)", yFromZero: true, series: [series]).render()
@@ -76,7 +79,7 @@ public enum HistogramExport {
         let (points, errors) = g2(histogram, normalisation)
         let lags = (first: points.first?.x ?? 0, last: points.last?.x ?? 0)
         return SVGPlot(title: title + ": g²(τ) ± Poisson error", xLabel: "lag τ (ns)", yLabel: normalisation.axisLabel, yFromZero: true, series: [
-            .init(name: "\(histogram.pair), \(bins)", points: points, line: false, colour: SVGPlot.palette[0], errors: errors),
+            .init(name: "\(pairName), \(bins)", points: points, line: false, colour: SVGPlot.palette[0], errors: errors),
             .init(name: "uncorrelated: g² = 1", points: [(lags.first, 1), (lags.last, 1)], colour: SVGPlot.palette[1]),
         ]).render()
     }

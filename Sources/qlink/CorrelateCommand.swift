@@ -87,7 +87,8 @@ struct CorrelateCommand: ParsableCommand {
             if let svg, let first = summary.histograms.first {
                 // g²(τ) normalised by the accidentals the singles predict for one bin (the first pair's).
                 let level = summary.summary.pairs.first.flatMap { HistogramExport.accidentalsPerBin($0, binWidthPs: first.binWidthPs) }
-                try write(HistogramExport.svg(first, accidentalsPerBin: level, title: "Correlation \(setup.display(first.pair))"), to: svg)
+                try write(HistogramExport.svg(first, accidentalsPerBin: level, title: "Correlation \(setup.display(first.pair))",
+                                              pairName: setup.display(first.pair)), to: svg)
             }
         } catch let error as TagFileError {
             printError("error: \(error)")
