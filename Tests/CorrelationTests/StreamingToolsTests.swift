@@ -1,5 +1,6 @@
 import Correlation
 import Foundation
+import QLinkTestSupport
 import Testing
 import TimeTags
 
@@ -128,8 +129,8 @@ struct G2PlotTests {
 
         let svg = HistogramExport.svg(histogram, accidentalsPerBin: level, title: "HBT")
         #expect(svg.contains("g²(τ) = counts ÷ accidentals from singles"))
-        #expect(PlotReading.errorBars(svg).count == histogram.binCount, "one Poisson error bar per bin")
-        #expect(PlotReading.yMin(svg) == 0, "the g² axis starts at zero")
+        #expect(SVGReading.errorBars(svg).count == histogram.binCount, "one Poisson error bar per bin")
+        #expect(SVGReading.frame("data-y-min", in: svg) == 0, "the g² axis starts at zero")
         #expect(svg.contains("g² = 1"))
     }
 
@@ -142,18 +143,6 @@ struct G2PlotTests {
         #expect(normalisation == .farLag(meanCount: far.reduce(0, +) / Double(far.count)))
         let svg = HistogramExport.svg(histogram)
         #expect(svg.contains("g²(τ) = counts ÷ mean count at |τ|"))
-        #expect(PlotReading.yMin(svg) == 0)
-    }
-}
-
-/// Reads back what `SVGPlot` writes.
-enum PlotReading {
-    static func yMin(_ svg: String) -> Double? {
-        guard let match = svg.firstMatch(of: /<rect class="frame"[^>]* data-y-min="([^"]+)"/) else { return nil }
-        return Double(match.1)
-    }
-
-    static func errorBars(_ svg: String) -> [Substring] {
-        svg.matches(of: /class="error-bars"[^>]* d="([^"]+)"/).flatMap { $0.1.matches(of: /M[-\d.]+,[-\d.]+V[-\d.]+/).map(\.0) }
+        #expect(SVGReading.frame("data-y-min", in: svg) == 0)
     }
 }

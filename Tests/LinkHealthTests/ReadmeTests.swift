@@ -4,7 +4,7 @@ import Testing
 
 /// The README's commands, verbatim, as a new user runs them: every fenced `sh` block marked with
 /// `<!-- readme-test -->` on the line above is run line by line (`qlink` replaced by the built executable, through
-/// `/bin/sh`) in a fresh temporary folder holding a copy of `configs/` — the QLink folder before anything was
+/// `/bin/sh -c`) in a fresh temporary folder holding a copy of `configs/` — the QLink folder before anything was
 /// created: certificates are made by the README's own `qlink certs` lines. Each command must exit 0. Where the README
 /// shows output (a fenced `text` block right after the marked block), every line of it must appear in the block's
 /// output; `…` in a shown line stands for any text.
@@ -114,7 +114,8 @@ struct ReadmeTests {
             for command in block.commands {
                 #expect(command.hasPrefix("qlink "), "README.md line \(block.line): a marked block runs qlink commands only: \(command)")
                 guard command.hasPrefix("qlink ") else { continue }
-                let result = try Self.shell(QLinkRunner.executable.path + command.dropFirst("qlink".count), in: folder)
+                let line = QLinkRunner.executable.path + command.dropFirst("qlink".count)
+                let result = try QLinkRunner.run(program: URL(fileURLWithPath: "/bin/sh"), ["-c", line], in: folder)
                 #expect(result.status == 0, "README.md line \(block.line): `\(command)` exited \(result.status)\n\(result.output)\n\(result.error)")
                 output += result.output
             }
@@ -122,26 +123,6 @@ struct ReadmeTests {
                 #expect(Self.appears(shown, in: output), "README.md line \(block.line): the output lacks what the README shows: \(shown)\n\(output)")
             }
         }
-    }
-
-    /// Runs `command` with `/bin/sh -c` in `directory`; standard output and error in files (neither can fill a pipe).
-    static func shell(_ command: String, in directory: URL) throws -> (status: Int32, output: String, error: String) {
-        let out = directory.appendingPathComponent(".readme-\(UUID().uuidString).out"), err = directory.appendingPathComponent(".readme-\(UUID().uuidString).err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: out)
-            try? FileManager.default.removeItem(at: err)
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.currentDirectoryURL = directory
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
     }
 
     struct ReadmeError: Error, CustomStringConvertible {

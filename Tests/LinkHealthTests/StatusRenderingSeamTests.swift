@@ -82,11 +82,8 @@ struct StatusRenderingSeamTests {
     @Test(.enabled(if: QLinkRunner.isBuilt, "the qlink executable is not built in .build/debug"))
     func theDemoSummaryAndReportShowTheBoundAsABound() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qlink-format-demo-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let run = folder.appendingPathComponent("run").path
-        let config = TestEnvironment.projectRoot.appendingPathComponent("configs/demo-pair-source.yaml").path
-        let result = try QLinkRunner.run(["demo", "--seconds", "3", "--config", config, "--run-directory", run], in: folder)
+        let (run, result) = try DemoReportReading.demo("configs/demo-pair-source.yaml", in: folder)
         let summary = try #require(StatusFile.read(DemoSummaryAnalysis.self, from: run + "/summary.json"), "\(result.output)\n\(result.error)")
         let analysis = try #require(summary.analysis, "the demo's summary.json has the coordinator's analysis")
         let report = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
@@ -134,11 +131,8 @@ struct StatusRenderingSeamTests {
     @Test(.enabled(if: QLinkRunner.isBuilt, "the qlink executable is not built in .build/debug"))
     func theHeraldedDemoPlotsHeraldsAndComparesTruthWithPlanner() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qlink-heralded-demo-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let run = folder.appendingPathComponent("run").path
-        let config = TestEnvironment.projectRoot.appendingPathComponent("configs/demo.yaml").path
-        let result = try QLinkRunner.run(["demo", "--seconds", "3", "--config", config, "--run-directory", run], in: folder)
+        let (run, result) = try DemoReportReading.demo("configs/demo.yaml", in: folder)
         #expect(FileManager.default.fileExists(atPath: run + "/report.html"), "\(result.output)\n\(result.error)")
         try DemoReportReading.checkPlotsAndTable(run: run, heralded: true)
         let line = try #require(result.output.split(separator: "\n").first { $0.contains("Truth vs planner:") }, "\(result.output)")
@@ -185,15 +179,12 @@ struct StatusRenderingSeamTests {
 
 /// Reads back a demo run folder's plots and report.html.
 enum DemoReportReading {
-    static func frame(_ name: String, in svg: String) -> Double? {
-        guard let frame = svg.firstMatch(of: /<rect class="frame"[^>]*>/) else { return nil }
-        let text = String(frame.0)
-        guard let range = text.range(of: "\(name)=\"") else { return nil }
-        return Double(text[range.upperBound...].prefix { $0 != "\"" })
-    }
-
-    static func errorBarCount(_ svg: String) -> Int {
-        svg.matches(of: /class="error-bars"[^>]* d="([^"]+)"/).reduce(0) { $0 + $1.1.matches(of: /M[-\d.]+,[-\d.]+V[-\d.]+/).count }
+    /// Runs `qlink demo` for 3 s of the shipped configuration `config` with its run folder `run` in `folder` (created).
+    static func demo(_ config: String, in folder: URL) throws -> (run: String, result: (status: Int32, output: String, error: String)) {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let run = folder.appendingPathComponent("run").path
+        let path = TestEnvironment.projectRoot.appendingPathComponent(config).path
+        return (run, try QLinkRunner.run(["demo", "--seconds", "3", "--config", path, "--run-directory", run], in: folder))
     }
 
     /// The plots: counts and rates from zero with Poisson error bars on link time, labelled windowed and cumulative;
@@ -215,18 +206,15 @@ enum DemoReportReading {
             #expect(report.contains("<img src=\"\(name).svg\""))
             // A machine loaded enough may end the demo before the analysis reported a link time: no coincidences to plot.
             if name == "coincidences", svg.contains("no data to plot") { continue }
-            #expect(frame("data-y-min", in: svg) == 0, "\(name).svg: a count axis that does not start at zero")
+            #expect(SVGReading.frame("data-y-min", in: svg) == 0, "\(name).svg: a count axis that does not start at zero")
             #expect(svg.contains("link time (s)") && !svg.contains("run time"), "\(name).svg is not on link time")
             #expect(svg.contains("cumulative") && svg.contains("windowed ("), "\(name).svg: series not labelled windowed/cumulative")
-            #expect(errorBarCount(svg) > 0, "\(name).svg has no error bars")
+            #expect(!SVGReading.errorBars(svg).isEmpty, "\(name).svg has no error bars")
         }
         let fidelity = try String(contentsOfFile: run + "/fidelity.svg", encoding: .utf8)
         #expect(fidelity.contains("cumulative"))
-        for polygon in fidelity.matches(of: /<polygon class="band"[^>]* points="([^"]+)"/) {
-            for vertex in polygon.1.split(separator: " ") {
-                let y = Double(vertex.split(separator: ",")[1]) ?? .nan
-                #expect(y >= 39.95 && y <= 420.05, "a band vertex outside the frame: \(vertex)")
-            }
+        for vertex in SVGReading.bandVertices(fidelity) {
+            #expect(vertex.y >= 39.95 && vertex.y <= 420.05, "a band vertex outside the frame: \(vertex)")
         }
         // The measured column of "Measured and expected": every estimate carries its error, bounds say so.
         let table = try #require(report.components(separatedBy: "<h2>Measured and expected</h2>").last?.components(separatedBy: "</table>").first)

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Testing
 import Plotting
+import QLinkTestSupport
 
 @Suite("SVG plots")
 struct SVGPlotTests {
@@ -31,35 +32,6 @@ struct SVGPlotTests {
     }
 }
 
-/// Reading a plot back: the frame's axis ranges, the error-bar segments and the band polygons.
-enum PlotReading {
-    static func attribute(_ name: String, in svg: String) -> Double? {
-        guard let frame = svg.firstMatch(of: /<rect class="frame"[^>]*>/) else { return nil }
-        let text = String(frame.0)
-        guard let range = text.range(of: "\(name)=\"") else { return nil }
-        return Double(text[range.upperBound...].prefix { $0 != "\"" })
-    }
-
-    /// Each error bar's pixel ends (top, bottom).
-    static func errorBars(_ svg: String) -> [(top: Double, bottom: Double)] {
-        svg.matches(of: /class="error-bars"[^>]* d="([^"]+)"/).flatMap { match in
-            match.1.matches(of: /M([-\d.]+),([-\d.]+)V([-\d.]+)/).compactMap { m in
-                Double(m.2).flatMap { top in Double(m.3).map { (top, $0) } }
-            }
-        }
-    }
-
-    /// Every vertex of every band polygon.
-    static func bandVertices(_ svg: String) -> [(x: Double, y: Double)] {
-        svg.matches(of: /<polygon class="band"[^>]* points="([^"]+)"/).flatMap { match in
-            match.1.split(separator: " ").compactMap { pair -> (x: Double, y: Double)? in
-                let parts = pair.split(separator: ",").compactMap { Double($0) }
-                return parts.count == 2 ? (parts[0], parts[1]) : nil
-            }
-        }
-    }
-}
-
 @Suite("SVG plots a physicist would publish")
 struct PublishablePlotTests {
     // Plot area: y from 420 (bottom) up to 40 (top).
@@ -69,28 +41,28 @@ struct PublishablePlotTests {
     func zeroBasedCounts() throws {
         let counts = SVGPlot(title: "rate", xLabel: "s", yLabel: "Hz", yFromZero: true,
                              series: [.init(name: "windowed (1 s)", points: [(1, 1000), (2, 1030), (3, 990)], colour: "#000")]).render()
-        #expect(PlotReading.attribute("data-y-min", in: counts) == 0)
+        #expect(SVGReading.frame("data-y-min", in: counts) == 0)
         #expect(counts.contains("<text class=\"y-tick\" x=\"74.0\" y=\"424.0\" text-anchor=\"end\">0</text>"), "\(counts)")
         // Without the option the axis zooms onto the data (for quantities that are not counts).
         let zoomed = SVGPlot(title: "f", xLabel: "s", yLabel: "F", series: [.init(name: "f", points: [(1, 0.9), (2, 0.95)], colour: "#000")]).render()
-        #expect(PlotReading.attribute("data-y-min", in: zoomed) == 0.9)
+        #expect(SVGReading.frame("data-y-min", in: zoomed) == 0.9)
         // An all-zero series gets 0…1, never −1…1.
         let zeros = SVGPlot(title: "z", xLabel: "s", yLabel: "Hz", yFromZero: true, series: [.init(name: "z", points: [(1, 0), (2, 0)], colour: "#000")]).render()
-        #expect(PlotReading.attribute("data-y-min", in: zeros) == 0 && PlotReading.attribute("data-y-max", in: zeros) == 1)
+        #expect(SVGReading.frame("data-y-min", in: zeros) == 0 && SVGReading.frame("data-y-max", in: zeros) == 1)
         // Time since the start from zero; a long legend name widens the legend column instead of being cut off.
         let timed = SVGPlot(title: "t", xLabel: "s", yLabel: "Hz", yFromZero: true, xFromZero: true,
                             series: [.init(name: "alice-node, windowed (1 s), a long name", points: [(0.5, 1), (1.5, 2)], colour: "#000")]).render()
-        #expect(PlotReading.attribute("data-x-min", in: timed) == 0)
-        #expect(abs((PlotReading.attribute("width", in: timed) ?? 0) - (720 - 80 - (40 + 6.6 * 39))) < 1e-6, "the plot area narrows for the legend")
+        #expect(SVGReading.frame("data-x-min", in: timed) == 0)
+        #expect(abs((SVGReading.frame("width", in: timed) ?? 0) - (720 - 80 - (40 + 6.6 * 39))) < 1e-6, "the plot area narrows for the legend")
     }
 
     @Test("error bars are drawn, one per point, spanning ±1σ, and the axis holds their ends")
     func errorBars() throws {
         let svg = SVGPlot(title: "g2", xLabel: "ns", yLabel: "g²", yFromZero: true,
                           series: [.init(name: "s", points: [(0, 1), (1, 4), (2, 1)], line: false, colour: "#000", errors: [0.5, 1, 0.5])]).render()
-        let bars = PlotReading.errorBars(svg)
+        let bars = SVGReading.errorBars(svg)
         #expect(bars.count == 3)
-        #expect(PlotReading.attribute("data-y-max", in: svg) == 5.25, "the top error bar's end (4 + 1) is in range, with 5 % headroom")
+        #expect(SVGReading.frame("data-y-max", in: svg) == 5.25, "the top error bar's end (4 + 1) is in range, with 5 % headroom")
         // Axis 0…5.25 over 380 px: the middle bar spans 3…5.
         let middle = bars[1], pixelsPerUnit = 380 / 5.25
         #expect(abs(middle.top - (Self.bottom - 5 * pixelsPerUnit)) < 0.11 && abs(middle.bottom - (Self.bottom - 3 * pixelsPerUnit)) < 0.11, "\(middle)")
@@ -102,10 +74,10 @@ struct PublishablePlotTests {
         let points: [(x: Double, y: Double)] = [(1, 0.90), (2, 0.91), (3, 0.92)]
         let svg = SVGPlot(title: "fidelity", xLabel: "s", yLabel: "F", series: [.init(name: "cumulative", points: points, colour: "#000")],
                           bands: [.init(name: "±1σ", around: points, errors: [0.05, 0.02, 0.01], colour: "#888")]).render()
-        let vertices = PlotReading.bandVertices(svg)
+        let vertices = SVGReading.bandVertices(svg)
         #expect(vertices.count == 6)
-        #expect(abs((PlotReading.attribute("data-y-min", in: svg) ?? 0) - 0.85) < 1e-12)
-        #expect(abs((PlotReading.attribute("data-y-max", in: svg) ?? 0) - 0.95) < 1e-12)
+        #expect(abs((SVGReading.frame("data-y-min", in: svg) ?? 0) - 0.85) < 1e-12)
+        #expect(abs((SVGReading.frame("data-y-max", in: svg) ?? 0) - 0.95) < 1e-12)
         for vertex in vertices { #expect(vertex.y >= Self.top - 0.05 && vertex.y <= Self.bottom + 0.05, "\(vertex)") }
         // The widest point's band reaches both edges of the frame: drawn, not cut off.
         #expect(vertices.contains { abs($0.y - Self.top) < 0.11 } && vertices.contains { abs($0.y - Self.bottom) < 0.11 })
