@@ -31,7 +31,10 @@ public enum LinkAnalysisFormat {
         var rows = [Row(label: "Duration", value: "\(Double(s.durationPs) * 1e-12) s" + (s.linkTimePs.map { ", analysed through link time \(seconds($0)) s" } ?? ""))]
         func add(_ label: String, _ value: String) { rows.append(Row(label: label, value: value)) }
         for single in s.singles {
-            add("Singles \(single.lab.map { "\($0) " } ?? "")ch \(single.channel)", "\(single.counts) (\(Int(single.rateHz.rounded())) Hz)")
+            // The rate's Poisson standard error: rate/√N.
+            let error = single.counts > 0 ? single.rateHz / Double(single.counts).squareRoot() : 0
+            add("Singles \(single.lab.map { "\($0) " } ?? "")ch \(single.channel)",
+                "\(single.counts) (\(Int(single.rateHz.rounded())) ± \(Int(error.rounded(.up))) Hz)")
         }
         for p in s.pairs {
             var value = "raw \(p.rawCoincidences)"

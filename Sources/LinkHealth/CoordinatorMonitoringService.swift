@@ -53,6 +53,7 @@ public struct CoordinatorMonitoringService: Service {
             logger.warning("monitoring.certificate.unreadable", metadata: ["certificate.path": "\(path)"])
         }
         var certificatesReadAt = Date()
+        var lastHerald: UInt64 = 0
         while !(Task.isCancelled || Task.isShuttingDownGracefully) {
             try? await Task.sleep(for: .seconds(observationIntervalSeconds))
             let state = coordinator.monitor.current
@@ -95,6 +96,10 @@ public struct CoordinatorMonitoringService: Service {
             observation.certificateDaysLeft = certificates.days.mapValues { $0 - Date().timeIntervalSince(certificatesReadAt) / 86_400 }
             await monitor.observe(observation)
             await monitor.setAnalysis(state.analysis)
+            for herald in state.recentHeralds where herald.sequence > lastHerald {
+                await monitor.recordHerald(HeraldSummary(herald))
+                lastHerald = herald.sequence
+            }
             await monitor.setNodes(link.labs.map { lab in
                 NodeStatus(name: lab.node, lab: lab.name, connected: observation.nodeLastSeenPs[lab.node].map { observation.timePs - $0 < 5_000_000_000_000 } ?? false,
                            lastSeenPs: observation.nodeLastSeenPs[lab.node])
@@ -125,5 +130,17 @@ public struct CoordinatorMonitoringService: Service {
             }
         }
         await monitor.markStopped()
+    }
+}
+
+extension HeraldSummary {
+    /// A decided herald as the status page lists it (outcome `fail`, `psi_plus` or `psi_minus`).
+    public init(_ herald: Herald) {
+        let outcome = switch herald.outcome {
+        case .failure: "fail"
+        case .psiPlus: "psi_plus"
+        case .psiMinus: "psi_minus"
+        }
+        self.init(sequence: herald.sequence, attemptId: herald.attemptId, outcome: outcome, timePs: herald.timePs)
     }
 }

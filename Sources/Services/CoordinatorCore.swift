@@ -47,6 +47,9 @@ final class CoordinatorCore {
     private var decider: HeraldDecider?
     private var publishSequence: UInt64 = 0
     private(set) var status: StatusReport
+    /// The latest heralds decided (at most ``recentHeraldLimit``, oldest first), for the status page.
+    private(set) var recentHeralds: [Herald] = []
+    static let recentHeraldLimit = 20
     private(set) var counters = ProtocolCounters()
     /// The live analysis' latest complete results (taken at each status tick; its `linkTimePs` is the link time
     /// they cover).
@@ -342,9 +345,11 @@ final class CoordinatorCore {
                 pendingHeralds.append(herald)
                 status.heralds += 1
                 if herald.outcome != .failure { status.heraldSuccesses += 1 }
+                recentHeralds.append(herald)
                 out.append(.broadcast(envelope(.herald(herald), sequence: herald.sequence, timePs: herald.timePs)))
             }
             self.decider = decider
+            if recentHeralds.count > Self.recentHeraldLimit { recentHeralds.removeFirst(recentHeralds.count - Self.recentHeraldLimit) }
         }
         if labIndex < 2 { analysis?.offer(lab: labIndex, batch: batch, heralds: decidedHeralds) }
         return out

@@ -32,6 +32,8 @@ public final class CoordinatorMonitor: Sendable {
         public var rateSchedule: [RateCommit] = []
         /// The latest repetition-rate change of this coordinator's lifetime: open, committed or aborted.
         public var rateChange: RateChange?
+        /// The latest heralds decided (oldest first, at most 20), as of the latest status.
+        public var recentHeralds: [Herald] = []
         /// Why the coordinator stopped, if it failed.
         public var failure: String?
         public var stopped = false
@@ -199,6 +201,7 @@ public final class CoordinatorService: Service, Sendable {
                     $0.status = core.status
                     $0.analysis = settings.analysis == nil ? nil : core.snapshot
                     $0.rejected = core.counters
+                    $0.recentHeralds = core.recentHeralds
                 }
                 nextStatus = clock.now.advanced(by: .milliseconds(settings.statusIntervalMs))
             }
@@ -211,6 +214,7 @@ public final class CoordinatorService: Service, Sendable {
             $0.status = core.status
             $0.analysis = settings.analysis == nil ? nil : core.snapshot
             $0.rejected = core.counters
+            $0.recentHeralds = core.recentHeralds
         }
         logger.info("coordinator.stopped", metadata: ["qlink.batches": "\(core.status.batchesAccepted)", "qlink.heralds": "\(core.status.heralds)"])
     }

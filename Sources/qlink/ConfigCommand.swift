@@ -16,10 +16,12 @@ struct ConfigCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate configuration files and print what they describe.")
 
+        @OptionGroup var global: GlobalOptions
         @Argument(help: "Configuration files (YAML).")
         var files: [String]
 
         func run() throws {
+            _ = global.makeLogger("qlink.config")
             var failures = 0
             for file in files {
                 let link: LinkConfiguration

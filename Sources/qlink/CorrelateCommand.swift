@@ -28,7 +28,7 @@ struct CorrelateCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON.") var json = false
     @Flag(help: "Print the results as CSV (section,name,value,standard_error,count_basis).") var csv = false
     @Option(help: "Write the pairs' cross-correlation histograms as CSV to this file.") var histogramCsv: String?
-    @Option(help: "Write an SVG plot of the first pair's histogram to this file.") var svg: String?
+    @Option(help: "Write an SVG plot of the first pair's histogram as g²(τ) (normalised by the accidentals from singles) with Poisson error bars to this file.") var svg: String?
     @Option(help: "Histogram bin width in picoseconds.") var binPs: Int64 = 50
     @Option(help: "Histogram range ±RANGE in picoseconds.") var rangePs: Int64 = 50_000
     @Option(help: "Clock-tracking block length in picoseconds (each block is a lock test).")
@@ -85,7 +85,10 @@ struct CorrelateCommand: ParsableCommand {
                 try write(text, to: histogramCsv)
             }
             if let svg, let first = summary.histograms.first {
-                try write(HistogramExport.svg(first, title: "Correlation \(setup.display(first.pair))"), to: svg)
+                // g²(τ) normalised by the accidentals the singles predict for one bin (the first pair's).
+                let level = summary.summary.pairs.first.flatMap { HistogramExport.accidentalsPerBin($0, binWidthPs: first.binWidthPs) }
+                try write(HistogramExport.svg(first, accidentalsPerBin: level, title: "Correlation \(setup.display(first.pair))",
+                                              pairName: setup.display(first.pair)), to: svg)
             }
         } catch let error as TagFileError {
             printError("error: \(error)")

@@ -78,6 +78,8 @@ struct DemoSummary: Codable {
     var runDirectory: String
     var linkSeconds: Double
     var rows: [Row]
+    /// What the simulation truth and the planner's fidelity each mean, and why they differ when they do.
+    var truthVersusPlanner: [String]
     var checks: [String: Bool]
     var coordinator: StatusReport?
     /// The coordinator's live analysis at the end of the run (the engine of `qlink correlate`).
@@ -137,11 +139,16 @@ struct DemoReport {
             rows.append(.init(quantity: "coincidence rate (all bases)", measured: rate(status?.coincidences), standardError: rateError(status?.coincidences),
                               expected: expected.coincidenceRateHz,
                               unit: "Hz", planner: prediction?.pairRateHz))
-            rows.append(.init(quantity: "Z/X fidelity bound (truth: V)", measured: status?.fidelity, standardError: status?.fidelityError,
+            rows.append(.init(quantity: "Z/X fidelity lower bound (truth: V)", measured: status?.fidelity, standardError: status?.fidelityError,
                               isLowerBound: status?.fidelityIsLowerBound, expected: expected.liveFidelity, unit: ""))
             rows.append(.init(quantity: "fidelity (truth: (1+3V)/4)", measured: nil, expected: expected.fidelity, unit: "", planner: prediction?.fidelity))
         }
-        rows.append(.init(quantity: "clock offset of lab B", measured: status?.clockOffsetPs, expected: Double(expected.clockOffsetBPs), unit: "ps"))
+        if !expected.heralded, let car = analysis?.car {
+            rows.append(.init(quantity: "coincidences-to-accidentals ratio", measured: car.value, standardError: car.standardError, expected: nil, unit: "ratio"))
+        }
+        // The offset's standard error from the analysis the status was taken from.
+        rows.append(.init(quantity: "clock offset of lab B", measured: status?.clockOffsetPs, standardError: analysis?.clock?.offsetPs?.standardError,
+                          expected: Double(expected.clockOffsetBPs), unit: "ps"))
 
         let heralds = status?.heralds ?? -1
         var checks: [String: Bool] = [
@@ -173,14 +180,13 @@ struct DemoReport {
         print("\nSummary (\(String(format: "%.0f", seconds)) s of link time)")
         if let status { print("  final: " + DemoStatusLine.format(status, heralded: expected.heralded)) }
         func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
-        print("  " + column("quantity", 32) + column("measured", 34) + column("simulation truth", 18) + "planner (model:)")
+        print("  " + column("quantity", 38) + column("measured", 34) + column("simulation truth", 18) + "planner (model:)")
         for row in rows {
-            print("  " + column(row.quantity, 32) + column(Self.measured(row), 34) + column(row.expected.map { Self.format($0, unit: row.unit) } ?? "—", 18)
+            print("  " + column(row.quantity, 38) + column(Self.measured(row), 34) + column(row.expected.map { Self.format($0, unit: row.unit) } ?? "—", 18)
                   + (row.planner.map { Self.format($0, unit: row.unit) } ?? "—"))
         }
-        if prediction != nil && !expected.heralded {
-            print("  (the planner predicts the pairs' fidelity; the live Z/X estimate is a lower bound on it)")
-        }
+        let comparison = prediction.map { Self.truthVersusPlanner(expected, planner: $0) } ?? []
+        for line in comparison { print("  " + line) }
         if let analysis {
             print("  the coordinator's analysis (the engine of qlink correlate):")
             for line in LinkAnalysisFormat.text(analysis).split(separator: "\n") { print("    " + line) }
@@ -204,14 +210,56 @@ struct DemoReport {
         }
         for (name, passed) in checks.sorted(by: { $0.key < $1.key }) { print("  [\(passed ? "ok" : "FAILED")] \(name)") }
 
-        let summary = DemoSummary(runDirectory: run.directory, linkSeconds: seconds, rows: rows, checks: checks,
+        let summary = DemoSummary(runDirectory: run.directory, linkSeconds: seconds, rows: rows, truthVersusPlanner: comparison, checks: checks,
                                   coordinator: status, analysis: analysis, nodes: nodes, journal: counts, monitoring: monitoring)
         try StatusFile.write(summary, to: run.directory + "/summary.json")
-        let plots = try DemoPlots(journal: journal, expected: expected).render()
+        let (plots, notes) = try DemoPlots(journal: journal, expected: expected).render()
         for (name, svg) in plots { try svg.write(toFile: run.directory + "/\(name).svg", atomically: true, encoding: .utf8) }
-        try html(summary: summary, plots: plots.map(\.name)).write(toFile: run.directory + "/report.html", atomically: true, encoding: .utf8)
+        try html(summary: summary, plots: plots.map(\.name), notes: notes)
+            .write(toFile: run.directory + "/report.html", atomically: true, encoding: .utf8)
         print("  run folder: \(run.directory) (summary.json, report.html, \(plots.map { $0.name + ".svg" }.joined(separator: ", ")), journal, logs)")
         return checks.filter { !$0.value }.map(\.key).sorted()
+    }
+
+    /// What the "simulation truth" and "planner" fidelities mean for this link and, when they differ by more than
+    /// rounding, why.
+    ///
+    /// Pair source: the truth (1+3V)/4 is the fidelity of every pair the simulator emits (the model's
+    /// `midpoint.source.pair_fidelity`), and the simulator emits pairs as a continuous Poisson stream at μ·f, so two
+    /// pairs share a coincidence window only as accidentals. The planner models a pulsed source with a Poisson number
+    /// of pairs per attempt (mean μ) and counts every attempt in which both labs click as a pair: those where more
+    /// than one pair, or a noise or dark count, made a click carry a maximally mixed state (F = 1/4), so its fidelity
+    /// is g·F₀ + (1 − g)/4 with g the fraction of clean single-pair attempts (``ClosedForms.pairSource``); the fraction
+    /// 1 − g = (truth − planner)/(truth − 1/4) is printed. Heralded link: both are the herald-weighted fidelity of
+    /// the heralded states, the simulator's from the density matrix it draws heralds from, the planner's from its
+    /// closed form.
+    static func truthVersusPlanner(_ expected: DemoExpectation, planner: Performance) -> [String] {
+        let truth = expected.fidelity, planned = planner.fidelity
+        let agree = abs(truth - planned) < 5e-4
+        if expected.heralded {
+            let what = "truth and planner are both the herald-weighted fidelity of the heralded ψ⁺/ψ⁻ states for the configuration's model: "
+                + "the simulator's from the density matrix it draws each herald from, the planner's from its closed form"
+            return [agree
+                ? String(format: "Truth vs planner: they agree (%.4f, %.4f): ", truth, planned) + what + "."
+                : String(format: "Truth vs planner: %.4f vs %.4f — ", truth, planned) + what
+                    + String(format: "; the closed form's approximations (noise clicks, dead time as a live fraction, memory dephasing: docs/planner.md) account for the %.4f between them.", truth - planned)]
+        }
+        let pairsPerAttempt = planner.point.knob ?? 0, rateHz = planner.point.repetitionRateHz
+        var lines = [String(format: "Truth vs planner: the truth (1+3V)/4 = %.4f is the fidelity of every pair the simulator emits "
+                            + "(model: midpoint.source.pair_fidelity, V = %.4f); the simulator emits pairs as a continuous Poisson stream "
+                            + "(μ·f = %.0f pairs/s), so two pairs meet in a coincidence window only as accidentals, which the live estimate "
+                            + "counts and this line leaves out.", truth, expected.liveFidelity, pairsPerAttempt * rateHz)]
+        if agree {
+            lines.append(String(format: "The planner's %.4f agrees with it.", planned))
+        } else {
+            let mixed = (truth - planned) / (truth - 0.25)
+            lines.append(String(format: "The planner's %.4f is the fidelity of what it counts as a pair in a pulsed model — any attempt "
+                                + "(μ = %g pairs per pulse at %g MHz) in which both labs click: when more than one pair, or a noise or dark "
+                                + "count, made a click, the attempt carries a maximally mixed state (F = 1/4); that is %.1f %% of its pairs "
+                                + "((truth − planner)/(truth − 1/4)), which is why it is lower.", planned, pairsPerAttempt, rateHz / 1e6, 100 * mixed))
+        }
+        lines.append("The live Z/X estimate is a lower bound on the pairs' fidelity; its truth is V.")
+        return lines
     }
 
     /// The measured column: a fidelity with its standard error in `LinkAnalysisFormat`'s words (bounds as bounds),
@@ -219,20 +267,19 @@ struct DemoReport {
     static func measured(_ row: DemoSummary.Row) -> String {
         guard let value = row.measured else { return "—" }
         guard let error = row.standardError else { return format(value, unit: row.unit) }
-        guard row.unit.isEmpty else { return format(value, unit: row.unit, standardError: error) }
+        guard row.unit.isEmpty, row.quantity.contains("fidelity") else { return format(value, unit: row.unit, standardError: error) }
         return LinkAnalysisFormat.fidelity(Estimate(value, standardError: error), isLowerBound: row.isLowerBound != false)
     }
 
     static func format(_ value: Double, unit: String, standardError: Double? = nil) -> String {
-        let error = standardError.map { String(format: " ± %.0f", $0) } ?? ""
         switch unit {
-        case "Hz": return String(format: "%.0f", value) + error + " /s"
-        case "ps": return String(format: "%.0f", value) + error + " ps"
-        default: return String(format: "%.4f", value)
+        case "Hz": return String(format: "%.0f", value) + (standardError.map { String(format: " ± %.0f", $0) } ?? "") + " /s"
+        case "ps": return String(format: "%.0f", value) + (standardError.map { String(format: " ± %.0f", $0) } ?? "") + " ps"
+        default: return String(format: "%.4f", value) + (standardError.map { String(format: " ± %.4f", $0) } ?? "")
         }
     }
 
-    private func html(summary: DemoSummary, plots: [String]) -> String {
+    private func html(summary: DemoSummary, plots: [String], notes: [String]) -> String {
         let escape = SVGPlot.escape
         var rows = ""
         for row in summary.rows {
@@ -259,6 +306,7 @@ struct DemoReport {
         <h2>Measured and expected</h2>
         <table><tr><th>quantity</th><th>measured</th><th>simulation truth</th><th>planner (model:)</th></tr>
         \(rows)</table>
+        \(summary.truthVersusPlanner.map { "<p class=\"truth-planner\">\(escape($0))</p>" }.joined(separator: "\n"))
         \(summary.analysis.map { "<h2>The coordinator's analysis</h2>\n<p>The engine of <code>qlink correlate</code>, at the end of the run.</p>\n" + LinkAnalysisFormat.html($0) } ?? "")
         <h2>Monitoring</h2>
         <p>\(monitoring.map { m in "Status server \(escape(m.url)): link \(escape(m.state)), "
@@ -270,55 +318,196 @@ struct DemoReport {
         <table><tr><th>node</th><th>spooled</th><th>acknowledged</th><th>still spooled</th><th>dropped tags</th><th>heralds received</th><th>last herald</th></tr>
         \(nodes)</table>
         <h2>Over time</h2>
+        <p>Every series is on link time (the labs' tagger clocks), not the wall clock. Rates are shown per window of link time
+        with Poisson error bars (√N) and cumulatively (all counts since the start over the link time so far); the fidelity is
+        cumulative, with its ±1σ band.</p>
         \(plots.map { "<p><img src=\"\($0).svg\" alt=\"\($0)\"></p>" }.joined(separator: "\n"))
+        \(notes.map { "<p class=\"note\">\(escape($0))</p>" }.joined(separator: "\n"))
         </body></html>
 
         """
     }
 }
 
-/// Time series from the journal's rolling results, as SVG line charts.
+/// Counts on link time as rates: windowed (fixed windows of link time, Poisson errors) and cumulative.
+struct LinkTimeRates {
+    /// Window length, s.
+    let windowSeconds: Double
+    /// Counts per window (fractional where a span straddles windows) and the link time each window covers, s.
+    private(set) var counts: [Double] = []
+    private(set) var covered: [Double] = []
+
+    /// Windows of 1 s for runs up to 5 minutes, else a 1-2-5 length giving at most about 300 windows.
+    static func window(forSeconds seconds: Double) -> Double {
+        guard seconds > 300 else { return 1 }
+        let raw = seconds / 300, magnitude = pow(10, floor(log10(raw)))
+        return [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
+    }
+
+    init(windowSeconds: Double) { self.windowSeconds = windowSeconds }
+
+    /// Adds `count` events spread evenly over link times `firstPs...lastPs` (a batch's span; one instant for an event).
+    mutating func add(count: Double, firstPs: Int64, lastPs: Int64) {
+        let start = max(0, Double(firstPs) * 1e-12), end = max(start, Double(lastPs) * 1e-12)
+        let last = Int(end / windowSeconds)
+        if last >= counts.count {
+            counts += Array(repeating: 0, count: last + 1 - counts.count)
+            covered += Array(repeating: 0, count: last + 1 - covered.count)
+        }
+        guard end > start else {
+            counts[last] += count
+            return
+        }
+        for index in Int(start / windowSeconds)...last {
+            let low = max(start, Double(index) * windowSeconds), high = min(end, Double(index + 1) * windowSeconds)
+            if high > low { counts[index] += count * (high - low) / (end - start) }
+        }
+    }
+
+    /// Marks link time `0...endSeconds` as covered (the span the source ran for).
+    mutating func cover(throughSeconds end: Double) {
+        for index in covered.indices {
+            covered[index] = max(0, min(end, Double(index + 1) * windowSeconds) - Double(index) * windowSeconds)
+        }
+    }
+
+    /// Windowed rates at each window's centre with Poisson errors `√N / Δt` (windows with no link time left out).
+    var windowed: (points: [(x: Double, y: Double)], errors: [Double]) {
+        let kept = counts.indices.filter { covered[$0] > 0 }
+        return (kept.map { (x: Double($0) * windowSeconds + covered[$0] / 2, y: counts[$0] / covered[$0]) },
+                kept.map { counts[$0].squareRoot() / covered[$0] })
+    }
+
+    /// Cumulative rates (everything since link time 0 over the link time so far) at each window's end.
+    var cumulative: (points: [(x: Double, y: Double)], errors: [Double]) {
+        var total = 0.0, time = 0.0
+        var points: [(x: Double, y: Double)] = [], errors: [Double] = []
+        for index in counts.indices where covered[index] > 0 {
+            total += counts[index]
+            time += covered[index]
+            points.append((time, total / time))
+            errors.append(total.squareRoot() / time)
+        }
+        return (points, errors)
+    }
+
+    /// The window's words for a legend: "windowed (1 s)".
+    var windowLabel: String { "windowed (\(String(format: "%g", windowSeconds)) s)" }
+}
+
+/// Time series on link time as SVG charts: tag and herald rates from the journal's batches and heralds (each
+/// counted at its own link time), coincidence rate, fidelity and clock offset from the rolling status reports
+/// (each at the link time its analysis covers).
 struct DemoPlots {
     let journal: CoordinatorJournal
     let expected: DemoExpectation
 
-    func render() throws -> [(name: String, svg: String)] {
+    /// The plots by file name, and notes for the report about plots left out.
+    func render() throws -> (plots: [(name: String, svg: String)], notes: [String]) {
         let decoder = JSONDecoder()
-        let statuses = try journal.results().compactMap { try? decoder.decode(StatusReport.self, from: Data($0.json.utf8)) }
-            .filter { $0.elapsedSeconds > 0 }
+        // Status reports on link time: each with the link time its analysis covers (none before the first event).
+        var statuses: [(x: Double, status: StatusReport)] = []
+        for result in try journal.results() {
+            guard let status = try? decoder.decode(StatusReport.self, from: Data(result.json.utf8)),
+                  let linkTimePs = status.analysisLinkTimePs, linkTimePs > 0 else { continue }
+            let x = Double(linkTimePs) * 1e-12
+            if let last = statuses.last, x <= last.x { continue }
+            statuses.append((x, status))
+        }
         let palette = SVGPlot.palette
+        let window = LinkTimeRates.window(forSeconds: expected.seconds)
+        let poisson = "± Poisson error"
+
+        // Tag rates per node from the journal's batches, each batch on its node's link-time span.
+        var byNode: [String: LinkTimeRates] = [:]
+        for batch in try journal.batches() {
+            byNode[batch.node, default: LinkTimeRates(windowSeconds: window)].add(count: Double(batch.tags), firstPs: batch.firstPs, lastPs: batch.lastPs)
+        }
         var rateSeries: [SVGPlot.Series] = []
-        let nodes = Set(statuses.flatMap { $0.tagsByNode.keys }).sorted()
-        for (index, node) in nodes.enumerated() {
-            var points: [(x: Double, y: Double)] = []
-            for (previous, next) in zip(statuses, statuses.dropFirst()) where next.elapsedSeconds > previous.elapsedSeconds {
-                let delta = Double((next.tagsByNode[node] ?? 0) - (previous.tagsByNode[node] ?? 0))
-                points.append((next.elapsedSeconds, delta / (next.elapsedSeconds - previous.elapsedSeconds)))
-            }
-            rateSeries.append(.init(name: node, points: points, colour: palette[index % palette.count]))
+        for (index, node) in byNode.keys.sorted().enumerated() {
+            var rates = byNode[node]!
+            rates.cover(throughSeconds: expected.seconds)
+            let colour = palette[index % palette.count]
+            let windowed = rates.windowed, cumulative = rates.cumulative
+            rateSeries.append(.init(name: "\(node), \(rates.windowLabel)", points: windowed.points, line: false, colour: colour, errors: windowed.errors))
+            rateSeries.append(.init(name: "\(node), cumulative", points: cumulative.points, colour: colour))
         }
-        var heraldPoints: [(x: Double, y: Double)] = []
-        for (previous, next) in zip(statuses, statuses.dropFirst()) where next.elapsedSeconds > previous.elapsedSeconds {
-            heraldPoints.append((next.elapsedSeconds, Double(next.heralds - previous.heralds) / (next.elapsedSeconds - previous.elapsedSeconds)))
-        }
-        let fidelity = statuses.compactMap { s in s.fidelity.map { (x: s.elapsedSeconds, y: $0) } }
-        let upper = statuses.compactMap { s in s.fidelity.flatMap { f in s.fidelityError.map { (x: s.elapsedSeconds, y: f + $0) } } }
-        let lower = statuses.compactMap { s in s.fidelity.flatMap { f in s.fidelityError.map { (x: s.elapsedSeconds, y: f - $0) } } }
-        let truth = fidelity.isEmpty ? [] : [(x: fidelity[0].x, y: expected.liveFidelity), (x: fidelity[fidelity.count - 1].x, y: expected.liveFidelity)]
-        let offsetError = statuses.compactMap { s in s.clockOffsetPs.map { (x: s.elapsedSeconds, y: $0 - Double(expected.clockOffsetBPs)) } }
-        // A pair source decides no heralds: no (all-zero) herald plot.
-        let heraldPlot = expected.heralded ? [("heralds", SVGPlot(title: "Heralds per second", xLabel: "run time (s)", yLabel: "heralds/s",
-                                                                  series: [.init(name: "heralds", points: heraldPoints, colour: palette[0])]).render())] : []
-        return [
-            ("rates", SVGPlot(title: "Tag rate per node (coordinator's view)", xLabel: "run time (s)", yLabel: "tags/s", series: rateSeries).render()),
-        ] + heraldPlot + [
-            ("fidelity", SVGPlot(title: expected.heralded ? "Fidelity of the heralded states (Z, X, Y) ± standard error" : "Fidelity lower bound (Z, X) ± standard error", xLabel: "run time (s)", yLabel: "fidelity",
-                                 series: [.init(name: "measured", points: fidelity, colour: palette[0]),
-                                          .init(name: "+1 s.e.", points: upper, colour: palette[5]),
-                                          .init(name: "−1 s.e.", points: lower, colour: palette[5]),
-                                          .init(name: "truth", points: truth, colour: palette[1])]).render()),
-            ("clock-offset", SVGPlot(title: "Recovered clock offset minus truth", xLabel: "run time (s)", yLabel: "ps",
-                                     series: [.init(name: "offset error", points: offsetError, colour: palette[2])]).render()),
+        var plots: [(name: String, svg: String)] = [
+            ("rates", SVGPlot(title: "Tag rate per node on link time (\(poisson))", xLabel: "link time (s)", yLabel: "tags per second (Hz)",
+                              yFromZero: true, xFromZero: true, series: rateSeries).render()),
         ]
+        var notes: [String] = []
+
+        if expected.heralded {
+            // Heralds (ψ⁺ and ψ⁻) at their attempts' link times.
+            var heralds = LinkTimeRates(windowSeconds: window)
+            let last = try journal.lastHerald().sequence
+            var first: UInt64 = 1
+            while first <= last {
+                let upper = min(last, first + 99_999)
+                for herald in try journal.heralds(in: first...upper) where herald.outcome != .failure {
+                    heralds.add(count: 1, firstPs: herald.timePs, lastPs: herald.timePs)
+                }
+                first = upper + 1
+            }
+            heralds.cover(throughSeconds: expected.seconds)
+            let windowed = heralds.windowed, cumulative = heralds.cumulative
+            plots.append(("heralds", SVGPlot(title: "Herald rate (ψ⁺ and ψ⁻) on link time (\(poisson))", xLabel: "link time (s)",
+                                            yLabel: "heralds per second (Hz)", yFromZero: true, xFromZero: true, series: [
+                .init(name: heralds.windowLabel, points: windowed.points, line: false, colour: palette[0], errors: windowed.errors),
+                .init(name: "cumulative", points: cumulative.points, colour: palette[2]),
+                .init(name: "simulation truth", points: Self.level(expected.heraldRateHz, over: cumulative.points), colour: palette[1]),
+            ]).render()))
+        } else {
+            notes.append("No herald plot: a pair-source link decides no heralds, so its herald rate is zero throughout.")
+        }
+
+        // Coincidences between successive status reports (windows of about the status interval) and cumulative.
+        var coincidencePoints: [(x: Double, y: Double)] = [], coincidenceErrors: [Double] = []
+        var spans: [Double] = []
+        // The first window starts at link time 0, where nothing has been counted.
+        let counts = [(x: 0.0, coincidences: Int64(0))] + statuses.map { (x: $0.x, coincidences: $0.status.coincidences) }
+        for (previous, next) in zip(counts, counts.dropFirst()) {
+            let span = next.x - previous.x, delta = Double(max(0, next.coincidences - previous.coincidences))
+            spans.append(span)
+            coincidencePoints.append(((previous.x + next.x) / 2, delta / span))
+            coincidenceErrors.append(delta.squareRoot() / span)
+        }
+        let cumulativeCoincidences = statuses.map { (x: $0.x, y: Double($0.status.coincidences) / $0.x) }
+        let typicalSpan = spans.sorted().dropFirst(spans.count / 2).first ?? 0
+        let coincidenceName = expected.heralded ? "heralds with both readouts" : "coincidences (all bases)"
+        plots.append(("coincidences", SVGPlot(title: "Rate of \(coincidenceName) on link time (\(poisson))", xLabel: "link time (s)",
+                                             yLabel: "per second (Hz)", yFromZero: true, xFromZero: true, series: [
+            .init(name: String(format: "windowed (%.2g s, between status reports)", typicalSpan), points: coincidencePoints, line: false,
+                  colour: palette[0], errors: coincidenceErrors),
+            .init(name: "cumulative", points: cumulativeCoincidences, colour: palette[2]),
+            .init(name: "simulation truth", points: Self.level(expected.coincidenceRateHz, over: cumulativeCoincidences), colour: palette[1]),
+        ]).render()))
+
+        // Fidelity: cumulative over all data analysed so far, with its ±1σ band.
+        let withFidelity = statuses.compactMap { entry in
+            entry.status.fidelity.flatMap { f in entry.status.fidelityError.map { (x: entry.x, y: f, error: $0, bound: entry.status.fidelityIsLowerBound != false) } }
+        }
+        let fidelity = withFidelity.map { (x: $0.x, y: $0.y) }
+        let isBound = withFidelity.last?.bound ?? !expected.heralded
+        let measuredName = isBound ? "Z/X lower bound, cumulative" : "measured, cumulative"
+        plots.append(("fidelity", SVGPlot(
+            title: expected.heralded ? "Fidelity of the heralded states (Z, X, Y), cumulative, ±1σ band" : "Fidelity lower bound (Z, X), cumulative, ±1σ band",
+            xLabel: "link time (s)", yLabel: isBound ? "fidelity lower bound" : "fidelity", xFromZero: true,
+            series: [.init(name: measuredName, points: fidelity, colour: palette[0]),
+                     .init(name: expected.heralded ? "simulation truth" : "simulation truth (V)", points: Self.level(expected.liveFidelity, over: fidelity),
+                           colour: palette[1])],
+            bands: [.init(name: "±1σ (standard error)", around: fidelity, errors: withFidelity.map(\.error), colour: palette[5])]).render()))
+
+        let offsetError = statuses.compactMap { entry in entry.status.clockOffsetPs.map { (x: entry.x, y: $0 - Double(expected.clockOffsetBPs)) } }
+        plots.append(("clock-offset", SVGPlot(title: "Recovered clock offset minus truth", xLabel: "link time (s)", yLabel: "offset error (ps)", xFromZero: true,
+                                              series: [.init(name: "offset error, tracked", points: offsetError, colour: palette[2])]).render()))
+        return (plots, notes)
+    }
+
+    /// A horizontal line at `value` across the x range of `points` (none without points).
+    static func level(_ value: Double, over points: [(x: Double, y: Double)]) -> [(x: Double, y: Double)] {
+        guard let first = points.first, let last = points.last else { return [] }
+        return [(first.x, value), (last.x, value)]
     }
 }

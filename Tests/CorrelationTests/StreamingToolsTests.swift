@@ -1,5 +1,6 @@
 import Correlation
 import Foundation
+import QLinkTestSupport
 import Testing
 import TimeTags
 
@@ -99,5 +100,49 @@ struct StreamingToolsTests {
         summary.fidelityCountBasis = .raw
         summary.fidelityLowerBound = Estimate(0.899, standardError: 0.003)
         #expect(LinkAnalysisFormat.text(summary).contains("F ≥ 0.899 ± 0.003 (Z/X bound)"))
+    }
+}
+
+/// `qlink correlate --svg`: the histogram as g²(τ), normalised by the accidentals the singles predict per bin (or,
+/// without singles, by the far-lag mean), with Poisson error bars and a y axis from zero.
+@Suite("g²(τ) plots")
+struct G2PlotTests {
+    static func histogram() throws -> CorrelationHistogram {
+        var histogram = try CorrelationHistogram(pair: ChannelPair(1, 3), rangePs: 1_000, binWidthPs: 100)
+        histogram.counts = [100, 96, 104, 100, 400, 900, 100, 98, 102, 100]
+        return histogram
+    }
+
+    @Test("normalised by the singles' accidentals per bin: g² = counts ÷ N_A·N_B·Δτ/T, error √N ÷ level, axis says so")
+    func singlesNormalisation() throws {
+        let histogram = try Self.histogram()
+        // Singles predict 1000 accidentals in a 1001-ps window: 1000 × 100/1001 per 100-ps bin.
+        var pair = LinkAnalysisSnapshot.PairResult(pair: ChannelPair(1, 3), window: try CoincidenceWindow(halfWidthPs: 500), rawCoincidences: 0)
+        pair.accidentalsFromSingles = Estimate(1000, standardError: 10)
+        let level = try #require(HistogramExport.accidentalsPerBin(pair, binWidthPs: 100))
+        #expect(abs(level - 1000 * 100 / 1001) < 1e-9)
+        let normalisation = try #require(HistogramExport.normalisation(histogram, accidentalsPerBin: level))
+        #expect(normalisation == .singles(accidentalsPerBin: level))
+        let (points, errors) = HistogramExport.g2(histogram, normalisation)
+        #expect(abs(points[5].y - 900 / level) < 1e-12 && abs(errors[5] - 30 / level) < 1e-12)
+        #expect(abs(points[0].x - -0.95) < 1e-12, "lag at the bin centre, in ns")
+
+        let svg = HistogramExport.svg(histogram, accidentalsPerBin: level, title: "HBT")
+        #expect(svg.contains("g²(τ) = counts ÷ accidentals from singles"))
+        #expect(SVGReading.errorBars(svg).count == histogram.binCount, "one Poisson error bar per bin")
+        #expect(SVGReading.frame("data-y-min", in: svg) == 0, "the g² axis starts at zero")
+        #expect(svg.contains("g² = 1"))
+    }
+
+    @Test("without singles the far-lag mean normalises, and the axis label says so")
+    func farLagNormalisation() throws {
+        let histogram = try Self.histogram()
+        let normalisation = try #require(HistogramExport.normalisation(histogram, accidentalsPerBin: nil))
+        // Range ±500 ps: the outer half is |τ| ≥ 250 ps, the bins centred at ±250, ±350 and ±450 ps.
+        let far = histogram.counts.indices.filter { abs(histogram.binCenterPs($0)) >= 250 }.map { Double(histogram.counts[$0]) }
+        #expect(normalisation == .farLag(meanCount: far.reduce(0, +) / Double(far.count)))
+        let svg = HistogramExport.svg(histogram)
+        #expect(svg.contains("g²(τ) = counts ÷ mean count at |τ|"))
+        #expect(SVGReading.frame("data-y-min", in: svg) == 0)
     }
 }

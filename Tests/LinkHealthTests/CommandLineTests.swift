@@ -12,6 +12,55 @@ struct CommandLineTests {
         #expect(result.output.hasPrefix("qlink ") && result.output.contains("0.1.0"), "\(result.output)")
     }
 
+    /// One command of `qlink --experimental-dump-help` (ArgumentParser's description of the command tree).
+    struct CommandInfo: Decodable {
+        struct Argument: Decodable {
+            struct Name: Decodable {
+                var kind: String
+                var name: String
+            }
+            var names: [Name]?
+        }
+        var commandName: String
+        var subcommands: [CommandInfo]?
+        var arguments: [Argument]?
+    }
+
+    struct ToolInfo: Decodable {
+        var command: CommandInfo
+    }
+
+    /// Every command that runs (no subcommands of its own), as its path of names below `qlink`.
+    static func leaves(_ command: CommandInfo, path: [String] = []) -> [(path: [String], command: CommandInfo)] {
+        guard let subcommands = command.subcommands, !subcommands.isEmpty else { return [(path, command)] }
+        return subcommands.filter { $0.commandName != "help" }.flatMap { leaves($0, path: path + [$0.commandName]) }
+    }
+
+    @Test("every subcommand accepts --log-level debug: each leaf of the command tree declares it and parses it")
+    func logLevelOnEverySubcommand() throws {
+        let dump = try QLinkRunner.run(["--experimental-dump-help"], in: FileManager.default.temporaryDirectory)
+        #expect(dump.status == 0, "\(dump.error)")
+        let tool = try JSONDecoder().decode(ToolInfo.self, from: Data(dump.output.utf8))
+        let leaves = Self.leaves(tool.command)
+        #expect(leaves.count >= 15, "\(leaves.map(\.path))")
+        for (path, command) in leaves {
+            let names = (command.arguments ?? []).flatMap { $0.names ?? [] }
+            #expect(names.contains { $0.kind == "long" && $0.name == "log-level" }, "qlink \(path.joined(separator: " ")) has no --log-level")
+            // Parsed, not only declared: with an unknown option after it, the error (its first line; the usage below it
+            // lists --log-level) names another problem, never --log-level (the unknown option keeps the command from running).
+            let result = try QLinkRunner.run(path + ["--log-level", "debug", "--no-such-option"], in: FileManager.default.temporaryDirectory)
+            let problem = result.error.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(result.status != 0 && problem.hasPrefix("Error: ") && !problem.contains("log-level"), "qlink \(path.joined(separator: " ")): \(result.error)")
+            let bad = try QLinkRunner.run(path + ["--log-level", "loud"], in: FileManager.default.temporaryDirectory)
+            #expect(bad.status != 0 && bad.error.contains("loud") && bad.error.contains("--log-level"), "qlink \(path.joined(separator: " ")): \(bad.error)")
+        }
+        // Shell completion (README "Shell completion") knows the option.
+        for shell in ["bash", "zsh", "fish"] {
+            let script = try QLinkRunner.run(["--generate-completion-script", shell], in: FileManager.default.temporaryDirectory)
+            #expect(script.status == 0 && script.output.contains("log-level") && script.output.contains("demo"), "\(shell): \(script.error)")
+        }
+    }
+
     /// With standard output a file (as under systemd or `| tee`) a block-buffered process shows nothing until it has
     /// printed kilobytes; the demo's first line must be in the file while the demo is still running.
     @Test("standard output is line-buffered when it is a file: the demo's first line arrives while it runs")

@@ -144,6 +144,17 @@ struct RunningAutoTuneTests {
         let heraldsAtChange = coordinator.monitor.current.status?.heralds ?? 0
         #expect(await eventually { (coordinator.monitor.current.status?.heralds ?? 0) > heraldsAtChange + 500 },
                 "waited for 500 heralds after the change")
+        // /status lists the latest heralds the coordinator decided (sequence, attempt, link time, outcome), as journaled.
+        var recent: [HeraldSummary] = []
+        #expect(await eventually {
+            recent = await monitor.currentStatus().recentHeralds
+            return recent.count == 20
+        }, "waited for the 20 latest heralds in the status: \(recent)")
+        if let first = recent.first, let last = recent.last {
+            #expect(last.sequence - first.sequence == 19, "consecutive heralds: \(recent.map(\.sequence))")
+            #expect(try journal.heralds(in: first.sequence...last.sequence).map(HeraldSummary.init) == recent)
+            #expect(recent.allSatisfy { ["fail", "psi_plus", "psi_minus"].contains($0.outcome) && $0.timePs > 0 })
+        }
 
         for task in nodeTasks { task.cancel() }
         for task in nodeTasks { try await task.value }

@@ -82,11 +82,8 @@ struct StatusRenderingSeamTests {
     @Test(.enabled(if: QLinkRunner.isBuilt, "the qlink executable is not built in .build/debug"))
     func theDemoSummaryAndReportShowTheBoundAsABound() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qlink-format-demo-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let run = folder.appendingPathComponent("run").path
-        let config = TestEnvironment.projectRoot.appendingPathComponent("configs/demo-pair-source.yaml").path
-        let result = try QLinkRunner.run(["demo", "--seconds", "3", "--config", config, "--run-directory", run], in: folder)
+        let (run, result) = try DemoReportReading.demo("configs/demo-pair-source.yaml", in: folder)
         let summary = try #require(StatusFile.read(DemoSummaryAnalysis.self, from: run + "/summary.json"), "\(result.output)\n\(result.error)")
         let analysis = try #require(summary.analysis, "the demo's summary.json has the coordinator's analysis")
         let report = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
@@ -96,7 +93,7 @@ struct StatusRenderingSeamTests {
         }
         // The demo streams in real time: a machine loaded enough may end it before the analysis has a fidelity.
         // Whenever it has one, it is the bound, worded as a bound in the measured column, the analysis and the report.
-        let measured = try #require(result.output.split(separator: "\n").first { $0.contains("Z/X fidelity bound (truth: V)") }, "\(result.output)")
+        let measured = try #require(result.output.split(separator: "\n").first { $0.contains("Z/X fidelity lower bound (truth: V)") }, "\(result.output)")
         if let bound = analysis.fidelityLowerBound {
             let text = LinkAnalysisFormat.fidelity(bound, isLowerBound: true)
             #expect(measured.contains(text), "\(measured)")
@@ -113,6 +110,33 @@ struct StatusRenderingSeamTests {
         #expect(!result.output.contains("herald"), "herald lines on a pair-source link:\n\(result.output)")
         let tagRate = try #require(result.output.split(separator: "\n").first { $0.contains("alice-node tag rate") }, "\(result.output)")
         #expect(tagRate.contains(" ± "), "a rate without its standard error: \(tagRate)")
+        try DemoReportReading.checkPlotsAndTable(run: run, heralded: false)
+        // Truth (1+3V)/4 and the planner differ on a pair source; the summary says what each is and why: the planner's
+        // multi-pair and noise attempts (F = 1/4) make up (truth − planner)/(truth − 1/4) of the pairs it counts.
+        let lines = result.output.split(separator: "\n").map(String.init)
+        let truthLine = try #require(lines.first { $0.contains("Truth vs planner: the truth (1+3V)/4 = ") }, "\(result.output)")
+        #expect(truthLine.contains("continuous Poisson stream") && truthLine.contains("pair_fidelity"))
+        let plannerLine = try #require(lines.first { $0.contains("The planner's ") && $0.contains("maximally mixed state (F = 1/4)") }, "\(result.output)")
+        let truth = try #require(truthLine.firstMatch(of: /= ([0-9.]+) is the fidelity of every pair/).flatMap { Double($0.1) })
+        let planned = try #require(plannerLine.firstMatch(of: /The planner's ([0-9.]+) is/).flatMap { Double($0.1) })
+        let percent = try #require(plannerLine.firstMatch(of: /that is ([0-9.]+) % of its pairs/).flatMap { Double($0.1) })
+        let row = try #require(lines.first { $0.contains("fidelity (truth: (1+3V)/4)") }, "\(result.output)")
+        #expect(row.contains(String(format: "%.4f", truth)) && row.contains(String(format: "%.4f", planned)), "the explanation quotes the table: \(row)")
+        #expect(planned < truth && abs(percent - 100 * (truth - planned) / (truth - 0.25)) < 0.06, "\(plannerLine)")
+        #expect(report.contains("<p class=\"truth-planner\">Truth vs planner: the truth (1+3V)/4"))
+    }
+
+    /// `qlink demo` on the heralded link: herald plot from zero with Poisson error bars on link time, every estimate
+    /// in report.html with its error, and truth and planner — the same quantity there — said to agree.
+    @Test(.enabled(if: QLinkRunner.isBuilt, "the qlink executable is not built in .build/debug"))
+    func theHeraldedDemoPlotsHeraldsAndComparesTruthWithPlanner() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qlink-heralded-demo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (run, result) = try DemoReportReading.demo("configs/demo.yaml", in: folder)
+        #expect(FileManager.default.fileExists(atPath: run + "/report.html"), "\(result.output)\n\(result.error)")
+        try DemoReportReading.checkPlotsAndTable(run: run, heralded: true)
+        let line = try #require(result.output.split(separator: "\n").first { $0.contains("Truth vs planner:") }, "\(result.output)")
+        #expect(line.contains("they agree") && line.contains("herald-weighted fidelity"), "\(line)")
     }
 
     @Test("a run folder that holds an earlier run is refused before anything starts", .enabled(if: QLinkRunner.isBuilt, "the qlink executable is not built in .build/debug"))
@@ -141,7 +165,7 @@ struct StatusRenderingSeamTests {
         snapshot.singles[0].lab = "a<b&c"
         #expect(LinkAnalysisFormat.text(snapshot).contains("Fidelity to psiMinus [raw]: F = 0.95 ± 0.01"))
         #expect(!LinkAnalysisFormat.text(snapshot).contains("≥"))
-        #expect(LinkAnalysisFormat.html(snapshot).contains("<td>Singles a&lt;b&amp;c ch 1</td><td>10 (5 Hz)</td>"))
+        #expect(LinkAnalysisFormat.html(snapshot).contains("<td>Singles a&lt;b&amp;c ch 1</td><td>10 (5 ± 2 Hz)</td>"))
         var status = LinkStatus(link: "l", state: "running", role: "coordinator", timePs: 0, uptimeSeconds: 0,
                                 observation: LinkObservation(timePs: 0, fidelity: Estimate(0.9, standardError: 0.02)))
         #expect(status.fidelityText == "F = 0.9 ± 0.02")
@@ -150,5 +174,55 @@ struct StatusRenderingSeamTests {
         status.analysis = snapshot
         #expect(status.analysisRows == LinkAnalysisFormat.rows(snapshot))
         #expect(StatusText.render(status).contains("    Fidelity to psiMinus [raw]: F = 0.95 ± 0.01"))
+    }
+}
+
+/// Reads back a demo run folder's plots and report.html.
+enum DemoReportReading {
+    /// Runs `qlink demo` for 3 s of the shipped configuration `config` with its run folder `run` in `folder` (created).
+    static func demo(_ config: String, in folder: URL) throws -> (run: String, result: (status: Int32, output: String, error: String)) {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let run = folder.appendingPathComponent("run").path
+        let path = TestEnvironment.projectRoot.appendingPathComponent(config).path
+        return (run, try QLinkRunner.run(["demo", "--seconds", "3", "--config", path, "--run-directory", run], in: folder))
+    }
+
+    /// The plots: counts and rates from zero with Poisson error bars on link time, labelled windowed and cumulative;
+    /// the fidelity's ±1σ band inside the frame; no herald plot on a pair source (a note instead). The report's
+    /// measured column: every estimate with its error.
+    static func checkPlotsAndTable(run: String, heralded: Bool) throws {
+        let manager = FileManager.default
+        let report = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+        var counted = ["rates", "coincidences"]
+        if heralded {
+            counted.append("heralds")
+        } else {
+            #expect(!manager.fileExists(atPath: run + "/heralds.svg"), "an all-zero herald plot on a pair-source link")
+            #expect(report.contains("No herald plot: a pair-source link decides no heralds"), "no note for the left-out herald plot")
+            #expect(!report.contains("heralds.svg"))
+        }
+        for name in counted {
+            let svg = try String(contentsOfFile: run + "/\(name).svg", encoding: .utf8)
+            #expect(report.contains("<img src=\"\(name).svg\""))
+            // A machine loaded enough may end the demo before the analysis reported a link time: no coincidences to plot.
+            if name == "coincidences", svg.contains("no data to plot") { continue }
+            #expect(SVGReading.frame("data-y-min", in: svg) == 0, "\(name).svg: a count axis that does not start at zero")
+            #expect(svg.contains("link time (s)") && !svg.contains("run time"), "\(name).svg is not on link time")
+            #expect(svg.contains("cumulative") && svg.contains("windowed ("), "\(name).svg: series not labelled windowed/cumulative")
+            #expect(!SVGReading.errorBars(svg).isEmpty, "\(name).svg has no error bars")
+        }
+        let fidelity = try String(contentsOfFile: run + "/fidelity.svg", encoding: .utf8)
+        #expect(fidelity.contains("cumulative"))
+        for vertex in SVGReading.bandVertices(fidelity) {
+            #expect(vertex.y >= 39.95 && vertex.y <= 420.05, "a band vertex outside the frame: \(vertex)")
+        }
+        // The measured column of "Measured and expected": every estimate carries its error, bounds say so.
+        let table = try #require(report.components(separatedBy: "<h2>Measured and expected</h2>").last?.components(separatedBy: "</table>").first)
+        let rows = table.matches(of: /<tr><td>([^<]*)<\/td><td>([^<]*)<\/td>/).map { (String($0.1), String($0.2)) }
+        #expect(rows.count >= 4, "\(table)")
+        for (quantity, measured) in rows where measured != "—" {
+            #expect(measured.contains("±"), "\(quantity): \(measured) has no standard error")
+            if quantity.contains("lower bound") { #expect(measured.contains("F ≥") && measured.contains("(Z/X bound)"), "\(measured)") }
+        }
     }
 }

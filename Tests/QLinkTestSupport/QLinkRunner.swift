@@ -11,6 +11,11 @@ public enum QLinkRunner {
     /// Runs qlink with `arguments` in `directory`; returns the exit status, standard output and standard error
     /// (collected in files, so neither can fill a pipe and stall the process).
     public static func run(_ arguments: [String], in directory: URL) throws -> (status: Int32, output: String, error: String) {
+        try run(program: executable, arguments, in: directory)
+    }
+
+    /// Runs `program` with `arguments` in `directory` the same way (e.g. `/bin/sh -c LINE` for a README line).
+    public static func run(program: URL, _ arguments: [String], in directory: URL) throws -> (status: Int32, output: String, error: String) {
         let outURL = directory.appendingPathComponent("qlink-\(UUID().uuidString).out")
         let errURL = directory.appendingPathComponent("qlink-\(UUID().uuidString).err")
         FileManager.default.createFile(atPath: outURL.path, contents: nil)
@@ -20,7 +25,7 @@ public enum QLinkRunner {
             try? FileManager.default.removeItem(at: errURL)
         }
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = program
         process.arguments = arguments
         process.currentDirectoryURL = directory
         process.standardOutput = try FileHandle(forWritingTo: outURL)

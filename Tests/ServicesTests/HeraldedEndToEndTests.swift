@@ -71,5 +71,10 @@ struct HeraldedEndToEndTests {
         let channels = try #require(status.tagsByChannel)
         for channel in ["1", "2", "11", "12", "13", "14"] { #expect((channels[channel] ?? 0) > 0, "channel \(channel)") }
         #expect(channels.values.reduce(0, +) == status.tagsByNode.values.reduce(0, +))
+        // The coordinator shows the 20 latest heralds it decided, as its journal holds them.
+        let recent = running.service.monitor.current.recentHeralds
+        let lastSequence = UInt64(status.heralds)
+        #expect(recent.map(\.sequence) == Array((lastSequence - 19)...lastSequence))
+        #expect(try CoordinatorJournal(path: settings.journalPath).heralds(in: (lastSequence - 19)...lastSequence) == recent)
     }
 }
