@@ -1,20 +1,16 @@
 import Foundation
 import LinkModel
+import Simulation
 import Testing
 @testable import Planner
 
-/// SplitMix64 (Steele, Lea and Flood 2014): a small seeded generator for the Monte-Carlo checks.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The simulator's seeded generator, with the draws the Monte-Carlo checks need.
+struct MonteCarloRandom {
+    var generator: Xoshiro256StarStar
+    init(state: UInt64) { generator = Xoshiro256StarStar(seed: state) }
+    mutating func next() -> UInt64 { generator.next() }
     /// Uniform in (0, 1].
-    mutating func uniform() -> Double { (Double(next() >> 11) + 1) / 9_007_199_254_740_992 }
+    mutating func uniform() -> Double { 1 - generator.nextUniform() }
     /// Attempts until the first success with probability p per attempt.
     mutating func geometric(_ p: Double) -> Int { max(1, Int((log(uniform()) / log1p(-p)).rounded(.up))) }
 }
@@ -48,14 +44,14 @@ enum LabelDistillation {
         guard s.1 ^ t.1 == 0 else { return nil }
         return label(phase: s.0 ^ t.0, parity: s.1)
     }
-    static func sample(_ state: BellDiagonalState, _ rng: inout SplitMix) -> Int {
+    static func sample(_ state: BellDiagonalState, _ rng: inout MonteCarloRandom) -> Int {
         let u = rng.uniform()
         if u <= state.a { return 0 }
         if u <= state.a + state.b { return 1 }
         if u <= state.a + state.b + state.c { return 2 }
         return 3
     }
-    static func twirl(_ label: Int, _ rng: inout SplitMix) -> Int {
+    static func twirl(_ label: Int, _ rng: inout MonteCarloRandom) -> Int {
         label == 0 ? 0 : 1 + Int(rng.next() % 3)
     }
     /// A memory phase flip swaps a ↔ d and b ↔ c.
@@ -145,7 +141,7 @@ struct DistillationTests {
         let lambda = exp(-1e-5 / 2e-3) * (1 - 2 * 0.002)
         let messages = exp(-classicalS / 2e-3)
         let cutoff = cutoffPs.map { Int(Double($0) * 1e-12 * f + 1e-9) }
-        var rng = SplitMix(state: 17 &+ UInt64(rounds) &* 31 &+ (scheme == .bbpssw ? 7 : 0))
+        var rng = MonteCarloRandom(state: 17 &+ UInt64(rounds) &* 31 &+ (scheme == .bbpssw ? 7 : 0))
         var intervals: [Double] = [], good: [Double] = []
         var tries = 0, clock = 0.0, lastOutput = 0.0
         while intervals.count < 60_000 {

@@ -9,7 +9,7 @@ struct MemoryCutoffTests {
     /// coherence factor `factor(k)` on arrival.
     func sampleWait(p: Double, cutoff: Int?, count: Int, seed: UInt64, factor: (Int) -> Double)
         -> (arrival: Double, arrivalError: Double, wait: (mean: Double, error: Double), factor: (mean: Double, error: Double)) {
-        var rng = SplitMix(state: seed)
+        var rng = MonteCarloRandom(state: seed)
         var arrivals = 0
         var waits: [Double] = [], factors: [Double] = []
         for _ in 0..<count {
@@ -62,7 +62,7 @@ struct MemoryCutoffTests {
     func twoPairs() {
         let first = 0.02, second = 0.05, cutoff = 25
         let closed = StorageWait.meanAttemptsForTwoPairs(first: first, second: second, cutoffAttempts: cutoff)
-        var rng = SplitMix(state: 23)
+        var rng = MonteCarloRandom(state: 23)
         var totals: [Double] = []
         for _ in 0..<100_000 {
             var n = 0
