@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
         .testTarget(name: "LinkModelTests", dependencies: ["LinkModel"]),
         .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags", "QLinkTestSupport"]),
-        .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel", "Plotting"]),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel", "Plotting", "Simulation"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "QLinkTestSupport"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags", "QLinkTestSupport"]),
         .testTarget(name: "ProtocolTests", dependencies: ["QLinkTestSupport", "Protocol", "TimeTags", "Messaging"]),

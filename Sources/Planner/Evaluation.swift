@@ -36,6 +36,10 @@ public struct Performance: Sendable, Equatable, Encodable {
     public var noiseClickProbability: Double
     /// False when the rate exceeds what the hardware or the herald round trip allows.
     public var withinRateLimit: Bool
+    /// The delivered state (after the herald wait), from which distillation and key rates are computed.
+    public var deliveredState: HeraldedState
+    /// Pairs above the fidelity target, secret bits, and their cost and energy; attached by the plan.
+    public var useful: UsefulOutput? = nil
 }
 
 extension LinkProfile {
@@ -82,7 +86,8 @@ extension LinkProfile {
             point: point, successProbability: p, pairRateHz: rate, fidelity: delivered.fidelity,
             fidelityAtHerald: state.fidelity, timePerPair: TimePerPair(successProbability: p, rateHz: f),
             costPerPair: rate > 0 ? spendPerSecond / rate : .infinity, costPerHour: spendPerSecond * 3600,
-            noiseClickProbability: noiseClick, withinRateLimit: f <= maxRepetitionRateHz * (1 + 1e-12))
+            noiseClickProbability: noiseClick, withinRateLimit: f <= maxRepetitionRateHz * (1 + 1e-12),
+            deliveredState: delivered)
     }
 
     /// Factor by which both memories' waiting shrinks the coherence at repetition rate `rateHz`.

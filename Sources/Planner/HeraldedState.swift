@@ -4,7 +4,7 @@
 /// For a target |Ψ⟩ = (|01⟩ + e^{iφ}|10⟩)/√2 the fidelity is
 /// F = ½(ρ₀₁,₀₁ + ρ₁₀,₁₀) + |ρ₀₁,₁₀| = ``population`` + ``coherence``.
 /// Memory dephasing shrinks only the coherence, so keeping the parts apart lets it be applied exactly.
-public struct HeraldedState: Sendable, Equatable {
+public struct HeraldedState: Sendable, Equatable, Encodable {
     /// Probability that an attempt heralds success.
     public var successProbability: Double
     /// ½(ρ₀₁,₀₁ + ρ₁₀,₁₀) of the heralded state.

@@ -69,6 +69,10 @@ public struct LinkProfile: Sendable {
     public let fixedCostPerSecond: Double
     /// Cost per attempt including energy.
     public let costPerAttempt: Double
+    /// Electrical power drawn continuously by every part of the link, in watts (priced into ``fixedCostPerSecond``).
+    public let powerW: Double
+    /// Energy of one attempt summed over the link, in joules.
+    public let energyPerAttemptJ: Double
 
     /// Builds the profile of `description`, optionally with one part adjusted.
     public init(_ description: LinkDescription, adjustment: StageAdjustment? = nil) {
@@ -120,7 +124,9 @@ public struct LinkProfile: Sendable {
         maxRepetitionRateHz = description.maxRepetitionRateHz
         multiplexed = description.clock.multiplexingModes > 1
         let costs = description.costTotals
-        fixedCostPerSecond = costs.fixedPerSecond
+        fixedCostPerSecond = costs.fixedPerSecond + costs.powerCostPerSecond(energyPricePerKwh: description.costs.energyPricePerKwh)
         costPerAttempt = costs.costPerAttempt(energyPricePerKwh: description.costs.energyPricePerKwh)
+        powerW = costs.powerW
+        energyPerAttemptJ = costs.energyPerAttemptJ
     }
 }

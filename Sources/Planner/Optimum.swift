@@ -34,8 +34,8 @@ public struct PlanConstraints: Sendable, Equatable, Encodable {
     /// True when `performance` meets constraint `kind` (an unset constraint is always met).
     public func meets(_ kind: Kind, _ performance: Performance) -> Bool {
         switch kind {
-        case .fidelity: minFidelity.map { performance.fidelity >= $0 } ?? true
-        case .pairRate: minPairRateHz.map { performance.pairRateHz >= $0 } ?? true
+        case .fidelity: minFidelity.map { performance.deliveredFidelity >= $0 } ?? true
+        case .pairRate: minPairRateHz.map { performance.deliveredPairRateHz >= $0 } ?? true
         case .budget: maxCostPerHour.map { performance.costPerHour <= $0 } ?? true
         }
     }
@@ -55,15 +55,15 @@ public enum PlanObjective: String, Sendable, Equatable, Encodable, CaseIterable 
     /// Highest fidelity (ties broken by higher pair rate).
     case fidelity
 
-    /// True when `a` is better than `b`.
+    /// True when `a` is better than `b`, judged on the pairs each delivers (distilled where the plan distils).
     public func prefers(_ a: Performance, over b: Performance) -> Bool {
-        switch self {
-        case .costPerPair:
-            a.costPerPair != b.costPerPair ? a.costPerPair < b.costPerPair : a.pairRateHz > b.pairRateHz
-        case .pairRate:
-            a.pairRateHz != b.pairRateHz ? a.pairRateHz > b.pairRateHz : a.fidelity > b.fidelity
-        case .fidelity:
-            a.fidelity != b.fidelity ? a.fidelity > b.fidelity : a.pairRateHz > b.pairRateHz
+        let (costA, costB) = (a.deliveredCostPerPair, b.deliveredCostPerPair)
+        let (rateA, rateB) = (a.deliveredPairRateHz, b.deliveredPairRateHz)
+        let (fidelityA, fidelityB) = (a.deliveredFidelity, b.deliveredFidelity)
+        return switch self {
+        case .costPerPair: costA != costB ? costA < costB : rateA > rateB
+        case .pairRate: rateA != rateB ? rateA > rateB : fidelityA > fidelityB
+        case .fidelity: fidelityA != fidelityB ? fidelityA > fidelityB : rateA > rateB
         }
     }
 }
@@ -96,13 +96,16 @@ extension PlanOptimum {
         if let best = chosen {
             let tight = constraints.active.filter { kind in
                 switch kind {
-                case .fidelity: best.fidelity <= (constraints.minFidelity ?? 0) * 1.02
-                case .pairRate: best.pairRateHz <= (constraints.minPairRateHz ?? 0) * 1.02
+                case .fidelity: best.deliveredFidelity <= (constraints.minFidelity ?? 0) * 1.02
+                case .pairRate: best.deliveredPairRateHz <= (constraints.minPairRateHz ?? 0) * 1.02
                 case .budget: best.costPerHour >= (constraints.maxCostPerHour ?? .infinity) * 0.98
                 }
             }
             var message = "best operating point by \(objective.rawValue.replacingOccurrences(of: "_", with: " ")): "
                 + Format.point(best.point, knobName: knobName) + ", " + Format.summary(best, currency: currency)
+            if let useful = best.useful, useful.distils || useful.secretBitRateHz != nil {
+                message += "; " + Format.useful(useful, currency: currency)
+            }
             if !tight.isEmpty {
                 message += "; limited by the \(tight.map(Format.name).joined(separator: " and ")) constraint"
             }

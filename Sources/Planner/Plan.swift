@@ -28,6 +28,14 @@ public struct PlanReport: Sendable, Encodable {
     public var sensitivityPoint: OperatingPoint?
     /// The "improve this first" table.
     public var sensitivities: [Sensitivity]
+    /// The Pareto front of cost per pair at or above the fidelity target against the delivered fidelity
+    /// (distilled where that pays).
+    public var usefulParetoFront: [Performance] = []
+    /// Whether distillation lowers the cost per pair above the target, when the plan configures it.
+    public var distillation: DistillationVerdict? = nil
+    /// Distilled rate against fidelity as the memory cut-off varies, at the sensitivity point, when the
+    /// plan configures distillation.
+    public var cutoffTradeoff: CutoffTradeoff? = nil
 }
 
 /// Runs a plan: sweep, optimum, Pareto front and sensitivities.
@@ -74,23 +82,32 @@ public enum Planner {
         }
     }
 
-    /// Runs the whole plan.
-    public static func run(_ configuration: PlanConfiguration) -> PlanReport {
+    /// Runs the whole plan; `secretBitsPerPair` adds secret bits and their cost and energy to every point.
+    public static func run(_ configuration: PlanConfiguration, secretBitsPerPair: SecretBitsPerPair? = nil) -> PlanReport {
         let model = configuration.model
         let profile = LinkProfile(model)
-        let points = profile.sweep(grid(for: configuration))
+        let useful = UsefulOutputModel(configuration, secretBitsPerPair: secretBitsPerPair)
+        let points = useful.attach(profile.sweep(grid(for: configuration)), profile: profile)
         let optimum = PlanOptimum.search(points, constraints: configuration.plan.constraints,
                                          objective: configuration.plan.objective, currency: model.costs.currency,
                                          knobName: symbol(model.protocol))
         let fallback = points.filter { $0.withinRateLimit }.max { $0.pairRateHz < $1.pairRateHz }
         let at = optimum.best?.point ?? fallback?.point
-        let sensitivities = at.map { SensitivityAnalysis(model).table(at: $0) } ?? []
+        let sensitivities = at.map { SensitivityAnalysis(model, useful: useful).table(at: $0) } ?? []
+        var tradeoff: CutoffTradeoff?
+        if let distillation = useful.distillation, let at, let reference = points.first(where: { $0.point == at }) {
+            tradeoff = CutoffTradeoff.study(distillation, pair: BellDiagonalState(reference.deliveredState),
+                                            successProbability: reference.successProbability, point: at,
+                                            targetFidelity: useful.targetFidelity, secretBitsPerPair: secretBitsPerPair)
+        }
         return PlanReport(
             name: configuration.name, protocol: model.protocol.kindName, knobName: knobName(model.protocol),
             currency: model.costs.currency, maxRepetitionRateHz: model.maxRepetitionRateHz,
             armTransmissions: [profile.armA.transmission, profile.armB.transmission],
             heraldWaitPs: [model.heraldWaitPs(arm: 0), model.heraldWaitPs(arm: 1)],
             points: points, constraints: configuration.plan.constraints, optimum: optimum, paretoFront: ParetoFront.costAgainstFidelity(points),
-            sensitivityPoint: at, sensitivities: sensitivities)
+            sensitivityPoint: at, sensitivities: sensitivities,
+            usefulParetoFront: ParetoFront.usefulCostAgainstFidelity(points),
+            distillation: DistillationVerdict.judge(points, currency: model.costs.currency), cutoffTradeoff: tradeoff)
     }
 }

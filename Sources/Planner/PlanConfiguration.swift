@@ -50,18 +50,22 @@ public struct PlanSettings: Decodable, Sendable, Equatable {
     public var constraints: PlanConstraints
     /// What the chosen point optimises.
     public var objective: PlanObjective
+    /// Distillation of the delivered pairs (`docs/planner.md`, "Distillation"), nil for none.
+    public var distillation: DistillationSettings?
 
     public init(repetitionRateHz: SweepRange? = nil, alpha: SweepRange? = nil, meanPairsPerAttempt: SweepRange? = nil,
-                constraints: PlanConstraints = PlanConstraints(), objective: PlanObjective = .costPerPair) {
+                constraints: PlanConstraints = PlanConstraints(), objective: PlanObjective = .costPerPair,
+                distillation: DistillationSettings? = nil) {
         self.repetitionRateHz = repetitionRateHz
         self.alpha = alpha
         self.meanPairsPerAttempt = meanPairsPerAttempt
         self.constraints = constraints
         self.objective = objective
+        self.distillation = distillation
     }
 
     enum CodingKeys: String, CodingKey {
-        case repetitionRateHz, alpha, meanPairsPerAttempt, constraints, objective
+        case repetitionRateHz, alpha, meanPairsPerAttempt, constraints, objective, distillation
     }
 
     enum ConstraintKeys: String, CodingKey {
@@ -96,6 +100,7 @@ public struct PlanSettings: Decodable, Sendable, Equatable {
                 + PlanObjective.allCases.map(\.rawValue).joined(separator: ", "))
         }
         self.objective = objective
+        distillation = try container.decodeIfPresent(DistillationSettings.self, forKey: .distillation)
     }
 }
 
@@ -136,6 +141,10 @@ public struct PlanConfiguration: Decodable, Sendable, Equatable {
         let total = (plan.repetitionRateHz?.points ?? 60) * knobPoints
         guard total <= 1_000_000 else {
             throw container.invalid(.plan, "the sweep has \(total) operating points; keep rates × knob values at or below 1 000 000")
+        }
+        if plan.distillation != nil, plan.distillation?.storage == nil,
+           let arm = model.arms.first(where: { $0.memory == nil }) {
+            throw container.invalid(.plan, "plan.distillation stores a pair in each lab, but arm '\(arm.name)' has no memory stage; add one or give plan.distillation.storage")
         }
         switch model.protocol {
         case .singleClick:

@@ -26,6 +26,11 @@ public struct Sensitivity: Sendable, Equatable, Encodable {
     public var costPerPairReductionPercentPerDb: Double
     /// Change of the delivered fidelity per dB removed.
     public var fidelityPerDb: Double
+    /// Relative reduction of the cost per pair above the fidelity target (distilled where that pays) in
+    /// percent per dB removed; nil without a useful-output model.
+    public var costPerUsefulPairReductionPercentPerDb: Double? = nil
+    /// Relative reduction of the cost per secret bit in percent per dB removed; nil without a key-rate function.
+    public var costPerSecretBitReductionPercentPerDb: Double? = nil
 }
 
 /// The "improve this first" analysis: every lossy or noisy part of a link, perturbed one at a time.
@@ -42,10 +47,13 @@ public struct SensitivityAnalysis: Sendable {
     let probes: [Probe]
     /// The step used for the finite difference, in dB.
     public let stepDb: Double
+    /// Pairs above the fidelity target and secret bits; with it the rows rank by cost per useful pair.
+    public let useful: UsefulOutputModel?
 
     /// Prepares the analysis of `description` with finite-difference step `stepDb`.
-    public init(_ description: LinkDescription, stepDb: Double = 0.01) {
+    public init(_ description: LinkDescription, stepDb: Double = 0.01, useful: UsefulOutputModel? = nil) {
         self.stepDb = stepDb
+        self.useful = useful
         base = LinkProfile(description)
         let gain = pow(10, stepDb / 10)
         var probes: [Probe] = []
@@ -82,31 +90,44 @@ public struct SensitivityAnalysis: Sendable {
     public func table(at point: OperatingPoint) -> [Sensitivity] {
         let reference = base.evaluate(point)
         return rows(reference: reference).sorted {
-            ($0.costPerPairReductionPercentPerDb, $0.pairRatePercentPerDb, $0.fidelityPerDb)
-                > ($1.costPerPairReductionPercentPerDb, $1.pairRatePercentPerDb, $1.fidelityPerDb)
+            ($0.costPerUsefulPairReductionPercentPerDb ?? 0, $0.costPerPairReductionPercentPerDb, $0.pairRatePercentPerDb, $0.fidelityPerDb)
+                > ($1.costPerUsefulPairReductionPercentPerDb ?? 0, $1.costPerPairReductionPercentPerDb, $1.pairRatePercentPerDb, $1.fidelityPerDb)
         }
     }
 
     /// Unsorted rows relative to an already evaluated `reference` (used by batch sweeps).
     public func rows(reference: Performance) -> [Sensitivity] {
-        probes.map { probe in
+        let referenceUseful = reference.useful ?? useful.map { $0.output(for: reference, profile: base) }
+        return probes.map { probe in
             let changed = probe.profile.evaluate(reference.point)
             let rateGain = (changed.pairRateHz - reference.pairRateHz) / stepDb
             let ratePercent = reference.pairRateHz > 0 ? 100 * rateGain / reference.pairRateHz : 0
-            var costPercent = 0.0
-            if reference.costPerPair.isFinite, reference.costPerPair > 0, changed.costPerPair.isFinite {
-                costPercent = 100 * (reference.costPerPair - changed.costPerPair) / reference.costPerPair / stepDb
+            let costPercent = reduction(reference.costPerPair, changed.costPerPair)
+            var row = Sensitivity(arm: probe.arm, stage: probe.stage, knob: probe.knob, pairRateHzPerDb: rateGain,
+                                  pairRatePercentPerDb: ratePercent, costPerPairReductionPercentPerDb: costPercent,
+                                  fidelityPerDb: (changed.fidelity - reference.fidelity) / stepDb)
+            if let useful, let referenceUseful {
+                let changedUseful = useful.output(for: changed, profile: probe.profile)
+                row.costPerUsefulPairReductionPercentPerDb = reduction(referenceUseful.costPerPair, changedUseful.costPerPair)
+                if let before = referenceUseful.costPerSecretBit, let after = changedUseful.costPerSecretBit {
+                    row.costPerSecretBitReductionPercentPerDb = reduction(before, after)
+                }
             }
-            return Sensitivity(arm: probe.arm, stage: probe.stage, knob: probe.knob, pairRateHzPerDb: rateGain,
-                               pairRatePercentPerDb: ratePercent, costPerPairReductionPercentPerDb: costPercent,
-                               fidelityPerDb: (changed.fidelity - reference.fidelity) / stepDb)
+            return row
         }
+    }
+
+    /// Percent reduction per dB from `before` to `after`; 0 when either is not a finite positive cost.
+    func reduction(_ before: Double, _ after: Double) -> Double {
+        guard before.isFinite, before > 0, after.isFinite else { return 0 }
+        return 100 * (before - after) / before / stepDb
     }
 
     /// Evaluates every point of `grid` with its sensitivity rows.
     public func sweep(_ grid: SweepGrid) -> [(performance: Performance, sensitivities: [Sensitivity])] {
         grid.points.map { point in
-            let reference = base.evaluate(point)
+            var reference = base.evaluate(point)
+            reference.useful = useful?.output(for: reference, profile: base)
             return (reference, rows(reference: reference))
         }
     }

@@ -40,14 +40,18 @@ public enum ParetoFront {
     /// has both a lower-or-equal cost per pair and a higher-or-equal fidelity with one strictly better,
     /// sorted by increasing fidelity.
     public static func costAgainstFidelity(_ performances: [Performance]) -> [Performance] {
-        let candidates = performances
-            .filter { $0.withinRateLimit && $0.costPerPair.isFinite && $0.pairRateHz > 0 }
-            .sorted { ($0.fidelity, -$0.costPerPair) > ($1.fidelity, -$1.costPerPair) }
+        front(performances.filter { $0.withinRateLimit && $0.costPerPair.isFinite && $0.pairRateHz > 0 },
+              cost: \.costPerPair, fidelity: \.fidelity)
+    }
+
+    /// The non-dominated `candidates` by `cost` (lower is better) and `fidelity` (higher), by increasing fidelity.
+    static func front(_ candidates: [Performance], cost: (Performance) -> Double, fidelity: (Performance) -> Double) -> [Performance] {
+        let sorted = candidates.sorted { (fidelity($0), -cost($0)) > (fidelity($1), -cost($1)) }
         var front: [Performance] = []
         var cheapest = Double.infinity
-        for candidate in candidates where candidate.costPerPair < cheapest {
+        for candidate in sorted where cost(candidate) < cheapest {
             front.append(candidate)
-            cheapest = candidate.costPerPair
+            cheapest = cost(candidate)
         }
         return front.reversed()
     }

@@ -12,7 +12,8 @@ struct PlanCommand: ParsableCommand {
         discussion: """
         FILE is a plan file (see configs/plan-*.yaml and docs/planner.md) or a link configuration with a \
         'model:' section. Without --json or --csv a table is printed; --svg-dir writes rate.svg, \
-        fidelity.svg, cost.svg and pareto.svg.
+        fidelity.svg, cost.svg, pareto.svg and useful-cost.svg (cost per pair above the fidelity target), and \
+        with a plan.distillation section cutoff.svg (the memory cut-off's rate/fidelity trade-off).
         """)
 
     @OptionGroup var global: GlobalOptions

@@ -12,7 +12,7 @@ func exampleConfiguration(_ name: String) throws -> PlanConfiguration {
 @Suite("Plans: sweep, optimum, Pareto front, sensitivities, costs")
 struct PlanTests {
     @Test("the shipped example plans load and produce an optimum or a reason", arguments: [
-        "plan-nv-637nm.yaml", "plan-telecom.yaml", "plan-superconducting-transducer.yaml",
+        "plan-nv-637nm.yaml", "plan-telecom.yaml", "plan-superconducting-transducer.yaml", "plan-nv-distillation.yaml",
     ])
     func examples(_ file: String) throws {
         let configuration = try exampleConfiguration(file)

@@ -1,5 +1,5 @@
 /// What one part of a link costs: capital written off over a lifetime, running cost per hour,
-/// and a cost and energy per attempt.
+/// a cost and energy per attempt, and the electrical power it draws while the link runs.
 ///
 /// Amounts are in the link's currency (``LinkCosts/currency``). Every field defaults to zero, so a
 /// stage without a `cost:` mapping is free.
@@ -14,24 +14,28 @@ public struct CostModel: Decodable, Sendable, Equatable {
     public var perAttempt: Double
     /// Energy used by every attempt in joules, priced with ``LinkCosts/energyPricePerKwh``.
     public var energyPerAttemptJ: Double
+    /// Electrical power drawn continuously while the link runs (cryostat, lasers, electronics), in watts;
+    /// priced with ``LinkCosts/energyPricePerKwh`` and counted in the energy per useful output.
+    public var powerW: Double
 
     /// Seconds in a (Julian) year, used to amortise capital.
     public static let secondsPerYear = 365.25 * 24 * 3600
 
     public init(capital: Double = 0, lifetimeYears: Double = 5, operatingPerHour: Double = 0,
-                perAttempt: Double = 0, energyPerAttemptJ: Double = 0) {
+                perAttempt: Double = 0, energyPerAttemptJ: Double = 0, powerW: Double = 0) {
         self.capital = capital
         self.lifetimeYears = lifetimeYears
         self.operatingPerHour = operatingPerHour
         self.perAttempt = perAttempt
         self.energyPerAttemptJ = energyPerAttemptJ
+        self.powerW = powerW
     }
 
     /// A cost model that costs nothing.
     public static let free = CostModel()
 
     enum CodingKeys: String, CodingKey {
-        case capital, lifetimeYears, operatingPerHour, perAttempt, energyPerAttemptJ
+        case capital, lifetimeYears, operatingPerHour, perAttempt, energyPerAttemptJ, powerW
     }
 
     public init(from decoder: any Decoder) throws {
@@ -45,6 +49,7 @@ public struct CostModel: Decodable, Sendable, Equatable {
                                           what: "a cost per attempt")
         energyPerAttemptJ = try container.decode(Double.self, forKey: .energyPerAttemptJ, in: 0...1e6, default: 0,
                                                  what: "an energy per attempt in joules")
+        powerW = try container.decode(Double.self, forKey: .powerW, in: 0...1e9, default: 0, what: "an electrical power in watts")
     }
 
     /// Capital written off per second of operation.
@@ -71,23 +76,32 @@ public struct CostTotals: Sendable, Equatable {
     public var perAttempt: Double
     /// Energy per attempt in joules.
     public var energyPerAttemptJ: Double
+    /// Electrical power drawn continuously, in watts (not priced into ``fixedPerSecond``).
+    public var powerW: Double
 
-    public init(fixedPerSecond: Double = 0, perAttempt: Double = 0, energyPerAttemptJ: Double = 0) {
+    public init(fixedPerSecond: Double = 0, perAttempt: Double = 0, energyPerAttemptJ: Double = 0, powerW: Double = 0) {
         self.fixedPerSecond = fixedPerSecond
         self.perAttempt = perAttempt
         self.energyPerAttemptJ = energyPerAttemptJ
+        self.powerW = powerW
     }
 
     /// The totals of a single cost model.
     public init(_ model: CostModel) {
         self.init(fixedPerSecond: model.fixedCostPerSecond, perAttempt: model.perAttempt,
-                  energyPerAttemptJ: model.energyPerAttemptJ)
+                  energyPerAttemptJ: model.energyPerAttemptJ, powerW: model.powerW)
     }
 
     public static func + (lhs: CostTotals, rhs: CostTotals) -> CostTotals {
         CostTotals(fixedPerSecond: lhs.fixedPerSecond + rhs.fixedPerSecond,
                    perAttempt: lhs.perAttempt + rhs.perAttempt,
-                   energyPerAttemptJ: lhs.energyPerAttemptJ + rhs.energyPerAttemptJ)
+                   energyPerAttemptJ: lhs.energyPerAttemptJ + rhs.energyPerAttemptJ,
+                   powerW: lhs.powerW + rhs.powerW)
+    }
+
+    /// Cost per second of the continuous power at `energyPricePerKwh`.
+    public func powerCostPerSecond(energyPricePerKwh: Double) -> Double {
+        powerW / 3.6e6 * energyPricePerKwh
     }
 
     /// Cost of one attempt including energy at `energyPricePerKwh`.

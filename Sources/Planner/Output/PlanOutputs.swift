@@ -61,16 +61,20 @@ extension PlanReport {
         lines.append(row(header))
         lines += thinned(paretoFront, to: 12).map { row(cells($0)) }
         lines.append("")
+        lines += usefulTable()
         if let at = sensitivityPoint {
             lines.append("improve this first (at " + Format.point(at, knobName: knobLabel ?? "knob") + "; per dB of loss or noise removed):")
-            let widths = [10, 18, 6, 13, 13, 15]
+            let widths = [10, 18, 6, 13, 13, 15, 17]
             let sensitivityRow: ([String]) -> String = { cells in
                 zip(cells, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: " ")
             }
-            lines.append(sensitivityRow(["arm", "stage", "what", "rate %/dB", "cost −%/dB", "fidelity /dB"]))
+            let withUseful = sensitivities.contains { $0.costPerUsefulPairReductionPercentPerDb != nil }
+            lines.append(sensitivityRow(["arm", "stage", "what", "rate %/dB", "cost −%/dB", "fidelity /dB"]
+                + (withUseful ? ["useful cost −%/dB"] : [])))
             for s in sensitivities {
                 lines.append(sensitivityRow([s.arm, s.stage, s.knob.rawValue, Format.number(s.pairRatePercentPerDb),
-                                             Format.number(s.costPerPairReductionPercentPerDb), Format.number(s.fidelityPerDb)]))
+                                             Format.number(s.costPerPairReductionPercentPerDb), Format.number(s.fidelityPerDb)]
+                    + (s.costPerUsefulPairReductionPercentPerDb.map { [Format.number($0)] } ?? [])))
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -81,7 +85,7 @@ extension PlanReport {
         let onFront = Set(paretoFront.map(\.point))
         var text = "repetition_rate_hz,\(knobName ?? "knob"),success_probability,pair_rate_hz,fidelity,fidelity_at_herald,"
             + "mean_time_per_pair_s,median_time_per_pair_s,p95_time_per_pair_s,cost_per_pair,cost_per_hour,"
-            + "noise_click_probability,within_rate_limit,meets_constraints,pareto\n"
+            + "noise_click_probability,within_rate_limit,meets_constraints,pareto," + Self.usefulCSVHeader + "\n"
         for p in points {
             let fields: [String] = [
                 "\(p.point.repetitionRateHz)", p.point.knob.map { "\($0)" } ?? "", "\(p.successProbability)",
@@ -89,7 +93,7 @@ extension PlanReport {
                 "\(p.timePerPair.medianS)", "\(p.timePerPair.percentile95S)", "\(p.costPerPair)", "\(p.costPerHour)",
                 "\(p.noiseClickProbability)", p.withinRateLimit ? "true" : "false", constraints.meetsAll(p) ? "true" : "false",
                 onFront.contains(p.point) ? "true" : "false",
-            ]
+            ] + usefulCSVFields(p)
             text += fields.joined(separator: ",") + "\n"
         }
         return text
@@ -132,6 +136,7 @@ extension PlanReport {
             SVGPlot.Series(name: "all points", points: all, line: false, colour: "#bbbbbb"),
             SVGPlot.Series(name: "Pareto front", points: paretoFront.map { ($0.fidelity, $0.costPerPair) }, colour: "#D55E00"),
         ]).render()
+        plots.merge(usefulPlots()) { $1 }
         return plots
     }
 }
