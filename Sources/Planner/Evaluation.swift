@@ -36,6 +36,8 @@ public struct Performance: Sendable, Equatable, Encodable {
     public var noiseClickProbability: Double
     /// False when the rate exceeds what the hardware or the herald round trip allows.
     public var withinRateLimit: Bool
+    /// Predicted QBER, secret key rates and the repeaterless bound (``KeyFigures``, `KeyRate.swift`).
+    public var key: KeyFigures
 }
 
 extension LinkProfile {
@@ -82,7 +84,8 @@ extension LinkProfile {
             point: point, successProbability: p, pairRateHz: rate, fidelity: delivered.fidelity,
             fidelityAtHerald: state.fidelity, timePerPair: TimePerPair(successProbability: p, rateHz: f),
             costPerPair: rate > 0 ? spendPerSecond / rate : .infinity, costPerHour: spendPerSecond * 3600,
-            noiseClickProbability: noiseClick, withinRateLimit: f <= maxRepetitionRateHz * (1 + 1e-12))
+            noiseClickProbability: noiseClick, withinRateLimit: f <= maxRepetitionRateHz * (1 + 1e-12),
+            key: KeyFigures(state: delivered, rateHz: f, transmissivity: armA.transmission * armB.transmission, settings: keySettings))
     }
 
     /// Factor by which both memories' waiting shrinks the coherence at repetition rate `rateHz`.

@@ -69,6 +69,8 @@ public struct LinkProfile: Sendable {
     public let fixedCostPerSecond: Double
     /// Cost per attempt including energy.
     public let costPerAttempt: Double
+    /// How the key rates in ``Performance/key`` are computed (basis choice, f, finite-key block).
+    public var keySettings = KeySettings()
 
     /// Builds the profile of `description`, optionally with one part adjusted.
     public init(_ description: LinkDescription, adjustment: StageAdjustment? = nil) {

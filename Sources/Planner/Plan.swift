@@ -28,6 +28,8 @@ public struct PlanReport: Sendable, Encodable {
     public var sensitivityPoint: OperatingPoint?
     /// The "improve this first" table.
     public var sensitivities: [Sensitivity]
+    /// How the key figures of ``points`` were computed.
+    public var key: KeySettings
 }
 
 /// Runs a plan: sweep, optimum, Pareto front and sensitivities.
@@ -77,7 +79,8 @@ public enum Planner {
     /// Runs the whole plan.
     public static func run(_ configuration: PlanConfiguration) -> PlanReport {
         let model = configuration.model
-        let profile = LinkProfile(model)
+        var profile = LinkProfile(model)
+        profile.keySettings = configuration.plan.key
         let points = profile.sweep(grid(for: configuration))
         let optimum = PlanOptimum.search(points, constraints: configuration.plan.constraints,
                                          objective: configuration.plan.objective, currency: model.costs.currency,
@@ -91,6 +94,6 @@ public enum Planner {
             armTransmissions: [profile.armA.transmission, profile.armB.transmission],
             heraldWaitPs: [model.heraldWaitPs(arm: 0), model.heraldWaitPs(arm: 1)],
             points: points, constraints: configuration.plan.constraints, optimum: optimum, paretoFront: ParetoFront.costAgainstFidelity(points),
-            sensitivityPoint: at, sensitivities: sensitivities)
+            sensitivityPoint: at, sensitivities: sensitivities, key: configuration.plan.key)
     }
 }

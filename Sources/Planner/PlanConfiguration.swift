@@ -50,18 +50,22 @@ public struct PlanSettings: Decodable, Sendable, Equatable {
     public var constraints: PlanConstraints
     /// What the chosen point optimises.
     public var objective: PlanObjective
+    /// How secret key is made (basis choice, error correction, finite-key block); defaults when absent.
+    public var key: KeySettings
 
     public init(repetitionRateHz: SweepRange? = nil, alpha: SweepRange? = nil, meanPairsPerAttempt: SweepRange? = nil,
-                constraints: PlanConstraints = PlanConstraints(), objective: PlanObjective = .costPerPair) {
+                constraints: PlanConstraints = PlanConstraints(), objective: PlanObjective = .costPerPair,
+                key: KeySettings = KeySettings()) {
         self.repetitionRateHz = repetitionRateHz
         self.alpha = alpha
         self.meanPairsPerAttempt = meanPairsPerAttempt
         self.constraints = constraints
         self.objective = objective
+        self.key = key
     }
 
     enum CodingKeys: String, CodingKey {
-        case repetitionRateHz, alpha, meanPairsPerAttempt, constraints, objective
+        case repetitionRateHz, alpha, meanPairsPerAttempt, constraints, objective, key
     }
 
     enum ConstraintKeys: String, CodingKey {
@@ -96,6 +100,7 @@ public struct PlanSettings: Decodable, Sendable, Equatable {
                 + PlanObjective.allCases.map(\.rawValue).joined(separator: ", "))
         }
         self.objective = objective
+        key = try container.decodeIfPresent(KeySettings.self, forKey: .key) ?? KeySettings()
     }
 }
 
