@@ -61,6 +61,9 @@ public enum LinkAnalysisFormat {
         if s.targetState == nil, let (f, isBound) = s.reportedFidelity {
             add("Fidelity to the heralded states (weighted by heralds) [raw]", fidelity(f, isLowerBound: isBound))
         }
+        for q in s.qber {
+            add("QBER \(q.basis) [\(q.countBasis.rawValue)]", "\(q.qber), \(Int(q.siftedCoincidences.rounded())) sifted coincidences (\(q.siftedRateHz) Hz)")
+        }
         if s.lateEvents > 0 { add("Tags behind the analysed time (skipped)", "\(s.lateEvents)") }
         if let chsh = s.chsh { add("CHSH S [\(s.chshCountBasis?.rawValue ?? "raw")]", "\(chsh)") }
         if let chsh = s.chshAccidentalSubtracted { add("CHSH S [\(CountBasis.accidentalSubtracted.rawValue)]", "\(chsh)") }
@@ -136,6 +139,10 @@ public enum LinkAnalysisFormat {
             add("fidelity", state.rawValue, s.fidelity, s.fidelityCountBasis)
             add("fidelity", "\(state.rawValue)_lower_bound_zx", s.fidelityLowerBound, s.fidelityCountBasis)
             add("fidelity", state.rawValue, s.fidelityAccidentalSubtracted, .accidentalSubtracted)
+        }
+        for q in s.qber {
+            add("qber", q.basis, q.qber, q.countBasis)
+            lines.append("qber,\(q.basis)_sifted_rate_hz,\(q.siftedRateHz),,\(q.countBasis.rawValue)")
         }
         add("chsh", "S", s.chsh, s.chshCountBasis)
         add("chsh", "S", s.chshAccidentalSubtracted, .accidentalSubtracted)

@@ -65,6 +65,8 @@ public struct LinkAnalysisSnapshot: Sendable, Codable, Equatable {
     /// Fidelity and CHSH S with accidentals (from singles, per outcome cell) subtracted, when computed.
     public var fidelityAccidentalSubtracted: Estimate?
     public var chshAccidentalSubtracted: Estimate?
+    /// QBER in Z and X against ``targetState`` with the sifted coincidences, raw and accidental-subtracted (``QBERResult``).
+    public var qber: [QBERResult] = []
 
     /// Heralded-mode results, one per heralded state.
     public var heralded: [HeraldedResult] = []

@@ -185,6 +185,13 @@ extension LinkAnalysis {
             }
         }
         snapshot.fidelityAccidentalSubtracted = SettingEstimates.fidelity(settings, to: target, .accidentalSubtracted)
+        for basis in ["Z", "X"] {
+            for countBasis in [CountBasis.raw, .accidentalSubtracted] {
+                if let qber = SettingEstimates.qber(settings, basis: basis, to: target, countBasis, durationPs: snapshot.durationPs) {
+                    snapshot.qber.append(qber)
+                }
+            }
+        }
         if let chsh = configuration.chsh, let s = SettingEstimates.chsh(settings, chsh, .raw) {
             snapshot.chsh = replicates == 0 ? s : Bootstrap.interval(for: s, counts: cells, replicates: replicates) { sample in
                 SettingEstimates.chsh(BootstrapReplicate.resampled(settings, sample), chsh, .raw)?.value

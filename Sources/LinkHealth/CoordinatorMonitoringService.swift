@@ -93,6 +93,8 @@ public struct CoordinatorMonitoringService: Service {
             for basis in state.analysis?.bases ?? [] where basis.countBasis == .raw {
                 observation.visibility[basis.basis.lowercased()] = basis.visibility
             }
+            // QBER per basis and the measured secret key rate from the same analysis.
+            if let analysis = state.analysis { observation.addKey(from: analysis) }
             observation.certificateDaysLeft = certificates.days.mapValues { $0 - Date().timeIntervalSince(certificatesReadAt) / 86_400 }
             await monitor.observe(observation)
             await monitor.setAnalysis(state.analysis)

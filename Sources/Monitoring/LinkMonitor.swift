@@ -65,6 +65,7 @@ public actor LinkMonitor: StatusSource {
         tuning = TuningStatus(repetitionRateHz: planned?.repetitionRateHz, knob: planned?.knob ?? model?.protocol.knob,
                               autoTune: configuration.retune.autoTune)
         if let rate = tuning.repetitionRateHz { metrics.setRepetitionRate(currentHz: rate, recommendedHz: nil) }
+        if let prediction { metrics.setPlanned(prediction) }
     }
 
     /// The planner's prediction the measurements are compared with.
@@ -127,7 +128,11 @@ public actor LinkMonitor: StatusSource {
         tuning.repetitionRateHz = point.repetitionRateHz
         tuning.knob = point.knob
         metrics.setRepetitionRate(currentHz: point.repetitionRateHz, recommendedHz: tuning.recommendedRateHz)
-        if let model = retuner?.model { evaluator.prediction = PlannedPrediction(model: model, point: point) }
+        if let model = retuner?.model {
+            let prediction = PlannedPrediction(model: model, point: point)
+            evaluator.prediction = prediction
+            metrics.setPlanned(prediction)
+        }
     }
 
     /// The alerts that are not ok.

@@ -38,6 +38,10 @@ public struct LinkObservation: Sendable, Codable, Equatable {
     public var nodeLastSeenPs: [String: Int64]
     /// Days until each certificate expires (certificate name → days; negative when expired).
     public var certificateDaysLeft: [String: Double]
+    /// QBER by basis (`z`, `x`) from the live analysis, raw counts, over the analysed run (``addKey(from:settings:)``).
+    public var qber: [String: Estimate]?
+    /// Measured secret key rate in bits per second over the analysed run (``addKey(from:settings:)``).
+    public var keyRateBitsPerS: Estimate?
 
     /// An observation at `timePs` with nothing measured yet.
     public init(timePs: Int64, channelRatesHz: [Int: Double] = [:], armRatesHz: [String: Double] = [:],

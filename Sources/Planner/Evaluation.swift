@@ -40,6 +40,8 @@ public struct Performance: Sendable, Equatable, Encodable {
     public var deliveredState: HeraldedState
     /// Pairs above the fidelity target, secret bits, and their cost and energy; attached by the plan.
     public var useful: UsefulOutput? = nil
+    /// Predicted QBER, secret key rates and the repeaterless bound (``KeyFigures``, `KeyRate.swift`).
+    public var key: KeyFigures
 }
 
 extension LinkProfile {
@@ -87,7 +89,8 @@ extension LinkProfile {
             fidelityAtHerald: state.fidelity, timePerPair: TimePerPair(successProbability: p, rateHz: f),
             costPerPair: rate > 0 ? spendPerSecond / rate : .infinity, costPerHour: spendPerSecond * 3600,
             noiseClickProbability: noiseClick, withinRateLimit: f <= maxRepetitionRateHz * (1 + 1e-12),
-            deliveredState: delivered)
+            deliveredState: delivered,
+            key: KeyFigures(state: delivered, rateHz: f, transmissivity: armA.transmission * armB.transmission, settings: keySettings))
     }
 
     /// Factor by which both memories' waiting shrinks the coherence at repetition rate `rateHz`.

@@ -46,6 +46,17 @@ public enum Format {
             + ", cost per pair " + number(performance.costPerPair) + (currency.isEmpty ? "" : " \(currency)")
     }
 
+    /// The predicted QBER in Z and X (`0.031/0.045`).
+    public static func qber(_ key: KeyFigures) -> String {
+        number(key.qberZ, digits: 2) + "/" + number(key.qberX, digits: 2)
+    }
+
+    /// The key settings in words (`p_Z = 0.5, f = 1.1, block 1.00e+06 bits, ε_sec = 1.00e-10, ε_cor = 1.00e-15`).
+    public static func keySettings(_ key: KeySettings) -> String {
+        "p_Z = " + number(key.probabilityZ) + ", f = " + number(key.errorCorrectionEfficiency) + ", finite-key block "
+            + number(key.blockSize) + " bits, ε_sec = " + number(key.epsilonSecrecy) + ", ε_cor = " + number(key.epsilonCorrectness)
+    }
+
     /// The plain-language name of a constraint.
     static func name(_ kind: PlanConstraints.Kind) -> String {
         switch kind {

@@ -73,6 +73,8 @@ public struct LinkProfile: Sendable {
     public let powerW: Double
     /// Energy of one attempt summed over the link, in joules.
     public let energyPerAttemptJ: Double
+    /// How the key rates in ``Performance/key`` are computed (basis choice, f, finite-key block).
+    public var keySettings = KeySettings()
 
     /// Builds the profile of `description`, optionally with one part adjusted.
     public init(_ description: LinkDescription, adjustment: StageAdjustment? = nil) {

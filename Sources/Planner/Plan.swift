@@ -28,6 +28,8 @@ public struct PlanReport: Sendable, Encodable {
     public var sensitivityPoint: OperatingPoint?
     /// The "improve this first" table.
     public var sensitivities: [Sensitivity]
+    /// How the key figures of ``points`` were computed.
+    public var key: KeySettings
     /// The Pareto front of cost per pair at or above the fidelity target against the delivered fidelity
     /// (distilled where that pays).
     public var usefulParetoFront: [Performance] = []
@@ -40,6 +42,12 @@ public struct PlanReport: Sendable, Encodable {
 
 /// Runs a plan: sweep, optimum, Pareto front and sensitivities.
 public enum Planner {
+    /// BBM92 asymptotic secret bits per delivered pair (``KeyRate/asymptoticBitsPerPair(qberZ:qberX:settings:)``)
+    /// from a Bell-diagonal state's QBERs, e_Z = b + c and e_X = b + d.
+    public static func bbm92SecretBitsPerPair(_ settings: KeySettings) -> SecretBitsPerPair {
+        { KeyRate.asymptoticBitsPerPair(qberZ: $0.bitErrorRate, qberX: $0.phaseErrorRate, settings: settings) }
+    }
+
     /// The default α sweep for single-click.
     public static let defaultAlpha = SweepRange(min: 0.02, max: 0.5, points: 25, logarithmic: false)
     /// The default mean-pairs sweep for a pair source.
@@ -82,11 +90,14 @@ public enum Planner {
         }
     }
 
-    /// Runs the whole plan; `secretBitsPerPair` adds secret bits and their cost and energy to every point.
+    /// Runs the whole plan. Every point gets secret bits and their cost and energy from `secretBitsPerPair`;
+    /// by default the BBM92 asymptotic key of the plan's `key:` settings (``bbm92SecretBitsPerPair(_:)``).
     public static func run(_ configuration: PlanConfiguration, secretBitsPerPair: SecretBitsPerPair? = nil) -> PlanReport {
         let model = configuration.model
-        let profile = LinkProfile(model)
-        let useful = UsefulOutputModel(configuration, secretBitsPerPair: secretBitsPerPair)
+        var profile = LinkProfile(model)
+        profile.keySettings = configuration.plan.key
+        let useful = UsefulOutputModel(configuration,
+                                       secretBitsPerPair: secretBitsPerPair ?? bbm92SecretBitsPerPair(configuration.plan.key))
         let points = useful.attach(profile.sweep(grid(for: configuration)), profile: profile)
         let optimum = PlanOptimum.search(points, constraints: configuration.plan.constraints,
                                          objective: configuration.plan.objective, currency: model.costs.currency,
@@ -106,7 +117,7 @@ public enum Planner {
             armTransmissions: [profile.armA.transmission, profile.armB.transmission],
             heraldWaitPs: [model.heraldWaitPs(arm: 0), model.heraldWaitPs(arm: 1)],
             points: points, constraints: configuration.plan.constraints, optimum: optimum, paretoFront: ParetoFront.costAgainstFidelity(points),
-            sensitivityPoint: at, sensitivities: sensitivities,
+            sensitivityPoint: at, sensitivities: sensitivities, key: configuration.plan.key,
             usefulParetoFront: ParetoFront.usefulCostAgainstFidelity(points),
             distillation: DistillationVerdict.judge(points, currency: model.costs.currency), cutoffTradeoff: tradeoff)
     }

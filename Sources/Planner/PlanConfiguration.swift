@@ -52,20 +52,23 @@ public struct PlanSettings: Decodable, Sendable, Equatable {
     public var objective: PlanObjective
     /// Distillation of the delivered pairs (`docs/planner.md`, "Distillation"), nil for none.
     public var distillation: DistillationSettings?
+    /// How secret key is made (basis choice, error correction, finite-key block); defaults when absent.
+    public var key: KeySettings
 
     public init(repetitionRateHz: SweepRange? = nil, alpha: SweepRange? = nil, meanPairsPerAttempt: SweepRange? = nil,
                 constraints: PlanConstraints = PlanConstraints(), objective: PlanObjective = .costPerPair,
-                distillation: DistillationSettings? = nil) {
+                distillation: DistillationSettings? = nil, key: KeySettings = KeySettings()) {
         self.repetitionRateHz = repetitionRateHz
         self.alpha = alpha
         self.meanPairsPerAttempt = meanPairsPerAttempt
         self.constraints = constraints
         self.objective = objective
         self.distillation = distillation
+        self.key = key
     }
 
     enum CodingKeys: String, CodingKey {
-        case repetitionRateHz, alpha, meanPairsPerAttempt, constraints, objective, distillation
+        case repetitionRateHz, alpha, meanPairsPerAttempt, constraints, objective, distillation, key
     }
 
     enum ConstraintKeys: String, CodingKey {
@@ -101,6 +104,7 @@ public struct PlanSettings: Decodable, Sendable, Equatable {
         }
         self.objective = objective
         distillation = try container.decodeIfPresent(DistillationSettings.self, forKey: .distillation)
+        key = try container.decodeIfPresent(KeySettings.self, forKey: .key) ?? KeySettings()
     }
 }
 

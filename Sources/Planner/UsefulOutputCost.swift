@@ -3,7 +3,7 @@ import LinkModel
 
 /// Secret bits one delivered pair yields, from its Bell-diagonal state (QBERs
 /// ``BellDiagonalState/bitErrorRate`` and ``BellDiagonalState/phaseErrorRate``); a value ≤ 0 means no key.
-/// The planner does not define the key rate itself: `Planner.run` takes this function.
+/// `Planner.run` uses BBM92 (``Planner/bbm92SecretBitsPerPair(_:)``) unless given another function.
 public typealias SecretBitsPerPair = @Sendable (BellDiagonalState) -> Double
 
 /// What a link delivers to an application at one operating point: pairs at or above the fidelity target

@@ -8,11 +8,12 @@ import Planner
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
-        abstract: "Plan a link: rate, fidelity and cost per pair against repetition rate; best point, Pareto front, what to improve first.",
+        abstract: "Plan a link: rate, fidelity, cost per pair, QBER and secret key rate against repetition rate; best point, Pareto front, what to improve first.",
         discussion: """
         FILE is a plan file (see configs/plan-*.yaml and docs/planner.md) or a link configuration with a \
         'model:' section. Without --json or --csv a table is printed; --svg-dir writes rate.svg, \
-        fidelity.svg, cost.svg, pareto.svg and useful-cost.svg (cost per pair above the fidelity target), and \
+        fidelity.svg, cost.svg, pareto.svg, key.svg (secret key rate), plob.svg (key per attempt against the \
+        repeaterless bound) and useful-cost.svg (cost per pair above the fidelity target), and \
         with a plan.distillation section cutoff.svg (the memory cut-off's rate/fidelity trade-off).
         """)
 

@@ -124,6 +124,13 @@ struct MatrixChecks {
             let zz: Double = s.z * truthE["ZZ"]!, xx: Double = s.x * truthE["XX"]!
             within3σ(bound, d * (zz + xx) / 2, "fidelity Z/X bound")
         }
+        // QBER per basis, e = (1 − s·E)/2: raw against the diluted truth, accidental-subtracted against the truth.
+        for qber in snapshot.qber {
+            let sign = qber.basis == "Z" ? s.z : s.x
+            let expected = try #require(truthE[qber.basis + qber.basis])
+            within3σ(qber.qber, (1 - sign * (qber.countBasis == .raw ? dilution : 1) * expected) / 2, "QBER \(qber.basis) \(qber.countBasis)")
+        }
+        #expect(snapshot.qber.contains { $0.basis == "Z" } == (truthE["ZZ"] != nil))
         let hasZXY = ["ZZ", "XX", "YY"].allSatisfy { truthE[$0] != nil }
         let hasZX = ["ZZ", "XX"].allSatisfy { truthE[$0] != nil }
         #expect(snapshot.fidelity != nil || !hasZXY)

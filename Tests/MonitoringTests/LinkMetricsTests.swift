@@ -23,7 +23,10 @@ struct LinkMetricsTests {
         observation.clockResidualPs = 12.5
         observation.nodeLastSeenPs = ["alice-node": 19_000_000_000_000, "bob \"b\" node\\x": 18_000_000_000_000]
         observation.certificateDaysLeft = ["coordinator": 300]
+        observation.qber = ["z": Estimate(0.021, standardError: 0.002), "x": Estimate(0.034, standardError: 0.003)]
+        observation.keyRateBitsPerS = Estimate(41.5, standardError: 1.2)
         metrics.update(with: observation)
+        metrics.setPlanned(PlannedPrediction(pairRateHz: 120, fidelity: 0.96, qberZ: 0.02, qberX: 0.03, keyRateBitsPerS: 45))
         metrics.recordHeralds(outcome: "psi_plus", count: 10)
         metrics.recordHeralds(outcome: "psi_minus", count: 12)
         metrics.recordHeralds(outcome: "fail", count: 1000)

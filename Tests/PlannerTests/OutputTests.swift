@@ -23,7 +23,7 @@ struct OutputTests {
         let lines = report.csv().split(separator: "\n")
         #expect(lines.count == 1 + 42)
         let columns = lines[0].split(separator: ",").count
-        #expect(columns == 26)
+        #expect(columns == 35)
         #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == columns })
         #expect(lines[0].hasPrefix("repetition_rate_hz,alpha,"))
         // Rates above the 181.8 kHz cycle limit are marked.
@@ -55,7 +55,7 @@ struct OutputTests {
         // In the table every row below the fidelity bound says so.
         for row in report.table().split(separator: "\n") where row.hasSuffix("yes") {
             let cells = row.split(separator: " ", omittingEmptySubsequences: true)
-            if cells.count > 5, let f = Double(cells[cells.count - 8]) { #expect(f >= bound - 5e-4, "\(row)") }
+            if cells.count > 5, let f = Double(cells[cells.count - 11]) { #expect(f >= bound - 5e-4, "\(row)") }
         }
     }
 
@@ -73,7 +73,7 @@ struct OutputTests {
     @Test("the plots are well-formed SVG with one curve per α shown")
     func plots() throws {
         let plots = try report().plots()
-        #expect(Set(plots.keys) == ["rate.svg", "fidelity.svg", "cost.svg", "pareto.svg", "useful-cost.svg"])
+        #expect(Set(plots.keys) == ["rate.svg", "fidelity.svg", "cost.svg", "pareto.svg", "key.svg", "plob.svg", "useful-cost.svg"])
         for (name, svg) in plots {
             #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""), "\(name)")
             #expect(svg.hasSuffix("</svg>\n"), "\(name)")

@@ -8,10 +8,19 @@ public struct PlannedPrediction: Sendable, Codable, Equatable {
     public var pairRateHz: Double?
     /// Delivered fidelity.
     public var fidelity: Double?
+    /// Predicted QBER in Z and X of the delivered state.
+    public var qberZ: Double?
+    public var qberX: Double?
+    /// Predicted asymptotic secret key rate in bits per second.
+    public var keyRateBitsPerS: Double?
 
-    public init(pairRateHz: Double? = nil, fidelity: Double? = nil) {
+    public init(pairRateHz: Double? = nil, fidelity: Double? = nil, qberZ: Double? = nil, qberX: Double? = nil,
+                keyRateBitsPerS: Double? = nil) {
         self.pairRateHz = pairRateHz
         self.fidelity = fidelity
+        self.qberZ = qberZ
+        self.qberX = qberX
+        self.keyRateBitsPerS = keyRateBitsPerS
     }
 }
 
@@ -156,7 +165,8 @@ import Planner
 extension PlannedPrediction {
     /// The prediction of the planner's `performance` at the operating point in force.
     public init(_ performance: Performance) {
-        self.init(pairRateHz: performance.pairRateHz, fidelity: performance.fidelity)
+        self.init(pairRateHz: performance.pairRateHz, fidelity: performance.fidelity, qberZ: performance.key.qberZ,
+                  qberX: performance.key.qberX, keyRateBitsPerS: performance.key.keyRateBitsPerS)
     }
 
     /// The planner's prediction for `model` at `point` (the configured link at the rate in force).

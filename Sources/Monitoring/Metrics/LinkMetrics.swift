@@ -61,6 +61,17 @@ public final class LinkMetrics: Sendable {
             gauge(.nodeSilence, [("node", node)]).set(Double(max(0, observation.timePs - seen)) / picosecondsPerSecond)
         }
         for (name, days) in observation.certificateDaysLeft { gauge(.certificateExpiry, [("certificate", name)]).set(days * 86_400) }
+        for (basis, value) in observation.qber ?? [:] {
+            gauge(.qber, [("basis", basis)]).set(value.value)
+            gauge(.qberError, [("basis", basis)]).set(value.standardError)
+        }
+        if let value = observation.keyRateBitsPerS { gauge(.secretKeyRate).set(value.value) }
+    }
+
+    /// Sets the planner's predicted QBER per basis and secret key rate at the operating point in force.
+    public func setPlanned(_ prediction: PlannedPrediction) {
+        for (basis, value) in prediction.qberByBasis { gauge(.plannedQber, [("basis", basis)]).set(value) }
+        if let value = prediction.keyRateBitsPerS { gauge(.plannedSecretKeyRate).set(value) }
     }
 
     /// Counts `count` heralds with `outcome` (`fail`, `psi_plus`, `psi_minus`).

@@ -35,6 +35,11 @@ public enum MetricFamily: String, CaseIterable, Sendable {
     case alertSeverity = "qlink_alert_severity"
     case alertsActive = "qlink_alerts_active"
     case analysisDroppedBatches = "qlink_analysis_dropped_batches_total"
+    case qber = "qlink_qber"
+    case qberError = "qlink_qber_standard_error"
+    case secretKeyRate = "qlink_secret_key_rate_hertz"
+    case plannedQber = "qlink_planned_qber"
+    case plannedSecretKeyRate = "qlink_planned_secret_key_rate_hertz"
 
     /// The `# HELP` text.
     public var help: String {
@@ -71,6 +76,11 @@ public enum MetricFamily: String, CaseIterable, Sendable {
         case .alertSeverity: "Alert state per rule and subject: 0 ok, 1 warning, 2 critical"
         case .alertsActive: "Number of active alerts by severity"
         case .analysisDroppedBatches: "Tag batches the live analysis could not take (its queue was full), journaled but not analysed"
+        case .qber: "Quantum bit error rate per basis from the live analysis (raw counts, over the analysed run)"
+        case .qberError: "One standard error of qlink_qber"
+        case .secretKeyRate: "Measured asymptotic BBM92 secret key bits per second: sifted coincidence rate times secret fraction"
+        case .plannedQber: "Quantum bit error rate per basis the planner predicts at the operating point in force"
+        case .plannedSecretKeyRate: "Secret key bits per second the planner predicts at the operating point in force"
         }
     }
 

@@ -92,6 +92,21 @@ public enum StatusText {
         if let planned = status.planned?.fidelity {
             lines.append("  planned:       fidelity \(number(planned, "%.4f")) (the planner's prediction of the fidelity itself)")
         }
+        let measuredQBER = status.observation?.qber ?? [:], plannedQBER = status.planned?.qberByBasis ?? [:]
+        if !measuredQBER.isEmpty || !plannedQBER.isEmpty {
+            let text = ["z", "x"].compactMap { basis -> String? in
+                let measured = measuredQBER[basis], planned = plannedQBER[basis]
+                guard measured != nil || planned != nil else { return nil }
+                return basis.uppercased() + " " + (measured.map { number($0.value, "%.4f") + " ± " + number($0.standardError, "%.4f") } ?? "–")
+                    + (planned.map { " (planned " + number($0, "%.4f") + ")" } ?? "")
+            }
+            lines.append("  QBER:          " + text.joined(separator: " · "))
+        }
+        let measuredKey = status.observation?.keyRateBitsPerS, plannedKey = status.planned?.keyRateBitsPerS
+        if measuredKey != nil || plannedKey != nil {
+            lines.append("  secret key:    " + (measuredKey.map { number($0.value, "%.4g") + " ± " + number($0.standardError, "%.2g") + " bit/s" } ?? "–")
+                + (plannedKey.map { " (planned " + number($0, "%.4g") + " bit/s)" } ?? ""))
+        }
         if let analysis = status.analysis {
             lines.append("  analysis (the engine of qlink correlate):")
             lines += LinkAnalysisFormat.text(analysis).split(separator: "\n").map { "    " + $0 }

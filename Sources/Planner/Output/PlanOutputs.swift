@@ -38,19 +38,24 @@ extension PlanReport {
             + "; herald waits " + heraldWaitPs.map { Format.seconds(Double($0) * 1e-12) }.joined(separator: ", ")
             + "; attempt rate limit " + Format.hertz(maxRepetitionRateHz))
         lines.append("  " + optimum.message)
+        lines.append("  key: " + Format.keySettings(key) + "; repeaterless bound −log₂(1−η) = "
+            + Format.number(points.first?.key.plobBitsPerAttempt ?? 0) + " bits per attempt at η = t_A·t_B = "
+            + Format.number(points.first?.key.transmissivity ?? 0))
         lines.append("")
 
         let knob = featuredKnob
         let row: ([String]) -> String = { cells in
-            zip(cells, [12, 8, 10, 12, 8, 11, 11, 13, 14]).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }
+            zip(cells, [12, 8, 10, 12, 8, 11, 11, 13, 13, 10, 9, 14]).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }
                 .joined(separator: " ")
         }
-        let header = ["rate", knobLabel ?? "", "p(success)", "pairs/s", "F", "mean t", "95% t", "cost/pair", "ok"]
+        let header = ["rate", knobLabel ?? "", "p(success)", "pairs/s", "F", "mean t", "95% t", "cost/pair", "QBER Z/X",
+                      "key bit/s", "key/PLOB", "ok"]
         func cells(_ p: Performance) -> [String] {
             [Format.hertz(p.point.repetitionRateHz), p.point.knob.map { Format.number($0) } ?? "",
              Format.number(p.successProbability), Format.hertz(p.pairRateHz), Format.number(p.fidelity),
              Format.seconds(p.timePerPair.meanS), Format.seconds(p.timePerPair.percentile95S),
-             Format.number(p.costPerPair) + " " + currency, verdict(p)]
+             Format.number(p.costPerPair) + " " + currency, Format.qber(p.key), Format.number(p.key.keyRateBitsPerS),
+             Format.number(p.key.plobRatio), verdict(p)]
         }
         let sweep = points.filter { $0.point.knob == knob }
         lines.append("sweep" + (knob.map { " at \(knobLabel ?? "knob") = \(Format.number($0))" } ?? "") + " (\(points.count) points in all):")
@@ -85,7 +90,9 @@ extension PlanReport {
         let onFront = Set(paretoFront.map(\.point))
         var text = "repetition_rate_hz,\(knobName ?? "knob"),success_probability,pair_rate_hz,fidelity,fidelity_at_herald,"
             + "mean_time_per_pair_s,median_time_per_pair_s,p95_time_per_pair_s,cost_per_pair,cost_per_hour,"
-            + "noise_click_probability,within_rate_limit,meets_constraints,pareto," + Self.usefulCSVHeader + "\n"
+            + "noise_click_probability,within_rate_limit,meets_constraints,pareto,"
+            + "qber_z,qber_x,secret_bits_per_pair,key_rate_bits_per_s,finite_key_rate_bits_per_s,key_bits_per_attempt,"
+            + "transmissivity,plob_bits_per_attempt,plob_ratio," + Self.usefulCSVHeader + "\n"
         for p in points {
             let fields: [String] = [
                 "\(p.point.repetitionRateHz)", p.point.knob.map { "\($0)" } ?? "", "\(p.successProbability)",
@@ -93,6 +100,9 @@ extension PlanReport {
                 "\(p.timePerPair.medianS)", "\(p.timePerPair.percentile95S)", "\(p.costPerPair)", "\(p.costPerHour)",
                 "\(p.noiseClickProbability)", p.withinRateLimit ? "true" : "false", constraints.meetsAll(p) ? "true" : "false",
                 onFront.contains(p.point) ? "true" : "false",
+                "\(p.key.qberZ)", "\(p.key.qberX)", "\(p.key.secretBitsPerPair)", "\(p.key.keyRateBitsPerS)",
+                "\(p.key.finiteKeyRateBitsPerS)", "\(p.key.keyBitsPerAttempt)", "\(p.key.transmissivity)",
+                "\(p.key.plobBitsPerAttempt)", "\(p.key.plobRatio)",
             ] + usefulCSVFields(p)
             text += fields.joined(separator: ",") + "\n"
         }
@@ -130,6 +140,15 @@ extension PlanReport {
                                         logX: true, series: curves(\.fidelity)).render()
         plots["cost.svg"] = SVGPlot(title: "\(name): cost per pair", xLabel: rateAxis, yLabel: "cost per pair (\(currency))",
                                     logX: true, logY: true, series: curves(\.costPerPair)).render()
+        plots["key.svg"] = SVGPlot(title: "\(name): secret key rate (asymptotic)", xLabel: rateAxis, yLabel: "secret bits per second",
+                                   logX: true, logY: true, series: curves(\.key.keyRateBitsPerS)).render()
+        var perAttempt = curves(\.key.keyBitsPerAttempt)
+        let rates = points.filter(\.withinRateLimit).map(\.point.repetitionRateHz)
+        if let low = rates.min(), let high = rates.max(), let bound = points.first?.key.plobBitsPerAttempt, bound.isFinite {
+            perAttempt.append(SVGPlot.Series(name: "PLOB bound −log₂(1−η)", points: [(low, bound), (high, bound)], colour: "#000000"))
+        }
+        plots["plob.svg"] = SVGPlot(title: "\(name): key per attempt against the repeaterless bound", xLabel: rateAxis,
+                                    yLabel: "secret bits per attempt", logX: true, logY: true, series: perAttempt).render()
         let all = points.filter { $0.withinRateLimit }.map { ($0.fidelity, $0.costPerPair) }
         plots["pareto.svg"] = SVGPlot(title: "\(name): cost per pair against fidelity", xLabel: "fidelity",
                                       yLabel: "cost per pair (\(currency))", logY: true, series: [
