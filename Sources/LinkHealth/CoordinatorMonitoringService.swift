@@ -110,6 +110,9 @@ public struct CoordinatorMonitoringService: Service {
                 logger.warning("retune.aborted", metadata: ["retune.rate_hz": "\(change.rateHz)", "retune.reason": "\(reason)"])
                 requested = nil
             }
+            let open = state.rateChange.flatMap { $0.isOpen ? $0 : nil }
+            await monitor.setRateSchedule(rateHz: state.rateSchedule.last?.rateHz, sincePs: state.rateSchedule.last?.atPs,
+                                          pendingChangeId: open?.id, pendingRateHz: open?.rateHz)
             if requested == nil, status.elapsedSeconds - lastRetune >= retuneIntervalSeconds,
                let window = observer.retuneWindow, window.startPs >= settledPs,
                let model = link.model, let tuning = await monitor.currentStatus().tuning,

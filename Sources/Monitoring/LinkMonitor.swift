@@ -136,6 +136,17 @@ public actor LinkMonitor: StatusSource {
         if let model = retuner?.model { evaluator.prediction = PlannedPrediction(model: model, point: point) }
     }
 
+    /// Shows the repetition-rate schedule in force (docs/protocol.md, "Repetition-rate changes"): `rateHz` from link
+    /// time `sincePs` (both nil: the configured rate from the start), the proposed change not yet decided, and on a
+    /// node why its source is held.
+    public func setRateSchedule(rateHz: Double?, sincePs: Int64?, pendingChangeId: UInt64?, pendingRateHz: Double?, hold: String? = nil) {
+        if let rateHz { tuning.repetitionRateHz = rateHz }
+        tuning.rateSincePs = sincePs
+        tuning.pendingChangeId = pendingChangeId
+        tuning.pendingRateHz = pendingRateHz
+        tuning.rateHold = hold
+    }
+
     /// The alerts that are not ok.
     public var activeAlerts: [AlertState] { evaluator.activeAlerts }
 
