@@ -44,10 +44,10 @@ public struct CoordinatorMonitoringService: Service {
         var previous = (gaps: Int64(0), malformed: Int64(0), unauthenticated: Int64(0), analysisDropped: Int64(0))
         var counted = RefusalCounts()
         var lastRetune = 0.0
-        var settledAt = 0.0
+        // Link time from which the rate in force runs: a re-tune window starts there or later.
+        var settledPs: Int64 = 0
         var scheduleSeen = 0
         var requested: OperatingPoint?
-        let windowSeconds = link.monitoring?.windowSeconds ?? 10
         var certificates = CertificateLifetimes.daysLeft(link)
         for path in certificates.unreadable {
             logger.warning("monitoring.certificate.unreadable", metadata: ["certificate.path": "\(path)"])
@@ -111,16 +111,20 @@ public struct CoordinatorMonitoringService: Service {
                 let knob = await monitor.currentStatus().tuning?.knob
                 await monitor.applied(OperatingPoint(repetitionRateHz: inForce.rateHz, knob: requested?.knob ?? knob))
                 requested = nil
-                // Rates measured while the window still holds the old rate would read as a changed link.
-                settledAt = status.elapsedSeconds + 2 * windowSeconds
+                // Rates counted while the window still holds the old rate would read as a changed link.
+                settledPs = inForce.atPs
             } else if requested != nil, let change = state.rateChange, case .aborted(let reason) = change.state {
                 logger.warning("retune.aborted", metadata: ["retune.rate_hz": "\(change.rateHz)", "retune.reason": "\(reason)"])
                 requested = nil
             }
-            if requested == nil, status.elapsedSeconds - lastRetune >= retuneIntervalSeconds, status.elapsedSeconds >= settledAt,
+            let open = state.rateChange.flatMap { $0.isOpen ? $0 : nil }
+            await monitor.setRateSchedule(rateHz: state.rateSchedule.last?.rateHz, sincePs: state.rateSchedule.last?.atPs,
+                                          pendingChangeId: open?.id, pendingRateHz: open?.rateHz)
+            if requested == nil, status.elapsedSeconds - lastRetune >= retuneIntervalSeconds,
+               let window = observer.retuneWindow, window.startPs >= settledPs,
                let model = link.model, let tuning = await monitor.currentStatus().tuning,
                let rate = tuning.repetitionRateHz,
-               let measurement = RetuneMeasurement(observation: observation, link: link, model: model, repetitionRateHz: rate,
+               let measurement = RetuneMeasurement(window: window, link: link, model: model, repetitionRateHz: rate,
                                                    knob: tuning.knob ?? model.protocol.knob) {
                 lastRetune = status.elapsedSeconds
                 if case .change(let point, let reason) = await monitor.retune(measurement, atPs: observation.timePs) {

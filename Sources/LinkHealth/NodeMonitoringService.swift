@@ -44,6 +44,8 @@ public struct NodeMonitoringService: Service {
             if let status = state.lastStatus { await monitor.observe(observer.observation(from: status)) }
             await monitor.setNodes([NodeStatus(name: name, lab: node.settings.lab, connected: state.connected,
                                                spoolBatches: Int64(state.spoolBatches))])
+            await monitor.setRateSchedule(rateHz: state.repetitionRateHz, sincePs: state.repetitionRateEffectivePs,
+                                          pendingChangeId: state.rateChangeHeld, pendingRateHz: nil, hold: state.rateHold)
         }
         await monitor.markStopped()
     }

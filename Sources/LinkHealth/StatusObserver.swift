@@ -9,6 +9,8 @@ import Protocol
 /// from the cumulative counters, fidelity, clock, and when each node was last heard from.
 public struct StatusObserver: Sendable {
     private var rates: CumulativeRates
+    /// The re-tuner's counters over a window of link time.
+    private var linkRates: CumulativeRates
     private var lastSeenPs: [String: Int64] = [:]
     private var previousTags: [String: Int64] = [:]
     private var previousHeralds: Int64 = 0
@@ -22,7 +24,21 @@ public struct StatusObserver: Sendable {
     public init(link: LinkConfiguration, windowSeconds: Double) {
         windowPs = Int64(windowSeconds * 1e12)
         rates = CumulativeRates(windowPs: windowPs)
+        linkRates = CumulativeRates(windowPs: windowPs)
         labByNode = Dictionary(link.labs.map { ($0.node, $0.name) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// What the re-tuner reads: the counts over the last window of link time (the link time the live analysis
+    /// reached, `analysisLinkTimePs`), so the span is link time whatever the machine's pace; nil until the analysis
+    /// has reported two link times.
+    public var retuneWindow: RetuneWindow? {
+        guard let span = linkRates.window("coincidences") else { return nil }
+        var tags: [String: Int64] = [:]
+        for key in linkRates.keys where key.hasPrefix("tags ") {
+            tags[String(key.dropFirst("tags ".count))] = linkRates.events(key, sincePs: span.startPs)
+        }
+        return RetuneWindow(startPs: span.startPs, linkSpanPs: span.spanPs, coincidences: span.events, accidentals: linkRates.events("accidentals", sincePs: span.startPs),
+                            heralds: linkRates.events("heralds", sincePs: span.startPs), tagsByLab: tags)
     }
 
     /// The observation for `status` (time on the coordinator's run clock).
@@ -59,6 +75,13 @@ public struct StatusObserver: Sendable {
         }
         observation.clockResidualPs = status.clockResidualPs
         observation.heraldRateHz = rates.rateHz("heralds")
+        if let linkTimePs = status.analysisLinkTimePs {
+            // The re-tuner's counters, on the link time the analysis reached (samples without progress are skipped).
+            var counts = ["coincidences": status.coincidences, "heralds": status.heraldSuccesses]
+            if let accidentals = status.accidentals, accidentals.isFinite, accidentals >= 0 { counts["accidentals"] = Int64(accidentals.rounded()) }
+            for (node, tags) in status.tagsByNode { counts["tags " + (labByNode[node] ?? node)] = tags }
+            linkRates.record(counts, atPs: linkTimePs)
+        }
         let successes = status.heraldSuccesses - previousSuccesses
         let failures = (status.heralds - previousHeralds) - successes
         if successes > 0 { observation.heraldOutcomes["success"] = successes }

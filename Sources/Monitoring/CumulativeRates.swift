@@ -40,12 +40,44 @@ public struct CumulativeRates: Sendable {
     /// The rate of `key` over the window (or over the span seen so far, when shorter), in Hz with its Poisson
     /// standard error; nil until two samples span some time.
     public func rateHz(_ key: String) -> Estimate? {
-        guard let list = samples[key], let last = list.last, let first = list.first, last.timePs > first.timePs else { return nil }
-        let events = Double(last.count - first.count)
-        let seconds = Double(last.timePs - first.timePs) / picosecondsPerSecond
+        guard let window = window(key) else { return nil }
+        let events = Double(window.events)
+        let seconds = Double(window.spanPs) / picosecondsPerSecond
         return Estimate(events / seconds, standardError: max(events, 1).squareRoot() / seconds)
+    }
+
+    /// What `key` counted over the window (or over the span seen so far, when shorter); nil until two samples
+    /// span some time.
+    public func window(_ key: String) -> CountWindow? {
+        guard let list = samples[key], let last = list.last, let first = list.first, last.timePs > first.timePs else { return nil }
+        return CountWindow(startPs: first.timePs, endPs: last.timePs, events: last.count - first.count)
+    }
+
+    /// What `key` counted from its sample at `startPs` to its latest; nil without a sample at exactly `startPs`
+    /// (counters recorded together share their sample times).
+    public func events(_ key: String, sincePs startPs: Int64) -> Int64? {
+        guard let list = samples[key], let last = list.last, let start = list.first(where: { $0.timePs == startPs }) else { return nil }
+        return last.count - start.count
     }
 
     /// The counters seen so far.
     public var keys: [String] { samples.keys.sorted() }
+}
+
+/// Events a cumulative counter counted between two of its samples.
+public struct CountWindow: Sendable, Equatable {
+    /// Times of the two samples, in picoseconds.
+    public var startPs: Int64
+    public var endPs: Int64
+    /// Events counted between them.
+    public var events: Int64
+
+    public init(startPs: Int64, endPs: Int64, events: Int64) {
+        self.startPs = startPs
+        self.endPs = endPs
+        self.events = events
+    }
+
+    /// `endPs − startPs`.
+    public var spanPs: Int64 { endPs - startPs }
 }

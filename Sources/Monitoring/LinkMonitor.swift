@@ -105,17 +105,23 @@ public actor LinkMonitor: StatusSource {
     public func markStopped() { stopped = true }
 
     /// Re-runs the planner from `measurement` (taken at `timePs`) and decides what to do. Nil without a model.
+    /// A window too thin to re-tune from (``RetuneMeasurement/shortfall(minSpanSeconds:)``: less link time than the
+    /// monitoring window, or too few counts) is kept, with the reason.
     /// The caller sends a `.change` to the nodes and calls ``applied(_:)`` once they acknowledge it.
     public func retune(_ measurement: RetuneMeasurement, atPs timePs: Int64) -> TuningDecision? {
         guard let retuner else { return nil }
         let decision: TuningDecision
-        do {
-            let recommendation = try retuner.recommend(from: measurement)
-            tuning.recommendedRateHz = recommendation.best?.point.repetitionRateHz
-            tuning.recommendedKnob = recommendation.best?.point.knob
-            decision = autoTuner.decide(recommendation, atPs: timePs)
-        } catch {
-            decision = .keep(reason: "cannot estimate the arms: \(error)")
+        if let shortfall = measurement.shortfall(minSpanSeconds: configuration.windowSeconds) {
+            decision = .keep(reason: "waiting for a representative window: " + shortfall)
+        } else {
+            do {
+                let recommendation = try retuner.recommend(from: measurement)
+                tuning.recommendedRateHz = recommendation.best?.point.repetitionRateHz
+                tuning.recommendedKnob = recommendation.best?.point.knob
+                decision = autoTuner.decide(recommendation, atPs: timePs)
+            } catch {
+                decision = .keep(reason: "cannot estimate the arms: \(error)")
+            }
         }
         tuning.lastDecision = decision.reason
         if let rate = tuning.repetitionRateHz { metrics.setRepetitionRate(currentHz: rate, recommendedHz: tuning.recommendedRateHz) }
@@ -133,6 +139,17 @@ public actor LinkMonitor: StatusSource {
             evaluator.prediction = prediction
             metrics.setPlanned(prediction)
         }
+    }
+
+    /// Shows the repetition-rate schedule in force (docs/protocol.md, "Repetition-rate changes"): `rateHz` from link
+    /// time `sincePs` (both nil: the configured rate from the start), the proposed change not yet decided, and on a
+    /// node why its source is held.
+    public func setRateSchedule(rateHz: Double?, sincePs: Int64?, pendingChangeId: UInt64?, pendingRateHz: Double?, hold: String? = nil) {
+        if let rateHz { tuning.repetitionRateHz = rateHz }
+        tuning.rateSincePs = sincePs
+        tuning.pendingChangeId = pendingChangeId
+        tuning.pendingRateHz = pendingRateHz
+        tuning.rateHold = hold
     }
 
     /// The alerts that are not ok.

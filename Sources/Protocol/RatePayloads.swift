@@ -56,8 +56,18 @@ public struct RateCommit: Sendable, Hashable, Codable {
     static let size = 24
 }
 
+/// A wire code (raw values 1, 2, 3, …) named in logs and the journal by one word per case, in raw-value order.
+public protocol WireWords: RawRepresentable, CustomStringConvertible where RawValue == UInt8 {
+    /// The word of each case: `words[rawValue - 1]`.
+    static var words: [String] { get }
+}
+
+extension WireWords {
+    public var description: String { Self.words[Int(rawValue) - 1] }
+}
+
 /// Why a change was aborted.
-public enum RateAbortReason: UInt8, Sendable, Equatable, Codable, CustomStringConvertible {
+public enum RateAbortReason: UInt8, Sendable, Equatable, Codable, WireWords {
     /// Not every lab's node answered before the deadline.
     case timeout = 1
     /// A node answered that it cannot apply the change.
@@ -65,13 +75,7 @@ public enum RateAbortReason: UInt8, Sendable, Equatable, Codable, CustomStringCo
     /// The coordinator restarted while the change was proposed (its journal had no decision).
     case coordinatorRestart = 3
 
-    public var description: String {
-        switch self {
-        case .timeout: "timeout"
-        case .refused: "refused"
-        case .coordinatorRestart: "coordinator-restart"
-        }
-    }
+    public static let words = ["timeout", "refused", "coordinator-restart"]
 }
 
 /// Coordinator → node: phase two: change `changeId` will never apply; the node releases its source. Fixed 16 bytes.
@@ -86,7 +90,7 @@ public struct RateAbort: Sendable, Hashable {
 }
 
 /// What a node did with a decided change.
-public enum RateOutcome: UInt8, Sendable, Equatable, Codable, CustomStringConvertible {
+public enum RateOutcome: UInt8, Sendable, Equatable, Codable, WireWords {
     /// The source runs at the new rate from `effectivePs` on.
     case applied = 1
     /// The change was aborted; the source runs on at the old rate.
@@ -95,13 +99,7 @@ public enum RateOutcome: UInt8, Sendable, Equatable, Codable, CustomStringConver
     /// Never expected; the coordinator raises an error.
     case failed = 3
 
-    public var description: String {
-        switch self {
-        case .applied: "applied"
-        case .released: "released"
-        case .failed: "failed"
-        }
-    }
+    public static let words = ["applied", "released", "failed"]
 }
 
 /// Node → coordinator: the confirmation of a decided change. Fixed 24 bytes.

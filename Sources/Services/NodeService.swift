@@ -75,6 +75,9 @@ public final class NodeMonitor: Sendable {
         public var rateSchedule: [RateCommit] = []
         /// The proposed change the source is held for (its answer given, its decision not yet known).
         public var rateChangeHeld: UInt64?
+        /// Why the source is held for rate agreement (waiting for the coordinator's schedule, or for the decision on
+        /// a proposed change), nil while it runs. A node starts held until the schedule arrives.
+        public var rateHold: String?
         /// Committed changes the source could not apply, or schedules that contradict it: the labs disagree.
         public var rateConflicts: [String] = []
         public var lastStatus: StatusReport?

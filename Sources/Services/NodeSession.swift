@@ -82,8 +82,9 @@ final class NodeSession {
                                                      "qlink.last_sequence": "\(resume.lastSequence)", "qlink.tags_spooled": "\(resume.tagsSpooled)",
                                                      "qlink.last_herald": "\(log.last)", "qlink.herald_holes": "\(log.holes.count)"])
         }
-        let session = sessionId, heralds = machine.heralds
+        let session = sessionId, heralds = machine.heralds, hold = rateHoldReason()
         monitor.update {
+            $0.rateHold = hold
             $0.sessionId = session
             $0.lastHeraldSequence = heralds.lastSeen
             $0.missingHeralds = Int(heralds.missingNow)
@@ -140,6 +141,13 @@ final class NodeSession {
             switch action {
             case .sendHello:
                 try send(.hello(Hello(node: settings.node, lab: settings.lab)))
+            case .requestSchedule:
+                let requests = if case .awaiting(_, let count) = machine.schedule { count } else { 0 }
+                let hold = rateHoldReason()
+                monitor.update { $0.rateHold = hold }
+                logger.warning("node.rate.schedule.requested", metadata: ["qlink.node": "\(settings.node)", "qlink.requests": "\(requests)",
+                                                                          "qlink.detail": "no rate schedule since the welcome; the source holds"])
+                try send(.hello(Hello(node: settings.node, lab: settings.lab)))
             case .sendHeartbeat:
                 // The heartbeat's event time tells the coordinator how far this lab's source has got, which can be
                 // well past the batches still waiting in the spool (rate changes are scheduled after it).
@@ -174,10 +182,27 @@ final class NodeSession {
                 break
             }
         }
-        let heralds = machine.heralds
+        let heralds = machine.heralds, hold = rateHoldReason()
         monitor.update {
             $0.lastHeraldSequence = heralds.lastSeen
             $0.missingHeralds = Int(heralds.missingNow)
+            $0.rateHold = hold
+        }
+    }
+
+    /// Why the source is held for rate agreement, in words (nil: it runs).
+    private func rateHoldReason() -> String? {
+        switch rateAgreement.state {
+        case .awaitingSchedule:
+            guard machine.isIntroduced else { return "waiting for the coordinator's rate schedule: not connected to the coordinator" }
+            if case .awaiting(_, let requests) = machine.schedule, requests > 0 {
+                return "waiting for the coordinator's rate schedule: not received after the welcome (requests sent: \(requests))"
+            }
+            return "waiting for the coordinator's rate schedule (sent after the welcome)"
+        case .holding(let answer):
+            return "held at \(answer.earliestPs) ps (link time) for proposed rate change \(answer.changeId) until it is committed or aborted"
+        case .following:
+            return nil
         }
     }
 
@@ -267,8 +292,10 @@ final class NodeSession {
             try execute(machine.status(heralds: UInt64(max(0, status.heralds)), statusesReceived: statusesReceived))
         case .rateProposal, .rateCommit, .rateAbort, .rateSchedule:
             let reaction = rateAgreement.receive(decoded.body, source: source)
+            if case .awaitingSchedule = rateAgreement.state {} else { machine.scheduleReceived() }
             reaction.report(node: settings.node, agreement: rateAgreement, logger: logger, monitor: monitor)
             for reply in reaction.replies { try send(reply) }
+            try execute([])
         case .error(let report):
             logger.warning("node.coordinator.error", metadata: ["qlink.code": "\(report.code)", "qlink.text": "\(report.text)"])
             if ProtocolError.kind(forCode: report.code) == .notIntroduced { try execute(machine.notIntroduced(now: clock.now)) }

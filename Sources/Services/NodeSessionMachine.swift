@@ -17,6 +17,11 @@ import Protocol
 /// ```
 /// While draining the connection keeps its own sub-state (``Link``: connecting or introduced), so a drain
 /// survives a lost coordinator until its deadline.
+///
+/// Beside it the machine tracks the coordinator's rate schedule (``ScheduleWait``): the node's source holds until
+/// one has arrived, and while welcomed without one the node asks for it again (a hello, which the coordinator
+/// answers with a welcome and the schedule) every hello interval, so a schedule lost or late never leaves the
+/// node held for good.
 struct NodeSessionMachine {
     typealias Instant = ContinuousClock.Instant
 
@@ -42,9 +47,20 @@ struct NodeSessionMachine {
         case stopped(drained: Bool)
     }
 
+    /// The coordinator's rate schedule, which the node's source waits for (``NodeRateAgreement``).
+    enum ScheduleWait: Equatable {
+        /// None has arrived since the node started. Welcomed, it is asked for at `nextRequestAt` (nil while not
+        /// welcomed: the hellos ask for it); `requests`: times asked for since the first welcome.
+        case awaiting(nextRequestAt: Instant?, requests: Int)
+        /// A schedule has been applied; the coordinator sends later ones until the node confirms them.
+        case received
+    }
+
     /// What the socket thread does.
     enum Action: Equatable {
         case sendHello
+        /// Ask for the rate schedule again: a hello, answered with a welcome (ignored) and the schedule.
+        case requestSchedule
         /// A heartbeat carrying the last sequence spooled and the source's link time.
         case sendHeartbeat
         /// Forget what is in flight and send the spool again from its oldest batch (the coordinator deduplicates).
@@ -78,6 +94,8 @@ struct NodeSessionMachine {
     private(set) var nextHeartbeatAt: Instant
     /// The heralds held (in the node's log) and those known to be missing.
     private(set) var heralds: SequenceTracker
+    /// Whether the rate schedule has arrived, and when to ask for it again.
+    private(set) var schedule = ScheduleWait.awaiting(nextRequestAt: nil, requests: 0)
 
     /// - Parameter heralds: the herald log as resumed from the spool (highest held, holes below it).
     init(now: Instant, heartbeatIntervalMs: Int, coordinatorTimeoutMs: Int, heralds: SequenceTracker) {
@@ -142,6 +160,10 @@ struct NodeSessionMachine {
         default:
             break
         }
+        if case .awaiting(let next?, let requests) = schedule, isIntroduced, now >= next {
+            actions.append(.requestSchedule)
+            schedule = .awaiting(nextRequestAt: now.advanced(by: .nanoseconds(helloIntervalNs)), requests: requests + 1)
+        }
         if now >= nextHeartbeatAt, !isStopped {
             actions.append(.sendHeartbeat)
             nextHeartbeatAt = now.advanced(by: .nanoseconds(heartbeatIntervalNs))
@@ -160,9 +182,18 @@ struct NodeSessionMachine {
         // Every herald decided so far concerns this node's qubits: those it does not hold are fetched.
         if welcome.nextHeraldSequence > 1 { heralds.observeHeartbeat(session: 0, lastSent: welcome.nextHeraldSequence - 1) }
         enter(.introduced(lastHeardAt: now))
+        // The schedule follows the welcome; if it does not come within a hello interval it is asked for again.
+        if case .awaiting(_, let requests) = schedule {
+            schedule = .awaiting(nextRequestAt: now.advanced(by: .nanoseconds(helloIntervalNs)), requests: requests)
+        }
         // A heartbeat goes out before any batch: it tells the coordinator how far this node's source has got.
         nextHeartbeatAt = now
         return [.trimSpool(throughSequence: welcome.lastAcceptedSequence), .resendFromOldest, .connected(true)] + heraldRequests()
+    }
+
+    /// The node applied a rate schedule: no more requests.
+    mutating func scheduleReceived() {
+        schedule = .received
     }
 
     /// The coordinator no longer knows this node (it restarted): introduce again.
@@ -227,6 +258,7 @@ struct NodeSessionMachine {
 
     private mutating func lost(now: Instant) -> [Action] {
         enter(.connecting(nextHelloAt: now))
+        if case .awaiting(_, let requests) = schedule { schedule = .awaiting(nextRequestAt: nil, requests: requests) }
         return [.resendFromOldest, .connected(false)]
     }
 

@@ -72,6 +72,8 @@ public struct NodeStatusFile: Codable, Sendable {
     public var rateSchedule: [RateCommit]?
     /// Committed changes the source could not apply (the labs disagree); absent when none.
     public var rateConflicts: [String]?
+    /// Why the source is held for rate agreement; absent while it runs.
+    public var rateHold: String?
     public var stopped: Bool
     public var failure: String?
 
@@ -102,6 +104,7 @@ public struct NodeStatusFile: Codable, Sendable {
         drained = state.sourceFinished && state.spoolBatches == 0
         rateSchedule = state.rateSchedule
         rateConflicts = state.rateConflicts.isEmpty ? nil : state.rateConflicts
+        rateHold = state.rateHold
         stopped = state.stopped
         failure = state.failure
     }

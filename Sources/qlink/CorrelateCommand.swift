@@ -99,7 +99,7 @@ struct CorrelateCommand: ParsableCommand {
         } catch let error as CorrelationError {
             printError("error: \(error)")
             throw ExitCode.failure
-        } catch let error as CorrelateFailure {
+        } catch let error as CommandFailure {
             printError("error: \(error)")
             throw ExitCode.failure
         }
@@ -109,7 +109,7 @@ struct CorrelateCommand: ParsableCommand {
         do {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
-            throw CorrelateFailure("cannot write \(path): \(error.localizedDescription)")
+            throw CommandFailure("cannot write \(path): \(error.localizedDescription)")
         }
     }
 
@@ -123,7 +123,7 @@ struct CorrelateCommand: ParsableCommand {
 
     private func execute(_ setup: CorrelationSetup, logger: Logger) throws -> CorrelationOutcome {
         for file in files where !FileManager.default.fileExists(atPath: file) {
-            throw CorrelateFailure("file not found: \(file)")
+            throw CommandFailure("file not found: \(file)")
         }
         let totalBytes = try openAll().compactMap(\.totalBytes).reduce(0, +)
         let progress = quiet || totalBytes < 32 << 20 ? nil : ProgressBar(enabled: true)

@@ -52,15 +52,15 @@ enum CorrelateRun {
         }
         if let failure {
             guard failure.kind == .noPeakFound, files.count == 2 else { throw failure }
-            throw CorrelateFailure("no clock lock between \(files[0]) (lab A) and \(files[1]) (lab B): \(failure.message) — \(failure.hint)")
+            throw CommandFailure("no clock lock between \(files[0]) (lab A) and \(files[1]) (lab B): \(failure.message) — \(failure.hint)")
         }
         log(engine.takeClockEvents(), logger)
         let snapshot = engine.snapshot()
         guard snapshot.durationPs > 0 else {
-            throw CorrelateFailure("the files hold fewer than two events on a common time axis")
+            throw CommandFailure("the files hold fewer than two events on a common time axis")
         }
         for single in snapshot.singles where single.counts == 0 {
-            throw CorrelateFailure("channel \(single.channel)\(single.lab.map { " (\($0))" } ?? "") has no events in the file; check --pairs and the file's channels (qlink tags info FILE)")
+            throw CommandFailure("channel \(single.channel)\(single.lab.map { " (\($0))" } ?? "") has no events in the file; check --pairs and the file's channels (qlink tags info FILE)")
         }
         logger.debug("correlate.done", metadata: ["correlate.duration_ps": "\(snapshot.durationPs)", "correlate.pairs": "\(configuration.pairs.count)"])
         return CorrelationOutcome(summary: snapshot, histograms: engine.histograms)
@@ -72,8 +72,3 @@ enum CorrelateRun {
     }
 }
 
-/// A failure of `qlink correlate` with a message for the user.
-struct CorrelateFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}

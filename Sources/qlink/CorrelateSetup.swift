@@ -61,11 +61,11 @@ struct CorrelationSetup {
             for (a, b) in try CorrelateCommand.parsePairs(pairsText) {
                 if configuration != nil {
                     if twoFiles {
-                        guard sideOf[a] == .a else { throw CorrelateFailure("channel \(a) is not a detector of lab '\(labNames.0)' (file A) in the configuration") }
-                        guard sideOf[b] == .b else { throw CorrelateFailure("channel \(b) is not a detector of lab '\(labNames.1)' (file B) in the configuration") }
+                        guard sideOf[a] == .a else { throw CommandFailure("channel \(a) is not a detector of lab '\(labNames.0)' (file A) in the configuration") }
+                        guard sideOf[b] == .b else { throw CommandFailure("channel \(b) is not a detector of lab '\(labNames.1)' (file B) in the configuration") }
                     } else {
                         for channel in [a, b] where sideOf[channel] == nil {
-                            throw CorrelateFailure("channel \(channel) is not a detector in the configuration")
+                            throw CommandFailure("channel \(channel) is not a detector in the configuration")
                         }
                     }
                 }
@@ -76,7 +76,7 @@ struct CorrelationSetup {
             let a = roles.filter { $0.side == .a }.map(\.channel), b = roles.filter { $0.side == .b }.map(\.channel)
             pairs = a.flatMap { first in b.map { ChannelPair(first, $0) } }
             guard !pairs.isEmpty else {
-                throw CorrelateFailure("no channel pairs: give --pairs (e.g. --pairs 1:3,2:4) or a configuration whose labs have outcome detectors (H/V/D/A/R/L/+/-)")
+                throw CommandFailure("no channel pairs: give --pairs (e.g. --pairs 1:3,2:4) or a configuration whose labs have outcome detectors (H/V/D/A/R/L/+/-)")
             }
         }
         // Basis sources: the resolved labs' (correlation.bases, else the simulation's markers, else the names).
@@ -120,7 +120,7 @@ struct CorrelationSetup {
         case "phi_minus": .phiMinus
         case "psi_plus": .psiPlus
         case "psi_minus": .psiMinus
-        default: throw CorrelateFailure("unknown Bell state '\(name)'")
+        default: throw CommandFailure("unknown Bell state '\(name)'")
         }
     }
 

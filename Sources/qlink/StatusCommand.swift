@@ -7,10 +7,12 @@ import Monitoring
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the live status of a running link: rates, coincidences, fidelity, clock, heralds, alerts.",
+        abstract: "Show the live status of a running link: rates, coincidences, fidelity, clock, heralds, rate schedule, alerts.",
         discussion: """
         Reads GET /status from the coordinator's (or a node's) status server. The address comes from --url, \
-        or from monitoring.status_endpoint of --config, or defaults to http://127.0.0.1:9460.
+        or from monitoring.status_endpoint of --config, or defaults to http://127.0.0.1:9460. The rate line shows \
+        the repetition rate in force and the link time since when, a proposed change not yet agreed by both labs, \
+        and on a node why its source is held.
         """)
 
     @OptionGroup var global: GlobalOptions

@@ -122,19 +122,14 @@ struct RunningAutoTuneTests {
         #expect(applied, "nodes' rates \(rates), planner's \(targetRateHz) Hz")
         let effective = nodes.map { $0.monitor.current.repetitionRateEffectivePs }
         #expect(effective[0] != nil && effective[0] == effective[1], "both labs change at the same link time: \(effective)")
-        // The journal holds the change, committed at that time, and each node's confirmation (once the coordinator has
-        // it). A machine slow enough to re-tune from an early, unrepresentative window may reach the planner's rate in
-        // more than one change: every change is then committed and applied by both labs, and the last is that rate.
-        #expect(await eventually {
-            let changes = (try? journal.rateChanges()) ?? []
-            return !changes.isEmpty && ((try? journal.rateConfirmations()) ?? []).count >= 2 * changes.count
-        }, "waited for both nodes' confirmations of every change in the journal")
+        // The journal holds the change, committed at that time, and each node's confirmation (once the coordinator has it).
+        // One change only: the monitor re-tunes only from a whole window of link time with enough heralds, so a loaded
+        // machine's early window cannot move the rate to an intermediate value first.
+        #expect(await eventually { ((try? journal.rateConfirmations()) ?? []).count >= 2 }, "waited for both nodes' confirmations in the journal")
         let changes = try journal.rateChanges()
-        #expect(changes.allSatisfy { if case .committed = $0.state { true } else { false } }, "\(changes)")
-        #expect(changes.last?.state == .committed(atPs: effective[0] ?? -1), "\(changes)")
-        #expect(changes.last.map { abs($0.rateHz - targetRateHz) <= 1e-6 * targetRateHz } == true, "\(changes)")
-        let confirmations = try journal.rateConfirmations()
-        #expect(confirmations.count == 2 * changes.count && confirmations.allSatisfy { $0.outcome == .applied }, "\(confirmations)")
+        #expect(changes.count == 1 && changes.first?.state == .committed(atPs: effective[0] ?? -1), "\(changes)")
+        #expect(changes.first.map { abs($0.rateHz - targetRateHz) <= 1e-6 * targetRateHz } == true, "\(changes)")
+        #expect(try journal.rateConfirmations().map(\.outcome) == [.applied, .applied])
         // The monitor predicts from the committed rate.
         #expect(await eventually {
             await monitor.currentStatus().tuning?.repetitionRateHz.map { abs($0 - targetRateHz) <= 1e-6 * targetRateHz } == true

@@ -71,4 +71,22 @@ struct LinkMonitorTests {
         await monitor.applied(point)
         #expect(await monitor.currentStatus().tuning?.repetitionRateHz == point.repetitionRateHz)
     }
+
+    @Test("the status text shows the rate in force, the link time since when, a pending proposal and a node's hold")
+    func statusShowsTheRateSchedule() async throws {
+        var logger = Logger(label: "test.monitor")
+        logger.logLevel = .critical
+        let monitor = try LinkMonitor(link: Self.link(), role: "coordinator", history: nil, logger: logger)
+        #expect(StatusText.render(await monitor.currentStatus()).contains(" (configured, since the start)"))
+        await monitor.setRateSchedule(rateHz: 200_000, sincePs: 13_000_100_000, pendingChangeId: 3, pendingRateHz: 100_000)
+        let text = StatusText.render(await monitor.currentStatus())
+        #expect(text.contains("rate:          200.000 kHz in force since link time 13000100000 ps"), "\(text)")
+        #expect(text.contains("rate pending:  change 3 to 100.000 kHz, proposed, not yet agreed by both labs"), "\(text)")
+        #expect(!text.contains("rate hold:"))
+        await monitor.setRateSchedule(rateHz: nil, sincePs: nil, pendingChangeId: nil, pendingRateHz: nil,
+                                      hold: "waiting for the coordinator's rate schedule: not connected to the coordinator")
+        let held = StatusText.render(await monitor.currentStatus())
+        #expect(held.contains("rate hold:     waiting for the coordinator's rate schedule: not connected to the coordinator"), "\(held)")
+        #expect(!held.contains("rate pending:"))
+    }
 }

@@ -52,4 +52,10 @@ struct RateMessageTests {
         #expect(throws: ProtocolError.self) { try decode(.rateCommit, bytes(.rateCommit(RateCommit(changeId: 1, atPs: 1, rateHz: .nan)))) }
         #expect(throws: ProtocolError.self) { try decode(.rateProposal, [UInt8](repeating: 0, count: 15)) }
     }
+
+    @Test func abortReasonsAndOutcomesAreNamedByOneWordEach() {
+        #expect([RateAbortReason.timeout, .refused, .coordinatorRestart].map(\.description) == ["timeout", "refused", "coordinator-restart"])
+        #expect([RateOutcome.applied, .released, .failed].map(\.description) == ["applied", "released", "failed"])
+        #expect("\(RateAbortReason.coordinatorRestart)" == "coordinator-restart")
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Journal
 import Messaging
 import Protocol
+import QLinkTestSupport
 import Security
 import Services
 import Testing
@@ -9,6 +10,33 @@ import TimeTags
 
 @Suite("Faults on loopback", .serialized)
 struct FaultTests {
+    @Test func aCoordinatorRestartedOnPortsStillInUseListensOnceTheyAreFree() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let security = try TestSecurity(directory: directory)
+        defer { security.stop() }
+        var settings = coordinatorSettings(directory: directory)
+        // The ports are held by a running coordinator (as another connection may hold them for a moment).
+        let holder = try await startCoordinator(settings, security: security)
+        settings.controlEndpoint = holder.control
+        settings.publishEndpoint = holder.publish
+        settings.journalPath = directory + "/second.sqlite"
+        let log = CapturedLog()
+        let holding = holder.task
+        // Once a second attempt has started (the first gave up on the address in use), the ports become free.
+        let release = Task {
+            let second = await eventually { log.records("coordinator.bind.retrying").count >= 2 }
+            holding.cancel()
+            return second
+        }
+        let restarted = try await restartCoordinator(settings, security: security, logger: log.logger(level: .notice))
+        #expect(await release.value, "waited for a second bind attempt")
+        try await holding.value
+        #expect(restarted.control == holder.control && restarted.publish == holder.publish)
+        restarted.task.cancel()
+        try await restarted.task.value
+    }
+
     @Test func coordinatorRestartLosesAndDuplicatesNothing() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -42,21 +70,9 @@ struct FaultTests {
 
         settings.controlEndpoint = control
         settings.publishEndpoint = publish
-        // The same port again: another test's connection may hold it for a moment (ephemeral ports are shared by the
-        // whole machine), so a refused bind is tried again until the coordinator listens.
-        var started: (CoordinatorService, Task<Void, Error>)?
-        for _ in 0..<600 where started == nil {
-            let service = CoordinatorService(settings: settings, transport: security.server, logger: quietLogger)
-            let task = Task { try await service.run() }
-            _ = await eventually { service.monitor.current.controlEndpoint != nil || service.monitor.current.stopped }
-            if service.monitor.current.controlEndpoint != nil {
-                started = (service, task)
-            } else {
-                _ = try? await task.value
-                try await Task.sleep(for: .milliseconds(100))
-            }
-        }
-        let (second, secondTask) = try #require(started, "the restarted coordinator never bound \(control)")
+        // The same port again (another connection may hold it for a moment: retried until it listens).
+        let restarted = try await restartCoordinator(settings, security: security)
+        let second = restarted.service, secondTask = restarted.task
         let expected = try SimulatedTestLink.expectedTags(try SimulatedTestLink.simulation(link, durationPs: durationPs)).alice
         #expect(try await eventually { try journal.tagTotals()["alice-node"] == expected && node.monitor.current.spoolBatches == 0 })
         nodeTask.cancel()

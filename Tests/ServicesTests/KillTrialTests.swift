@@ -63,9 +63,7 @@ struct KillTrialTests {
             case .coordinator:
                 kill(coordinator.processIdentifier, SIGKILL)
                 coordinator.waitUntilExit()
-                try? FileManager.default.removeItem(atPath: link.statusPath("coordinator"))
-                coordinator = try link.coordinator(control: endpoints.0, publish: endpoints.1)
-                #expect(await link.endpoints() != nil, "the restarted coordinator did not start")
+                coordinator = try await link.restartedCoordinator(on: endpoints)
             case .alice, .bob:
                 let lab = victim.rawValue
                 let process = try #require(nodes[lab])

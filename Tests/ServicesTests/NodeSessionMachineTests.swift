@@ -30,6 +30,7 @@ struct NodeSessionMachineTests {
         var node = machine()
         _ = node.tick(now: at(0))
         _ = node.welcomed(Welcome(lastAcceptedSequence: 0, credit: 4, nextHeraldSequence: 1, runId: 1), now: at(10))
+        node.scheduleReceived()
         node.heard(now: at(2000))
         #expect(node.tick(now: at(4000)) == [.sendHeartbeat])
         #expect(node.tick(now: at(5001)) == [.resendFromOldest, .connected(false), .sendHeartbeat])
@@ -38,6 +39,28 @@ struct NodeSessionMachineTests {
         _ = node.welcomed(Welcome(lastAcceptedSequence: 0, credit: 4, nextHeraldSequence: 1, runId: 1), now: at(5100))
         #expect(node.notIntroduced(now: at(5200)) == [.resendFromOldest, .connected(false)])
         #expect(node.notIntroduced(now: at(5300)).isEmpty)
+    }
+
+    @Test func aWelcomedNodeAsksForTheRateScheduleEverySecondUntilItArrives() {
+        var node = machine()
+        _ = node.tick(now: at(0))
+        // Not welcomed: the hellos ask for it; no separate request.
+        #expect(node.tick(now: at(1000)) == [.sendHello, .sendHeartbeat])
+        _ = node.welcomed(Welcome(lastAcceptedSequence: 0, credit: 4, nextHeraldSequence: 1, runId: 1), now: at(1100))
+        #expect(node.schedule == .awaiting(nextRequestAt: at(2100), requests: 0))
+        node.heard(now: at(1500))
+        #expect(node.tick(now: at(1500)) == [.sendHeartbeat])
+        #expect(node.tick(now: at(2100)) == [.requestSchedule])
+        node.heard(now: at(2600))
+        #expect(node.tick(now: at(3100)) == [.requestSchedule, .sendHeartbeat])
+        #expect(node.schedule == .awaiting(nextRequestAt: at(4100), requests: 2))
+        // Lost meanwhile: no requests until welcomed again, then a second after the welcome.
+        #expect(node.tick(now: at(5700)) == [.resendFromOldest, .connected(false), .sendHeartbeat])
+        #expect(node.schedule == .awaiting(nextRequestAt: nil, requests: 2))
+        _ = node.welcomed(Welcome(lastAcceptedSequence: 0, credit: 4, nextHeraldSequence: 1, runId: 1), now: at(5800))
+        node.scheduleReceived()
+        #expect(node.tick(now: at(6800)) == [.sendHeartbeat])
+        #expect(node.schedule == .received)
     }
 
     @Test func restartedNodeFetchesEveryHeraldItMissedInBoundedRequests() {

@@ -64,6 +64,26 @@ struct ProcessLink {
                        + (exitWhenDone ? ["--exit-when-done"] : []))
     }
 
+    /// A coordinator restarted on the ports of its killed predecessor, retried while they are still in use
+    /// (``untilListening``): up once its status file shows it listening (written from inside the running service
+    /// group, so SIGTERM is a graceful stop from then on).
+    func restartedCoordinator(on endpoints: (String, String)) async throws -> Process {
+        try await untilListening("the coordinator on \(endpoints.0)") { () async throws -> BindAttempt<Process> in
+            try? FileManager.default.removeItem(atPath: statusPath("coordinator"))
+            let logged = (try? FileManager.default.attributesOfItem(atPath: directory + "/coordinator.log")[.size] as? Int) ?? 0
+            let process = try coordinator(control: endpoints.0, publish: endpoints.1)
+            _ = await eventually {
+                let state = StatusFile.read(CoordinatorStatusFile.self, from: statusPath("coordinator"))
+                return !process.isRunning || (state?.controlEndpoint != nil && state?.publishEndpoint != nil && state?.stopped == false)
+            }
+            if process.isRunning { return .listening(process) }
+            let log = (try? String(contentsOfFile: directory + "/coordinator.log", encoding: .utf8)) ?? ""
+            let output = String(log.utf8.dropFirst(logged)) ?? log
+            if output.contains("Address already in use") { return .addressInUse }
+            throw ServiceFailure(what: "the restarted coordinator", detail: "exited with \(process.terminationStatus): \(output.suffix(2_000))")
+        }
+    }
+
     func endpoints() async -> (String, String)? {
         var found: (String, String)?
         _ = await eventually {
@@ -122,12 +142,9 @@ struct ProcessFaultTests {
         #expect(await eventually { (link.nodeStatus("alice")?.batchesAcknowledged ?? 0) > 20 })
         kill(coordinator.processIdentifier, SIGKILL)
         coordinator.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: link.statusPath("coordinator"))
-        try await Task.sleep(for: .milliseconds(300))
-        coordinator = try link.coordinator(control: endpoints.0, publish: endpoints.1)
-        // Up (its status file written from inside the running service group, so SIGTERM is a graceful stop) before
-        // anything may stop it: on a loaded machine the nodes can finish first from what the first coordinator acknowledged.
-        #expect(await link.endpoints() != nil, "the restarted coordinator did not start")
+        // Up before anything may stop it: on a loaded machine the nodes can finish first from what the first
+        // coordinator acknowledged.
+        coordinator = try await link.restartedCoordinator(on: endpoints)
         #expect(await link.finish(alice, within: 600))
         #expect(await link.finish(bob, within: 600))
         coordinator.terminate()

@@ -69,15 +69,82 @@ struct RateRequestTests {
         func close() { socket.close() }
     }
 
+    /// What every test with scripted nodes sets up: a directory, the test PKI and the coordinator settings.
+    struct CoordinatorFixture {
+        let directory: String
+        let security: TestSecurity
+        var settings: CoordinatorSettings
+
+        init() throws {
+            directory = try temporaryDirectory()
+            security = try TestSecurity(directory: directory)
+            settings = coordinatorSettings(directory: directory)
+        }
+
+        /// A coordinator with the fixture's settings (again on the same journal after a restart).
+        func start() async throws -> RunningCoordinator { try await startCoordinator(settings, security: security) }
+
+        func node(_ name: String, of running: RunningCoordinator, session: UInt64) throws -> ScriptedNode {
+            try ScriptedNode(name, security: security, control: running.control, session: session)
+        }
+
+        func close() {
+            security.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    /// What every test with a scripted coordinator sets up: the coordinator's sockets, and lab B's real node of the
+    /// simulated heralded link (10 µs attempts) at wall-clock pace connected to them; nothing is published.
+    final class ScriptedCoordinator: @unchecked Sendable {
+        let directory: String
+        let security: TestSecurity
+        let sockets: ScriptedCoordinatorSockets
+        let node: NodeService
+        let task: Task<Void, any Error>
+
+        init() throws {
+            directory = try temporaryDirectory()
+            security = try TestSecurity(directory: directory)
+            sockets = try ScriptedCoordinatorSockets(security: security)
+            let link = try SimulatedTestLink.heralded()
+            var settings = try SimulatedTestLink.nodeSettings(link, lab: "bob", directory: directory, control: sockets.control,
+                                                              publish: sockets.publish, durationPs: 3_600_000_000_000_000, realTime: true)
+            settings.drainOnStopMs = 0
+            let node = NodeService(settings: settings, transport: try security.client("bob-node"), logger: quietLogger)
+            self.node = node
+            task = Task { try await node.run() }
+        }
+
+        /// The next message from the node (nil when none came within the ROUTER's 100 ms receive timeout), and
+        /// how to answer it.
+        func receive() throws -> (message: WireMessage, reply: (WireMessage.Body) throws -> Void)? {
+            let socket = sockets.router
+            guard let message = try socket.receive(), message.count == 3,
+                  let decoded = try? WireMessage.decode(header: message.frames[1].bytes, payload: message.frames[2].bytes) else { return nil }
+            let peer = message.frames[0]
+            return (decoded, { body in
+                let (header, payload) = WireMessage(sessionId: 4242, sequence: 0, body: body).encoded()
+                _ = try socket.send(Message([peer, Frame(header), Frame(payload)]))
+            })
+        }
+
+        func stop() async throws {
+            task.cancel()
+            try await task.value
+            sockets.close()
+            security.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
     @Test func bothLabsReadyCommitsAtTheLatestAnswerPlusTheMarginAndARestartedCoordinatorReplaysIt() async throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let security = try TestSecurity(directory: directory)
-        defer { security.stop() }
-        let settings = coordinatorSettings(directory: directory)
-        let running = try await startCoordinator(settings, security: security)
-        let alice = try ScriptedNode("alice-node", security: security, control: running.control, session: 5)
-        let bob = try ScriptedNode("bob-node", security: security, control: running.control, session: 6)
+        let fixture = try CoordinatorFixture()
+        defer { fixture.close() }
+        let settings = fixture.settings
+        let running = try await fixture.start()
+        let alice = try fixture.node("alice-node", of: running, session: 5)
+        let bob = try fixture.node("bob-node", of: running, session: 6)
         defer { alice.close(); bob.close() }
         struct Flow: Sendable {
             var first: RateScheduleInForce?
@@ -123,8 +190,8 @@ struct RateRequestTests {
         try await running.task.value
 
         // A restarted coordinator replays the schedule and sends it to a node that joins.
-        let restarted = try await startCoordinator(settings, security: security)
-        let late = try ScriptedNode("bob-node", security: security, control: restarted.control, session: 7)
+        let restarted = try await fixture.start()
+        let late = try fixture.node("bob-node", of: restarted, session: 7)
         defer { late.close() }
         let replayed = try await offPool { try late.join(lab: "bob") }
         #expect(replayed == RateScheduleInForce(lastDecidedChangeId: committed.changeId, changes: [committed]))
@@ -134,15 +201,13 @@ struct RateRequestTests {
     }
 
     @Test func aLabThatDoesNotAnswerInTimeAbortsTheChangeForBoth() async throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let security = try TestSecurity(directory: directory)
-        defer { security.stop() }
-        var settings = coordinatorSettings(directory: directory)
-        settings.rateChangeTimeoutMs = 300
-        let running = try await startCoordinator(settings, security: security)
-        let alice = try ScriptedNode("alice-node", security: security, control: running.control, session: 5)
-        let bob = try ScriptedNode("bob-node", security: security, control: running.control, session: 6)
+        var fixture = try CoordinatorFixture()
+        defer { fixture.close() }
+        fixture.settings.rateChangeTimeoutMs = 300
+        let settings = fixture.settings
+        let running = try await fixture.start()
+        let alice = try fixture.node("alice-node", of: running, session: 5)
+        let bob = try fixture.node("bob-node", of: running, session: 6)
         defer { alice.close(); bob.close() }
         let decisions = try await offPool { () throws -> [WireMessage.Body?] in
             _ = try alice.join(lab: "alice")
@@ -162,13 +227,11 @@ struct RateRequestTests {
     }
 
     @Test func aCoordinatorThatRestartsWithAnUndecidedChangeAbortsIt() async throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let security = try TestSecurity(directory: directory)
-        defer { security.stop() }
-        let settings = coordinatorSettings(directory: directory)
-        let running = try await startCoordinator(settings, security: security)
-        let alice = try ScriptedNode("alice-node", security: security, control: running.control, session: 5)
+        let fixture = try CoordinatorFixture()
+        defer { fixture.close() }
+        let settings = fixture.settings
+        let running = try await fixture.start()
+        let alice = try fixture.node("alice-node", of: running, session: 5)
         defer { alice.close() }
         let proposal = try await offPool { () throws -> RateProposal? in
             _ = try alice.join(lab: "alice")
@@ -178,8 +241,8 @@ struct RateRequestTests {
         #expect(proposal?.rateHz == 300_000)
         running.task.cancel()
         try await running.task.value
-        let restarted = try await startCoordinator(settings, security: security)
-        let again = try ScriptedNode("alice-node", security: security, control: restarted.control, session: 8)
+        let restarted = try await fixture.start()
+        let again = try fixture.node("alice-node", of: restarted, session: 8)
         defer { again.close() }
         let schedule = try await offPool { try again.join(lab: "alice") }
         // Neither committed nor open: alice, holding for it, releases.
@@ -191,21 +254,8 @@ struct RateRequestTests {
     }
 
     @Test func aNodeHoldsUntilTheScheduleAnswersFromWhereItHoldsAndAppliesTheCommitThere() async throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let security = try TestSecurity(directory: directory)
-        defer { security.stop() }
-        let sockets = try ScriptedCoordinatorSockets(security: security)
-        defer { sockets.close() }
-        let router = sockets.router, control = sockets.control, publish = sockets.publish
-        // Lab B's node of the simulated heralded link (10 µs attempts) at wall-clock pace; nothing is published.
-        let link = try SimulatedTestLink.heralded()
-        var settings = try SimulatedTestLink.nodeSettings(link, lab: "bob", directory: directory, control: control,
-                                                          publish: publish, durationPs: 3_600_000_000_000_000, realTime: true)
-        settings.drainOnStopMs = 0
-        let node = NodeService(settings: settings, transport: try security.client("bob-node"), logger: quietLogger)
-        let nodeTask = Task { try await node.run() }
-
+        let coordinator = try ScriptedCoordinator()
+        let node = coordinator.node
         struct Script {
             var heldHeartbeats: [Int64] = []
             var batchesBeforeSchedule = 0
@@ -216,18 +266,12 @@ struct RateRequestTests {
             var firstAfterWelcome: [MessageType] = []
             var commitPs: Int64 = 0
         }
-        nonisolated(unsafe) let socket = router
         let script = try await offPool { () throws -> Script in
             var script = Script()
             var latestBatchPs: Int64 = 0, welcomed = false, scheduled = false, proposed = false
             let deadline = Date().addingTimeInterval(600)
             while Date() < deadline, script.confirmations.isEmpty || script.heartbeatPs.count < 3 {
-                guard let message = try socket.receive(), message.count == 3,
-                      let decoded = try? WireMessage.decode(header: message.frames[1].bytes, payload: message.frames[2].bytes) else { continue }
-                func reply(_ body: WireMessage.Body) throws {
-                    let (header, payload) = WireMessage(sessionId: 4242, sequence: 0, body: body).encoded()
-                    _ = try socket.send(Message([message.frames[0], Frame(header), Frame(payload)]))
-                }
+                guard let (decoded, reply) = try coordinator.receive() else { continue }
                 if welcomed, decoded.header.type != .hello {
                     script.firstAfterWelcome.append(decoded.header.type)
                     welcomed = false
@@ -282,7 +326,50 @@ struct RateRequestTests {
         #expect(zip(script.heartbeatPs, script.heartbeatPs.dropFirst()).allSatisfy { $0 <= $1 }, "\(script.heartbeatPs)")
         #expect(script.behind == 0, "heartbeats behind a batch sent before them")
         #expect(!script.firstAfterWelcome.isEmpty && script.firstAfterWelcome.allSatisfy { $0 == .heartbeat }, "\(script.firstAfterWelcome)")
-        nodeTask.cancel()
-        try await nodeTask.value
+        try await coordinator.stop()
+    }
+
+    @Test func aNodeWhoseScheduleIsLostAsksForItAgainAndShowsWhyItHolds() async throws {
+        let coordinator = try ScriptedCoordinator()
+        let node = coordinator.node
+        struct Script {
+            /// The node's hold reason when each of its requests (a hello once welcomed) arrived.
+            var requests: [String] = []
+            /// The hold reason at each heartbeat before the schedule was sent.
+            var heldReasons: [String?] = []
+            var runningPs: Int64 = 0
+        }
+        let script = try await offPool { () throws -> Script in
+            var script = Script()
+            // Bounded by the node's heartbeats (one a second), not by wall time: a node that never asks ends it.
+            while script.runningPs == 0, script.heldReasons.count < 30 {
+                guard let (decoded, reply) = try coordinator.receive() else { continue }
+                switch decoded.body {
+                case .hello:
+                    // The schedule after the welcome and after the first request is lost; the second request gets it.
+                    try reply(.welcome(Welcome(lastAcceptedSequence: 0, credit: 1_000_000, nextHeraldSequence: 1, runId: 1)))
+                    if let reason = node.monitor.current.rateHold, reason.contains("requests sent") {
+                        script.requests.append(reason)
+                        if script.requests.count == 2 { try reply(.rateSchedule(RateScheduleInForce())) }
+                    }
+                case .heartbeat:
+                    // Answered, so the node never takes the coordinator for lost (and says hello for that).
+                    try reply(.heartbeat)
+                    if script.requests.count < 2 {
+                        script.heldReasons.append(node.monitor.current.rateHold)
+                    } else if decoded.header.eventTimePs > 0 {
+                        script.runningPs = decoded.header.eventTimePs
+                    }
+                default:
+                    break
+                }
+            }
+            return script
+        }
+        #expect(script.requests.count == 2, "the welcomed node asks for the schedule again until it comes: \(script.requests)")
+        #expect(script.runningPs > 0, "the source runs once the schedule arrived")
+        #expect(script.heldReasons.allSatisfy { $0?.contains("rate schedule") == true }, "\(script.heldReasons)")
+        #expect(node.monitor.current.rateHold == nil)
+        try await coordinator.stop()
     }
 }

@@ -100,3 +100,49 @@ struct ScriptedCoordinatorSockets {
         publisher.close()
     }
 }
+
+/// One try at binding a restarted coordinator's fixed ports.
+enum BindAttempt<T> {
+    case listening(T)
+    /// The bind was refused with 'Address already in use'.
+    case addressInUse
+}
+
+/// Whether `error` (or its text, for a child process's log) says 'Address already in use'.
+func isAddressInUse(_ error: any Error) -> Bool {
+    (error as? ZMQError)?.isAddressInUse == true || "\(error)".contains("Address already in use")
+}
+
+/// Starts a coordinator on the ports its predecessor had: another connection on the machine may hold one for a
+/// moment after the predecessor is gone (ephemeral ports are shared by the whole machine), so a refused bind is
+/// tried again until the coordinator listens. `attempt` tries once and reports the outcome by events (listening,
+/// or exited with the address in use); any other failure throws. Bounded by the number of attempts.
+func untilListening<T>(_ what: String, attempts: Int = 600, _ attempt: () async throws -> BindAttempt<T>) async throws -> T {
+    for _ in 0..<attempts {
+        if case .listening(let started) = try await attempt() { return started }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw ServiceFailure(what: what, detail: "its address was still in use after \(attempts) attempts")
+}
+
+/// Restarts a coordinator in this process with `settings` on the fixed endpoints they name (``untilListening``).
+func restartCoordinator(_ settings: CoordinatorSettings, security: TestSecurity, logger: Logger = quietLogger) async throws -> RunningCoordinator {
+    try await untilListening("the coordinator on \(settings.controlEndpoint)") { () async throws -> BindAttempt<RunningCoordinator> in
+        let service = CoordinatorService(settings: settings, transport: security.server, logger: logger)
+        let task = Task { try await service.run() }
+        _ = await eventually {
+            let state = service.monitor.current
+            return (state.controlEndpoint != nil && state.publishEndpoint != nil) || state.stopped
+        }
+        let state = service.monitor.current
+        if let control = state.controlEndpoint, let publish = state.publishEndpoint, !state.stopped {
+            return .listening(RunningCoordinator(service: service, task: task, control: control, publish: publish))
+        }
+        do {
+            try await task.value
+        } catch where isAddressInUse(error) {
+            return .addressInUse
+        }
+        throw ServiceFailure(what: "the coordinator on \(settings.controlEndpoint)", detail: "it stopped without listening")
+    }
+}

@@ -20,10 +20,19 @@ public struct RetuneMeasurement: Sendable, Codable, Equatable {
     public var stationClickRateHz: Double?
     /// Heralded links: station click rate of each arm measured alone (a calibration with one emitter dark), if known.
     public var armClickRateHz: [Double]?
+    /// Events counted for the rate the estimate rests on (coincidences of a pair source, heralds of a heralded
+    /// link), whose Poisson error bounds the estimate's; nil when the rates are given without counting error.
+    public var events: Int64?
+
+    /// The largest relative standard error (1σ) of the counted rate that a re-tune accepts: 5 %.
+    public static let maxRelativeError = 0.05
+    /// The fewest events that keep a Poisson rate within ``maxRelativeError``: 1/ε² = 400.
+    public static let minimumEvents = Int64((1 / (maxRelativeError * maxRelativeError)).rounded(.up))
 
     public init(repetitionRateHz: Double, knob: Double? = nil, windowSeconds: Double, singlesRateHz: [Double] = [],
                 backgroundRateHz: [Double] = [0, 0], coincidenceRateHz: Double? = nil, stationClickRateHz: Double? = nil,
-                armClickRateHz: [Double]? = nil) {
+                armClickRateHz: [Double]? = nil, events: Int64? = nil) {
+        self.events = events
         self.repetitionRateHz = repetitionRateHz
         self.knob = knob
         self.windowSeconds = windowSeconds
@@ -32,6 +41,23 @@ public struct RetuneMeasurement: Sendable, Codable, Equatable {
         self.coincidenceRateHz = coincidenceRateHz
         self.stationClickRateHz = stationClickRateHz
         self.armClickRateHz = armClickRateHz
+    }
+}
+
+extension RetuneMeasurement {
+    /// Why this window is too thin to re-tune from, nil when it is not: it spans less than `minSpanSeconds` of
+    /// link time, or it counted fewer than ``minimumEvents`` events (its rate's relative error would exceed
+    /// ``maxRelativeError``). An early window — the link just started, a node still catching up — reads rates that
+    /// the link does not have; a change made from it would be followed by another.
+    public func shortfall(minSpanSeconds: Double) -> String? {
+        if !(windowSeconds >= minSpanSeconds * (1 - 1e-9)) {
+            return String(format: "the window spans %.3g s of link time, less than %.3g s", windowSeconds, minSpanSeconds)
+        }
+        if let events, events < Self.minimumEvents {
+            return "the window counted \(events) events, fewer than the \(Self.minimumEvents) that bound the rate's error by "
+                + String(format: "%.0f %%", Self.maxRelativeError * 100)
+        }
+        return nil
     }
 }
 

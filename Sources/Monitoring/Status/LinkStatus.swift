@@ -59,9 +59,23 @@ public struct TuningStatus: Sendable, Codable, Equatable {
     public var autoTune: Bool
     /// The last decision, in words.
     public var lastDecision: String?
+    /// Link time from which ``repetitionRateHz`` is in force, ps (nil: the configured rate, from the start).
+    public var rateSincePs: Int64?
+    /// A proposed rate change not yet decided by both labs: its id (nil: none).
+    public var pendingChangeId: UInt64?
+    /// The rate it proposes, Hz (nil when not known, as on a node).
+    public var pendingRateHz: Double?
+    /// Why a node's source is held for rate agreement (waiting for the schedule, or for a proposal's decision);
+    /// nil while it runs, and on the coordinator.
+    public var rateHold: String?
 
     public init(repetitionRateHz: Double? = nil, knob: Double? = nil, recommendedRateHz: Double? = nil,
-                recommendedKnob: Double? = nil, autoTune: Bool = false, lastDecision: String? = nil) {
+                recommendedKnob: Double? = nil, autoTune: Bool = false, lastDecision: String? = nil, rateSincePs: Int64? = nil,
+                pendingChangeId: UInt64? = nil, pendingRateHz: Double? = nil, rateHold: String? = nil) {
+        self.rateSincePs = rateSincePs
+        self.pendingChangeId = pendingChangeId
+        self.pendingRateHz = pendingRateHz
+        self.rateHold = rateHold
         self.repetitionRateHz = repetitionRateHz
         self.knob = knob
         self.recommendedRateHz = recommendedRateHz

@@ -113,9 +113,15 @@ public enum StatusText {
         }
         if let tuning = status.tuning {
             var text = "  rate:          \(tuning.repetitionRateHz.map(rate) ?? "–")"
+            text += tuning.rateSincePs.map { " in force since link time \($0) ps" } ?? " (configured, since the start)"
             if let recommended = tuning.recommendedRateHz { text += ", recommended \(rate(recommended))" }
             text += tuning.autoTune ? " (auto-tune on)" : " (auto-tune off)"
             lines.append(text)
+            if let pending = tuning.pendingChangeId {
+                lines.append("  rate pending:  change \(pending)" + (tuning.pendingRateHz.map { " to \(rate($0))" } ?? "")
+                             + ", proposed, not yet agreed by both labs")
+            }
+            if let hold = tuning.rateHold { lines.append("  rate hold:     \(hold)") }
             if let decision = tuning.lastDecision { lines.append("                 \(decision)") }
         }
         for node in status.nodes {
