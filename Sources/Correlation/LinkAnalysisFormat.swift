@@ -74,6 +74,7 @@ public enum LinkAnalysisFormat {
             if let f = h.fidelity { add("Heralded \(state), fidelity to \(state) [raw]", fidelity(f, isLowerBound: false)) }
             if let f = h.fidelityLowerBound { add("Heralded \(state), fidelity to \(state) [raw]", bound(f)) }
         }
+        for t in s.tomography ?? [] { rows += tomographyRows(t) }
         return rows
     }
 
@@ -152,6 +153,7 @@ public enum LinkAnalysisFormat {
             add("heralded", "\(h.state.rawValue)_fidelity", h.fidelity, .raw)
             add("heralded", "\(h.state.rawValue)_lower_bound_zx", h.fidelityLowerBound, .raw)
         }
+        for t in s.tomography ?? [] { lines += tomographyCSV(t) }
         return lines.joined(separator: "\n") + "\n"
     }
 }

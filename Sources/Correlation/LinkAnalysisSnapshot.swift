@@ -70,6 +70,9 @@ public struct LinkAnalysisSnapshot: Sendable, Codable, Equatable {
 
     /// Heralded-mode results, one per heralded state.
     public var heralded: [HeraldedResult] = []
+    /// Two-qubit tomography, when asked for (`qlink correlate --tomography`): of all coincidences, or per
+    /// herald state on heralded links.
+    public var tomography: [LinkTomography]?
     /// Outcome events dropped because their lab had no basis yet (before its first marker or segment).
     public var unlabelledEvents: Int64 = 0
     /// Events left out because no clock mapping covered them (before lock, or never locked).

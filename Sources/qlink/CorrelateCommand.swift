@@ -37,6 +37,13 @@ struct CorrelateCommand: ParsableCommand {
     @Flag(help: "No progress bar.") var quiet = false
     @Option(help: "Add a Poisson-bootstrap 95 % interval with this many replicates to the raw fidelity and CHSH S (0: none).")
     var bootstrap: Int = 0
+    @Flag(help: "Two-qubit state tomography (linear inversion and maximum likelihood, raw and accidental-subtracted, with bootstrap errors); needs Z, X and Y on both labs (or one-detector projections H, V, D, R).")
+    var tomography = false
+    @Option(help: "Bootstrap replicates for the tomography's standard errors.") var tomographyBootstrap: Int = 200
+    @Option(help: "Efficiency of each lab's − detector relative to its + detector, for the tomography: A,B.")
+    var efficiencyRatios: String = "1,1"
+    @Option(help: "Write an SVG of Re ρ and Im ρ (maximum likelihood, raw) to this file (implies --tomography).")
+    var tomographySvg: String?
 
     func validate() throws {
         guard (1...2).contains(files.count) else { throw ValidationError("give one file (both labs) or two files (lab A, lab B)") }
@@ -46,6 +53,19 @@ struct CorrelateCommand: ParsableCommand {
         }
         guard blockPs > 0, chunkSize > 0 else { throw ValidationError("--block-ps and --chunk-size must be positive") }
         if let pairs { _ = try Self.parsePairs(pairs) }
+        _ = try Self.parseRatios(efficiencyRatios)
+        guard (1...100_000).contains(tomographyBootstrap) else {
+            throw ValidationError("--tomography-bootstrap \(tomographyBootstrap) is out of range; use 1 to 100000 replicates")
+        }
+    }
+
+    /// Parses `0.9,1.05`.
+    static func parseRatios(_ text: String) throws -> (Double, Double) {
+        let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let a = parts[0], let b = parts[1], a > 0, b > 0, a.isFinite, b.isFinite else {
+            throw ValidationError("bad --efficiency-ratios '\(text)': expected two positive numbers A,B, e.g. 0.95,1.02")
+        }
+        return (a, b)
     }
 
     /// Parses `1:3,2:4`.
@@ -70,7 +90,23 @@ struct CorrelateCommand: ParsableCommand {
             var setup = try CorrelationSetup(configuration: configuration, twoFiles: files.count == 2,
                                              pairsText: pairs, windowPs: windowPs)
             setup.bootstrapReplicates = bootstrap
-            let summary = try execute(setup, logger: logger)
+            var summary = try execute(setup, logger: logger)
+            if tomography || tomographySvg != nil {
+                let results = try CorrelateTomography.run(summary, setup: setup, replicates: tomographyBootstrap,
+                                                          efficiencyRatios: try Self.parseRatios(efficiencyRatios))
+                summary.summary.tomography = results
+                if let tomographySvg {
+                    // One file per herald state on heralded links: NAME-psi_plus.svg, NAME-psi_minus.svg.
+                    for result in results {
+                        let path = result.heraldedState.map { state in
+                            let url = URL(fileURLWithPath: tomographySvg)
+                            let ext = url.pathExtension.isEmpty ? "svg" : url.pathExtension
+                            return url.deletingPathExtension().path + "-\(state.rawValue).\(ext)"
+                        } ?? tomographySvg
+                        try write(LinkAnalysisFormat.tomographySVG(result), to: path)
+                    }
+                }
+            }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -10,6 +10,10 @@ let bChannelOffset: TagChannel = LinkAnalysisConfiguration.labBChannelOffset
 struct CorrelationOutcome {
     var summary: LinkAnalysisSnapshot
     var histograms: [CorrelationHistogram]
+    /// Counts per basis setting (with accidentals), for the tomography.
+    var settings: [SettingCounts] = []
+    /// Heralded links: counts per basis setting of each herald state.
+    var heraldedSettings: [(state: BellState, settings: [SettingCounts])] = []
 }
 
 extension CorrelationSetup {
@@ -63,7 +67,8 @@ enum CorrelateRun {
             throw CommandFailure("channel \(single.channel)\(single.lab.map { " (\($0))" } ?? "") has no events in the file; check --pairs and the file's channels (qlink tags info FILE)")
         }
         logger.debug("correlate.done", metadata: ["correlate.duration_ps": "\(snapshot.durationPs)", "correlate.pairs": "\(configuration.pairs.count)"])
-        return CorrelationOutcome(summary: snapshot, histograms: engine.histograms)
+        return CorrelationOutcome(summary: snapshot, histograms: engine.histograms, settings: engine.settingCounts(),
+                                  heraldedSettings: engine.heraldedSettingCounts())
     }
 
     /// Logs clock events: lock acquired (info), lost and re-acquired (warnings).
@@ -72,3 +77,30 @@ enum CorrelateRun {
     }
 }
 
+/// `qlink correlate --tomography`: the two-qubit state of all coincidences, or of each herald state.
+enum CorrelateTomography {
+    /// The tomography of `outcome`'s counts. Fails when no settings were counted, or when a set of counts does not
+    /// determine the state (the error says which settings were seen and which are needed).
+    static func run(_ outcome: CorrelationOutcome, setup: CorrelationSetup, replicates: Int,
+                    efficiencyRatios: (Double, Double)) throws -> [LinkTomography] {
+        let twoDetectors = [LabSide.a, .b].allSatisfy { side in setup.roles.contains { $0.side == side && $0.outcome == .minus } }
+        let detectors = TomographyDetectors(perQubit: twoDetectors ? 2 : 1, efficiencyRatioA: efficiencyRatios.0,
+                                            efficiencyRatioB: efficiencyRatios.1)
+        let heralded = outcome.heraldedSettings.filter { !$0.settings.isEmpty }
+        if outcome.heraldedSettings.isEmpty {
+            guard !outcome.settings.isEmpty else {
+                throw CommandFailure("tomography: no coincidences were counted per basis setting; give a configuration whose labs' bases are known (detector names H/V/D/A/R/L, correlation.bases markers or segments)")
+            }
+            return [LinkTomography(heraldedState: nil, result: try TwoQubitTomography.reconstruct(
+                settings: outcome.settings, detectors: detectors, target: setup.target, bootstrapReplicates: replicates))]
+        }
+        guard !heralded.isEmpty else {
+            throw CommandFailure("tomography: no heralded outcomes were counted in any basis setting")
+        }
+        return try heralded.enumerated().map { index, entry in
+            LinkTomography(heraldedState: entry.state, result: try TwoQubitTomography.reconstruct(
+                settings: entry.settings, detectors: detectors, target: entry.state, bootstrapReplicates: replicates,
+                seed: UInt64(index + 1)))
+        }
+    }
+}

@@ -26,22 +26,27 @@ struct CorrelateCommandTests {
     /// Two labs' CSV files: Φ⁺ Werner pairs of visibility V at 5 kHz plus 5 kHz background per lab, bases cycled
     /// Z, X, Y every 0.4 s and announced by markers 1, 2, 3 in each lab's stream; lab B's clock runs
     /// `offset + drift·t` ahead, and B's minus detector has 1 ns more cable (declared as its delay).
-    static func writeLabs(in directory: URL, offsetPs: Double, driftPpm: Double, visibility: Double) throws {
+    /// With `crossedBases`, nine segments in which lab A and lab B choose their bases independently (A cycles every
+    /// segment, B every three), so all nine combinations of Z, X, Y are measured (tomography).
+    static func writeLabs(in directory: URL, offsetPs: Double, driftPpm: Double, visibility: Double, crossedBases: Bool = false) throws {
         var rng = SeededGenerator(seed: 42)
-        let durationPs = 2.4e12, segmentPs = 0.4e12
+        let segments = crossedBases ? 9 : 6
+        let segmentPs = 0.4e12, durationPs = Double(segments) * segmentPs
+        func basisB(_ s: Int) -> Int { crossedBases ? (s / 3) % 3 : s % 3 }
         let bClock: (Double) -> Double = { $0 + offsetPs + driftPpm * 1e-6 * $0 }
         var a: [(Int64, String)] = [], b: [(Int64, String)] = []
-        for s in 0..<6 {
+        for s in 0..<segments {
             let t = Double(s) * segmentPs
             a.append((Int64(t), "M\(1 + s % 3),\(Int64(t))"))
-            b.append((Int64(bClock(t)), "M\(1 + s % 3),\(Int64(bClock(t)))"))
+            b.append((Int64(bClock(t)), "M\(1 + basisB(s)),\(Int64(bClock(t)))"))
         }
         var t = 0.0
         while true {
             t += rng.nextExponential(mean: 1e12 / 5000)
             if t >= durationPs { break }
-            let basis = Int(t / segmentPs) % 3
-            let e = basis == 2 ? -visibility : visibility      // Φ⁺: ZZ = XX = +1, YY = −1
+            let segment = Int(t / segmentPs), basis = segment % 3
+            // Φ⁺: ZZ = XX = +1, YY = −1, and 0 for different bases.
+            let e = basis != basisB(segment) ? 0 : basis == 2 ? -visibility : visibility
             let same = rng.nextUnit() < (1 + e) / 2
             let aPlus = rng.nextUnit() < 0.5
             let bPlus = same ? aPlus : !aPlus
@@ -127,5 +132,39 @@ struct CorrelateCommandTests {
         #expect(badPairs.status != 0 && badPairs.error.contains("expected CHANNEL:CHANNEL"))
         let unknown = try runQLink(["correlate", alice, bob, "--config", config, "--pairs", "1:9"])
         #expect(unknown.status == 1 && unknown.error.contains("channel 9 is not a detector"))
+    }
+
+    @Test("--tomography: a Φ⁺ Werner state from all nine settings, raw and accidental-subtracted, JSON matrix, SVG; missing settings fail")
+    func tomography() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qlink-tomography-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let visibility = 0.9
+        try Self.writeLabs(in: directory, offsetPs: 4.2e9, driftPpm: 2.0, visibility: visibility, crossedBases: true)
+        let alice = directory.appendingPathComponent("alice.csv").path, bob = directory.appendingPathComponent("bob.csv").path
+        let config = directory.appendingPathComponent("link.yaml").path, svg = directory.appendingPathComponent("rho.svg").path
+        let run = try runQLink(["correlate", alice, bob, "--config", config, "--json", "--log-level", "error", "--tomography",
+                                "--tomography-bootstrap", "50", "--tomography-svg", svg])
+        #expect(run.status == 0, "\(run.error)")
+        let summary = try JSONDecoder().decode(LinkAnalysisSnapshot.self, from: Data(run.output.utf8))
+        let t = try #require(summary.tomography?.first)
+        #expect(t.heraldedState == nil && t.result.settings.count == 9)
+        let raw = t.result.raw
+        let f = raw.estimate(\.fidelityToTarget)
+        #expect(f.standardError > 0 && abs(f.value - (1 + 3 * visibility) / 4) < 4 * f.standardError + 0.01, "F = \(f)")
+        #expect(raw.rho.re.count == 16 && raw.rho.im.count == 16 && abs(raw.rho.trace - 1) < 1e-12)
+        #expect(t.result.accidentalSubtracted != nil)
+        let picture = try String(contentsOf: URL(fileURLWithPath: svg), encoding: .utf8)
+        #expect(picture.hasPrefix("<svg") && picture.contains("Re ρ") && picture.contains("Im ρ"))
+        let text = try runQLink(["correlate", alice, bob, "--config", config, "--log-level", "error", "--tomography", "--tomography-bootstrap", "20"])
+        #expect(text.status == 0 && text.output.contains("Tomography (all coincidences) concurrence") && text.output.contains(" | "))
+
+        // The ordinary files measure only ZZ, XX and YY: tomography fails and says what is missing.
+        let plain = directory.appendingPathComponent("plain")
+        try FileManager.default.createDirectory(at: plain, withIntermediateDirectories: true)
+        try Self.writeLabs(in: plain, offsetPs: 4.2e9, driftPpm: 2.0, visibility: visibility)
+        let failed = try runQLink(["correlate", plain.appendingPathComponent("alice.csv").path, plain.appendingPathComponent("bob.csv").path,
+                                   "--config", plain.appendingPathComponent("link.yaml").path, "--log-level", "error", "--tomography"])
+        #expect(failed.status == 1 && failed.error.contains("seen ZZ, XX, YY") && failed.error.contains("missing: ZX, ZY"), "\(failed.error)")
     }
 }

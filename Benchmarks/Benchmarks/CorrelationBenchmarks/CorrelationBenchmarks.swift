@@ -68,6 +68,7 @@ let benchmarks: @Sendable () -> Void = {
 
     streamingBenchmarks()
     linkAnalysisBenchmarks()
+    tomographyBenchmarks()
 }
 
 /// Streaming memory: the same kind of stream generated 64 k tags at a time and dropped after use, through
