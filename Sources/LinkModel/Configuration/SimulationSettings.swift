@@ -13,8 +13,12 @@ public struct SimulationSettings: Decodable, Sendable, Equatable {
     public var chunkTags: Int
     /// Attempt rate to simulate, in Hz; when absent `model.clock.repetition_rate_hz` is used.
     public var repetitionRateHz: Double?
-    /// Pair source: the Bell state the source emits (`phi_plus`, `phi_minus`, `psi_plus`, `psi_minus`).
+    /// The Bell state (`phi_plus`, `phi_minus`, `psi_plus`, `psi_minus`): what a pair source emits
+    /// and the target of the fidelity; `state:` gives it as a name or as the `bell:` key of a mapping.
     public var state: String
+    /// Everything `state:` sets beyond the Bell state (phase, rotation, damping, a general density
+    /// matrix); the simulator takes the Bell state from ``state``.
+    public var stateDetail: SimulatedState
     /// The two simulated labs (lab A first); when absent the first two labs of the configuration,
     /// matched to the arms of the same name (or in order).
     public var labs: [SimulatedLab]
@@ -25,13 +29,14 @@ public struct SimulationSettings: Decodable, Sendable, Equatable {
 
     /// Settings with every default.
     public init(seed: UInt64 = 1, durationS: Double = 1, chunkTags: Int = 65_536, repetitionRateHz: Double? = nil,
-                state: String = "phi_plus", labs: [SimulatedLab] = [], station: SimulatedStation = SimulatedStation(),
-                faults: [SimulatedFault] = []) {
+                state: String = "phi_plus", stateDetail: SimulatedState? = nil, labs: [SimulatedLab] = [],
+                station: SimulatedStation = SimulatedStation(), faults: [SimulatedFault] = []) {
         self.seed = seed
         self.durationS = durationS
         self.chunkTags = chunkTags
         self.repetitionRateHz = repetitionRateHz
-        self.state = state
+        self.stateDetail = stateDetail ?? SimulatedState(bell: state)
+        self.state = self.stateDetail.bell
         self.labs = labs
         self.station = station
         self.faults = faults
@@ -55,10 +60,17 @@ public struct SimulationSettings: Decodable, Sendable, Equatable {
         if let rate = repetitionRateHz, !(rate >= 1e-3 && rate <= 1e10) {
             throw container.invalid(.repetitionRateHz, "\(rate) is out of range; expected an attempt rate between 1e-3 and 1e10 Hz")
         }
-        state = try container.decodeIfPresent(String.self, forKey: .state) ?? "phi_plus"
-        guard Self.stateNames.contains(state) else {
-            throw container.invalid(.state, "'\(state)' is not a Bell state; expected one of \(Self.stateNames.joined(separator: ", "))")
+        if !container.contains(.state) {
+            stateDetail = SimulatedState()
+        } else if let name = try? container.decode(String.self, forKey: .state) {
+            guard Self.stateNames.contains(name) else {
+                throw container.invalid(.state, "'\(name)' is not a Bell state; expected one of \(Self.stateNames.joined(separator: ", ")) or a mapping (bell, phase_deg, rotation, amplitude_damping, phase_damping, density_matrix)")
+            }
+            stateDetail = SimulatedState(bell: name)
+        } else {
+            stateDetail = try container.decode(SimulatedState.self, forKey: .state)
         }
+        state = stateDetail.bell
         labs = try container.decodeIfPresent([SimulatedLab].self, forKey: .labs) ?? []
         guard labs.isEmpty || labs.count == 2 else {
             throw container.invalid(.labs, "a simulated link has two labs, found \(labs.count); list lab A and lab B")
@@ -151,6 +163,9 @@ public struct SimulatedClock: Decodable, Sendable, Equatable {
 }
 
 /// When a lab measures in which basis.
+///
+/// YAML: `{ settings: [z, x], period_ps: …, order: cyclic|random, markers: true, marker_base: 0 }`, or
+/// `{ tomography: true, … }` for Z, X and Y in random order with markers (the tomographic sequence).
 public struct SimulatedBases: Decodable, Sendable, Equatable {
     /// The settings: `z`, `x`, `y`, or a number (a linear polariser at that angle from H, in degrees).
     public var settings: [String]
@@ -172,13 +187,22 @@ public struct SimulatedBases: Decodable, Sendable, Equatable {
         self.markerBase = markerBase
     }
 
+    /// The settings of state tomography: Z, X and Y.
+    public static let tomographySettings = ["z", "x", "y"]
+
     enum CodingKeys: String, CodingKey {
-        case settings, periodPs, order, markers, markerBase
+        case settings, periodPs, order, markers, markerBase, tomography
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        settings = try c.decodeIfPresent([String].self, forKey: .settings) ?? ["z"]
+        // `tomography: true`: Z, X, Y in random order, announced by markers, so that every pair of the two
+        // labs' settings occurs (two cyclic labs with equal periods would only meet ZZ, XX and YY).
+        let tomography = try c.decodeIfPresent(Bool.self, forKey: .tomography) ?? false
+        if tomography, c.contains(.settings) {
+            throw c.invalid(.tomography, "tomography: true sets the settings to z, x, y; remove settings: or tomography:")
+        }
+        settings = tomography ? Self.tomographySettings : try c.decodeIfPresent([String].self, forKey: .settings) ?? ["z"]
         guard !settings.isEmpty, settings.count <= 64 else {
             throw c.invalid(.settings, "\(settings.count) settings; give between 1 and 64")
         }
@@ -187,7 +211,7 @@ public struct SimulatedBases: Decodable, Sendable, Equatable {
         }
         periodPs = try c.decode(Int64.self, forKey: .periodPs, in: 1_000...86_400_000_000_000_000, default: 1_000_000_000,
                                 what: "a basis period in ps")
-        order = try c.decodeIfPresent(String.self, forKey: .order) ?? "cyclic"
+        order = try c.decodeIfPresent(String.self, forKey: .order) ?? (tomography ? "random" : "cyclic")
         guard order == "cyclic" || order == "random" else {
             throw c.invalid(.order, "'\(order)' is not an order; expected cyclic or random")
         }

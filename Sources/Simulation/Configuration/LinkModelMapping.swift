@@ -95,7 +95,28 @@ public enum LinkModelMapping {
         let fidelity = model.midpoint.source?.pairFidelity ?? 1
         return PairSourceScenario(pairRateHz: meanPairs * rateHz, state: try bellState(settings.state),
                                   visibility: max(0, min(1, (4 * fidelity - 1) / 3)),
-                                  labA: try lab(sides.0), labB: try lab(sides.1), faults: faults)
+                                  labA: try lab(sides.0), labB: try lab(sides.1), faults: faults,
+                                  preparation: try preparation(settings.stateDetail, heralded: false))
+    }
+
+    /// The scenario's ``StatePreparation`` from `simulation.state`'s mapping form; a heralded link's state
+    /// comes from its herald, so there a `density_matrix` is refused.
+    static func preparation(_ state: SimulatedState, heralded: Bool) throws -> StatePreparation {
+        var initial: TwoQubitDensityMatrix?
+        if let matrix = state.densityMatrix {
+            guard !heralded else {
+                throw SimulationError(.invalidParameter, parameter: "simulation.state.density_matrix",
+                                      message: "a heralded link's state is set by its herald (Ψ+ or Ψ−), not given",
+                                      hint: "remove density_matrix; phase_deg, rotation, amplitude_damping and phase_damping apply to the heralded states")
+            }
+            initial = TwoQubitDensityMatrix(entries: (0..<16).map { Complex(matrix.re[$0], matrix.im[$0]) })
+        }
+        let rotation = state.rotation.map {
+            StatePreparation.Rotation(qubit: $0.qubit == "a" ? 0 : 1, axis: $0.axis, angleRad: $0.angleDeg * Double.pi / 180)
+        }
+        return StatePreparation(initial: initial, phaseRad: state.phaseDeg * Double.pi / 180, rotation: rotation,
+                                amplitudeDamping: [state.amplitudeDamping.a, state.amplitudeDamping.b],
+                                phaseDamping: [state.phaseDamping.a, state.phaseDamping.b])
     }
 
     private static func bellState(_ name: String) throws -> BellState {
@@ -149,7 +170,8 @@ public enum LinkModelMapping {
             heraldMarkerBase: settings.station.heraldMarkerBase, clock: clockModel(settings.station.clock))
         return HeraldedLinkScenario(attemptRateHz: rateHz, heraldingProtocol: heraldingProtocol,
                                     visibility: model.midpoint.visibility, nodeA: node(sides.0), nodeB: node(sides.1),
-                                    station: station, faults: faults)
+                                    station: station, faults: faults,
+                                    preparation: try preparation(settings.stateDetail, heralded: true))
     }
 
     // MARK: Shared pieces

@@ -160,23 +160,25 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
     }
 
     private static func tables(_ s: HeraldedLinkScenario, _ p: HeraldParameters) -> HeraldTables {
+        var tables: HeraldTables
         switch s.heraldingProtocol {
-        case .singleClick(let alpha): return HeraldModel.singleClick(alpha: alpha, p)
-        case .barrettKok: return HeraldModel.barrettKok(p)
+        case .singleClick(let alpha): tables = HeraldModel.singleClick(alpha: alpha, p)
+        case .barrettKok: tables = HeraldModel.barrettKok(p)
         }
+        // The configured phase, rotation and damping act on the heralded states (trace-preserving: the
+        // herald probabilities stay).
+        if s.preparation != .none {
+            tables.psiPlus = s.preparation.apply(to: tables.psiPlus)
+            tables.psiMinus = s.preparation.apply(to: tables.psiMinus)
+        }
+        return tables
     }
 
     private static func truthSegment(_ s: HeraldedLinkScenario, startPs: Int64, endPs: Int64) -> HeraldedTruthSegment {
         let p = parameters(s, at: startPs)
         let t = tables(s, p)
         func correlations(_ rho: TwoQubitDensityMatrix) -> [BasisPairTruth] {
-            var result: [BasisPairTruth] = []
-            for (i, a) in s.nodeA.bases.bases.enumerated() {
-                for (j, b) in s.nodeB.bases.bases.enumerated() {
-                    result.append(BasisPairTruth(basisA: i, basisB: j, correlation: rho.correlation(basisA: a, basisB: b)))
-                }
-            }
-            return result
+            BasisPairTruth.table(rho, basesA: s.nodeA.bases.bases, basesB: s.nodeB.bases.bases)
         }
         let plus = t.psiPlus.trace
         let minus = t.psiMinus.trace

@@ -128,17 +128,12 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
 
     private static func truthSegment(scenario: PairSourceScenario, startPs: Int64, endPs: Int64) -> PairSourceTruthSegment {
         let (etaA, etaB, visibility) = parameters(scenario, at: startPs)
-        let rho = TwoQubitDensityMatrix.werner(scenario.state, visibility: visibility)
-        var correlations: [BasisPairTruth] = []
-        for (i, a) in scenario.labA.bases.bases.enumerated() {
-            for (j, b) in scenario.labB.bases.bases.enumerated() {
-                correlations.append(BasisPairTruth(basisA: i, basisB: j, correlation: rho.correlation(basisA: a, basisB: b)))
-            }
-        }
+        let rho = scenario.emittedState(visibility: visibility)
         return PairSourceTruthSegment(
-            startPs: startPs, endPs: endPs, visibility: visibility, fidelity: rho.fidelity(with: scenario.state),
+            startPs: startPs, endPs: endPs, visibility: visibility, state: rho, fidelity: rho.fidelity(with: scenario.state),
             chshS: rho.chshValue(basesA: scenario.labA.bases.bases, basesB: scenario.labB.bases.bases),
-            correlations: correlations, detectionProbabilityA: etaA, detectionProbabilityB: etaB,
+            correlations: BasisPairTruth.table(rho, basesA: scenario.labA.bases.bases, basesB: scenario.labB.bases.bases),
+            detectionProbabilityA: etaA, detectionProbabilityB: etaB,
             singlesRateAHz: scenario.pairRateHz * etaA + 2 * scenario.labA.detector.darkCountRateHz,
             singlesRateBHz: scenario.pairRateHz * etaB + 2 * scenario.labB.detector.darkCountRateHz,
             coincidenceRateHz: scenario.pairRateHz * etaA * etaB)
@@ -146,7 +141,7 @@ public struct PairSourceSimulator: Sequence, IteratorProtocol, Sendable {
 
     /// Cumulative Born-rule tables: for basis pair (i, j), three thresholds of outcomes 00, 01, 10.
     private func bornTable(visibility: Double) -> [Double] {
-        TwoQubitDensityMatrix.werner(scenario.state, visibility: visibility)
+        scenario.emittedState(visibility: visibility)
             .cumulativeOutcomeTable(basesA: scenario.labA.bases.bases, basesB: scenario.labB.bases.bases)
     }
 

@@ -26,6 +26,28 @@ public struct BasisPairTruth: Sendable, Equatable, Codable {
     public var basisB: Int
     /// E(a, b) = P(equal outcomes) − P(different outcomes), from the Born rule.
     public var correlation: Double
+    /// Born-rule probabilities of the joint outcomes (+,+), (+,−), (−,+), (−,−) (lab A's first; + is
+    /// outcome index 0: H, D, R or the analyser's angle).
+    public var probabilities: [Double]
+
+    public init(basisA: Int, basisB: Int, correlation: Double, probabilities: [Double]) {
+        self.basisA = basisA
+        self.basisB = basisB
+        self.correlation = correlation
+        self.probabilities = probabilities
+    }
+
+    /// The truth of every pair of `basesA` × `basesB` for state `rho` (lab A's basis index varying slowest).
+    public static func table(_ rho: TwoQubitDensityMatrix, basesA: [MeasurementBasis], basesB: [MeasurementBasis]) -> [BasisPairTruth] {
+        var result: [BasisPairTruth] = []
+        for (i, a) in basesA.enumerated() {
+            for (j, b) in basesB.enumerated() {
+                let p = rho.outcomeProbabilities(basisA: a, basisB: b)
+                result.append(BasisPairTruth(basisA: i, basisB: j, correlation: p[0] + p[3] - p[1] - p[2], probabilities: p))
+            }
+        }
+        return result
+    }
 }
 
 /// Truth of a pair-source run over a span of constant parameters.
@@ -33,9 +55,12 @@ public struct PairSourceTruthSegment: Sendable, Equatable, Codable {
     /// Start and end of the span (emission time), in ps.
     public var startPs: Int64
     public var endPs: Int64
-    /// Visibility V of the emitted state.
+    /// Visibility V of the emitted state (its white-noise weight).
     public var visibility: Double
-    /// Fidelity ⟨Ψ|ρ|Ψ⟩ = (1 + 3V)/4 of the emitted state with the target Bell state.
+    /// The emitted state ρ (normalised; entries `re`/`im`, row-major, basis |00⟩, |01⟩, |10⟩, |11⟩ with
+    /// lab A's qubit first): the Werner state of the target, or what `simulation.state` makes of it.
+    public var state: TwoQubitDensityMatrix
+    /// Fidelity ⟨Ψ|ρ|Ψ⟩ of the emitted state with the target Bell state ((1 + 3V)/4 for a Werner state).
     public var fidelity: Double
     /// CHSH S of the state for the labs' settings, when each lab has exactly two.
     public var chshS: Double?

@@ -110,7 +110,8 @@ public struct HeraldingStation: Sendable, Equatable, Codable {
 /// recorded at the round time; for each herald, node i records its readout at
 /// attempt time + `fibreDelayPs` + `readoutDelayPs` on its own clock, with the outcome drawn
 /// by the Born rule from the heralded two-qubit state and flipped with probability
-/// 1 − readoutFidelity.
+/// 1 − readoutFidelity. ``preparation`` (phase, rotation, damping; never an initial state) acts on
+/// the heralded states before readout.
 public struct HeraldedLinkScenario: Sendable, Equatable, Codable {
     /// Attempt rate, in Hz.
     public var attemptRateHz: Double
@@ -126,11 +127,15 @@ public struct HeraldedLinkScenario: Sendable, Equatable, Codable {
     public var station: HeraldingStation
     /// Faults during the run.
     public var faults: FaultSchedule
+    /// Phase, rotation and damping applied to the heralded states (no ``StatePreparation/initial``).
+    public var preparation: StatePreparation
 
     /// A scenario.
     public init(attemptRateHz: Double, heraldingProtocol: HeraldingProtocol, visibility: Double = 1,
                 nodeA: HeraldedNode = HeraldedNode(), nodeB: HeraldedNode = HeraldedNode(),
-                station: HeraldingStation = HeraldingStation(), faults: FaultSchedule = .none) {
+                station: HeraldingStation = HeraldingStation(), faults: FaultSchedule = .none,
+                preparation: StatePreparation = .none) {
+        self.preparation = preparation
         self.attemptRateHz = attemptRateHz
         self.heraldingProtocol = heraldingProtocol
         self.visibility = visibility
@@ -154,6 +159,12 @@ public struct HeraldedLinkScenario: Sendable, Equatable, Codable {
         try nodeB.validate("nodeB")
         try station.validate("station")
         try faults.validate("faults", hasStation: true)
+        try preparation.validate("preparation")
+        guard preparation.initial == nil else {
+            throw SimulationError(.invalidParameter, parameter: "preparation.initial",
+                                  message: "a heralded link's state is set by its herald, not given",
+                                  hint: "leave out the initial state; phase, rotation and damping apply to the heralded states")
+        }
         var roundsSpanPs = station.detectionWindowPs
         switch heraldingProtocol {
         case .singleClick(let alpha):

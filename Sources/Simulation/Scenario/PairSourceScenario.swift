@@ -42,7 +42,8 @@ public struct PairSourceLab: Sendable, Equatable, Codable {
 /// A source of polarisation-entangled photon pairs (e.g. SPDC) sending one photon to each lab.
 ///
 /// Pairs are emitted as a Poisson process of rate ``pairRateHz`` in the state
-/// ρ = V|Ψ⟩⟨Ψ| + (1 − V) I/4 (``state`` = Ψ, ``visibility`` = V). Each photon reaches its lab's
+/// ρ = V|Ψ⟩⟨Ψ| + (1 − V) I/4 (``state`` = Ψ, ``visibility`` = V), changed by ``preparation`` (a phase,
+/// a general initial state, a rotation, damping: ``emittedState(visibility:)``). Each photon reaches its lab's
 /// detectors with probability armTransmission × detector efficiency (× loss-step faults),
 /// independently of the other; the lab measures it in the basis its schedule sets at the
 /// photon's arrival time and the joint outcome follows the Born rule for ρ.
@@ -59,17 +60,25 @@ public struct PairSourceScenario: Sendable, Equatable, Codable {
     public var labB: PairSourceLab
     /// Faults during the run.
     public var faults: FaultSchedule
+    /// How the emitted state departs from the Werner state of ``state`` (default: it does not).
+    public var preparation: StatePreparation
 
     /// A scenario.
     public init(pairRateHz: Double, state: BellState = .phiPlus, visibility: Double = 1,
                 labA: PairSourceLab = PairSourceLab(), labB: PairSourceLab = PairSourceLab(),
-                faults: FaultSchedule = .none) {
+                faults: FaultSchedule = .none, preparation: StatePreparation = .none) {
         self.pairRateHz = pairRateHz
         self.state = state
         self.visibility = visibility
         self.labA = labA
         self.labB = labB
         self.faults = faults
+        self.preparation = preparation
+    }
+
+    /// The emitted two-qubit state at visibility V (the scenario's, or a `visibility_change` fault's).
+    public func emittedState(visibility: Double) -> TwoQubitDensityMatrix {
+        preparation.state(target: state, visibility: visibility)
     }
 
     /// Throws a ``SimulationError`` for parameters outside their range.
@@ -83,6 +92,7 @@ public struct PairSourceScenario: Sendable, Equatable, Codable {
         try labA.validate("labA")
         try labB.validate("labB")
         try faults.validate("faults", hasStation: false)
+        try preparation.validate("preparation")
         guard labA.detector.darkCountRateHz <= 1e10, labB.detector.darkCountRateHz <= 1e10 else {
             throw SimulationError(.invalidParameter, parameter: "detector.darkCountRateHz",
                                   message: "dark-count rate above 10 GHz", hint: "use a realistic dark-count rate")
