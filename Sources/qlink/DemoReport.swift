@@ -207,7 +207,9 @@ struct DemoReport {
         let summary = DemoSummary(runDirectory: run.directory, linkSeconds: seconds, rows: rows, checks: checks,
                                   coordinator: status, analysis: analysis, nodes: nodes, journal: counts, monitoring: monitoring)
         try StatusFile.write(summary, to: run.directory + "/summary.json")
-        let plots = try DemoPlots(journal: journal, expected: expected).render()
+        var plots = try DemoPlots(journal: journal, expected: expected).render()
+        // The live tomography at the end of the run (links whose labs measure Z, X and Y): Re ρ and Im ρ.
+        if let tomography = analysis?.tomography?.first { plots.append(("tomography", LinkAnalysisFormat.tomographySVG(tomography))) }
         for (name, svg) in plots { try svg.write(toFile: run.directory + "/\(name).svg", atomically: true, encoding: .utf8) }
         try html(summary: summary, plots: plots.map(\.name)).write(toFile: run.directory + "/report.html", atomically: true, encoding: .utf8)
         print("  run folder: \(run.directory) (summary.json, report.html, \(plots.map { $0.name + ".svg" }.joined(separator: ", ")), journal, logs)")

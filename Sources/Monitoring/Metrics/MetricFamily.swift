@@ -35,6 +35,12 @@ public enum MetricFamily: String, CaseIterable, Sendable {
     case alertSeverity = "qlink_alert_severity"
     case alertsActive = "qlink_alerts_active"
     case analysisDroppedBatches = "qlink_analysis_dropped_batches_total"
+    case tomographyFidelity = "qlink_tomography_fidelity"
+    case tomographyFidelityMaxEntangled = "qlink_tomography_fidelity_max_entangled"
+    case tomographyPurity = "qlink_tomography_purity"
+    case tomographyConcurrence = "qlink_tomography_concurrence"
+    case tomographyNegativity = "qlink_tomography_negativity"
+    case tomographyCHSHMax = "qlink_tomography_chsh_max"
 
     /// The `# HELP` text.
     public var help: String {
@@ -71,6 +77,12 @@ public enum MetricFamily: String, CaseIterable, Sendable {
         case .alertSeverity: "Alert state per rule and subject: 0 ok, 1 warning, 2 critical"
         case .alertsActive: "Number of active alerts by severity"
         case .analysisDroppedBatches: "Tag batches the live analysis could not take (its queue was full), journaled but not analysed"
+        case .tomographyFidelity: "Fidelity of the live tomography's maximum-likelihood state to the target Bell state"
+        case .tomographyFidelityMaxEntangled: "Fidelity of the live tomography's state to the closest maximally entangled state"
+        case .tomographyPurity: "Purity Tr rho^2 of the live tomography's state"
+        case .tomographyConcurrence: "Concurrence of the live tomography's state"
+        case .tomographyNegativity: "Negativity of the live tomography's state"
+        case .tomographyCHSHMax: "Maximal CHSH value over all settings (Horodecki) of the live tomography's state"
         }
     }
 
