@@ -93,7 +93,11 @@ public actor LinkMonitor: StatusSource {
     }
 
     /// Replaces the live analysis shown in the status (the coordinator's latest ``LinkAnalysisSnapshot``).
-    public func setAnalysis(_ snapshot: LinkAnalysisSnapshot?) { analysis = snapshot }
+    /// Its tomography of all coincidences, when there is one, sets the `qlink_tomography_*` gauges.
+    public func setAnalysis(_ snapshot: LinkAnalysisSnapshot?) {
+        analysis = snapshot
+        if let tomography = snapshot?.tomography?.first(where: { $0.heraldedState == nil }) { metrics.update(tomography: tomography) }
+    }
 
     /// Replaces the node list shown in the status.
     public func setNodes(_ nodes: [NodeStatus]) { self.nodes = nodes }

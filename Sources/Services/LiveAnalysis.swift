@@ -135,10 +135,32 @@ public struct LiveAnalysis: Sendable {
     /// The clock relation now (cheap; the full ``snapshot`` recounts everything).
     public var clock: LinkClockStatus? { engine?.clockStatus }
 
-    /// The results so far.
+    /// Bootstrap replicates of the live tomography's standard errors: 50, so that a window's reconstruction
+    /// stays cheap (one maximum-likelihood fit is about a millisecond, raw and accidental-subtracted each get
+    /// their own bootstrap); `qlink correlate --tomography` uses 200. σ from 50 replicates is itself uncertain
+    /// by about 10 %.
+    public static let tomographyBootstrapReplicates = 50
+
+    /// The results so far; with the two-qubit tomography of all coincidences (``tomography(_:layout:)``) once
+    /// every setting pair has counts.
     public var snapshot: LinkAnalysisSnapshot {
         var snapshot = engine?.snapshot() ?? LinkAnalysisSnapshot(durationPs: 0)
         snapshot.lateEvents = lateTags
+        if let engine { snapshot.tomography = Self.tomography(engine, layout: layout) }
         return snapshot
+    }
+
+    /// The tomography of all coincidences (target: the layout's Bell state, bootstrap
+    /// ``tomographyBootstrapReplicates``), when the link is not heralded, both labs have two outcome detectors and
+    /// all nine Z/X/Y setting pairs have counts; nil before (the settings do not determine the state yet). The
+    /// detectors' relative efficiencies are taken as equal, as `qlink correlate --tomography` does by default.
+    static func tomography(_ engine: LinkAnalysis, layout: AnalysisLayout) -> [LinkTomography]? {
+        guard !layout.heralded,
+              [LabSide.a, .b].allSatisfy({ side in layout.roles.contains { $0.side == side && $0.outcome == .minus } }) else { return nil }
+        let settings = engine.settingCounts()
+        guard settings.filter({ $0.counts.total > 0 }).count >= 9,
+              let result = try? TwoQubitTomography.reconstruct(settings: settings, detectors: .two, target: layout.target,
+                                                               bootstrapReplicates: tomographyBootstrapReplicates) else { return nil }
+        return [LinkTomography(heraldedState: nil, result: result)]
     }
 }

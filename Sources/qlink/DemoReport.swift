@@ -213,7 +213,11 @@ struct DemoReport {
         let summary = DemoSummary(runDirectory: run.directory, linkSeconds: seconds, rows: rows, truthVersusPlanner: comparison, checks: checks,
                                   coordinator: status, analysis: analysis, nodes: nodes, journal: counts, monitoring: monitoring)
         try StatusFile.write(summary, to: run.directory + "/summary.json")
-        let (plots, notes) = try DemoPlots(journal: journal, expected: expected).render()
+        let rendered = try DemoPlots(journal: journal, expected: expected).render()
+        var plots = rendered.plots
+        let notes = rendered.notes
+        // The live tomography at the end of the run (links whose labs measure Z, X and Y): Re ρ and Im ρ.
+        if let tomography = analysis?.tomography?.first { plots.append((name: "tomography", svg: LinkAnalysisFormat.tomographySVG(tomography))) }
         for (name, svg) in plots { try svg.write(toFile: run.directory + "/\(name).svg", atomically: true, encoding: .utf8) }
         try html(summary: summary, plots: plots.map(\.name), notes: notes)
             .write(toFile: run.directory + "/report.html", atomically: true, encoding: .utf8)

@@ -7,6 +7,19 @@ import Testing
 @Suite("Link metrics and the exposition format")
 struct LinkMetricsTests {
     /// Metrics with every family given a value.
+    /// The tomography of a Werner state Φ+ with p = 0.8 from exact counts, raw and accidental-subtracted.
+    static func tomography() -> LinkTomography {
+        let correlated: [Double] = [450, 50, 50, 450], anti: [Double] = [50, 450, 450, 50], flat: [Double] = [250, 250, 250, 250]
+        let names = ["Z", "X", "Y"]
+        let settings = (0..<9).map { k in
+            SettingCounts(basisA: names[k / 3], basisB: names[k % 3],
+                          counts: JointCounts(cells: k == 0 || k == 4 ? correlated : k == 8 ? anti : flat),
+                          accidentals: [Estimate](repeating: Estimate(2, standardError: 0.5), count: 4))
+        }
+        // Exact counts of a physical state: the fit cannot fail.
+        return LinkTomography(heraldedState: nil, result: try! TwoQubitTomography.reconstruct(settings: settings))
+    }
+
     static func populated() -> LinkMetrics {
         let metrics = LinkMetrics(link: "loopback", role: "coordinator")
         var observation = LinkObservation(timePs: 20_000_000_000_000)
@@ -40,6 +53,7 @@ struct LinkMetricsTests {
         metrics.setSpool(node: "bob-node", bytes: 4096, batches: 3)
         metrics.setQueueDepth(queue: "tags", depth: 7)
         metrics.setQueueDepth(queue: "journal", depth: 0)
+        metrics.update(tomography: tomography())
         for nanoseconds: Int64 in [80_000, 300_000, 1_500_000, 40_000_000, 20_000_000_000] {
             metrics.recordHeraldLatency(nanoseconds: nanoseconds)
             metrics.recordBatchLatency(nanoseconds: nanoseconds * 2)

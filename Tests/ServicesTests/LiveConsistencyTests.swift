@@ -48,6 +48,13 @@ enum OfflineEngine {
     /// lab A's stream) are added as lab A's files cover them.
     static func run(_ configuration: LinkAnalysisConfiguration, nodeChunks: [(lab: Int, batch: TagBatch)], size: Int = 65_536,
                     heralds: [Herald] = []) throws -> LinkAnalysisSnapshot {
+        try engine(configuration, nodeChunks: nodeChunks, size: size, heralds: heralds).snapshot()
+    }
+
+    /// The engine after ``run(_:nodeChunks:size:heralds:)``'s input (for what the snapshot does not hold, such as
+    /// the counts per setting the tomography reads).
+    static func engine(_ configuration: LinkAnalysisConfiguration, nodeChunks: [(lab: Int, batch: TagBatch)], size: Int = 65_536,
+                       heralds: [Herald] = []) throws -> LinkAnalysis {
         var engine = try LinkAnalysis(configuration: configuration)
         var files = (0..<2).map { fileChunks(nodeChunks, lab: $0, size: size)[...] }
         var pending = LiveAnalysis.engineHeralds(heralds)[...]
@@ -62,7 +69,7 @@ enum OfflineEngine {
             while let next = pending.first, next.timePs <= covered { through.append(next); pending.removeFirst() }
             engine.addHeralds(through, coveredThroughPs: covered)
         }
-        return engine.snapshot()
+        return engine
     }
 
     /// The heralds the coordinator decides from lab A's node chunks.

@@ -1,3 +1,4 @@
+import Correlation
 import Prometheus
 
 /// The Prometheus metrics of a QLink coordinator or node, in one registry.
@@ -72,6 +73,22 @@ public final class LinkMetrics: Sendable {
     public func setPlanned(_ prediction: PlannedPrediction) {
         for (basis, value) in prediction.qberByBasis { gauge(.plannedQber, [("basis", basis)]).set(value) }
         if let value = prediction.keyRateBitsPerS { gauge(.plannedSecretKeyRate).set(value) }
+    }
+
+    /// Sets the tomography gauges from the maximum-likelihood state of `tomography`, one series per count basis
+    /// (label `counts`: `raw`, `accidentalSubtracted`).
+    public func update(tomography: LinkTomography) {
+        let estimates = [tomography.result.raw] + (tomography.result.accidentalSubtracted.map { [$0] } ?? [])
+        for estimate in estimates {
+            let labels = [("counts", estimate.countBasis.rawValue)]
+            let q = estimate.quantities
+            gauge(.tomographyFidelity, labels).set(q.fidelityToTarget)
+            gauge(.tomographyFidelityMaxEntangled, labels).set(q.fidelityMaxEntangled)
+            gauge(.tomographyPurity, labels).set(q.purity)
+            gauge(.tomographyConcurrence, labels).set(q.concurrence)
+            gauge(.tomographyNegativity, labels).set(q.negativity)
+            gauge(.tomographyCHSHMax, labels).set(q.chshMax)
+        }
     }
 
     /// Counts `count` heralds with `outcome` (`fail`, `psi_plus`, `psi_minus`).

@@ -40,6 +40,12 @@ public enum MetricFamily: String, CaseIterable, Sendable {
     case secretKeyRate = "qlink_secret_key_rate_hertz"
     case plannedQber = "qlink_planned_qber"
     case plannedSecretKeyRate = "qlink_planned_secret_key_rate_hertz"
+    case tomographyFidelity = "qlink_tomography_fidelity"
+    case tomographyFidelityMaxEntangled = "qlink_tomography_fidelity_max_entangled"
+    case tomographyPurity = "qlink_tomography_purity"
+    case tomographyConcurrence = "qlink_tomography_concurrence"
+    case tomographyNegativity = "qlink_tomography_negativity"
+    case tomographyCHSHMax = "qlink_tomography_chsh_max"
 
     /// The `# HELP` text.
     public var help: String {
@@ -81,6 +87,12 @@ public enum MetricFamily: String, CaseIterable, Sendable {
         case .secretKeyRate: "Measured asymptotic BBM92 secret key bits per second: sifted coincidence rate times secret fraction"
         case .plannedQber: "Quantum bit error rate per basis the planner predicts at the operating point in force"
         case .plannedSecretKeyRate: "Secret key bits per second the planner predicts at the operating point in force"
+        case .tomographyFidelity: "Fidelity of the live tomography's maximum-likelihood state to the target Bell state"
+        case .tomographyFidelityMaxEntangled: "Fidelity of the live tomography's state to the closest maximally entangled state"
+        case .tomographyPurity: "Purity Tr rho^2 of the live tomography's state"
+        case .tomographyConcurrence: "Concurrence of the live tomography's state"
+        case .tomographyNegativity: "Negativity of the live tomography's state"
+        case .tomographyCHSHMax: "Maximal CHSH value over all settings (Horodecki) of the live tomography's state"
         }
     }
 

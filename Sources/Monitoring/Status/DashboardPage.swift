@@ -49,6 +49,7 @@ public enum DashboardPage {
     <section class="wide"><h2>Alert history (latest first)</h2><table><thead><tr><th>link time</th><th>change</th><th>rule</th><th>subject</th><th>message</th></tr></thead><tbody id="alert-history"><tr><td colspan="5">none</td></tr></tbody></table></section>
     <section><h2>Recent heralds</h2><table><thead><tr><th>seq</th><th>attempt</th><th>outcome</th></tr></thead><tbody id="heralds"></tbody></table></section>
     <section><h2>Repetition rate</h2><div id="tuning">–</div></section>
+    <section><h2>Tomography (live, maximum likelihood, raw counts)</h2><div id="tomography">no tomography yet (needs all nine Z/X/Y setting pairs)</div><table><tbody id="tomography-rho"></tbody></table></section>
     <section class="wide"><h2>Link analysis (the engine of qlink correlate)</h2><table><tbody id="analysis"><tr><td>no analysis yet</td></tr></tbody></table></section>
     </main>
     <script>
@@ -187,6 +188,17 @@ public enum DashboardPage {
         const tr = document.createElement("tr");
         for (const v of [row.label, row.value]) { const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); }
         analysis.appendChild(tr);
+      }
+      const tomo = ((status.analysis || {}).tomography || [])[0];
+      const rho = document.getElementById("tomography-rho"); rho.textContent = "";
+      if (tomo) {
+        const q = tomo.result.raw.quantities, f = (x) => Number(x).toFixed(3);
+        text("tomography", "F " + f(q.fidelityToTarget) + " · F max. entangled " + f(q.fidelityMaxEntangled) + " · purity " + f(q.purity) + " · concurrence " + f(q.concurrence) + " · negativity " + f(q.negativity) + " · CHSH max " + f(q.chshMax) + " · Re ρ:");
+        for (let r = 0; r < 4; r++) {
+          const tr = document.createElement("tr");
+          for (let c = 0; c < 4; c++) { const td = document.createElement("td"); td.textContent = f(tomo.result.raw.rho.re[4 * r + c]); tr.appendChild(td); }
+          rho.appendChild(tr);
+        }
       }
       const t = status.tuning;
       text("tuning", t ? ("in force " + si(t.repetitionRateHz, "Hz") + " · recommended " + si(t.recommendedRateHz, "Hz") + " · auto-tune " + (t.autoTune ? "on" : "off") + (t.lastDecision ? " · " + t.lastDecision : "")) : "–");
