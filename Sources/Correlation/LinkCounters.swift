@@ -3,7 +3,7 @@ import TimeTags
 /// The counters ``LinkAnalysis`` feeds with each lab's events once they are on lab A's axis: coincidences with
 /// side windows, histograms, singles, joint outcomes per basis pair and heralded outcomes.
 ///
-/// The pairs' coincidences (``CoincidenceVisitor``) and histograms (``HistogramVisitor``) are counted in one scan
+/// The pairs' coincidences and histograms (``PairScanVisitor``) are counted in one scan
 /// (the histogram's span covers the side windows), so each close pair is looked at once for both. With two labs
 /// the scan counts lab A against lab B directly (``CrossLabScan``: every pair is lab A's channel with lab B's), so
 /// no merged stream is built for them; only the basis and herald counters, which need both labs' events in one
@@ -49,7 +49,7 @@ struct LinkCounters: Sendable {
         for pair in configuration.pairs {
             built.append(try CorrelationHistogram(pair: pair, rangePs: configuration.histogramRangePs, binWidthPs: configuration.histogramBinPs))
         }
-        let visitor = PairScanVisitor(coincidences: CoincidenceVisitor(specs: specs), histograms: HistogramVisitor(histograms: built))
+        let visitor = PairScanVisitor(pairs: configuration.pairs, specs: specs, histograms: built)
         let coincidenceSpan = specs.map(\.window.reachPs).max() ?? 0
         let histogramSpan = built.map { max(abs($0.startPs), abs($0.endPs - 1)) }.max() ?? 0
         let span = max(coincidenceSpan, histogramSpan)
@@ -141,31 +141,70 @@ struct LinkCounters: Sendable {
     private var pairVisitor: PairScanVisitor { crossScan?.visitor ?? neighborScan!.visitor }
 
     /// Coincidence counts, one per specification (complete after ``finish()``).
-    var counts: [Int64] { pairVisitor.coincidences.counts }
+    var counts: [Int64] { pairVisitor.counts }
     /// Singles per channel of the pairs.
     var singles: [TagChannel: Int64] { singlesCounter.counts }
     /// The pairs' cross-correlation histograms.
-    var histograms: [CorrelationHistogram] { pairVisitor.histograms.histograms }
+    var histograms: [CorrelationHistogram] { pairVisitor.histograms }
 }
 
-/// The pairs' coincidences and histograms, fed by one neighbour scan.
+/// The pairs' coincidences (main and side windows) and histograms, fed by one scan: each visited pair of events
+/// is routed to its channel pair once (one channel → slot lookup per event, not one per counter), then checked
+/// against that pair's windows (skipped when the lag is beyond all of them) and binned.
 struct PairScanVisitor: NeighborVisitor, Sendable {
-    var coincidences: CoincidenceVisitor
-    var histograms: HistogramVisitor
+    let routes: PairRoutes
+    /// Per pair, its main window then its side windows (`windowsPerPair` each).
+    let windows: [CoincidenceWindow]
+    let windowsPerPair: Int
+    /// The largest |lag| any window reaches.
+    let windowReachPs: Int64
+    /// One count per window, in `windows`' order.
+    var counts: [Int64]
+    /// One histogram per pair.
+    var histograms: [CorrelationHistogram]
+
+    init(pairs: [ChannelPair], specs: [CoincidenceSpec], histograms: [CorrelationHistogram]) {
+        routes = PairRoutes(pairs: pairs)
+        windows = specs.map(\.window)
+        windowsPerPair = pairs.isEmpty ? 0 : specs.count / pairs.count
+        windowReachPs = specs.map(\.window.reachPs).max() ?? 0
+        counts = [Int64](repeating: 0, count: specs.count)
+        self.histograms = histograms
+    }
 
     func emptyCopy() -> PairScanVisitor {
-        PairScanVisitor(coincidences: coincidences.emptyCopy(), histograms: histograms.emptyCopy())
+        var copy = self
+        copy.counts = [Int64](repeating: 0, count: counts.count)
+        for index in copy.histograms.indices {
+            copy.histograms[index].counts = [Int64](repeating: 0, count: histograms[index].counts.count)
+        }
+        return copy
     }
 
     mutating func merge(_ other: PairScanVisitor) {
-        coincidences.merge(other.coincidences)
-        histograms.merge(other.histograms)
+        for index in counts.indices { counts[index] &+= other.counts[index] }
+        for index in histograms.indices {
+            for bin in histograms[index].counts.indices { histograms[index].counts[bin] &+= other.histograms[index].counts[bin] }
+        }
     }
 
     @inline(__always)
     mutating func visit(earlierChannel: TagChannel, laterChannel: TagChannel, earlierTimePs: Int64, lagPs: Int64) {
-        coincidences.visit(earlierChannel: earlierChannel, laterChannel: laterChannel, earlierTimePs: earlierTimePs, lagPs: lagPs)
-        histograms.visit(earlierChannel: earlierChannel, laterChannel: laterChannel, earlierTimePs: earlierTimePs, lagPs: lagPs)
+        let e = routes.table.slot(earlierChannel)
+        let l = routes.table.slot(laterChannel)
+        guard e >= 0, l >= 0 else { return }
+        for position in routes.specs(first: e, second: l) { add(pair: routes.spec(at: position), lagPs: lagPs) }
+        for position in routes.specs(first: l, second: e) { add(pair: routes.spec(at: position), lagPs: -lagPs) }
+    }
+
+    /// One pair of events of channel pair `pair` at `lagPs` (second − first).
+    @inline(__always)
+    private mutating func add(pair: Int, lagPs: Int64) {
+        if lagPs >= -windowReachPs && lagPs <= windowReachPs {
+            let base = pair &* windowsPerPair
+            for index in base..<(base &+ windowsPerPair) where windows[index].contains(lagPs) { counts[index] &+= 1 }
+        }
+        if let bin = histograms[pair].bin(of: lagPs) { histograms[pair].counts[bin] &+= 1 }
     }
 }
 
