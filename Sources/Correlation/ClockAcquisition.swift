@@ -196,7 +196,7 @@ struct ClockAcquisition: Sendable {
             cim[k] = aRe * bIm - aIm * bRe
         }
         try? FFT.transform(real: &cre, imag: &cim, inverse: true)
-        return (0..<rowLength).map { Float(cre[$0].rounded()) }
+        return (0..<rowLength).map { Float(roundedToNearest(cre[$0])) }
     }
 
     /// Refines a lock: bins `binPs` over ±2 previous bins of offset and of drift across the span, filled from
@@ -214,24 +214,28 @@ struct ClockAcquisition: Sendable {
         let margin = StackSlide.margin(driftBins: Int((rhoMax * Double(segments)).rounded(.up)))
         let center = lagBins + margin
         let rowLength = 2 * center + 1
-        var rows = [[Float]](repeating: [Float](repeating: 0, count: rowLength), count: segments)
+        // One flat array of segments × lags (one uniqueness check, not one per count), cut into rows after.
+        var cells = [Float](repeating: 0, count: segments * rowLength)
         let reach = Double(center) * binPs
         var j = firstIndex(in: b, atOrAbove: a[aRange.lowerBound] &+ Int64((lock.offsetPs - reach).rounded(.down)))
-        for t in a[aRange] {
-            let dt = Double(t - lock.startPs)
-            let predicted = Double(t) + lock.offsetPs + lock.drift * dt
-            let segmentIndex = min(segments - 1, Int(dt / Double(segment)))
-            let low = predicted - reach
-            while j < b.count, Double(b[j]) < low { j += 1 }
-            var k = j
-            while k < b.count {
-                let lag = Double(b[k]) - predicted
-                let index = Int((lag / binPs).rounded(.down)) + center
-                if index >= rowLength { break }
-                if index >= 0 { rows[segmentIndex][index] += 1 }
-                k += 1
+        cells.withUnsafeMutableBufferPointer { cells in
+            for t in a[aRange] {
+                let dt = Double(t - lock.startPs)
+                let predicted = Double(t) + lock.offsetPs + lock.drift * dt
+                let row = min(segments - 1, Int(dt / Double(segment))) * rowLength
+                let low = predicted - reach
+                while j < b.count, Double(b[j]) < low { j += 1 }
+                var k = j
+                while k < b.count {
+                    let lag = Double(b[k]) - predicted
+                    let index = floorToInt(lag / binPs) + center
+                    if index >= rowLength { break }
+                    if index >= 0 { cells[row + index] += 1 }
+                    k += 1
+                }
             }
         }
+        let rows = (0..<segments).map { Array(cells[($0 * rowLength)..<(($0 + 1) * rowLength)]) }
         guard let best = StackSlide.search(rows: rows, rhoMax: rhoMax, center: center, lagBins: lagBins, keep: 1).first else { return nil }
         let hypotheses = 2 * Int((rhoMax * Double(segments)).rounded(.up)) + 1
         let threshold = Self.threshold(trials: Double(hypotheses * (2 * lagBins + 1)), falseLockProbability: falseLockProbability)
