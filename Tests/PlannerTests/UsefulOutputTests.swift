@@ -74,6 +74,25 @@ struct UsefulOutputTests {
         #expect(!report.usefulParetoFront.isEmpty)
     }
 
+    @Test("by default the secret bits per useful pair are the BBM92 key of the key figures, on every shipped plan")
+    func defaultSecretBitsAreTheKeyFigures() throws {
+        for name in ["plan-telecom.yaml", "plan-nv-637nm.yaml", "plan-superconducting-transducer.yaml", "plan-nv-distillation.yaml"] {
+            let report = Planner.run(try exampleConfiguration(name))
+            var compared = 0
+            for p in report.points {
+                let useful = try #require(p.useful, "\(name): a point without useful figures")
+                let bits = try #require(useful.secretBitRateHz, "\(name): no secret bits by default")
+                // Undistilled points whose pairs all count: the planner's useful secret bits and its key figures are
+                // two routes from the same delivered state (Bell-diagonal QBERs vs population and coherence).
+                guard !useful.distils, useful.pairRateHz == p.pairRateHz, p.pairRateHz > 0 else { continue }
+                compared += 1
+                #expect(abs(bits - p.key.keyRateBitsPerS) <= 1e-9 * max(1e-300, abs(p.key.keyRateBitsPerS)) + 1e-300,
+                        "\(name) at \(p.point): \(bits) vs \(p.key.keyRateBitsPerS)")
+            }
+            #expect(compared > 0 || name == "plan-nv-distillation.yaml", "\(name): no undistilled point above the target")
+        }
+    }
+
     @Test("the report carries the useful figures into the table, CSV, JSON, plots and sensitivities")
     func report() throws {
         var yaml = try String(contentsOf: plannerProjectRoot.appendingPathComponent("configs/plan-nv-637nm.yaml"), encoding: .utf8)
@@ -83,7 +102,7 @@ struct UsefulOutputTests {
         #expect(report.points.allSatisfy { $0.useful?.distillation != nil && $0.useful?.secretBitRateHz != nil })
         let lines = report.csv().split(separator: "\n")
         let columns = lines[0].split(separator: ",").count
-        #expect(columns == 26)
+        #expect(columns == 35)
         #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == columns })
         let table = report.table()
         #expect(table.contains("useful output at"))
