@@ -36,14 +36,11 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // The same sweep with the useful output at every point and every probe: DEJMPS with a memory cut-off,
-    // cost and energy per pair above the fidelity target, and secret bits through a stand-in key-rate function.
+    // cost and energy per pair above the fidelity target, and BBM92 secret bits (the plan's default).
     var distilling = configuration
     distilling.plan.distillation = DistillationSettings(scheme: .dejmps, cutoffPs: 2_000_000_000,
                                                         storage: Memory(dephasingPerAttempt: 5e-4))
-    let useful = UsefulOutputModel(distilling, secretBitsPerPair: { state in
-        func h(_ x: Double) -> Double { x <= 0 || x >= 1 ? 0 : -x * log2(x) - (1 - x) * log2(1 - x) }
-        return 1 - h(state.bitErrorRate) - h(state.phaseErrorRate)
-    })
+    let useful = UsefulOutputModel(distilling, secretBitsPerPair: Planner.bbm92SecretBitsPerPair(distilling.plan.key))
     let usefulAnalysis = SensitivityAnalysis(distilling.model, useful: useful)
 
     Benchmark("Sweep of 10 000 operating points with useful output, distillation, cut-off and sensitivities") { benchmark in
