@@ -43,7 +43,7 @@ let package = Package(
         ),
         .target(name: "TimeTags"),
         .target(name: "Plotting"),
-        .target(name: "Correlation", dependencies: ["TimeTags", "Plotting"]),
+        .target(name: "Correlation", dependencies: ["TimeTags", "Plotting", "LinkModel"]),
         .target(
             name: "LinkModel",
             dependencies: [.product(name: "Yams", package: "Yams")]
@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(name: "TimeTagsTests", dependencies: ["TimeTags", "QLinkTestSupport"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "LinkModel", "Plotting", "Simulation"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "QLinkTestSupport"]),
-        .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags", "QLinkTestSupport"]),
+        .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "TimeTags", "LinkModel", "QLinkTestSupport"]),
         .testTarget(name: "ProtocolTests", dependencies: ["QLinkTestSupport", "Protocol", "TimeTags", "Messaging"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Protocol"]),
         .testTarget(name: "ServicesTests", dependencies: ["QLinkTestSupport", "Services", "Protocol", "Journal", "Messaging", "Security", "TimeTags", "LinkModel", "Simulation", "LinkHealth", "Monitoring"]),

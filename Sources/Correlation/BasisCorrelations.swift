@@ -1,4 +1,5 @@
 import TimeTags
+import LinkModel
 
 /// Joint outcome counts of lab A in basis `basisA` and lab B in basis `basisB`.
 public struct SettingCounts: Sendable, Codable, Equatable {

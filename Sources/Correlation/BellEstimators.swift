@@ -1,17 +1,4 @@
-/// The four Bell states, with the signs of their Z⊗Z, X⊗X and Y⊗Y correlations.
-public enum BellState: String, Sendable, Codable, CaseIterable {
-    case phiPlus, phiMinus, psiPlus, psiMinus
-
-    /// Expected ⟨ZZ⟩, ⟨XX⟩, ⟨YY⟩ of the ideal state.
-    public var signs: (z: Double, x: Double, y: Double) {
-        switch self {
-        case .phiPlus: (1, 1, -1)
-        case .phiMinus: (1, -1, 1)
-        case .psiPlus: (-1, 1, 1)
-        case .psiMinus: (-1, -1, -1)
-        }
-    }
-}
+import LinkModel
 
 /// Correlation, visibility, Bell-state fidelity and CHSH estimators with Poisson error propagation.
 public enum BellEstimators {

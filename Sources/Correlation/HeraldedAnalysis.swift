@@ -1,4 +1,5 @@
 import TimeTags
+import LinkModel
 
 /// The heralded state a herald announces (ψ⁺ or ψ⁻), for the herald-conditioned analysis.
 public enum HeraldType: Int, Sendable, CaseIterable {

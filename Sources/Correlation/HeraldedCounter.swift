@@ -1,4 +1,5 @@
 import TimeTags
+import LinkModel
 
 /// A herald type: a station detector pattern (or a single herald event) announcing a Bell state.
 ///

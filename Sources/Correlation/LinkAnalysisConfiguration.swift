@@ -1,4 +1,5 @@
 import TimeTags
+import LinkModel
 
 /// How lab B's clock relates to lab A's for ``LinkAnalysis``.
 public enum LinkClockReference: Sendable, Equatable {

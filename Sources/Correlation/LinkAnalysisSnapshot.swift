@@ -1,4 +1,5 @@
 import TimeTags
+import LinkModel
 
 /// What ``LinkAnalysis`` reports at one link time — for files (`qlink correlate`) and live links (the
 /// coordinator) alike: singles, coincidences and accidentals per pair, correlations per basis pair, fidelity

@@ -1,3 +1,5 @@
+import LinkModel
+
 /// The quantum bit error rate of one basis: the fraction of sifted coincidences (both labs measured `basis`)
 /// whose outcomes disagree with the target Bell state's correlation in that basis.
 ///

@@ -2,6 +2,7 @@ import Correlation
 import Foundation
 import Logging
 import TimeTags
+import LinkModel
 
 /// Internal channel numbers of lab B's file when two files are correlated (the engine's numbering).
 let bChannelOffset: TagChannel = LinkAnalysisConfiguration.labBChannelOffset

@@ -2,6 +2,7 @@ import Correlation
 import Foundation
 import Testing
 import TimeTags
+import LinkModel
 
 /// A heralded two-lab experiment with known truth: Barrett–Kok heralds on station detectors 10 and 11
 /// (ψ⁺: the same detector twice, ψ⁻: different detectors, one time bin apart), the labs' outcomes on

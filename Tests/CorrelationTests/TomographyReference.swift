@@ -1,5 +1,6 @@
 import Correlation
 import Foundation
+import LinkModel
 
 /// Test-only, independent of the engine's tomography code: complex arithmetic, the Born rule for product
 /// projections, count tables from a known state, and a maximum-likelihood reference written from the

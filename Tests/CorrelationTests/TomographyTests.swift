@@ -1,6 +1,7 @@
 import Correlation
 import Foundation
 import Testing
+import LinkModel
 
 @Suite("Two-qubit tomography")
 struct TomographyTests {

@@ -198,7 +198,7 @@ enum BruteForceCount {
 /// Truth numbers the analysis should recover, from a ``GroundTruth``.
 enum MatrixTruth {
     /// Signs (z, x, y) of ⟨σσ⟩ for each Bell state, as in F = (1 + s_z E_ZZ + s_x E_XX + s_y E_YY)/4.
-    static func signs(_ state: Correlation.BellState) -> (z: Double, x: Double, y: Double) {
+    static func signs(_ state: BellState) -> (z: Double, x: Double, y: Double) {
         switch state {
         case .phiPlus: (1, 1, -1)
         case .phiMinus: (1, -1, 1)

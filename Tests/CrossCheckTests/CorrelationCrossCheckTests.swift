@@ -2,6 +2,7 @@ import Correlation
 import Simulation
 import Testing
 import TimeTags
+import LinkModel
 
 /// The correlation engine run on simulated pair-source data recovers what the simulator declares
 /// as ground truth: the clock offset between the labs, the visibility, the Bell-state fidelity and
@@ -103,7 +104,7 @@ struct CorrelationCrossCheckTests {
         let z = try BellEstimators.correlation(raw: joint[0][0])
         let x = try BellEstimators.correlation(raw: joint[1][1])
         let y = try BellEstimators.correlation(raw: joint[2][2])
-        let fidelity = BellEstimators.fidelity(to: Correlation.BellState.phiPlus, z: z, x: x, y: y)
+        let fidelity = BellEstimators.fidelity(to: BellState.phiPlus, z: z, x: x, y: y)
         #expect(fidelity.standardError < 0.02)
         #expect(abs(fidelity.value - segment.fidelity) <= 3 * fidelity.standardError,
                 "fidelity \(fidelity), truth \(segment.fidelity)")

@@ -58,7 +58,7 @@ struct PlannerCrossCheckTests {
             cells[Int(basisA)][2 * outcomeA + outcomeB] += 1
         }
         let e = try cells.map { try BellEstimators.correlation(raw: JointCounts(cells: $0)) }
-        let fidelity = BellEstimators.fidelity(to: Correlation.BellState.psiPlus, z: e[0], x: e[1], y: e[2])
+        let fidelity = BellEstimators.fidelity(to: BellState.psiPlus, z: e[0], x: e[1], y: e[2])
         return (heralds.count, Double(durationPs) * 1e-12, fidelity, try #require(truth.heraldedSegments?.first))
     }
 

@@ -44,7 +44,7 @@ struct PlannerRateCrossCheckTests {
 
         func fidelity() throws -> Estimate {
             let e = try cells.map { try BellEstimators.correlation(raw: JointCounts(cells: $0)) }
-            return BellEstimators.fidelity(to: Correlation.BellState.psiPlus, z: e[0], x: e[1], y: e[2])
+            return BellEstimators.fidelity(to: BellState.psiPlus, z: e[0], x: e[1], y: e[2])
         }
     }
 

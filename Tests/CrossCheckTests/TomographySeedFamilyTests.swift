@@ -56,16 +56,16 @@ struct TomographySeedFamilyTests {
     ]
 
     /// A full-rank state with complex coherences: 0.6·|ψ⟩⟨ψ| + 0.25·|01⟩⟨01| + 0.15·I/4, ψ = (|00⟩ + 0.6 e^{0.7i}|10⟩ + 0.8 i|11⟩)/‖·‖.
-    static func generalMixed() -> TwoQubitDensityMatrix {
+    static func generalMixed() -> ComplexMatrix4 {
         let psi = [Complex(1, 0), Complex(0, 0), Complex(0.6 * cos(0.7), 0.6 * sin(0.7)), Complex(0, 0.8)]
         let norm = psi.reduce(0) { $0 + $1.magnitudeSquared }.squareRoot()
-        let pure = TwoQubitDensityMatrix.pure(psi.map { Complex($0.re / norm, $0.im / norm) })
-        var rho = TwoQubitDensityMatrix.zero
+        let pure = ComplexMatrix4.pure(re: psi.map { $0.re / norm }, im: psi.map { $0.im / norm })
+        var rho = ComplexMatrix4.zero
         for r in 0..<4 {
             for c in 0..<4 {
                 var v = Complex(0.6 * pure[r, c].re, 0.6 * pure[r, c].im)
                 if r == c { v.re += 0.15 / 4 + (r == 1 ? 0.25 : 0) }
-                rho[r, c] = v
+                rho[complex: r, c] = v
             }
         }
         return rho
@@ -92,10 +92,6 @@ struct TomographySeedFamilyTests {
         while simulator.next() != nil {}
         guard let segment = simulator.groundTruth().pairSourceSegments?.first else { throw CancellationError() }
         return segment
-    }
-
-    static func matrix(_ rho: TwoQubitDensityMatrix) -> ComplexMatrix4 {
-        ComplexMatrix4(re: (0..<16).map { rho[$0 / 4, $0 % 4].re }, im: (0..<16).map { rho[$0 / 4, $0 % 4].im })
     }
 
     /// Counts drawn from the truth's Born probabilities: cell (setting, outcome) Poisson with mean n·p.
@@ -151,7 +147,7 @@ struct TomographySeedFamilyTests {
     func seedFamily(stateIndex: Int) throws {
         let state = Self.states[stateIndex]
         let truthSegment = try Self.truth(try Self.scenario(visibility: state.visibility, preparation: state.preparation))
-        let truth = Self.matrix(truthSegment.state)
+        let truth = truthSegment.state
         #expect(truthSegment.correlations.count == 9)
         let n = [Double](repeating: Self.pairsPerSetting, count: 9)
         var rng = SeededGenerator(seed: 1_600 + UInt64(stateIndex))
@@ -201,7 +197,7 @@ struct TomographySeedFamilyTests {
         let state = Self.states[stateIndex]
         let scenario = try Self.scenario(visibility: state.visibility, preparation: state.preparation)
         let truthSegment = try Self.truth(scenario)
-        let truth = Self.matrix(truthSegment.state)
+        let truth = truthSegment.state
         for seed in [UInt64(31), 32] {
             let (streams, groundTruth) = try record(.pairSource(scenario), durationPs: 80_000_000_000, seed: seed)
             let a = try #require(streams[.labA]), b = try #require(streams[.labB])

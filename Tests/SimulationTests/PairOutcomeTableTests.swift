@@ -1,3 +1,4 @@
+import LinkModel
 import Testing
 @testable import Simulation
 
@@ -23,7 +24,7 @@ struct PairOutcomeTableTests {
     func rowsMatchTheirProbabilities() {
         let etaA = 0.37, etaB = 0.21
         let both = etaA * etaB, any = etaA + etaB - both
-        let rho = TwoQubitDensityMatrix.werner(.psiMinus, visibility: 0.83)
+        let rho = ComplexMatrix4.werner(.psiMinus, p: 0.83)
         let basesA: [MeasurementBasis] = [.z, .linear(analyserAngleDeg: 22.5)]
         let basesB: [MeasurementBasis] = [.x, .y, .linear(analyserAngleDeg: 67.5)]
         let table = PairOutcomeTable(born: rho.cumulativeOutcomeTable(basesA: basesA, basesB: basesB),

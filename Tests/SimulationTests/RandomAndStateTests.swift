@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Simulation
+import LinkModel
 
 @Suite("Random samplers and two-qubit states")
 struct RandomAndStateTests {
@@ -69,7 +70,7 @@ struct RandomAndStateTests {
             .phiPlus: (1, -1, 1), .phiMinus: (-1, 1, 1), .psiPlus: (1, 1, -1), .psiMinus: (-1, -1, -1),
         ]
         for (state, (xx, yy, zz)) in expected {
-            let rho = TwoQubitDensityMatrix.werner(state, visibility: 1)
+            let rho = ComplexMatrix4.werner(state, p: 1)
             #expect(abs(rho.trace - 1) < 1e-12)
             #expect(abs(rho.correlation(basisA: .x, basisB: .x) - xx) < 1e-12)
             #expect(abs(rho.correlation(basisA: .y, basisB: .y) - yy) < 1e-12)
@@ -82,8 +83,8 @@ struct RandomAndStateTests {
     @Test("Werner states: E(a,b) = ±V cos 2(a−b), F = (1+3V)/4, S = 2√2 V")
     func wernerState() {
         let v = 0.83
-        let phi = TwoQubitDensityMatrix.werner(.phiPlus, visibility: v)
-        let psi = TwoQubitDensityMatrix.werner(.psiMinus, visibility: v)
+        let phi = ComplexMatrix4.werner(.phiPlus, p: v)
+        let psi = ComplexMatrix4.werner(.psiMinus, p: v)
         for (a, b) in [(0.0, 22.5), (10.0, 80.0), (45.0, 0.0), (-30.0, 61.0)] {
             let e = v * cos(2 * (a - b) * Double.pi / 180)
             #expect(abs(phi.correlation(basisA: .linear(analyserAngleDeg: a), basisB: .linear(analyserAngleDeg: b)) - e) < 1e-12)

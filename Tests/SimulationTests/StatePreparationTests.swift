@@ -14,7 +14,7 @@ struct StatePreparationTests {
         [(1 + meanA + meanB + e) / 4, (1 + meanA - meanB - e) / 4, (1 - meanA + meanB - e) / 4, (1 - meanA - meanB + e) / 4]
     }
 
-    static func expectProbabilities(_ rho: TwoQubitDensityMatrix, _ a: MeasurementBasis, _ b: MeasurementBasis, _ expected: [Double],
+    static func expectProbabilities(_ rho: ComplexMatrix4, _ a: MeasurementBasis, _ b: MeasurementBasis, _ expected: [Double],
                                     _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let p = rho.outcomeProbabilities(basisA: a, basisB: b)
         for k in 0..<4 {
@@ -22,7 +22,7 @@ struct StatePreparationTests {
         }
     }
 
-    static func expectEntry(_ rho: TwoQubitDensityMatrix, _ r: Int, _ c: Int, _ re: Double, _ im: Double = 0,
+    static func expectEntry(_ rho: ComplexMatrix4, _ r: Int, _ c: Int, _ re: Double, _ im: Double = 0,
                             sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(abs(rho[r, c].re - re) < 1e-12 && abs(rho[r, c].im - im) < 1e-12,
                 "ρ[\(r)][\(c)] = \(rho[r, c]) vs \(re) + \(im)i", sourceLocation: sourceLocation)
@@ -38,7 +38,7 @@ struct StatePreparationTests {
         Self.expectProbabilities(phi, Self.x, Self.x, [0.5, 0, 0, 0.5], "XX")
         Self.expectProbabilities(phi, Self.y, Self.y, [0, 0.5, 0.5, 0], "YY")
         // Lab A's qubit first: |01⟩ is A in H, B in V.
-        let product = TwoQubitDensityMatrix.pure([.zero, .one, .zero, .zero])
+        let product = ComplexMatrix4.pure(re: [0, 1, 0, 0], im: [0, 0, 0, 0])
         Self.expectProbabilities(product, Self.z, Self.z, [0, 1, 0, 0], "|01⟩ ZZ")
     }
 
@@ -226,7 +226,7 @@ struct StatePreparationTests {
         #expect(abs(plain.heraldProbability - changed.heraldProbability) < 1e-15)
         // Ψ± coherence ρ₁₂ gains e^{−iφ} (e^{iφ} on lab A's |1⟩) and the factor √(1 − λ).
         for (before, after) in [(plain.statePsiPlus, changed.statePsiPlus), (plain.statePsiMinus, changed.statePsiMinus)] {
-            let expected = Complex(cos(phi), -sin(phi)) * before[1, 2]
+            let expected = Complex(cos(phi), -sin(phi)) * before[complex: 1, 2]
             #expect(abs(after[1, 2].re - (1 - lambda).squareRoot() * expected.re) < 1e-12)
             #expect(abs(after[1, 2].im - (1 - lambda).squareRoot() * expected.im) < 1e-12)
             for d in 0..<4 { #expect(abs(after[d, d].re - before[d, d].re) < 1e-12) }

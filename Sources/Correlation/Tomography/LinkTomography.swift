@@ -1,4 +1,5 @@
 import Plotting
+import LinkModel
 
 /// The tomography of one set of coincidences of a link analysis: all coincidences, or those of one herald state.
 public struct LinkTomography: Sendable, Codable, Equatable {

@@ -1,3 +1,5 @@
+import LinkModel
+
 /// Maximum-likelihood two-qubit state: ρ = T†T / Tr(T†T) with T upper triangular (4 real diagonal and 6 complex
 /// off-diagonal entries: 16 real parameters), found by L-BFGS on the negative log-likelihood with its analytic
 /// gradient.

@@ -1,3 +1,5 @@
+import LinkModel
+
 /// One projection of one qubit: the + eigenstate of ±X, ±Y or ±Z.
 struct QubitProjection: Equatable, Sendable {
     /// Pauli index 1 = X, 2 = Y, 3 = Z.

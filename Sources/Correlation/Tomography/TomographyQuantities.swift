@@ -1,3 +1,5 @@
+import LinkModel
+
 /// What a two-qubit density matrix says about entanglement: fidelities, purity, concurrence, negativity, the
 /// maximal CHSH value and the spectrum. Computed from any Hermitian trace-one matrix (for an unphysical one the
 /// numbers are not meaningful; ``TwoQubitTomography`` computes them from the maximum-likelihood state only).

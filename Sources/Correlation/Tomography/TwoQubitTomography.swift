@@ -1,3 +1,5 @@
+import LinkModel
+
 /// The detectors behind each qubit's measurement.
 public struct TomographyDetectors: Sendable, Codable, Equatable {
     /// 1: one detector per qubit, only the + outcome of each setting is seen (the settings are projections

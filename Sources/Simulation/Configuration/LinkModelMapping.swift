@@ -102,14 +102,14 @@ public enum LinkModelMapping {
     /// The scenario's ``StatePreparation`` from `simulation.state`'s mapping form; a heralded link's state
     /// comes from its herald, so there a `density_matrix` is refused.
     static func preparation(_ state: SimulatedState, heralded: Bool) throws -> StatePreparation {
-        var initial: TwoQubitDensityMatrix?
+        var initial: ComplexMatrix4?
         if let matrix = state.densityMatrix {
             guard !heralded else {
                 throw SimulationError(.invalidParameter, parameter: "simulation.state.density_matrix",
                                       message: "a heralded link's state is set by its herald (Ψ+ or Ψ−), not given",
                                       hint: "remove density_matrix; phase_deg, rotation, amplitude_damping and phase_damping apply to the heralded states")
             }
-            initial = TwoQubitDensityMatrix(entries: (0..<16).map { Complex(matrix.re[$0], matrix.im[$0]) })
+            initial = ComplexMatrix4(re: matrix.re, im: matrix.im)
         }
         let rotation = state.rotation.map {
             StatePreparation.Rotation(qubit: $0.qubit == "a" ? 0 : 1, axis: $0.axis, angleRad: $0.angleDeg * Double.pi / 180)

@@ -1,4 +1,5 @@
 import Foundation
+import LinkModel
 
 /// Click statistics and heralded states of one round or attempt at the midpoint station, for
 /// fixed parameters.
@@ -22,8 +23,8 @@ struct HeraldTables: Sendable {
     /// Probability of each attempt outcome: single-click: pattern 0…3; Barrett–Kok: 4·r1 + r2.
     var outcomeProbabilities: [Double]
     /// Unnormalised heralded states; their traces are the herald probabilities.
-    var psiPlus: TwoQubitDensityMatrix
-    var psiMinus: TwoQubitDensityMatrix
+    var psiPlus: ComplexMatrix4
+    var psiMinus: ComplexMatrix4
 
     /// Herald class of an outcome: 1 Ψ+, 2 Ψ−, 0 none.
     static func herald(outcome: Int, isBarrettKok: Bool) -> Int {
@@ -76,13 +77,13 @@ enum HeraldModel {
         // Spin configurations |s_A s_B⟩ (index 2·s_A + s_B); |1⟩ is bright and emits.
         let weights = [(1 - alpha) * (1 - alpha), alpha * (1 - alpha), alpha * (1 - alpha), alpha * alpha]
         var outcomes = [Double](repeating: 0, count: 4)
-        var plus = TwoQubitDensityMatrix.zero
-        var minus = TwoQubitDensityMatrix.zero
+        var plus = ComplexMatrix4.zero
+        var minus = ComplexMatrix4.zero
         for config in 0..<4 {
             let patterns = roundPatterns(emitA: config & 2 != 0, emitB: config & 1 != 0, p)
             for pattern in 0..<4 { outcomes[pattern] += weights[config] * patterns[pattern] }
-            plus[config, config] = Complex(weights[config] * patterns[1])
-            minus[config, config] = Complex(weights[config] * patterns[2])
+            plus[complex: config, config] = Complex(weights[config] * patterns[1])
+            minus[complex: config, config] = Complex(weights[config] * patterns[2])
         }
         // Coherence between |01⟩ and |10⟩ from the branch where the one photon reached the
         // clicking detector: overlap √V, amplitude product α(1−α)√(η_A η_B)/2.
@@ -90,16 +91,16 @@ enum HeraldModel {
             * p.coherenceRetained
         let plusCoherence = p.live[0] ? coherence * quiet(0, p) : 0
         let minusCoherence = p.live[1] ? -coherence * quiet(1, p) : 0
-        plus[1, 2] = Complex(plusCoherence); plus[2, 1] = Complex(plusCoherence)
-        minus[1, 2] = Complex(minusCoherence); minus[2, 1] = Complex(minusCoherence)
+        plus[complex: 1, 2] = Complex(plusCoherence); plus[complex: 2, 1] = Complex(plusCoherence)
+        minus[complex: 1, 2] = Complex(minusCoherence); minus[complex: 2, 1] = Complex(minusCoherence)
         return HeraldTables(outcomeProbabilities: outcomes, psiPlus: plus, psiMinus: minus)
     }
 
     /// Tables for the Barrett–Kok protocol.
     static func barrettKok(_ p: HeraldParameters) -> HeraldTables {
         var outcomes = [Double](repeating: 0, count: 16)
-        var plus = TwoQubitDensityMatrix.zero
-        var minus = TwoQubitDensityMatrix.zero
+        var plus = ComplexMatrix4.zero
+        var minus = ComplexMatrix4.zero
         for config in 0..<4 {
             let brightA = config & 2 != 0
             let brightB = config & 1 != 0
@@ -120,8 +121,8 @@ enum HeraldModel {
             }
             // Both qubits are flipped once between the rounds.
             let final = config ^ 3
-            plus[final, final] = Complex(same)
-            minus[final, final] = Complex(different)
+            plus[complex: final, final] = Complex(same)
+            minus[complex: final, final] = Complex(different)
         }
         // Coherence of |01⟩, |10⟩: both photons detected, one per round, overlap V; per detector
         // pair (x, y) the amplitude product is η_A η_B / 16 with the other detector quiet.
@@ -134,8 +135,8 @@ enum HeraldModel {
                 if x == y { sameCoherence += term } else { differentCoherence += term }
             }
         }
-        plus[1, 2] = Complex(sameCoherence); plus[2, 1] = Complex(sameCoherence)
-        minus[1, 2] = Complex(-differentCoherence); minus[2, 1] = Complex(-differentCoherence)
+        plus[complex: 1, 2] = Complex(sameCoherence); plus[complex: 2, 1] = Complex(sameCoherence)
+        minus[complex: 1, 2] = Complex(-differentCoherence); minus[complex: 2, 1] = Complex(-differentCoherence)
         return HeraldTables(outcomeProbabilities: outcomes, psiPlus: plus, psiMinus: minus)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LinkModel
 import TimeTags
 
 /// Streams the tags of a ``HeraldedLinkScenario``: the station's detector clicks and herald
@@ -177,7 +178,7 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
     private static func truthSegment(_ s: HeraldedLinkScenario, startPs: Int64, endPs: Int64) -> HeraldedTruthSegment {
         let p = parameters(s, at: startPs)
         let t = tables(s, p)
-        func correlations(_ rho: TwoQubitDensityMatrix) -> [BasisPairTruth] {
+        func correlations(_ rho: ComplexMatrix4) -> [BasisPairTruth] {
             BasisPairTruth.table(rho, basesA: s.nodeA.bases.bases, basesB: s.nodeB.bases.bases)
         }
         let plus = t.psiPlus.trace

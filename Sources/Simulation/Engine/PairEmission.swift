@@ -16,7 +16,7 @@ struct PairOutcomeTable: Sendable {
     let entries: [UInt64]
 
     /// The table for the cumulative Born thresholds `born` (three per basis pair, as
-    /// ``TwoQubitDensityMatrix/cumulativeOutcomeTable(basesA:basesB:)`` gives them) and the
+    /// ``ComplexMatrix4/cumulativeOutcomeTable(basesA:basesB:)`` gives them) and the
     /// conditional probabilities `both` (both photons detected) and `aOnly` (only A's), given
     /// that at least one photon is detected.
     init(born: [Double], both: Double, aOnly: Double) {

@@ -1,3 +1,5 @@
+import LinkModel
+
 /// What one stream's tagger truly did: its delays and clock.
 public struct StreamTruth: Sendable, Equatable, Codable {
     /// The stream.
@@ -38,7 +40,7 @@ public struct BasisPairTruth: Sendable, Equatable, Codable {
     }
 
     /// The truth of every pair of `basesA` × `basesB` for state `rho` (lab A's basis index varying slowest).
-    public static func table(_ rho: TwoQubitDensityMatrix, basesA: [MeasurementBasis], basesB: [MeasurementBasis]) -> [BasisPairTruth] {
+    public static func table(_ rho: ComplexMatrix4, basesA: [MeasurementBasis], basesB: [MeasurementBasis]) -> [BasisPairTruth] {
         var result: [BasisPairTruth] = []
         for (i, a) in basesA.enumerated() {
             for (j, b) in basesB.enumerated() {
@@ -59,7 +61,7 @@ public struct PairSourceTruthSegment: Sendable, Equatable, Codable {
     public var visibility: Double
     /// The emitted state ρ (normalised; entries `re`/`im`, row-major, basis |00⟩, |01⟩, |10⟩, |11⟩ with
     /// lab A's qubit first): the Werner state of the target, or what `simulation.state` makes of it.
-    public var state: TwoQubitDensityMatrix
+    @EntriesCoded public var state: ComplexMatrix4
     /// Fidelity ⟨Ψ|ρ|Ψ⟩ of the emitted state with the target Bell state ((1 + 3V)/4 for a Werner state).
     public var fidelity: Double
     /// CHSH S of the state for the labs' settings, when each lab has exactly two.
@@ -100,8 +102,8 @@ public struct HeraldedTruthSegment: Sendable, Equatable, Codable {
     public var fidelityPsiPlus: Double
     public var fidelityPsiMinus: Double
     /// The heralded states (normalised).
-    public var statePsiPlus: TwoQubitDensityMatrix
-    public var statePsiMinus: TwoQubitDensityMatrix
+    @EntriesCoded public var statePsiPlus: ComplexMatrix4
+    @EntriesCoded public var statePsiMinus: ComplexMatrix4
     /// Correlators of the heralded states for every pair of readout bases, without readout
     /// errors (multiply by (2F_A − 1)(2F_B − 1) for the recorded outcomes).
     public var correlationsPsiPlus: [BasisPairTruth]

@@ -1,4 +1,5 @@
 import Foundation
+import LinkModel
 
 /// A projective single-qubit measurement with two outcomes, +1 (index 0) and −1 (index 1).
 ///

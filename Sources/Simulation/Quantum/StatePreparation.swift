@@ -1,4 +1,5 @@
 import Foundation
+import LinkModel
 
 /// How the simulated two-qubit state departs from a Bell state with white noise: a relative phase, a
 /// general initial density matrix, a rotation of one qubit, amplitude and phase damping of either qubit.
@@ -8,7 +9,7 @@ import Foundation
 /// rotation, amplitude damping, phase damping — in this order. A heralded link's heralded states pass
 /// through ``apply(to:)`` (phase, rotation, damping; no initial state: the herald sets it).
 ///
-/// Qubit conventions as ``TwoQubitDensityMatrix``: |0⟩ = |H⟩, |1⟩ = |V⟩, lab A's qubit first.
+/// Qubit conventions as ``ComplexMatrix4``: |0⟩ = |H⟩, |1⟩ = |V⟩, lab A's qubit first.
 public struct StatePreparation: Sendable, Equatable, Codable {
     /// A rotation exp(−iθ n·σ/2) of one qubit.
     public struct Rotation: Sendable, Equatable, Codable {
@@ -27,7 +28,7 @@ public struct StatePreparation: Sendable, Equatable, Codable {
     }
 
     /// Replaces the target Bell state (pair source only), when set.
-    public var initial: TwoQubitDensityMatrix?
+    public var initial: ComplexMatrix4?
     /// Relative phase φ (radians): diag(1, e^{iφ}) on lab A's qubit, so Φ+ becomes (|00⟩ + e^{iφ}|11⟩)/√2
     /// and Ψ+ becomes (|01⟩ + e^{iφ}|10⟩)/√2.
     public var phaseRad: Double
@@ -39,7 +40,7 @@ public struct StatePreparation: Sendable, Equatable, Codable {
     public var phaseDamping: [Double]
 
     /// A preparation; by default nothing (the Werner state of the target).
-    public init(initial: TwoQubitDensityMatrix? = nil, phaseRad: Double = 0, rotation: Rotation? = nil,
+    public init(initial: ComplexMatrix4? = nil, phaseRad: Double = 0, rotation: Rotation? = nil,
                 amplitudeDamping: [Double] = [0, 0], phaseDamping: [Double] = [0, 0]) {
         self.initial = initial
         self.phaseRad = phaseRad
@@ -52,20 +53,17 @@ public struct StatePreparation: Sendable, Equatable, Codable {
     public static let none = StatePreparation()
 
     /// The state a pair source emits for the `target` Bell state and visibility V.
-    public func state(target: BellState, visibility: Double) -> TwoQubitDensityMatrix {
-        var rho = initial ?? .pure(target.amplitudes)
-        rho = rho.applying(Self.phaseGate(phaseRad), toQubit: 0)
-        rho = rho.scaled(by: visibility)
-        for d in 0..<4 { rho[d, d] += Complex((1 - visibility) / 4) }
-        return applyChannels(to: rho)
+    public func state(target: BellState, visibility: Double) -> ComplexMatrix4 {
+        let rho = (initial ?? .bell(target)).applying(Self.phaseGate(phaseRad), toQubit: 0)
+        return applyChannels(to: rho.scaled(visibility) + ComplexMatrix4.identity.scaled((1 - visibility) / 4))
     }
 
     /// A heralded state after the phase, rotation and damping (trace and herald probability unchanged).
-    public func apply(to rho: TwoQubitDensityMatrix) -> TwoQubitDensityMatrix {
+    public func apply(to rho: ComplexMatrix4) -> ComplexMatrix4 {
         applyChannels(to: rho.applying(Self.phaseGate(phaseRad), toQubit: 0))
     }
 
-    private func applyChannels(to state: TwoQubitDensityMatrix) -> TwoQubitDensityMatrix {
+    private func applyChannels(to state: ComplexMatrix4) -> ComplexMatrix4 {
         var rho = state
         if let rotation { rho = rho.applying(Self.rotation(axis: rotation.axis, angleRad: rotation.angleRad), toQubit: rotation.qubit) }
         for qubit in 0..<2 {
@@ -117,7 +115,7 @@ public struct StatePreparation: Sendable, Equatable, Codable {
         }
         if let initial {
             let hermitian = (0..<4).allSatisfy { r in (0..<4).allSatisfy { c in
-                let d = initial[r, c] - initial[c, r].conjugate
+                let d = initial[complex: r, c] - initial[complex: c, r].conjugate
                 return d.magnitudeSquared <= 1e-18
             } }
             guard hermitian, abs(initial.trace - 1) <= 1e-9 else {
@@ -128,7 +126,7 @@ public struct StatePreparation: Sendable, Equatable, Codable {
     }
 }
 
-extension TwoQubitDensityMatrix {
+extension ComplexMatrix4 {
     /// The 4×4 operator `op` (row-major 2×2) acting on `qubit` (0: lab A's, 1: lab B's), identity on the other.
     static func embedded(_ op: [Complex], qubit: Int) -> [Complex] {
         var m = [Complex](repeating: .zero, count: 16)
@@ -147,26 +145,23 @@ extension TwoQubitDensityMatrix {
     }
 
     /// K ρ K† for a 4×4 row-major K.
-    func conjugated(by k: [Complex]) -> TwoQubitDensityMatrix {
+    func conjugated(by k: [Complex]) -> ComplexMatrix4 {
         var kr = [Complex](repeating: .zero, count: 16)
-        for r in 0..<4 { for c in 0..<4 { for j in 0..<4 { kr[4 * r + c] += k[4 * r + j] * self[j, c] } } }
-        var result = TwoQubitDensityMatrix.zero
-        for r in 0..<4 { for c in 0..<4 { for j in 0..<4 { result[r, c] += kr[4 * r + j] * k[4 * c + j].conjugate } } }
-        return result
+        for r in 0..<4 { for c in 0..<4 { for j in 0..<4 { kr[4 * r + c] += k[4 * r + j] * self[complex: j, c] } } }
+        var result = [Complex](repeating: .zero, count: 16)
+        for r in 0..<4 { for c in 0..<4 { for j in 0..<4 { result[4 * r + c] += kr[4 * r + j] * k[4 * c + j].conjugate } } }
+        return ComplexMatrix4(entries: result)
     }
 
     /// U ρ U† for a single-qubit unitary `u` (row-major 2×2) on `qubit`.
-    func applying(_ u: [Complex], toQubit qubit: Int) -> TwoQubitDensityMatrix {
+    func applying(_ u: [Complex], toQubit qubit: Int) -> ComplexMatrix4 {
         conjugated(by: Self.embedded(u, qubit: qubit))
     }
 
     /// Σ_k K_k ρ K_k† for single-qubit Kraus operators (row-major 2×2) on `qubit`.
-    func applyingChannel(_ kraus: [[Complex]], toQubit qubit: Int) -> TwoQubitDensityMatrix {
-        var result = TwoQubitDensityMatrix.zero
-        for k in kraus {
-            let term = conjugated(by: Self.embedded(k, qubit: qubit))
-            for i in 0..<16 { result.entries[i] += term.entries[i] }
-        }
+    func applyingChannel(_ kraus: [[Complex]], toQubit qubit: Int) -> ComplexMatrix4 {
+        var result = ComplexMatrix4.zero
+        for k in kraus { result = result + conjugated(by: Self.embedded(k, qubit: qubit)) }
         return result
     }
 }

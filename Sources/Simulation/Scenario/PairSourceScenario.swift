@@ -1,3 +1,5 @@
+import LinkModel
+
 /// One lab receiving one photon of each pair.
 public struct PairSourceLab: Sendable, Equatable, Codable {
     /// Transmission from the source to the lab's detectors (fibre, optics), 0…1; the detector
@@ -77,7 +79,7 @@ public struct PairSourceScenario: Sendable, Equatable, Codable {
     }
 
     /// The emitted two-qubit state at visibility V (the scenario's, or a `visibility_change` fault's).
-    public func emittedState(visibility: Double) -> TwoQubitDensityMatrix {
+    public func emittedState(visibility: Double) -> ComplexMatrix4 {
         preparation.state(target: state, visibility: visibility)
     }
 

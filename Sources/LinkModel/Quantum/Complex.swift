@@ -1,6 +1,7 @@
 import Foundation
 
-/// A complex number in Cartesian form (only what the 4×4 density-matrix code needs).
+/// A complex number in Cartesian form (only what the two-qubit state code needs: ``ComplexMatrix4``'s entries
+/// one at a time, single-qubit operators and amplitudes).
 public struct Complex: Sendable, Equatable, Codable {
     /// Real part.
     public var re: Double
@@ -27,11 +28,32 @@ public struct Complex: Sendable, Equatable, Codable {
     /// |z|².
     public var magnitudeSquared: Double { re * re + im * im }
 
+    /// a + b.
     public static func + (a: Complex, b: Complex) -> Complex { Complex(a.re + b.re, a.im + b.im) }
+    /// a − b.
     public static func - (a: Complex, b: Complex) -> Complex { Complex(a.re - b.re, a.im - b.im) }
+    /// a · b.
     public static func * (a: Complex, b: Complex) -> Complex {
         Complex(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re)
     }
+    /// A real multiple s · a.
     public static func * (s: Double, a: Complex) -> Complex { Complex(s * a.re, s * a.im) }
+    /// a = a + b.
     public static func += (a: inout Complex, b: Complex) { a = a + b }
+}
+
+extension ComplexMatrix4 {
+    /// A matrix from 16 row-major complex entries (any other number gives the zero matrix).
+    public init(entries: [Complex]) {
+        self.init(re: entries.map(\.re), im: entries.map(\.im))
+    }
+
+    /// The 16 entries as complex numbers, row-major: `entries[4 * row + column]`.
+    public var entries: [Complex] { (0..<16).map { Complex(re[$0], im[$0]) } }
+
+    /// The entry at `row`, `column` as a ``Complex``.
+    public subscript(complex row: Int, column: Int) -> Complex {
+        get { Complex(re[4 * row + column], im[4 * row + column]) }
+        set { re[4 * row + column] = newValue.re; im[4 * row + column] = newValue.im }
+    }
 }

@@ -1,5 +1,6 @@
 /// A complex 4×4 matrix, row-major, in the two-qubit basis |00⟩, |01⟩, |10⟩, |11⟩ with lab A's qubit first
-/// (|0⟩ = H, |1⟩ = V). Density matrices of ``TwoQubitTomography`` are of this type; JSON keeps the real and
+/// (|0⟩ = H, |1⟩ = V): the one two-qubit density-matrix type of the project (the tomography's reconstructions,
+/// the simulator's emitted and heralded states); JSON keeps the real and
 /// imaginary parts as two arrays of 16 numbers (`re[4·row + column]`).
 public struct ComplexMatrix4: Sendable, Codable, Equatable {
     /// Real parts, row-major.
@@ -54,6 +55,11 @@ public struct ComplexMatrix4: Sendable, Codable, Equatable {
 
     /// Tr M (real part).
     public var trace: Double { re[0] + re[5] + re[10] + re[15] }
+    /// The matrix divided by its trace (unchanged when the trace is not positive).
+    public var normalized: ComplexMatrix4 {
+        let t = trace
+        return t > 0 ? scaled(1 / t) : self
+    }
     /// M†.
     public var adjoint: ComplexMatrix4 {
         var m = ComplexMatrix4.zero
@@ -183,23 +189,10 @@ public struct ComplexMatrix4: Sendable, Codable, Equatable {
     }
 }
 
-extension BellState {
-    /// Real amplitudes on |00⟩, |01⟩, |10⟩, |11⟩.
-    public var amplitudes: [Double] {
-        let h = 1 / 2.0.squareRoot()
-        switch self {
-        case .phiPlus: return [h, 0, 0, h]
-        case .phiMinus: return [h, 0, 0, -h]
-        case .psiPlus: return [0, h, h, 0]
-        case .psiMinus: return [0, h, -h, 0]
-        }
-    }
-}
-
 /// Eigenvalues and eigenvectors of small real symmetric matrices by cyclic Jacobi rotations.
-enum SymmetricEigen {
+public enum SymmetricEigen {
     /// Eigenvalues (unsorted) and eigenvectors as the columns of a row-major n×n matrix.
-    static func jacobi(_ matrix: [Double], n: Int) -> (values: [Double], vectors: [Double]) {
+    public static func jacobi(_ matrix: [Double], n: Int) -> (values: [Double], vectors: [Double]) {
         var a = matrix
         var v = [Double](repeating: 0, count: n * n)
         for i in 0..<n { v[i * n + i] = 1 }
