@@ -7,7 +7,7 @@ import Planner
 /// One second of a running link: 8 channels, 2 arms, correlations, clock, two nodes.
 private func observation(_ second: Int) -> LinkObservation {
     var observation = LinkObservation(timePs: Int64(second) * 1_000_000_000_000)
-    for channel in Int32(1)...8 { observation.channelRatesHz[channel] = 10_000 + Double(channel) + Double(second % 7) }
+    for channel in 1...8 { observation.channelRatesHz[channel] = 10_000 + Double(channel) + Double(second % 7) }
     observation.armRatesHz = ["alice": 40_000 + Double(second % 5), "bob": 39_000]
     observation.coincidenceRateHz = Estimate(1200, standardError: 11)
     observation.car = Estimate(400, standardError: 12)
