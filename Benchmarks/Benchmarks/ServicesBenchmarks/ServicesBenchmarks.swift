@@ -158,11 +158,22 @@ let benchmarks: @Sendable () -> Void = {
     let tagsPerBatch = 65_536, batches = 160
     Benchmark("Two nodes → coordinator over CURVE, \(batches) × \(tagsPerBatch) tags each, spooled, journaled, acknowledged",
               configuration: .init(metrics: [.wallClock, .custom("tags/s per node", polarity: .prefersLarger, useScalingFactor: false)],
-                                   warmupIterations: 0, maxDuration: .seconds(60), maxIterations: 3)) { benchmark in
+                                   warmupIterations: 1, maxDuration: .seconds(60), maxIterations: 7)) { benchmark in
         let seconds = try await twoNodeRun(tagsPerBatch: tagsPerBatch, batches: batches)
         let rate = Double(tagsPerBatch * batches) / seconds
         benchmark.measurement(.custom("tags/s per node", polarity: .prefersLarger, useScalingFactor: false), Int(rate))
         print(String(format: "two nodes: %.2f s for %d tags each: %.2f M tags/s per node, zero loss", seconds, tagsPerBatch * batches, rate / 1e6))
+    }
+
+    // The reference for the line above, in the same run: the same frames over raw libzmq CURVE (no spool,
+    // journal, ZAP or acknowledgements). docs/services.md quotes QLink's p50 as a fraction of this one's.
+    Benchmark("Reference: raw libzmq CURVE, two DEALERs → one ROUTER, \(batches) × \(tagsPerBatch) tags each, same frames",
+              configuration: .init(metrics: [.wallClock, .custom("tags/s per node", polarity: .prefersLarger, useScalingFactor: false)],
+                                   warmupIterations: 1, maxDuration: .seconds(60), maxIterations: 7)) { benchmark in
+        let seconds = try rawZeroMQRun(tagsPerBatch: tagsPerBatch, batches: batches)
+        let rate = Double(tagsPerBatch * batches) / seconds
+        benchmark.measurement(.custom("tags/s per node", polarity: .prefersLarger, useScalingFactor: false), Int(rate))
+        print(String(format: "raw libzmq: %.2f s for %d tags each: %.2f M tags/s per sender", seconds, tagsPerBatch * batches, rate / 1e6))
     }
 
     // The coordinator's analysis thread against two nodes at the throughput above (5 M tags/s per node, the
