@@ -55,3 +55,60 @@ func rawZeroMQRun(tagsPerBatch: Int, batches: Int) throws -> Double {
     receiver.close()
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
 }
+
+/// The reference for the herald latency, measured in the same run: a frame of the probe's size sent by a raw
+/// CURVE DEALER to a ROUTER whose thread publishes it straight back on a CURVE PUB to the client's SUB (the
+/// herald's path without decoding, the decision or the journal's fsync).
+final class RawRoundTrip: @unchecked Sendable {
+    let context = ZMQContext()
+    let router: Socket, publisher: Socket, dealer: Socket, subscriber: Socket
+    let payload = TagPayload.encode(TagBatch(timesPs: [50_000], channels: [22]))
+    let state = NSLock()
+    var isStopped = false, isFinished = false
+
+    init() throws {
+        let serverKeys = try CurveKeyPair.generate()
+        router = try Socket(.router, context: context, lingerMs: 0)
+        publisher = try Socket(.publisher, context: context, lingerMs: 0)
+        for socket in [router, publisher] { try socket.makeCurveServer(serverKeys) }
+        try router.set(.receiveTimeout(milliseconds: 100))
+        let control = try router.bind("tcp://127.0.0.1:0"), publish = try publisher.bind("tcp://127.0.0.1:0")
+        dealer = try Socket(.dealer, context: context, lingerMs: 0)
+        subscriber = try Socket(.subscriber, context: context, lingerMs: 0)
+        for socket in [dealer, subscriber] { try socket.makeCurveClient(try CurveKeyPair.generate(), serverPublicKey: serverKeys.publicKey) }
+        try subscriber.set([.subscribe(prefix: []), .receiveTimeout(milliseconds: 5000)])
+        try dealer.connect(control)
+        try subscriber.connect(publish)
+        Thread { [self] in serve() }.start()
+        // The SUB connection needs a moment before the PUB delivers to it: round-trip until one arrives.
+        try dealer.set(.receiveTimeout(milliseconds: 100))
+        for _ in 0..<100 {
+            _ = try dealer.send(Message([Frame(payload)]))
+            try subscriber.set(.receiveTimeout(milliseconds: 100))
+            if try subscriber.receive() != nil { break }
+        }
+        try subscriber.set(.receiveTimeout(milliseconds: 5000))
+        while try subscriber.receive(options: .dontWait) != nil {}
+    }
+
+    private func serve() {
+        while !state.withLock({ isStopped }) {
+            guard let message = try? router.receive(), message.count == 2 else { continue }
+            _ = try? publisher.send(Message([message.frames[1]]))
+        }
+        state.withLock { isFinished = true }
+    }
+
+    /// One frame out on the DEALER and back on the SUB.
+    func roundTrip() throws {
+        _ = try dealer.send(Message([Frame(payload)]))
+        guard try subscriber.receive() != nil else { throw ServiceFailure(what: "raw libzmq", detail: "no reply within 5 s") }
+    }
+
+    /// Stops the server thread (within its 100 ms receive timeout) and closes the sockets.
+    func stop() {
+        state.withLock { isStopped = true }
+        while !state.withLock({ isFinished }) { usleep(1000) }
+        for socket in [dealer, subscriber, router, publisher] { socket.close() }
+    }
+}

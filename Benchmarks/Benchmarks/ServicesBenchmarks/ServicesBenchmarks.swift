@@ -215,4 +215,14 @@ let benchmarks: @Sendable () -> Void = {
                   await probe?.coordinator.stop()
                   probe = nil
               })
+
+    nonisolated(unsafe) var raw: RawRoundTrip?
+    Benchmark("Reference: raw libzmq CURVE round trip, DEALER → ROUTER → PUB → SUB, the probe's frame",
+              configuration: .init(metrics: [.wallClock], warmupIterations: 20, maxDuration: .seconds(10), maxIterations: 3000),
+              closure: { _ in try raw?.roundTrip() },
+              setup: { raw = try RawRoundTrip() },
+              teardown: {
+                  raw?.stop()
+                  raw = nil
+              })
 }
