@@ -33,6 +33,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Correlation", package: "QLink"),
+                .product(name: "LinkModel", package: "QLink"),
                 .product(name: "TimeTags", package: "QLink"),
             ],
             path: "Benchmarks/CorrelationBenchmarks",

@@ -1,5 +1,6 @@
 import Benchmark
 import Correlation
+import LinkModel
 
 /// 36 count cells (Z/X/Y × Z/X/Y, four outcomes each, 1000 pairs per setting, Poisson-drawn) of a Werner state
 /// of Φ⁺ with p = 0.9, lab B's qubit rotated so every correlator is non-zero.
