@@ -60,7 +60,9 @@ enum SimulatedTestLink {
     }
 
     /// The heralded single-click link at `rateHz` attempts per second (about 3 600 heralds/s at α = 0.05).
-    static func heraldedSections(seed: UInt64 = 7, rateHz: Double = 100_000, chunkTags: Int = 4096, alpha: Double = 0.05) -> String {
+    /// `labBClock`, when given, is lab B's clock line (for example `{ offset_ps: 2_000_000_000, frequency_error_ppm: 30 }`).
+    static func heraldedSections(seed: UInt64 = 7, rateHz: Double = 100_000, chunkTags: Int = 4096, alpha: Double = 0.05,
+                                 labBClock: String? = nil) -> String {
         """
         model:
           protocol: { kind: single_click, alpha: \(alpha) }
@@ -86,7 +88,7 @@ enum SimulatedTestLink {
               bases: { settings: [z, x], period_ps: 1_000_000_000, order: random, markers: true, marker_base: 0 }
             - lab: bob
               channels: [11, 12]
-              bases: { settings: [z, x], period_ps: 1_000_000_000, order: random, markers: true, marker_base: 10 }
+              bases: { settings: [z, x], period_ps: 1_000_000_000, order: random, markers: true, marker_base: 10 }\(labBClock.map { "\n      clock: \($0)" } ?? "")
         """
     }
 
