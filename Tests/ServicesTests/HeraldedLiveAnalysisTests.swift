@@ -60,19 +60,25 @@ struct HeraldedLiveAnalysisTests {
     /// The coordinator's pieces (herald decider, live analysis) on the simulated demo link, batch by batch as
     /// the nodes send it: the fidelity of the heralded states, ψ⁺ and ψ⁻ each against its own target, lies
     /// within 3 σ of the simulator's ground truth, and the readout lags give the true clock offset.
-    @Test func fidelityPerHeraldTypeMatchesTheGroundTruth() throws {
+    /// The demo link simulated for 4 s with `seed` through the coordinator's herald decider and live analysis.
+    /// - Returns: the successful heralds decided, the analysis's snapshot and the simulator's truth.
+    static func analyseDemo(seed: UInt64) throws -> (decided: Int, snapshot: LinkAnalysisSnapshot, truth: GroundTruth) {
         let configuration = try LinkConfiguration.load(from: RepositoryConfigs.heraldedDemo)
         let layout = try #require(ConfigurationMapping.analysisLayout(configuration))
         let settings = try #require(try ConfigurationMapping.heralds(configuration))
-        let simulation = try ConfiguredSimulation(configuration: configuration, durationPs: 4_000_000_000_000, seed: 11)
+        let simulation = try ConfiguredSimulation(configuration: configuration, durationPs: 4_000_000_000_000, seed: seed)
         var simulator = try simulation.makeSimulator()
         var decider = HeraldDecider(repetitionPeriodPs: settings.repetitionPeriodPs, windowStartPs: settings.windowStartPs,
                                     windowEndPs: settings.windowEndPs, stationChannels: settings.stationChannels,
                                     heraldProtocol: settings.heraldProtocol)
         var analysis = LiveAnalysis(layout: layout)
         let decided = feed(&simulator, through: &decider, into: &analysis)
-        let truth = try heraldedTruthFidelity(simulator.groundTruth())
-        let snapshot = analysis.snapshot
+        return (decided, analysis.snapshot, simulator.groundTruth())
+    }
+
+    @Test func fidelityPerHeraldTypeMatchesTheGroundTruth() throws {
+        let (decided, snapshot, groundTruth) = try Self.analyseDemo(seed: 11)
+        let truth = try heraldedTruthFidelity(groundTruth)
         #expect(Double(decided) > 0.9 * truth.heraldRateHz * 4, "heralds \(decided), truth rate \(truth.heraldRateHz) Hz")
         // Nearly every herald finds both readouts.
         #expect(Double(snapshot.heraldsWithOutcomes) > 0.95 * Double(decided), "correlated \(snapshot.heraldsWithOutcomes) of \(decided)")
@@ -96,17 +102,7 @@ struct HeraldedLiveAnalysisTests {
     /// Born-rule correlators (the demo's readouts have no errors), the pooled one weighted by the herald
     /// probabilities, and the key rate from the true herald rate, a third of it in each basis (Z, X, Y in lockstep).
     @Test func qberAndKeyRateMatchTheGroundTruth() throws {
-        let configuration = try LinkConfiguration.load(from: RepositoryConfigs.heraldedDemo)
-        let layout = try #require(ConfigurationMapping.analysisLayout(configuration))
-        let settings = try #require(try ConfigurationMapping.heralds(configuration))
-        let simulation = try ConfiguredSimulation(configuration: configuration, durationPs: 4_000_000_000_000, seed: 23)
-        var simulator = try simulation.makeSimulator()
-        var decider = HeraldDecider(repetitionPeriodPs: settings.repetitionPeriodPs, windowStartPs: settings.windowStartPs,
-                                    windowEndPs: settings.windowEndPs, stationChannels: settings.stationChannels,
-                                    heraldProtocol: settings.heraldProtocol)
-        var analysis = LiveAnalysis(layout: layout)
-        _ = feed(&simulator, through: &decider, into: &analysis)
-        let truth = simulator.groundTruth()
+        let (_, snapshot, truth) = try Self.analyseDemo(seed: 23)
         let segment = try #require(truth.heraldedSegments?.first)
         let bases = try #require(truth.stream(.labA)?.bases)
         func trueQBER(_ state: BellState, _ basis: MeasurementBasis) throws -> Double {
@@ -115,7 +111,6 @@ struct HeraldedLiveAnalysisTests {
             let e = try #require(table.first { $0.basisA == index && $0.basisB == index }).correlation
             return (1 - (basis == .z ? state.signs.z : state.signs.x) * e) / 2
         }
-        let snapshot = analysis.snapshot
         var observation = LinkObservation(timePs: 0)
         observation.addKey(from: snapshot)
         var pooledTruth: [String: Double] = [:]
