@@ -339,24 +339,21 @@ extension HeraldedAnalysis {
         return status
     }
 
-    /// The results so far as the engine's snapshot: per herald state its heralds, correlations and fidelity to
-    /// its own state; overall the correlations in the ψ⁻ frame and the herald-weighted fidelity.
+    /// The results so far as the engine's snapshot: per herald state its heralds, correlations, fidelity and QBER
+    /// against its own state; overall the correlations in the ψ⁻ frame, the herald-weighted fidelity and the QBER of
+    /// Z and X pooled over the herald states.
     public func snapshot(unlabelled: Int64) -> LinkAnalysisSnapshot {
         var snapshot = LinkAnalysisSnapshot(durationPs: firstAnalysedPs.map { analysedThroughPs - $0 } ?? 0)
         snapshot.linkTimePs = firstAnalysedPs == nil ? nil : analysedThroughPs
         snapshot.clock = clockStatus
         snapshot.unlabelledEvents = unlabelled
         for state in HeraldType.allCases {
-            let settings = settings(for: state)
-            var entry = LinkAnalysisSnapshot.HeraldedResult(state: state.bellState, heralds: heraldsAnalysed[state.rawValue],
-                                                            heraldsWithOutcomes: heraldsWithReadouts[state.rawValue], bases: [])
-            for setting in settings {
-                if let e = try? setting.correlation(.raw) { entry.bases.append(.init(basis: "\(setting.basisA)\(setting.basisB)", countBasis: .raw, correlation: e)) }
-            }
-            entry.fidelity = SettingEstimates.fidelity(settings, to: state.bellState, .raw)
-            entry.fidelityLowerBound = SettingEstimates.fidelityLowerBound(settings, to: state.bellState, .raw)
-            snapshot.heralded.append(entry)
+            snapshot.heralded.append(.init(state: state.bellState, heralds: heraldsAnalysed[state.rawValue],
+                                           heraldsWithOutcomes: heraldsWithReadouts[state.rawValue], settings: settings(for: state),
+                                           durationPs: snapshot.durationPs))
         }
+        // QBER per basis, each herald state against its own Bell state, pooled: the measured key rate's input.
+        snapshot.poolHeraldedQBER()
         for basis in ["Z", "X", "Y"] {
             if let e = correlation(basis) { snapshot.bases.append(.init(basis: basis + basis, countBasis: .raw, correlation: e)) }
         }

@@ -73,6 +73,9 @@ public enum LinkAnalysisFormat {
             for b in h.bases { add("Heralded \(state), basis \(b.basis) [\(b.countBasis.rawValue)]", "E = \(b.correlation)") }
             if let f = h.fidelity { add("Heralded \(state), fidelity to \(state) [raw]", fidelity(f, isLowerBound: false)) }
             if let f = h.fidelityLowerBound { add("Heralded \(state), fidelity to \(state) [raw]", bound(f)) }
+            for q in h.qber ?? [] {
+                add("Heralded \(state), QBER \(q.basis) [raw]", "\(q.qber), \(Int(q.siftedCoincidences.rounded())) sifted coincidences")
+            }
         }
         for t in s.tomography ?? [] { rows += tomographyRows(t) }
         return rows
@@ -152,6 +155,7 @@ public enum LinkAnalysisFormat {
             for b in h.bases { add("heralded", "\(h.state.rawValue)_E_\(b.basis)", b.correlation, b.countBasis) }
             add("heralded", "\(h.state.rawValue)_fidelity", h.fidelity, .raw)
             add("heralded", "\(h.state.rawValue)_lower_bound_zx", h.fidelityLowerBound, .raw)
+            for q in h.qber ?? [] { add("heralded", "\(h.state.rawValue)_qber_\(q.basis)", q.qber, .raw) }
         }
         for t in s.tomography ?? [] { lines += tomographyCSV(t) }
         return lines.joined(separator: "\n") + "\n"

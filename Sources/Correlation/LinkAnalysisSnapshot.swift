@@ -66,7 +66,9 @@ public struct LinkAnalysisSnapshot: Sendable, Codable, Equatable {
     /// Fidelity and CHSH S with accidentals (from singles, per outcome cell) subtracted, when computed.
     public var fidelityAccidentalSubtracted: Estimate?
     public var chshAccidentalSubtracted: Estimate?
-    /// QBER in Z and X against ``targetState`` with the sifted coincidences, raw and accidental-subtracted (``QBERResult``).
+    /// QBER in Z and X against ``targetState`` with the sifted coincidences, raw and accidental-subtracted (``QBERResult``);
+    /// on a heralded link raw only, each herald state against its own Bell state, pooled over the states
+    /// (``QBERResult/pooled(_:basis:durationPs:)``; per state in ``HeraldedResult/qber``).
     public var qber: [QBERResult] = []
 
     /// Heralded-mode results, one per heralded state.
@@ -114,8 +116,33 @@ public struct LinkAnalysisSnapshot: Sendable, Codable, Equatable {
         public var bases: [BasisResult]
         public var fidelity: Estimate?
         public var fidelityLowerBound: Estimate?
+        /// QBER in Z and X of this state's heralds against ``state`` (raw counts), when both labs measured the basis.
+        public var qber: [QBERResult]?
         public init(state: BellState, heralds: Int64, heraldsWithOutcomes: Int64, bases: [BasisResult]) {
             self.state = state; self.heralds = heralds; self.heraldsWithOutcomes = heraldsWithOutcomes; self.bases = bases
+        }
+
+        /// The results of heralds of `state` from their joint outcome counts `settings` over `durationPs`: correlation
+        /// per basis pair, fidelity (and its Z/X bound) and QBER in Z and X, each against `state` (raw counts).
+        public init(state: BellState, heralds: Int64, heraldsWithOutcomes: Int64, settings: [SettingCounts], durationPs: Int64) {
+            self.init(state: state, heralds: heralds, heraldsWithOutcomes: heraldsWithOutcomes, bases: [])
+            for setting in settings {
+                if let e = try? setting.correlation(.raw) {
+                    bases.append(.init(basis: "\(setting.basisA)\(setting.basisB)", countBasis: .raw, correlation: e))
+                }
+            }
+            fidelity = SettingEstimates.fidelity(settings, to: state, .raw)
+            fidelityLowerBound = SettingEstimates.fidelityLowerBound(settings, to: state, .raw)
+            let qber = ["Z", "X"].compactMap { SettingEstimates.qber(settings, basis: $0, to: state, .raw, durationPs: durationPs) }
+            self.qber = qber.isEmpty ? nil : qber
+        }
+    }
+
+    /// Heralded link: appends to ``qber`` the raw QBER of Z and X pooled over the herald states in ``heralded``.
+    public mutating func poolHeraldedQBER() {
+        let perState = heralded.flatMap { $0.qber ?? [] }
+        for basis in ["Z", "X"] {
+            if let pooled = QBERResult.pooled(perState, basis: basis, durationPs: durationPs) { qber.append(pooled) }
         }
     }
 

@@ -147,17 +147,10 @@ extension LinkAnalysis {
         if let bases = counters.bases { addBases(bases.results(durationPs: duration), to: &snapshot) }
         if let heralded = counters.heralded {
             for result in heralded.results {
-                var entry = LinkAnalysisSnapshot.HeraldedResult(state: result.state, heralds: result.heralds,
-                                                                heraldsWithOutcomes: result.heraldsWithOutcomes, bases: [])
-                for setting in result.settings {
-                    if let e = try? setting.correlation(.raw) {
-                        entry.bases.append(.init(basis: "\(setting.basisA)\(setting.basisB)", countBasis: .raw, correlation: e))
-                    }
-                }
-                entry.fidelity = SettingEstimates.fidelity(result.settings, to: result.state, .raw)
-                entry.fidelityLowerBound = SettingEstimates.fidelityLowerBound(result.settings, to: result.state, .raw)
-                snapshot.heralded.append(entry)
+                snapshot.heralded.append(.init(state: result.state, heralds: result.heralds, heraldsWithOutcomes: result.heraldsWithOutcomes,
+                                               settings: result.settings, durationPs: duration))
             }
+            snapshot.poolHeraldedQBER()
         }
         return snapshot
     }

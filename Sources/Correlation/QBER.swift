@@ -4,7 +4,8 @@ import LinkModel
 /// whose outcomes disagree with the target Bell state's correlation in that basis.
 ///
 /// From the basis's correlation E and the target's sign s (``BellState/signs``): e = (1 − s·E)/2, with standard
-/// error σ_E/2; raw, or with the accidentals subtracted cell by cell like the rest of the snapshot.
+/// error σ_E/2; raw, or with the accidentals subtracted cell by cell like the rest of the snapshot. On heralded links
+/// each herald state is compared with its own Bell state and the states are pooled (``pooled(_:durationPs:)``).
 public struct QBERResult: Sendable, Codable, Equatable {
     /// `Z` or `X`.
     public var basis: String
@@ -45,6 +46,22 @@ extension SettingEstimates {
         let seconds = Double(durationPs) * 1e-12
         return QBERResult(basis: basis, countBasis: countBasis,
                           qber: Estimate((1 - sign * e.value) / 2, standardError: e.standardError / 2),
+                          siftedCoincidences: sifted, siftedRateHz: seconds > 0 ? sifted / seconds : 0)
+    }
+}
+
+extension QBERResult {
+    /// Raw QBERs of one basis measured against different targets (on a heralded link: each herald state against its
+    /// own Bell state), pooled: the errors and sifted coincidences add up, e = Σ e_s N_s / Σ N_s, with the binomial
+    /// standard error √(e(1 − e)/N) (what ``SettingEstimates/qber(_:basis:to:_:durationPs:)`` gives for one target).
+    /// Nil without raw results of `basis` or without sifted coincidences.
+    public static func pooled(_ results: [QBERResult], basis: String, durationPs: Int64) -> QBERResult? {
+        let parts = results.filter { $0.basis == basis && $0.countBasis == .raw }
+        let sifted = parts.reduce(0) { $0 + $1.siftedCoincidences }
+        guard !parts.isEmpty, sifted > 0 else { return nil }
+        let e = parts.reduce(0) { $0 + $1.qber.value * $1.siftedCoincidences } / sifted
+        let seconds = Double(durationPs) * 1e-12
+        return QBERResult(basis: basis, countBasis: .raw, qber: Estimate(e, standardError: (e * (1 - e) / sifted).squareRoot()),
                           siftedCoincidences: sifted, siftedRateHz: seconds > 0 ? sifted / seconds : 0)
     }
 }

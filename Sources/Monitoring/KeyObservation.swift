@@ -1,5 +1,6 @@
 import Correlation
 import Foundation
+import LinkModel
 import Planner
 
 extension LinkObservation {
@@ -7,7 +8,17 @@ extension LinkObservation {
     /// rate: Σ over the sifted bases b of (sifted coincidence rate of b) × max(0, 1 − f·h(e_b) − h(e_other))
     /// (`KeyRate`, the planner's asymptotic BBM92 key; docs/monitoring.md). The standard error propagates the
     /// Poisson error of the sifted rates and the QBERs' errors to first order. Both are over the analysed run.
+    /// On a heralded link the QBER of each basis pools the herald states, each against its own Bell state, so the key
+    /// rate counts the heralds whose readouts both labs recorded in the same basis; the per-state QBERs go to
+    /// ``LinkObservation/heraldedQber``.
     public mutating func addKey(from snapshot: LinkAnalysisSnapshot, settings: KeySettings = KeySettings()) {
+        var perState: [String: [String: Estimate]] = [:]
+        for result in snapshot.heralded {
+            for q in result.qber ?? [] where q.countBasis == .raw {
+                perState[Self.heraldLabel(result.state), default: [:]][q.basis.lowercased()] = q.qber
+            }
+        }
+        if !perState.isEmpty { heraldedQber = perState }
         let raw = snapshot.qber.filter { $0.countBasis == .raw }
         guard !raw.isEmpty else { return }
         qber = Dictionary(raw.map { ($0.basis.lowercased(), $0.qber) }, uniquingKeysWith: { first, _ in first })
@@ -28,6 +39,18 @@ extension LinkObservation {
         }
         variance += pow(dEz * z.qber.standardError, 2) + pow(dEx * x.qber.standardError, 2)
         keyRateBitsPerS = Estimate(value, standardError: variance.squareRoot())
+    }
+}
+
+extension LinkObservation {
+    /// The label of a heralded state in metrics and observations: `psi_plus`, `psi_minus` (as `qlink_heralds_total`).
+    static func heraldLabel(_ state: BellState) -> String {
+        switch state {
+        case .psiPlus: "psi_plus"
+        case .psiMinus: "psi_minus"
+        case .phiPlus: "phi_plus"
+        case .phiMinus: "phi_minus"
+        }
     }
 }
 

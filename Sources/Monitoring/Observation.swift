@@ -42,6 +42,9 @@ public struct LinkObservation: Sendable, Codable, Equatable {
     public var qber: [String: Estimate]?
     /// Measured secret key rate in bits per second over the analysed run (``addKey(from:settings:)``).
     public var keyRateBitsPerS: Estimate?
+    /// Heralded link: QBER by herald state (`psi_plus`, `psi_minus`) and basis (`z`, `x`), each state's heralds against
+    /// its own Bell state (raw counts, over the analysed run); ``qber`` pools them.
+    public var heraldedQber: [String: [String: Estimate]]?
 
     /// An observation at `timePs` with nothing measured yet.
     public init(timePs: Int64, channelRatesHz: [Int: Double] = [:], armRatesHz: [String: Double] = [:],

@@ -121,6 +121,28 @@ struct HeraldedModeTests {
         }
     }
 
+    @Test("heralded QBER: each state against its own Bell state and pooled, (1 − V)/2 in Z and X within 3 standard errors")
+    func heraldedQBER() throws {
+        let visibility = 0.85
+        let (batch, _) = HeraldedExperiment.generate(seed: 31, attempts: 30_000, visibility: visibility)
+        let results = try HeraldedExperiment.run([batch], sourceA: .markers(HeraldedExperiment.markersA),
+                                                 sourceB: .markers(HeraldedExperiment.markersB))
+        var snapshot = LinkAnalysisSnapshot(durationPs: 60_000_000_000)
+        snapshot.heralded = results.map {
+            .init(state: $0.state, heralds: $0.heralds, heraldsWithOutcomes: $0.heraldsWithOutcomes, settings: $0.settings,
+                  durationPs: snapshot.durationPs)
+        }
+        snapshot.poolHeraldedQBER()
+        let truth = (1 - visibility) / 2
+        let all = snapshot.heralded.flatMap { $0.qber ?? [] } + snapshot.qber
+        #expect(all.count == 6 && snapshot.qber.count == 2)
+        for q in all {
+            #expect(abs(q.qber.value - truth) <= 3 * q.qber.standardError, "QBER \(q.basis): \(q.qber), truth \(truth)")
+        }
+        let z = try #require(snapshot.qber.first { $0.basis == "Z" })
+        #expect(z.siftedCoincidences == snapshot.heralded.compactMap { $0.qber?.first { $0.basis == "Z" }?.siftedCoincidences }.reduce(0, +))
+    }
+
     @Test("the result does not depend on chunking, and configured time segments give the same as markers")
     func chunkingAndSegments() throws {
         let (batch, _) = HeraldedExperiment.generate(seed: 5, attempts: 5_000, visibility: 0.9)

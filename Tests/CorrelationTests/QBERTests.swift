@@ -52,4 +52,31 @@ struct QBERTests {
         #expect(SettingEstimates.qber([x], basis: "X", to: .psiMinus, .accidentalSubtracted, durationPs: 1) == nil)
         #expect(SettingEstimates.qber([z], basis: "X", to: .psiMinus, .raw, durationPs: 1) == nil)
     }
+
+    @Test("heralded: each state's QBER against its own Bell state, pooled by adding errors and sifted heralds")
+    func heraldedPooling() throws {
+        // ψ⁺ heralds: Z anticorrelated (errors ++, −−: 20 of 400), X correlated (errors +−, −+: 30 of 300).
+        let plus = [SettingCounts(basisA: "Z", basisB: "Z", counts: JointCounts(plusPlus: 12, plusMinus: 190, minusPlus: 190, minusMinus: 8)),
+                    SettingCounts(basisA: "X", basisB: "X", counts: JointCounts(plusPlus: 140, plusMinus: 14, minusPlus: 16, minusMinus: 130))]
+        // ψ⁻ heralds: anticorrelated in both (Z: 10 of 200 errors, X: 50 of 500).
+        let minus = [SettingCounts(basisA: "Z", basisB: "Z", counts: JointCounts(plusPlus: 5, plusMinus: 95, minusPlus: 95, minusMinus: 5)),
+                     SettingCounts(basisA: "X", basisB: "X", counts: JointCounts(plusPlus: 25, plusMinus: 225, minusPlus: 225, minusMinus: 25))]
+        var snapshot = LinkAnalysisSnapshot(durationPs: 10_000_000_000_000)
+        snapshot.heralded = [.init(state: .psiPlus, heralds: 800, heraldsWithOutcomes: 700, settings: plus, durationPs: snapshot.durationPs),
+                             .init(state: .psiMinus, heralds: 800, heraldsWithOutcomes: 700, settings: minus, durationPs: snapshot.durationPs)]
+        let plusZ = try #require(snapshot.heralded[0].qber?.first { $0.basis == "Z" })
+        let plusX = try #require(snapshot.heralded[0].qber?.first { $0.basis == "X" })
+        #expect(abs(plusZ.qber.value - 20.0 / 400) < 1e-12 && abs(plusX.qber.value - 30.0 / 300) < 1e-12)
+        snapshot.poolHeraldedQBER()
+        let z = try #require(snapshot.qber.first { $0.basis == "Z" }), x = try #require(snapshot.qber.first { $0.basis == "X" })
+        #expect(snapshot.qber.allSatisfy { $0.countBasis == .raw } && snapshot.qber.count == 2)
+        #expect(abs(z.qber.value - 30.0 / 600) < 1e-12 && z.siftedCoincidences == 600 && abs(z.siftedRateHz - 60) < 1e-9)
+        #expect(abs(x.qber.value - 80.0 / 800) < 1e-12 && x.siftedCoincidences == 800)
+        // Binomial σ: what one target's QBER gives for the same counts.
+        #expect(abs(x.qber.standardError - (0.1 * 0.9 / 800).squareRoot()) < 1e-15)
+        // Against ψ⁻ alone, the ψ⁺ heralds' X outcomes would read as 90 % errors.
+        let wrong = try #require(SettingEstimates.qber(plus, basis: "X", to: .psiMinus, .raw, durationPs: 1))
+        #expect(abs(wrong.qber.value - 0.9) < 1e-12)
+        #expect(QBERResult.pooled([], basis: "Z", durationPs: 1) == nil)
+    }
 }

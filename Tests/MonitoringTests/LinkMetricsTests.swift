@@ -38,6 +38,7 @@ struct LinkMetricsTests {
         observation.certificateDaysLeft = ["coordinator": 300]
         observation.qber = ["z": Estimate(0.021, standardError: 0.002), "x": Estimate(0.034, standardError: 0.003)]
         observation.keyRateBitsPerS = Estimate(41.5, standardError: 1.2)
+        observation.heraldedQber = ["psi_plus": ["z": Estimate(0.02, standardError: 0.003)], "psi_minus": ["x": Estimate(0.04, standardError: 0.004)]]
         metrics.update(with: observation)
         metrics.setPlanned(PlannedPrediction(pairRateHz: 120, fidelity: 0.96, qberZ: 0.02, qberX: 0.03, keyRateBitsPerS: 45))
         metrics.recordHeralds(outcome: "psi_plus", count: 10)

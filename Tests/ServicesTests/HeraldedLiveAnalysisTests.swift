@@ -1,6 +1,8 @@
 import Correlation
 import Foundation
 import LinkModel
+import Monitoring
+import Planner
 import Protocol
 import Services
 import Simulation
@@ -58,19 +60,25 @@ struct HeraldedLiveAnalysisTests {
     /// The coordinator's pieces (herald decider, live analysis) on the simulated demo link, batch by batch as
     /// the nodes send it: the fidelity of the heralded states, ψ⁺ and ψ⁻ each against its own target, lies
     /// within 3 σ of the simulator's ground truth, and the readout lags give the true clock offset.
-    @Test func fidelityPerHeraldTypeMatchesTheGroundTruth() throws {
+    /// The demo link simulated for 4 s with `seed` through the coordinator's herald decider and live analysis.
+    /// - Returns: the successful heralds decided, the analysis's snapshot and the simulator's truth.
+    static func analyseDemo(seed: UInt64) throws -> (decided: Int, snapshot: LinkAnalysisSnapshot, truth: GroundTruth) {
         let configuration = try LinkConfiguration.load(from: RepositoryConfigs.heraldedDemo)
         let layout = try #require(ConfigurationMapping.analysisLayout(configuration))
         let settings = try #require(try ConfigurationMapping.heralds(configuration))
-        let simulation = try ConfiguredSimulation(configuration: configuration, durationPs: 4_000_000_000_000, seed: 11)
+        let simulation = try ConfiguredSimulation(configuration: configuration, durationPs: 4_000_000_000_000, seed: seed)
         var simulator = try simulation.makeSimulator()
         var decider = HeraldDecider(repetitionPeriodPs: settings.repetitionPeriodPs, windowStartPs: settings.windowStartPs,
                                     windowEndPs: settings.windowEndPs, stationChannels: settings.stationChannels,
                                     heraldProtocol: settings.heraldProtocol)
         var analysis = LiveAnalysis(layout: layout)
         let decided = feed(&simulator, through: &decider, into: &analysis)
-        let truth = try heraldedTruthFidelity(simulator.groundTruth())
-        let snapshot = analysis.snapshot
+        return (decided, analysis.snapshot, simulator.groundTruth())
+    }
+
+    @Test func fidelityPerHeraldTypeMatchesTheGroundTruth() throws {
+        let (decided, snapshot, groundTruth) = try Self.analyseDemo(seed: 11)
+        let truth = try heraldedTruthFidelity(groundTruth)
         #expect(Double(decided) > 0.9 * truth.heraldRateHz * 4, "heralds \(decided), truth rate \(truth.heraldRateHz) Hz")
         // Nearly every herald finds both readouts.
         #expect(Double(snapshot.heraldsWithOutcomes) > 0.95 * Double(decided), "correlated \(snapshot.heraldsWithOutcomes) of \(decided)")
@@ -86,6 +94,48 @@ struct HeraldedLiveAnalysisTests {
         // Equal arms: the readouts' lag difference is lab B's clock offset.
         let offset = try #require(snapshot.clock?.offsetPs?.value)
         #expect(abs(offset - 1_500_000) < 100, "offset \(offset)")
+    }
+
+    /// The QBER the coordinator measures on the heralded demo link, per herald state against its own Bell state and
+    /// pooled, and the BBM92 key rate from the sifted heralds (``LinkObservation/addKey(from:settings:)``, what
+    /// `/metrics` and `qlink status` show), against the simulator's truth within 3 σ: each state's QBER from its
+    /// Born-rule correlators (the demo's readouts have no errors), the pooled one weighted by the herald
+    /// probabilities, and the key rate from the true herald rate, a third of it in each basis (Z, X, Y in lockstep).
+    @Test func qberAndKeyRateMatchTheGroundTruth() throws {
+        let (_, snapshot, truth) = try Self.analyseDemo(seed: 23)
+        let segment = try #require(truth.heraldedSegments?.first)
+        let bases = try #require(truth.stream(.labA)?.bases)
+        func trueQBER(_ state: BellState, _ basis: MeasurementBasis) throws -> Double {
+            let index = try #require(bases.firstIndex(of: basis))
+            let table = state == .psiPlus ? segment.correlationsPsiPlus : segment.correlationsPsiMinus
+            let e = try #require(table.first { $0.basisA == index && $0.basisB == index }).correlation
+            return (1 - (basis == .z ? state.signs.z : state.signs.x) * e) / 2
+        }
+        var observation = LinkObservation(timePs: 0)
+        observation.addKey(from: snapshot)
+        var pooledTruth: [String: Double] = [:]
+        for (name, basis) in [("Z", MeasurementBasis.z), ("X", .x)] {
+            for (state, weight) in [(BellState.psiPlus, segment.psiPlusProbability), (.psiMinus, segment.psiMinusProbability)] {
+                let result = try #require(snapshot.heralded.first { $0.state == state })
+                let measured = try #require(result.qber?.first { $0.basis == name }?.qber)
+                let expected = try trueQBER(state, basis)
+                #expect(measured.standardError > 0 && abs(measured.value - expected) <= 3 * measured.standardError,
+                        "\(state) \(name): \(measured), truth \(expected)")
+                let label = state == .psiPlus ? "psi_plus" : "psi_minus"
+                #expect(observation.heraldedQber?[label]?[name.lowercased()] == measured)
+                pooledTruth[name, default: 0] += weight / segment.heraldProbability * expected
+            }
+            let pooled = try #require(observation.qber?[name.lowercased()])
+            let expected = try #require(pooledTruth[name])
+            #expect(abs(pooled.value - expected) <= 3 * pooled.standardError, "pooled \(name): \(pooled), truth \(expected)")
+        }
+        let eZ = try #require(pooledTruth["Z"]), eX = try #require(pooledTruth["X"])
+        let f = KeySettings().errorCorrectionEfficiency
+        let expectedKey = segment.heraldRateHz / 3 * (max(0, KeyRate.secretFraction(bitError: eZ, phaseError: eX, errorCorrectionEfficiency: f))
+            + max(0, KeyRate.secretFraction(bitError: eX, phaseError: eZ, errorCorrectionEfficiency: f)))
+        let key = try #require(observation.keyRateBitsPerS)
+        #expect(expectedKey > 0 && key.standardError > 0)
+        #expect(abs(key.value - expectedKey) <= 3 * key.standardError, "key rate \(key) bit/s, truth \(expectedKey) bit/s")
     }
 
     /// Lab B's tagger clock steps by 8 ns (beyond the ±4 ns the readout tracking reaches): the analysis loses

@@ -67,6 +67,9 @@ public final class LinkMetrics: Sendable {
             gauge(.qberError, [("basis", basis)]).set(value.standardError)
         }
         if let value = observation.keyRateBitsPerS { gauge(.secretKeyRate).set(value.value) }
+        for (state, bases) in observation.heraldedQber ?? [:] {
+            for (basis, value) in bases { gauge(.heraldedQber, [("state", state), ("basis", basis)]).set(value.value) }
+        }
     }
 
     /// Sets the planner's predicted QBER per basis and secret key rate at the operating point in force.
