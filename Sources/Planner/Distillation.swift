@@ -59,15 +59,8 @@ public struct BellDiagonalState: Sendable, Equatable, Encodable {
     }
 }
 
-/// A 2→1 entanglement distillation protocol.
-public enum DistillationScheme: String, Sendable, Equatable, Encodable, CaseIterable {
-    /// Deutsch, Ekert, Jozsa, Macchiavello, Popescu and Sanpera, PRL 77, 2818 (1996): local rotations, a
-    /// bilateral CNOT and a Z measurement of the target pair; works on any Bell-diagonal state.
-    case dejmps
-    /// Bennett, Brassard, Popescu, Schumacher, Smolin and Wootters, PRL 76, 722 (1996): both inputs and
-    /// the output are twirled to Werner states.
-    case bbpssw
-
+/// The closed forms of a distillation round (the scheme itself is described once, in `LinkModel`).
+extension DistillationScheme {
     /// One round on the pair kept in memory `kept` and a fresh pair `fresh`: the probability that the
     /// two labs' measurement outcomes agree (the round succeeds) and the state kept then.
     ///
@@ -104,55 +97,6 @@ public enum DistillationScheme: String, Sendable, Equatable, Encodable, CaseIter
         guard n > 0 else { return (0, x) }
         return (n, BellDiagonalState(a: (x.a * y.a + x.b * y.b) / n, b: (x.c * y.d + x.d * y.c) / n,
                                      c: (x.c * y.c + x.d * y.d) / n, d: (x.a * y.b + x.b * y.a) / n))
-    }
-}
-
-/// The `plan.distillation` section: distil pairs with a 2→1 protocol, once or by pumping.
-///
-/// ```yaml
-/// distillation:
-///   scheme: dejmps            # or bbpssw
-///   rounds: 1                 # 1: two pairs make one; n > 1: entanglement pumping, n fresh pairs into the kept one
-///   cutoff_ps: 20_000_000     # optional: discard a stored pair after this long (default: never)
-///   storage: { coherence_time_ps: …, decay: exponential, dephasing_per_attempt: … }   # optional
-/// ```
-public struct DistillationSettings: Decodable, Sendable, Equatable {
-    /// The protocol.
-    public var scheme: DistillationScheme
-    /// Fresh pairs merged into the kept pair: 1 for 2→1, more for pumping.
-    public var rounds: Int
-    /// The memory cut-off in picoseconds, nil for none.
-    public var cutoffPs: Int64?
-    /// The memory that stores the kept pair in each lab, when it is not the arm's memory stage (such as a
-    /// nuclear spin beside an NV electron spin).
-    public var storage: Memory?
-
-    public init(scheme: DistillationScheme = .dejmps, rounds: Int = 1, cutoffPs: Int64? = nil, storage: Memory? = nil) {
-        self.scheme = scheme
-        self.rounds = rounds
-        self.cutoffPs = cutoffPs
-        self.storage = storage
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case scheme, rounds, cutoffPs, storage
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let name = try container.decodeIfPresent(String.self, forKey: .scheme) ?? DistillationScheme.dejmps.rawValue
-        guard let scheme = DistillationScheme(rawValue: name) else {
-            throw container.invalid(.scheme, "'\(name)' is not a distillation scheme; expected "
-                + DistillationScheme.allCases.map(\.rawValue).joined(separator: " or "))
-        }
-        self.scheme = scheme
-        rounds = try container.decode(Int.self, forKey: .rounds, in: 1...20, default: 1,
-                                      what: "a number of distillation rounds (1 for 2→1, more for pumping)")
-        cutoffPs = try container.decodeIfPresent(Int64.self, forKey: .cutoffPs)
-        if let cutoff = cutoffPs, cutoff < 1 {
-            throw container.invalid(.cutoffPs, "\(cutoff) is out of range; expected a cut-off of at least 1 ps (omit the key for none)")
-        }
-        storage = try container.decodeIfPresent(Memory.self, forKey: .storage)
     }
 }
 
@@ -196,22 +140,24 @@ public struct DistillationModel: Sendable, Equatable {
         self.classicalTimePs = classicalTimePs
     }
 
-    /// The model for `description`: the storage memory of the settings, or each arm's memory stage.
+    /// The model for `description` (``ResolvedDistillation``: the storage memory of the settings, or each arm's
+    /// memory stage, and the classical message time).
     /// - Returns: nil when an arm has no memory to hold the kept pair and the settings name none.
     public init?(settings: DistillationSettings, description: LinkDescription) {
-        var memories: [Memory] = []
-        for arm in description.arms {
-            guard let memory = settings.storage ?? arm.memory else { return nil }
-            memories.append(memory)
-        }
-        let oneWay = Double(description.arms[0].groupDelayPs + description.arms[1].groupDelayPs)
-        self.init(settings: settings, memories: memories,
-                  classicalTimePs: 2 * oneWay + Double(description.clock.classicalLatencyPs))
+        guard let resolved = ResolvedDistillation(settings: settings, description: description) else { return nil }
+        self.init(settings: settings, memories: resolved.memories, classicalTimePs: Double(resolved.classicalTimePs))
     }
 
     /// The cut-off in attempts at `rateHz` (⌊t*·f⌋), nil for none.
     public func cutoffAttempts(cutoffPs: Int64?, rateHz: Double) -> Int? {
         cutoffPs.map { Int(min(Double($0) * 1e-12 * rateHz + 1e-9, 1e15)) }
+    }
+
+    /// The wait for each fresh pair (heralded with probability `p` per attempt at `rateHz`) with the stored pair
+    /// decaying in ``memories``, under cut-off `cutoffPs` (the settings' by default).
+    public func storageWait(successProbability p: Double, rateHz: Double, cutoffPs: Int64?? = nil) -> StorageWait {
+        StorageWait(successProbability: p, cutoffAttempts: cutoffAttempts(cutoffPs: cutoffPs ?? settings.cutoffPs, rateHz: rateHz),
+                    decay: StorageDecay(memories: memories, periodPs: 1e12 / rateHz))
     }
 
     /// Distillation of pairs in state `pair`, heralded with probability `p` per attempt at `rateHz`
@@ -220,7 +166,7 @@ public struct DistillationModel: Sendable, Equatable {
                         cutoffPs: Int64?? = nil) -> DistillationOutcome {
         let cutoff = cutoffAttempts(cutoffPs: cutoffPs ?? settings.cutoffPs, rateHz: rateHz)
         let decay = StorageDecay(memories: memories, periodPs: 1e12 / rateHz)
-        let wait = StorageWait(successProbability: p, cutoffAttempts: cutoff, decay: decay)
+        let wait = storageWait(successProbability: p, rateHz: rateHz, cutoffPs: cutoffPs)
         let messages = decay.factor(waitPs: classicalTimePs)
         let classicalS = classicalTimePs * 1e-12
         var kept = pair

@@ -16,7 +16,10 @@ struct SimulateCommand: AsyncParsableCommand {
         section (seed, duration, channels, clocks, bases, faults); see docs/configuration.md and \
         docs/simulator.md. A plan file (configs/plan-*.yaml) works too: its arms become lab A \
         (channels 1, 2) and lab B (channels 3, 4), with default simulation settings. Writes one .qtag file per lab (named after the lab), station.qtag for \
-        heralded links, and ground_truth.json into DIR. Progress goes to standard error.
+        heralded links, and ground_truth.json into DIR. Progress goes to standard error. With \
+        simulation.distillation (a plan file: plan.distillation) a heralded link stores its pairs in the labs' \
+        memories, discards them at the cut-off and distils them; the nodes read out the distilled pairs and the \
+        run's distillation figures are printed beside the planner's.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -68,7 +71,8 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         let plan = try PlanConfiguration.load(from: config)
         return try ConfiguredSimulation(linkName: plan.name, model: plan.model,
-                                        settings: SimulationSettings(repetitionRateHz: repetitionRateHz),
+                                        settings: SimulationSettings(repetitionRateHz: repetitionRateHz,
+                                                                     distillation: plan.plan.distillation),
                                         durationPs: durationPs, seed: seed)
     }
 
@@ -171,11 +175,34 @@ struct SimulateCommand: AsyncParsableCommand {
                               + "(%.2g in this run), so simulate longer (--seconds) or check the link's efficiencies",
                               duration, planned.pairRateHz, planned.pairRateHz * duration))
         }
+        if let distillation = truth.distillation { print(Self.distillationSummary(distillation, simulation: simulation)) }
         logger.info("simulate.done", metadata: [
             "simulate.tags": "\(tags.values.reduce(0, +))", "simulate.seconds": "\(String(format: "%.2f", seconds))",
         ])
     }
 
+    /// The distillation stage's measured figures beside the planner's closed forms at the simulated rate.
+    static func distillationSummary(_ truth: DistillationTruth, simulation: ConfiguredSimulation) -> String {
+        let resolved = truth.distillation
+        let rate = simulation.repetitionRateHz
+        let performance = LinkProfile(simulation.model).evaluate(OperatingPoint(repetitionRateHz: rate, knob: simulation.model.protocol.knob))
+        let model = DistillationModel(settings: resolved.settings, memories: resolved.memories, classicalTimePs: Double(resolved.classicalTimePs))
+        let planned = model.outcome(pair: BellDiagonalState(performance.deliveredState), successProbability: performance.successProbability,
+                                    rateHz: rate)
+        let success = truth.successFraction, arrival = truth.arrivalFraction
+        func pm(_ value: Double, _ error: Double, _ plan: Double, digits: Int = 4) -> String {
+            "\(Format.number(value, digits: digits)) ± \(Format.number(error, digits: 2)) (planner \(Format.number(plan, digits: digits)))"
+        }
+        let cutoff = resolved.settings.cutoffPs.map { Format.seconds(Double($0) * 1e-12) } ?? "none"
+        return ["distillation \(resolved.settings.scheme.rawValue), \(resolved.settings.rounds) round(s), cut-off \(cutoff): "
+                + "\(truth.delivered) pairs delivered from \(truth.tries) tries",
+                "  success per try      " + pm(success.value, success.standardError, planned.successProbability),
+                "  fidelity delivered   " + pm(truth.deliveredFidelity.mean, truth.deliveredFidelity.standardError, planned.fidelity),
+                "  time per pair (s)    " + pm(truth.deliveryIntervalsS.mean, truth.deliveryIntervalsS.standardError, planned.meanTimePerPairS),
+                "  arrival in cut-off   " + pm(arrival.value, arrival.standardError, model.storageWait(successProbability: performance.successProbability, rateHz: rate).arrivalProbability),
+                "  stored fidelity      " + pm(truth.storedFidelity.mean, truth.storedFidelity.standardError, planned.storedFidelity)]
+            .joined(separator: "\n")
+    }
 }
 
 /// Prints the fraction of simulated time done to standard error, at most about twice a second.

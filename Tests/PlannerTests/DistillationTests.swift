@@ -1,64 +1,11 @@
 import Foundation
 import LinkModel
-import Simulation
 import Testing
 @testable import Planner
 
-/// The simulator's seeded generator, with the draws the Monte-Carlo checks need.
-struct MonteCarloRandom {
-    var generator: Xoshiro256StarStar
-    init(state: UInt64) { generator = Xoshiro256StarStar(seed: state) }
-    mutating func next() -> UInt64 { generator.next() }
-    /// Uniform in (0, 1].
-    mutating func uniform() -> Double { 1 - generator.nextUniform() }
-    /// Attempts until the first success with probability p per attempt.
-    mutating func geometric(_ p: Double) -> Int { max(1, Int((log(uniform()) / log1p(-p)).rounded(.up))) }
-}
-
-/// Mean and standard error of a sample.
-func meanAndError(_ values: [Double]) -> (mean: Double, error: Double) {
-    let mean = values.reduce(0, +) / Double(values.count)
-    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
-    return (mean, (variance / Double(values.count)).squareRoot())
-}
-
-/// Event-by-event distillation on Bell-state labels (0 = a = Φ⁺, 1 = b = Ψ⁻, 2 = c = Ψ⁺, 3 = d = Φ⁻),
-/// written from the circuits, not from the recursion: the DEJMPS rotation (Rx(π/2) ⊗ Rx(−π/2)) maps a Pauli
-/// P on Alice's side to Rx P Rx†, which keeps Φ⁺ and Ψ⁺ and swaps Ψ⁻ (Y) with Φ⁻ (Z); a Bell state is then
-/// (phase bit, parity bit) with Φ⁺ = (0,0), Φ⁻ = (1,0), Ψ⁺ = (0,1), Ψ⁻ = (1,1). The bilateral CNOT adds the
-/// source's parity to the target's and the target's phase to the source's; the round succeeds when the target's
-/// measured parity is even. BBPSSW twirls (a label other than Φ⁺ becomes a uniformly random one of the other three).
-enum LabelDistillation {
-    static let afterRotation = [(0, 0), (1, 0), (0, 1), (1, 1)]   // a, b (Ψ⁻ → Φ⁻), c, d (Φ⁻ → Ψ⁻)
-    static func label(phase: Int, parity: Int) -> Int {
-        switch (phase, parity) {
-        case (0, 0): 0      // Φ⁺ = a
-        case (1, 0): 3      // Φ⁻ = d
-        case (0, 1): 2      // Ψ⁺ = c
-        default: 1          // Ψ⁻ = b
-        }
-    }
-    /// Output label, or nil when the round fails.
-    static func distil(_ source: Int, _ target: Int) -> Int? {
-        let s = afterRotation[source], t = afterRotation[target]
-        guard s.1 ^ t.1 == 0 else { return nil }
-        return label(phase: s.0 ^ t.0, parity: s.1)
-    }
-    static func sample(_ state: BellDiagonalState, _ rng: inout MonteCarloRandom) -> Int {
-        let u = rng.uniform()
-        if u <= state.a { return 0 }
-        if u <= state.a + state.b { return 1 }
-        if u <= state.a + state.b + state.c { return 2 }
-        return 3
-    }
-    static func twirl(_ label: Int, _ rng: inout MonteCarloRandom) -> Int {
-        label == 0 ? 0 : 1 + Int(rng.next() % 3)
-    }
-    /// A memory phase flip swaps a ↔ d and b ↔ c.
-    static func phaseFlip(_ label: Int) -> Int { 3 - label }
-}
-
-@Suite("Distillation: DEJMPS and BBPSSW recursions, pumping, cut-off, against the published recursions and a Monte Carlo")
+/// Success probability, time per pair and fidelity of distillation (with cut-off and pumping) are checked against
+/// the simulator in `Tests/CrossCheckTests` (`DistillationCrossCheckTests`); here: the published recursions.
+@Suite("Distillation: DEJMPS and BBPSSW against the published recursions")
 struct DistillationTests {
     @Test("DEJMPS on a Werner input follows the recursion of Deutsch et al. (PRL 77, 2818 (1996)) round after round")
     func dejmpsRecursion() {
@@ -123,66 +70,6 @@ struct DistillationTests {
         let flipped = state.dephased(by: -1)
         #expect(abs(flipped.a - state.d) < 1e-15 && abs(flipped.b - state.c) < 1e-15)
         #expect(state.dephased(by: 1) == state)
-    }
-
-    /// The configuration of the Monte-Carlo checks: p = 0.05 at 100 kHz, one memory with T = 2 ms
-    /// (exponential) and 0.002 phase flips per attempt, a cut-off of 30 attempts, 50 µs of classical messages.
-    static let storage = [Memory(coherenceTimePs: 2_000_000_000, dephasingPerAttempt: 0.002), Memory()]
-    static let fresh = BellDiagonalState(HeraldedState(successProbability: 0.05, population: 0.45, coherence: 0.35))
-
-    @Test("success probability, time per pair and fidelity of distillation match an event-by-event Monte Carlo within 3σ",
-          arguments: [(DistillationScheme.dejmps, 1, Optional(Int64(300_000_000))), (.dejmps, 3, 300_000_000),
-                      (.bbpssw, 1, 300_000_000), (.dejmps, 2, nil)])
-    func monteCarlo(_ scheme: DistillationScheme, _ rounds: Int, _ cutoffPs: Int64?) {
-        let p = 0.05, f = 1e5, classicalS = 50e-6
-        let model = DistillationModel(settings: DistillationSettings(scheme: scheme, rounds: rounds, cutoffPs: cutoffPs),
-                                      memories: Self.storage, classicalTimePs: classicalS * 1e12)
-        let closed = model.outcome(pair: Self.fresh, successProbability: p, rateHz: f)
-        let lambda = exp(-1e-5 / 2e-3) * (1 - 2 * 0.002)
-        let messages = exp(-classicalS / 2e-3)
-        let cutoff = cutoffPs.map { Int(Double($0) * 1e-12 * f + 1e-9) }
-        var rng = MonteCarloRandom(state: 17 &+ UInt64(rounds) &* 31 &+ (scheme == .bbpssw ? 7 : 0))
-        var intervals: [Double] = [], good: [Double] = []
-        var tries = 0, clock = 0.0, lastOutput = 0.0
-        while intervals.count < 60_000 {
-            tries += 1
-            clock += Double(rng.geometric(p)) / f
-            var kept = LabelDistillation.sample(Self.fresh, &rng)
-            var passed = true
-            for _ in 0..<rounds {
-                let k = rng.geometric(p)
-                if let cutoff, k > cutoff {
-                    clock += Double(cutoff) / f
-                    passed = false
-                    break
-                }
-                clock += Double(k) / f
-                if rng.uniform() <= (1 - pow(lambda, Double(k))) / 2 { kept = LabelDistillation.phaseFlip(kept) }
-                var target = LabelDistillation.sample(Self.fresh, &rng)
-                if scheme == .bbpssw {
-                    kept = LabelDistillation.twirl(kept, &rng)
-                    target = LabelDistillation.twirl(target, &rng)
-                }
-                clock += classicalS
-                guard var output = LabelDistillation.distil(kept, target) else {
-                    passed = false
-                    break
-                }
-                if scheme == .bbpssw { output = LabelDistillation.twirl(output, &rng) }
-                if rng.uniform() <= (1 - messages) / 2 { output = LabelDistillation.phaseFlip(output) }
-                kept = output
-            }
-            guard passed else { continue }
-            intervals.append(clock - lastOutput)
-            lastOutput = clock
-            good.append(kept == 0 ? 1 : 0)
-        }
-        let time = meanAndError(intervals), fidelity = meanAndError(good)
-        let success = Double(intervals.count) / Double(tries)
-        let successError = (success * (1 - success) / Double(tries)).squareRoot()
-        #expect(abs(closed.meanTimePerPairS - time.mean) < 3 * time.error, "time \(closed.meanTimePerPairS) vs \(time)")
-        #expect(abs(closed.fidelity - fidelity.mean) < 3 * fidelity.error, "fidelity \(closed.fidelity) vs \(fidelity)")
-        #expect(abs(closed.successProbability - success) < 3 * successError, "success \(closed.successProbability) vs \(success)")
     }
 
     @Test("the plan's distillation section is decoded and checked")

@@ -3,82 +3,14 @@ import LinkModel
 import Testing
 @testable import Planner
 
-@Suite("Memory cut-off: waiting for a second pair, closed forms against a Monte Carlo")
+/// The memory cut-off's closed forms are checked against the simulator in `Tests/CrossCheckTests`
+/// (`DistillationCrossCheckTests`: arrival probability, mean wait, mean coherence and the sequential scheme's ⟨N⟩);
+/// here: their limits and the trade-off.
+@Suite("Memory cut-off: limits and the rate/fidelity trade-off")
 struct MemoryCutoffTests {
-    /// Samples the wait for the second pair: arrival within the cut-off, attempts spent, and the stored pair's
-    /// coherence factor `factor(k)` on arrival.
-    func sampleWait(p: Double, cutoff: Int?, count: Int, seed: UInt64, factor: (Int) -> Double)
-        -> (arrival: Double, arrivalError: Double, wait: (mean: Double, error: Double), factor: (mean: Double, error: Double)) {
-        var rng = MonteCarloRandom(state: seed)
-        var arrivals = 0
-        var waits: [Double] = [], factors: [Double] = []
-        for _ in 0..<count {
-            let k = rng.geometric(p)
-            if let cutoff, k > cutoff {
-                waits.append(Double(cutoff))
-                continue
-            }
-            arrivals += 1
-            waits.append(Double(k))
-            factors.append(factor(k))
-        }
-        let arrival = Double(arrivals) / Double(count)
-        return (arrival, (arrival * (1 - arrival) / Double(count)).squareRoot(), meanAndError(waits), meanAndError(factors))
-    }
-
-    @Test("exponential decay and phase flips per attempt: arrival probability, mean wait and mean coherence within 3σ",
-          arguments: [Optional(40), 5, nil])
-    func exponential(_ cutoff: Int?) {
-        let p = 0.03, periodPs = 20_000_000.0   // 50 kHz
-        let memories = [Memory(coherenceTimePs: 1_000_000_000, dephasingPerAttempt: 0.001),
-                        Memory(coherenceTimePs: 3_000_000_000)]
-        let closed = StorageWait(successProbability: p, cutoffAttempts: cutoff,
-                                 decay: StorageDecay(memories: memories, periodPs: periodPs))
-        let mc = sampleWait(p: p, cutoff: cutoff, count: 200_000, seed: 5) { k in
-            let t = Double(k) * periodPs
-            return exp(-t / 1e9) * pow(0.998, Double(k)) * exp(-t / 3e9)
-        }
-        #expect(abs(closed.arrivalProbability - mc.arrival) < 3 * max(mc.arrivalError, 1e-12))
-        #expect(abs(closed.meanWaitAttempts - mc.wait.mean) < 3 * mc.wait.error)
-        #expect(abs(closed.meanCoherenceFactor - mc.factor.mean) < 3 * mc.factor.error)
-    }
-
-    @Test("Gaussian decay: the summed series (exact, and in blocks for long waits) matches the Monte Carlo within 3σ",
-          arguments: [Optional(3000), nil])
-    func gaussian(_ cutoff: Int?) {
-        let p = 0.002, periodPs = 1_000_000.0   // 1 MHz; without a cut-off the sum runs over 20 000 attempts in blocks
-        let memories = [Memory(coherenceTimePs: 500_000_000, decay: .gaussian), Memory()]
-        let closed = StorageWait(successProbability: p, cutoffAttempts: cutoff,
-                                 decay: StorageDecay(memories: memories, periodPs: periodPs))
-        let mc = sampleWait(p: p, cutoff: cutoff, count: 200_000, seed: 9) { k in
-            let x = Double(k) * periodPs / 5e8
-            return exp(-x * x)
-        }
-        #expect(abs(closed.arrivalProbability - mc.arrival) < 3 * max(mc.arrivalError, 1e-12))
-        #expect(abs(closed.meanCoherenceFactor - mc.factor.mean) < 3 * mc.factor.error)
-    }
-
-    @Test("the sequential scheme's mean channel uses with cut-off (Rozpędek et al. 2018) against a Monte Carlo, and its limits")
+    @Test("the sequential scheme's mean channel uses with cut-off (Rozpędek et al. 2018): its limits")
     func twoPairs() {
-        let first = 0.02, second = 0.05, cutoff = 25
-        let closed = StorageWait.meanAttemptsForTwoPairs(first: first, second: second, cutoffAttempts: cutoff)
-        var rng = MonteCarloRandom(state: 23)
-        var totals: [Double] = []
-        for _ in 0..<100_000 {
-            var n = 0
-            while true {
-                n += rng.geometric(first)
-                let k = rng.geometric(second)
-                if k <= cutoff {
-                    n += k
-                    break
-                }
-                n += cutoff
-            }
-            totals.append(Double(n))
-        }
-        let mc = meanAndError(totals)
-        #expect(abs(closed - mc.mean) < 3 * mc.error, "\(closed) vs \(mc)")
+        let first = 0.02, second = 0.05
         // Without a cut-off: 1/p₁ + 1/p₂; a cut-off of one attempt: (1/p₁ + 1)/p₂.
         let none = StorageWait.meanAttemptsForTwoPairs(first: first, second: second, cutoffAttempts: nil)
         #expect(abs(none - (1 / first + 1 / second)) < 1e-9)

@@ -26,11 +26,15 @@ public struct SimulationSettings: Decodable, Sendable, Equatable {
     public var station: SimulatedStation
     /// Faults during the run.
     public var faults: [SimulatedFault]
+    /// Heralded links: keep each heralded pair in the labs' memories and distil it with fresh ones, with a
+    /// memory cut-off (the same section as a plan's `plan.distillation`); nil: every herald is read out at once.
+    public var distillation: DistillationSettings?
 
     /// Settings with every default.
     public init(seed: UInt64 = 1, durationS: Double = 1, chunkTags: Int = 65_536, repetitionRateHz: Double? = nil,
                 state: String = "phi_plus", stateDetail: SimulatedState? = nil, labs: [SimulatedLab] = [],
-                station: SimulatedStation = SimulatedStation(), faults: [SimulatedFault] = []) {
+                station: SimulatedStation = SimulatedStation(), faults: [SimulatedFault] = [],
+                distillation: DistillationSettings? = nil) {
         self.seed = seed
         self.durationS = durationS
         self.chunkTags = chunkTags
@@ -40,13 +44,14 @@ public struct SimulationSettings: Decodable, Sendable, Equatable {
         self.labs = labs
         self.station = station
         self.faults = faults
+        self.distillation = distillation
     }
 
     /// The Bell-state spellings `state:` accepts.
     public static let stateNames = ["phi_plus", "phi_minus", "psi_plus", "psi_minus"]
 
     enum CodingKeys: String, CodingKey {
-        case seed, durationS, chunkTags, repetitionRateHz, state, labs, station, faults
+        case seed, durationS, chunkTags, repetitionRateHz, state, labs, station, faults, distillation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -80,6 +85,7 @@ public struct SimulationSettings: Decodable, Sendable, Equatable {
         }
         station = try container.decodeIfPresent(SimulatedStation.self, forKey: .station) ?? SimulatedStation()
         faults = try container.decodeIfPresent([SimulatedFault].self, forKey: .faults) ?? []
+        distillation = try container.decodeIfPresent(DistillationSettings.self, forKey: .distillation)
     }
 }
 

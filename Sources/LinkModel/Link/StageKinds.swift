@@ -124,7 +124,7 @@ public struct Detectors: Decodable, Sendable, Equatable {
 }
 
 /// How a memory's coherence decays with storage time.
-public enum CoherenceDecay: String, Decodable, Sendable, Equatable {
+public enum CoherenceDecay: String, Codable, Sendable, Equatable {
     /// exp(−t/T).
     case exponential
     /// exp(−(t/T)²), typical of quasi-static noise (T₂*).
@@ -132,7 +132,7 @@ public enum CoherenceDecay: String, Decodable, Sendable, Equatable {
 }
 
 /// A quantum memory that holds a qubit while the herald travels.
-public struct Memory: Decodable, Sendable, Equatable {
+public struct Memory: Codable, Sendable, Equatable {
     /// Write-and-read efficiency (1 for a spin that is itself the emitter).
     public var efficiency: Double
     /// Coherence time in picoseconds; nil means no decay with time.
@@ -168,6 +168,14 @@ public struct Memory: Decodable, Sendable, Equatable {
         }
         dephasingPerAttempt = try container.decode(Double.self, forKey: .dephasingPerAttempt, in: 0...0.5, default: 0,
                                                    what: "a phase-flip probability per attempt")
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(efficiency, forKey: .efficiency)
+        try container.encodeIfPresent(coherenceTimePs, forKey: .coherenceTimePs)
+        try container.encode(decay, forKey: .decay)
+        try container.encode(dephasingPerAttempt, forKey: .dephasingPerAttempt)
     }
 
     /// Probability that a stored qubit is read out again.

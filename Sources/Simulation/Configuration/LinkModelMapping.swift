@@ -57,6 +57,11 @@ public enum LinkModelMapping {
         let faults = try mapFaults(settings.faults, model: model, sides: sides, streams: faultStreams)
         switch model.protocol {
         case .pairSource(let meanPairs):
+            guard settings.distillation == nil else {
+                throw SimulationError(.invalidParameter, parameter: "simulation.distillation",
+                                      message: "the simulator distils the pairs of heralded links (single_click, double_click) only",
+                                      hint: "remove simulation.distillation (qlink plan still plans it for a pair source)")
+            }
             return .pairSource(try pairSource(model: model, settings: settings, sides: sides, rateHz: rate,
                                               meanPairs: meanPairs, faults: faults))
         case .singleClick, .doubleClick:
@@ -171,7 +176,22 @@ public enum LinkModelMapping {
         return HeraldedLinkScenario(attemptRateHz: rateHz, heraldingProtocol: heraldingProtocol,
                                     visibility: model.midpoint.visibility, nodeA: node(sides.0), nodeB: node(sides.1),
                                     station: station, faults: faults,
-                                    preparation: try preparation(settings.stateDetail, heralded: true))
+                                    preparation: try preparation(settings.stateDetail, heralded: true),
+                                    distillation: try distillation(settings.distillation, model: model, sides: sides))
+    }
+
+    /// `simulation.distillation` resolved on the link (``ResolvedDistillation``, as the planner resolves
+    /// `plan.distillation`), with lab A's memory first.
+    private static func distillation(_ section: DistillationSettings?, model: LinkDescription,
+                                     sides: (SimulatedSide, SimulatedSide)) throws -> ResolvedDistillation? {
+        guard let section else { return nil }
+        guard var resolved = ResolvedDistillation(settings: section, description: model) else {
+            throw SimulationError(.invalidParameter, parameter: "simulation.distillation.storage",
+                                  message: "an arm has no memory stage to keep the stored pair in",
+                                  hint: "add a memory stage to each arm or give simulation.distillation.storage")
+        }
+        resolved.memories = [resolved.memories[sides.0.armIndex], resolved.memories[sides.1.armIndex]]
+        return resolved
     }
 
     // MARK: Shared pieces

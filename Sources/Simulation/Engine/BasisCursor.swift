@@ -87,5 +87,5 @@ struct WindowPlanner: Sendable {
 
 /// Stream numbers of the independent random sub-streams of a run.
 enum RandomStream: UInt64 {
-    case emission = 1, detectorA, detectorB, detectorStation, clockA, clockB, clockStation, scheduleA, scheduleB, readout
+    case emission = 1, detectorA, detectorB, detectorStation, clockA, clockB, clockStation, scheduleA, scheduleB, readout, distillation
 }

@@ -32,6 +32,8 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
     private var schedule: [(fromPs: Int64, scenario: HeraldedLinkScenario)]
     /// Scheduled changes not yet in force.
     private var pendingChanges = 0
+    /// The memories and distillation, when the scenario has them.
+    private var distillation: DistillationStage?
 
     /// A simulator; throws ``SimulationError`` for an invalid scenario or options.
     public init(scenario: HeraldedLinkScenario, options: SimulationOptions) throws {
@@ -73,6 +75,7 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
         planner = WindowPlanner(durationPs: options.durationPs, lengthPs: options.windowLengthPs(totalTagRateHz: Self.clickRateHz(scenario)),
                                 changePoints: changePoints)
         schedule = [(0, scenario)]
+        distillation = scenario.distillation.map { DistillationStage($0, seed: seed) }
     }
 
     /// Expected station clicks per second, about (sets the window length).
@@ -242,6 +245,7 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
         let shiftA = streamA.shiftPs
         let shiftB = streamB.shiftPs
         let markers = scenario.station.heraldMarkers
+        let heraldedStates = distillation == nil ? [] : [tables.psiPlus.normalized, tables.psiMinus.normalized]
         // Attempt k of the grid in force is at origin + k × period (windows never start before the origin).
         let origin = gridOriginPs
         var attempt = (startPs - origin + periodPs - 1) / periodPs
@@ -267,9 +271,17 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
             if markers { station.addMarker(truePs: t, marker: scenario.station.heraldMarkerBase &+ Int32(herald)) }
             let tA = t + shiftA
             let tB = t + shiftB
-            let row = ((herald - 1) * basisPairs + basisA.index(at: tA) * basesB + basisB.index(at: tB)) * 3
+            var table = born
+            var row = ((herald - 1) * basisPairs + basisA.index(at: tA) * basesB + basisB.index(at: tB)) * 3
+            if distillation != nil {
+                // Pairs go to the memories; the nodes read out only distilled pairs, at the last herald's readout time.
+                guard let pair = distillation!.herald(timePs: t, heraldClass: herald, state: heraldedStates[herald - 1],
+                                                      originPs: origin, periodPs: periodPs) else { continue }
+                table = pair.state.cumulativeOutcomeTable(basesA: scenario.nodeA.bases.bases, basesB: scenario.nodeB.bases.bases)
+                row = (basisA.index(at: tA) * basesB + basisB.index(at: tB)) * 3
+            }
             let v = readout.uniform()
-            let joint = v < born[row] ? 0 : (v < born[row + 1] ? 1 : (v < born[row + 2] ? 2 : 3))
+            let joint = v < table[row] ? 0 : (v < table[row + 1] ? 1 : (v < table[row + 2] ? 2 : 3))
             var outcomeA = joint >> 1
             var outcomeB = joint & 1
             if readout.uniform() < flipA { outcomeA ^= 1 }
@@ -297,6 +309,6 @@ public struct HeraldedLinkSimulator: Sequence, IteratorProtocol, Sendable {
                       truth(streamB, bases: scenario.nodeB.bases.bases, clock: scenario.nodeB.clock),
                       truth(station, bases: [], clock: scenario.station.clock)],
             faults: sortedFaults, pairSourceSegments: nil, heraldedSegments: segments, targetState: nil,
-            attemptPeriodPs: schedule[0].scenario.attemptPeriodPs)
+            attemptPeriodPs: schedule[0].scenario.attemptPeriodPs, distillation: distillation?.truth)
     }
 }

@@ -129,6 +129,8 @@ public struct GroundTruth: Sendable, Equatable, Codable {
     public var targetState: BellState?
     /// Heralded link: attempt period (ps).
     public var attemptPeriodPs: Int64?
+    /// Heralded link with `simulation.distillation`: what the memories and the distillation did.
+    public var distillation: DistillationTruth? = nil
 
     /// Truth of stream `role`.
     public func stream(_ role: StreamRole) -> StreamTruth? { streams.first { $0.role == role } }

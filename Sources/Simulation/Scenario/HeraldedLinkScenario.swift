@@ -1,3 +1,5 @@
+import LinkModel
+
 /// How a heralded link entangles the two nodes' qubits through the midpoint station.
 public enum HeraldingProtocol: Sendable, Equatable, Codable {
     /// Single-click: each node prepares √(1−α)|0⟩ + √α|1⟩ and emits a photon from the bright
@@ -129,13 +131,18 @@ public struct HeraldedLinkScenario: Sendable, Equatable, Codable {
     public var faults: FaultSchedule
     /// Phase, rotation and damping applied to the heralded states (no ``StatePreparation/initial``).
     public var preparation: StatePreparation
+    /// Memories and distillation (`simulation.distillation`): heralded pairs are stored, cut off and distilled,
+    /// and the nodes read out only the distilled pairs (in the Φ⁺ frame); nil: each herald is read out at once.
+    /// Its memories are lab A's then lab B's.
+    public var distillation: ResolvedDistillation?
 
     /// A scenario.
     public init(attemptRateHz: Double, heraldingProtocol: HeraldingProtocol, visibility: Double = 1,
                 nodeA: HeraldedNode = HeraldedNode(), nodeB: HeraldedNode = HeraldedNode(),
                 station: HeraldingStation = HeraldingStation(), faults: FaultSchedule = .none,
-                preparation: StatePreparation = .none) {
+                preparation: StatePreparation = .none, distillation: ResolvedDistillation? = nil) {
         self.preparation = preparation
+        self.distillation = distillation
         self.attemptRateHz = attemptRateHz
         self.heraldingProtocol = heraldingProtocol
         self.visibility = visibility
@@ -164,6 +171,24 @@ public struct HeraldedLinkScenario: Sendable, Equatable, Codable {
             throw SimulationError(.invalidParameter, parameter: "preparation.initial",
                                   message: "a heralded link's state is set by its herald, not given",
                                   hint: "leave out the initial state; phase, rotation and damping apply to the heralded states")
+        }
+        if let distillation {
+            guard distillation.memories.count == 2 else {
+                throw SimulationError(.invalidParameter, parameter: "distillation.memories",
+                                      message: "\(distillation.memories.count) memories", hint: "give one memory per lab")
+            }
+            guard (1...20).contains(distillation.settings.rounds) else {
+                throw SimulationError(.invalidParameter, parameter: "distillation.settings.rounds",
+                                      message: "\(distillation.settings.rounds)", hint: "use 1 to 20 rounds")
+            }
+            if let cutoff = distillation.settings.cutoffPs { try Check.positive(cutoff, "distillation.settings.cutoffPs") }
+            try Check.time(distillation.classicalTimePs, "distillation.classicalTimePs")
+            for (index, memory) in distillation.memories.enumerated() {
+                guard memory.dephasingPerAttempt >= 0, memory.dephasingPerAttempt <= 0.5 else {
+                    throw SimulationError(.invalidParameter, parameter: "distillation.memories[\(index)].dephasingPerAttempt",
+                                          message: "\(memory.dephasingPerAttempt)", hint: "use a phase-flip probability from 0 to 0.5")
+                }
+            }
         }
         var roundsSpanPs = station.detectionWindowPs
         switch heraldingProtocol {
