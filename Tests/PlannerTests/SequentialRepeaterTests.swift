@@ -1,7 +1,27 @@
 import Foundation
 import LinkModel
+import Simulation
 import Testing
 @testable import Planner
+
+/// The simulator's seeded generator, with the draws this protocol's Monte Carlo needs (the two-link sequential
+/// scheme is not a link the simulator runs: it has one link).
+private struct MonteCarloRandom {
+    var generator: Xoshiro256StarStar
+    init(state: UInt64) { generator = Xoshiro256StarStar(seed: state) }
+    /// Uniform in (0, 1].
+    mutating func uniform() -> Double { 1 - generator.nextUniform() }
+    /// Attempts until the first success with probability p per attempt.
+    mutating func geometric(_ p: Double) -> Int { max(1, Int((log(uniform()) / log1p(-p)).rounded(.up))) }
+}
+
+/// Mean and standard error of a sample.
+private func meanAndError(_ values: [Double]) -> (mean: Double, error: Double) {
+    let mean = values.reduce(0, +) / Double(values.count)
+    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
+    return (mean, (variance / Double(values.count)).squareRoot())
+}
+
 
 /// The single sequential repeater of Rozpędek et al. (2018) written out from its description, independently of the
 /// planner's closed forms: the renewal of tries summed attempt by attempt, and the QBERs of the swapped pair from
