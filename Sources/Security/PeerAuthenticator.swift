@@ -80,11 +80,16 @@ public final class PeerAuthenticator: Sendable {
     }
 
     /// Counts and logs a refusal decided elsewhere (e.g. a NULL-mechanism handshake): reason, detail, the
-    /// presented key and the peer's address when known.
-    public func record(_ failure: VerificationFailure, key: [UInt8]? = nil, peerAddress: String? = nil) {
+    /// presented key and the peer's address when known; for a refusal seen on a server socket's monitor, the
+    /// monitor event (`auth.event`, e.g. `HANDSHAKE_FAILED_PROTOCOL`) and the listening endpoint it names
+    /// (`auth.endpoint`).
+    public func record(_ failure: VerificationFailure, key: [UInt8]? = nil, peerAddress: String? = nil,
+                       event: String? = nil, listeningEndpoint: String? = nil) {
         var metadata: Logger.Metadata = ["auth.reason": "\(failure.reason.rawValue)", "auth.detail": "\(failure.detail)",
                                          "auth.peer_address": "\(peerAddress ?? "unknown")"]
         if let key, let z85 = try? Z85.encode(key) { metadata["auth.peer_key"] = "\(z85)" }
+        if let event { metadata["auth.event"] = "\(event)" }
+        if let listeningEndpoint { metadata["auth.endpoint"] = "\(listeningEndpoint)" }
         if failure.reason == .crlExpired || failure.reason == .crlInvalid {
             logger.error("auth.refused.revocation_list_unusable", metadata: metadata)
         } else {

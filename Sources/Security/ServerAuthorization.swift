@@ -49,9 +49,12 @@ extension PeerAuthenticator {
 /// monitor. Owned by the thread that owns the server socket.
 ///
 /// libzmq 4.3.4's stable monitor names only the server's listening endpoint for these events, not the peer
-/// (the peer's address reaches the application only through ZAP, which these handshakes never get to): the
-/// log says so. Refusals decided by ZAP are counted and logged, with the peer address, by the
-/// ``PeerAuthenticator`` itself; the monitor's `HANDSHAKE_FAILED_AUTH` events for them are not counted again.
+/// (the peer's address reaches the application only through ZAP, which these handshakes never get to, and the
+/// `ACCEPTED` event's file descriptor is closed by the time the failure is read): the log says so, and gives
+/// instead the monitor event (`auth.event`), the listening endpoint (`auth.endpoint`), the reason and the
+/// ZMTP error in the detail; the refusal is counted by reason. Refusals decided by ZAP are counted and logged,
+/// with the peer address, by the ``PeerAuthenticator`` itself; the monitor's `HANDSHAKE_FAILED_AUTH` events for
+/// them are not counted again.
 public final class HandshakeWatcher {
     private let monitor: SocketMonitor
     private let authenticator: PeerAuthenticator
@@ -80,11 +83,11 @@ public final class HandshakeWatcher {
                 let reason: RefusalReason = Int32(bitPattern: event.value) == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
                     ? .wrongMechanism : .handshakeFailed
                 authenticator.record(VerificationFailure(reason, "handshake on \(event.endpoint) failed before ZAP (\(Self.describe(protocolError: event.value)))"),
-                                     peerAddress: Self.unreportedPeer)
+                                     peerAddress: Self.unreportedPeer, event: "HANDSHAKE_FAILED_PROTOCOL", listeningEndpoint: event.endpoint)
                 recorded += 1
             case .handshakeFailedNoDetail:
                 authenticator.record(VerificationFailure(.handshakeFailed, "handshake on \(event.endpoint) failed before ZAP (errno \(event.value))"),
-                                     peerAddress: Self.unreportedPeer)
+                                     peerAddress: Self.unreportedPeer, event: "HANDSHAKE_FAILED_NO_DETAIL", listeningEndpoint: event.endpoint)
                 recorded += 1
             default:
                 break

@@ -171,7 +171,8 @@ struct JournalCrashTests {
                 let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
                 return text.split(separator: "\n").compactMap { $0.hasPrefix("committed ") ? UInt64($0.dropFirst(10)) : nil }.max() ?? 0
             }
-            let deadline = ContinuousClock.now.advanced(by: .seconds(300))
+            // Waits for the child's count; the deadline only guards against a hang (a child that stopped writing).
+            let deadline = ContinuousClock.now.advanced(by: .seconds(600))
             while committed() < committedBeforeKill + killAfter, child.isRunning, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(5))
             }
@@ -179,7 +180,8 @@ struct JournalCrashTests {
             child.waitUntilExit()
             #expect(child.terminationReason == .uncaughtSignal, "the writer child ended by itself: \(child.terminationStatus)")
             let reported = committed()
-            #expect(reported >= committedBeforeKill + killAfter)
+            #expect(reported >= committedBeforeKill + killAfter,
+                    "waited 600 s for round \(committedBeforeKill + killAfter); the child reported \(reported)")
 
             // Every round the child reported is there; any round is there whole or not at all (batches, herald and
             // acknowledged state in one transaction).

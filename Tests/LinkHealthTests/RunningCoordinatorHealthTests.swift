@@ -19,8 +19,8 @@ import TimeTags
 /// Polls `condition` until it holds. `seconds` only guards against a hang: reaching it returns false, which
 /// the caller reports as a failure saying what it waited for.
 func eventually(_ seconds: Double = 600, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
+    let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
+    while ContinuousClock.now < deadline {
         if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(20))
     }
@@ -33,9 +33,10 @@ var quietLogger: Logger {
     return logger
 }
 
-/// The body of `GET url`, or nil when nothing answers.
+/// The body of `GET url`, or nil when nothing answers. The request's timeout only guards against a hang: a loaded
+/// machine may take seconds to answer, and several expectations read a single answer.
 func httpBody(_ url: String) async -> Data? {
-    guard let url = URL(string: url), let (data, _) = try? await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 2)) else { return nil }
+    guard let url = URL(string: url), let (data, _) = try? await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 600)) else { return nil }
     return data
 }
 

@@ -35,7 +35,7 @@ struct PollerMonitorTests {
         #expect(accepted != nil)
     }
 
-    @Test("dropping a monitor of a reconnecting socket never stalls the shared context", .timeLimit(.minutes(1)))
+    @Test("dropping a monitor of a reconnecting socket never stalls the shared context", .timeLimit(.minutes(10)))
     func droppedMonitorDoesNotStall() throws {
         let client = try makeSocket(.dealer)
         try client.set(.reconnectInterval(milliseconds: 1))
@@ -93,7 +93,7 @@ struct PollerMonitorTests {
         #expect(try server.receive() == nil)
     }
 
-    @Test("the async receiver delivers messages from a dedicated thread and stops cleanly", .timeLimit(.minutes(1)))
+    @Test("the async receiver delivers messages from a dedicated thread and stops cleanly", .timeLimit(.minutes(10)))
     func asyncReceiver() async throws {
         let (push, endpoint) = try makeBound(.push)
         let (messages, thread) = AsyncReceiver.start(name: "test.receiver") {

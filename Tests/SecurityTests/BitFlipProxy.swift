@@ -4,12 +4,13 @@ import Synchronization
 import Glibc
 #endif
 
-/// A TCP relay on 127.0.0.1 that can flip one bit in the next chunk a client sends, to test tamper evidence.
+/// A TCP relay on 127.0.0.1 that can flip one bit in the next large chunk a client sends, to test tamper evidence.
 final class BitFlipProxy: Sendable {
     /// The port clients connect to.
     let port: UInt16
     private let listener: Int32
-    private let armed = Atomic<Bool>(false)
+    /// The size of the message to flip a bit in once armed (0: not armed).
+    private let armed = Atomic<Int>(0)
     private let flipped = Atomic<Int>(0)
     private let stopFlag = Atomic<Bool>(false)
     private let done = Mutex<Bool>(false)
@@ -37,8 +38,14 @@ final class BitFlipProxy: Sendable {
         thread.start()
     }
 
-    /// Flips one bit in the next chunk relayed from a client to the server.
-    func armFlip() { armed.store(true, ordering: .releasing) }
+    /// Flips one bit in the next chunk of at least `bytes` relayed from a client to the server, `bytes / 2` before
+    /// its end: inside a message of `bytes` or more even when ZMTP heartbeats or a handshake command (tens to a few
+    /// hundred bytes) share the chunk with it, and never in those small frames alone, however the sender's
+    /// timers interleave them on a loaded machine.
+    func armFlip(inMessageOf bytes: Int) {
+        precondition(bytes >= 2_048, "a message large enough to stand out from heartbeats and handshake commands")
+        armed.store(bytes, ordering: .releasing)
+    }
     /// How many bits were flipped.
     var flips: Int { flipped.load(ordering: .acquiring) }
 
@@ -88,8 +95,9 @@ final class BitFlipProxy: Sendable {
     private func relay(from source: Int32, to destination: Int32, buffer: inout [UInt8], mayFlip: Bool) -> Bool {
         let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
         guard count > 0 else { return false }
-        if mayFlip, armed.compareExchange(expected: true, desired: false, ordering: .acquiringAndReleasing).exchanged {
-            buffer[count - 1] ^= 0x01
+        let size = armed.load(ordering: .acquiring)
+        if mayFlip, size > 0, count >= size, armed.compareExchange(expected: size, desired: 0, ordering: .acquiringAndReleasing).exchanged {
+            buffer[count - size / 2] ^= 0x01
             flipped.add(1, ordering: .releasing)
         }
         var sent = 0

@@ -25,12 +25,12 @@ struct PythonClientTests {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: python)
             process.arguments = [pythonExample, "--endpoint", server.endpoint, "--certs", directory,
-                                 "--name", "alice-node", "--message", "hello"]
+                                 "--name", "alice-node", "--message", "hello", "--timeout-ms", "600000"]
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = pipe
             try process.run()
-            let deadline = ContinuousClock.now + .seconds(300)  // only guards against a hang (Python starts slowly on a loaded machine)
+            let deadline = ContinuousClock.now + .seconds(600)  // only guards against a hang (Python starts slowly on a loaded machine)
             while process.isRunning, ContinuousClock.now < deadline {
                 guard let message = try receive(server.socket, timeoutMs: 50), message.count >= 2,
                       let sender = try? fixture.authenticator.sender(of: message).get() else { continue }

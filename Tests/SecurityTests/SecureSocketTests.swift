@@ -206,22 +206,25 @@ struct SecureSocketTests {
             guard let port = UInt16(server.endpoint.split(separator: ":").last ?? "") else { return ([], 0, 0) }
             let proxy = try BitFlipProxy(targetPort: port)
             defer { proxy.stop() }
-            let client = try fixture.client(node, heartbeatMs: 50)
+            // Heartbeats make the client notice the dropped session (the server keeps the TCP connection open).
+            let client = try fixture.client(node, heartbeatMs: 200)
             try client.socket.set(.reconnectInterval(milliseconds: 20))
             try client.connect("tcp://127.0.0.1:\(proxy.port)")
             var sequences: [Int] = []
+            let padding = String(repeating: "x", count: 4_096)
+            /// Message 2 is padded to 4 KiB: the proxy flips a bit in it, not in a heartbeat sent beside it.
             func deliver(_ sequence: Int) throws {
-                _ = try client.socket.send(Message(strings: "\(sequence)"))
+                _ = try client.socket.send(sequence == 2 ? Message(strings: padding, "2") : Message(strings: "\(sequence)"))
             }
             try deliver(1)
             if let message = try receive(server.socket, timeoutMs: 60_000), let text = message.frames.last?.string {
                 sequences.append(Int(text) ?? -1)
             }
-            proxy.armFlip()
+            proxy.armFlip(inMessageOf: 4_096)
             try deliver(2)
-            // Let message 2 pass the proxy alone, so the flipped bit is in it. (The deadline only guards
+            // Wait until message 2 has passed the proxy with the flipped bit. (The deadline only guards
             // against a hang; reaching it fails the expectations below.)
-            let deadline = Date().addingTimeInterval(300)
+            let deadline = Date().addingTimeInterval(600)
             while proxy.flips == 0, Date() < deadline {
                 usleep(1000)
             }

@@ -6,10 +6,11 @@ import Journal
 import Services
 import Testing
 
-/// GET `url`: status code and body, or nil when nothing answers.
+/// GET `url`: status code and body, or nil when nothing answers (refused). The request's timeout only guards
+/// against a hang: a loaded machine may take seconds to answer, and several expectations read a single answer.
 func httpGet(_ url: String) async -> (Int, Data)? {
     guard let url = URL(string: url),
-          let (data, response) = try? await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 2)),
+          let (data, response) = try? await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 600)),
           let http = response as? HTTPURLResponse else { return nil }
     return (http.statusCode, data)
 }

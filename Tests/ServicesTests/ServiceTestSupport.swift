@@ -37,8 +37,8 @@ var quietLogger: Logger {
 /// Polls `condition` every few milliseconds until it holds. `seconds` only guards against a hang: reaching
 /// it returns false, which the caller reports as a failure saying what it waited for.
 func eventually(_ seconds: Double = 600, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
+    let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
+    while ContinuousClock.now < deadline {
         if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(5))
     }
