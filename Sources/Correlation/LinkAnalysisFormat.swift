@@ -75,6 +75,7 @@ public enum LinkAnalysisFormat {
             if let f = h.fidelityLowerBound { add("Heralded \(state), fidelity to \(state) [raw]", bound(f)) }
         }
         for t in s.tomography ?? [] { rows += tomographyRows(t) }
+        for f in s.tomographyFailures ?? [] { rows.append(Row(label: "Tomography (\(f.name))", value: "FAILED: \(f.reason)")) }
         return rows
     }
 
