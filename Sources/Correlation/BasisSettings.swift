@@ -18,9 +18,12 @@ public struct DetectorRole: Sendable, Codable, Equatable {
     /// The basis this detector always measures in (passive choice: H/V detectors measure Z, D/A measure X,
     /// R/L measure Y); nil when the lab's ``BasisSource`` sets the basis.
     public var basis: String?
+    /// The detector's efficiency (0…1; only ratios between a lab's − and + detectors matter: the tomography's
+    /// ``TomographyDetectors/init(roles:)``). 1 unless configured.
+    public var efficiency: Double
 
-    public init(channel: TagChannel, side: LabSide, outcome: Outcome, basis: String? = nil) {
-        self.channel = channel; self.side = side; self.outcome = outcome; self.basis = basis
+    public init(channel: TagChannel, side: LabSide, outcome: Outcome, basis: String? = nil, efficiency: Double = 1) {
+        self.channel = channel; self.side = side; self.outcome = outcome; self.basis = basis; self.efficiency = efficiency
     }
 }
 

@@ -78,6 +78,7 @@ public enum LinkAnalysisFormat {
             }
         }
         for t in s.tomography ?? [] { rows += tomographyRows(t) }
+        for f in s.tomographyFailures ?? [] { rows.append(Row(label: "Tomography (\(f.name))", value: "FAILED: \(f.reason)")) }
         return rows
     }
 

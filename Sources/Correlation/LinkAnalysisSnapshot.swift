@@ -76,6 +76,9 @@ public struct LinkAnalysisSnapshot: Sendable, Codable, Equatable {
     /// Two-qubit tomography, when asked for (`qlink correlate --tomography`): of all coincidences, or per
     /// herald state on heralded links.
     public var tomography: [LinkTomography]?
+    /// Sets of counts whose tomography failed (the fit, the bootstrap or the detectors), with the reason; the live
+    /// analysis reports them here rather than leaving the tomography silently out.
+    public var tomographyFailures: [TomographyFailure]?
     /// Outcome events dropped because their lab had no basis yet (before its first marker or segment).
     public var unlabelledEvents: Int64 = 0
     /// Events left out because no clock mapping covered them (before lock, or never locked).

@@ -93,10 +93,10 @@ public actor LinkMonitor: StatusSource {
     }
 
     /// Replaces the live analysis shown in the status (the coordinator's latest ``LinkAnalysisSnapshot``).
-    /// Its tomography of all coincidences, when there is one, sets the `qlink_tomography_*` gauges.
+    /// Its tomographies (all coincidences, or each herald state) set the `qlink_tomography_*` gauges.
     public func setAnalysis(_ snapshot: LinkAnalysisSnapshot?) {
         analysis = snapshot
-        if let tomography = snapshot?.tomography?.first(where: { $0.heraldedState == nil }) { metrics.update(tomography: tomography) }
+        for tomography in snapshot?.tomography ?? [] { metrics.update(tomography: tomography) }
     }
 
     /// Replaces the node list shown in the status.

@@ -43,12 +43,13 @@ public enum ConfigurationMapping {
         return layout
     }
 
-    /// The detector roles of a resolved lab's outcome detectors on `side`, channels shifted by `channelOffset`.
+    /// The detector roles of a resolved lab's outcome detectors on `side` (with their configured efficiencies),
+    /// channels shifted by `channelOffset`.
     public static func roles(_ lab: ResolvedLab, side: LabSide, channelOffset: TagChannel = 0) -> [DetectorRole] {
         lab.outcomeDetectors.compactMap { detector in
             detector.outcome.map {
                 DetectorRole(channel: detector.channel &+ channelOffset, side: side, outcome: Outcome($0),
-                             basis: detector.passiveBasis)
+                             basis: detector.passiveBasis, efficiency: detector.efficiency)
             }
         }
     }

@@ -141,26 +141,42 @@ public struct LiveAnalysis: Sendable {
     /// by about 10 %.
     public static let tomographyBootstrapReplicates = 50
 
-    /// The results so far; with the two-qubit tomography of all coincidences (``tomography(_:layout:)``) once
-    /// every setting pair has counts.
+    /// The results so far; with the two-qubit tomography (``tomography(settings:heralded:layout:)``) of all
+    /// coincidences, or of each herald state on a heralded link, once its nine setting pairs have counts.
     public var snapshot: LinkAnalysisSnapshot {
         var snapshot = engine?.snapshot() ?? LinkAnalysisSnapshot(durationPs: 0)
         snapshot.lateEvents = lateTags
-        if let engine { snapshot.tomography = Self.tomography(engine, layout: layout) }
+        if let engine {
+            let tomography = Self.tomography(settings: engine.settingCounts(), heralded: engine.heraldedSettingCounts(), layout: layout)
+            snapshot.tomography = tomography.results.isEmpty ? nil : tomography.results
+            snapshot.tomographyFailures = tomography.failures.isEmpty ? nil : tomography.failures
+        }
         return snapshot
     }
 
-    /// The tomography of all coincidences (target: the layout's Bell state, bootstrap
-    /// ``tomographyBootstrapReplicates``), when the link is not heralded, both labs have two outcome detectors and
-    /// all nine Z/X/Y setting pairs have counts; nil before (the settings do not determine the state yet). The
-    /// detectors' relative efficiencies are taken as equal, as `qlink correlate --tomography` does by default.
-    static func tomography(_ engine: LinkAnalysis, layout: AnalysisLayout) -> [LinkTomography]? {
-        guard !layout.heralded,
-              [LabSide.a, .b].allSatisfy({ side in layout.roles.contains { $0.side == side && $0.outcome == .minus } }) else { return nil }
-        let settings = engine.settingCounts()
-        guard settings.filter({ $0.counts.total > 0 }).count >= 9,
-              let result = try? TwoQubitTomography.reconstruct(settings: settings, detectors: .two, target: layout.target,
-                                                               bootstrapReplicates: tomographyBootstrapReplicates) else { return nil }
-        return [LinkTomography(heraldedState: nil, result: result)]
+    /// The tomography of each set of counts (all coincidences; each herald state on a heralded link), target the
+    /// layout's Bell state or the herald state, bootstrap ``tomographyBootstrapReplicates``, detectors and their
+    /// efficiency ratios from the layout's roles (``TomographyDetectors/init(roles:)``, as `qlink correlate
+    /// --tomography` resolves them). A set is left out until its settings can determine the state (nine setting
+    /// pairs with counts with two detectors per qubit, sixteen with one); after that, a reconstruction that fails
+    /// (or detectors that do not resolve) is a ``TomographyFailure`` with the reason, never a silent absence.
+    static func tomography(settings: [SettingCounts], heralded: [(state: BellState, settings: [SettingCounts])],
+                           layout: AnalysisLayout) -> (results: [LinkTomography], failures: [TomographyFailure]) {
+        let sets = LinkTomography.countSets(settings: settings, heralded: heralded, target: layout.target)
+        let detectors: TomographyDetectors
+        do {
+            detectors = try TomographyDetectors(roles: layout.roles)
+        } catch {
+            return ([], sets.map { TomographyFailure(heraldedState: $0.heraldedState, reason: "\(error)") })
+        }
+        var results: [LinkTomography] = [], failures: [TomographyFailure] = []
+        for set in sets where set.settings.filter({ $0.counts.total > 0 }).count >= (detectors.perQubit == 2 ? 9 : 16) {
+            do {
+                results.append(try LinkTomography.reconstruct(set, detectors: detectors, bootstrapReplicates: tomographyBootstrapReplicates))
+            } catch {
+                failures.append(TomographyFailure(heraldedState: set.heraldedState, reason: "\(error)"))
+            }
+        }
+        return (results, failures)
     }
 }

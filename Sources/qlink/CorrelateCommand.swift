@@ -40,8 +40,8 @@ struct CorrelateCommand: ParsableCommand {
     @Flag(help: "Two-qubit state tomography (linear inversion and maximum likelihood, raw and accidental-subtracted, with bootstrap errors); needs Z, X and Y on both labs (or one-detector projections H, V, D, R).")
     var tomography = false
     @Option(help: "Bootstrap replicates for the tomography's standard errors.") var tomographyBootstrap: Int = 200
-    @Option(help: "Efficiency of each lab's − detector relative to its + detector, for the tomography: A,B.")
-    var efficiencyRatios: String = "1,1"
+    @Option(help: "Efficiency of each lab's − detector relative to its + detector, for the tomography: A,B (default: the configured detector efficiencies' ratios, 1,1 without them).")
+    var efficiencyRatios: String?
     @Option(help: "Write an SVG of Re ρ and Im ρ (maximum likelihood, raw) to this file (implies --tomography).")
     var tomographySvg: String?
 
@@ -53,7 +53,7 @@ struct CorrelateCommand: ParsableCommand {
         }
         guard blockPs > 0, chunkSize > 0 else { throw ValidationError("--block-ps and --chunk-size must be positive") }
         if let pairs { _ = try Self.parsePairs(pairs) }
-        _ = try Self.parseRatios(efficiencyRatios)
+        if let efficiencyRatios { _ = try Self.parseRatios(efficiencyRatios) }
         guard (1...100_000).contains(tomographyBootstrap) else {
             throw ValidationError("--tomography-bootstrap \(tomographyBootstrap) is out of range; use 1 to 100000 replicates")
         }
@@ -93,10 +93,10 @@ struct CorrelateCommand: ParsableCommand {
             var summary = try execute(setup, logger: logger)
             if tomography || tomographySvg != nil {
                 let results = try CorrelateTomography.run(summary, setup: setup, replicates: tomographyBootstrap,
-                                                          efficiencyRatios: try Self.parseRatios(efficiencyRatios))
+                                                          efficiencyRatios: try efficiencyRatios.map(Self.parseRatios))
                 summary.summary.tomography = results
                 if let tomographySvg {
-                    // One file per herald state on heralded links: NAME-psi_plus.svg, NAME-psi_minus.svg.
+                    // One file per herald state on heralded links: NAME-psiPlus.svg, NAME-psiMinus.svg.
                     for result in results {
                         let path = result.heraldedState.map { state in
                             let url = URL(fileURLWithPath: tomographySvg)

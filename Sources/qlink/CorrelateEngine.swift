@@ -80,28 +80,29 @@ enum CorrelateRun {
 
 /// `qlink correlate --tomography`: the two-qubit state of all coincidences, or of each herald state.
 enum CorrelateTomography {
-    /// The tomography of `outcome`'s counts. Fails when no settings were counted, or when a set of counts does not
-    /// determine the state (the error says which settings were seen and which are needed).
+    /// The tomography of `outcome`'s counts, detectors resolved from the setup's roles (their configured
+    /// efficiencies; ``TomographyDetectors/init(roles:)``), the efficiency ratios overridden by `efficiencyRatios`
+    /// when given. Fails when no settings were counted, or when a set of counts does not determine the state (the
+    /// error says which settings were seen and which are needed).
     static func run(_ outcome: CorrelationOutcome, setup: CorrelationSetup, replicates: Int,
-                    efficiencyRatios: (Double, Double)) throws -> [LinkTomography] {
-        let twoDetectors = [LabSide.a, .b].allSatisfy { side in setup.roles.contains { $0.side == side && $0.outcome == .minus } }
-        let detectors = TomographyDetectors(perQubit: twoDetectors ? 2 : 1, efficiencyRatioA: efficiencyRatios.0,
-                                            efficiencyRatioB: efficiencyRatios.1)
-        let heralded = outcome.heraldedSettings.filter { !$0.settings.isEmpty }
-        if outcome.heraldedSettings.isEmpty {
-            guard !outcome.settings.isEmpty else {
-                throw CommandFailure("tomography: no coincidences were counted per basis setting; give a configuration whose labs' bases are known (detector names H/V/D/A/R/L, correlation.bases markers or segments)")
-            }
-            return [LinkTomography(heraldedState: nil, result: try TwoQubitTomography.reconstruct(
-                settings: outcome.settings, detectors: detectors, target: setup.target, bootstrapReplicates: replicates))]
+                    efficiencyRatios: (Double, Double)?) throws -> [LinkTomography] {
+        // Given ratios replace the configured efficiencies.
+        let roles = efficiencyRatios == nil ? setup.roles : setup.roles.map { role in
+            var role = role
+            role.efficiency = 1
+            return role
         }
-        guard !heralded.isEmpty else {
+        var detectors = try TomographyDetectors(roles: roles)
+        if let efficiencyRatios, detectors.perQubit == 2 {
+            (detectors.efficiencyRatioA, detectors.efficiencyRatioB) = efficiencyRatios
+        }
+        let sets = LinkTomography.countSets(settings: outcome.settings, heralded: outcome.heraldedSettings, target: setup.target)
+        if outcome.heraldedSettings.isEmpty, sets.isEmpty {
+            throw CommandFailure("tomography: no coincidences were counted per basis setting; give a configuration whose labs' bases are known (detector names H/V/D/A/R/L, correlation.bases markers or segments)")
+        }
+        guard !sets.isEmpty else {
             throw CommandFailure("tomography: no heralded outcomes were counted in any basis setting")
         }
-        return try heralded.enumerated().map { index, entry in
-            LinkTomography(heraldedState: entry.state, result: try TwoQubitTomography.reconstruct(
-                settings: entry.settings, detectors: detectors, target: entry.state, bootstrapReplicates: replicates,
-                seed: UInt64(index + 1)))
-        }
+        return try sets.map { set in try LinkTomography.reconstruct(set, detectors: detectors, bootstrapReplicates: replicates) }
     }
 }

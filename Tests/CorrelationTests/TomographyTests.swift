@@ -180,3 +180,26 @@ struct TomographyTests {
         }
     }
 }
+
+@Suite("Tomography detectors from a link's detector roles")
+struct TomographyDetectorRolesTests {
+    @Test("Two per qubit with each lab's − / + efficiency ratio; one per qubit without − detectors; per-basis pairs must agree")
+    func fromRoles() throws {
+        let two = try TomographyDetectors(roles: [
+            DetectorRole(channel: 1, side: .a, outcome: .plus, efficiency: 0.8), DetectorRole(channel: 2, side: .a, outcome: .minus, efficiency: 0.6),
+            DetectorRole(channel: 3, side: .b, outcome: .plus, efficiency: 0.5), DetectorRole(channel: 4, side: .b, outcome: .minus, efficiency: 0.55),
+        ])
+        #expect(two.perQubit == 2 && abs(two.efficiencyRatioA - 0.75) < 1e-12 && abs(two.efficiencyRatioB - 1.1) < 1e-12, "\(two)")
+        let one = try TomographyDetectors(roles: [DetectorRole(channel: 1, side: .a, outcome: .plus), DetectorRole(channel: 3, side: .b, outcome: .plus),
+                                                  DetectorRole(channel: 4, side: .b, outcome: .minus)])
+        #expect(one == .one)
+        // Passive choice: H/V and D/A pairs with the same ratio resolve; different ratios are an error naming them.
+        func passive(_ etaA: Double) -> [DetectorRole] {
+            [DetectorRole(channel: 1, side: .a, outcome: .plus, basis: "Z", efficiency: 1), DetectorRole(channel: 2, side: .a, outcome: .minus, basis: "Z", efficiency: 0.9),
+             DetectorRole(channel: 3, side: .a, outcome: .plus, basis: "X", efficiency: 0.5), DetectorRole(channel: 4, side: .a, outcome: .minus, basis: "X", efficiency: etaA),
+             DetectorRole(channel: 5, side: .b, outcome: .plus), DetectorRole(channel: 6, side: .b, outcome: .minus)]
+        }
+        #expect(abs(try TomographyDetectors(roles: passive(0.45)).efficiencyRatioA - 0.9) < 1e-12)
+        #expect(throws: CorrelationError.self) { try TomographyDetectors(roles: passive(0.5)) }
+    }
+}

@@ -26,15 +26,19 @@ import TimeTags
 ///   that error (assumed, not proved: checked here). For a Hermitian Δ of rank ≤ 4, `‖Δ‖₁ ≤ 2‖Δ‖₂`, so the trace
 ///   distance `T = ½‖Δ‖₁ ≤ ‖Δ‖₂` and `E T ≤ b_T = √(E‖Δ‖²₂)`; Fuchs–van de Graaf, `1 − √F ≤ T`, gives
 ///   `E(1 − F) ≤ 2 b_T`. The test: mean T ≤ b_T + 3 σ_mean and mean (1 − F) ≤ 2 b_T + 3 σ_mean.
-/// - Each seed's F and T lie within 3σ of the family mean (σ the spread over seeds) in at least 97.5 % of the
-///   seeds. Not the issue's 99 %: 1 − F and T are skewed, χ-like (one-sided tails), and the Werner family has 3,
-///   the general mixed state 5 of 200 seeds' F beyond 3σ (1.5 %, 2.5 %), so 99 % fails on an honest estimator.
-/// - The bootstrap σ (mean over a few seeds of the engine's parametric bootstrap) matches the spread over
-///   seeds within 20 % for the fidelity to the target Bell state and the purity (the quantities the engine
-///   reports σ for; the fidelity to the true state is not a reported quantity). Except for the pure Bell
-///   state: on the boundary of the state space the ML estimate of a pure truth is pure in every seed (spread of
-///   the purity ~1e-14) while the bootstrap, refitting from its own replicates, gives a σ larger than the
-///   spread; there the bootstrap is only required to be conservative (σ ≥ the spread).
+/// - Each seed's F and T lie within 3σ of the family mean (σ the spread over seeds) on the Wilson–Hilferty scale,
+///   (1 − F)^⅓ and T^⅔, the cube roots of χ²-like quantities, close to normal: T in all but at most 2 of 200 seeds
+///   (what a Gaussian's 99.73 % allows, 0.54 expected; observed 3 of 1000 over the five states), F in all but at most
+///   3 (observed 8 of 1000: "3σ" covers ≈ 99.2 % for F). On the linear scale 1 − F and T are skewed, with one-sided
+///   tails, and more seeds fall beyond 3σ (F 12, T 6 of 1000), so a symmetric "3σ" there overstates the coverage.
+/// - The bootstrap's distance to the true state (``TomographyReconstructionError``: replicates refitted from counts
+///   drawn from ρ̂, their trace distance and fidelity to ρ̂): the trace distance's σ is within 20 % of the spread
+///   over seeds of T to the truth for all five states, the pure one included; the fidelity's is conservative
+///   (≥ 0.8 × the spread; up to 2× near the boundary). The bootstrap σ of the fidelity to the target Bell state and
+///   of the purity is within 20 % of their spread except at the pure Bell state, on the boundary: every ML estimate
+///   is pure (purity spread ~1e-14) and the fidelity to the fixed target of replicates drawn around ρ̂ is
+///   non-central (1 − F* ≈ |ε + ε*|² against the seeds' central |ε|²), so its σ exceeds the spread (2.3×); there
+///   it is checked to be conservative (docs/correlation.md "Errors near the boundary").
 @Suite("Tomography over seed families against the simulator's true state")
 struct TomographySeedFamilyTests {
     /// Pairs per setting in the family (≈ 9 000 coincidences per seed).
@@ -142,7 +146,18 @@ struct TomographySeedFamilyTests {
         return (x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(x.count - 1)).squareRoot()
     }
 
-    @Test("Five states × 200 seeds: F and T to the true state within their bias bound and 3σ of the family mean; bootstrap σ within 20 % of the spread (conservative for the pure state)",
+    /// The Wilson–Hilferty scale: 1 − F and T² are quadratic in the count errors (χ²-like, skewed, bounded by 0);
+    /// their cube roots, (1 − F)^⅓ and T^⅔, are close to normal, so "within 3σ" there means what it says for a
+    /// Gaussian (99.73 %).
+    static func wilsonHilferty(_ oneMinusF: Double) -> Double { Foundation.cbrt(max(0, oneMinusF)) }
+
+    /// Seeds beyond 3σ of the family mean.
+    static func outliers(_ x: [Double]) -> Int {
+        let m = mean(x), s = standardDeviation(x)
+        return x.filter { abs($0 - m) > 3 * s }.count
+    }
+
+    @Test("Five states × 200 seeds: F and T to the true state within their bias bound and, on the Wilson–Hilferty scale, within 3σ of the family mean (T ≤ 2, F ≤ 3 of 200 outside); the bootstrap σ of the trace distance to the true state within 20 % of the spread for every state, of F to the target and the purity too except at the pure state's boundary",
           arguments: 0..<5)
     func seedFamily(stateIndex: Int) throws {
         let state = Self.states[stateIndex]
@@ -167,22 +182,36 @@ struct TomographySeedFamilyTests {
         #expect(meanT <= bound + sem * sigmaT, "\(label): mean T \(meanT) against the bound \(bound)")
         #expect(1 - meanF <= 2 * bound + sem * sigmaF, "\(label): mean 1 − F \(1 - meanF) against the bound \(2 * bound)")
         #expect(meanF < 1 && meanT > 0, "\(label): the estimator is biased; mean F \(meanF), mean T \(meanT)")
-        // (b) Each seed within 3σ of the family mean in ≥ 99 % of the seeds.
-        let outliersF = fidelities.filter { abs($0 - meanF) > 3 * sigmaF }.count
-        let outliersT = distances.filter { abs($0 - meanT) > 3 * sigmaT }.count
-        let allowed = Self.seeds / 40
-        #expect(outliersF <= allowed, "\(label): \(outliersF) of \(Self.seeds) seeds' F beyond 3σ (mean \(meanF), σ \(sigmaF))")
-        #expect(outliersT <= allowed, "\(label): \(outliersT) of \(Self.seeds) seeds' T beyond 3σ (mean \(meanT), σ \(sigmaT))")
-        // (c) The bootstrap σ against the spread over seeds.
-        var bootF: [Double] = [], bootP: [Double] = []
+        // (b) Each seed within 3σ of the family mean on the Wilson–Hilferty scale: T at most 2 of 200 outside (a
+        // Gaussian puts 0.27 % = 0.54 seeds there; observed 0, 0, 1, 1, 1), F at most 3 (observed 0, 2, 3, 2, 1: 99.2 %
+        // pooled, so "3σ" for F means ≈ 99 %). On the linear scale the skewed tail puts more outside (F 12, T 6 of 1000).
+        let outliersF = Self.outliers(fidelities.map { Self.wilsonHilferty(1 - $0) })
+        let outliersT = Self.outliers(distances.map { Self.wilsonHilferty($0 * $0) })
+        print("seed family \(label): beyond 3σ of 200 — linear F \(Self.outliers(fidelities)), T \(Self.outliers(distances)); Wilson–Hilferty F \(outliersF), T \(outliersT)")
+        #expect(outliersF <= 3, "\(label): \(outliersF) of \(Self.seeds) seeds' (1 − F)^⅓ beyond 3σ")
+        #expect(outliersT <= 2, "\(label): \(outliersT) of \(Self.seeds) seeds' T^⅔ beyond 3σ")
+        // (c) The bootstrap against the spread over seeds.
+        var bootF: [Double] = [], bootP: [Double] = [], bootTruthF: [Double] = [], bootTruthT: [Double] = []
         for seed in 1...Self.bootstrapSeeds {
             let result = try TwoQubitTomography.reconstruct(settings: Self.draw(truthSegment, perSetting: n, rng: &rng),
                                                             bootstrapReplicates: Self.bootstrapReplicates, seed: UInt64(seed))
-            let errors = try #require(result.raw.standardErrors)
+            let errors = try #require(result.raw.standardErrors), distance = try #require(result.raw.reconstructionError)
             bootF.append(errors.fidelityToTarget); bootP.append(errors.purity)
+            bootTruthF.append(distance.fidelity.standardDeviation); bootTruthT.append(distance.traceDistance.standardDeviation)
         }
         let spreadF = Self.standardDeviation(targetF), spreadP = Self.standardDeviation(purities)
+        print("seed family \(label): bootstrap/spread — F to truth \(Self.mean(bootTruthF) / sigmaF), T \(Self.mean(bootTruthT) / sigmaT), F to target \(Self.mean(bootF) / spreadF), purity \(Self.mean(bootP) / spreadP)")
+        // The distance to the true state: the bootstrap's replicates against the reconstruction stand for the
+        // reconstruction against the truth. The trace distance's σ matches the spread at every state, the pure one
+        // included (observed 1.03, 0.97, 0.89, 0.92, 0.94); the Uhlmann fidelity's is larger near the boundary, where
+        // the fidelity to ρ̂ is steep in ρ̂'s small eigenvalues (observed 1.97, 1.06, 1.30, 1.53, 1.21): conservative.
+        #expect(abs(Self.mean(bootTruthT) / sigmaT - 1) <= 0.2, "\(label): bootstrap σ of T to the truth \(Self.mean(bootTruthT)), spread \(sigmaT)")
+        #expect(Self.mean(bootTruthF) >= 0.8 * sigmaF, "\(label): bootstrap σ of F to the truth \(Self.mean(bootTruthF)), spread \(sigmaF)")
         if state.visibility == 1 && state.preparation == .none {
+            // A pure truth: the σ of quantities against a fixed target is not the spread (docs/correlation.md "Errors
+            // near the boundary"): the purity's spread is ~1e-14 (every estimate pure), and the fidelity to the
+            // target Φ+ of replicates drawn around ρ̂ = |ψ̂⟩⟨ψ̂| is 1 − |ε + ε*|² (non-central) where the seeds' is
+            // 1 − |ε|² (central), so its σ is larger (observed 2.3×): conservative only.
             #expect(Self.mean(bootF) >= spreadF && Self.mean(bootP) >= spreadP,
                     "\(label): bootstrap σ_F \(Self.mean(bootF)) (spread \(spreadF)), σ_purity \(Self.mean(bootP)) (spread \(spreadP))")
         } else {

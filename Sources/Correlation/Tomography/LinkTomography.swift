@@ -12,8 +12,97 @@ public struct LinkTomography: Sendable, Codable, Equatable {
         self.result = result
     }
 
-    /// "all coincidences" or "heralded psi_plus".
-    public var name: String { heraldedState.map { "heralded \($0.rawValue)" } ?? "all coincidences" }
+    /// "all coincidences" or "heralded psiPlus".
+    public var name: String { Self.name(heraldedState) }
+
+    /// The name of a set of counts: "all coincidences" (nil) or "heralded psiPlus".
+    static func name(_ heraldedState: BellState?) -> String { heraldedState.map { "heralded \($0.rawValue)" } ?? "all coincidences" }
+}
+
+/// A set of counts whose tomography was asked for but not made, and why: shown in the snapshot (and so in `/status`)
+/// instead of a silent absence. Settings that do not yet determine the state (live, before all nine setting pairs
+/// have counts) are not a failure and are not listed.
+public struct TomographyFailure: Sendable, Codable, Equatable {
+    /// nil: every coincidence of the link; else the heralds of this state.
+    public var heraldedState: BellState?
+    /// What failed, with the engine's hint (e.g. "maximum likelihood did not converge …").
+    public var reason: String
+
+    public init(heraldedState: BellState?, reason: String) {
+        self.heraldedState = heraldedState
+        self.reason = reason
+    }
+
+    /// "all coincidences" or "heralded psiPlus".
+    public var name: String { LinkTomography.name(heraldedState) }
+}
+
+extension TomographyDetectors {
+    /// The detectors behind the qubits of a link's outcome-detector `roles`: two per qubit when both labs have a −
+    /// outcome detector, else one. With two, each lab's efficiency ratio is its − detector's efficiency over its +
+    /// detector's (``DetectorRole/efficiency``; passive basis choice: the + and − detector of each basis, which
+    /// must all give the same ratio, since the engine takes one ratio per lab). `qlink correlate --tomography` and
+    /// the live analysis both resolve their detectors here.
+    public init(roles: [DetectorRole]) throws(CorrelationError) {
+        let twoDetectors = LabSide.allCases.allSatisfy { side in roles.contains { $0.side == side && $0.outcome == .minus } }
+        guard twoDetectors else { self = .one; return }
+        var ratios: [Double] = []
+        for side in LabSide.allCases {
+            let lab = roles.filter { $0.side == side }
+            var labRatios: [Double] = []
+            for basis in Set(lab.map(\.basis)) {
+                let plus = lab.filter { $0.basis == basis && $0.outcome == .plus }, minus = lab.filter { $0.basis == basis && $0.outcome == .minus }
+                guard plus.count == 1, minus.count == 1 else {
+                    throw CorrelationError(.invalidParameter, "lab \(side == .a ? "A" : "B") has \(plus.count) + and \(minus.count) − detectors for basis \(basis ?? "(active choice)")",
+                                           context: "tomography detectors", hint: "give each basis one + and one − detector")
+                }
+                guard plus[0].efficiency > 0 else {
+                    throw CorrelationError(.invalidParameter, "lab \(side == .a ? "A" : "B")'s + detector (channel \(plus[0].channel)) has efficiency 0",
+                                           context: "tomography detectors", hint: "configure the detectors' efficiencies (only their ratio matters)")
+                }
+                labRatios.append(minus[0].efficiency / plus[0].efficiency)
+            }
+            let first = labRatios.first ?? 1
+            guard labRatios.allSatisfy({ abs($0 - first) <= 1e-9 * first }) else {
+                throw CorrelationError(.invalidParameter, "lab \(side == .a ? "A" : "B")'s detector pairs have different efficiency ratios (\(labRatios.sorted()))",
+                                       context: "tomography detectors", hint: "the tomography takes one − / + efficiency ratio per lab")
+            }
+            ratios.append(first)
+        }
+        self = TomographyDetectors(perQubit: 2, efficiencyRatioA: ratios[0], efficiencyRatioB: ratios[1])
+    }
+}
+
+extension LinkTomography {
+    /// One set of counts to reconstruct: all coincidences, or those of one herald state.
+    public struct CountSet: Sendable {
+        /// nil: all coincidences.
+        public var heraldedState: BellState?
+        /// The Bell state fidelities are quoted against: the link's target, or the herald state.
+        public var target: BellState
+        public var settings: [SettingCounts]
+        /// The bootstrap's seed (each set its own).
+        public var seed: UInt64
+    }
+
+    /// The sets of counts of a link: each herald state that has counts on a heralded link (`heralded` not empty;
+    /// target: the herald state), else all coincidences (target: `target`; none when `settings` is empty).
+    public static func countSets(settings: [SettingCounts], heralded: [(state: BellState, settings: [SettingCounts])],
+                                 target: BellState) -> [CountSet] {
+        if heralded.isEmpty {
+            return settings.isEmpty ? [] : [CountSet(heraldedState: nil, target: target, settings: settings, seed: 1)]
+        }
+        return heralded.filter { entry in entry.settings.contains { $0.counts.total > 0 } }.enumerated().map { index, entry in
+            CountSet(heraldedState: entry.state, target: entry.state, settings: entry.settings, seed: UInt64(index + 1))
+        }
+    }
+
+    /// The tomography of one set of counts (``TwoQubitTomography/reconstruct(settings:detectors:target:bootstrapReplicates:seed:)``).
+    public static func reconstruct(_ set: CountSet, detectors: TomographyDetectors,
+                                   bootstrapReplicates: Int) throws(CorrelationError) -> LinkTomography {
+        LinkTomography(heraldedState: set.heraldedState, result: try TwoQubitTomography.reconstruct(
+            settings: set.settings, detectors: detectors, target: set.target, bootstrapReplicates: bootstrapReplicates, seed: set.seed))
+    }
 }
 
 extension LinkAnalysis {
@@ -53,6 +142,14 @@ extension LinkAnalysisFormat {
         }.joined(separator: " | ")))
         rows.append(Row(label: "\(label) linear inversion min eigenvalue", value: estimates.map { e in
             "\((e.linearInversionMinEigenvalue * 1e5).rounded() / 1e5)" + (e.linearInversionMinEigenvalue < 0 ? " (unphysical)" : "")
+        }.joined(separator: " | ")))
+        rows.append(Row(label: "\(label) distance to the true state (bootstrap: mean [95 % percentiles])", value: estimates.map { e in
+            guard let d = e.reconstructionError else { return "no bootstrap" }
+            func spread(_ s: BootstrapSpread) -> String {
+                let r = { (x: Double) in "\((x * 1e4).rounded() / 1e4)" }
+                return "\(r(s.mean)) [\(r(s.lower95)), \(r(s.upper95))]"
+            }
+            return "T \(spread(d.traceDistance)), F \(spread(d.fidelity))"
         }.joined(separator: " | ")))
         rows.append(Row(label: "\(label) fit", value: estimates.map { e in
             "\(e.iterations) iterations, −log L \(e.negativeLogLikelihood), \(Int(e.totalCounts.rounded())) counts, bootstrap \(e.bootstrapReplicates)"

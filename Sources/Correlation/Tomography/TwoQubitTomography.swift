@@ -44,6 +44,8 @@ public struct TomographyEstimate: Sendable, Codable, Equatable {
     public var quantities: TomographyQuantities
     /// Bootstrap standard errors of ``quantities`` (nil without a bootstrap).
     public var standardErrors: TomographyQuantities?
+    /// The bootstrap's estimate of the distance to the true state (nil without a bootstrap).
+    public var reconstructionError: TomographyReconstructionError?
     /// Bootstrap replicates used (those whose fit failed are left out and counted in ``bootstrapFailures``).
     public var bootstrapReplicates: Int = 0
     public var bootstrapFailures: Int = 0
@@ -58,6 +60,41 @@ public struct TomographyEstimate: Sendable, Codable, Equatable {
     public func estimate(_ key: KeyPath<TomographyQuantities, Double>) -> Estimate {
         Estimate(quantities[keyPath: key], standardError: standardErrors?[keyPath: key] ?? 0)
     }
+}
+
+/// The spread of one bootstrap quantity: mean, standard deviation and the 2.5 % and 97.5 % percentiles of the
+/// replicates (asymmetric: quantities such as 1 − F and a trace distance are skewed, bounded by 0).
+public struct BootstrapSpread: Sendable, Codable, Equatable {
+    public var mean: Double
+    public var standardDeviation: Double
+    /// 2.5 % and 97.5 % percentiles of the replicates.
+    public var lower95: Double
+    public var upper95: Double
+
+    /// The spread of `values` (at least two).
+    init(_ values: [Double]) {
+        let sorted = values.sorted(), n = Double(values.count)
+        let m = values.reduce(0, +) / n
+        mean = m
+        standardDeviation = (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1)).squareRoot()
+        func percentile(_ p: Double) -> Double {
+            let x = p * (n - 1), k = Int(x.rounded(.down)), f = x - Double(k)
+            return k + 1 < sorted.count ? sorted[k] * (1 - f) + sorted[k + 1] * f : sorted[k]
+        }
+        lower95 = percentile(0.025); upper95 = percentile(0.975)
+    }
+}
+
+/// How far the reconstruction is from the true state, as the bootstrap sees it: each replicate is refitted from
+/// counts drawn from the reconstructed state, so the replicate's fidelity and trace distance to the reconstruction
+/// stand for the reconstruction's fidelity and trace distance to the (unknown) true state. Their spread is the
+/// error statement for "how close is ρ̂ to the truth"; unlike the σ of the fidelity to a fixed target, it stays
+/// right for a pure state (docs/correlation.md "Errors near the boundary").
+public struct TomographyReconstructionError: Sendable, Codable, Equatable {
+    /// Uhlmann fidelity of the replicates to the reconstructed state.
+    public var fidelity: BootstrapSpread
+    /// Trace distance of the replicates to the reconstructed state.
+    public var traceDistance: BootstrapSpread
 }
 
 /// Two-qubit tomography from the counts per setting (``SettingCounts``), raw and accidental-subtracted.
@@ -117,6 +154,7 @@ public enum TwoQubitTomography {
         var rng = SeededGenerator(seed: seed)
         let means = fittedMeans(data, rho: estimate.rho)
         var samples: [TomographyQuantities] = []
+        var toEstimate: [(f: Double, t: Double)] = []
         var failures = 0
         for _ in 0..<replicates {
             var replicate = data
@@ -131,6 +169,7 @@ public enum TwoQubitTomography {
             }
             guard let fit = try? MaximumLikelihood(data: replicate).fit(start: estimate.rho) else { failures += 1; continue }
             samples.append(TomographyQuantities(rho: fit.rho, target: target))
+            toEstimate.append((fit.rho.fidelity(to: estimate.rho), fit.rho.traceDistance(to: estimate.rho)))
         }
         guard samples.count >= 2 else {
             throw CorrelationError(.insufficientData, "the bootstrap fits failed (\(failures) of \(replicates))", context: "tomography bootstrap")
@@ -148,6 +187,8 @@ public enum TwoQubitTomography {
         errors.chshMax = sigma(samples.map(\.chshMax))
         errors.eigenvalues = (0..<4).map { k in sigma(samples.map { $0.eigenvalues[k] }) }
         estimate.standardErrors = errors
+        estimate.reconstructionError = TomographyReconstructionError(fidelity: BootstrapSpread(toEstimate.map { $0.f }),
+                                                                     traceDistance: BootstrapSpread(toEstimate.map { $0.t }))
         estimate.bootstrapReplicates = samples.count
         estimate.bootstrapFailures = failures
     }

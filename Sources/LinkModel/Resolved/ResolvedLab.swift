@@ -15,13 +15,17 @@ public struct ResolvedDetector: Sendable, Equatable {
     public var outcome: DetectorOutcome?
     /// Passive basis choice: the basis the name implies (H/V → `Z`, D/A → `X`, R/L → `Y`); nil otherwise.
     public var passiveBasis: String?
+    /// The configured detection efficiency (0…1, default 1).
+    public var efficiency: Double
 
-    public init(channel: Int32, name: String, delayPs: Int64 = 0, outcome: DetectorOutcome?, passiveBasis: String?) {
+    public init(channel: Int32, name: String, delayPs: Int64 = 0, outcome: DetectorOutcome?, passiveBasis: String?,
+                efficiency: Double = 1) {
         self.channel = channel
         self.name = name
         self.delayPs = delayPs
         self.outcome = outcome
         self.passiveBasis = passiveBasis
+        self.efficiency = efficiency
     }
 
     /// The outcome and passive basis a detector name implies: H/V → Z ±, D/A → X ±, R/L → Y ±,
@@ -92,7 +96,7 @@ public struct ResolvedLab: Sendable, Equatable {
         let all = lab.detectors.map { detector in
             let role = ResolvedDetector.role(named: detector.name)
             return ResolvedDetector(channel: detector.channel, name: detector.name, delayPs: detector.delayPs,
-                                    outcome: role?.outcome, passiveBasis: role?.passiveBasis)
+                                    outcome: role?.outcome, passiveBasis: role?.passiveBasis, efficiency: detector.efficiency)
         }
         detectors = all
         self.simulated = simulated

@@ -78,12 +78,21 @@ public final class LinkMetrics: Sendable {
         if let value = prediction.keyRateBitsPerS { gauge(.plannedSecretKeyRate).set(value) }
     }
 
-    /// Sets the tomography gauges from the maximum-likelihood state of `tomography`, one series per count basis
-    /// (label `counts`: `raw`, `accidentalSubtracted`).
+    /// Sets the tomography gauges from the maximum-likelihood state of `tomography`, one series per set of counts
+    /// (label `state`: `all` for all coincidences, `psi_plus`, `psi_minus` for the heralds of that state) and count
+    /// basis (label `counts`: `raw`, `accidentalSubtracted`).
     public func update(tomography: LinkTomography) {
         let estimates = [tomography.result.raw] + (tomography.result.accidentalSubtracted.map { [$0] } ?? [])
+        // Spelt as the herald counter's outcomes are.
+        let state = switch tomography.heraldedState {
+        case nil: "all"
+        case .phiPlus?: "phi_plus"
+        case .phiMinus?: "phi_minus"
+        case .psiPlus?: "psi_plus"
+        case .psiMinus?: "psi_minus"
+        }
         for estimate in estimates {
-            let labels = [("counts", estimate.countBasis.rawValue)]
+            let labels = [("state", state), ("counts", estimate.countBasis.rawValue)]
             let q = estimate.quantities
             gauge(.tomographyFidelity, labels).set(q.fidelityToTarget)
             gauge(.tomographyFidelityMaxEntangled, labels).set(q.fidelityMaxEntangled)

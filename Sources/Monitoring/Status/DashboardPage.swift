@@ -193,12 +193,15 @@ public enum DashboardPage {
       const rho = document.getElementById("tomography-rho"); rho.textContent = "";
       if (tomo) {
         const q = tomo.result.raw.quantities, f = (x) => Number(x).toFixed(3);
-        text("tomography", "F " + f(q.fidelityToTarget) + " · F max. entangled " + f(q.fidelityMaxEntangled) + " · purity " + f(q.purity) + " · concurrence " + f(q.concurrence) + " · negativity " + f(q.negativity) + " · CHSH max " + f(q.chshMax) + " · Re ρ:");
+        text("tomography", (tomo.heraldedState ? "heralded " + tomo.heraldedState + " (first of " + ((status.analysis || {}).tomography || []).length + "): " : "") + "F " + f(q.fidelityToTarget) + " · F max. entangled " + f(q.fidelityMaxEntangled) + " · purity " + f(q.purity) + " · concurrence " + f(q.concurrence) + " · negativity " + f(q.negativity) + " · CHSH max " + f(q.chshMax) + " · Re ρ:");
         for (let r = 0; r < 4; r++) {
           const tr = document.createElement("tr");
           for (let c = 0; c < 4; c++) { const td = document.createElement("td"); td.textContent = f(tomo.result.raw.rho.re[4 * r + c]); tr.appendChild(td); }
           rho.appendChild(tr);
         }
+      } else if (((status.analysis || {}).tomographyFailures || []).length) {
+        const failure = status.analysis.tomographyFailures[0];
+        text("tomography", "FAILED (" + (failure.heraldedState ? "heralded " + failure.heraldedState : "all coincidences") + "): " + failure.reason);
       }
       const t = status.tuning;
       text("tuning", t ? ("in force " + si(t.repetitionRateHz, "Hz") + " · recommended " + si(t.recommendedRateHz, "Hz") + " · auto-tune " + (t.autoTune ? "on" : "off") + (t.lastDecision ? " · " + t.lastDecision : "")) : "–");
