@@ -88,6 +88,13 @@ public struct BasisLabeler: Sendable {
     public let outcomeChannels: OutcomeChannels
     private let roles: [TagChannel: DetectorRole]
     private let sources: [BasisSource]
+    /// Per event, without hashing or string comparison: the slot of each outcome channel, and how its label is
+    /// found.
+    private let roleSlots: ChannelTable
+    private let slotLabels: [SlotLabel]
+    /// Each lab's basis segments: start times and basis indices.
+    private let segmentStarts: [[Int64]]
+    private let segmentBases: [[Int]]
     private var current: [Int?]
     private var segmentIndex: [Int]
     private var markerMaps: [[Int32: Int]]
@@ -126,9 +133,28 @@ public struct BasisLabeler: Sendable {
         guard labels.count <= 500 else {
             throw CorrelationError(.invalidParameter, "more than 500 basis labels", context: "basis labelling")
         }
-        outcomeChannels = OutcomeChannels(bases: labels)
+        let outcomeChannels = OutcomeChannels(bases: labels)
+        self.outcomeChannels = outcomeChannels
         self.roles = table
         sources = [sourceA, sourceB]
+        let slots = ChannelTable(roles.map(\.channel))
+        roleSlots = slots
+        slotLabels = slots.channels.map { channel in
+            guard let role = table[channel] else { return .unlabelled }
+            switch [sourceA, sourceB][role.side.rawValue] {
+            case .detectors:
+                guard let index = role.basis.flatMap({ labels.firstIndex(of: $0) }) else { return .unlabelled }
+                return .fixed(outcomeChannels.channel(side: role.side, basisIndex: index, outcome: role.outcome))
+            case .segments: return .segments(role.side, role.outcome)
+            case .fixed, .markers: return .current(role.side, role.outcome)
+            }
+        }
+        let segmentLists = [sourceA, sourceB].map { source -> [BasisSegment] in
+            if case .segments(let segments) = source { return segments }
+            return []
+        }
+        segmentStarts = segmentLists.map { $0.map(\.startPs) }
+        segmentBases = segmentLists.map { $0.map { segment in labels.firstIndex(of: segment.basis) ?? 0 } }
         current = [nil, nil]
         segmentIndex = [0, 0]
         markerMaps = [sourceA, sourceB].map { source in
@@ -143,7 +169,7 @@ public struct BasisLabeler: Sendable {
     /// Labels the next sorted chunk of the stream. Its markers (which pass through to the output) apply from
     /// their time on, to this chunk's photons and to those of later chunks.
     public mutating func process(_ batch: TagBatch) -> TagBatch {
-        var output = TagBatch(capacity: batch.count)
+        var output = TagBatch(capacity: keepsOriginalEvents ? 2 * batch.count : batch.count)
         output.gaps = batch.gaps
         pendingMarkers.hold(markers: batch.markers.filter { marker in markerMaps.contains { $0[marker.marker] != nil } }, gaps: [])
         let markers = batch.timesPs.last.map { pendingMarkers.release(through: $0).markers } ?? []
@@ -152,22 +178,29 @@ public struct BasisLabeler: Sendable {
             let t = batch.timesPs[index]
             while m < markers.count, markers[m].timePs <= t { apply(markers[m]); m += 1 }
             let channel = batch.channels[index]
-            guard let role = roles[channel] else { output.append(timePs: t, channel: channel); continue }
+            let slot = roleSlots.slot(channel)
+            guard slot >= 0 else { output.append(timePs: t, channel: channel); continue }
             if keepsOriginalEvents { output.append(timePs: t, channel: channel) }
-            let side = role.side.rawValue
-            var basisIndex: Int?
-            switch sources[side] {
-            case .detectors: basisIndex = role.basis.flatMap { outcomeChannels.bases.firstIndex(of: $0) }
-            case .segments(let segments):
-                while segmentIndex[side] < segments.count, segments[segmentIndex[side]].startPs <= t {
-                    current[side] = outcomeChannels.bases.firstIndex(of: segments[segmentIndex[side]].basis)
-                    segmentIndex[side] += 1
+            let labelled: TagChannel
+            switch slotLabels[slot] {
+            case .fixed(let virtual):
+                labelled = virtual
+            case .unlabelled:
+                unlabelledEvents += 1
+                continue
+            case .segments(let side, let outcome):
+                let lab = side.rawValue
+                while segmentIndex[lab] < segmentStarts[lab].count, segmentStarts[lab][segmentIndex[lab]] <= t {
+                    current[lab] = segmentBases[lab][segmentIndex[lab]]
+                    segmentIndex[lab] += 1
                 }
-                basisIndex = current[side]
-            case .fixed, .markers: basisIndex = current[side]
+                guard let basisIndex = current[lab] else { unlabelledEvents += 1; continue }
+                labelled = outcomeChannels.channel(side: side, basisIndex: basisIndex, outcome: outcome)
+            case .current(let side, let outcome):
+                guard let basisIndex = current[side.rawValue] else { unlabelledEvents += 1; continue }
+                labelled = outcomeChannels.channel(side: side, basisIndex: basisIndex, outcome: outcome)
             }
-            guard let basisIndex else { unlabelledEvents += 1; continue }
-            output.append(timePs: t, channel: outcomeChannels.channel(side: role.side, basisIndex: basisIndex, outcome: role.outcome))
+            output.append(timePs: t, channel: labelled)
         }
         output.markers = batch.markers
         return output
@@ -180,6 +213,18 @@ public struct BasisLabeler: Sendable {
             return role.basis.flatMap { outcomeChannels.channel(side: role.side, basis: $0, outcome: role.outcome) }.map { [$0] } ?? []
         }
         return outcomeChannels.bases.indices.map { outcomeChannels.channel(side: role.side, basisIndex: $0, outcome: role.outcome) }
+    }
+
+    /// How an outcome channel's label is found.
+    private enum SlotLabel: Sendable {
+        /// Passive basis choice: always this virtual channel.
+        case fixed(TagChannel)
+        /// A passive-choice detector without a basis: never labelled.
+        case unlabelled
+        /// The lab's basis from its segments, then its outcome.
+        case segments(LabSide, Outcome)
+        /// The lab's current basis (fixed or set by markers), then its outcome.
+        case current(LabSide, Outcome)
     }
 
     private mutating func apply(_ marker: MarkerEvent) {

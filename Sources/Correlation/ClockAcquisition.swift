@@ -2,8 +2,9 @@
 /// offset `θ` (t_B − t_A) and the frequency difference `ν`, then hierarchical refinement of the best candidates.
 ///
 /// Coarse stage (stack and slide): the span is cut into segments short enough that the largest drift moves the
-/// lag by at most half a bin within one; each segment's cross-correlation over all lags is computed by FFT; the
-/// segments' correlations are summed along straight lines `lag = θ + ν·(t − start)` for every frequency
+/// lag by at most half a bin within one; each segment's cross-correlation over all lags is computed by FFT
+/// (``SegmentCorrelator``: transforms a few times the segment's length, the lags in blocks); the segments'
+/// correlations are summed along straight lines `lag = θ + ν·(t − start)` for every frequency
 /// hypothesis (two-level sum: groups of √J segments first, then the groups). Each cell is a count of A–B pairs
 /// with that lag; a 3-bin box is compared with the local background of its row (bins 4 to 128 away on both
 /// sides, the peak excluded), so slow variations of the background (a recording-start ramp) do not matter.
@@ -144,16 +145,15 @@ struct ClockAcquisition: Sendable {
         let driftBins = Int((rhoMax * Double(segments)).rounded(.up)) + 1
         let margin = StackSlide.margin(driftBins: driftBins)
         let rowLength = 2 * (lagBins + margin) + 1                    // lags −(lagBins+margin)…+(lagBins+margin)
-        let segmentBins = Int((segmentPs + binPs - 1) / binPs)
-        var size = 16
-        while size < segmentBins + rowLength + 1 { size <<= 1 }
+        let center = lagBins + margin
+        var correlator = SegmentCorrelator(binPs: binPs, segmentPs: segmentPs, rowLength: rowLength, center: center)
         var rows = [[Float]]()
         rows.reserveCapacity(segments)
-        let center = lagBins + margin
-        for j in 0..<segments {
+        for j in stride(from: 0, to: segments, by: 2) {
             let t0 = startPs &+ Int64(j) &* segmentPs
-            rows.append(segmentCorrelation(a: a, b: b, t0: t0, segmentPs: segmentPs, binPs: binPs, size: size,
-                                           rowLength: rowLength, center: center))
+            let pair = correlator.rows(a: a, b: b, first: t0, second: j + 1 < segments ? t0 &+ segmentPs : nil)
+            rows.append(pair.first)
+            if let second = pair.second { rows.append(second) }
         }
         let hypotheses = 2 * Int((rhoMax * Double(segments)).rounded(.up)) + 1
         let cells = hypotheses * (2 * lagBins + 1)
@@ -166,37 +166,6 @@ struct ClockAcquisition: Sendable {
                  driftSigma: 2 * w / Double(spanPs), significance: peak.significance, threshold: threshold)
         }
         return (candidates, peaks.first?.significance ?? 0, threshold, cells)
-    }
-
-    /// One segment's correlation: A binned from `t0` over the segment, B binned from `t0 − center·w`; entry m is
-    /// the number of pairs with lag in bin m − center.
-    private func segmentCorrelation(a: [Int64], b: [Int64], t0: Int64, segmentPs: Int64, binPs: Int64,
-                                    size: Int, rowLength: Int, center: Int) -> [Float] {
-        var re = [Double](repeating: 0, count: size), im = [Double](repeating: 0, count: size)
-        var i = firstIndex(in: a, atOrAbove: t0)
-        let end = t0 &+ segmentPs
-        while i < a.count, a[i] < end { re[Int((a[i] &- t0) / binPs)] += 1; i += 1 }
-        let bStart = t0 &- Int64(center) &* binPs
-        let bEnd = end &+ Int64(rowLength - center) &* binPs
-        var k = firstIndex(in: b, atOrAbove: bStart)
-        while k < b.count, b[k] < bEnd {
-            let index = Int((b[k] &- bStart) / binPs)
-            if index < size { im[index] += 1 }
-            k += 1
-        }
-        // Both real sequences in one complex FFT: X = FFT(a + i·b); A_k = (X_k + conj X_{N−k})/2,
-        // B_k = (X_k − conj X_{N−k})/(2i); correlation = IFFT(conj(A)·B).
-        try? FFT.transform(real: &re, imag: &im)
-        var cre = [Double](repeating: 0, count: size), cim = [Double](repeating: 0, count: size)
-        for k in 0..<size {
-            let n = (size - k) & (size - 1)
-            let aRe = (re[k] + re[n]) / 2, aIm = (im[k] - im[n]) / 2
-            let bRe = (im[k] + im[n]) / 2, bIm = (re[n] - re[k]) / 2
-            cre[k] = aRe * bRe + aIm * bIm
-            cim[k] = aRe * bIm - aIm * bRe
-        }
-        try? FFT.transform(real: &cre, imag: &cim, inverse: true)
-        return (0..<rowLength).map { Float(roundedToNearest(cre[$0])) }
     }
 
     /// Refines a lock: bins `binPs` over ±2 previous bins of offset and of drift across the span, filled from
@@ -218,20 +187,24 @@ struct ClockAcquisition: Sendable {
         var cells = [Float](repeating: 0, count: segments * rowLength)
         let reach = Double(center) * binPs
         var j = firstIndex(in: b, atOrAbove: a[aRange.lowerBound] &+ Int64((lock.offsetPs - reach).rounded(.down)))
+        // Lags are binned by multiplying with the reciprocal bin width: a lag whose bin this moves (one within an
+        // ulp of a bin edge) is as rare as a tie.
+        let perBin = 1 / binPs
         cells.withUnsafeMutableBufferPointer { cells in
-            for t in a[aRange] {
-                let dt = Double(t - lock.startPs)
-                let predicted = Double(t) + lock.offsetPs + lock.drift * dt
-                let row = min(segments - 1, Int(dt / Double(segment))) * rowLength
-                let low = predicted - reach
-                while j < b.count, Double(b[j]) < low { j += 1 }
-                var k = j
-                while k < b.count {
-                    let lag = Double(b[k]) - predicted
-                    let index = floorToInt(lag / binPs) + center
-                    if index >= rowLength { break }
-                    if index >= 0 { cells[row + index] += 1 }
-                    k += 1
+            b.withUnsafeBufferPointer { b in
+                for t in a[aRange] {
+                    let dt = Double(t - lock.startPs)
+                    let predicted = Double(t) + lock.offsetPs + lock.drift * dt
+                    let row = min(segments - 1, Int(dt / Double(segment))) * rowLength
+                    let low = predicted - reach
+                    while j < b.count, Double(b[j]) < low { j += 1 }
+                    var k = j
+                    while k < b.count {
+                        let index = floorToInt((Double(b[k]) - predicted) * perBin) + center
+                        if index >= rowLength { break }
+                        if index >= 0 { cells[row + index] += 1 }
+                        k += 1
+                    }
                 }
             }
         }
@@ -301,7 +274,11 @@ enum StackSlide {
             for q in 0..<groups {
                 addShifted(level1[q][h1 + groupHypotheses], shift: Int((rho * Double(q * group)).rounded()), into: &row)
             }
-            for m in 0..<length { prefix[m + 1] = prefix[m] + Double(row[m]) }
+            row.withUnsafeBufferPointer { row in
+                prefix.withUnsafeMutableBufferPointer { prefix in
+                    for m in 0..<length { prefix[m + 1] = prefix[m] + Double(row[m]) }
+                }
+            }
             var floor = best.count == keep ? best[keep - 1].peak.significance : -Double.infinity
             for m in max(1, center - lagBins)...min(length - 2, center + lagBins) {
                 let box = Double(row[m - 1]) + Double(row[m]) + Double(row[m + 1])
@@ -310,6 +287,8 @@ enum StackSlide {
                 let bins = Double((nearLow - farLow) + (farHigh - nearHigh))
                 guard bins >= 16 else { continue }
                 let mean = (prefix[nearLow] - prefix[farLow] + prefix[farHigh] - prefix[nearHigh]) / bins
+                // A box at or below its background scores at most 0 (most cells; saves the square roots).
+                if floor >= 0, box <= 3 * mean { continue }
                 let z = anscombeScore(box, expected: 3 * mean)
                 guard z > floor else { continue }
                 insert(Peak(lag: m - center, rho: rho, significance: z), h: h, into: &best, keep: keep)
@@ -338,7 +317,11 @@ enum StackSlide {
     private static func addShifted(_ src: [Float], shift: Int, into dst: inout [Float]) {
         let low = max(0, -shift), high = min(dst.count, src.count - shift)
         guard low < high else { return }
-        for m in low..<high { dst[m] += src[m + shift] }
+        src.withUnsafeBufferPointer { source in
+            dst.withUnsafeMutableBufferPointer { target in
+                for m in low..<high { target[m] += source[m + shift] }
+            }
+        }
     }
 }
 

@@ -108,9 +108,14 @@ public struct ClockRecoveryStream: Sendable {
         var endPs: Int64?
 
         /// Offset at `t` from the measurements (from the acquisition before the first one).
-        func offsetPs(at t: Int64) -> Double {
-            guard !samples.isEmpty else { return lock.offsetPs + lock.drift * Double(t - lock.startPs) }
-            return ClockTrack(samples: samples, meanDriftPpm: 0, residualJitterPs: 0).offsetPs(at: t)
+        func offsetPs(at t: Int64) -> Double { piece(containing: t).offsetPs(at: t) }
+
+        /// The linear piece of the offset that holds `t` (unbounded by the epoch's own span).
+        func piece(containing t: Int64) -> OffsetPiece {
+            guard !samples.isEmpty else {
+                return OffsetPiece(lowerPs: .min, upperPs: .max, originPs: lock.startPs, offsetPs: lock.offsetPs, slope: lock.drift)
+            }
+            return ClockTrack.piece(of: samples, containing: t)
         }
     }
 
@@ -224,8 +229,19 @@ public struct ClockRecoveryStream: Sendable {
     /// the acquisition's result until the first measurement, then from the measurements), as is everything
     /// before the first acquisition span.
     public func offsetPs(atAPs aPs: Int64) -> Double? {
+        guard let piece = offsetPiece(containing: aPs) else { return nil }
+        return piece.offsetPs(at: aPs)
+    }
+
+    /// The linear piece of the track that holds lab A time `aPs`, bounded by its epoch's span (nil where
+    /// ``offsetPs(atAPs:)`` is nil). Lab B's events are mapped piece by piece.
+    func offsetPiece(containing aPs: Int64) -> OffsetPiece? {
         guard let index = epochIndex(at: aPs) else { return nil }
-        return epochs[index].offsetPs(at: aPs)
+        let epoch = epochs[index]
+        let lower = index == 0 ? Int64.min : epoch.lock.startPs
+        var upper = index + 1 < epochs.count ? epochs[index + 1].lock.startPs &- 1 : .max
+        if let end = epoch.endPs { upper = min(upper, end) }
+        return epoch.piece(containing: aPs).clamped(lower, upper)
     }
 
     /// The whole track so far (one sample per measurement), for plots and the report. Mean drift and residual

@@ -44,19 +44,59 @@ public struct ClockTrack: Sendable, Codable, Equatable {
     /// RMS of the pairs' lags around the tracked offset (detector jitter of both labs plus tracking error).
     public var residualJitterPs: Double
 
-    /// The tracked offset at `timePs` (linear between samples, held at the ends).
-    public func offsetPs(at timePs: Int64) -> Double {
-        guard let first = samples.first, let last = samples.last else { return 0 }
-        if timePs <= first.timePs { return first.offsetPs + first.driftPpm * 1e-6 * Double(timePs - first.timePs) }
-        if timePs >= last.timePs { return last.offsetPs + last.driftPpm * 1e-6 * Double(timePs - last.timePs) }
+    /// The tracked offset at `timePs` (linear between samples, extrapolated with the end samples' drift).
+    public func offsetPs(at timePs: Int64) -> Double { Self.piece(of: samples, containing: timePs).offsetPs(at: timePs) }
+
+    /// The linear piece of the offset through `samples` (sorted by time) that holds `timePs`: between two samples
+    /// the line through them, before the first and after the last the line of that sample's drift; without
+    /// samples, zero everywhere.
+    static func piece(of samples: [OffsetSample], containing timePs: Int64) -> OffsetPiece {
+        guard let first = samples.first, let last = samples.last else {
+            return OffsetPiece(lowerPs: .min, upperPs: .max, originPs: 0, offsetPs: 0, slope: 0)
+        }
+        if timePs <= first.timePs {
+            return OffsetPiece(lowerPs: .min, upperPs: first.timePs, originPs: first.timePs, offsetPs: first.offsetPs, slope: first.driftPpm * 1e-6)
+        }
+        if timePs >= last.timePs {
+            return OffsetPiece(lowerPs: last.timePs, upperPs: .max, originPs: last.timePs, offsetPs: last.offsetPs, slope: last.driftPpm * 1e-6)
+        }
         var low = 0, high = samples.count - 1
         while high - low > 1 {
             let mid = (low + high) / 2
             if samples[mid].timePs <= timePs { low = mid } else { high = mid }
         }
         let a = samples[low], b = samples[high]
-        let fraction = Double(timePs - a.timePs) / Double(max(1, b.timePs - a.timePs))
-        return a.offsetPs + fraction * (b.offsetPs - a.offsetPs)
+        return OffsetPiece(lowerPs: a.timePs, upperPs: b.timePs - 1, originPs: a.timePs, offsetPs: a.offsetPs,
+                           slope: (b.offsetPs - a.offsetPs) / Double(max(1, b.timePs - a.timePs)))
     }
 }
 
+/// A stretch of lab A time over which a clock offset is linear: `offset(t) = offsetPs + slope·(t − originPs)` for
+/// `lowerPs ≤ t ≤ upperPs`. Mapping lab B's events piece by piece solves `t_B = t_A + offset(t_A)` in closed form
+/// instead of looking the track up per event.
+struct OffsetPiece: Sendable, Equatable {
+    var lowerPs: Int64
+    var upperPs: Int64
+    var originPs: Int64
+    /// Offset t_B − t_A at `originPs`, ps.
+    var offsetPs: Double
+    /// Change of the offset per ps of lab A time (the fractional frequency difference).
+    var slope: Double
+
+    func offsetPs(at timePs: Int64) -> Double { offsetPs + slope * Double(timePs &- originPs) }
+
+    /// The lab A time `t` with `t + offset(t) = bPs` on this piece's line, rounded to the nearest ps (differences
+    /// taken from `originPs` first, so the result keeps picosecond precision at any link time).
+    @inline(__always) func aPs(ofB bPs: Int64) -> Int64 {
+        let u = max(-9e18, min(9e18, (Double(bPs &- originPs) - offsetPs) / (1 + slope)))
+        return originPs &+ Int64(u < 0 ? u - 0.5 : u + 0.5)
+    }
+
+    /// This piece restricted to `lowerPs...upperPs`.
+    func clamped(_ lowerPs: Int64, _ upperPs: Int64) -> OffsetPiece {
+        var piece = self
+        piece.lowerPs = max(self.lowerPs, lowerPs)
+        piece.upperPs = min(self.upperPs, upperPs)
+        return piece
+    }
+}

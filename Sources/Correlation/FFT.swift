@@ -10,47 +10,65 @@ public enum FFT {
         guard n == imag.count, n > 0, n & (n - 1) == 0 else {
             throw CorrelationError(.invalidParameter, "FFT length must be a power of two", context: "length \(n)")
         }
-        guard n > 1 else { return }
-        let (cosines, sines) = twiddles(n, inverse: inverse)
-        // Every stage writes all n entries of its output before the next reads them: no need to zero the scratch.
-        var scratchRe = [Double](unsafeUninitializedCapacity: n) { _, count in count = n }
-        var scratchIm = [Double](unsafeUninitializedCapacity: n) { _, count in count = n }
-        var resultInScratch = false
+        var plan = Plan(length: n)
         real.withUnsafeMutableBufferPointer { re in
             imag.withUnsafeMutableBufferPointer { im in
-                scratchRe.withUnsafeMutableBufferPointer { sre in
-                    scratchIm.withUnsafeMutableBufferPointer { sim in
-                        cosines.withUnsafeBufferPointer { cosBuffer in
-                            sines.withUnsafeBufferPointer { sinBuffer in
-                                guard let xr = re.baseAddress, let xi = im.baseAddress, let yr = sre.baseAddress, let yi = sim.baseAddress,
-                                      let wr = cosBuffer.baseAddress, let wi = sinBuffer.baseAddress else { return }
-                                resultInScratch = stages(n, xr, xi, yr, yi, wr, wi, inverse: inverse)
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if resultInScratch {
-            swap(&real, &scratchRe)
-            swap(&imag, &scratchIm)
-        }
-        if inverse {
-            let scale = 1 / Double(n)
-            real.withUnsafeMutableBufferPointer { re in
-                imag.withUnsafeMutableBufferPointer { im in
-                    for i in 0..<n { re[i] *= scale; im[i] *= scale }
-                }
+                guard let xr = re.baseAddress, let xi = im.baseAddress else { return }
+                plan.transform(xr, xi, inverse: inverse)
             }
         }
     }
 
-    /// The twiddle factors of an `n`-point transform: entry k is e^(∓2πik/n) for k < n/2 (cosine and sine). Every
+    /// The twiddle factors and scratch buffers of one power-of-two length, made once and reused by every
+    /// transform of that length (the clock acquisition runs hundreds of them per attempt).
+    struct Plan {
+        let length: Int
+        private let cosines: [Double]
+        private let sines: [Double]
+        private var scratchRe: [Double]
+        private var scratchIm: [Double]
+
+        /// A plan for `length` points (a power of two).
+        init(length: Int) {
+            precondition(length > 0 && length & (length - 1) == 0, "FFT length must be a power of two")
+            self.length = length
+            (cosines, sines) = FFT.twiddles(length)
+            // Every stage writes all entries of its output before the next reads them: no need to zero the scratch.
+            scratchRe = [Double](unsafeUninitializedCapacity: length) { _, count in count = length }
+            scratchIm = [Double](unsafeUninitializedCapacity: length) { _, count in count = length }
+        }
+
+        /// Transforms the `length` points at `re`/`im` in place; `inverse` applies the inverse transform
+        /// including the 1/n scale.
+        mutating func transform(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>, inverse: Bool) {
+            let n = length
+            guard n > 1 else { return }
+            let resultInScratch = scratchRe.withUnsafeMutableBufferPointer { sre in
+                scratchIm.withUnsafeMutableBufferPointer { sim in
+                    cosines.withUnsafeBufferPointer { cosBuffer in
+                        sines.withUnsafeBufferPointer { sinBuffer in
+                            FFT.stages(n, re, im, sre.baseAddress!, sim.baseAddress!, cosBuffer.baseAddress!, sinBuffer.baseAddress!,
+                                       inverse: inverse)
+                        }
+                    }
+                }
+            }
+            if resultInScratch {
+                scratchRe.withUnsafeBufferPointer { re.update(from: $0.baseAddress!, count: n) }
+                scratchIm.withUnsafeBufferPointer { im.update(from: $0.baseAddress!, count: n) }
+            }
+            if inverse {
+                let scale = 1 / Double(n)
+                for i in 0..<n { re[i] *= scale; im[i] *= scale }
+            }
+        }
+    }
+
+    /// The forward twiddle factors of an `n`-point transform: entry k is e^(−2πik/n) for k < n/2 (cosine and sine). Every
     /// 64th entry comes from libm, the entries between from one complex rotation each (accurate to a few ulp).
-    static func twiddles(_ n: Int, inverse: Bool) -> (cosines: [Double], sines: [Double]) {
+    static func twiddles(_ n: Int) -> (cosines: [Double], sines: [Double]) {
         let half = n / 2
-        let sign: Double = inverse ? 1 : -1
-        let step = sign * 2 * Double.pi / Double(n)
+        let step = -2 * Double.pi / Double(n)
         let stepRe = libmCos(step), stepIm = libmSin(step)
         var cosines = [Double](repeating: 0, count: half), sines = [Double](repeating: 0, count: half)
         cosines.withUnsafeMutableBufferPointer { c in
@@ -72,7 +90,8 @@ public enum FFT {
         return (cosines, sines)
     }
 
-    /// Stockham decimation in frequency, radix 4 (a last radix-2 stage when log2 n is odd). At the stage with
+    /// Stockham decimation in frequency, radix 4 (a last radix-2 stage when log2 n is odd), with the forward
+    /// twiddle table `wr`/`wi` (conjugated for the inverse). At the stage with
     /// `span` points per sub-transform and stride `s` (span·s = n), with m = span/4 and a, b, c, d =
     /// x[q + s·(p + k·m)] for k = 0…3, y[q + s·(4p + r)] = w^(r·p·s)·Σ_k (∓i)^(k·r)·(a, b, c, d)_k. Returns whether
     /// the result ended in the scratch buffers (`yr`, `yi`).
@@ -83,12 +102,14 @@ public enum FFT {
         var inScratch = false
         // j·(b − d) with j = −i forward (e^(−2πi/4)) and +i inverse, written as (jRe, jIm) = ±(−Im, Re).
         let jSign: Double = inverse ? -1 : 1
+        // The table holds the forward twiddles e^(−2πik/n); the inverse ones are their conjugates.
+        let twiddleSign: Double = inverse ? -1 : 1
         var span = n, s = 1
         while span >= 4 {
             let m = span / 4
             for p in 0..<m {
-                let w1r = wr[p * s], w1i = wi[p * s]
-                let w2r = wr[2 * p * s], w2i = wi[2 * p * s]
+                let w1r = wr[p * s], w1i = twiddleSign * wi[p * s]
+                let w2r = wr[2 * p * s], w2i = twiddleSign * wi[2 * p * s]
                 let w3r = w1r * w2r - w1i * w2i, w3i = w1r * w2i + w1i * w2r
                 let aR = sr + s * p, aI = si + s * p
                 let bR = aR + s * m, bI = aI + s * m, cR = bR + s * m, cI = bI + s * m, eR = cR + s * m, eI = cI + s * m

@@ -94,15 +94,15 @@ struct LinkClock: Sendable {
             return bPs &- offsetPs
         case .independent:
             guard let start = latestOffsetPs else { return nil }
-            return mapThroughTrack(bPs, startOffsetPs: start)?.aPs
+            return mapThroughTrack(bPs, startOffsetPs: start)
         }
     }
 
     /// t_B = t_A + offset(t_A) solved for t_A by fixed-point iterations from `startOffsetPs`; nil where no lock
-    /// covers it. Also returns the offset used, the starting point for the next event. Each step shrinks the error
+    /// covers it. Each step shrinks the error
     /// by the drift (≤ 1e-3), so once a step moves the offset by less than 16 ps the result is within 0.016 ps of
     /// the solution: from a neighbouring event's offset that is the first step.
-    private func mapThroughTrack(_ bPs: Int64, startOffsetPs: Double) -> (aPs: Int64, offsetPs: Double)? {
+    private func mapThroughTrack(_ bPs: Int64, startOffsetPs: Double) -> Int64? {
         guard let recovery else { return nil }
         var offset = startOffsetPs
         for _ in 0..<3 {
@@ -111,7 +111,7 @@ struct LinkClock: Sendable {
             offset = next
             if settled { break }
         }
-        return (nearestInt64(Double(bPs) - offset), offset)
+        return nearestInt64(Double(bPs) - offset)
     }
 
     /// Takes from the front of `pending` (lab B's processed events on its own clock) the events whose lab A time
@@ -131,28 +131,45 @@ struct LinkClock: Sendable {
             }
             return (mapped, 0)
         case .independent:
-            guard let start = latestOffsetPs else { return (TagBatch(), 0) }
-            var mapped = TagBatch(capacity: pending.count)
+            guard let start = latestOffsetPs, let recovery else { return (TagBatch(), 0) }
+            let count = pending.count
+            var times = [Int64](), channels = [TagChannel]()
+            times.reserveCapacity(count); channels.reserveCapacity(count)
             var unmapped: Int64 = 0
             var cut = 0
-            var offset = start
-            // Whether the previous event was mapped: its offset is then the starting point for the next one.
+            // Whether the previous event was mapped: its offset (`lastB − lastA`) is then the starting point of the
+            // next one's lookup.
             var chained = false
-            for index in 0..<pending.count {
-                let bPs = pending.timesPs[index]
-                let found = mapThroughTrack(bPs, startOffsetPs: chained ? offset : start)
-                if let found, found.aPs <= throughPs {
-                    mapped.append(timePs: found.aPs, channel: pending.channels[index])
-                    offset = found.offsetPs
-                    chained = true
-                } else if found == nil && approximateA(bPs) <= throughPs {
-                    unmapped += 1  // no lock covers this event (a gap between loss and re-acquisition)
-                    chained = false
-                } else {
-                    break
+            var lastB: Int64 = 0, lastA: Int64 = 0
+            // The linear piece of the track the previous event was mapped on: the next one is solved on it in
+            // closed form while its solution stays inside; past the piece's end (or in a gap) the fixed-point
+            // lookup finds the next piece.
+            var piece = OffsetPiece(lowerPs: 1, upperPs: 0, originPs: 0, offsetPs: 0, slope: 0)
+            pending.timesPs.withUnsafeBufferPointer { pendingTimes in
+                pending.channels.withUnsafeBufferPointer { pendingChannels in
+                    for index in 0..<count {
+                        let bPs = pendingTimes[index]
+                        var found: Int64? = piece.aPs(ofB: bPs)
+                        if let aPs = found, aPs < piece.lowerPs || aPs > piece.upperPs {
+                            found = mapThroughTrack(bPs, startOffsetPs: chained ? Double(lastB &- lastA) : start)
+                            if let found { piece = recovery.offsetPiece(containing: found) ?? piece }
+                        }
+                        if let found, found <= throughPs {
+                            times.append(found)
+                            channels.append(pendingChannels[index])
+                            chained = true
+                            lastB = bPs; lastA = found
+                        } else if found == nil && approximateA(bPs) <= throughPs {
+                            unmapped += 1  // no lock covers this event (a gap between loss and re-acquisition)
+                            chained = false
+                        } else {
+                            break
+                        }
+                        cut = index + 1
+                    }
                 }
-                cut = index + 1
             }
+            var mapped = TagBatch(timesPs: times, channels: channels)
             pending.dropFirstPhotons(cut)
             // The track's tiny drift cannot reorder events by more than a picosecond; keep them sorted regardless.
             if mapped.timesPs.withUnsafeBufferPointer({ firstUnsortedIndex($0, notBeforePs: .min) }) != nil {
