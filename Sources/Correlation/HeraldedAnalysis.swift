@@ -18,10 +18,14 @@ public enum HeraldType: Int, Sendable, CaseIterable {
 /// (``HeraldLagSearch`` on the first heralds and readouts) and then followed herald by herald (each matched
 /// readout pulls the lag by `trackingGain` of its residual), so slowly drifting clocks stay locked. After
 /// `lostLockHeralds` heralds in a row without a readout of one lab near its expected time (a clock step), the
-/// lags are searched again and the step is reported (``lastStepPs``).
+/// lags are searched again (``relocks``).
 /// A herald counts when each lab has exactly one readout within ±`windowHalfWidthPs` of its expected time.
 /// Input: heralds (attempt times on the station's axis, lab A's stream) and basis-labelled readouts of both
-/// labs (virtual channels of ``OutcomeChannels``), each in time order. Memory: the events not yet analysed.
+/// labs (virtual channels of ``OutcomeChannels``), each in time order and on lab A's axis: inside ``LinkAnalysis``
+/// lab B's readouts come through the clock recovered from the readouts of both labs, so the lags are the fixed
+/// delays of each lab's path and the clock relation (offset, drift, their errors) is the engine's. Heralds before
+/// a lab's first readout (before the clock locked) count as analysed but not as misses. Memory: the events not
+/// yet analysed.
 public struct HeraldedAnalysis: Sendable {
     /// The labelled outcome channels (bases) of the readouts.
     public let outcomeChannels: OutcomeChannels
@@ -38,18 +42,16 @@ public struct HeraldedAnalysis: Sendable {
     private var heraldStart = 0
     private var readouts: [[(timePs: Int64, channel: TagChannel)]] = [[], []]
     private var readoutStart = [0, 0]
-    /// Latest time each input covers (heralds: lab A's stream; readouts: each lab's stream on its own clock).
+    /// Latest time each input covers (heralds: lab A's stream; readouts: each lab's stream, on lab A's axis in the engine).
     private var coveredPs: [Int64] = [.min, .min, .min]
+    /// Time of each lab's first readout input (its stream starts there: no misses before).
+    private var startPs: [Int64?] = [nil, nil]
     private var lagPs: [Double]?
     private var searchedAtHeralds = 0
     /// Consecutive analysed heralds without any readout of a lab near its expected time.
     private var missesInARow = [0, 0]
-    /// Lags in force when lock was lost (to report the step once the search finds the new ones).
-    private var lostLagsPs: [Double]?
     /// Heralds in a row without a readout of one lab after which its lock counts as lost and the lags are searched again.
     public var lostLockHeralds = 50
-    /// The latest step of lab B's readout lag relative to lab A's found by a new search after lock was lost, ps.
-    public private(set) var lastStepPs: Double?
     /// How many times the lags were searched again after lock was lost.
     public private(set) var relocks = 0
     /// Events dropped because the other inputs stopped covering them (a silent lab), to keep memory bounded.
@@ -66,9 +68,6 @@ public struct HeraldedAnalysis: Sendable {
     public private(set) var analysedThroughPs: Int64 = .min
     /// Attempt time of the first analysed herald.
     public private(set) var firstAnalysedPs: Int64?
-    /// Link time per clock measurement reported from the lags (one journaled offset per span), ps.
-    public var clockMeasurementSpanPs: Int64 = 1_000_000_000_000
-
     /// An analysis of readouts labelled with `outcomeChannels`.
     public init(outcomeChannels: OutcomeChannels, windowHalfWidthPs: Int64, maxLagPs: Int64) {
         self.outcomeChannels = outcomeChannels
@@ -101,6 +100,7 @@ public struct HeraldedAnalysis: Sendable {
             if let last = readouts[lab].last, time < last.timePs { continue }
             readouts[lab].append((time, batch.channels[index]))
         }
+        if startPs[lab] == nil { startPs[lab] = batch.timesPs.first }
         if let coveredThroughPs { coveredPs[lab] = max(coveredPs[lab], coveredThroughPs) }
         advance()
     }
@@ -135,10 +135,6 @@ public struct HeraldedAnalysis: Sendable {
             return
         }
         lagPs = [Double(a), Double(b)]
-        if let lost = lostLagsPs {
-            lastStepPs = (Double(b) - Double(a)) - (lost[1] - lost[0])
-            lostLagsPs = nil
-        }
     }
 
     /// Matches every herald whose readouts can all have arrived.
@@ -159,6 +155,8 @@ public struct HeraldedAnalysis: Sendable {
             var single = [true, true]
             for lab in 0..<2 {
                 let expected = Double(herald.timePs) + lags[lab]
+                // Before the lab's stream starts (the clock not locked yet): neither a readout nor a miss.
+                guard let start = startPs[lab], Double(start) <= expected - reach else { single[lab] = false; continue }
                 // Readouts too early for this herald can match no later one either.
                 while readoutStart[lab] < readouts[lab].count, Double(readouts[lab][readoutStart[lab]].timePs) < expected - reach {
                     readoutStart[lab] += 1
@@ -183,7 +181,6 @@ public struct HeraldedAnalysis: Sendable {
             }
             if missesInARow.contains(where: { $0 >= lostLockHeralds }) {
                 // Lock lost (a clock step beyond the reach): search the lags again from the heralds after this one.
-                lostLagsPs = lags
                 lagPs = nil
                 missesInARow = [0, 0]
                 searchedAtHeralds = 0
@@ -320,32 +317,12 @@ public enum HeraldLagSearch {
 }
 
 extension HeraldedAnalysis {
-    /// The clock relation from the readout lags: offset = lab B's lag − lab A's, one measurement per
-    /// ``clockMeasurementSpanPs`` of analysed link time (and one per re-acquisition, whose step is the residual).
-    /// The lags are tracked herald by herald; no standard error is estimated for them (reported as 0).
-    public var clockStatus: LinkClockStatus {
-        guard let lags = lagsPs else {
-            var status = LinkClockStatus(lock: relocks > 0 ? .lost : .acquiring)
-            status.residualPs = lastStepPs
-            return status
-        }
-        var status = LinkClockStatus(lock: .locked)
-        status.offsetPs = Estimate(Double(lags.b - lags.a), standardError: 0)
-        if let first = firstAnalysedPs {
-            status.atPs = analysedThroughPs
-            status.measurements = 1 + Int((analysedThroughPs - first) / max(1, clockMeasurementSpanPs)) + relocks
-        }
-        status.residualPs = lastStepPs
-        return status
-    }
-
     /// The results so far as the engine's snapshot: per herald state its heralds, correlations, fidelity and QBER
     /// against its own state; overall the correlations in the ψ⁻ frame, the herald-weighted fidelity and the QBER of
     /// Z and X pooled over the herald states.
     public func snapshot(unlabelled: Int64) -> LinkAnalysisSnapshot {
         var snapshot = LinkAnalysisSnapshot(durationPs: firstAnalysedPs.map { analysedThroughPs - $0 } ?? 0)
         snapshot.linkTimePs = firstAnalysedPs == nil ? nil : analysedThroughPs
-        snapshot.clock = clockStatus
         snapshot.unlabelledEvents = unlabelled
         for state in HeraldType.allCases {
             snapshot.heralded.append(.init(state: state.bellState, heralds: heraldsAnalysed[state.rawValue],

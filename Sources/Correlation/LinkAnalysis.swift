@@ -91,10 +91,6 @@ public struct LinkAnalysis: Sendable {
                                    hint: "start a new analysis for a new run")
         }
         let processed = try chains[lab].process(batch)
-        if heraldReadouts != nil {
-            heraldReadouts?.addReadouts(lab: lab, processed, coveredThroughPs: batch.timesPs.last)
-            return
-        }
         try clock.add(lab: lab, processed)
         hold(processed, lab: lab)
         try release(throughPs: clock.finalThroughPs)
@@ -128,7 +124,6 @@ public struct LinkAnalysis: Sendable {
     /// rest. Throws `noPeakFound` when lab B's clock never locked (nothing could be mapped), saying what was tried.
     public mutating func finish() throws(CorrelationError) {
         guard !finished else { return }
-        if heraldReadouts != nil { finished = true; return }
         for lab in 0..<(configuration.twoLabs ? 2 : 1) {
             let rest = chains[lab].finish()
             try clock.add(lab: lab, rest)
@@ -178,7 +173,10 @@ public struct LinkAnalysis: Sendable {
         guard let first = merged.timesPs.first, let last = merged.timesPs.last else { return }
         if firstPs == nil { firstPs = first }
         lastPs = last
-        try counters.process(merged)
+        guard heraldReadouts != nil else { return try counters.process(merged) }
+        // Heralded link: both labs' readouts on lab A's axis (lab B's through the recovered clock), each lab's
+        // lag after its herald then a fixed delay; the merged stream covers both labs through its last event.
+        for lab in 0..<2 { heraldReadouts?.addReadouts(lab: lab, merged, coveredThroughPs: last) }
     }
 
     /// Outcome events dropped so far because their lab had no basis yet.

@@ -219,7 +219,12 @@ struct LinkClock: Sendable {
             }
             if let estimate = recovery?.estimate {
                 status.atPs = estimate.atPs
-                status.offsetPs = estimate.offsetPs
+                // Tags resolve 1 ps. Readouts without jitter on an attempt grid are all rounded alike by lab B's
+                // tagger (when ν·period is a whole number of ps), so the pairs cannot average the rounding out:
+                // the offset is known no better than the rounding's spread, 1 ps/√12, added in quadrature.
+                var offset = estimate.offsetPs
+                offset.standardError = (offset.standardError * offset.standardError + 1.0 / 12).squareRoot()
+                status.offsetPs = offset
                 status.driftPpm = estimate.driftPpm
                 status.residualRmsPs = estimate.residualRmsPs
             }

@@ -100,7 +100,12 @@ extension LinkAnalysis {
 
     /// The results at the link time analysed so far (complete after ``finish()``).
     public func snapshot() -> LinkAnalysisSnapshot {
-        if let heraldReadouts { return heraldReadouts.snapshot(unlabelled: unlabelledEvents) }
+        if let heraldReadouts {
+            var snapshot = heraldReadouts.snapshot(unlabelled: unlabelledEvents)
+            snapshot.clock = clockStatus
+            snapshot.unmappedEvents = unmappedEvents
+            return snapshot
+        }
         let duration = max(0, (lastPs ?? 0) - (firstPs ?? 0))
         var snapshot = LinkAnalysisSnapshot(durationPs: duration)
         snapshot.linkTimePs = lastPs
@@ -196,7 +201,6 @@ extension LinkAnalysis {
 
     /// The clock relation now (nil with one stream); cheaper than a whole ``snapshot()``.
     public var clockStatus: LinkClockStatus? {
-        if let heraldReadouts { return heraldReadouts.clockStatus }
         return configuration.twoLabs ? clock.status : nil
     }
 }

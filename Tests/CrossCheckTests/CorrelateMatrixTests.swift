@@ -77,6 +77,18 @@ struct CorrelateMatrixTests {
                                         bases: .markers(a: zxy, b: zxy, periodPs: 1_000_000_000),
                                         offsetPs: -4_000_000_000, frequencyErrorPpm: 30, shared: false),
                        seconds: 0.5, seed: 24),
+            // 100 kHz attempts (≈ 2 000 heralds/s): the readouts of both labs are all the clock recovery sees, every
+            // lag on the 10 µs attempt grid (a comb of accidental peaks at 3.5 % of the true one).
+            MatrixCase(name: "heralded 100 kHz, −9 ms, −50 ppm, Z/X markers",
+                       link: MatrixLink(kind: .heralded(attemptRateHz: 100_000, alpha: 0.05),
+                                        bases: .markers(a: ["z", "x"], b: ["z", "x"], periodPs: 1_000_000_000),
+                                        offsetPs: -9_000_000_000, frequencyErrorPpm: -50, shared: false),
+                       seconds: 5, seed: 27),
+            MatrixCase(name: "heralded 100 kHz, +2 ms, +30 ppm, Z/X/Y markers",
+                       link: MatrixLink(kind: .heralded(attemptRateHz: 100_000, alpha: 0.05),
+                                        bases: .markers(a: zxy, b: zxy, periodPs: 1_000_000_000),
+                                        offsetPs: 2_000_000_000, frequencyErrorPpm: 30, shared: false),
+                       seconds: 5, seed: 28),
             // Low pair rates among high singles (dark counts): 2 000 and 1 000 pairs/s, signal ratio ≈ 10⁻².
             MatrixCase(name: "pair source 2 000 pairs/s among 200 kHz singles, +8 ms, −45 ppm, Z/X markers",
                        link: MatrixLink(kind: pair(80_000, 0.1), bases: .markers(a: ["z", "x"], b: ["z", "x"], periodPs: 5_000_000_000),

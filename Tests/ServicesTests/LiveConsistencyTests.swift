@@ -245,4 +245,27 @@ struct LiveConsistencyTests {
         #expect(abs(offset.value - trueOffset) <= 3 * offset.standardError + 5, "offset \(offset) vs \(trueOffset) at \(at)")
         #expect(abs(drift.value - link.ppm) <= 3 * drift.standardError + 0.001, "drift \(drift) vs \(link.ppm) ppm")
     }
+
+    /// A heralded link at 100 kHz attempts whose lab B runs free (2 ms late, 30 ppm fast): the heralds come from
+    /// lab A's stream exactly as offline, and lab B's readouts are mapped through the clock the engine recovers
+    /// from the readouts of both labs (Z and X readouts: the fidelity's Z/X lower bound).
+    @Test func heraldedLinkWithAFreeRunningLabB() async throws {
+        let configuration = try SimulatedTestLink.configuration(
+            SimulatedTestLink.heraldedSections(seed: 44, labBClock: "{ offset_ps: 2_000_000_000, frequency_error_ppm: 30 }"))
+        let run = try await Self.compare(configuration, durationPs: 10_000_000_000_000)
+        #expect(run.live.heraldsWithOutcomes > 10_000)
+        #expect(run.live.heralded.map(\.heralds) == run.offline.heralded.map(\.heralds))
+        let live = try #require(run.live.fidelityLowerBound), offline = try #require(run.offline.fidelityLowerBound)
+        Self.agree(live, offline, "F bound")
+        let truth = try heraldedTruthFidelity(run.truth)
+        #expect(live.value <= truth.fidelity + 3 * live.standardError, "F ≥ \(live), truth \(truth.fidelity)")
+        for snapshot in [run.live, run.offline] {
+            let clock = try #require(snapshot.clock)
+            #expect(clock.lock == .locked)
+            let offset = try #require(clock.offsetPs), at = try #require(clock.atPs), drift = try #require(clock.driftPpm)
+            let trueOffset = 2_000_000_000 + Double(at) * 30e-6
+            #expect(abs(offset.value - trueOffset) <= 3 * offset.standardError, "offset \(offset) vs \(trueOffset) at \(at)")
+            #expect(abs(drift.value - 30) <= 3 * drift.standardError, "drift \(drift)")
+        }
+    }
 }
