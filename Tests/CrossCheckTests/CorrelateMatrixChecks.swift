@@ -38,17 +38,23 @@ struct MatrixChecks {
         #expect(clock.lock == .locked, "\(clock.events)")
         let a = try #require(truth.stream(.labA)), b = try #require(truth.stream(.labB))
         let at = Double(try #require(clock.atPs))
-        // A pair emitted at τ is recorded at τ + d_A on A's clock (offset 0, no drift) and at
-        // (τ + d_B)(1 + ppm·10⁻⁶) + offset on B's; τ = t_A − d_A.
         #expect(a.clock.offsetPs == 0 && a.clock.frequencyErrorPpm == 0)
-        let ppm = b.clock.frequencyErrorPpm * 1e-6
-        var expected = Double(b.delayPs - a.delayPs + b.clock.offsetPs) + ppm * (at - Double(a.delayPs) + Double(b.delayPs))
+        var expected = Self.expectedOffsetPs(a, b, atPs: at)
         if truth.heraldedSegments != nil, let period = truth.attemptPeriodPs {
-            expected += Self.meanRoundingPs(frequencyError: ppm, periodPs: period, delayPs: b.delayPs, durationPs: truth.durationPs)
+            expected += Self.meanRoundingPs(frequencyError: b.clock.frequencyErrorPpm * 1e-6, periodPs: period, delayPs: b.delayPs,
+                                            durationPs: truth.durationPs)
         }
         within3σ(try #require(clock.offsetPs), expected, "clock offset at \(at) ps")
         within3σ(try #require(clock.driftPpm), b.clock.frequencyErrorPpm, "drift (ppm)")
         #expect(snapshot.unmappedEvents == 0)
+    }
+
+    /// The offset t_B − t_A of lab A's stream `a` and lab B's `b` at lab A time `atPs`: a pair emitted at τ is
+    /// recorded at τ + d_A on A's clock (offset 0, no drift) and at (τ + d_B)(1 + ppm·10⁻⁶) + offset on B's;
+    /// τ = t_A − d_A.
+    static func expectedOffsetPs(_ a: StreamTruth, _ b: StreamTruth, atPs at: Double) -> Double {
+        let ppm = b.clock.frequencyErrorPpm * 1e-6
+        return Double(b.delayPs - a.delayPs + b.clock.offsetPs) + ppm * (at - Double(a.delayPs) + Double(b.delayPs))
     }
 
     /// Mean of round(ν·t) − ν·t over lab B's readout times t = k·period + delay of a run (rounded half away from
