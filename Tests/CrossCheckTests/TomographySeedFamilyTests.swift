@@ -157,25 +157,49 @@ struct TomographySeedFamilyTests {
         return x.filter { abs($0 - m) > 3 * s }.count
     }
 
+    /// What one state's family yields (computed off the cooperative pool).
+    struct Family: Sendable {
+        var settings: Int
+        var bound: Double
+        var fidelities: [Double] = [], distances: [Double] = [], targetF: [Double] = [], purities: [Double] = []
+        var bootF: [Double] = [], bootP: [Double] = [], bootTruthF: [Double] = [], bootTruthT: [Double] = []
+    }
+
     @Test("Five states × 200 seeds: F and T to the true state within their bias bound and, on the Wilson–Hilferty scale, within 3σ of the family mean (T ≤ 2, F ≤ 3 of 200 outside); the bootstrap σ of the trace distance to the true state within 20 % of the spread for every state, of F to the target and the purity too except at the pure state's boundary",
           arguments: 0..<5)
-    func seedFamily(stateIndex: Int) throws {
+    func seedFamily(stateIndex: Int) async throws {
         let state = Self.states[stateIndex]
-        let truthSegment = try Self.truth(try Self.scenario(visibility: state.visibility, preparation: state.preparation))
-        let truth = truthSegment.state
-        #expect(truthSegment.correlations.count == 9)
-        let n = [Double](repeating: Self.pairsPerSetting, count: 9)
-        var rng = SeededGenerator(seed: 1_600 + UInt64(stateIndex))
-        var fidelities: [Double] = [], distances: [Double] = [], targetF: [Double] = [], purities: [Double] = []
-        for _ in 0..<Self.seeds {
-            let result = try TwoQubitTomography.reconstruct(settings: Self.draw(truthSegment, perSetting: n, rng: &rng))
-            let (f, t) = Self.fidelityAndTraceDistance(result.raw.rho, truth)
-            fidelities.append(f); distances.append(t)
-            targetF.append(result.raw.quantities.fidelityToTarget); purities.append(result.raw.quantities.purity)
+        // The reconstructions run on their own low-priority thread so they never hold the cooperative pool that
+        // the service suites beside them need (200 × 5 fits and 20 bootstraps take minutes on a loaded machine).
+        let family = try await offPool { () throws -> Family in
+            let truthSegment = try Self.truth(try Self.scenario(visibility: state.visibility, preparation: state.preparation))
+            let truth = truthSegment.state
+            let n = [Double](repeating: Self.pairsPerSetting, count: 9)
+            var rng = SeededGenerator(seed: 1_600 + UInt64(stateIndex))
+            var family = Family(settings: truthSegment.correlations.count,
+                                bound: Self.traceDistanceBound(truth, perSetting: Self.pairsPerSetting))
+            for _ in 0..<Self.seeds {
+                let result = try TwoQubitTomography.reconstruct(settings: Self.draw(truthSegment, perSetting: n, rng: &rng))
+                let (f, t) = Self.fidelityAndTraceDistance(result.raw.rho, truth)
+                family.fidelities.append(f); family.distances.append(t)
+                family.targetF.append(result.raw.quantities.fidelityToTarget); family.purities.append(result.raw.quantities.purity)
+            }
+            for seed in 1...Self.bootstrapSeeds {
+                let result = try TwoQubitTomography.reconstruct(settings: Self.draw(truthSegment, perSetting: n, rng: &rng),
+                                                                bootstrapReplicates: Self.bootstrapReplicates, seed: UInt64(seed))
+                guard let errors = result.raw.standardErrors, let distance = result.raw.reconstructionError else { continue }
+                family.bootF.append(errors.fidelityToTarget); family.bootP.append(errors.purity)
+                family.bootTruthF.append(distance.fidelity.standardDeviation); family.bootTruthT.append(distance.traceDistance.standardDeviation)
+            }
+            return family
         }
+        #expect(family.settings == 9)
+        #expect(family.bootF.count == Self.bootstrapSeeds, "every bootstrapped reconstruction states its errors")
+        let (fidelities, distances, targetF, purities) = (family.fidelities, family.distances, family.targetF, family.purities)
+        let (bootF, bootP, bootTruthF, bootTruthT) = (family.bootF, family.bootP, family.bootTruthF, family.bootTruthT)
         let label = state.name
         // (a) The bias: mean against the truth (F = 1, T = 0) within the bound from the counts.
-        let bound = Self.traceDistanceBound(truth, perSetting: Self.pairsPerSetting)
+        let bound = family.bound
         let meanF = Self.mean(fidelities), meanT = Self.mean(distances)
         let sigmaF = Self.standardDeviation(fidelities), sigmaT = Self.standardDeviation(distances)
         let sem = 3 / Double(Self.seeds).squareRoot()
@@ -191,14 +215,6 @@ struct TomographySeedFamilyTests {
         #expect(outliersF <= 3, "\(label): \(outliersF) of \(Self.seeds) seeds' (1 − F)^⅓ beyond 3σ")
         #expect(outliersT <= 2, "\(label): \(outliersT) of \(Self.seeds) seeds' T^⅔ beyond 3σ")
         // (c) The bootstrap against the spread over seeds.
-        var bootF: [Double] = [], bootP: [Double] = [], bootTruthF: [Double] = [], bootTruthT: [Double] = []
-        for seed in 1...Self.bootstrapSeeds {
-            let result = try TwoQubitTomography.reconstruct(settings: Self.draw(truthSegment, perSetting: n, rng: &rng),
-                                                            bootstrapReplicates: Self.bootstrapReplicates, seed: UInt64(seed))
-            let errors = try #require(result.raw.standardErrors), distance = try #require(result.raw.reconstructionError)
-            bootF.append(errors.fidelityToTarget); bootP.append(errors.purity)
-            bootTruthF.append(distance.fidelity.standardDeviation); bootTruthT.append(distance.traceDistance.standardDeviation)
-        }
         let spreadF = Self.standardDeviation(targetF), spreadP = Self.standardDeviation(purities)
         print("seed family \(label): bootstrap/spread — F to truth \(Self.mean(bootTruthF) / sigmaF), T \(Self.mean(bootTruthT) / sigmaT), F to target \(Self.mean(bootF) / spreadF), purity \(Self.mean(bootP) / spreadP)")
         // The distance to the true state: the bootstrap's replicates against the reconstruction stand for the
@@ -222,45 +238,59 @@ struct TomographySeedFamilyTests {
 
     @Test("Full simulator runs per state (0.08 s of link time each) reconstruct within the family's 3σ band at their own counts",
           arguments: 0..<5)
-    func fullSimulation(stateIndex: Int) throws {
+    func fullSimulation(stateIndex: Int) async throws {
         let state = Self.states[stateIndex]
-        let scenario = try Self.scenario(visibility: state.visibility, preparation: state.preparation)
-        let truthSegment = try Self.truth(scenario)
-        let truth = truthSegment.state
-        for seed in [UInt64(31), 32] {
-            let (streams, groundTruth) = try record(.pairSource(scenario), durationPs: 80_000_000_000, seed: seed)
-            let a = try #require(streams[.labA]), b = try #require(streams[.labB])
-            let delayPs = try #require(groundTruth.stream(.labB)).delayPs - (try #require(groundTruth.stream(.labA))).delayPs
-            // Counts per setting and outcome: coincidences within ±100 ps at the true delay, settings from the markers.
-            var cells = [[Double]](repeating: [0, 0, 0, 0], count: 9)
-            var j = 0
-            for i in a.times.indices {
-                let t = a.times[i] + delayPs
-                while j < b.times.count, b.times[j] < t - 100 { j += 1 }
-                guard j < b.times.count, b.times[j] <= t + 100,
-                      let ma = a.marker(at: a.times[i]), let mb = b.marker(at: b.times[j]) else { continue }
-                let outcomeA = a.channels[i] == scenario.labA.channels.plus ? 0 : 1
-                let outcomeB = b.channels[j] == scenario.labB.channels.plus ? 0 : 1
-                cells[Int(ma) * 3 + Int(mb - 10)][2 * outcomeA + outcomeB] += 1
+        struct Run: Sendable {
+            var seed: UInt64, perSetting: [Double], f: Double, t: Double
+            var meanF: Double, meanT: Double, sigmaF: Double, sigmaT: Double
+        }
+        // Simulation and fits run off the cooperative pool (see seedFamily).
+        let runs = try await offPool { () throws -> [Run] in
+            let scenario = try Self.scenario(visibility: state.visibility, preparation: state.preparation)
+            let truthSegment = try Self.truth(scenario)
+            let truth = truthSegment.state
+            var runs: [Run] = []
+            for seed in [UInt64(31), 32] {
+                let (streams, groundTruth) = try record(.pairSource(scenario), durationPs: 80_000_000_000, seed: seed)
+                guard let a = streams[.labA], let b = streams[.labB], let streamA = groundTruth.stream(.labA),
+                      let streamB = groundTruth.stream(.labB) else { throw CancellationError() }
+                let delayPs = streamB.delayPs - streamA.delayPs
+                // Counts per setting and outcome: coincidences within ±100 ps at the true delay, settings from the markers.
+                var cells = [[Double]](repeating: [0, 0, 0, 0], count: 9)
+                var j = 0
+                for i in a.times.indices {
+                    let t = a.times[i] + delayPs
+                    while j < b.times.count, b.times[j] < t - 100 { j += 1 }
+                    guard j < b.times.count, b.times[j] <= t + 100,
+                          let ma = a.marker(at: a.times[i]), let mb = b.marker(at: b.times[j]) else { continue }
+                    let outcomeA = a.channels[i] == scenario.labA.channels.plus ? 0 : 1
+                    let outcomeB = b.channels[j] == scenario.labB.channels.plus ? 0 : 1
+                    cells[Int(ma) * 3 + Int(mb - 10)][2 * outcomeA + outcomeB] += 1
+                }
+                let settings = (0..<9).map { k in
+                    SettingCounts(basisA: Self.names[k / 3], basisB: Self.names[k % 3], counts: JointCounts(cells: cells[k]))
+                }
+                let perSetting = cells.map { $0.reduce(0, +) }
+                let simulated = Self.fidelityAndTraceDistance(try TwoQubitTomography.reconstruct(settings: settings).raw.rho, truth)
+                // The family at the same per-setting totals, from the truth's Born probabilities.
+                var rng = SeededGenerator(seed: 7_000 + seed)
+                var fidelities: [Double] = [], distances: [Double] = []
+                for _ in 0..<60 {
+                    let result = try TwoQubitTomography.reconstruct(settings: Self.draw(truthSegment, perSetting: perSetting, rng: &rng))
+                    let (f, t) = Self.fidelityAndTraceDistance(result.raw.rho, truth)
+                    fidelities.append(f); distances.append(t)
+                }
+                runs.append(Run(seed: seed, perSetting: perSetting, f: simulated.f, t: simulated.t,
+                                meanF: Self.mean(fidelities), meanT: Self.mean(distances),
+                                sigmaF: Self.standardDeviation(fidelities), sigmaT: Self.standardDeviation(distances)))
             }
-            let settings = (0..<9).map { k in
-                SettingCounts(basisA: Self.names[k / 3], basisB: Self.names[k % 3], counts: JointCounts(cells: cells[k]))
-            }
-            let perSetting = cells.map { $0.reduce(0, +) }
-            #expect(perSetting.allSatisfy { $0 > 150 }, "seed \(seed): \(perSetting)")
-            let simulated = Self.fidelityAndTraceDistance(try TwoQubitTomography.reconstruct(settings: settings).raw.rho, truth)
-            // The family at the same per-setting totals, from the truth's Born probabilities.
-            var rng = SeededGenerator(seed: 7_000 + seed)
-            var fidelities: [Double] = [], distances: [Double] = []
-            for _ in 0..<60 {
-                let result = try TwoQubitTomography.reconstruct(settings: Self.draw(truthSegment, perSetting: perSetting, rng: &rng))
-                let (f, t) = Self.fidelityAndTraceDistance(result.raw.rho, truth)
-                fidelities.append(f); distances.append(t)
-            }
-            let meanF = Self.mean(fidelities), meanT = Self.mean(distances)
-            let sigmaF = Self.standardDeviation(fidelities), sigmaT = Self.standardDeviation(distances)
-            #expect(abs(simulated.f - meanF) <= 3 * sigmaF, "\(state.name), seed \(seed): F \(simulated.f), family \(meanF) ± \(sigmaF)")
-            #expect(abs(simulated.t - meanT) <= 3 * sigmaT, "\(state.name), seed \(seed): T \(simulated.t), family \(meanT) ± \(sigmaT)")
+            return runs
+        }
+        #expect(runs.count == 2)
+        for run in runs {
+            #expect(run.perSetting.allSatisfy { $0 > 150 }, "seed \(run.seed): \(run.perSetting)")
+            #expect(abs(run.f - run.meanF) <= 3 * run.sigmaF, "\(state.name), seed \(run.seed): F \(run.f), family \(run.meanF) ± \(run.sigmaF)")
+            #expect(abs(run.t - run.meanT) <= 3 * run.sigmaT, "\(state.name), seed \(run.seed): T \(run.t), family \(run.meanT) ± \(run.sigmaT)")
         }
     }
 }
