@@ -1,4 +1,4 @@
-/// The fixed little-endian header carried in frame 0 of every QLink message.
+/// The fixed little-endian header at the start of every QLink message's frame (after a broadcast's topic).
 ///
 /// Layout (48 bytes, all little-endian, no padding; see docs/protocol.md):
 ///
@@ -12,13 +12,13 @@
 /// | 8 | 8 | sender session id |
 /// | 16 | 8 | sequence number |
 /// | 24 | 8 | event time, ps (signed) |
-/// | 32 | 4 | payload length in bytes (frame 1) |
+/// | 32 | 4 | payload length in bytes (the payload follows the header) |
 /// | 36 | 4 | CRC32C of the payload |
 /// | 40 | 4 | item count (tags in a batch, 0 otherwise) |
 /// | 44 | 4 | reserved (0) |
 public struct MessageHeader: Sendable, Equatable {
     /// The protocol's major version. A receiver rejects any other major version.
-    public static let currentVersion: UInt8 = 2
+    public static let currentVersion: UInt8 = 3
     /// The size of the header this version writes.
     public static let size = 48
     /// The magic bytes "QL".

@@ -3,9 +3,13 @@ import TimeTags
 
 /// A decoded QLink message: the header plus its typed body.
 ///
-/// Between a node and the coordinator (DEALER ↔ ROUTER) every message is exactly two frames, the header
-/// (``MessageHeader``) and the payload (possibly empty); a ROUTER adds the peer's routing id in front. A
-/// broadcast (PUB) is one frame: topic, header and payload back to back (``broadcastFrame()``).
+/// Every message is one frame. Between a node and the coordinator (DEALER ↔ ROUTER) it is the header
+/// (``MessageHeader``) followed by the payload (possibly empty), ``frame()``; a ROUTER adds the peer's routing
+/// id in front. A broadcast (PUB) is the topic followed by that frame (``broadcastFrame()``).
+///
+/// Messages are single frames because libzmq 4.3 can abort a receiving socket (`!_more` in `fq.cpp`, on
+/// SUB and DEALER alike) when its peer vanishes between the frames of a multipart message, as a peer killed
+/// with SIGKILL does; a single frame has no such in-between.
 public struct WireMessage: Sendable, Equatable {
     /// The typed body of a message.
     public enum Body: Sendable, Equatable {
@@ -70,10 +74,6 @@ public struct WireMessage: Sendable, Equatable {
     public static let broadcastTopicLength = 6
 
     /// The one frame a PUB sends: topic, header and payload back to back.
-    ///
-    /// Broadcasts are single frames because libzmq 4.3 can abort a SUB socket (`!_more` in `fq.cpp`) when
-    /// its publisher vanishes between the frames of a multipart message; a single frame has no such
-    /// in-between.
     public func broadcastFrame() -> [UInt8] {
         let (header, payload) = encoded()
         var frame = Self.topic(for: body.type)
@@ -81,6 +81,12 @@ public struct WireMessage: Sendable, Equatable {
         frame += header
         frame += payload
         return frame
+    }
+
+    /// The one frame a node or the coordinator sends on the control socket: header and payload back to back.
+    public func frame() -> [UInt8] {
+        let (header, payload) = encoded()
+        return header + payload
     }
 
     /// Decodes a broadcast frame (topic, header, payload; any alignment).
@@ -96,10 +102,30 @@ public struct WireMessage: Sendable, Equatable {
         guard frame.prefix(topicLength).elementsEqual(topic(for: header.type)) else {
             throw ProtocolError(.badHeader, "broadcast topic does not name its message type \(header.type)")
         }
-        // The header's own length field (at least 48 bytes; later minor versions may append fields).
-        let headerLength = Int(rest[4]) | Int(rest[5]) << 8
-        return try decode(header: UnsafeRawBufferPointer(rebasing: rest[..<headerLength]),
-                          payload: UnsafeRawBufferPointer(rebasing: rest[headerLength...]), maxPayloadBytes: maxPayloadBytes)
+        return try decode(frame: rest, maxPayloadBytes: maxPayloadBytes)
+    }
+
+    /// Decodes a control frame: the header, then the payload (any alignment).
+    /// - Throws: ``ProtocolError``: every error of ``MessageHeader/decode(_:)`` and of
+    ///   ``decode(header:payload:maxPayloadBytes:)``.
+    public static func decode(frame: UnsafeRawBufferPointer, maxPayloadBytes: Int = 64 << 20) throws(ProtocolError) -> WireMessage {
+        // MessageHeader.decode checks that the header's own length field (at least 48 bytes; later minor
+        // versions may append fields) lies within the frame.
+        _ = try MessageHeader.decode(frame)
+        let headerLength = Int(frame[4]) | Int(frame[5]) << 8
+        return try decode(header: UnsafeRawBufferPointer(rebasing: frame[..<headerLength]),
+                          payload: UnsafeRawBufferPointer(rebasing: frame[headerLength...]), maxPayloadBytes: maxPayloadBytes)
+    }
+
+    /// Decodes a control frame held in a byte array (convenience for tests and small messages).
+    public static func decode(frame: [UInt8], maxPayloadBytes: Int = 64 << 20) throws(ProtocolError) -> WireMessage {
+        do {
+            return try frame.withUnsafeBytes { try decode(frame: $0, maxPayloadBytes: maxPayloadBytes) }
+        } catch let error as ProtocolError {
+            throw error
+        } catch {
+            throw ProtocolError(.badPayload, "\(error)")
+        }
     }
 
     /// Decodes a broadcast frame held in a byte array (convenience for tests).
@@ -113,7 +139,8 @@ public struct WireMessage: Sendable, Equatable {
         }
     }
 
-    /// The two frames: header and payload. The header carries the payload's length and CRC32C.
+    /// The header and the payload, which ``frame()`` puts back to back. The header carries the payload's length
+    /// and CRC32C.
     public func encoded() -> (header: [UInt8], payload: [UInt8]) {
         let payload = body.payloadBytes()
         var header = self.header
@@ -124,7 +151,7 @@ public struct WireMessage: Sendable, Equatable {
         return (header.encoded(), payload)
     }
 
-    /// Decodes a header frame and a payload frame (any alignment).
+    /// Decodes a header and its payload held apart (any alignment).
     /// - Parameter maxPayloadBytes: larger payloads are rejected as ``ProtocolError/Kind/oversized``.
     public static func decode(header headerBytes: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer,
                               maxPayloadBytes: Int = 64 << 20) throws(ProtocolError) -> WireMessage {
@@ -142,7 +169,7 @@ public struct WireMessage: Sendable, Equatable {
         return WireMessage(header: header, body: try Body.decode(header: header, payload: payload))
     }
 
-    /// Decodes from two byte arrays (convenience for tests and small messages).
+    /// Decodes a header and its payload from two byte arrays (convenience for tests).
     public static func decode(header: [UInt8], payload: [UInt8], maxPayloadBytes: Int = 64 << 20) throws(ProtocolError) -> WireMessage {
         do {
             return try header.withUnsafeBytes { h in

@@ -118,11 +118,11 @@ final class CoordinatorCore {
             logger.warning("coordinator.message.unauthenticated", metadata: ["qlink.reason": "\(failure)"])
             return []
         }
-        guard message.count == 3 else {
-            return reject(ProtocolError(.frameCount, "expected 3 frames (routing id, header, payload), got \(message.count)"), peer: peer)
+        guard message.count == 2 else {
+            return reject(ProtocolError(.frameCount, "expected 2 frames (routing id, message), got \(message.count)"), peer: peer)
         }
         let decoded: WireMessage
-        switch FrameCodec.decode(header: message.frames[1], payload: message.frames[2], maxPayloadBytes: settings.maxPayloadBytes) {
+        switch FrameCodec.decode(message.frames[1], maxPayloadBytes: settings.maxPayloadBytes) {
         case .success(let value):
             decoded = value
         case .failure(let error):

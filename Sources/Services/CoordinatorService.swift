@@ -142,7 +142,7 @@ public final class CoordinatorService: Service, Sendable {
                 switch item {
                 case .reply(let peer, let message):
                     // A peer that vanished is not an error for the coordinator; dropped replies are resent by protocol.
-                    _ = try router.send(Message([peer] + FrameCodec.frames(message)), options: .dontWait)
+                    _ = try router.send(Message([peer, FrameCodec.frame(message)]), options: .dontWait)
                 case .broadcast(let message):
                     _ = try publisher.send(Message([Frame(message.broadcastFrame())]), options: .dontWait)
                 }

@@ -233,18 +233,18 @@ final class NodeSession {
 
     private func send(_ body: WireMessage.Body, sequence: UInt64 = 0, timePs: Int64 = 0) throws {
         let message = WireMessage(sessionId: sessionId, sequence: sequence, eventTimePs: timePs, body: body)
-        _ = try dealer.send(Message(FrameCodec.frames(message)), options: .dontWait)
+        _ = try dealer.send(Message([FrameCodec.frame(message)]), options: .dontWait)
     }
 
     private func handle(_ message: Message, fromBroadcast: Bool) throws {
-        guard message.count == (fromBroadcast ? 1 : 2) else {
+        guard message.count == 1 else {
             monitor.update { $0.rejected.count(ProtocolError(.frameCount, "\(message.count) frames")) }
             return
         }
         let frames = message.frames
         let decoded: WireMessage
         let result = fromBroadcast ? FrameCodec.decodeBroadcast(frames[0], maxPayloadBytes: 64 << 20)
-            : FrameCodec.decode(header: frames[0], payload: frames[1], maxPayloadBytes: 64 << 20)
+            : FrameCodec.decode(frames[0], maxPayloadBytes: 64 << 20)
         switch result {
         case .success(let value): decoded = value
         case .failure(let error):
@@ -424,7 +424,7 @@ final class NodeSession {
             batches = try spool.batches(after: lastSentPosition, limit: room)
         }
         for batch in batches {
-            guard try dealer.send(Message([Frame(batch.header), Frame(batch.payload)]), options: .dontWait) else { return }
+            guard try dealer.send(Message([FrameCodec.frame(header: batch.header, payload: batch.payload)]), options: .dontWait) else { return }
             if sendCacheHead < sendCache.count, sendCache[sendCacheHead].position == batch.position {
                 sendCacheBytes -= batch.payload.count
                 sendCacheHead += 1

@@ -27,11 +27,11 @@ struct PythonRoundTripTests {
         try process.run()
 
         let helloMessage = try #require(try router.receive())
-        #expect(helloMessage.count == 3)
-        let hello = try WireMessage.decode(header: helloMessage.frames[1].bytes, payload: helloMessage.frames[2].bytes)
+        #expect(helloMessage.count == 2)
+        let hello = try WireMessage.decode(frame: helloMessage.frames[1].bytes)
         #expect(hello.body == .hello(Hello(node: "py-node", lab: "python", capabilities: ["tags"], software: "pyzmq")))
         let batchMessage = try #require(try router.receive())
-        let batch = try WireMessage.decode(header: batchMessage.frames[1].bytes, payload: batchMessage.frames[2].bytes)
+        let batch = try WireMessage.decode(frame: batchMessage.frames[1].bytes)
         #expect(batch.header.sessionId == 77)
         #expect(batch.header.sequence == 2)
         #expect(batch.body == .tagBatch(TagBatch(timesPs: [1000, 2500, 2600, 9_000_000_000_000], channels: [1, 2, 3, -4])))
@@ -45,10 +45,10 @@ struct PythonRoundTripTests {
             .rateProposal(RateProposal(changeId: 4, rateHz: 2e5)),
         ] {
             let (header, payload) = WireMessage(sessionId: 1, sequence: 3, eventTimePs: 123_456, body: body).encoded()
-            #expect(try router.send(Message([peer, Frame(header), Frame(payload)])))
+            #expect(try router.send(Message([peer, Frame(header + payload)])))
         }
         let answerMessage = try #require(try router.receive())
-        let answer = try WireMessage.decode(header: answerMessage.frames[1].bytes, payload: answerMessage.frames[2].bytes)
+        let answer = try WireMessage.decode(frame: answerMessage.frames[1].bytes)
         #expect(answer.body == .rateAnswer(RateAnswer(changeId: 4, earliestPs: 5_000_000, verdict: .ready)))
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)

@@ -9,7 +9,8 @@ struct WireMessageTests {
         let message = WireMessage(sessionId: session, sequence: sequence, eventTimePs: timePs, body: body)
         let (header, payload) = message.encoded()
         #expect(header.count == MessageHeader.size)
-        return try WireMessage.decode(header: header, payload: payload)
+        #expect(message.frame() == header + payload)
+        return try WireMessage.decode(frame: message.frame())
     }
 
     @Test func everyTypeRoundTrips() throws {
@@ -47,7 +48,7 @@ struct WireMessageTests {
                                   body: .tagBatch(TagBatch(timesPs: [1], channels: [2])))
         message.header.flags = 0
         let (header, payload) = message.encoded()
-        #expect(Array(header[0..<6]) == [0x51, 0x4C, 2, 3, 48, 0])
+        #expect(Array(header[0..<6]) == [0x51, 0x4C, 3, 3, 48, 0])
         #expect(Array(header[8..<16]) == [8, 7, 6, 5, 4, 3, 2, 1])
         #expect(Array(header[16..<24]) == [0x18, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11])
         #expect(Array(header[24..<32]) == [0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
@@ -60,21 +61,18 @@ struct WireMessageTests {
 
     @Test func decodesFromUnalignedFrames() throws {
         let batch = TagBatch(timesPs: (0..<100).map { Int64($0) * 1_000_003 }, channels: (0..<100).map { Int32($0 % 4) })
-        let (header, payload) = WireMessage(sessionId: 1, sequence: 1, body: .tagBatch(batch)).encoded()
-        // Shift both frames by one byte so every multi-byte load is unaligned.
-        let shiftedHeader = [0] + header, shiftedPayload = [0] + payload
-        let decoded = try shiftedHeader.withUnsafeBytes { h in
-            try shiftedPayload.withUnsafeBytes { p in
-                try WireMessage.decode(header: UnsafeRawBufferPointer(rebasing: h[1...]), payload: UnsafeRawBufferPointer(rebasing: p[1...]))
-            }
-        }
+        let message = WireMessage(sessionId: 1, sequence: 1, body: .tagBatch(batch))
+        // Shift the frame by one byte so every multi-byte load is unaligned.
+        let shifted = [0] + message.frame()
+        let decoded = try shifted.withUnsafeBytes { try WireMessage.decode(frame: UnsafeRawBufferPointer(rebasing: $0[1...])) }
         #expect(decoded.body == .tagBatch(batch))
     }
 
     @Test func malformedMessagesThrowTheRightKind() throws {
         let (header, payload) = WireMessage(sessionId: 1, sequence: 1, body: .tagBatch(TagBatch(timesPs: [1, 2], channels: [1, 2]))).encoded()
+        // Header and payload travel back to back in one frame; the header's own fields say where the payload starts.
         func kind(_ h: [UInt8], _ p: [UInt8], max: Int = 1 << 20) -> ProtocolError.Kind? {
-            do { _ = try WireMessage.decode(header: h, payload: p, maxPayloadBytes: max); return nil } catch { return error.kind }
+            do { _ = try WireMessage.decode(frame: h + p, maxPayloadBytes: max); return nil } catch { return error.kind }
         }
         #expect(kind(header, payload) == nil)
         #expect(kind(Array(header.prefix(20)), payload) == .badHeader)
@@ -107,9 +105,12 @@ struct WireMessageTests {
         var rejected = ProtocolCounters()
         for round in 0..<2000 {
             var header = (0..<Int.random(in: 0...64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            if round % 2 == 0, header.count >= 4 { header[0] = 0x51; header[1] = 0x4C; header[2] = 1; header[3] = UInt8.random(in: 1...11) }
+            if round % 2 == 0, header.count >= 6 {
+                header[0] = 0x51; header[1] = 0x4C; header[2] = MessageHeader.currentVersion; header[3] = UInt8.random(in: 1...17)
+                header[4] = UInt8.random(in: 40...72); header[5] = 0
+            }
             let payload = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            do { _ = try WireMessage.decode(header: header, payload: payload) } catch { rejected.count(error) }
+            do { _ = try WireMessage.decode(frame: header + payload) } catch { rejected.count(error) }
         }
         #expect(rejected.total > 1900)
     }

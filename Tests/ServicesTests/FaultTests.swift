@@ -109,8 +109,8 @@ struct FaultTests {
         try stranger.set([.curveServerKey(security.server.identity.keys.publicKey), .curvePublicKey(strangerKeys.publicKey),
                           .curveSecretKey(strangerKeys.secretKey)])
         try stranger.connect(control)
-        _ = try stranger.send(Message([Frame(WireMessage(sessionId: 9, sequence: 0, body: .hello(Hello(node: "eve", lab: "alice"))).encoded().header),
-                                       Frame([])]), options: .dontWait)
+        _ = try stranger.send(Message([Frame(WireMessage(sessionId: 9, sequence: 0, body: .hello(Hello(node: "eve", lab: "alice"))).frame())]),
+                              options: .dontWait)
         #expect(await eventually { security.server.zap.authenticator.refusalCounts().values.reduce(0, +) >= 1 })
         #expect(await eventually { coordinator.monitor.current.refusedHandshakes >= 1 })
         stranger.close()
@@ -124,13 +124,13 @@ struct FaultTests {
         func send(_ body: WireMessage.Body, sequence: UInt64, session: UInt64 = 5, corrupt: Bool = false) throws {
             var (header, payload) = WireMessage(sessionId: session, sequence: sequence, body: body).encoded()
             if corrupt { payload[0] ^= 1 }
-            _ = try socket.send(Message([Frame(header), Frame(payload)]))
+            _ = try socket.send(Message([Frame(header + payload)]))
         }
         /// The next message, the rate schedule that follows the welcome aside.
         func receive() throws -> WireMessage.Body? {
             while let message = try socket.receive() {
-                guard message.count == 2 else { return nil }
-                let body = try? WireMessage.decode(header: message.frames[0].bytes, payload: message.frames[1].bytes).body
+                guard message.count == 1 else { return nil }
+                let body = try? WireMessage.decode(frame: message.frames[0].bytes).body
                 if case .rateSchedule? = body { continue }
                 return body
             }
@@ -143,16 +143,16 @@ struct FaultTests {
         let batch = TagBatch(timesPs: [1, 2, 3], channels: [1, 2, 1])
 
         // Malformed: wrong frame count, garbage header, wrong version — each answered with an error.
-        _ = try socket.send(Message([Frame([1, 2, 3])]))
+        _ = try socket.send(Message([Frame([1, 2, 3]), Frame([])]))
         guard case .error(let report)? = try receive() else { Issue.record("no error reply"); return }
         #expect(ProtocolError.kind(forCode: report.code) == .frameCount)
-        _ = try socket.send(Message([Frame([UInt8](repeating: 7, count: 48)), Frame([])]))
+        _ = try socket.send(Message([Frame([UInt8](repeating: 7, count: 48))]))
         guard case .error(let badHeader)? = try receive() else { Issue.record("no error reply"); return }
         #expect(ProtocolError.kind(forCode: badHeader.code) == .badHeader)
         // Another major protocol version is refused.
         var (futureHeader, futurePayload) = WireMessage(sessionId: 5, sequence: 0, body: .hello(Hello(node: "alice-node", lab: "alice"))).encoded()
         futureHeader[2] = MessageHeader.currentVersion + 1
-        _ = try socket.send(Message([Frame(futureHeader), Frame(futurePayload)]))
+        _ = try socket.send(Message([Frame(futureHeader + futurePayload)]))
         guard case .error(let version)? = try receive() else { Issue.record("no error reply"); return }
         #expect(ProtocolError.kind(forCode: version.code) == .versionMismatch)
         // A batch before hello is refused.

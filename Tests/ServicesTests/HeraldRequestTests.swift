@@ -27,13 +27,13 @@ struct HeraldRequestTests {
         try client.connect(control)
         func send(_ body: WireMessage.Body, sequence: UInt64) throws {
             let (header, payload) = WireMessage(sessionId: 77, sequence: sequence, body: body).encoded()
-            _ = try client.socket.send(Message([Frame(header), Frame(payload)]))
+            _ = try client.socket.send(Message([Frame(header + payload)]))
         }
         /// The next message, the rate schedule that follows the welcome aside.
         func receive() throws -> WireMessage? {
             while let message = try client.socket.receive() {
-                guard message.count == 2 else { return nil }
-                let decoded = try? WireMessage.decode(header: message.frames[0].bytes, payload: message.frames[1].bytes)
+                guard message.count == 1 else { return nil }
+                let decoded = try? WireMessage.decode(frame: message.frames[0].bytes)
                 if case .rateSchedule? = decoded?.body { continue }
                 return decoded
             }

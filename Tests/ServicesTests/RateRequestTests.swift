@@ -36,15 +36,15 @@ struct RateRequestTests {
         func send(_ body: WireMessage.Body) throws {
             sequence += 1
             let (header, payload) = WireMessage(sessionId: session, sequence: sequence, body: body).encoded()
-            _ = try socket.send(Message([Frame(header), Frame(payload)]))
+            _ = try socket.send(Message([Frame(header + payload)]))
         }
 
         /// The next message from the coordinator that `accept` takes (others are skipped); nil after 600 s.
         func next<T>(_ accept: (WireMessage.Body) -> T?) throws -> T? {
             let deadline = Date().addingTimeInterval(600)
             while Date() < deadline {
-                guard let message = try socket.receive(), message.count == 2,
-                      let decoded = try? WireMessage.decode(header: message.frames[0].bytes, payload: message.frames[1].bytes) else { continue }
+                guard let message = try socket.receive(), message.count == 1,
+                      let decoded = try? WireMessage.decode(frame: message.frames[0].bytes) else { continue }
                 if let value = accept(decoded.body) { return value }
             }
             return nil
@@ -120,12 +120,12 @@ struct RateRequestTests {
         /// how to answer it.
         func receive() throws -> (message: WireMessage, reply: (WireMessage.Body) throws -> Void)? {
             let socket = sockets.router
-            guard let message = try socket.receive(), message.count == 3,
-                  let decoded = try? WireMessage.decode(header: message.frames[1].bytes, payload: message.frames[2].bytes) else { return nil }
+            guard let message = try socket.receive(), message.count == 2,
+                  let decoded = try? WireMessage.decode(frame: message.frames[1].bytes) else { return nil }
             let peer = message.frames[0]
             return (decoded, { body in
                 let (header, payload) = WireMessage(sessionId: 4242, sequence: 0, body: body).encoded()
-                _ = try socket.send(Message([peer, Frame(header), Frame(payload)]))
+                _ = try socket.send(Message([peer, Frame(header + payload)]))
             })
         }
 

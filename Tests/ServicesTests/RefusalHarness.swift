@@ -111,15 +111,15 @@ final class ScriptedNode {
 
     func send(_ body: WireMessage.Body, sequence: UInt64 = 0) throws {
         let (header, payload) = WireMessage(sessionId: 77, sequence: sequence, body: body).encoded()
-        _ = try client.socket.send(Message([Frame(header), Frame(payload)]))
+        _ = try client.socket.send(Message([Frame(header + payload)]))
     }
 
     /// The next answer that `accept` takes, skipping others; nil only when none came for 600 s (a hang guard).
     func next<T>(_ accept: (WireMessage.Body) -> T?) throws -> T? {
         let deadline = Date().addingTimeInterval(600)
         while Date() < deadline {
-            guard let message = try client.socket.receive(), message.count == 2,
-                  let decoded = try? WireMessage.decode(header: message.frames[0].bytes, payload: message.frames[1].bytes) else { continue }
+            guard let message = try client.socket.receive(), message.count == 1,
+                  let decoded = try? WireMessage.decode(frame: message.frames[0].bytes) else { continue }
             if let value = accept(decoded.body) { return value }
         }
         return nil

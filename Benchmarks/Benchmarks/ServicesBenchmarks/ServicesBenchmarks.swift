@@ -135,7 +135,7 @@ final class HeraldProbe: @unchecked Sendable {
 
     func send(_ body: WireMessage.Body, sequence: UInt64, timePs: Int64 = 0) throws {
         let (header, payload) = WireMessage(sessionId: session, sequence: sequence, eventTimePs: timePs, body: body).encoded()
-        _ = try dealer.socket.send(Message([Frame(header), Frame(payload)]))
+        _ = try dealer.socket.send(Message([Frame(header + payload)]))
     }
 
     /// Sends one batch with a click in the next attempt's window and waits for the herald.

@@ -1,6 +1,7 @@
-"""QLink wire protocol (version 2) for Python lab scripts: encode and decode messages.
+"""QLink wire protocol (version 3) for Python lab scripts: encode and decode messages.
 
-Every message is two frames: a 48-byte little-endian header and a payload. See docs/protocol.md.
+Every message is one frame: a 48-byte little-endian header followed by the payload (a broadcast puts a 6-byte
+topic in front). Send with `socket.send(encode(...))`, read with `decode(socket.recv())`. See docs/protocol.md.
 Only the standard library is needed; numpy is used for tag batches when available.
 """
 import json
@@ -8,7 +9,7 @@ import struct
 
 from .crc import crc32c  # noqa: F401  (part of this module's interface)
 
-VERSION = 2
+VERSION = 3
 HEADER = struct.Struct("<2sBBHHQQqIIII")  # magic, version, type, header length, flags, session, seq, time, len, crc, count, reserved
 assert HEADER.size == 48
 
@@ -28,11 +29,11 @@ _RATE_CHANGE = struct.Struct("<Qqd")  # change_id, at_ps, rate_hz (a commit, or 
 
 
 def encode(type_name, session, seq, payload=b"", time_ps=0, count=0):
-    """Returns [header, payload] for a message of type `type_name`."""
+    """Returns the one frame (header, then payload) of a message of type `type_name`."""
     payload = bytes(payload)
     header = HEADER.pack(b"QL", VERSION, TYPES[type_name], 48, 0, session, seq, time_ps,
                          len(payload), crc32c(payload), count, 0)
-    return [header, payload]
+    return header + payload
 
 
 def encode_tags(session, seq, times_ps, channels):
@@ -68,23 +69,26 @@ def decode_broadcast(frame):
     frame = bytes(frame)
     if len(frame) < TOPIC_LENGTH + 48:
         raise ValueError("short broadcast frame")
-    hlen = struct.unpack_from("<H", frame, TOPIC_LENGTH + 4)[0]
-    if hlen < 48 or TOPIC_LENGTH + hlen > len(frame):
-        raise ValueError("bad header length %d" % hlen)
-    message = decode([frame[TOPIC_LENGTH:TOPIC_LENGTH + hlen], frame[TOPIC_LENGTH + hlen:]])
+    message = decode(frame[TOPIC_LENGTH:])
     if frame[:TOPIC_LENGTH] != message["type"].encode("ascii"):
         raise ValueError("topic %r does not name the message type %s" % (frame[:TOPIC_LENGTH], message["type"]))
     return message
 
 
-def decode(frames):
-    """Decodes [header, payload] into a dict; raises ValueError for malformed messages."""
-    if len(frames) != 2:
-        raise ValueError("expected 2 frames, got %d" % len(frames))
-    header, payload = bytes(frames[0]), bytes(frames[1])
-    if len(header) < 48:
+def decode(frame):
+    """Decodes one frame (header, then payload) into a dict; raises ValueError for malformed messages.
+    A list from `recv_multipart` is accepted when it holds exactly one frame."""
+    if isinstance(frame, (list, tuple)):
+        if len(frame) != 1:
+            raise ValueError("expected 1 frame, got %d" % len(frame))
+        frame = frame[0]
+    frame = bytes(frame)
+    if len(frame) < 48:
         raise ValueError("short header")
-    magic, version, mtype, hlen, _flags, session, seq, time_ps, plen, crc, count, _ = HEADER.unpack_from(header)
+    magic, version, mtype, hlen, _flags, session, seq, time_ps, plen, crc, count, _ = HEADER.unpack_from(frame)
+    if hlen < 48 or hlen > len(frame):
+        raise ValueError("bad header length %d" % hlen)
+    payload = frame[hlen:]
     if magic != b"QL":
         raise ValueError("bad magic")
     if version != VERSION:

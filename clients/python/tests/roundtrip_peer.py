@@ -17,14 +17,14 @@ dealer.setsockopt(zmq.RCVTIMEO, 600000)  # only guards against a hang: the Swift
 dealer.connect(endpoint)
 hello = json.dumps({"node": "py-node", "lab": "python", "protocol_version": wire.VERSION,
                     "capabilities": ["tags"], "software": "pyzmq"}).encode()
-dealer.send_multipart(wire.encode("hello", 77, 1, hello))
-dealer.send_multipart(wire.encode_tags(77, 2, [1000, 2500, 2600, 9_000_000_000_000], [1, 2, 3, -4]))
+dealer.send(wire.encode("hello", 77, 1, hello))
+dealer.send(wire.encode_tags(77, 2, [1000, 2500, 2600, 9_000_000_000_000], [1, 2, 3, -4]))
 out = []
 for _ in range(4):
-    msg = wire.decode(dealer.recv_multipart())
+    msg = wire.decode(dealer.recv())
     out.append(msg)
 proposal = out[-1]["body"]
-dealer.send_multipart(wire.encode_rate_answer(77, 3, proposal["change_id"], 5_000_000))
+dealer.send(wire.encode_rate_answer(77, 3, proposal["change_id"], 5_000_000))
 print(json.dumps(out))
 dealer.close()
 ctx.term()
