@@ -185,7 +185,13 @@ struct LabChain: Sendable {
     mutating func process(_ raw: TagBatch) throws(CorrelationError) -> TagBatch {
         var batch = raw
         if shift != 0 {
-            batch.channels = batch.channels.map { $0 &+ shift }
+            let channels = raw.channels
+            batch.channels = [TagChannel](unsafeUninitializedCapacity: channels.count) { shifted, count in
+                channels.withUnsafeBufferPointer { input in
+                    for index in input.indices { shifted[index] = input[index] &+ shift }
+                }
+                count = channels.count
+            }
             batch.markers = batch.markers.map { MarkerEvent(timePs: $0.timePs, marker: $0.marker &+ shift) }
         }
         if var active = labeler {
