@@ -15,6 +15,16 @@ import TimeTags
 /// candidates (events with a partner within the span, a few in a hundred at typical rates) are counted after.
 ///
 /// This file and ``scanNeighbors`` are the engine's unsafe-pointer loops; everything else uses checked arrays.
+///
+/// Invariants of the unchecked walk (``walk(_:anchors:_:spanPs:_:_:)``, ``windowStart(_:count:anchorPs:spanPs:)``
+/// and ``PairScanVisitor/countCrossLab(_:_:candidatesA:candidatesB:spanPs:)``): every held chunk is sorted by time,
+/// has one channel per time and spans at most 2⁶² ps; a block holds at most ``blockAnchors`` anchors, all within
+/// the span of the other chunk's range. With sorted chunks each lane of the walk takes exactly its own anchors and
+/// steps lab B only up to the window of its last anchor, which lies inside the chunk, so every read is inside the
+/// chunks and every write inside the lane's quarter of the candidate buffers. ``add(lab:_:)`` establishes the
+/// invariants for any input: it checks each chunk's order exactly and sorts a chunk out of order (the safe path,
+/// the counts stay exact), and throws for a chunk that starts before its lab's previous one ends (the pairs with
+/// the other lab's chunks dropped since could no longer be counted) or whose channels do not match its times.
 struct CrossLabScan: Sendable {
     let spanPs: Int64
     var visitor: PairScanVisitor
@@ -38,10 +48,24 @@ struct CrossLabScan: Sendable {
     /// Events held for the other lab.
     var heldEvents: Int { held[0].reduce(0) { $0 + $1.count } + held[1].reduce(0) { $0 + $1.count } }
 
-    /// Adds a chunk of lab `lab` (0 = A, 1 = B), sorted and continuing that lab's previous chunks. Throws when the
-    /// chunk spans more than 2⁶² ps (53 days; the walk compares time differences).
-    mutating func add(lab: Int, _ batch: TagBatch) throws(CorrelationError) {
+    /// Adds a chunk of lab `lab` (0 = A, 1 = B) continuing that lab's previous chunks: a chunk out of time order
+    /// is sorted first. Throws when the chunk starts before the lab's previous chunk ends, when its channels do not
+    /// match its times, or when it spans more than 2⁶² ps (53 days; the walk compares time differences).
+    mutating func add(lab: Int, _ raw: TagBatch) throws(CorrelationError) {
+        guard raw.channels.count == raw.count else {
+            throw CorrelationError(.invalidParameter, "\(raw.channels.count) channels for \(raw.count) times", context: "link analysis lab \(lab)",
+                                   hint: "give one channel per time tag")
+        }
+        var batch = raw
+        if batch.timesPs.withUnsafeBufferPointer({ firstUnsortedIndex($0, notBeforePs: .min) }) != nil {
+            let order = batch.timesPs.indices.sorted { (batch.timesPs[$0], $0) < (batch.timesPs[$1], $1) }
+            batch = TagBatch(timesPs: order.map { raw.timesPs[$0] }, channels: order.map { raw.channels[$0] })
+        }
         guard let first = batch.timesPs.first, let last = batch.timesPs.last else { return }
+        guard first >= lastPs[lab] else {
+            throw CorrelationError(.unsortedInput, "lab \(lab == 0 ? "A" : "B") goes back in time from \(lastPs[lab]) ps", context: "link analysis at \(first) ps",
+                                   hint: "feed each lab's chunks in time order")
+        }
         let (spread, overflow) = last.subtractingReportingOverflow(first)
         guard !overflow, spread <= 1 << 62 else {
             throw CorrelationError(.invalidParameter, "a chunk spans \(first) ps to \(last) ps", context: "link analysis lab \(lab)",
@@ -73,9 +97,9 @@ struct CrossLabScan: Sendable {
         }
     }
 
-    /// Counts the pairs between lab A's chunk `a` and lab B's chunk `b` (each sorted).
+    /// Counts the pairs between lab A's chunk `a` and lab B's chunk `b` (each sorted, checked by ``add(lab:_:)``).
     private mutating func scan(a: TagBatch, b: TagBatch) {
-        guard let firstB = b.timesPs.first, let lastB = b.timesPs.last, b.channels.count == b.count, a.channels.count == a.count else { return }
+        guard let firstB = b.timesPs.first, let lastB = b.timesPs.last else { return }
         // Only lab A's events within the span of b's range can pair with it. These bounds also keep the walk's
         // lab B index inside b: lab B steps on only past events before `t_A − span ≤ lastB`.
         let low = firstIndex(in: a.timesPs, atOrAbove: firstB.subtractingReportingOverflow(spanPs).overflow ? .min : firstB &- spanPs)

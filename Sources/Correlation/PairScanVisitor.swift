@@ -74,6 +74,9 @@ struct PairScanVisitor: NeighborVisitor, Sendable {
 
     /// Counts, for each candidate `k`, the pairs of lab A's event `candidatesA[k]` with lab B's events from
     /// `candidatesB[k]` on while they lie within `spanPs` after it (the first lies within `±spanPs`).
+    ///
+    /// Unchecked reads; invariants (``CrossLabScan`` establishes them): each `candidatesA[k]` indexes `a`, each
+    /// `candidatesB[k]` is at most `b`'s count, and `b` is sorted (the inner loop stops at its end regardless).
     mutating func countCrossLab(_ a: LabEvents, _ b: LabEvents, candidatesA: UnsafeBufferPointer<Int>,
                                 candidatesB: UnsafeBufferPointer<Int>, spanPs: Int64) {
         guard !candidatesA.isEmpty, let tb = b.times.baseAddress, let cb = b.channels.baseAddress else { return }
