@@ -86,8 +86,16 @@ struct SinglesCounter: Sendable {
         slotCounts = [Int64](repeating: 0, count: table.count)
     }
 
+    /// Tables up to this many channels are counted by comparing (one vectorised pass per channel) rather than
+    /// by looking each event's slot up.
+    static let comparedChannels = 4
+
     mutating func add(_ batch: TagBatch) {
         let slots = table.count
+        if slots <= Self.comparedChannels {
+            for slot in 0..<slots { slotCounts[slot] &+= Self.count(table.channels[slot], in: batch.channels) }
+            return
+        }
         let low = table.minChannel
         // Four interleaved lanes of counters break the dependency between consecutive increments;
         // slot `slots` collects channels outside the table.
@@ -117,6 +125,22 @@ struct SinglesCounter: Sendable {
         }
         for slot in 0..<slots {
             slotCounts[slot] &+= lanes[4 * slot] + lanes[4 * slot + 1] + lanes[4 * slot + 2] + lanes[4 * slot + 3]
+        }
+    }
+
+    /// How many of `channels` equal `channel` (32-bit partial sums, so that the loop vectorises).
+    private static func count(_ channel: TagChannel, in channels: [TagChannel]) -> Int64 {
+        channels.withUnsafeBufferPointer { buffer in
+            guard let c = buffer.baseAddress else { return 0 }
+            var total: Int64 = 0
+            var i = 0
+            while i < buffer.count {
+                let end = min(buffer.count, i &+ (1 << 20))
+                var partial: UInt32 = 0
+                while i < end { partial &+= c[i] == channel ? 1 : 0; i &+= 1 }
+                total &+= Int64(partial)
+            }
+            return total
         }
     }
 

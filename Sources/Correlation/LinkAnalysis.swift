@@ -5,9 +5,9 @@ import TimeTags
 /// Fed each lab's raw tags in chunks of any size (``add(lab:batch:)``, markers interleaved in time order), the
 /// engine renumbers lab B's channels (``LinkAnalysisConfiguration/labBChannelOffset``), labels outcomes with
 /// their bases (``BasisLabeler``), applies the channels' delays (``DelayCompensator``), maps lab B's times onto
-/// lab A's axis through the clock relation, merges the two labs (``StreamMerger``) and counts on the merged
-/// axis: coincidences with side windows (``CoincidenceCounter``), histograms (``HistogramBuilder``), joint
-/// outcomes per basis pair (``BasisCorrelationCounter``) and heralded outcomes (``HeraldedCounter``).
+/// lab A's axis through the clock relation and counts (``LinkCounters``): coincidences with side windows and
+/// histograms by scanning lab A against lab B (``CrossLabScan``), joint outcomes per basis pair
+/// (``BasisCorrelationCounter``) and heralded outcomes (``HeraldedCounter``) on the labs merged in time order.
 /// Each lab's events are held until the clock mapping for their time is final, so the counts do not depend on
 /// how the input was cut. ``snapshot()`` reports the results at the link time analysed so far; ``finish()``
 /// ends both streams (end of files).
@@ -16,13 +16,12 @@ public struct LinkAnalysis: Sendable {
     public let configuration: LinkAnalysisConfiguration
     private var chains: [LabChain]
     var clock: LinkClock
-    /// Processed events of each lab not yet handed to the merger (lab B on its own clock).
+    /// Processed events of each lab not yet counted (lab B on its own clock).
     private var pending = [TagBatch(), TagBatch()]
-    private var merger = StreamMerger()
     var counters: LinkCounters
-    /// First and last time of the merged stream (lab A's axis).
-    private(set) var firstPs: Int64?
-    private(set) var lastPs: Int64?
+    /// First time counted and the link time through which both labs are counted (lab A's axis).
+    var firstPs: Int64? { counters.firstPs }
+    var lastPs: Int64? { counters.lastPs }
     /// Events left out because no clock mapping covered them.
     private(set) var unmappedEvents: Int64 = 0
     private(set) var finished = false
@@ -45,7 +44,6 @@ public struct LinkAnalysis: Sendable {
                   LabChain(shift: shift, labeler: labeler, delays: DelayCompensator(delays: ChannelDelays(delays)))]
         clock = try LinkClock(configuration)
         counters = try LinkCounters(configuration, outcomeChannels: labeler?.outcomeChannels)
-        if !configuration.twoLabs { _ = merger.end(input: 1) }
         if let maxLagPs = configuration.heraldReadoutMaxLagPs, let labeler {
             heraldReadouts = HeraldedAnalysis(outcomeChannels: labeler.outcomeChannels, windowHalfWidthPs: configuration.windowHalfWidthPs,
                                               maxLagPs: maxLagPs)
@@ -68,7 +66,7 @@ public struct LinkAnalysis: Sendable {
 
     /// Events held in memory awaiting the clock mapping or the other lab (the engine's buffers and the clock
     /// recovery's); bounded by the acquisition horizon while there is no lock.
-    public var heldEvents: Int { pending[0].count + pending[1].count + merger.heldEvents + clock.bufferedEvents }
+    public var heldEvents: Int { pending[0].count + pending[1].count + counters.heldEvents + clock.bufferedEvents }
 
     /// Lab A time through which both labs have been analysed (nil before the first merged event), ps.
     public var linkTimePs: Int64? { lastPs }
@@ -138,11 +136,11 @@ public struct LinkAnalysis: Sendable {
         }
         try release(throughPs: .max)
         finished = true
-        for lab in 0..<2 { try count(merger.end(input: lab)) }
+        for lab in 0..<(configuration.twoLabs ? 2 : 1) { try counters.end(lab: lab) }
         counters.finish()
     }
 
-    /// Hands each lab's events whose mapped time is at most `throughPs` to the merger, and the merged events on.
+    /// Hands each lab's events whose mapped time is at most `throughPs` to the counters.
     private mutating func release(throughPs: Int64?) throws(CorrelationError) {
         guard let throughPs else {
             try dropUnmappable()
@@ -151,11 +149,19 @@ public struct LinkAnalysis: Sendable {
         defer { if clock.isReacquiring { try? dropUnmappable() } }
         let cutA = firstIndex(in: pending[0].timesPs, above: throughPs)
         // Each lab's chunks were checked to be sorted by its delays (lab B's stay sorted through the mapping).
-        if cutA > 0 { try count(try merger.add(pending[0].takeFirstPhotons(cutA), input: 0, checkOrder: false)) }
+        if cutA > 0 { try count(lab: 0, pending[0].takeFirstPhotons(cutA)) }
         guard configuration.twoLabs, !pending[1].isEmpty else { return }
         let (mapped, unmapped) = clock.takeMapped(&pending[1], throughPs: throughPs)
         unmappedEvents += unmapped
-        if !mapped.isEmpty { try count(try merger.add(mapped, input: 1, checkOrder: false)) }
+        if !mapped.isEmpty { try count(lab: 1, mapped) }
+    }
+
+    /// Counts lab `lab`'s events on lab A's axis; on a heralded link its readouts also go to the herald analysis
+    /// (lab B's through the recovered clock, so each lab's lag after its herald is a fixed delay), the lab covered
+    /// through its last event.
+    private mutating func count(lab: Int, _ events: TagBatch) throws(CorrelationError) {
+        try counters.add(lab: lab, events)
+        if heraldReadouts != nil, let last = events.timesPs.last { heraldReadouts?.addReadouts(lab: lab, events, coveredThroughPs: last) }
     }
 
     /// Before the clock locks and while it re-acquires after a loss, keeps each lab's events of the acquisition
@@ -167,16 +173,6 @@ public struct LinkAnalysis: Sendable {
             let cut = firstIndex(in: pending[lab].timesPs, above: last &- horizon)
             if cut > 0 { unmappedEvents += Int64(cut); pending[lab].dropFirstPhotons(cut) }
         }
-    }
-
-    private mutating func count(_ merged: TagBatch) throws(CorrelationError) {
-        guard let first = merged.timesPs.first, let last = merged.timesPs.last else { return }
-        if firstPs == nil { firstPs = first }
-        lastPs = last
-        guard heraldReadouts != nil else { return try counters.process(merged) }
-        // Heralded link: both labs' readouts on lab A's axis (lab B's through the recovered clock), each lab's
-        // lag after its herald then a fixed delay; the merged stream covers both labs through its last event.
-        for lab in 0..<2 { heraldReadouts?.addReadouts(lab: lab, merged, coveredThroughPs: last) }
     }
 
     /// Outcome events dropped so far because their lab had no basis yet.
@@ -192,7 +188,13 @@ struct LabChain: Sendable {
     mutating func process(_ raw: TagBatch) throws(CorrelationError) -> TagBatch {
         var batch = raw
         if shift != 0 {
-            batch.channels = batch.channels.map { $0 &+ shift }
+            let channels = raw.channels
+            batch.channels = [TagChannel](unsafeUninitializedCapacity: channels.count) { shifted, count in
+                channels.withUnsafeBufferPointer { input in
+                    for index in input.indices { shifted[index] = input[index] &+ shift }
+                }
+                count = channels.count
+            }
             batch.markers = batch.markers.map { MarkerEvent(timePs: $0.timePs, marker: $0.marker &+ shift) }
         }
         if var active = labeler {

@@ -17,6 +17,8 @@ struct LinkClock: Sendable {
     private var residualPs: Double?
     /// The latest offset estimate, ps: the starting point of each lab B event's mapping.
     private var latestOffsetPs: Double?
+    /// The latest lab B time handed out on lab A's axis (independent clocks): the mapping never goes back before it.
+    private var lastMappedPs: Int64 = .min
 
     init(_ configuration: LinkAnalysisConfiguration) throws(CorrelationError) {
         reference = configuration.clock
@@ -117,7 +119,13 @@ struct LinkClock: Sendable {
     /// Takes from the front of `pending` (lab B's processed events on its own clock) the events whose lab A time
     /// is at most `throughPs`, mapped onto lab A's axis and sorted; events before that time that no lock covers
     /// (a gap between a loss and the re-acquisition) are dropped and counted.
-    func takeMapped(_ pending: inout TagBatch, throughPs: Int64) -> (mapped: TagBatch, unmapped: Int64) {
+    ///
+    /// Lab B's events leave in time order on lab A's axis, across calls too (the cross-lab scan and the merger
+    /// rely on it). The track is continuous, but its pieces are solved in closed form on each side of a
+    /// boundary and rounded to the ps, so two events a ps apart on either side can map a ps out of order; an
+    /// event that would map before the previous one is given the previous one's time (it moves by that rounding,
+    /// a picosecond: the pieces meet at the track's samples and epochs do not overlap on lab A's axis).
+    mutating func takeMapped(_ pending: inout TagBatch, throughPs: Int64) -> (mapped: TagBatch, unmapped: Int64) {
         switch reference {
         case .shared(let offsetPs):
             // t_A = t_B − offset ≤ throughPs ⇔ t_B ≤ throughPs + offset (saturating).
@@ -145,6 +153,8 @@ struct LinkClock: Sendable {
             // closed form while its solution stays inside; past the piece's end (or in a gap) the fixed-point
             // lookup finds the next piece.
             var piece = OffsetPiece(lowerPs: 1, upperPs: 0, originPs: 0, offsetPs: 0, slope: 0)
+            // The latest time handed out: no event maps before it.
+            var previous = lastMappedPs
             pending.timesPs.withUnsafeBufferPointer { pendingTimes in
                 pending.channels.withUnsafeBufferPointer { pendingChannels in
                     for index in 0..<count {
@@ -155,7 +165,8 @@ struct LinkClock: Sendable {
                             if let found { piece = recovery.offsetPiece(containing: found) ?? piece }
                         }
                         if let found, found <= throughPs {
-                            times.append(found)
+                            previous = max(found, previous)
+                            times.append(previous)
                             channels.append(pendingChannels[index])
                             chained = true
                             lastB = bPs; lastA = found
@@ -169,14 +180,9 @@ struct LinkClock: Sendable {
                     }
                 }
             }
-            var mapped = TagBatch(timesPs: times, channels: channels)
             pending.dropFirstPhotons(cut)
-            // The track's tiny drift cannot reorder events by more than a picosecond; keep them sorted regardless.
-            if mapped.timesPs.withUnsafeBufferPointer({ firstUnsortedIndex($0, notBeforePs: .min) }) != nil {
-                let order = mapped.timesPs.indices.sorted { mapped.timesPs[$0] < mapped.timesPs[$1] }
-                mapped = TagBatch(timesPs: order.map { mapped.timesPs[$0] }, channels: order.map { mapped.channels[$0] })
-            }
-            return (mapped, unmapped)
+            lastMappedPs = previous
+            return (TagBatch(timesPs: times, channels: channels), unmapped)
         }
     }
 

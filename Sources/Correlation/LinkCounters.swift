@@ -1,19 +1,31 @@
 import TimeTags
 
-/// The counters ``LinkAnalysis`` feeds with the merged stream: coincidences with side windows, histograms,
-/// joint outcomes per basis pair and heralded outcomes.
+/// The counters ``LinkAnalysis`` feeds with each lab's events once they are on lab A's axis: coincidences with
+/// side windows, histograms, singles, joint outcomes per basis pair and heralded outcomes.
 ///
-/// The pairs' coincidences (``CoincidenceVisitor``) and histograms (``HistogramVisitor``) are counted in one scan
-/// of the stream (the histogram's span covers the side windows), so each event is looked at once for both.
+/// The pairs' coincidences and histograms (``PairScanVisitor``) are counted in one scan
+/// (the histogram's span covers the side windows), so each close pair is looked at once for both. With two labs
+/// the scan counts lab A against lab B directly (``CrossLabScan``: every pair is lab A's channel with lab B's), so
+/// no merged stream is built for them; only the basis and herald counters, which need both labs' events in one
+/// time order, are fed through a ``StreamMerger``, and only when they exist. With one stream holding both labs,
+/// the stream is scanned for neighbours (``NeighborStream``).
 struct LinkCounters: Sendable {
     let configuration: LinkAnalysisConfiguration
     let outcomeChannels: OutcomeChannels?
     /// The pairs' specifications: per pair the main window, then its side windows.
     let specs: [CoincidenceSpec]
-    private var pairScan: NeighborStream<PairScanVisitor>
+    /// The pairs' scan: lab A against lab B (two labs), or the one stream's neighbours.
+    private var crossScan: CrossLabScan?
+    private var neighborScan: NeighborStream<PairScanVisitor>?
     private var singlesCounter: SinglesCounter
+    /// Merges the labs for the basis and herald counters (two labs with bases only).
+    private var merger: StreamMerger?
     private(set) var bases: BasisCorrelationCounter?
     private(set) var heralded: HeraldedCounter?
+    /// Per lab, the first and last time counted and whether the lab has ended.
+    private var firstTimePs: [Int64?] = [nil, nil]
+    private var lastTimePs: [Int64] = [.min, .min]
+    private var ended = [false, false]
     /// Specifications per pair: the main window, then its side windows.
     var specsPerPair: Int { 1 + 2 * configuration.sideWindows }
 
@@ -37,10 +49,20 @@ struct LinkCounters: Sendable {
         for pair in configuration.pairs {
             built.append(try CorrelationHistogram(pair: pair, rangePs: configuration.histogramRangePs, binWidthPs: configuration.histogramBinPs))
         }
-        let visitor = PairScanVisitor(coincidences: CoincidenceVisitor(specs: specs), histograms: HistogramVisitor(histograms: built))
+        let visitor = PairScanVisitor(pairs: configuration.pairs, specs: specs, histograms: built)
         let coincidenceSpan = specs.map(\.window.reachPs).max() ?? 0
         let histogramSpan = built.map { max(abs($0.startPs), abs($0.endPs - 1)) }.max() ?? 0
-        pairScan = NeighborStream(spanPs: max(coincidenceSpan, histogramSpan), visitor: visitor)
+        let span = max(coincidenceSpan, histogramSpan)
+        if configuration.twoLabs {
+            let offset = LinkAnalysisConfiguration.labBChannelOffset
+            if let pair = configuration.pairs.first(where: { $0.first >= offset || $0.second < offset }) {
+                throw CorrelationError(.invalidParameter, "pair \(pair) is not lab A's channel with lab B's", context: "link analysis",
+                                       hint: "with two labs each pair is (lab A channel, lab B channel + \(offset))")
+            }
+            crossScan = CrossLabScan(spanPs: span, visitor: visitor)
+        } else {
+            neighborScan = NeighborStream(spanPs: span, visitor: visitor)
+        }
         var channels: [TagChannel] = []
         for spec in specs { channels.append(spec.pair.first); channels.append(spec.pair.second) }
         singlesCounter = SinglesCounter(channels: channels)
@@ -51,47 +73,79 @@ struct LinkCounters: Sendable {
                                                outcomeChannels: outcomeChannels)
             }
         }
+        if configuration.twoLabs, bases != nil || heralded != nil { merger = StreamMerger() }
+        if !configuration.twoLabs { ended[1] = true }
     }
 
-    /// Counts a chunk of the merged stream (sorted and continuing the previous chunk: the merger's output).
-    mutating func process(_ batch: TagBatch) throws(CorrelationError) {
-        try pairScan.process(times: batch.timesPs, channels: batch.channels, checkOrder: false)
+    /// Counts a chunk of lab `lab` (0 = A, 1 = B; one stream: 0) on lab A's axis, sorted by the caller (each lab's
+    /// order was checked on entry and the clock mapping keeps it) and continuing the lab's previous chunks.
+    mutating func add(lab: Int, _ batch: TagBatch) throws(CorrelationError) {
+        guard let first = batch.timesPs.first else { return }
+        guard first >= lastTimePs[lab] else {
+            throw CorrelationError(.unsortedInput, "lab \(lab == 0 ? "A" : "B") goes back in time", context: "link analysis at \(first) ps",
+                                   hint: "feed each lab's chunks in time order")
+        }
+        if firstTimePs[lab] == nil { firstTimePs[lab] = first }
+        lastTimePs[lab] = batch.timesPs[batch.count - 1]
         singlesCounter.add(batch)
+        if neighborScan != nil {
+            try neighborScan?.process(times: batch.timesPs, channels: batch.channels, checkOrder: false)
+            try countInOrder(batch)
+        } else {
+            try crossScan?.add(lab: lab, batch)
+            if merger != nil, let merged = try merger?.add(batch, input: lab, checkOrder: false) { try countInOrder(merged) }
+        }
+    }
+
+    /// Lab `lab`'s stream has ended.
+    mutating func end(lab: Int) throws(CorrelationError) {
+        ended[lab] = true
+        crossScan?.end(lab: lab)
+        if let merged = merger?.end(input: lab) { try countInOrder(merged) }
+    }
+
+    /// Feeds the counters that need both labs' events in one time order.
+    private mutating func countInOrder(_ batch: TagBatch) throws(CorrelationError) {
         try bases?.process(batch)
         try heralded?.process(batch)
     }
 
     mutating func finish() {
-        pairScan.finish(); bases?.finish(); heralded?.finish()
+        neighborScan?.finish()
+        bases?.finish(); heralded?.finish()
     }
 
+    /// Events held for the other lab or the time order.
+    var heldEvents: Int {
+        (merger?.heldEvents ?? 0) + (crossScan?.heldEvents ?? 0)
+    }
+
+    /// The link time analysed so far: the time through which both labs' events have been counted (the earlier of
+    /// the labs' last times while both run, the other lab's once one has ended, the last of all once both have).
+    var lastPs: Int64? {
+        let limit: Int64 = switch (ended[0], ended[1]) {
+        case (true, true): max(lastTimePs[0], lastTimePs[1])
+        case (true, false): lastTimePs[1]
+        case (false, true): lastTimePs[0]
+        case (false, false): min(lastTimePs[0], lastTimePs[1])
+        }
+        return limit == .min ? nil : limit
+    }
+
+    /// The first time counted (nil until ``lastPs`` is known).
+    var firstPs: Int64? {
+        guard lastPs != nil else { return nil }
+        return firstTimePs.compactMap { $0 }.min()
+    }
+
+    private var pairVisitor: PairScanVisitor { crossScan?.visitor ?? neighborScan!.visitor }
+
     /// Coincidence counts, one per specification (complete after ``finish()``).
-    var counts: [Int64] { pairScan.visitor.coincidences.counts }
+    var counts: [Int64] { pairVisitor.counts }
     /// Singles per channel of the pairs.
     var singles: [TagChannel: Int64] { singlesCounter.counts }
     /// The pairs' cross-correlation histograms.
-    var histograms: [CorrelationHistogram] { pairScan.visitor.histograms.histograms }
-}
-
-/// The pairs' coincidences and histograms, fed by one neighbour scan.
-struct PairScanVisitor: NeighborVisitor, Sendable {
-    var coincidences: CoincidenceVisitor
-    var histograms: HistogramVisitor
-
-    func emptyCopy() -> PairScanVisitor {
-        PairScanVisitor(coincidences: coincidences.emptyCopy(), histograms: histograms.emptyCopy())
-    }
-
-    mutating func merge(_ other: PairScanVisitor) {
-        coincidences.merge(other.coincidences)
-        histograms.merge(other.histograms)
-    }
-
-    @inline(__always)
-    mutating func visit(earlierChannel: TagChannel, laterChannel: TagChannel, earlierTimePs: Int64, lagPs: Int64) {
-        coincidences.visit(earlierChannel: earlierChannel, laterChannel: laterChannel, earlierTimePs: earlierTimePs, lagPs: lagPs)
-        histograms.visit(earlierChannel: earlierChannel, laterChannel: laterChannel, earlierTimePs: earlierTimePs, lagPs: lagPs)
-    }
+    var histograms: [CorrelationHistogram] { pairVisitor.histograms }
 }
 
 extension LinkAnalysis {

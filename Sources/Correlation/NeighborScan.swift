@@ -54,11 +54,17 @@ func visitNeighbors<V: NeighborVisitor>(
 func firstUnsortedIndex(_ times: UnsafeBufferPointer<Int64>, notBeforePs: Int64) -> Int? {
     guard let t = times.baseAddress, times.count > 0 else { return nil }
     if t[0] < notBeforePs { return 0 }
-    var flags: UInt8 = 0
+    // Branch-free reduction first (vectorised: `a < b` is the sign of `a − b` corrected for overflow, in
+    // integer operations only); find the position only when something is wrong.
+    var flags: Int64 = 0
     var i = 1
-    // Branch-free reduction first; find the position only when something is wrong.
-    while i < times.count { flags |= t[i] < t[i &- 1] ? 1 : 0; i &+= 1 }
-    guard flags != 0 else { return nil }
+    while i < times.count {
+        let a = t[i], b = t[i &- 1]
+        let d = a &- b
+        flags |= d ^ ((a ^ b) & (d ^ a))
+        i &+= 1
+    }
+    guard flags < 0 else { return nil }
     for k in 1..<times.count where t[k] < t[k - 1] { return k }
     return nil
 }

@@ -103,6 +103,43 @@ struct LinkAnalysisTests {
         #expect(snapshot.unlabelledEvents == 0)
     }
 
+    @Test("shared clock: side windows and histograms equal brute force, whatever the chunk size", arguments: [1, 97, 65_536])
+    func sideWindowsAndHistogramsExact(size: Int) throws {
+        let labs = TwoLabStreams.make(seed: 5, pairs: 1_500, background: 3_000, durationPs: 2_000_000_000, offsetPs: Self.offsetPs, cablePs: Self.cablePs)
+        let configuration = TwoLabStreams.configuration(offsetPs: Self.offsetPs, cablePs: Self.cablePs)
+        var engine = try LinkAnalysis(configuration: configuration)
+        var queues = [TwoLabStreams.chunks(labs.a, size: size)[...], TwoLabStreams.chunks(labs.b, size: size)[...]]
+        try engine.addInTimeOrder(next: { lab in queues[lab].popFirst() })
+        let snapshot = engine.snapshot()
+        // Brute force on lab A's axis: every (first, second) event pair within the histogram's range.
+        var times: [TagChannel: [Int64]] = [:]
+        for event in labs.a.events { times[event.channel, default: []].append(event.timePs) }
+        for event in labs.b.events {
+            let channel = event.channel + LinkAnalysisConfiguration.labBChannelOffset
+            times[channel, default: []].append(event.timePs + (configuration.delaysPs[channel] ?? 0) - Self.offsetPs)
+        }
+        let window = try CoincidenceWindow(halfWidthPs: configuration.windowHalfWidthPs)
+        let spacing = max(configuration.histogramRangePs / 4, 4 * window.widthPs)
+        for (index, pair) in configuration.pairs.enumerated() {
+            var histogram = try CorrelationHistogram(pair: pair, rangePs: configuration.histogramRangePs, binWidthPs: configuration.histogramBinPs)
+            let main = CoincidenceSpec(pair, window: window)
+            let specs = [main] + Accidentals.sideWindows(of: main, count: configuration.sideWindows, spacingPs: spacing)
+            var counts = [Int64](repeating: 0, count: specs.count)
+            let second = (times[pair.second] ?? []).sorted()
+            for t in times[pair.first] ?? [] {
+                for u in second where abs(u - t) <= 2 * configuration.histogramRangePs {
+                    if let bin = histogram.bin(of: u - t) { histogram.counts[bin] += 1 }
+                    for (k, spec) in specs.enumerated() where spec.window.contains(u - t) { counts[k] += 1 }
+                }
+            }
+            #expect(snapshot.pairs[index].rawCoincidences == counts[0], "pair \(pair), chunks of \(size)")
+            let sides = Double(counts.dropFirst().reduce(0, +)) / Double(counts.count - 1)
+            #expect(snapshot.pairs[index].accidentalsFromSideWindows?.value == sides, "pair \(pair), chunks of \(size)")
+            #expect(engine.histograms[index].counts == histogram.counts, "pair \(pair), chunks of \(size)")
+            #expect(histogram.total > 100)
+        }
+    }
+
     @Test("the counts do not depend on how the streams were cut: 1, 7, 65 536 events or one chunk")
     func chunkSizeInvariance() throws {
         let labs = TwoLabStreams.make(seed: 9, pairs: 3_000, background: 2_000, durationPs: 3_000_000_000, offsetPs: Self.offsetPs, cablePs: Self.cablePs)
