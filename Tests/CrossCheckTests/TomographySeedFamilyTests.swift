@@ -169,7 +169,7 @@ struct TomographySeedFamilyTests {
           arguments: 0..<5)
     func seedFamily(stateIndex: Int) async throws {
         let state = Self.states[stateIndex]
-        // The reconstructions run on their own low-priority thread so they never hold the cooperative pool that
+        // The reconstructions run on their own thread so they never hold the cooperative pool that
         // the service suites beside them need (200 × 5 fits and 20 bootstraps take minutes on a loaded machine).
         let family = try await offPool { () throws -> Family in
             let truthSegment = try Self.truth(try Self.scenario(visibility: state.visibility, preparation: state.preparation))
