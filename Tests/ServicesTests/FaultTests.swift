@@ -32,7 +32,8 @@ struct FaultTests {
         let restarted = try await restartCoordinator(settings, security: security, logger: log.logger(level: .notice))
         #expect(await release.value, "waited for a second bind attempt")
         try await holding.value
-        #expect(restarted.control == holder.control && restarted.publish == holder.publish)
+        #expect(restarted.control == holder.control && restarted.publish == holder.publish,
+                "restarted on \(restarted.control), \(restarted.publish); held \(holder.control), \(holder.publish)")
         restarted.task.cancel()
         try await restarted.task.value
     }

@@ -28,10 +28,15 @@ struct HeraldedEndToEndTests {
         #expect(settings.analysis?.heralded == true)
         let running = try await startCoordinator(settings, security: security)
         let nodes = try [("alice", StreamRole.labA), ("bob", .labB)].map { lab, role in
-            NodeService(settings: NodeSettings(node: "\(lab)-node", lab: lab, controlEndpoint: running.control, publishEndpoint: running.publish,
-                                               spoolPath: directory + "/\(lab)-spool.sqlite",
-                                               source: .simulation(simulation, role: role, withStation: role == .labA, realTime: false)),
-                        transport: try security.client("\(lab)-node"), logger: quietLogger)
+            var nodeSettings = NodeSettings(node: "\(lab)-node", lab: lab, controlEndpoint: running.control, publishEndpoint: running.publish,
+                                            spoolPath: directory + "/\(lab)-spool.sqlite",
+                                            source: .simulation(simulation, role: role, withStation: role == .labA, realTime: false))
+            // This test reads the acknowledgement latencies: a node that gave the coordinator up after the default
+            // 3 s of silence (a loaded machine) is welcomed again with its batches already accepted and sees no
+            // acknowledgements for them (bob, a few batches, saw none once beside two CPU hogs). Losing the
+            // coordinator is tested elsewhere.
+            nodeSettings.coordinatorTimeoutMs = 600_000
+            return NodeService(settings: nodeSettings, transport: try security.client("\(lab)-node"), logger: quietLogger)
         }
         let nodeTasks = nodes.map { node in Task { try await node.run() } }
 
