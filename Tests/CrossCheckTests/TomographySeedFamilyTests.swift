@@ -32,13 +32,14 @@ import TimeTags
 ///   3 (observed 8 of 1000: "3σ" covers ≈ 99.2 % for F). On the linear scale 1 − F and T are skewed, with one-sided
 ///   tails, and more seeds fall beyond 3σ (F 12, T 6 of 1000), so a symmetric "3σ" there overstates the coverage.
 /// - The bootstrap's distance to the true state (``TomographyReconstructionError``: replicates refitted from counts
-///   drawn from ρ̂, their trace distance and fidelity to ρ̂): the trace distance's σ is within 20 % of the spread
-///   over seeds of T to the truth for all five states, the pure one included; the fidelity's is conservative
-///   (≥ 0.8 × the spread; up to 2× near the boundary). The bootstrap σ of the fidelity to the target Bell state and
-///   of the purity is within 20 % of their spread except at the pure Bell state, on the boundary: every ML estimate
-///   is pure (purity spread ~1e-14) and the fidelity to the fixed target of replicates drawn around ρ̂ is
-///   non-central (1 − F* ≈ |ε + ε*|² against the seeds' central |ε|²), so its σ exceeds the spread (2.3×); there
-///   it is checked to be conservative (docs/correlation.md "Errors near the boundary").
+///   drawn around the data, their trace distance and fidelity to ρ̂): the trace distance's σ is within 20 % of the
+///   spread over seeds of T to the truth for all five states, the pure one included; the fidelity's is conservative
+///   (≥ 0.8 × the spread; 0.90–1.39× measured over 16 bootstrapped seeds, not yet within 20 % at the mixed states).
+///   The bootstrap σ of the fidelity to the target Bell state and of the purity is within 20 % of their spread
+///   except at the pure Bell state, on the boundary: every ML estimate and every replicate is pure (purity σ and
+///   spread at rounding level) and the fidelity to the fixed target of replicates around ρ̂ is non-central
+///   (1 − F* ≈ |ε + ε*|² against the seeds' central |ε|²), so its σ exceeds the spread (1.6×); there it is checked
+///   to be conservative (docs/correlation.md "Errors near the boundary").
 @Suite("Tomography over seed families against the simulator's true state")
 struct TomographySeedFamilyTests {
     /// Pairs per setting in the family (≈ 9 000 coincidences per seed).
@@ -163,6 +164,7 @@ struct TomographySeedFamilyTests {
         var bound: Double
         var fidelities: [Double] = [], distances: [Double] = [], targetF: [Double] = [], purities: [Double] = []
         var bootF: [Double] = [], bootP: [Double] = [], bootTruthF: [Double] = [], bootTruthT: [Double] = []
+        var bootMeanF: [Double] = [], bootMeanT: [Double] = []
     }
 
     @Test("Five states × 200 seeds: F and T to the true state within their bias bound and, on the Wilson–Hilferty scale, within 3σ of the family mean (T ≤ 2, F ≤ 3 of 200 outside); the bootstrap σ of the trace distance to the true state within 20 % of the spread for every state, of F to the target and the purity too except at the pure state's boundary",
@@ -189,6 +191,7 @@ struct TomographySeedFamilyTests {
                                                                 bootstrapReplicates: Self.bootstrapReplicates, seed: UInt64(seed))
                 guard let errors = result.raw.standardErrors, let distance = result.raw.reconstructionError else { continue }
                 family.bootF.append(errors.fidelityToTarget); family.bootP.append(errors.purity)
+                family.bootMeanF.append(distance.fidelity.mean); family.bootMeanT.append(distance.traceDistance.mean)
                 family.bootTruthF.append(distance.fidelity.standardDeviation); family.bootTruthT.append(distance.traceDistance.standardDeviation)
             }
             return family
@@ -216,20 +219,22 @@ struct TomographySeedFamilyTests {
         #expect(outliersT <= 2, "\(label): \(outliersT) of \(Self.seeds) seeds' T^⅔ beyond 3σ")
         // (c) The bootstrap against the spread over seeds.
         let spreadF = Self.standardDeviation(targetF), spreadP = Self.standardDeviation(purities)
+        print("seed family \(label): means seeds 1-F \(1 - meanF) T \(meanT); bootstrap 1-F \(1 - Self.mean(family.bootMeanF)) T \(Self.mean(family.bootMeanT))")
         print("seed family \(label): bootstrap/spread — F to truth \(Self.mean(bootTruthF) / sigmaF), T \(Self.mean(bootTruthT) / sigmaT), F to target \(Self.mean(bootF) / spreadF), purity \(Self.mean(bootP) / spreadP)")
         // The distance to the true state: the bootstrap's replicates against the reconstruction stand for the
         // reconstruction against the truth. The trace distance's σ matches the spread at every state, the pure one
-        // included (observed 1.03, 0.97, 0.89, 0.92, 0.94); the Uhlmann fidelity's is larger near the boundary, where
-        // the fidelity to ρ̂ is steep in ρ̂'s small eigenvalues (observed 1.97, 1.06, 1.30, 1.53, 1.21): conservative.
+        // included (observed 0.93, 0.99, 0.96, 0.95, 0.98 over 16 bootstrapped seeds); the Uhlmann fidelity's, which
+        // weights errors by the inverse of ρ̂'s scattered small eigenvalues, is conservative (0.90, 1.26, 1.13, 1.28, 1.39).
         #expect(abs(Self.mean(bootTruthT) / sigmaT - 1) <= 0.2, "\(label): bootstrap σ of T to the truth \(Self.mean(bootTruthT)), spread \(sigmaT)")
         #expect(Self.mean(bootTruthF) >= 0.8 * sigmaF, "\(label): bootstrap σ of F to the truth \(Self.mean(bootTruthF)), spread \(sigmaF)")
         if state.visibility == 1 && state.preparation == .none {
             // A pure truth: the σ of quantities against a fixed target is not the spread (docs/correlation.md "Errors
-            // near the boundary"): the purity's spread is ~1e-14 (every estimate pure), and the fidelity to the
-            // target Φ+ of replicates drawn around ρ̂ = |ψ̂⟩⟨ψ̂| is 1 − |ε + ε*|² (non-central) where the seeds' is
-            // 1 − |ε|² (central), so its σ is larger (observed 2.3×): conservative only.
-            #expect(Self.mean(bootF) >= spreadF && Self.mean(bootP) >= spreadP,
-                    "\(label): bootstrap σ_F \(Self.mean(bootF)) (spread \(spreadF)), σ_purity \(Self.mean(bootP)) (spread \(spreadP))")
+            // near the boundary"): every estimate and every replicate is pure (purity σ and spread ~1e-14), and the
+            // fidelity to the target Φ+ of replicates drawn around the data of ρ̂ = |ψ̂⟩⟨ψ̂| is 1 − |ε + ε*|²
+            // (non-central) where the seeds' is 1 − |ε|² (central), so its σ is larger (observed 1.6×): conservative only.
+            #expect(Self.mean(bootF) >= spreadF, "\(label): bootstrap σ_F \(Self.mean(bootF)) (spread \(spreadF))")
+            #expect(Self.mean(bootP) <= 1e-9 && spreadP <= 1e-9,
+                    "\(label): purity σ \(Self.mean(bootP)), spread \(spreadP): every estimate and replicate pure")
         } else {
             #expect(abs(Self.mean(bootF) / spreadF - 1) <= 0.2, "\(label): bootstrap σ_F \(Self.mean(bootF)), spread \(spreadF)")
             #expect(abs(Self.mean(bootP) / spreadP - 1) <= 0.2, "\(label): bootstrap σ_purity \(Self.mean(bootP)), spread \(spreadP)")
