@@ -38,7 +38,7 @@ struct RateChangeKillTests {
                                            "--control", endpoints.0, "--publish", endpoints.1] + (propose ? ["--propose-rate", "200000"] : []))
         }
         var first = try coordinator(("tcp://127.0.0.1:0", "tcp://127.0.0.1:0"), propose: !undecided)
-        let endpoints = try #require(await link.endpoints())
+        let endpoints = try #require(await link.endpoints(of: first))
         var nodes = try ["alice", "bob"].map { try link.node($0, endpoints: endpoints, seconds: seconds) }
         // The proposal goes out as soon as the coordinator has both labs' tags: kill it at a random moment around then.
         #expect(await eventually {
@@ -70,7 +70,7 @@ struct RateChangeKillTests {
         first.waitUntilExit()
         try? FileManager.default.removeItem(atPath: link.statusPath("coordinator"))
         first = try coordinator(endpoints, propose: false)
-        #expect(await link.endpoints() != nil, "the restarted coordinator did not start")
+        #expect(await link.endpoints(of: first) != nil, "the restarted coordinator did not start")
         if let victim, let index = ["alice", "bob"].firstIndex(of: victim) {
             nodes[index] = try link.node(victim, endpoints: endpoints, seconds: seconds)
         }
