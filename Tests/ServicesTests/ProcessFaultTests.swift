@@ -78,11 +78,11 @@ struct ProcessLink {
     /// A coordinator restarted on the ports of its killed predecessor, retried while they are still in use
     /// (``untilListening``): up once its status file shows it listening (written from inside the running service
     /// group, so SIGTERM is a graceful stop from then on).
-    func restartedCoordinator(on endpoints: (String, String)) async throws -> Process {
+    func restartedCoordinator(on endpoints: (String, String), extra: [String] = []) async throws -> Process {
         try await untilListening("the coordinator on \(endpoints.0)") { () async throws -> BindAttempt<Process> in
             try? FileManager.default.removeItem(atPath: statusPath("coordinator"))
             let logged = logSize("coordinator")
-            let process = try coordinator(control: endpoints.0, publish: endpoints.1)
+            let process = try coordinator(control: endpoints.0, publish: endpoints.1, extra: extra)
             _ = await eventually {
                 let state = StatusFile.read(CoordinatorStatusFile.self, from: statusPath("coordinator"))
                 return !process.isRunning || (state?.controlEndpoint != nil && state?.publishEndpoint != nil && state?.stopped == false)
