@@ -7,8 +7,16 @@ import Protocol
 
 /// Turns the coordinator's successive status reports into monitoring observations: rates over the window
 /// from the cumulative counters, fidelity, clock, and when each node was last heard from.
+///
+/// Tag rates per arm and per channel are counts per second of link time (the tag times the coordinator's batches
+/// reached, ``StatusReport/linkTimeByNode`` and ``StatusReport/linkTimeByChannel``), over a window of link time:
+/// a feed that stalls (a loaded machine, a slow network) stops both the count and its link time and reads as the
+/// same rate, while a dead detector's count stands still as its lab's link time runs on and reads as a drop.
+/// A node that stops sending altogether is the `node_silent` rule's, on the coordinator's clock.
 public struct StatusObserver: Sendable {
     private var rates: CumulativeRates
+    /// Tag counters per arm and per channel, over a window of their lab's link time.
+    private var tagRates: CumulativeRates
     /// The re-tuner's counters over a window of link time.
     private var linkRates: CumulativeRates
     private var lastSeenPs: [String: Int64] = [:]
@@ -17,13 +25,15 @@ public struct StatusObserver: Sendable {
     private var previousSuccesses: Int64 = 0
     private let labByNode: [String: String]
     private let windowPs: Int64
-    /// When each channel's tags were first counted: its rate is reported once a whole window has passed since.
+    /// The link time at which each channel's tags were first counted: its rate is reported once a whole window of
+    /// link time has passed since.
     private var channelFirstSeenPs: [String: Int64] = [:]
 
     /// An observer for `link` over windows of `windowSeconds`.
     public init(link: LinkConfiguration, windowSeconds: Double) {
         windowPs = Int64(windowSeconds * 1e12)
         rates = CumulativeRates(windowPs: windowPs)
+        tagRates = CumulativeRates(windowPs: windowPs)
         linkRates = CumulativeRates(windowPs: windowPs)
         labByNode = Dictionary(link.labs.map { ($0.node, $0.name) }, uniquingKeysWith: { first, _ in first })
     }
@@ -46,19 +56,20 @@ public struct StatusObserver: Sendable {
         let now = Int64(status.elapsedSeconds * 1e12)
         var observation = LinkObservation(timePs: now)
         for (node, tags) in status.tagsByNode {
-            rates.record("tags " + node, tags, atPs: now)
             if tags > (previousTags[node] ?? -1) { lastSeenPs[node] = now }
             previousTags[node] = tags
-            if let rate = rates.rateHz("tags " + node) { observation.armRatesHz[labByNode[node] ?? node] = rate.value }
+            guard let linkTimePs = status.linkTimeByNode?[node] else { continue }
+            tagRates.record("tags " + node, tags, atPs: linkTimePs)
+            if let rate = tagRates.rateHz("tags " + node) { observation.armRatesHz[labByNode[node] ?? node] = rate.value }
         }
         for (channel, tags) in status.tagsByChannel ?? [:] {
-            guard let number = Int32(channel) else { continue }
-            rates.record("channel " + channel, tags, atPs: now)
-            let first = channelFirstSeenPs[channel] ?? now
+            guard let number = Int32(channel), let linkTimePs = status.linkTimeByChannel?[channel] else { continue }
+            tagRates.record("channel " + channel, tags, atPs: linkTimePs)
+            let first = channelFirstSeenPs[channel] ?? linkTimePs
             channelFirstSeenPs[channel] = first
-            // A channel's first batches arrive in bursts: its rate (and the baseline the rules learn from it)
-            // counts once the window is full.
-            if now - first >= windowPs, let rate = rates.rateHz("channel " + channel) { observation.channelRatesHz[Int(number)] = rate.value }
+            // A channel's first tags may start mid-batch: its rate (and the baseline the rules learn from it)
+            // counts once a whole window of link time has passed.
+            if linkTimePs - first >= windowPs, let rate = tagRates.rateHz("channel " + channel) { observation.channelRatesHz[Int(number)] = rate.value }
         }
         rates.record("coincidences", status.coincidences, atPs: now)
         rates.record("heralds", status.heraldSuccesses, atPs: now)

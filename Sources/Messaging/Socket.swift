@@ -65,9 +65,21 @@ public final class Socket {
     public func bind(_ endpoint: String) throws(ZMQError) -> String {
         let handle = try open("zmq_bind")
         let requested = endpoint.hasSuffix(":0") ? String(endpoint.dropLast()) + "*" : endpoint
-        try retryingInterrupts("zmq_bind", subject: endpoint) { zmq_bind(handle, requested) }
-        return try lastEndpoint()
+        // A failed zmq_bind is never "try again later". With a monitor attached, libzmq 4.3.4 sends the failure's
+        // events (closed, bind failed) from this thread and may leave errno at EAGAIN from polling its command
+        // mailbox (more likely when the thread is descheduled between the two events, on a loaded machine),
+        // hiding EADDRINUSE: taken as success, the socket would report an empty endpoint and listen nowhere.
+        // Nothing is bound after a failure, so the bind is tried again until errno names the reason.
+        for _ in 0..<Self.bindAttemptsForAReason {
+            if zmq_bind(handle, requested) == 0 { return try lastEndpoint() }
+            let code = qlink_errno()
+            if code != EAGAIN && code != EINTR { throw ZMQError("zmq_bind", subject: endpoint, code: code) }
+        }
+        throw ZMQError("zmq_bind", subject: "\(endpoint) (libzmq failed \(Self.bindAttemptsForAReason) times without a reason)", code: EAGAIN)
     }
+
+    /// Failed binds tried before giving up on libzmq naming the reason (``bind(_:)``).
+    static let bindAttemptsForAReason = 100
 
     /// Connects to `endpoint`. Connecting is asynchronous: it succeeds before the peer exists.
     public func connect(_ endpoint: String) throws(ZMQError) {

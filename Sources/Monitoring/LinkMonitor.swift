@@ -159,6 +159,9 @@ public actor LinkMonitor: StatusSource {
     /// The alerts that are not ok.
     public var activeAlerts: [AlertState] { evaluator.activeAlerts }
 
+    /// The rate baselines the rules have learned or were given (keys `arm NAME`, `channel N`), Hz.
+    public var baselineRatesHz: [String: Double] { evaluator.baselineRatesHz }
+
     public func currentStatus() async -> LinkStatus {
         let active = evaluator.activeAlerts
         let state: String

@@ -168,6 +168,12 @@ public struct StatusReport: Sendable, Equatable, Codable {
     public var fidelityIsLowerBound: Bool?
     /// Tags received per detector channel (the channel number as text), over the run.
     public var tagsByChannel: [String: Int64]?
+    /// The latest tag time each node's accepted batches reached, on that node's clock, ps: `tagsByNode` counts the
+    /// node's tags through it. Rates are judged on this link time, so a stalled feed is not a drop of rate.
+    public var linkTimeByNode: [String: Int64]?
+    /// For each channel of `tagsByChannel`, the link time the batches of the lab that records it reached (on that
+    /// lab's clock), ps: the channel's count covers its lab's tags through it.
+    public var linkTimeByChannel: [String: Int64]?
     /// Pair source: accidental coincidences expected over the analysed span (from the labs' outcome rates and
     /// the coincidence window), the counterpart of `coincidences` for the coincidences-to-accidentals ratio.
     public var accidentals: Double?

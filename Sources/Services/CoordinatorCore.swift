@@ -331,6 +331,7 @@ final class CoordinatorCore {
                                                     lastPs: batch.timesPs.last ?? 0, tags: batch.count)
         pendingBatches.append(record)
         status.batchesAccepted += 1
+        if let reachedPs = batch.timesPs.last { linkTimeByLab[peer.labIndex] = max(reachedPs, linkTimeByLab[peer.labIndex] ?? reachedPs) }
         let (batch, refusals) = ownChannels(batch, lab: peer.labIndex, node: peer.node, peer: frame)
         status.tagsByNode[peer.node, default: 0] += Int64(batch.count)
         countChannels(batch)
@@ -357,6 +358,8 @@ final class CoordinatorCore {
 
     /// Tags per channel over the run (for singles rates per detector).
     private var tagsByChannel: [TagChannel: Int64] = [:]
+    /// The latest tag time each lab's accepted batches reached, on that lab's clock, by lab index.
+    private var linkTimeByLab: [Int: Int64] = [:]
 
     private func countChannels(_ batch: TagBatch) {
         var run: (channel: TagChannel, count: Int64)?
@@ -391,6 +394,13 @@ final class CoordinatorCore {
     /// analysis thread for the next one. New clock measurements are journaled.
     func tick() -> [Outgoing] {
         status.tagsByChannel = Dictionary(uniqueKeysWithValues: tagsByChannel.map { ("\($0.key)", $0.value) })
+        status.linkTimeByNode = Dictionary(linkTimeByLab.map { (roster.labs[$0.key].node, $0.value) }, uniquingKeysWith: max)
+        // A kept tag's channel belongs to exactly one lab (its detector, or the station's for the station's lab).
+        status.linkTimeByChannel = tagsByChannel.keys.reduce(into: [:]) { times, channel in
+            if let lab = roster.labs.indices.first(where: { roster.refusal(channel: channel, lab: $0) == nil }), let reached = linkTimeByLab[lab] {
+                times["\(channel)"] = reached
+            }
+        }
         if let analysis {
             if let latest = analysis.latestSnapshot { snapshot = latest }
             analysis.requestSnapshot()

@@ -23,6 +23,9 @@ public struct CoordinatorStatusFile: Codable, Sendable {
     public var refusedTags: [String: Int]
     public var stopped: Bool
     public var failure: String?
+    /// Where `/status`, `/metrics` and the dashboard are served (`tcp://HOST:PORT`, the port actually bound: `--status`
+    /// may ask for port 0), once the status server listens.
+    public var statusEndpoint: String?
 
     public init(pid: Int32, state: CoordinatorMonitor.State) {
         refusedHandshakes = state.refusedHandshakes

@@ -52,16 +52,15 @@ struct DemoCommand: AsyncParsableCommand {
         let children = DemoChildren()
         let interrupt = InterruptForwarder(children: children)
         defer { interrupt.cancel() }
-        let monitoring = DemoMonitoring.pickPort()
+        // The status server on any free port of 127.0.0.1, read back from the status file.
         let coordinator = try children.start(name: "coordinator", arguments: [
             "coordinator", "--config", run.configPath, "--quiet", "--log-level", logLevel,
-            "--status-file", run.coordinatorStatusPath,
-        ] + (monitoring.map { ["--status", $0.statusEndpoint] } ?? []), logPath: run.logPath("coordinator"))
+            "--status-file", run.coordinatorStatusPath, "--status", "tcp://127.0.0.1:0",
+        ], logPath: run.logPath("coordinator"))
         let endpoints = try await waitForEndpoints(run: run, coordinator: coordinator)
         print("  coordinator (pid \(coordinator.pid)): control \(endpoints.control), publish \(endpoints.publish)")
-        if let monitoring {
-            print("  monitoring: dashboard \(monitoring.base)/ — JSON \(monitoring.base)/status — Prometheus \(monitoring.base)/metrics")
-        }
+        let monitoring = endpoints.monitoring
+        print("  monitoring: dashboard \(monitoring.base)/ — JSON \(monitoring.base)/status — Prometheus \(monitoring.base)/metrics")
 
         var nodes: [ChildProcess] = []
         for lab in run.configuration.labs.prefix(2) {
@@ -89,7 +88,7 @@ struct DemoCommand: AsyncParsableCommand {
             if states.allSatisfy({ $0?.drained == true }) { break }
         }
         // The monitoring view while the link is still up (before the nodes go silent).
-        let monitored = await monitoring?.snapshot()
+        let monitored = await monitoring.snapshot()
         // Nodes stop gracefully: they catch up on heralds before exiting; then the coordinator stops.
         for node in nodes { node.terminate() }
         for node in nodes where !(await node.wait(seconds: 15)) {
@@ -110,12 +109,13 @@ struct DemoCommand: AsyncParsableCommand {
 
     private var logLevel: String { global.logLevel == .info ? "notice" : global.logLevel.rawValue }
 
-    private func waitForEndpoints(run: DemoRun, coordinator: ChildProcess) async throws -> (control: String, publish: String) {
+    private func waitForEndpoints(run: DemoRun, coordinator: ChildProcess) async throws -> (control: String, publish: String, monitoring: DemoMonitoring) {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let state = StatusFile.read(CoordinatorStatusFile.self, from: run.coordinatorStatusPath),
-               let control = state.controlEndpoint, let publish = state.publishEndpoint {
-                return (control, publish)
+               let control = state.controlEndpoint, let publish = state.publishEndpoint,
+               let port = state.statusEndpoint?.split(separator: ":").last.flatMap({ Int($0) }) {
+                return (control, publish, DemoMonitoring(port: port))
             }
             guard coordinator.isRunning else {
                 throw CommandFailure("the coordinator exited (status \(coordinator.exitStatus ?? -1)); its log ends:\n\(coordinator.logTail())")

@@ -9,12 +9,6 @@ import Services
 struct DemoMonitoring {
     let port: Int
     var base: String { "http://127.0.0.1:\(port)" }
-    var statusEndpoint: String { "tcp://127.0.0.1:\(port)" }
-
-    /// The endpoint on a port of 127.0.0.1 that was free a moment ago, or nil.
-    static func pickPort() -> DemoMonitoring? {
-        LoopbackPort.free().map { DemoMonitoring(port: $0) }
-    }
 
     /// The coordinator's monitoring status and the number of metric samples it exposes, or nil when it does not answer.
     func snapshot() async -> DemoMonitoringSnapshot? {

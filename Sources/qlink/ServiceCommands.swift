@@ -9,6 +9,7 @@ import ServiceLifecycle
 import Protocol
 import Services
 import Simulation
+import Synchronization
 import TimeTags
 
 extension TagStreamFormat: ExpressibleByArgument {}
@@ -158,9 +159,17 @@ struct CoordinatorCommand: AsyncParsableCommand {
             services.append(.init(service: RateProposer(coordinator: coordinator, labs: settings.labs.count, rateHz: proposeRate),
                                   successTerminationBehavior: .ignore))
         }
-        let writer = statusFile.map { StatusFileService(path: $0) { CoordinatorStatusFile(pid: getpid(), state: coordinator.monitor.current) } }
-        if let writer { services.append(.init(service: writer)) }
         let endpoint = try statusEndpoint(override: status, configured: configuration.monitoring?.statusEndpoint)
+        // The status server's port once it listens (`--status tcp://127.0.0.1:0` takes any free one), for the status file.
+        let statusPort = ListeningPort()
+        let writer = statusFile.map { path in
+            StatusFileService(path: path) {
+                var file = CoordinatorStatusFile(pid: getpid(), state: coordinator.monitor.current)
+                if let endpoint, let port = statusPort.value { file.statusEndpoint = "tcp://\(endpoint.address):\(port)" }
+                return file
+            }
+        }
+        if let writer { services.append(.init(service: writer)) }
         if configuration.monitoring != nil || endpoint != nil {
             // Monitoring: metrics, alert rules (log, journal, webhook), re-tuning, status server and dashboard.
             let journal = try CoordinatorJournal(path: settings.journalPath)
@@ -170,12 +179,21 @@ struct CoordinatorCommand: AsyncParsableCommand {
                                                                         link: configuration, logger: logger)))
             if let endpoint {
                 services.append(.init(service: StatusServer(host: endpoint.address, port: endpoint.port, source: linkMonitor,
-                                                            logger: logger).application()))
+                                                            logger: logger).application { port in statusPort.value = port }))
             }
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         defer { writer?.writeFinal() }
         try await group.run()
+    }
+}
+
+/// The port a server reported once listening, read from other tasks.
+final class ListeningPort: Sendable {
+    private let port = Mutex<Int?>(nil)
+    var value: Int? {
+        get { port.withLock { $0 } }
+        set { port.withLock { $0 = newValue } }
     }
 }
 

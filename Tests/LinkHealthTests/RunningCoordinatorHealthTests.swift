@@ -60,9 +60,10 @@ struct HealthLink {
 
 @Suite("Health of a running coordinator fed by simulated nodes", .serialized)
 struct RunningCoordinatorHealthTests {
-    /// Lab B's detector 0 (channel 11) goes dark 8 s into the run (late enough for a loaded machine to have learned its baseline rate): the coordinator's per-channel rates drop and
-    /// its /status shows the dead-detector alert (`channel_rate_drop` on channel 11) critical; /metrics shows
-    /// the certificates' days left.
+    /// Lab B's detector 0 (channel 11) goes dark 8 s into the link (the feed holds there until the rules have learned
+    /// the channel's baseline rate): the coordinator's per-channel rates drop and its /status shows the
+    /// dead-detector alert (`channel_rate_drop` on channel 11) critical, and on no live channel however the
+    /// machine stalls the feed (rates are per second of link time); /metrics shows the certificates' days left.
     @Test func deadDetectorRaisesItsAlertAndCertificateLifetimesAreExported() async throws {
         let link = try HealthLink(appending: """
               repetition_rate_hz: 1_000_000
@@ -104,11 +105,9 @@ struct RunningCoordinatorHealthTests {
         #expect(await eventually { await port.value != nil })
         let base = "http://127.0.0.1:\(try #require(await port.value))"
 
-        // Both nodes read their lab's 12 s of the simulated link from a pipe, which the test fills at wall-clock
-        // pace (the pace of a tagger: the monitor's rates are per second of the coordinator's clock) from the moment
-        // both nodes are connected. A real-time simulation source would start its clock before connecting, and on a
-        // loaded machine the backlog it sends on connection could reach past the failure before the coordinator
-        // has seen the channel's healthy rate.
+        // Both nodes read their lab's 12 s of the simulated link from a pipe, which the test fills at the pace of a
+        // tagger from the moment both nodes are connected, holding at the failure's link time until the rules
+        // have learned channel 11's healthy rate (a stalled feed is no drop: rates are per second of link time).
         let simulation = try ConfiguredSimulation(configuration: configuration, durationPs: 12_000_000_000_000, seed: 3)
         let pipes = [Pipe(), Pipe()]
         let nodes = try [("alice", 0), ("bob", 1)].map { lab, index in
@@ -122,18 +121,21 @@ struct RunningCoordinatorHealthTests {
             for task in nodeTasks + [coordinatorTask, watcherTask, serverTask] { task.cancel() }
         }
         #expect(await eventually(600) { nodes.allSatisfy { $0.monitor.current.connected } }, "waited for both nodes to connect")
-        let feeding = TaggerFeed(simulation: simulation, writers: pipes.map(\.fileHandleForWriting))
+        let feeding = TaggerFeed(simulation: simulation, writers: pipes.map(\.fileHandleForWriting), holdingAtPs: 8_000_000_000_000)
+        defer { feeding.release() }
 
         // The coordinator's status counts tags per channel.
         #expect(await eventually(600) { (coordinator.monitor.current.status?.tagsByChannel?["12"] ?? 0) > 0 },
                 "waited for channel 12's tags in the coordinator's status")
+        #expect(await eventually(600) { await monitor.baselineRatesHz["channel 11"] != nil },
+                "waited for the rules to learn channel 11's baseline before its detector goes dark")
+        feeding.release()
         var dead: AlertState?
         var healthy: [String] = []
         let raised = await eventually(600) {
             guard let data = await httpBody(base + "/status"), let status = try? StatusCoding.decoder().decode(LinkStatus.self, from: data) else { return false }
             dead = status.alerts.first { $0.rule == .channelRateDrop && $0.subject == "channel 11" }
-            // Live channels may dip into a warning when a loaded machine stalls the coordinator for a moment;
-            // only the dead one falls by the critical 10 dB.
+            // Only the dead channel falls by the critical 10 dB; a stall of the machine drops no rate of link time.
             healthy = status.alerts.filter { $0.rule == .channelRateDrop && $0.subject != "channel 11" && $0.severity == .critical }.map(\.subject)
             return dead?.severity == .critical
         }
@@ -212,14 +214,19 @@ actor PortBox {
 
 /// A tagger stand-in: writes each lab's stream of `simulation` (lab A's to `writers[0]`, lab B's to `writers[1]`)
 /// as CSV lines (tags and basis markers in time order), each simulation step once the wall clock since the feed
-/// started has reached the step's end, on a thread of its own; closes the writers at the end.
+/// started has reached the step's end, on a thread of its own; closes the writers at the end. Before the first
+/// step that ends after `holdingAtPs` it waits for ``release()``, then goes on at its pace from there.
 final class TaggerFeed: Sendable {
     private let done = Mutex(false)
+    private let released = Mutex(false)
 
     /// Whether every step has been written and the writers closed.
     var finished: Bool { done.withLock { $0 } }
 
-    init(simulation: ConfiguredSimulation, writers: [FileHandle]) {
+    /// Lets the feed write past its hold.
+    func release() { released.withLock { $0 = true } }
+
+    init(simulation: ConfiguredSimulation, writers: [FileHandle], holdingAtPs holdPs: Int64 = .max) {
         Thread.detachNewThread { [self] in
             defer {
                 for writer in writers { try? writer.close() }
@@ -227,8 +234,14 @@ final class TaggerFeed: Sendable {
             }
             guard var simulator = try? simulation.makeSimulator() else { return }
             for writer in writers { writer.write(Data("channel,time_ps\n".utf8)) }
-            let clock = ContinuousClock(), started = clock.now
+            let clock = ContinuousClock()
+            var started = clock.now, held = false
             while let step = simulator.next() {
+                if !held, step.endPs > holdPs {
+                    held = true
+                    while !released.withLock({ $0 }) { Thread.sleep(forTimeInterval: 0.005) }
+                    started = clock.now - .nanoseconds(step.startPs / 1000)
+                }
                 let texts = [StreamRole.labA, .labB].map { TaggerFeed.csv(step.chunk($0)?.batch ?? TagBatch()) }
                 let due = started + .nanoseconds(step.endPs / 1000)
                 while clock.now < due { Thread.sleep(forTimeInterval: 0.005) }

@@ -35,6 +35,28 @@ struct PollerMonitorTests {
         #expect(accepted != nil)
     }
 
+    /// libzmq 4.3.4 may end a refused bind of a monitored socket with errno EAGAIN (left by the monitor events it
+    /// sends on the failure): a coordinator restarted on a port still in use once took that for success and
+    /// reported an empty control endpoint. Every attempt must fail, naming the address in use.
+    @Test("a monitored socket's bind on a port in use always fails with EADDRINUSE")
+    func monitoredBindOnAPortInUse() throws {
+        let (holder, endpoint) = try makeBound(.router)
+        let socket = try makeSocket(.router)
+        let monitor = try SocketMonitor(socket)
+        var outcomes: [String: Int] = [:]
+        for _ in 0..<200 {
+            do {
+                let bound = try socket.bind(endpoint)
+                outcomes["bound '\(bound)'", default: 0] += 1
+            } catch {
+                outcomes[error.isAddressInUse ? "address in use" : "\(error)", default: 0] += 1
+            }
+        }
+        #expect(outcomes == ["address in use": 200])
+        monitor.stop()
+        holder.close()
+    }
+
     @Test("dropping a monitor of a reconnecting socket never stalls the shared context", .timeLimit(.minutes(10)))
     func droppedMonitorDoesNotStall() throws {
         let client = try makeSocket(.dealer)

@@ -24,7 +24,7 @@ struct KillTrialTests {
         var keep = false
         defer { if !keep { try? FileManager.default.removeItem(atPath: link.directory) } }
         var coordinator = try link.coordinator()
-        let endpoints = try #require(await link.endpoints())
+        let endpoints = try #require(await link.endpoints(of: coordinator))
         var nodes = ["alice": try link.node("alice", endpoints: endpoints, seconds: Self.linkSeconds, exitWhenDone: false),
                      "bob": try link.node("bob", endpoints: endpoints, seconds: Self.linkSeconds, exitWhenDone: false)]
         defer {

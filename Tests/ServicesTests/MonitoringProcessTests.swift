@@ -21,13 +21,11 @@ struct MonitoringProcessTests {
     func coordinatorServesMonitoring() async throws {
         let link = try ProcessLink()
         defer { try? FileManager.default.removeItem(atPath: link.directory) }
-        let port = try #require(LoopbackPort.free())
         let handle = try #require(FileHandle(forWritingAtPath: link.config))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data("""
 
         monitoring:
-          status_endpoint: tcp://127.0.0.1:\(port)
           window_s: 3
           alerts:
             node_silent_s: { warning: 2, critical: 4 }
@@ -35,10 +33,13 @@ struct MonitoringProcessTests {
 
         """.utf8))
         try handle.close()
-        let coordinator = try link.coordinator()
+        // The status server on any free port, read back from the status file (a port picked here and handed over
+        // could be taken by another process before the coordinator binds it).
+        let coordinator = try link.coordinator(extra: ["--status", "tcp://127.0.0.1:0"])
         defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
-        let endpoints = try #require(await link.endpoints(), "the coordinator did not start")
-        let base = "http://127.0.0.1:\(port)"
+        let endpoints = try #require(await link.endpoints(of: coordinator))
+        let statusEndpoint = try #require(await link.coordinatorReport(of: coordinator, "its status endpoint") { $0.statusEndpoint })
+        let base = "http://" + statusEndpoint.dropFirst("tcp://".count)
         // The nodes stream until stopped (a loaded machine may start one long after the other; both arms must
         // show at once in a 3 s window), then go silent.
         let alice = try link.node("alice", endpoints: endpoints, seconds: 3_600)

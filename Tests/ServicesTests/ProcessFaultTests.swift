@@ -51,9 +51,20 @@ struct ProcessLink {
         return process
     }
 
-    func coordinator(control: String = "tcp://127.0.0.1:0", publish: String = "tcp://127.0.0.1:0") throws -> Process {
+    func coordinator(control: String = "tcp://127.0.0.1:0", publish: String = "tcp://127.0.0.1:0", extra: [String] = []) throws -> Process {
         try start("coordinator", ["coordinator", "--config", config, "--quiet", "--status-file", statusPath("coordinator"),
-                                  "--control", control, "--publish", publish])
+                                  "--control", control, "--publish", publish] + extra)
+    }
+
+    /// The size of `name`'s log (its stdout and stderr), bytes.
+    func logSize(_ name: String) -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: directory + "/\(name).log")[.size] as? Int) ?? 0
+    }
+
+    /// What `name` wrote to its log from byte `offset` on, at most its last 2 000 characters.
+    func logTail(_ name: String, from offset: Int = 0) -> String {
+        let log = (try? String(contentsOfFile: directory + "/\(name).log", encoding: .utf8)) ?? ""
+        return String((String(log.utf8.dropFirst(offset)) ?? log).suffix(2_000))
     }
 
     /// A node streaming `seconds` of link time in real time; it exits when everything is acknowledged (`exitWhenDone`)
@@ -67,31 +78,46 @@ struct ProcessLink {
     /// A coordinator restarted on the ports of its killed predecessor, retried while they are still in use
     /// (``untilListening``): up once its status file shows it listening (written from inside the running service
     /// group, so SIGTERM is a graceful stop from then on).
-    func restartedCoordinator(on endpoints: (String, String)) async throws -> Process {
+    func restartedCoordinator(on endpoints: (String, String), extra: [String] = []) async throws -> Process {
         try await untilListening("the coordinator on \(endpoints.0)") { () async throws -> BindAttempt<Process> in
             try? FileManager.default.removeItem(atPath: statusPath("coordinator"))
-            let logged = (try? FileManager.default.attributesOfItem(atPath: directory + "/coordinator.log")[.size] as? Int) ?? 0
-            let process = try coordinator(control: endpoints.0, publish: endpoints.1)
+            let logged = logSize("coordinator")
+            let process = try coordinator(control: endpoints.0, publish: endpoints.1, extra: extra)
             _ = await eventually {
                 let state = StatusFile.read(CoordinatorStatusFile.self, from: statusPath("coordinator"))
                 return !process.isRunning || (state?.controlEndpoint != nil && state?.publishEndpoint != nil && state?.stopped == false)
             }
             if process.isRunning { return .listening(process) }
-            let log = (try? String(contentsOfFile: directory + "/coordinator.log", encoding: .utf8)) ?? ""
-            let output = String(log.utf8.dropFirst(logged)) ?? log
+            let output = logTail("coordinator", from: logged)
             if output.contains("Address already in use") { return .addressInUse }
-            throw ServiceFailure(what: "the restarted coordinator", detail: "exited with \(process.terminationStatus): \(output.suffix(2_000))")
+            throw ServiceFailure(what: "the restarted coordinator", detail: "exited with \(process.terminationStatus): \(output)")
         }
     }
 
-    func endpoints() async -> (String, String)? {
-        var found: (String, String)?
-        _ = await eventually {
-            let state = StatusFile.read(CoordinatorStatusFile.self, from: statusPath("coordinator"))
-            if let control = state?.controlEndpoint, let publish = state?.publishEndpoint, state?.stopped == false { found = (control, publish) }
-            return found != nil
+    /// The control and publish endpoints `coordinator` reports in its status file once it listens, or nil after
+    /// recording why not: it exited first (its exit status, the failure in its status file and the end of its log,
+    /// which holds its stderr) or never listened (the wait only guards against a hang).
+    func endpoints(of coordinator: Process) async -> (String, String)? {
+        await coordinatorReport(of: coordinator, "its control and publish endpoints") { state in
+            guard let control = state.controlEndpoint, let publish = state.publishEndpoint, !state.stopped else { return nil }
+            return (control, publish)
         }
-        return found
+    }
+
+    /// What `read` finds in `coordinator`'s status file, waited for; nil after recording why it never came (see
+    /// ``endpoints(of:)``).
+    func coordinatorReport<T>(of coordinator: Process, _ what: String, _ read: (CoordinatorStatusFile) -> T?) async -> T? {
+        var found: T?
+        _ = await eventually {
+            found = StatusFile.read(CoordinatorStatusFile.self, from: statusPath("coordinator")).flatMap(read)
+            return found != nil || !coordinator.isRunning
+        }
+        if let found { return found }
+        let state = StatusFile.read(CoordinatorStatusFile.self, from: statusPath("coordinator"))
+        let how = coordinator.isRunning ? "is still running without reporting it"
+            : "exited (\(coordinator.terminationReason == .exit ? "status" : "signal") \(coordinator.terminationStatus)) before reporting it"
+        Issue.record("the coordinator \(how), waiting for \(what); its status file: \(state.map { "stopped \($0.stopped), failure \($0.failure ?? "none")" } ?? "none"); its log: \(logTail("coordinator"))")
+        return nil
     }
 
     /// The simulation the nodes run for `seconds` of link time (the truth the journal is checked against).
@@ -136,7 +162,7 @@ struct ProcessFaultTests {
         let link = try ProcessLink()
         defer { try? FileManager.default.removeItem(atPath: link.directory) }
         var coordinator = try link.coordinator()
-        let endpoints = try #require(await link.endpoints())
+        let endpoints = try #require(await link.endpoints(of: coordinator))
         let alice = try link.node("alice", endpoints: endpoints, seconds: 2)
         let bob = try link.node("bob", endpoints: endpoints, seconds: 2)
         #expect(await eventually { (link.nodeStatus("alice")?.batchesAcknowledged ?? 0) > 20 })
@@ -171,7 +197,7 @@ struct ProcessFaultTests {
         let link = try ProcessLink()
         defer { try? FileManager.default.removeItem(atPath: link.directory) }
         let coordinator = try link.coordinator()
-        let endpoints = try #require(await link.endpoints())
+        let endpoints = try #require(await link.endpoints(of: coordinator))
         var alice = try link.node("alice", endpoints: endpoints, seconds: 3)
         let bob = try link.node("bob", endpoints: endpoints, seconds: 3)
         #expect(await eventually { (link.nodeStatus("alice")?.batchesSpooled ?? 0) > 20 })
@@ -204,7 +230,7 @@ struct ProcessFaultTests {
         let link = try ProcessLink()
         defer { try? FileManager.default.removeItem(atPath: link.directory) }
         let coordinator = try link.coordinator()
-        let endpoints = try #require(await link.endpoints())
+        let endpoints = try #require(await link.endpoints(of: coordinator))
         // The nodes stream long enough to still be streaming when the coordinator stops, however slowly they start.
         let alice = try link.node("alice", endpoints: endpoints, seconds: 10)
         let bob = try link.node("bob", endpoints: endpoints, seconds: 10)

@@ -33,12 +33,9 @@ struct RateChangeKillTests {
     static func trial(killing victim: String?, undecided: Bool) async throws -> String {
         let link = try ProcessLink()
         defer { try? FileManager.default.removeItem(atPath: link.directory) }
-        func coordinator(_ endpoints: (String, String), propose: Bool) throws -> Process {
-            try link.start("coordinator", ["coordinator", "--config", link.config, "--quiet", "--status-file", link.statusPath("coordinator"),
-                                           "--control", endpoints.0, "--publish", endpoints.1] + (propose ? ["--propose-rate", "200000"] : []))
-        }
-        var first = try coordinator(("tcp://127.0.0.1:0", "tcp://127.0.0.1:0"), propose: !undecided)
-        let endpoints = try #require(await link.endpoints())
+        func proposing(_ propose: Bool) -> [String] { propose ? ["--propose-rate", "200000"] : [] }
+        var first = try link.coordinator(extra: proposing(!undecided))
+        let endpoints = try #require(await link.endpoints(of: first))
         var nodes = try ["alice", "bob"].map { try link.node($0, endpoints: endpoints, seconds: seconds) }
         // The proposal goes out as soon as the coordinator has both labs' tags: kill it at a random moment around then.
         #expect(await eventually {
@@ -50,8 +47,7 @@ struct RateChangeKillTests {
             kill(nodes[1].processIdentifier, SIGSTOP)
             kill(first.processIdentifier, SIGKILL)
             first.waitUntilExit()
-            try? FileManager.default.removeItem(atPath: link.statusPath("coordinator"))
-            first = try coordinator(endpoints, propose: true)
+            first = try await link.restartedCoordinator(on: endpoints, extra: proposing(true))
             #expect(await eventually {
                 !((try? CoordinatorJournal(path: link.journal).rateChanges()) ?? []).isEmpty
             }, "waited for the proposal in the journal")
@@ -68,9 +64,7 @@ struct RateChangeKillTests {
             killedNode = true
         }
         first.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: link.statusPath("coordinator"))
-        first = try coordinator(endpoints, propose: false)
-        #expect(await link.endpoints() != nil, "the restarted coordinator did not start")
+        first = try await link.restartedCoordinator(on: endpoints)
         if let victim, let index = ["alice", "bob"].firstIndex(of: victim) {
             nodes[index] = try link.node(victim, endpoints: endpoints, seconds: seconds)
         }
