@@ -29,13 +29,29 @@ public struct SettingCounts: Sendable, Codable, Equatable {
 
 /// Counts two-lab coincidences per basis combination from a labelled stream (see ``BasisLabeler``): for
 /// every pair of bases, the four outcome cells in one coincidence window on the lag `t_B − t_A`.
+///
+/// Fed either one stream holding both labs in time order (``process(_:)``), or, inside ``LinkAnalysis`` with two
+/// labs, each lab's labelled events separately (`add(lab:_:)`): then lab A is scanned against lab B
+/// (``CrossLabScan``) and no merged stream is built. Both count the same pairs.
 public struct BasisCorrelationCounter: Sendable {
     public let outcomeChannels: OutcomeChannels
     public let window: CoincidenceWindow
-    private var counter: CoincidenceCounter
+    /// Per basis combination, its four outcome cells (++, +−, −+, −−).
+    private let specs: [CoincidenceSpec]
     private let combinations: [(Int, Int)]
+    /// One merged stream.
+    private var merged: CoincidenceCounter?
+    /// Two labs fed separately: the cells counted lab A against lab B, and the outcome singles.
+    private var crossLab: CrossLabScan?
+    private var crossLabSingles: SinglesCounter?
 
+    /// A counter fed one stream holding both labs (``process(_:)``).
     public init(outcomeChannels: OutcomeChannels, window: CoincidenceWindow) throws(CorrelationError) {
+        try self.init(outcomeChannels: outcomeChannels, window: window, crossLab: false)
+    }
+
+    /// A counter fed one merged stream, or (`crossLab`) each lab's stream separately (`add(lab:_:)`).
+    init(outcomeChannels: OutcomeChannels, window: CoincidenceWindow, crossLab: Bool) throws(CorrelationError) {
         guard !outcomeChannels.bases.isEmpty else {
             throw CorrelationError(.invalidParameter, "no measurement bases are known",
                                    context: "basis correlations", hint: "name detectors H/V/D/A/R/L or configure the bases")
@@ -56,21 +72,46 @@ public struct BasisCorrelationCounter: Sendable {
             }
         }
         self.combinations = combinations
-        counter = try CoincidenceCounter(specs: specs)
+        self.specs = specs
+        if crossLab {
+            var channels: [TagChannel] = []
+            for spec in specs { channels.append(spec.pair.first); channels.append(spec.pair.second) }
+            self.crossLabSingles = SinglesCounter(channels: channels)
+            self.crossLab = CrossLabScan(spanPs: window.reachPs,
+                                    visitor: PairScanVisitor(pairs: specs.map(\.pair), specs: specs, histograms: []))
+        } else {
+            merged = try CoincidenceCounter(specs: specs)
+        }
     }
 
-    /// Adds one labelled chunk.
-    public mutating func process(_ batch: TagBatch) throws(CorrelationError) { try counter.process(batch) }
+    /// Adds one labelled chunk of the merged stream.
+    public mutating func process(_ batch: TagBatch) throws(CorrelationError) {
+        guard merged != nil else {
+            throw CorrelationError(.invalidParameter, "a merged chunk for a counter fed each lab separately", context: "basis correlations")
+        }
+        try merged?.process(batch)
+    }
+
+    /// Two labs fed separately: adds lab `lab`'s (0 = A, 1 = B) labelled chunk, on lab A's axis, continuing the lab's
+    /// previous chunks.
+    mutating func add(lab: Int, _ batch: TagBatch) throws(CorrelationError) {
+        try crossLab?.add(lab: lab, batch)
+        crossLabSingles?.add(batch)
+    }
+
+    /// Two labs fed separately: lab `lab`'s stream has ended.
+    mutating func end(lab: Int) { crossLab?.end(lab: lab) }
+
     /// Ends the stream.
-    public mutating func finish() { counter.finish() }
+    public mutating func finish() { merged?.finish() }
     /// Events carried between chunks.
-    public var carriedEvents: Int { counter.carriedEvents }
+    public var carriedEvents: Int { merged?.carriedEvents ?? crossLab?.heldEvents ?? 0 }
 
     /// Counts for every basis combination with at least one coincidence, with accidentals from singles
     /// over `durationPs` (complete after ``finish()``).
     public func results(durationPs: Int64) -> [SettingCounts] {
-        let counts = counter.counts
-        let singles = counter.singles
+        let counts = merged?.counts ?? crossLab?.visitor.counts ?? []
+        let singles = merged?.singles ?? crossLabSingles?.counts ?? [:]
         let bases = outcomeChannels.bases
         var results: [SettingCounts] = []
         for (k, (i, j)) in combinations.enumerated() {
@@ -78,7 +119,7 @@ public struct BasisCorrelationCounter: Sendable {
             guard cells.reduce(0, +) > 0 else { continue }
             var accidentals: [Estimate]? = []
             for cell in 0..<4 {
-                let pair = counter.specs[4 * k + cell].pair
+                let pair = specs[4 * k + cell].pair
                 let estimate = try? Accidentals.fromSingles(singlesA: singles[pair.first] ?? 0, singlesB: singles[pair.second] ?? 0,
                                                             windowPs: window.widthPs, durationPs: durationPs)
                 if let estimate { accidentals?.append(estimate) } else { accidentals = nil; break }

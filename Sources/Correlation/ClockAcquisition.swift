@@ -183,8 +183,9 @@ struct ClockAcquisition: Sendable {
         let margin = StackSlide.margin(driftBins: Int((rhoMax * Double(segments)).rounded(.up)))
         let center = lagBins + margin
         let rowLength = 2 * center + 1
-        // One flat array of segments × lags (one uniqueness check, not one per count), cut into rows after.
-        var cells = [Float](repeating: 0, count: segments * rowLength)
+        // One flat array of segments × lags (one uniqueness check, not one per count), cut into rows after; counted
+        // as integers (an integer add, not a float add, on the chain of increments of a busy cell), exact either way.
+        var cells = [Int32](repeating: 0, count: segments * rowLength)
         let reach = Double(center) * binPs
         var j = firstIndex(in: b, atOrAbove: a[aRange.lowerBound] &+ Int64((lock.offsetPs - reach).rounded(.down)))
         // Lags are binned by multiplying with the reciprocal bin width: a lag whose bin this moves (one within an
@@ -202,13 +203,13 @@ struct ClockAcquisition: Sendable {
                     while k < b.count {
                         let index = floorToInt((Double(b[k]) - predicted) * perBin) + center
                         if index >= rowLength { break }
-                        if index >= 0 { cells[row + index] += 1 }
+                        if index >= 0 { cells[row + index] &+= 1 }
                         k += 1
                     }
                 }
             }
         }
-        let rows = (0..<segments).map { Array(cells[($0 * rowLength)..<(($0 + 1) * rowLength)]) }
+        let rows = (0..<segments).map { cells[($0 * rowLength)..<(($0 + 1) * rowLength)].map(Float.init) }
         guard let best = StackSlide.search(rows: rows, rhoMax: rhoMax, center: center, lagBins: lagBins, keep: 1).first else { return nil }
         let hypotheses = 2 * Int((rhoMax * Double(segments)).rounded(.up)) + 1
         let threshold = Self.threshold(trials: Double(hypotheses * (2 * lagBins + 1)), falseLockProbability: falseLockProbability)

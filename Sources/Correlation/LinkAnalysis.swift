@@ -7,7 +7,8 @@ import TimeTags
 /// their bases (``BasisLabeler``), applies the channels' delays (``DelayCompensator``), maps lab B's times onto
 /// lab A's axis through the clock relation and counts (``LinkCounters``): coincidences with side windows and
 /// histograms by scanning lab A against lab B (``CrossLabScan``), joint outcomes per basis pair
-/// (``BasisCorrelationCounter``) and heralded outcomes (``HeraldedCounter``) on the labs merged in time order.
+/// (``BasisCorrelationCounter``, lab A against lab B too) and heralded outcomes (``HeraldedCounter``) on the labs
+/// merged in time order.
 /// Each lab's events are held until the clock mapping for their time is final, so the counts do not depend on
 /// how the input was cut. ``snapshot()`` reports the results at the link time analysed so far; ``finish()``
 /// ends both streams (end of files).
@@ -16,8 +17,8 @@ public struct LinkAnalysis: Sendable {
     public let configuration: LinkAnalysisConfiguration
     private var chains: [LabChain]
     var clock: LinkClock
-    /// Processed events of each lab not yet counted (lab B on its own clock).
-    private var pending = [TagBatch(), TagBatch()]
+    /// Processed events of each lab not yet counted (lab B on its own clock), chunk by chunk.
+    private var pending = [HeldChunks(), HeldChunks()]
     var counters: LinkCounters
     /// First time counted and the link time through which both labs are counted (lab A's axis).
     var firstPs: Int64? { counters.firstPs }
@@ -94,10 +95,8 @@ public struct LinkAnalysis: Sendable {
         try release(throughPs: clock.finalThroughPs)
     }
 
-    /// Appends a lab's processed events to its pending ones (adopting the chunk's storage when none are pending).
-    private mutating func hold(_ processed: TagBatch, lab: Int) {
-        if pending[lab].isEmpty { pending[lab] = processed } else { pending[lab].append(contentsOf: processed) }
-    }
+    /// Holds a lab's processed events until the clock mapping for their time is final.
+    private mutating func hold(_ processed: TagBatch, lab: Int) { pending[lab].append(processed) }
 
     /// Feeds both labs from `next` (the next chunk of a lab, nil at its end), always the lab that is behind on
     /// lab A's axis, until both have ended; then ``finish()``. `fed` sees the engine after each chunk (to take
@@ -147,13 +146,12 @@ public struct LinkAnalysis: Sendable {
             return
         }
         defer { if clock.isReacquiring { try? dropUnmappable() } }
-        let cutA = firstIndex(in: pending[0].timesPs, above: throughPs)
         // Each lab's chunks were checked to be sorted by its delays (lab B's stay sorted through the mapping).
-        if cutA > 0 { try count(lab: 0, pending[0].takeFirstPhotons(cutA)) }
+        for chunk in pending[0].take(through: throughPs) { try count(lab: 0, chunk) }
         guard configuration.twoLabs, !pending[1].isEmpty else { return }
         let (mapped, unmapped) = clock.takeMapped(&pending[1], throughPs: throughPs)
         unmappedEvents += unmapped
-        if !mapped.isEmpty { try count(lab: 1, mapped) }
+        for chunk in mapped { try count(lab: 1, chunk) }
     }
 
     /// Counts lab `lab`'s events on lab A's axis; on a heralded link its readouts also go to the herald analysis
@@ -169,9 +167,8 @@ public struct LinkAnalysis: Sendable {
     private mutating func dropUnmappable() throws(CorrelationError) {
         let horizon = clock.holdHorizonPs
         for lab in 0..<2 {
-            guard let last = pending[lab].timesPs.last else { continue }
-            let cut = firstIndex(in: pending[lab].timesPs, above: last &- horizon)
-            if cut > 0 { unmappedEvents += Int64(cut); pending[lab].dropFirstPhotons(cut) }
+            guard let last = pending[lab].lastTimePs else { continue }
+            unmappedEvents += Int64(pending[lab].drop(through: last &- horizon))
         }
     }
 
@@ -208,4 +205,61 @@ struct LabChain: Sendable {
     }
 
     mutating func finish() -> TagBatch { delays.finish() }
+}
+
+/// One lab's processed events awaiting the clock mapping: its chunks as they came, held by reference (neither
+/// copied nor joined), oldest first; only the chunk at a cut is split.
+struct HeldChunks: Sendable {
+    private(set) var chunks: [TagBatch] = []
+    /// Events held.
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+    /// Time of the latest event held.
+    var lastTimePs: Int64? { chunks.last?.timesPs.last }
+
+    /// Holds a sorted chunk continuing the previous ones.
+    mutating func append(_ chunk: TagBatch) {
+        guard !chunk.isEmpty else { return }
+        chunks.append(chunk)
+        count += chunk.count
+    }
+
+    /// Takes the events at or before `throughPs`, in chunks (whole ones without copying).
+    mutating func take(through throughPs: Int64) -> [TagBatch] {
+        var taken: [TagBatch] = []
+        while !chunks.isEmpty {
+            let cut = firstIndex(in: chunks[0].timesPs, above: throughPs)
+            guard cut > 0 else { break }
+            taken.append(chunks[0].takeFirstPhotons(cut))
+            count -= cut
+            guard chunks[0].isEmpty else { break }
+            chunks.removeFirst()
+        }
+        return taken
+    }
+
+    /// Drops the events at or before `throughPs`; returns how many.
+    mutating func drop(through throughPs: Int64) -> Int {
+        var dropped = 0
+        while !chunks.isEmpty {
+            let cut = firstIndex(in: chunks[0].timesPs, above: throughPs)
+            guard cut > 0 else { break }
+            dropped += cut
+            if cut < chunks[0].count { chunks[0].dropFirstPhotons(cut); break }
+            chunks.removeFirst()
+        }
+        count -= dropped
+        return dropped
+    }
+
+    /// Drops the first `whole` chunks, then the first `photons` events of the next one.
+    mutating func drop(chunks whole: Int, thenEvents photons: Int) {
+        for chunk in chunks.prefix(whole) { count -= chunk.count }
+        chunks.removeFirst(whole)
+        guard photons > 0, !chunks.isEmpty else { return }
+        chunks[0].dropFirstPhotons(photons)
+        count -= photons
+        if chunks[0].isEmpty { chunks.removeFirst() }
+    }
 }

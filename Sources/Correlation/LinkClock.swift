@@ -117,7 +117,8 @@ struct LinkClock: Sendable {
     }
 
     /// Takes from the front of `pending` (lab B's processed events on its own clock) the events whose lab A time
-    /// is at most `throughPs`, mapped onto lab A's axis and sorted; events before that time that no lock covers
+    /// is at most `throughPs`, mapped onto lab A's axis and sorted (in chunks: with a shared clock the held chunks
+    /// themselves, shifted in place); events before that time that no lock covers
     /// (a gap between a loss and the re-acquisition) are dropped and counted.
     ///
     /// Lab B's events leave in time order on lab A's axis, across calls too (the cross-lab scan and the merger
@@ -125,26 +126,29 @@ struct LinkClock: Sendable {
     /// boundary and rounded to the ps, so two events a ps apart on either side can map a ps out of order; an
     /// event that would map before the previous one is given the previous one's time (it moves by that rounding,
     /// a picosecond: the pieces meet at the track's samples and epochs do not overlap on lab A's axis).
-    mutating func takeMapped(_ pending: inout TagBatch, throughPs: Int64) -> (mapped: TagBatch, unmapped: Int64) {
+    mutating func takeMapped(_ pending: inout HeldChunks, throughPs: Int64) -> (mapped: [TagBatch], unmapped: Int64) {
         switch reference {
         case .shared(let offsetPs):
             // t_A = t_B − offset ≤ throughPs ⇔ t_B ≤ throughPs + offset (saturating).
             let (limit, overflow) = throughPs.addingReportingOverflow(offsetPs)
-            let cut = overflow ? (offsetPs > 0 ? pending.count : 0) : firstIndex(in: pending.timesPs, above: limit)
-            var mapped = pending.takeFirstPhotons(cut)
+            if overflow && offsetPs < 0 { return ([], 0) }
+            var mapped = pending.take(through: overflow ? .max : limit)
             if offsetPs != 0 {
-                mapped.timesPs.withUnsafeMutableBufferPointer { times in
-                    for index in times.indices { times[index] &-= offsetPs }
+                for index in mapped.indices {
+                    mapped[index].timesPs.withUnsafeMutableBufferPointer { times in
+                        for index in times.indices { times[index] &-= offsetPs }
+                    }
                 }
             }
             return (mapped, 0)
         case .independent:
-            guard let start = latestOffsetPs, let recovery else { return (TagBatch(), 0) }
+            guard let start = latestOffsetPs, let recovery else { return ([], 0) }
             let count = pending.count
             var times = [Int64](), channels = [TagChannel]()
             times.reserveCapacity(count); channels.reserveCapacity(count)
             var unmapped: Int64 = 0
-            var cut = 0
+            // Whole chunks taken, then the events taken of the next one.
+            var wholeChunks = 0, cut = 0
             // Whether the previous event was mapped: its offset (`lastB − lastA`) is then the starting point of the
             // next one's lookup.
             var chained = false
@@ -155,34 +159,42 @@ struct LinkClock: Sendable {
             var piece = OffsetPiece(lowerPs: 1, upperPs: 0, originPs: 0, offsetPs: 0, slope: 0)
             // The latest time handed out: no event maps before it.
             var previous = lastMappedPs
-            pending.timesPs.withUnsafeBufferPointer { pendingTimes in
-                pending.channels.withUnsafeBufferPointer { pendingChannels in
-                    for index in 0..<count {
-                        let bPs = pendingTimes[index]
-                        var found: Int64? = piece.aPs(ofB: bPs)
-                        if let aPs = found, aPs < piece.lowerPs || aPs > piece.upperPs {
-                            found = mapThroughTrack(bPs, startOffsetPs: chained ? Double(lastB &- lastA) : start)
-                            if let found { piece = recovery.offsetPiece(containing: found) ?? piece }
+            chunks: for chunk in pending.chunks {
+                var stopped = false
+                cut = 0
+                chunk.timesPs.withUnsafeBufferPointer { pendingTimes in
+                    chunk.channels.withUnsafeBufferPointer { pendingChannels in
+                        for index in 0..<min(pendingTimes.count, pendingChannels.count) {
+                            let bPs = pendingTimes[index]
+                            var found: Int64? = piece.aPs(ofB: bPs)
+                            if let aPs = found, aPs < piece.lowerPs || aPs > piece.upperPs {
+                                found = mapThroughTrack(bPs, startOffsetPs: chained ? Double(lastB &- lastA) : start)
+                                if let found { piece = recovery.offsetPiece(containing: found) ?? piece }
+                            }
+                            if let found, found <= throughPs {
+                                previous = max(found, previous)
+                                times.append(previous)
+                                channels.append(pendingChannels[index])
+                                chained = true
+                                lastB = bPs; lastA = found
+                            } else if found == nil && approximateA(bPs) <= throughPs {
+                                unmapped += 1  // no lock covers this event (a gap between loss and re-acquisition)
+                                chained = false
+                            } else {
+                                stopped = true
+                                break
+                            }
+                            cut = index + 1
                         }
-                        if let found, found <= throughPs {
-                            previous = max(found, previous)
-                            times.append(previous)
-                            channels.append(pendingChannels[index])
-                            chained = true
-                            lastB = bPs; lastA = found
-                        } else if found == nil && approximateA(bPs) <= throughPs {
-                            unmapped += 1  // no lock covers this event (a gap between loss and re-acquisition)
-                            chained = false
-                        } else {
-                            break
-                        }
-                        cut = index + 1
                     }
                 }
+                if stopped { break chunks }
+                wholeChunks += 1
+                cut = 0
             }
-            pending.dropFirstPhotons(cut)
+            pending.drop(chunks: wholeChunks, thenEvents: cut)
             lastMappedPs = previous
-            return (TagBatch(timesPs: times, channels: channels), unmapped)
+            return (times.isEmpty ? [] : [TagBatch(timesPs: times, channels: channels)], unmapped)
         }
     }
 

@@ -5,10 +5,11 @@ import TimeTags
 ///
 /// The pairs' coincidences and histograms (``PairScanVisitor``) are counted in one scan
 /// (the histogram's span covers the side windows), so each close pair is looked at once for both. With two labs
-/// the scan counts lab A against lab B directly (``CrossLabScan``: every pair is lab A's channel with lab B's), so
-/// no merged stream is built for them; only the basis and herald counters, which need both labs' events in one
-/// time order, are fed through a ``StreamMerger``, and only when they exist. With one stream holding both labs,
-/// the stream is scanned for neighbours (``NeighborStream``).
+/// the scan counts lab A against lab B directly (``CrossLabScan``: every pair is lab A's channel with lab B's), and
+/// so do the basis counters (each basis cell is lab A's outcome with lab B's): no merged stream is built for them;
+/// only the herald patterns' counter, which needs both labs' events in one time order, is fed through a
+/// ``StreamMerger``, and only when it exists. With one stream holding both labs, the stream is scanned for
+/// neighbours (``NeighborStream``).
 struct LinkCounters: Sendable {
     let configuration: LinkAnalysisConfiguration
     let outcomeChannels: OutcomeChannels?
@@ -18,7 +19,7 @@ struct LinkCounters: Sendable {
     private var crossScan: CrossLabScan?
     private var neighborScan: NeighborStream<PairScanVisitor>?
     private var singlesCounter: SinglesCounter
-    /// Merges the labs for the basis and herald counters (two labs with bases only).
+    /// Merges the labs for the herald patterns' counter (two labs with herald patterns only).
     private var merger: StreamMerger?
     private(set) var bases: BasisCorrelationCounter?
     private(set) var heralded: HeraldedCounter?
@@ -67,13 +68,19 @@ struct LinkCounters: Sendable {
         for spec in specs { channels.append(spec.pair.first); channels.append(spec.pair.second) }
         singlesCounter = SinglesCounter(channels: channels)
         if let outcomeChannels {
-            bases = try BasisCorrelationCounter(outcomeChannels: outcomeChannels, window: window)
+            if configuration.twoLabs, let role = configuration.roles.first(where: {
+                ($0.channel >= LinkAnalysisConfiguration.labBChannelOffset) != ($0.side == .b)
+            }) {
+                throw CorrelationError(.invalidParameter, "detector \(role.channel) is on lab \(role.side == .a ? "A" : "B")'s side but not in its stream",
+                                       context: "link analysis", hint: "with two labs lab B's detectors are its channels + \(LinkAnalysisConfiguration.labBChannelOffset)")
+            }
+            bases = try BasisCorrelationCounter(outcomeChannels: outcomeChannels, window: window, crossLab: configuration.twoLabs)
             if let heralds = configuration.heralds, !heralds.patterns.isEmpty {
                 heralded = try HeraldedCounter(patterns: heralds.patterns, windowA: heralds.windowA, windowB: heralds.windowB,
                                                outcomeChannels: outcomeChannels)
             }
         }
-        if configuration.twoLabs, bases != nil || heralded != nil { merger = StreamMerger() }
+        if configuration.twoLabs, heralded != nil { merger = StreamMerger() }
         if !configuration.twoLabs { ended[1] = true }
     }
 
@@ -93,7 +100,8 @@ struct LinkCounters: Sendable {
             try countInOrder(batch)
         } else {
             try crossScan?.add(lab: lab, batch)
-            if merger != nil, let merged = try merger?.add(batch, input: lab, checkOrder: false) { try countInOrder(merged) }
+            try bases?.add(lab: lab, batch)
+            if merger != nil, let merged = try merger?.add(batch, input: lab, checkOrder: false) { try heralded?.process(merged) }
         }
     }
 
@@ -101,10 +109,11 @@ struct LinkCounters: Sendable {
     mutating func end(lab: Int) throws(CorrelationError) {
         ended[lab] = true
         crossScan?.end(lab: lab)
-        if let merged = merger?.end(input: lab) { try countInOrder(merged) }
+        bases?.end(lab: lab)
+        if let merged = merger?.end(input: lab) { try heralded?.process(merged) }
     }
 
-    /// Feeds the counters that need both labs' events in one time order.
+    /// One stream holding both labs: feeds the counters that need both labs' events in one time order.
     private mutating func countInOrder(_ batch: TagBatch) throws(CorrelationError) {
         try bases?.process(batch)
         try heralded?.process(batch)

@@ -108,9 +108,11 @@ struct PairScanVisitor: NeighborVisitor, Sendable {
                 lower.withUnsafeBufferPointer { lower in
                     span.withUnsafeBufferPointer { span in
                         binners.withUnsafeBufferPointer { binners in
-                            guard let c = counts.baseAddress, let lo = lower.baseAddress, let sp = span.baseAddress,
-                                  let bn = binners.baseAddress else { return }
-                            body(Tally(counts: c, bins: bins.baseAddress, lowerPs: lo, spanPs: sp, binners: bn, windowsPerPair: perPair))
+                            guard let c = counts.baseAddress, let lo = lower.baseAddress, let sp = span.baseAddress else { return }
+                            // Without histograms (a visitor of coincidences only) nothing is binned.
+                            let bn = binners.isEmpty ? nil : binners.baseAddress
+                            body(Tally(counts: c, bins: bn == nil ? nil : bins.baseAddress, lowerPs: lo, spanPs: sp, binners: bn,
+                                       windowsPerPair: perPair))
                         }
                     }
                 }
@@ -154,7 +156,8 @@ private struct Tally {
     let bins: UnsafeMutablePointer<Int64>?
     let lowerPs: UnsafePointer<Int64>
     let spanPs: UnsafePointer<UInt64>
-    let binners: UnsafePointer<Binner>
+    /// One per pair, or nil (with `bins`) when nothing is binned.
+    let binners: UnsafePointer<Binner>?
     let windowsPerPair: Int
 
     /// One pair of events of channel pair `pair` at `lagPs` (second − first).
@@ -163,6 +166,6 @@ private struct Tally {
         for index in base..<(base &+ windowsPerPair) {
             counts[index] &+= UInt64(bitPattern: lagPs &- lowerPs[index]) <= spanPs[index] ? 1 : 0
         }
-        if let bins, let bin = binners[pair].bin(of: lagPs) { bins[bin] &+= 1 }
+        if let bins, let binners, let bin = binners[pair].bin(of: lagPs) { bins[bin] &+= 1 }
     }
 }
