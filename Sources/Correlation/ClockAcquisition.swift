@@ -249,28 +249,39 @@ struct ClockAcquisition: Sendable {
     /// windowed estimator, `J⁻¹·M·J⁻¹`, with `M = Σ e²·xxᵀ` over the window (e: residuals, x = (1, t − t̄)) and
     /// `J = Σ xxᵀ − 2h·r_B·Σ_A xxᵀ`: a window that follows the line trades accidentals at its edges, so only the
     /// pairs' excess pins it. The 1 ps tick adds 1/√12 ps to the offset and 1 ps across the span to the drift.
+    /// A peak that fills half the reach (detector jitter beyond the final bins) doubles the reach, up to 8 times.
     /// Without a usable fit (fewer than 10 excess pairs) the last stage's line keeps its bin-limited errors.
     func fitLine(a: [Int64], aRange: Range<Int>, b: [Int64], lock: Lock, binPs: Double, rateB: Double) -> Lock {
-        let reach = Self.fitReachBins * binPs
+        var reach = Self.fitReachBins * binPs
         var xs: [Double] = [], lags: [Double] = []
         var sumX = 0.0, sumXX = 0.0
-        var j = firstIndex(in: b, atOrAbove: a[aRange.lowerBound] &+ Int64((lock.offsetPs - reach).rounded(.down)))
-        for t in a[aRange] {
-            let x = Double(t - lock.startPs)
-            sumX += x; sumXX += x * x
-            let predicted = Double(t) + lock.offsetPs + lock.drift * x
-            while j < b.count, Double(b[j]) < predicted - reach { j += 1 }
-            var k = j
-            while k < b.count, Double(b[k]) <= predicted + reach { xs.append(x); lags.append(Double(b[k]) - predicted); k += 1 }
+        /// Lags about the last stage's line of the lab B events within ±reach (x: lab A time from the start).
+        func collect() {
+            xs.removeAll(keepingCapacity: true); lags.removeAll(keepingCapacity: true)
+            sumX = 0; sumXX = 0
+            var j = firstIndex(in: b, atOrAbove: a[aRange.lowerBound] &+ Int64((lock.offsetPs - reach).rounded(.down)))
+            for t in a[aRange] {
+                let x = Double(t - lock.startPs)
+                sumX += x; sumXX += x * x
+                let predicted = Double(t) + lock.offsetPs + lock.drift * x
+                while j < b.count, Double(b[j]) < predicted - reach { j += 1 }
+                var k = j
+                while k < b.count, Double(b[k]) <= predicted + reach { xs.append(x); lags.append(Double(b[k]) - predicted); k += 1 }
+            }
         }
-        let eventsA = Double(aRange.count), meanX = sumX / eventsA
-        let spreadA = max(0, sumXX - eventsA * meanX * meanX)              // Σ_A (t − t̄)²
+        let eventsA = Double(aRange.count)
         var alpha = 0.0, beta = 0.0
+        var meanX: Double { sumX / eventsA }
         /// Events within ±h of the current line.
         func count(_ h: Double) -> Double {
             var n = 0
             for i in lags.indices where abs(lags[i] - alpha - beta * (xs[i] - meanX)) <= h { n += 1 }
             return Double(n)
+        }
+        /// Whether halving ±h drops a significant (2σ) excess over the accidentals (2·(h/2)·r_B per lab A event).
+        func halvingDropsPairs(_ h: Double) -> Bool {
+            let dropped = count(h) - count(h / 2)
+            return dropped - h * rateB * eventsA >= 2 * max(1, dropped.squareRoot())
         }
         /// One least-squares pass over the events within ±h of the current line; false when degenerate.
         func pass(_ h: Double) -> Bool {
@@ -287,13 +298,18 @@ struct ClockAcquisition: Sendable {
             return true
         }
         let fallback = lock
+        // A peak wider than half the reach (jitter beyond the final bins): the reach doubles, up to 8 times.
+        for doubling in 0...3 {
+            collect()
+            alpha = 0; beta = 0
+            for _ in 0..<3 { guard pass(reach) else { return fallback } }
+            if doubling == 3 || !halvingDropsPairs(reach) { break }
+            reach *= 2
+        }
+        let spreadA = max(0, sumXX - eventsA * meanX * meanX)              // Σ_A (t − t̄)²
+        // Halve the window while the excess it drops is not significant, down to 2 ps.
         var h = reach
-        for _ in 0..<3 { guard pass(h) else { return fallback } }
-        // Halve the window while the excess it drops is not significant (2σ), down to 2 ps.
-        while h / 2 >= 2 {
-            let inner = count(h / 2), outer = count(h)
-            let dropped = (outer - inner) - h * rateB * eventsA             // accidentals in the dropped half: 2·(h/2)·r_B·N_A
-            guard dropped < 2 * max(1, (outer - inner).squareRoot()) else { break }
+        while h / 2 >= 2, !halvingDropsPairs(h) {
             h /= 2
             guard pass(h) else { return fallback }
         }

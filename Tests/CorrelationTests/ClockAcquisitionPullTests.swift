@@ -56,7 +56,8 @@ struct ClockAcquisitionPullTests {
 
     /// On demand: `QLINK_ACQ_SCAN=<family>:<first>-<last>` prints each seed's pulls and the RMS; families
     /// `2k` (above), `2k10ms` (the default ±10 ms, 2²³ cells), `1k150k` (1 000 pairs/s among 150 kHz singles, 1 s),
-    /// `5k1M` (5 000 pairs/s among 1 MHz singles, 1 s), `20k` (20 000 pairs/s among 20 kHz singles).
+    /// `5k1M` (5 000 pairs/s among 1 MHz singles, 1 s), `20k` (20 000 pairs/s among 20 kHz singles), `wide` (2 000 pairs/s, 300 ps jitter per lab, ±100 µs: final bins
+    /// of 250 ps, narrower than the peak).
     @Test(.enabled(if: ProcessInfo.processInfo.environment["QLINK_ACQ_SCAN"] != nil, "set QLINK_ACQ_SCAN=<family>:<first>-<last>"))
     func scan() throws {
         let spec = ProcessInfo.processInfo.environment["QLINK_ACQ_SCAN"] ?? ""
@@ -71,6 +72,9 @@ struct ClockAcquisitionPullTests {
                                                                             jitterPs: 40, durationS: 1.02), spanPs: 1_000_000_000_000)
         families["20k"] = Family(name: "20k among 20 kHz", labs: ClockLabs(offsetPs: 1e9, driftPpm: 50, pairRateHz: 20_000, singlesRateHz: 20_000,
                                                                              jitterPs: 40, durationS: 0.52))
+        families["wide"] = Family(name: "2k, 300 ps jitter, ±100 µs", labs: ClockLabs(offsetPs: 1e8, driftPpm: 50, pairRateHz: 2_000,
+                                                                                        singlesRateHz: 200_000, jitterPs: 300, durationS: 0.52),
+                                  maxOffsetPs: 100_000_000, maxCells: 1 << 23)
         let family = try #require(families[String(parts.first ?? "")], "families: \(families.keys.sorted())")
         guard range.count == 2 else { Issue.record("give seeds as <first>-<last>"); return }
         var offsets: [Double] = [], drifts: [Double] = []
