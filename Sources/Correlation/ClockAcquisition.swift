@@ -13,7 +13,8 @@
 /// range of ±2 coarse bins, filled directly from the events, searched the same way against a look-elsewhere
 /// threshold; repeated down to nanosecond bins. The first candidate that passes every stage is the lock.
 struct ClockAcquisition: Sendable {
-    /// A found lock: offset and frequency at `startPs`, with the bin-limited uncertainties.
+    /// A found lock: offset and frequency at `startPs`, with their standard errors (from the final fit to the
+    /// pairs, ``ClockAcquisition/fitLine(a:aRange:b:lock:binPs:rateB:)``).
     struct Lock: Sendable, Equatable {
         var startPs: Int64
         var offsetPs: Double
@@ -66,23 +67,29 @@ struct ClockAcquisition: Sendable {
         attempt.significance = coarse.significance
         attempt.threshold = coarse.threshold
         attempt.cells = coarse.cells
-        let refinementProbability = falseLockProbability / Double(Self.candidates)
+        let refinementProbability = falseLockProbability / Double(Self.candidates * Self.stageSearches)
         candidates: for candidate in coarse.candidates {
             attempt.candidatesRefined += 1
             var lock = candidate
             var bin = Double(coarseBin)
             while bin > 2_000 {
                 let fine = max(bin / 16, 250)
-                guard let refined = refine(a: a, aRange: aLow..<aHigh, b: b, lock: lock, spanPs: spanPs, previousBinPs: bin, binPs: fine,
-                                           falseLockProbability: refinementProbability) else {
+                // A best cell on the edge of the stage's range means the line lies beyond it: search again around it.
+                var refined: (lock: Lock, atEdge: Bool)?
+                for _ in 0..<Self.stageSearches {
+                    refined = refine(a: a, aRange: aLow..<aHigh, b: b, lock: refined?.lock ?? lock, spanPs: spanPs, previousBinPs: bin,
+                                     binPs: fine, falseLockProbability: refinementProbability)
+                    if refined?.atEdge != true { break }
+                }
+                guard let refined, !refined.atEdge else {
                     attempt.refinementFailedAtBinPs = max(attempt.refinementFailedAtBinPs ?? 0, Int64(fine.rounded()))
                     continue candidates
                 }
-                lock = refined
+                lock = refined.lock
                 bin = fine
             }
             attempt.refinementFailedAtBinPs = nil
-            return (lock, attempt)
+            return (fitLine(a: a, aRange: aLow..<aHigh, b: b, lock: lock, binPs: bin, rateB: rateB), attempt)
         }
         return (nil, attempt)
     }
@@ -168,18 +175,28 @@ struct ClockAcquisition: Sendable {
         return (candidates, peaks.first?.significance ?? 0, threshold, cells)
     }
 
-    /// Refines a lock: bins `binPs` over ±2 previous bins of offset and of drift across the span, filled from
-    /// the events directly; nil unless the best cell passes the threshold for `falseLockProbability` over the
-    /// refinement's cells.
+    /// Range of a refinement stage around the previous stage's line, in the previous stage's bins: its offset at
+    /// the span's start (±) and the change of its lag across the span (±). A stage's 3-bin box holds the pairs of
+    /// every line that stays within about 1.5 bins of the true one (plus the half-bin steps of the shifted rows), so
+    /// its best cell can lie 2 bins off at the start and 4 off across the span — a line crossing the true one
+    /// that the box cannot tell from it. The next stage must search all of those.
+    static let refinementRange = (offsetBins: 3.0, driftBins: 6.0)
+    /// Searches one refinement stage may make: when its best cell lies on the edge of its range the line is
+    /// beyond it, and the stage searches again around that cell.
+    static let stageSearches = 3
+
+    /// Refines a lock: bins `binPs` over ``refinementRange`` previous bins of offset and of drift across the span,
+    /// filled from the events directly; nil unless the best cell passes the threshold for `falseLockProbability`
+    /// over the refinement's cells. `atEdge`: the best cell lies within one bin or drift step of the range's edge.
     private func refine(a: [Int64], aRange: Range<Int>, b: [Int64], lock: Lock, spanPs: Int64, previousBinPs: Double, binPs: Double,
-                        falseLockProbability: Double) -> Lock? {
+                        falseLockProbability: Double) -> (lock: Lock, atEdge: Bool)? {
         let span = Double(spanPs)
-        let driftRange = 2 * previousBinPs / span                   // |ν − ν̂| bound
+        let driftRange = Self.refinementRange.driftBins * previousBinPs / span     // |ν − ν̂| bound
         let segmentPs = driftRange > 0 ? max(Int64(binPs / (2 * driftRange)), 1) : spanPs
         let segments = Int(min((spanPs + segmentPs - 1) / segmentPs, 4096))
         let segment = (spanPs + Int64(segments) - 1) / Int64(segments)
         let rhoMax = driftRange * Double(segment) / binPs
-        let lagBins = Int((2 * previousBinPs / binPs).rounded(.up)) + 1
+        let lagBins = Int((Self.refinementRange.offsetBins * previousBinPs / binPs).rounded(.up)) + 1
         let margin = StackSlide.margin(driftBins: Int((rhoMax * Double(segments)).rounded(.up)))
         let center = lagBins + margin
         let rowLength = 2 * center + 1
@@ -211,12 +228,121 @@ struct ClockAcquisition: Sendable {
         }
         let rows = (0..<segments).map { cells[($0 * rowLength)..<(($0 + 1) * rowLength)].map(Float.init) }
         guard let best = StackSlide.search(rows: rows, rhoMax: rhoMax, center: center, lagBins: lagBins, keep: 1).first else { return nil }
-        let hypotheses = 2 * Int((rhoMax * Double(segments)).rounded(.up)) + 1
-        let threshold = Self.threshold(trials: Double(hypotheses * (2 * lagBins + 1)), falseLockProbability: falseLockProbability)
+        let driftSteps = Int((rhoMax * Double(segments)).rounded(.up))
+        let threshold = Self.threshold(trials: Double((2 * driftSteps + 1) * (2 * lagBins + 1)), falseLockProbability: falseLockProbability)
         guard best.significance >= threshold else { return nil }
-        return Lock(startPs: lock.startPs, offsetPs: lock.offsetPs + (Double(best.lag) + 0.5) * binPs,
-                    drift: lock.drift + best.rho * binPs / Double(segment), offsetSigmaPs: binPs,
-                    driftSigma: 2 * binPs / span, significance: lock.significance, threshold: lock.threshold)
+        let atEdge = abs(best.lag) >= lagBins - 1 || abs(Int((best.rho * Double(segments)).rounded())) >= driftSteps - 1
+        // Errors of a stage's line: its degenerate region (2 bins at the start, 4 across the span); the fit below
+        // replaces them after the last stage.
+        return (Lock(startPs: lock.startPs, offsetPs: lock.offsetPs + (Double(best.lag) + 0.5) * binPs,
+                     drift: lock.drift + best.rho * binPs / Double(segment), offsetSigmaPs: 2 * binPs,
+                     driftSigma: 4 * binPs / span, significance: lock.significance, threshold: lock.threshold), atEdge)
+    }
+
+    /// Window of the final fit about the last stage's line, in its bins (its degenerate region and the peak's width).
+    static let fitReachBins = 4.0
+
+    /// The lock's line fitted to the pairs themselves, with statistical errors: lab B events within
+    /// ±``fitReachBins`` final bins of the last stage's line, a straight line `lag = α + β·(t − t̄)` by least squares
+    /// over those within ±h of it, re-centred until it stands still. The window h halves from the reach while
+    /// halving loses no significant excess over the accidentals (`r_B` per ps of lag for every lab A event), then is
+    /// doubled once, so it holds the whole peak and few accidentals. The covariance is the sandwich of this
+    /// windowed estimator, `J⁻¹·M·J⁻¹`, with `M = Σ e²·xxᵀ` over the window (e: residuals, x = (1, t − t̄)) and
+    /// `J = Σ xxᵀ − 2h·r_B·Σ_A xxᵀ`: a window that follows the line trades accidentals at its edges, so only the
+    /// pairs' excess pins it. The 1 ps tick adds 1/√12 ps to the offset and 1 ps across the span to the drift.
+    /// A peak that fills half the reach (detector jitter beyond the final bins) doubles the reach, up to 8 times.
+    /// Without a usable fit (fewer than 10 excess pairs) the last stage's line keeps its bin-limited errors.
+    func fitLine(a: [Int64], aRange: Range<Int>, b: [Int64], lock: Lock, binPs: Double, rateB: Double) -> Lock {
+        var reach = Self.fitReachBins * binPs
+        var xs: [Double] = [], lags: [Double] = []
+        var sumX = 0.0, sumXX = 0.0
+        /// Lags about the last stage's line of the lab B events within ±reach (x: lab A time from the start).
+        func collect() {
+            xs.removeAll(keepingCapacity: true); lags.removeAll(keepingCapacity: true)
+            sumX = 0; sumXX = 0
+            var j = firstIndex(in: b, atOrAbove: a[aRange.lowerBound] &+ Int64((lock.offsetPs - reach).rounded(.down)))
+            for t in a[aRange] {
+                let x = Double(t - lock.startPs)
+                sumX += x; sumXX += x * x
+                let predicted = Double(t) + lock.offsetPs + lock.drift * x
+                while j < b.count, Double(b[j]) < predicted - reach { j += 1 }
+                var k = j
+                while k < b.count, Double(b[k]) <= predicted + reach { xs.append(x); lags.append(Double(b[k]) - predicted); k += 1 }
+            }
+        }
+        let eventsA = Double(aRange.count)
+        var alpha = 0.0, beta = 0.0
+        var meanX: Double { sumX / eventsA }
+        /// Events within ±h of the current line.
+        func count(_ h: Double) -> Double {
+            var n = 0
+            for i in lags.indices where abs(lags[i] - alpha - beta * (xs[i] - meanX)) <= h { n += 1 }
+            return Double(n)
+        }
+        /// Whether halving ±h drops a significant (2σ) excess over the accidentals (2·(h/2)·r_B per lab A event).
+        func halvingDropsPairs(_ h: Double) -> Bool {
+            let dropped = count(h) - count(h / 2)
+            return dropped - h * rateB * eventsA >= 2 * max(1, dropped.squareRoot())
+        }
+        /// One least-squares pass over the events within ±h of the current line; false when degenerate.
+        func pass(_ h: Double) -> Bool {
+            var s0 = 0.0, s1 = 0.0, s2 = 0.0, sy = 0.0, sxy = 0.0
+            for i in lags.indices {
+                let c = xs[i] - meanX
+                guard abs(lags[i] - alpha - beta * c) <= h else { continue }
+                s0 += 1; s1 += c; s2 += c * c; sy += lags[i]; sxy += lags[i] * c
+            }
+            let det = s0 * s2 - s1 * s1
+            guard s0 >= 3, det > 0 else { return false }
+            alpha = (s2 * sy - s1 * sxy) / det
+            beta = (s0 * sxy - s1 * sy) / det
+            return true
+        }
+        let fallback = lock
+        // A peak wider than half the reach (jitter beyond the final bins): the reach doubles, up to 8 times.
+        for doubling in 0...3 {
+            collect()
+            alpha = 0; beta = 0
+            for _ in 0..<3 { guard pass(reach) else { return fallback } }
+            if doubling == 3 || !halvingDropsPairs(reach) { break }
+            reach *= 2
+        }
+        let spreadA = max(0, sumXX - eventsA * meanX * meanX)              // Σ_A (t − t̄)²
+        // Halve the window while the excess it drops is not significant, down to 2 ps.
+        var h = reach
+        while h / 2 >= 2, !halvingDropsPairs(h) {
+            h /= 2
+            guard pass(h) else { return fallback }
+        }
+        h = min(reach, 2 * h)
+        for _ in 0..<8 {
+            let previous = (alpha, beta)
+            guard pass(h) else { return fallback }
+            if abs(alpha - previous.0) < 1e-3 && abs(beta - previous.1) * max(1, spreadA / eventsA).squareRoot() < 1e-3 { break }
+        }
+        // Sandwich covariance of (α, β).
+        var j00 = 0.0, j01 = 0.0, j11 = 0.0, m00 = 0.0, m01 = 0.0, m11 = 0.0
+        for i in lags.indices {
+            let c = xs[i] - meanX, e = lags[i] - alpha - beta * c
+            guard abs(e) <= h else { continue }
+            j00 += 1; j01 += c; j11 += c * c
+            m00 += e * e; m01 += e * e * c; m11 += e * e * c * c
+        }
+        j00 -= 2 * h * rateB * eventsA
+        j11 -= 2 * h * rateB * spreadA
+        let det = j00 * j11 - j01 * j01
+        guard j00 >= 10, j11 > 0, det > 0 else { return fallback }
+        // J⁻¹ = [[j11, −j01], [−j01, j00]]/det; C = J⁻¹·M·J⁻¹.
+        let i00 = j11 / det, i01 = -j01 / det, i11 = j00 / det
+        let t00 = i00 * m00 + i01 * m01, t01 = i00 * m01 + i01 * m11
+        let t10 = i01 * m00 + i11 * m01, t11 = i01 * m01 + i11 * m11
+        let c00 = t00 * i00 + t01 * i01, c01 = t00 * i01 + t01 * i11, c11 = t10 * i01 + t11 * i11
+        // Offset at the start: α − β·t̄ (t̄ from the start).
+        let offsetVariance = c00 + meanX * meanX * c11 - 2 * meanX * c01
+        let span = max(1, Double(a[aRange.upperBound - 1] - a[aRange.lowerBound]))
+        return Lock(startPs: lock.startPs, offsetPs: lock.offsetPs + alpha - beta * meanX, drift: lock.drift + beta,
+                    offsetSigmaPs: (max(0, offsetVariance) + 1.0 / 12).squareRoot(), driftSigma: (max(0, c11) + 1 / (span * span)).squareRoot(),
+                    significance: lock.significance, threshold: lock.threshold)
     }
 }
 

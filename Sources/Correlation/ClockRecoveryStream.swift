@@ -119,9 +119,6 @@ public struct ClockRecoveryStream: Sendable {
         }
     }
 
-    /// Factors on the acquisition's bin-limited offset and frequency errors the tracker starts from (a previous
-    /// refinement stage's two bins, 16 final bins; see ``trackerSettings(_:offsetSigmaPs:driftSigma:)``).
-    static let lockSlack = (offset: 8.0, drift: 16.0)
     /// Events of one lab buffered while the other has sent none, before the oldest are dropped.
     static let silentLabBufferLimit = 1 << 25
     /// The settings in use.
@@ -323,21 +320,16 @@ public struct ClockRecoveryStream: Sendable {
         return false
     }
 
-    /// The tracker's settings for a lock with bin-limited errors `offsetSigmaPs` and `driftSigma` (fraction).
-    ///
-    /// The lock's bin-limited errors hold when every refinement stage searched around the true line. At a low
-    /// signal ratio a stage's 3-bin peak can lie two of its bins off in frequency, outside the next stage's range,
-    /// and the last stage then settles on a line that crosses the true one inside the span: seen at 2 000 pairs/s
-    /// among 200 kHz singles (8 of 80 seeds), 13–32 ns and 0.09 ppm off against a stated 1.35 ns and 0.005 ppm.
-    /// The tracker starts from uncertainties that cover a previous stage's two bins (``lockSlack``): its first
-    /// block then finds the peak and measures the frequency, instead of a false step or a loss of lock.
+    /// The tracker's settings for a lock with standard errors `offsetSigmaPs` and `driftSigma` (fraction): it starts
+    /// from the acquisition's own errors (its window ``ClockTracker/searchSigmas`` of them, at least
+    /// `finalHalfWidthPs`), which its fit to the pairs states with unit pulls over seeds (`ClockAcquisitionPullTests`).
     static func trackerSettings(_ settings: ClockRecoverySettings, offsetSigmaPs: Double, driftSigma: Double) -> ClockTracker {
         var trackerSettings = ClockTracker()
         trackerSettings.blockPs = settings.blockPs
         trackerSettings.maxBlockPs = settings.maxMeasurementSpanPs
         trackerSettings.initialHalfWidthPs = max(settings.finalHalfWidthPs,
-                                                 Int64((trackerSettings.searchSigmas * lockSlack.offset * offsetSigmaPs).rounded(.up)))
-        trackerSettings.initialDriftUncertaintyPpm = lockSlack.drift * driftSigma * 1e6
+                                                 Int64((trackerSettings.searchSigmas * offsetSigmaPs).rounded(.up)))
+        trackerSettings.initialDriftUncertaintyPpm = driftSigma * 1e6
         trackerSettings.wanderPpmPerRootSecond = settings.wanderPpmPerRootSecond
         trackerSettings.driftRateWanderPpmPerSecondPerRootSecond = settings.driftRateWanderPpmPerSecondPerRootSecond
         trackerSettings.smoothingLagPs = settings.smoothingLagPs
@@ -364,7 +356,7 @@ public struct ClockRecoveryStream: Sendable {
         syncEpoch()
         if relocking, let previous {
             // The step against the old track's prediction, from the first tracking measurement when there is one
-            // (the acquisition's own offset is only as good as its last bin).
+            // (the acquisition's own offset refers to the start of its span).
             let first = stream.firstMeasurement
             let at = first?.timePs ?? lock.startPs
             let offset = first?.measuredOffsetPs ?? lock.offsetPs

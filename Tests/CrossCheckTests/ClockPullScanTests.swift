@@ -10,8 +10,8 @@ import TimeTags
 /// recovery (as `qlink correlate` runs it, fed every lab A × lab B outcome detector's events), printing each seed's
 /// offset and drift pulls (estimate − truth)/σ at the reported link time, the clock events, and the pull RMS.
 ///
-/// On demand only: every seed runs a default acquisition (2²³ cells at 100–200 kHz singles), seconds per seed in a
-/// release build, a minute or more in a debug one. `QLINK_PULL_SCAN=<link>:<first>-<last>` with link `2k`, `1k`,
+/// On demand only: every seed runs a default acquisition (2²³ cells at 100–200 kHz singles), about 6 s per seed in a
+/// debug build. `QLINK_PULL_SCAN=<link>:<first>-<last>` with link `2k`, `1k`,
 /// `20M` or `1M`, e.g. `QLINK_PULL_SCAN=2k:1-40 swift test -c release -Xswiftc -enable-testing --filter ClockPullScan`.
 @Suite("Clock pull scan over seeds of the matrix's free-running links (on demand)")
 struct ClockPullScanTests {
