@@ -20,6 +20,9 @@ public struct ClockTracker: Sendable, Codable {
     public var initialHalfWidthPs: Int64 = 1_000_000
     /// Smallest window half-width.
     public var finalHalfWidthPs: Int64 = 500
+    /// Widest window the step search may open to, besides four times ``initialHalfWidthPs``: a lock that starts
+    /// from a precise acquisition (a window of a few hundred ps) still follows a clock step of tens of ns in lock.
+    public var stepCeilingHalfWidthPs: Int64 = 400_000
     /// Fewest pairs a measurement may have (the fit needs a few); the lock test below decides.
     public var minimumPairs: Int = 10
     /// Lock test: the pairs in the peak's guard band must stand this many standard deviations above the
@@ -189,7 +192,7 @@ public struct ClockTrackingStream: Sendable {
         let sinceS = Double(t - filter.reference) * 1e-12
         let search = settings.stepSearchPpmPerRootSecond * 1e6 * (max(0, sinceS * sinceS * sinceS) / 3).squareRoot()
         let sigma = max(filter.predictedSigmaPs(at: t), search)
-        return min(Double(settings.initialHalfWidthPs) * 4,
+        return min(Double(max(settings.initialHalfWidthPs * 4, settings.stepCeilingHalfWidthPs)),
                    max(Double(settings.finalHalfWidthPs), settings.searchSigmas * sigma))
     }
 

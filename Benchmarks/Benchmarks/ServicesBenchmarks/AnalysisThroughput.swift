@@ -55,6 +55,8 @@ struct AnalysisRun {
     var offeredTagsPerSecond: Double
     var analysedTagsPerSecond: Double
     var droppedBatches: Int64
+    /// The most batches offered but not yet analysed at any offer (the queue's high-water mark).
+    var maxBacklogBatches: Int64 = 0
     var ratio: Double { analysedTagsPerSecond / offeredTagsPerSecond }
 
     /// Offers both labs' batches, each lab at `tagsPerSecondPerLab` (nil: as fast as the queue takes them, waiting
@@ -67,7 +69,7 @@ struct AnalysisRun {
         func seconds(_ duration: Duration) -> Double {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
         }
-        var offeredTags = 0
+        var offeredTags = 0, offeredBatches: Int64 = 0, maxBacklog: Int64 = 0
         for index in 0..<max(streams.batches[0].count, streams.batches[1].count) {
             for lab in 0..<2 where index < streams.batches[lab].count {
                 let batch = streams.batches[lab][index]
@@ -84,6 +86,9 @@ struct AnalysisRun {
                     analysis.offer(lab: lab, batch: batch)
                 }
                 offeredTags += batch.count
+                offeredBatches += 1
+                let progress = analysis.progress
+                maxBacklog = max(maxBacklog, offeredBatches - progress.analysedBatches - progress.droppedBatches)
             }
         }
         let offered = seconds(ContinuousClock.now - start)
@@ -91,6 +96,6 @@ struct AnalysisRun {
         let analysed = seconds(ContinuousClock.now - start)
         let progress = analysis.progress
         return AnalysisRun(offeredTagsPerSecond: Double(offeredTags) / offered, analysedTagsPerSecond: Double(progress.analysedTags) / analysed,
-                           droppedBatches: progress.droppedBatches)
+                           droppedBatches: progress.droppedBatches, maxBacklogBatches: maxBacklog)
     }
 }

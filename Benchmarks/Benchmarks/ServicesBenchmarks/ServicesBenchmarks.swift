@@ -206,6 +206,32 @@ let benchmarks: @Sendable () -> Void = {
                   })
     }
 
+    // The same link for 10 s, paced at the nodes' rate: the one clock acquisition of the first seconds falls
+    // behind and the thread's queue (1024 batches) holds the backlog; does the analysis after lock catch up, so
+    // that everything offered is analysed by the end with nothing dropped? Reports the queue's high-water mark.
+    nonisolated(unsafe) var longStreams: TwoLabStreams?
+    let longMetrics = analysisMetrics + [.custom("max backlog batches", polarity: .prefersSmaller, useScalingFactor: false),
+                                         .custom("dropped batches", polarity: .prefersSmaller, useScalingFactor: false)]
+    Benchmark("Live analysis thread, two nodes offering 5 M tags/s each for 10 s (acquisition, then steady state)",
+              configuration: .init(metrics: longMetrics, warmupIterations: 0, maxDuration: .seconds(60), maxIterations: 3),
+              closure: { benchmark in
+                  guard let longStreams else { return }
+                  let run = try await AnalysisRun.measure(longStreams, tagsPerSecondPerLab: nodeRate)
+                  benchmark.measurement(.custom("analysed tags/s", polarity: .prefersLarger, useScalingFactor: false), Int(run.analysedTagsPerSecond))
+                  benchmark.measurement(.custom("offered tags/s", polarity: .prefersLarger, useScalingFactor: false), Int(run.offeredTagsPerSecond))
+                  benchmark.measurement(.custom("analysed/offered %", polarity: .prefersLarger, useScalingFactor: false), Int(run.ratio * 100))
+                  benchmark.measurement(.custom("max backlog batches", polarity: .prefersSmaller, useScalingFactor: false), Int(run.maxBacklogBatches))
+                  benchmark.measurement(.custom("dropped batches", polarity: .prefersSmaller, useScalingFactor: false), Int(run.droppedBatches))
+                  print(String(format: "analysis thread (paced, 10 s): offered %.2f M tags/s, analysed %.2f M tags/s (ratio %.3f), dropped %lld batches, backlog at most %lld batches",
+                               run.offeredTagsPerSecond / 1e6, run.analysedTagsPerSecond / 1e6, run.ratio, run.droppedBatches, run.maxBacklogBatches))
+              },
+              setup: {
+                  if longStreams == nil {
+                      longStreams = TwoLabStreams(durationPs: 10_000_000_000_000, pairRateHz: 1e6, singlesRateHz: 4e6, tagsPerBatch: 65_536)
+                  }
+              },
+              teardown: { longStreams = nil })
+
     nonisolated(unsafe) var probe: HeraldProbe?
     Benchmark("Herald latency: station click sent by a node → herald received by the node (CURVE, journaled)",
               configuration: .init(metrics: [.wallClock], warmupIterations: 20, maxDuration: .seconds(10), maxIterations: 3000),
