@@ -241,16 +241,7 @@ struct HeldChunks: Sendable {
 
     /// Drops the events at or before `throughPs`; returns how many.
     mutating func drop(through throughPs: Int64) -> Int {
-        var dropped = 0
-        while !chunks.isEmpty {
-            let cut = firstIndex(in: chunks[0].timesPs, above: throughPs)
-            guard cut > 0 else { break }
-            dropped += cut
-            if cut < chunks[0].count { chunks[0].dropFirstPhotons(cut); break }
-            chunks.removeFirst()
-        }
-        count -= dropped
-        return dropped
+        take(through: throughPs).reduce(0) { $0 + $1.count }
     }
 
     /// Drops the first `whole` chunks, then the first `photons` events of the next one.
