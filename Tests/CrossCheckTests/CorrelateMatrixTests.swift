@@ -36,6 +36,8 @@ struct CorrelateMatrixTests {
             MatrixCase(name: "configs/loopback.yaml", shipped: "configs/loopback.yaml", seconds: 0.1, seed: 7),
             MatrixCase(name: "configs/demo-pair-source.yaml", shipped: "configs/demo-pair-source.yaml", seconds: 0.2, seed: 1),
             MatrixCase(name: "configs/demo.yaml (heralded)", shipped: "configs/demo.yaml", seconds: 1, seed: 1),
+            MatrixCase(name: "configs/tomography.yaml (nine Z/X/Y setting pairs, a damped phase-rotated Bell state)",
+                       shipped: "configs/tomography.yaml", seconds: 0.5, seed: 3),
             // Shared clock: counts equal brute force exactly, at every chunk size.
             MatrixCase(name: "pair source 10 kHz, shared clock, Z/X markers",
                        link: MatrixLink(kind: pair(10_000, 0.5), bases: .markers(a: ["z", "x"], b: ["z", "x"], periodPs: 5_000_000_000),
