@@ -6,6 +6,7 @@ import Messaging
 import Monitoring
 import Planner
 import Protocol
+import QLinkTestSupport
 import Services
 import Simulation
 import Testing

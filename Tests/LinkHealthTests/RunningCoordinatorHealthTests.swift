@@ -10,22 +10,12 @@ import Logging
 import Messaging
 import Monitoring
 import Protocol
+import QLinkTestSupport
 import Services
 import Simulation
 import Synchronization
 import Testing
 import TimeTags
-
-/// Polls `condition` until it holds. `seconds` only guards against a hang: reaching it returns false, which
-/// the caller reports as a failure saying what it waited for.
-func eventually(_ seconds: Double = 600, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
-}
 
 var quietLogger: Logger {
     var logger = Logger(label: "qlink.test")

@@ -1,4 +1,5 @@
 import Correlation
+import QLinkTestSupport
 import Services
 import Testing
 import TimeTags

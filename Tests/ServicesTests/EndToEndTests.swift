@@ -3,6 +3,7 @@ import Journal
 import LinkModel
 import Messaging
 import Protocol
+import QLinkTestSupport
 import Services
 import Simulation
 import Testing

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Journal
+import QLinkTestSupport
 import Services
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import Journal
 import LinkModel
 import Protocol
+import QLinkTestSupport
 import Services
 import Simulation
 import Testing

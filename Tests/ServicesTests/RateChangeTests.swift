@@ -1,6 +1,7 @@
 import Foundation
 import Journal
 import Protocol
+import QLinkTestSupport
 import Services
 import Simulation
 import Testing

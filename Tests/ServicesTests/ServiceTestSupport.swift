@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Messaging
+import QLinkTestSupport
 import Security
 import Services
 import Testing
@@ -32,17 +33,6 @@ var quietLogger: Logger {
     var logger = Logger(label: "qlink.test")
     logger.logLevel = .critical
     return logger
-}
-
-/// Polls `condition` every few milliseconds until it holds. `seconds` only guards against a hang: reaching
-/// it returns false, which the caller reports as a failure saying what it waited for.
-func eventually(_ seconds: Double = 600, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return try await condition()
 }
 
 /// Coordinator settings for tests that send hand-made batches: lab `alice` (node `alice-node`) and lab `bob`

@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+import QLinkTestSupport
 import Services
 import Testing
 import TimeTags
