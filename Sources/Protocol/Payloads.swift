@@ -142,7 +142,8 @@ public struct StatusReport: Sendable, Equatable, Codable {
     public var elapsedSeconds: Double
     /// Tags received per node name.
     public var tagsByNode: [String: Int64]
-    /// Tag rate per node name over the run, Hz.
+    /// Tag rate per node name, Hz: the node's tags per second of the link time its accepted batches covered since the
+    /// coordinator started (not per second of the coordinator's clock).
     public var rateHzByNode: [String: Double]
     public var batchesAccepted: Int64
     public var duplicates: Int64
@@ -184,6 +185,9 @@ public struct StatusReport: Sendable, Equatable, Codable {
     public var analysisDroppedBatches: Int64?
     /// Lab A link time through which the live analysis had analysed both labs when its results were taken, ps.
     public var analysisLinkTimePs: Int64?
+    /// Heralded link: the link time through which heralds have been decided (the station's lab's accepted batches
+    /// reached it, on that lab's clock), ps: `heraldSuccesses` counts the heralds through it. Absent without heralds.
+    public var heraldLinkTimePs: Int64?
     /// The repetition-rate schedule in force: every committed change (`changeId`, `atPs`, `rateHz`) in time order
     /// (absent while the configured rate holds throughout).
     public var rateSchedule: [RateCommit]?

@@ -331,8 +331,11 @@ final class CoordinatorCore {
                                                     lastPs: batch.timesPs.last ?? 0, tags: batch.count)
         pendingBatches.append(record)
         status.batchesAccepted += 1
-        if let reachedPs = batch.timesPs.last { linkTimeByLab[peer.labIndex] = max(reachedPs, linkTimeByLab[peer.labIndex] ?? reachedPs) }
-        let (batch, refusals) = ownChannels(batch, lab: peer.labIndex, node: peer.node, peer: frame)
+        let (kept, refusals) = ownChannels(batch, lab: peer.labIndex, node: peer.node, peer: frame)
+        if let firstPs = batch.timesPs.first, let lastPs = batch.timesPs.last {
+            coverageByLab[peer.labIndex, default: LinkCoverage(startPs: firstPs, reachedPs: lastPs)].extend(firstPs: firstPs, lastPs: lastPs, kept: kept.count)
+        }
+        let batch = kept
         status.tagsByNode[peer.node, default: 0] += Int64(batch.count)
         countChannels(batch)
         var out: [Outgoing] = [ack(.accepted)] + refusals
@@ -358,8 +361,9 @@ final class CoordinatorCore {
 
     /// Tags per channel over the run (for singles rates per detector).
     private var tagsByChannel: [TagChannel: Int64] = [:]
-    /// The latest tag time each lab's accepted batches reached, on that lab's clock, by lab index.
-    private var linkTimeByLab: [Int: Int64] = [:]
+    /// The link time each lab's accepted batches covered since the coordinator started, on that lab's clock, by lab
+    /// index: every rate in the status and the monitoring is counted over link time, never over this process' clock.
+    private var coverageByLab: [Int: LinkCoverage] = [:]
 
     private func countChannels(_ batch: TagBatch) {
         var run: (channel: TagChannel, count: Int64)?
@@ -394,12 +398,17 @@ final class CoordinatorCore {
     /// analysis thread for the next one. New clock measurements are journaled.
     func tick() -> [Outgoing] {
         status.tagsByChannel = Dictionary(uniqueKeysWithValues: tagsByChannel.map { ("\($0.key)", $0.value) })
-        status.linkTimeByNode = Dictionary(linkTimeByLab.map { (roster.labs[$0.key].node, $0.value) }, uniquingKeysWith: max)
+        status.linkTimeByNode = Dictionary(coverageByLab.map { (roster.labs[$0.key].node, $0.value.reachedPs) }, uniquingKeysWith: max)
         // A kept tag's channel belongs to exactly one lab (its detector, or the station's for the station's lab).
         status.linkTimeByChannel = tagsByChannel.keys.reduce(into: [:]) { times, channel in
-            if let lab = roster.labs.indices.first(where: { roster.refusal(channel: channel, lab: $0) == nil }), let reached = linkTimeByLab[lab] {
-                times["\(channel)"] = reached
+            if let lab = roster.labs.indices.first(where: { roster.refusal(channel: channel, lab: $0) == nil }), let reached = coverageByLab[lab] {
+                times["\(channel)"] = reached.reachedPs
             }
+        }
+        // The decider decides the heralds of each station batch as it is accepted: they cover the station's link time.
+        if let heralds = settings.heralds { status.heraldLinkTimePs = coverageByLab[heralds.stationLab]?.reachedPs }
+        for (lab, coverage) in coverageByLab {
+            if let rate = coverage.rateHz { status.rateHzByNode[roster.labs[lab].node] = rate }
         }
         if let analysis {
             if let latest = analysis.latestSnapshot { snapshot = latest }
@@ -434,9 +443,6 @@ final class CoordinatorCore {
         status.clockOffsetPs = snapshot.clock?.offsetPs?.value
         status.clockDriftPpm = snapshot.clock?.driftPpm?.value
         status.clockUpdates = snapshot.clock?.offsetPs == nil ? nil : snapshot.clock?.measurements
-        for (node, tags) in status.tagsByNode where status.elapsedSeconds > 0 {
-            status.rateHzByNode[node] = Double(tags) / status.elapsedSeconds
-        }
         if let json = String(data: (try? JSONEncoder().encode(status)) ?? Data(), encoding: .utf8) {
             try? journal.recordResult(json: json)
         }
@@ -458,5 +464,27 @@ final class CoordinatorCore {
     /// Rate-change deadlines and resends.
     func rateTick() throws(JournalError) -> [Outgoing] {
         try rates.tick(nowNs: Self.nowNs, members: members, decider: &decider)
+    }
+}
+
+/// The link time a lab's accepted batches covered (from the first tag of its first batch to the last tag of its
+/// latest, on the lab's clock) and the tags the coordinator kept from them.
+struct LinkCoverage {
+    var startPs: Int64
+    /// The latest tag time the lab's batches reached, ps.
+    var reachedPs: Int64
+    var tags: Int64 = 0
+
+    /// Adds a batch from `firstPs` to `lastPs` of which `kept` tags were kept.
+    mutating func extend(firstPs: Int64, lastPs: Int64, kept: Int) {
+        startPs = min(startPs, firstPs)
+        reachedPs = max(reachedPs, lastPs)
+        tags += Int64(kept)
+    }
+
+    /// Kept tags per second of the covered link time, Hz; nil before the batches span any time.
+    var rateHz: Double? {
+        guard reachedPs > startPs else { return nil }
+        return Double(tags) / (Double(reachedPs - startPs) * 1e-12)
     }
 }

@@ -75,9 +75,9 @@ struct DemoCommand: AsyncParsableCommand {
         print("")
 
         let progress = DemoProgress(run: run, heralded: expected.heralded)
-        // Stream until every node's source has finished and its spool is empty (or a process fails).
-        let deadline = Date().addingTimeInterval(seconds + 60)
-        while Date() < deadline {
+        // Stream until every node's source has finished its link time and its spool is empty, or a process exits.
+        var stalled = HangGuard(awaiting: "both nodes to stream \(seconds) s of link time and drain (every batch acknowledged)")
+        while true {
             try? await Task.sleep(for: .milliseconds(250))
             progress.printIfNew()
             if let failed = (nodes + [coordinator]).first(where: { !$0.isRunning }) {
@@ -86,18 +86,26 @@ struct DemoCommand: AsyncParsableCommand {
             }
             let states = run.configuration.labs.prefix(2).map { StatusFile.read(NodeStatusFile.self, from: run.nodeStatusPath($0.name)) }
             if states.allSatisfy({ $0?.drained == true }) { break }
+            let linkTimes = StatusFile.read(CoordinatorStatusFile.self, from: run.coordinatorStatusPath)?.status?.linkTimeByNode ?? [:]
+            let progressed = stalled.observe(states.map { "\($0?.batchesSpooled ?? -1)/\($0?.batchesAcknowledged ?? -1)" } + linkTimes.sorted { $0.key < $1.key }.map { "\($0.value)" })
+            if !progressed {
+                children.terminateAll()
+                throw CommandFailure(stalled.failure + "; the nodes spooled/acknowledged " + states.map { "\($0?.batchesSpooled ?? 0)/\($0?.batchesAcknowledged ?? 0)" }.joined(separator: ", ")
+                                     + "; logs in \(run.directory)/logs")
+            }
         }
         // The monitoring view while the link is still up (before the nodes go silent).
         let monitored = await monitoring.snapshot()
-        // Nodes stop gracefully: they catch up on heralds before exiting; then the coordinator stops.
+        // Nodes stop gracefully: they catch up on heralds before exiting; then the coordinator stops. Their exits are
+        // awaited; the guard only catches a hang.
         for node in nodes { node.terminate() }
-        for node in nodes where !(await node.wait(seconds: 15)) {
-            print("  \(node.name) did not stop within 15 s; killed")
+        for node in nodes where !(await node.wait(seconds: HangGuard.limitSeconds)) {
+            print("  \(node.name) did not stop within \(Int(HangGuard.limitSeconds)) s of being asked to (catching up on heralds); killed")
             node.killNow()
         }
         coordinator.terminate()
-        if !(await coordinator.wait(seconds: 15)) {
-            print("  coordinator did not stop within 15 s; killed")
+        if !(await coordinator.wait(seconds: HangGuard.limitSeconds)) {
+            print("  coordinator did not stop within \(Int(HangGuard.limitSeconds)) s of being asked to (journal and final analysis); killed")
             coordinator.killNow()
         }
         progress.printIfNew()
@@ -109,9 +117,11 @@ struct DemoCommand: AsyncParsableCommand {
 
     private var logLevel: String { global.logLevel == .info ? "notice" : global.logLevel.rawValue }
 
+    /// Waits for the coordinator to write its endpoints into its status file, or to exit (a failure named at once
+    /// with its exit status and the end of its log); the guard only catches a hang.
     private func waitForEndpoints(run: DemoRun, coordinator: ChildProcess) async throws -> (control: String, publish: String, monitoring: DemoMonitoring) {
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
+        var waiting = HangGuard(awaiting: "the coordinator to write its endpoints to \(run.coordinatorStatusPath)")
+        while true {
             if let state = StatusFile.read(CoordinatorStatusFile.self, from: run.coordinatorStatusPath),
                let control = state.controlEndpoint, let publish = state.publishEndpoint,
                let port = state.statusEndpoint?.split(separator: ":").last.flatMap({ Int($0) }) {
@@ -120,11 +130,38 @@ struct DemoCommand: AsyncParsableCommand {
             guard coordinator.isRunning else {
                 throw CommandFailure("the coordinator exited (status \(coordinator.exitStatus ?? -1)); its log ends:\n\(coordinator.logTail())")
             }
+            guard waiting.observe([]) else {
+                coordinator.killNow()
+                throw CommandFailure(waiting.failure + "; its log \(coordinator.logPath) ends:\n\(coordinator.logTail())")
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
-        coordinator.killNow()
-        throw CommandFailure("the coordinator did not report its endpoints within 30 s; see \(coordinator.logPath)")
     }
+}
+
+/// The last resort of the demo's waits, which wait on events (a file written, a process exited, a count advanced):
+/// a wait that has seen no progress for ``limitSeconds`` of the wall clock, far above any load, is a hang.
+struct HangGuard {
+    /// Wall-clock seconds without progress that make a hang.
+    static let limitSeconds: Double = 300
+    /// What the wait awaits, for the message.
+    let awaiting: String
+    private var progress: [String]?
+    private var since = Date()
+
+    init(awaiting: String) { self.awaiting = awaiting }
+
+    /// Notes the waited-on counts `progress` (any change is progress); false once none has come for ``limitSeconds``.
+    mutating func observe(_ progress: [String]) -> Bool {
+        if progress != self.progress {
+            self.progress = progress
+            since = Date()
+        }
+        return Date().timeIntervalSince(since) < Self.limitSeconds
+    }
+
+    /// The failure message of a hang.
+    var failure: String { "no progress in \(Int(Self.limitSeconds)) s while waiting for \(awaiting)" }
 }
 
 /// The run folder and its files.
@@ -189,6 +226,9 @@ struct DemoRun {
 /// Prints one progress line per new coordinator status, with the nodes' spools.
 final class DemoProgress {
     let run: DemoRun
+    /// The latest status printed; the latest that advanced the herald link time, and the one it advanced from.
+    private var printed: StatusReport?
+    private var latest: StatusReport?
     private var previous: StatusReport?
 
     /// Whether herald counts mean something (a heralded link).
@@ -201,8 +241,10 @@ final class DemoProgress {
 
     func printIfNew() {
         guard let status = StatusFile.read(CoordinatorStatusFile.self, from: run.coordinatorStatusPath)?.status,
-              status.elapsedSeconds != previous?.elapsedSeconds else { return }
-        defer { previous = status }
+              status.elapsedSeconds != printed?.elapsedSeconds else { return }
+        printed = status
+        // Rates are counted from the latest status whose link time is behind this one's: a stalled feed is no dip.
+        if status.heraldLinkTimePs != latest?.heraldLinkTimePs { (previous, latest) = (latest, status) }
         let spools = run.configuration.labs.prefix(2).compactMap { lab -> String? in
             guard let node = StatusFile.read(NodeStatusFile.self, from: run.nodeStatusPath(lab.name)) else { return nil }
             return "\(lab.name) spool \(node.spoolBatches)"
@@ -211,17 +253,18 @@ final class DemoProgress {
     }
 }
 
-/// One progress line of the demo: tag rates per node, heralds and their rate (since `previous`, else since the start), coincidences (a heralded link:
-/// heralds whose readouts both labs recorded), fidelity ± error (≥ for the Z/X bound; per herald type on a
-/// heralded link), clock offset.
+/// One progress line of the demo: tag rates per node and heralds and their rate, per second of link time (heralds since
+/// `previous`, else since the start), coincidences (a heralded link: heralds whose readouts both labs recorded),
+/// fidelity ± error (≥ for the Z/X bound; per herald type on a heralded link), clock offset.
 enum DemoStatusLine {
     /// One progress line; herald counts only on a `heralded` link (a pair source decides none).
     static func format(_ status: StatusReport, previous: StatusReport? = nil, heralded: Bool) -> String {
         let rates = status.rateHzByNode.sorted { $0.key < $1.key }
             .map { "\($0.key) \(String(format: "%.0f", $0.value)) tags/s" }.joined(separator: ", ")
-        let since = previous.map { (status.elapsedSeconds - $0.elapsedSeconds, status.heraldSuccesses - $0.heraldSuccesses) }
-            ?? (status.elapsedSeconds, status.heraldSuccesses)
-        let heraldRate = since.0 > 0 ? Double(since.1) / since.0 : 0
+        // Heralds per second of the link time they cover (the station's), not of the coordinator's clock.
+        let base = previous.flatMap { earlier in earlier.heraldLinkTimePs.map { (heralds: earlier.heraldSuccesses, atPs: $0) } } ?? (0, 0)
+        let spanPs = (status.heraldLinkTimePs ?? 0) - base.atPs
+        let heraldRate = spanPs > 0 ? String(format: "%.0f", Double(status.heraldSuccesses - base.heralds) / (Double(spanPs) * 1e-12)) : "—"
         var fidelity = "fidelity —"
         if let value = status.fidelity, let error = status.fidelityError {
             fidelity = "fidelity " + LinkAnalysisFormat.fidelity(Estimate(value, standardError: error), isLowerBound: status.fidelityIsLowerBound != false)
@@ -232,7 +275,7 @@ enum DemoStatusLine {
         let offset = status.clockOffsetPs.map { String(format: "clock offset %.0f ps", $0) } ?? "clock offset —"
         let correlated = status.fidelityByHerald == nil ? "coincidences" : "heralds with readouts"
         let heralds = heralded ? " | heralds \(status.heraldSuccesses) "
-            + String(format: "(%.0f /s, %lld failed)", heraldRate, status.heralds - status.heraldSuccesses) : ""
+            + "(\(heraldRate) /s, \(status.heralds - status.heraldSuccesses) failed)" : ""
         return String(format: "[%5.1f s] ", status.elapsedSeconds) + rates + heralds
             + " | \(correlated) \(status.coincidences) | \(fidelity) | \(offset)"
             + (status.malformed + status.gaps + status.duplicates > 0 ? " | malformed \(status.malformed) gaps \(status.gaps) duplicates \(status.duplicates)" : "")

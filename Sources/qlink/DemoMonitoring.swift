@@ -12,10 +12,10 @@ struct DemoMonitoring {
 
     /// The coordinator's monitoring status and the number of metric samples it exposes, or nil when it does not answer.
     func snapshot() async -> DemoMonitoringSnapshot? {
-        guard let client = try? StatusClient(base: base, timeoutSeconds: 3), let status = try? await client.fetch() else { return nil }
+        guard let client = try? StatusClient(base: base, timeoutSeconds: 30), let status = try? await client.fetch() else { return nil }
         var samples = 0
         if let url = URL(string: base + "/metrics"),
-           let (data, _) = try? await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 3)) {
+           let (data, _) = try? await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 30)) {
             samples = String(decoding: data, as: UTF8.self).split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }.count
         }
         return DemoMonitoringSnapshot(url: base, state: status.state, alerts: status.alerts, metricSamples: samples,

@@ -56,7 +56,9 @@ struct RetuneInputsTests {
         status.elapsedSeconds = wallSeconds
         let linkSeconds = max(0, (wallSeconds - 3) / 2)
         status.analysisLinkTimePs = Int64((linkSeconds * 1e12).rounded())
-        status.heraldSuccesses = Int64((linkSeconds * heraldsHz).rounded())
+        // The station's batches (the heralds' link time) run ahead of the analysis by a second.
+        status.heraldLinkTimePs = Int64(((linkSeconds + 1) * 1e12).rounded())
+        status.heraldSuccesses = Int64(((linkSeconds + 1) * heraldsHz).rounded())
         status.heralds = 2 * status.heraldSuccesses
         return status
     }

@@ -88,6 +88,8 @@ public struct AlertEvaluator: Sendable {
                 feed(.channelRateDrop, "channel \(channel)", drop, rules.channelRateDropDb)
             }
         }
+        // Silence is measured on the observations' clock (the coordinator's), not on link time: a node that sends
+        // nothing reaches no link time, and its silence is a fact of the wall clock. Every rate above is on link time.
         for node in Set(expectedNodes).union(observation.nodeLastSeenPs.keys).sorted() {
             let seen = observation.nodeLastSeenPs[node] ?? startPs ?? now
             feed(.nodeSilent, node, Double(max(0, now - seen)) / picosecondsPerSecond, rules.nodeSilentS)
@@ -99,6 +101,7 @@ public struct AlertEvaluator: Sendable {
             let planned = ThresholdRule(warning: plannedConfiguration.kSigma, critical: nil,
                                         forSeconds: plannedConfiguration.forSeconds,
                                         clearForSeconds: plannedConfiguration.clearForSeconds, hysteresis: 0.5)
+            // Pairs per second of link time (LinkHealth's StatusObserver): a stalled feed is no shortfall.
             let measuredRate = observation.heraldRateHz ?? observation.coincidenceRateHz
             if let expected = prediction.pairRateHz, let measured = measuredRate, let z = shortfall(expected, measured) {
                 feed(.rateBelowPlan, "pair_rate", z, planned)
