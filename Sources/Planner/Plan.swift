@@ -38,6 +38,9 @@ public struct PlanReport: Sendable, Encodable {
     /// Distilled rate against fidelity as the memory cut-off varies, at the sensitivity point, when the
     /// plan configures distillation.
     public var cutoffTradeoff: CutoffTradeoff? = nil
+    /// The link as each segment of a single sequential repeater at the sensitivity point, when the plan has a
+    /// `sequential_repeater` section.
+    public var sequentialRepeater: SequentialRepeaterStudy? = nil
 }
 
 /// Runs a plan: sweep, optimum, Pareto front and sensitivities.
@@ -111,6 +114,14 @@ public enum Planner {
                                             successProbability: reference.successProbability, point: at,
                                             targetFidelity: useful.targetFidelity, secretBitsPerPair: secretBitsPerPair)
         }
+        var repeater: SequentialRepeaterStudy?
+        if let settings = configuration.plan.sequentialRepeater, let at, let reference = points.first(where: { $0.point == at }),
+           let resolved = ResolvedSequentialRepeater(settings: settings, description: model) {
+            repeater = SequentialRepeaterStudy.study(memory: resolved.memory, pair: BellDiagonalState(reference.deliveredState),
+                                                     successProbability: reference.successProbability, point: at,
+                                                     segmentTransmissivity: reference.key.transmissivity,
+                                                     errorCorrectionEfficiency: configuration.plan.key.errorCorrectionEfficiency)
+        }
         return PlanReport(
             name: configuration.name, protocol: model.protocol.kindName, knobName: knobName(model.protocol),
             currency: model.costs.currency, maxRepetitionRateHz: model.maxRepetitionRateHz,
@@ -119,6 +130,7 @@ public enum Planner {
             points: points, constraints: configuration.plan.constraints, optimum: optimum, paretoFront: ParetoFront.costAgainstFidelity(points),
             sensitivityPoint: at, sensitivities: sensitivities, key: configuration.plan.key,
             usefulParetoFront: ParetoFront.usefulCostAgainstFidelity(points),
-            distillation: DistillationVerdict.judge(points, currency: model.costs.currency), cutoffTradeoff: tradeoff)
+            distillation: DistillationVerdict.judge(points, currency: model.costs.currency), cutoffTradeoff: tradeoff,
+            sequentialRepeater: repeater)
     }
 }

@@ -54,10 +54,14 @@ public struct PlanSettings: Decodable, Sendable, Equatable {
     public var distillation: DistillationSettings?
     /// How secret key is made (basis choice, error correction, finite-key block); defaults when absent.
     public var key: KeySettings
+    /// The link as each segment of a single sequential repeater (`docs/planner.md`, "The single sequential
+    /// repeater"), nil for none.
+    public var sequentialRepeater: SequentialRepeaterSettings?
 
     public init(repetitionRateHz: SweepRange? = nil, alpha: SweepRange? = nil, meanPairsPerAttempt: SweepRange? = nil,
                 constraints: PlanConstraints = PlanConstraints(), objective: PlanObjective = .costPerPair,
-                distillation: DistillationSettings? = nil, key: KeySettings = KeySettings()) {
+                distillation: DistillationSettings? = nil, key: KeySettings = KeySettings(),
+                sequentialRepeater: SequentialRepeaterSettings? = nil) {
         self.repetitionRateHz = repetitionRateHz
         self.alpha = alpha
         self.meanPairsPerAttempt = meanPairsPerAttempt
@@ -65,10 +69,11 @@ public struct PlanSettings: Decodable, Sendable, Equatable {
         self.objective = objective
         self.distillation = distillation
         self.key = key
+        self.sequentialRepeater = sequentialRepeater
     }
 
     enum CodingKeys: String, CodingKey {
-        case repetitionRateHz, alpha, meanPairsPerAttempt, constraints, objective, distillation, key
+        case repetitionRateHz, alpha, meanPairsPerAttempt, constraints, objective, distillation, key, sequentialRepeater
     }
 
     enum ConstraintKeys: String, CodingKey {
@@ -105,6 +110,7 @@ public struct PlanSettings: Decodable, Sendable, Equatable {
         self.objective = objective
         distillation = try container.decodeIfPresent(DistillationSettings.self, forKey: .distillation)
         key = try container.decodeIfPresent(KeySettings.self, forKey: .key) ?? KeySettings()
+        sequentialRepeater = try container.decodeIfPresent(SequentialRepeaterSettings.self, forKey: .sequentialRepeater)
     }
 }
 
@@ -149,6 +155,9 @@ public struct PlanConfiguration: Decodable, Sendable, Equatable {
         if plan.distillation != nil, plan.distillation?.storage == nil,
            let arm = model.arms.first(where: { $0.memory == nil }) {
             throw container.invalid(.plan, "plan.distillation stores a pair in each lab, but arm '\(arm.name)' has no memory stage; add one or give plan.distillation.storage")
+        }
+        if let repeater = plan.sequentialRepeater, ResolvedSequentialRepeater(settings: repeater, description: model) == nil {
+            throw container.invalid(.plan, "plan.sequential_repeater keeps the node's qubit in lab A, but arm '\(model.arms[0].name)' has no memory stage; add one or give plan.sequential_repeater.storage")
         }
         switch model.protocol {
         case .singleClick:

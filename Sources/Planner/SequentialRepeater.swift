@@ -76,20 +76,29 @@ public struct SequentialRepeater: Sendable, Equatable {
 
     /// The cut-off with the highest secret-key rate per channel use, every n* from 1 to `largestCutoff` tried
     /// (default ⌈40/p₂⌉, beyond which the arrival probability differs from 1 by less than e⁻⁴⁰, capped at 10⁶), and
-    /// the repeater without a cut-off; the smallest n* wins ties. With Gaussian decay each n* sums its series
-    /// (`StorageWait`), so a long scan takes up to seconds.
+    /// the repeater without a cut-off; the smallest n* wins ties. The scan is one pass: the stored qubit's mean
+    /// coherence factor on arrival for cut-off n is the running sum Σ_{k≤n} p₂(1−p₂)^(k−1) c(k) over the arrival
+    /// probability, so every decay, Gaussian included, costs O(1) per n*; the returned outcome is then evaluated by
+    /// ``outcome(cutoffAttempts:)``.
     public func optimalCutoff(largestCutoff: Int? = nil) -> (best: Outcome, withoutCutoff: Outcome) {
         let p = secondSuccessProbability
         let horizon = largestCutoff ?? (p > 0 ? Int(min((40 / p).rounded(.up), 1e6)) : 1)
         let none = outcome(cutoffAttempts: nil)
-        var best = outcome(cutoffAttempts: 1)
-        if horizon >= 2 {
-            for n in 2...horizon {
-                let candidate = outcome(cutoffAttempts: n)
-                if candidate.keyPerChannelUse > best.keyPerChannelUse { best = candidate }
-            }
+        guard p > 0, firstSuccessProbability > 0, horizon >= 2 else { return (outcome(cutoffAttempts: 1), none) }
+        let miss = 1 - min(p, 1)
+        var weight = p, arrival = 0.0, coherence = 0.0
+        var bestCutoff = 1, bestKey = -Double.infinity
+        for n in 1...horizon {
+            arrival += weight
+            coherence += weight * storage.factor(attempts: Double(n))
+            weight *= miss
+            let uses = (1 / firstSuccessProbability + arrival / p) / arrival
+            let state = firstLink.dephased(by: coherence / arrival).swapped(with: secondLink)
+            let key = max(0, KeyRate.secretFraction(bitError: state.bitErrorRate, phaseError: state.phaseErrorRate,
+                                                    errorCorrectionEfficiency: errorCorrectionEfficiency)) / uses
+            if key > bestKey { bestKey = key; bestCutoff = n }
         }
-        return (best, none)
+        return (outcome(cutoffAttempts: bestCutoff), none)
     }
 }
 

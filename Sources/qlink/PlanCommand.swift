@@ -14,7 +14,9 @@ struct PlanCommand: ParsableCommand {
         'model:' section. Without --json or --csv a table is printed; --svg-dir writes rate.svg, \
         fidelity.svg, cost.svg, pareto.svg, key.svg (secret key rate), plob.svg (key per attempt against the \
         repeaterless bound) and useful-cost.svg (cost per pair above the fidelity target), and \
-        with a plan.distillation section cutoff.svg (the memory cut-off's rate/fidelity trade-off).
+        with a plan.distillation section cutoff.svg (the memory cut-off's rate/fidelity trade-off), with a \
+        plan.sequential_repeater section repeater.svg (the single sequential repeater's key per channel use \
+        against fidelity as its cut-off varies).
         """)
 
     @OptionGroup var global: GlobalOptions

@@ -99,3 +99,86 @@ struct OutputTests {
         #expect(svg.contains("no data to plot"))
     }
 }
+
+@Suite("Plan outputs: the single sequential repeater (plan.sequential_repeater)")
+struct SequentialRepeaterOutputTests {
+    static func report() throws -> PlanReport { Planner.run(try exampleConfiguration("plan-telecom-repeater.yaml")) }
+
+    @Test("the study is SequentialRepeater's optimum on two segments like the link's point, the node's memory from the plan")
+    func studyIsTheModel() throws {
+        let configuration = try exampleConfiguration("plan-telecom-repeater.yaml")
+        let report = Planner.run(configuration)
+        let study = try #require(report.sequentialRepeater)
+        let at = try #require(report.sensitivityPoint)
+        let memory = try #require(configuration.model.arms[0].memory)
+        #expect(study.point == at)
+        let reference = try #require(report.points.first { $0.point == at })
+        let pair = BellDiagonalState(reference.deliveredState)
+        let repeater = SequentialRepeater(firstLink: pair, firstSuccessProbability: reference.successProbability, secondLink: pair,
+                                          secondSuccessProbability: reference.successProbability,
+                                          storage: StorageDecay(memories: [memory], periodPs: 1e12 / at.repetitionRateHz),
+                                          errorCorrectionEfficiency: configuration.plan.key.errorCorrectionEfficiency)
+        let (best, none) = repeater.optimalCutoff()
+        #expect(study.best.cutoffAttempts == best.cutoffAttempts && study.best.keyPerChannelUse == best.keyPerChannelUse)
+        #expect(study.withoutCutoff.keyPerChannelUse == none.keyPerChannelUse && study.withoutCutoff.cutoffAttempts == nil)
+        #expect(abs(study.best.keyRateBitsPerS - best.keyPerChannelUse * at.repetitionRateHz) <= 1e-12 * study.best.keyRateBitsPerS)
+        #expect(study.best.keyPerChannelUse > 0, "the shipped example should leave a key")
+        // The worked example of docs/planner.md: n* = 78 channel uses (226 µs), 2.91e-9 secret bits per channel use,
+        // F = 0.814; without a cut-off no key at F = 0.473; below the repeaterless bound 5.12e-6 of both segments.
+        #expect(study.best.cutoffAttempts == 78 && abs(study.best.keyPerChannelUse - 2.913e-9) < 0.001e-9)
+        #expect(abs(study.best.fidelity - 0.8144) < 1e-4 && study.withoutCutoff.keyPerChannelUse == 0)
+        #expect(abs(study.withoutCutoff.fidelity - 0.4731) < 1e-4 && abs(study.plobBitsPerChannelUse - 5.121e-6) < 0.001e-6)
+        // The curve runs by increasing cut-off, holds the optimum, ends without a cut-off, and nothing on it beats the optimum.
+        let cutoffs = study.curve.dropLast().compactMap(\.cutoffAttempts)
+        #expect(cutoffs == cutoffs.sorted() && cutoffs.count == study.curve.count - 1 && study.curve.last?.cutoffAttempts == nil)
+        #expect(study.curve.contains(study.best))
+        #expect(study.curve.allSatisfy { $0.keyPerChannelUse <= study.best.keyPerChannelUse })
+        // A shorter cut-off keeps fresher pairs: fidelity falls as the cut-off grows.
+        let fidelities = study.curve.map(\.fidelity)
+        #expect(zip(fidelities, fidelities.dropFirst()).allSatisfy { $0.0 >= $0.1 - 1e-12 })
+        #expect(abs(study.transmissivity - reference.key.transmissivity * reference.key.transmissivity) < 1e-15)
+    }
+
+    @Test("the table, the JSON and repeater.svg show it; a plan without the section shows none of it")
+    func rendered() throws {
+        let report = try Self.report()
+        let study = try #require(report.sequentialRepeater)
+        let table = report.table()
+        #expect(table.contains("sequential repeater (Rozpędek et al. 2018)"))
+        #expect(table.contains(study.message))
+        #expect(table.contains("key/use"))
+        let object = try JSONSerialization.jsonObject(with: Data(try report.json().utf8)) as? [String: Any]
+        let section = try #require(object?["sequential_repeater"] as? [String: Any])
+        let best = try #require(section["best"] as? [String: Any])
+        #expect((best["cutoff_attempts"] as? Int) == study.best.cutoffAttempts)
+        #expect((section["curve"] as? [Any])?.count == study.curve.count)
+        #expect(section["plob_bits_per_channel_use"] is Double)
+        let svg = try #require(report.plots()["repeater.svg"])
+        #expect(XMLParser(data: Data(svg.utf8)).parse())
+        #expect(svg.contains("optimal cut-off") && svg.contains("PLOB bound"))
+
+        var plain = try exampleConfiguration("plan-telecom-repeater.yaml")
+        plain.plan.sequentialRepeater = nil
+        let without = Planner.run(plain)
+        #expect(without.sequentialRepeater == nil && without.plots()["repeater.svg"] == nil)
+        let withoutJSON = try without.json()
+        #expect(!without.table().contains("sequential repeater") && !withoutJSON.contains("sequential_repeater"))
+    }
+
+    @Test("without a memory in lab A and no storage the plan is refused, saying what to add; a misspelt key is named")
+    func parsing() throws {
+        #expect {
+            try PlanConfiguration.parse(delftYAML + "\nplan:\n  sequential_repeater: {}\n")
+        } throws: { error in
+            (error as? ConfigurationError)?.message.contains("add one or give plan.sequential_repeater.storage") == true
+        }
+        let given = try PlanConfiguration.parse(delftYAML + "\nplan:\n  sequential_repeater: { storage: { coherence_time_ps: 1_000_000_000 } }\n")
+        #expect(given.plan.sequentialRepeater?.storage?.coherenceTimePs == 1_000_000_000)
+        #expect(Planner.run(given).sequentialRepeater != nil)
+        #expect {
+            try PlanConfiguration.parse(delftYAML + "\nplan:\n  sequential_repeater: { storage: {}, cutof: 5 }\n")
+        } throws: { error in
+            (error as? ConfigurationError)?.keyPath == "plan.sequential_repeater.cutof"
+        }
+    }
+}

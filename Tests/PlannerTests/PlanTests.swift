@@ -13,6 +13,7 @@ func exampleConfiguration(_ name: String) throws -> PlanConfiguration {
 struct PlanTests {
     @Test("the shipped example plans load and produce an optimum or a reason", arguments: [
         "plan-nv-637nm.yaml", "plan-telecom.yaml", "plan-superconducting-transducer.yaml", "plan-nv-distillation.yaml",
+        "plan-telecom-repeater.yaml",
     ])
     func examples(_ file: String) throws {
         let configuration = try exampleConfiguration(file)

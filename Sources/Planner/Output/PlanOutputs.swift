@@ -67,6 +67,7 @@ extension PlanReport {
         lines += thinned(paretoFront, to: 12).map { row(cells($0)) }
         lines.append("")
         lines += usefulTable()
+        lines += repeaterTable()
         if let at = sensitivityPoint {
             lines.append("improve this first (at " + Format.point(at, knobName: knobLabel ?? "knob") + "; per dB of loss or noise removed):")
             let widths = [10, 18, 6, 13, 13, 15, 17]
@@ -156,6 +157,7 @@ extension PlanReport {
             SVGPlot.Series(name: "Pareto front", points: paretoFront.map { ($0.fidelity, $0.costPerPair) }, colour: "#D55E00"),
         ]).render()
         plots.merge(usefulPlots()) { $1 }
+        plots.merge(repeaterPlots()) { $1 }
         return plots
     }
 }
