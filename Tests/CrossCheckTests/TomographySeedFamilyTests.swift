@@ -32,9 +32,9 @@ import TimeTags
 ///   3 (observed 8 of 1000: "3σ" covers ≈ 99.2 % for F). On the linear scale 1 − F and T are skewed, with one-sided
 ///   tails, and more seeds fall beyond 3σ (F 12, T 6 of 1000), so a symmetric "3σ" there overstates the coverage.
 /// - The bootstrap's distance to the true state (``TomographyReconstructionError``: replicates refitted from counts
-///   drawn around the data, their trace distance and fidelity to ρ̂): the trace distance's σ is within 20 % of the
-///   spread over seeds of T to the truth for all five states, the pure one included; the fidelity's is conservative
-///   (≥ 0.8 × the spread; 0.90–1.39× measured over 16 bootstrapped seeds, not yet within 20 % at the mixed states).
+///   drawn around the data; their trace distance to ρ̂, and the fidelity of their deviation from the replicates'
+///   mean placed at ρ̂ with a bias-corrected spectrum): the σ of both is within 20 % of the spread over seeds of T
+///   and F to the truth for all five states, the pure one included (8 bootstrapped seeds of 100 replicates).
 ///   The bootstrap σ of the fidelity to the target Bell state and of the purity is within 20 % of their spread
 ///   except at the pure Bell state, on the boundary: every ML estimate and every replicate is pure (purity σ and
 ///   spread at rounding level) and the fidelity to the fixed target of replicates around ρ̂ is non-central
@@ -45,7 +45,7 @@ struct TomographySeedFamilyTests {
     /// Pairs per setting in the family (≈ 9 000 coincidences per seed).
     static let pairsPerSetting = 1_000.0
     static let seeds = 200
-    static let bootstrapSeeds = 4
+    static let bootstrapSeeds = 8
     static let bootstrapReplicates = 100
     static let names = ["Z", "X", "Y"]
 
@@ -167,7 +167,7 @@ struct TomographySeedFamilyTests {
         var bootMeanF: [Double] = [], bootMeanT: [Double] = []
     }
 
-    @Test("Five states × 200 seeds: F and T to the true state within their bias bound and, on the Wilson–Hilferty scale, within 3σ of the family mean (T ≤ 2, F ≤ 3 of 200 outside); the bootstrap σ of the trace distance to the true state within 20 % of the spread for every state, of F to the target and the purity too except at the pure state's boundary",
+    @Test("Five states × 200 seeds: F and T to the true state within their bias bound and, on the Wilson–Hilferty scale, within 3σ of the family mean (T ≤ 2, F ≤ 3 of 200 outside); the bootstrap σ of the trace distance and of the fidelity to the true state within 20 % of the spread for every state, of F to the target and the purity too except at the pure state's boundary",
           arguments: 0..<5)
     func seedFamily(stateIndex: Int) async throws {
         let state = Self.states[stateIndex]
@@ -222,11 +222,13 @@ struct TomographySeedFamilyTests {
         print("seed family \(label): means seeds 1-F \(1 - meanF) T \(meanT); bootstrap 1-F \(1 - Self.mean(family.bootMeanF)) T \(Self.mean(family.bootMeanT))")
         print("seed family \(label): bootstrap/spread — F to truth \(Self.mean(bootTruthF) / sigmaF), T \(Self.mean(bootTruthT) / sigmaT), F to target \(Self.mean(bootF) / spreadF), purity \(Self.mean(bootP) / spreadP)")
         // The distance to the true state: the bootstrap's replicates against the reconstruction stand for the
-        // reconstruction against the truth. The trace distance's σ matches the spread at every state, the pure one
-        // included (observed 0.93, 0.99, 0.96, 0.95, 0.98 over 16 bootstrapped seeds); the Uhlmann fidelity's, which
-        // weights errors by the inverse of ρ̂'s scattered small eigenvalues, is conservative (0.90, 1.26, 1.13, 1.28, 1.39).
+        // reconstruction against the truth. Observed over 8 bootstrapped seeds, in the order of `states`: T 0.94, 1.00,
+        // 0.96, 0.98, 0.97; F 0.91, 0.93, 0.95, 0.97, 1.05 (measured at ρ̂ itself, F(ρ*, ρ̂), it was 0.90, 1.26, 1.13, 1.28,
+        // 1.39: the Uhlmann fidelity weights errors by the inverse of the reference's small eigenvalues, and ρ̂'s
+        // scatter further apart than the truth's; see `TwoQubitTomography.distances`). The bootstrap's MEAN 1 − F is
+        // not calibrated near the boundary (≈ 0.5× the seeds' at the rotated and amplitude-damped states): printed only.
         #expect(abs(Self.mean(bootTruthT) / sigmaT - 1) <= 0.2, "\(label): bootstrap σ of T to the truth \(Self.mean(bootTruthT)), spread \(sigmaT)")
-        #expect(Self.mean(bootTruthF) >= 0.8 * sigmaF, "\(label): bootstrap σ of F to the truth \(Self.mean(bootTruthF)), spread \(sigmaF)")
+        #expect(abs(Self.mean(bootTruthF) / sigmaF - 1) <= 0.2, "\(label): bootstrap σ of F to the truth \(Self.mean(bootTruthF)), spread \(sigmaF)")
         if state.visibility == 1 && state.preparation == .none {
             // A pure truth: the σ of quantities against a fixed target is not the spread (docs/correlation.md "Errors
             // near the boundary"): every estimate and every replicate is pure (purity σ and spread ~1e-14), and the
