@@ -249,36 +249,7 @@ final class DemoProgress {
             guard let node = StatusFile.read(NodeStatusFile.self, from: run.nodeStatusPath(lab.name)) else { return nil }
             return "\(lab.name) spool \(node.spoolBatches)"
         }
-        print(DemoStatusLine.format(status, previous: previous, heralded: heralded) + (spools.isEmpty ? "" : " | " + spools.joined(separator: ", ")))
-    }
-}
-
-/// One progress line of the demo: tag rates per node and heralds and their rate, per second of link time (heralds since
-/// `previous`, else since the start), coincidences (a heralded link: heralds whose readouts both labs recorded),
-/// fidelity ± error (≥ for the Z/X bound; per herald type on a heralded link), clock offset.
-enum DemoStatusLine {
-    /// One progress line; herald counts only on a `heralded` link (a pair source decides none).
-    static func format(_ status: StatusReport, previous: StatusReport? = nil, heralded: Bool) -> String {
-        let rates = status.rateHzByNode.sorted { $0.key < $1.key }
-            .map { "\($0.key) \(String(format: "%.0f", $0.value)) tags/s" }.joined(separator: ", ")
-        // Heralds per second of the link time they cover (the station's), not of the coordinator's clock.
-        let base = previous.flatMap { earlier in earlier.heraldLinkTimePs.map { (heralds: earlier.heraldSuccesses, atPs: $0) } } ?? (0, 0)
-        let spanPs = (status.heraldLinkTimePs ?? 0) - base.atPs
-        let heraldRate = spanPs > 0 ? String(format: "%.0f", Double(status.heraldSuccesses - base.heralds) / (Double(spanPs) * 1e-12)) : "—"
-        var fidelity = "fidelity —"
-        if let value = status.fidelity, let error = status.fidelityError {
-            fidelity = "fidelity " + LinkAnalysisFormat.fidelity(Estimate(value, standardError: error), isLowerBound: status.fidelityIsLowerBound != false)
-            if let byHerald = status.fidelityByHerald, let plus = byHerald["psi_plus"], let minus = byHerald["psi_minus"] {
-                fidelity += String(format: " (ψ⁺ %.3f, ψ⁻ %.3f)", plus, minus)
-            }
-        }
-        let offset = status.clockOffsetPs.map { String(format: "clock offset %.0f ps", $0) } ?? "clock offset —"
-        let correlated = status.fidelityByHerald == nil ? "coincidences" : "heralds with readouts"
-        let heralds = heralded ? " | heralds \(status.heraldSuccesses) "
-            + "(\(heraldRate) /s, \(status.heralds - status.heraldSuccesses) failed)" : ""
-        return String(format: "[%5.1f s] ", status.elapsedSeconds) + rates + heralds
-            + " | \(correlated) \(status.coincidences) | \(fidelity) | \(offset)"
-            + (status.malformed + status.gaps + status.duplicates > 0 ? " | malformed \(status.malformed) gaps \(status.gaps) duplicates \(status.duplicates)" : "")
+        print(StatusLine.format(status, previous: previous, heralded: heralded) + (spools.isEmpty ? "" : " | " + spools.joined(separator: ", ")))
     }
 }
 

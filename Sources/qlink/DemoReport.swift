@@ -178,7 +178,7 @@ struct DemoReport {
         }
 
         print("\nSummary (\(String(format: "%.0f", seconds)) s of link time)")
-        if let status { print("  final: " + DemoStatusLine.format(status, heralded: expected.heralded)) }
+        if let status { print("  final: " + StatusLine.format(status, heralded: expected.heralded)) }
         func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
         print("  " + column("quantity", 38) + column("measured", 34) + column("simulation truth", 18) + "planner (model:)")
         for row in rows {

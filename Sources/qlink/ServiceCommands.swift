@@ -219,12 +219,13 @@ struct StatusPrinter: Service {
     let monitor: CoordinatorMonitor
 
     func run() async throws {
-        var printed: Double?
+        var printed: StatusReport?
         while !Task.isCancelledOrShuttingDown {
             try? await Task.sleep(for: .seconds(1))
-            if let status = monitor.current.status, status.elapsedSeconds != printed {
-                print(StatusLine.format(status))
-                printed = status.elapsedSeconds
+            if let status = monitor.current.status, status.elapsedSeconds != printed?.elapsedSeconds {
+                // Herald rate since the previous line, per second of link time ("—" while the feed stalls).
+                print(StatusLine.format(status, previous: printed))
+                printed = status
             }
         }
     }
@@ -255,18 +256,33 @@ extension Task where Success == Never, Failure == Never {
     static var isCancelledOrShuttingDown: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
 }
 
-/// One line of rolling results.
+/// One line of rolling results, the coordinator's and the demo's: tag rates per node and heralds and their rate, per
+/// second of link time (heralds since `previous`, else since the start), accepted batches, coincidences (a heralded
+/// link: heralds whose readouts both labs recorded), fidelity ± error (≥ for the Z/X bound; per herald type on a
+/// heralded link), clock offset, and any malformed, missing or duplicate batches.
 enum StatusLine {
-    static func format(_ status: StatusReport) -> String {
+    /// One line; herald counts only on a `heralded` link (a pair source decides none). By default a link is heralded
+    /// once the status reports the link time its heralds were decided through.
+    static func format(_ status: StatusReport, previous: StatusReport? = nil, heralded: Bool? = nil) -> String {
         let rates = status.rateHzByNode.sorted { $0.key < $1.key }
             .map { "\($0.key) \(String(format: "%.0f", $0.value)) tags/s" }.joined(separator: ", ")
+        // Heralds per second of the link time they cover (the station's), not of the coordinator's clock.
+        let base = previous.flatMap { earlier in earlier.heraldLinkTimePs.map { (heralds: earlier.heraldSuccesses, atPs: $0) } } ?? (0, 0)
+        let spanPs = (status.heraldLinkTimePs ?? 0) - base.atPs
+        let heraldRate = spanPs > 0 ? String(format: "%.0f", Double(status.heraldSuccesses - base.heralds) / (Double(spanPs) * 1e-12)) : "—"
         var fidelity = "fidelity —"
         if let value = status.fidelity, let error = status.fidelityError {
             fidelity = "fidelity " + LinkAnalysisFormat.fidelity(Estimate(value, standardError: error), isLowerBound: status.fidelityIsLowerBound != false)
+            if let byHerald = status.fidelityByHerald, let plus = byHerald["psi_plus"], let minus = byHerald["psi_minus"] {
+                fidelity += String(format: " (ψ⁺ %.3f, ψ⁻ %.3f)", plus, minus)
+            }
         }
         let offset = status.clockOffsetPs.map { String(format: "clock offset %.0f ps", $0) } ?? "clock offset —"
-        return String(format: "[%5.1f s] ", status.elapsedSeconds) + "\(rates) | batches \(status.batchesAccepted) | "
-            + "heralds \(status.heralds) (\(status.heraldSuccesses) ok) | coincidences \(status.coincidences) | \(fidelity) | \(offset)"
+        let correlated = status.fidelityByHerald == nil ? "coincidences" : "heralds with readouts"
+        let heralds = heralded ?? (status.heraldLinkTimePs != nil) ? " | heralds \(status.heraldSuccesses) "
+            + "(\(heraldRate) /s, \(status.heralds - status.heraldSuccesses) failed)" : ""
+        return String(format: "[%5.1f s] ", status.elapsedSeconds) + rates + heralds
+            + " | batches \(status.batchesAccepted) | \(correlated) \(status.coincidences) | \(fidelity) | \(offset)"
             + (status.malformed + status.gaps + status.duplicates > 0 ? " | malformed \(status.malformed) gaps \(status.gaps) duplicates \(status.duplicates)" : "")
     }
 }
