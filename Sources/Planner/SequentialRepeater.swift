@@ -74,6 +74,13 @@ public struct SequentialRepeater: Sendable, Equatable {
                        keyPerChannelUse: uses.isFinite && uses > 0 ? fraction / uses : 0)
     }
 
+    /// ⌈40/p₂⌉ channel uses, capped at 10⁶ (1 without a chance of success): beyond it the second segment's arrival
+    /// probability differs from 1 by less than e⁻⁴⁰, so a longer cut-off changes nothing.
+    public var longestUsefulCutoff: Int {
+        let p = secondSuccessProbability
+        return p > 0 ? Int(min((40 / p).rounded(.up), 1e6)) : 1
+    }
+
     /// The cut-off with the highest secret-key rate per channel use, every n* from 1 to `largestCutoff` tried
     /// (default ⌈40/p₂⌉, beyond which the arrival probability differs from 1 by less than e⁻⁴⁰, capped at 10⁶), and
     /// the repeater without a cut-off; the smallest n* wins ties. The scan is one pass: the stored qubit's mean
@@ -82,7 +89,7 @@ public struct SequentialRepeater: Sendable, Equatable {
     /// ``outcome(cutoffAttempts:)``.
     public func optimalCutoff(largestCutoff: Int? = nil) -> (best: Outcome, withoutCutoff: Outcome) {
         let p = secondSuccessProbability
-        let horizon = largestCutoff ?? (p > 0 ? Int(min((40 / p).rounded(.up), 1e6)) : 1)
+        let horizon = largestCutoff ?? longestUsefulCutoff
         let none = outcome(cutoffAttempts: nil)
         guard p > 0, firstSuccessProbability > 0, horizon >= 2 else { return (outcome(cutoffAttempts: 1), none) }
         let miss = 1 - min(p, 1)

@@ -66,8 +66,7 @@ public struct SequentialRepeaterStudy: Sendable, Equatable, Encodable {
         let (cut, none) = repeater.optimalCutoff()
         let best = figures(none.keyPerChannelUse > cut.keyPerChannelUse ? none : cut)
         let withoutCutoff = figures(none)
-        let horizon = p > 0 ? min((40 / p).rounded(.up), 1e6) : 1
-        var cutoffs = Set(SweepGrid.spaced(from: 1, to: max(horizon, 1), count: count).map { Int($0.rounded()) })
+        var cutoffs = Set(SweepGrid.spaced(from: 1, to: Double(repeater.longestUsefulCutoff), count: count).map { Int($0.rounded()) })
         if let n = cut.cutoffAttempts { cutoffs.insert(n) }
         let curve = cutoffs.sorted().map { figures(repeater.outcome(cutoffAttempts: $0)) } + [withoutCutoff]
         let eta = segmentTransmissivity * segmentTransmissivity

@@ -15,20 +15,6 @@ public struct SequentialRepeaterSettings: Codable, Sendable, Equatable {
     public init(storage: Memory? = nil) {
         self.storage = storage
     }
-
-    enum CodingKeys: String, CodingKey {
-        case storage
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        storage = try container.decodeIfPresent(Memory.self, forKey: .storage)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encodeIfPresent(storage, forKey: .storage)
-    }
 }
 
 /// A sequential-repeater section resolved on a link: the memory that holds the node's qubit.
